@@ -1,0 +1,138 @@
+"""The shape model: regions and marks on an image, in the image's own pixels.
+
+Coordinates are in pixels of the source image (the DICOM frame's columns and rows, or the
+raster's width and height), origin at the top-left corner, x to the right, y down. Every
+reader of annotations (the case's YAML, GSPS, SR, RTSTRUCT, overlays) produces these shapes,
+and everything downstream (drawing, image occlusion) consumes only these.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, replace
+from typing import Union
+
+XY = tuple[float, float]
+
+
+class ShapeKind(str, enum.Enum):
+    """The kinds of shape a case may name."""
+
+    RECT = "rect"
+    ELLIPSE = "ellipse"
+    POLYGON = "polygon"
+    ARROW = "arrow"
+    POINT = "point"
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """An axis-aligned box: left, top, right, bottom in pixels."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def within(self, width: float, height: float) -> bool:
+        """True when the box lies inside an image of this size (edges included)."""
+        return self.left >= 0 and self.top >= 0 and self.right <= width and self.bottom <= height
+
+
+@dataclass(frozen=True)
+class Rect:
+    """A rectangle; (x, y) is its top-left corner."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str | None = None
+    kind: ShapeKind = ShapeKind.RECT
+
+    def bounds(self) -> Bounds:
+        return Bounds(self.x, self.y, self.x + self.width, self.y + self.height)
+
+    def scaled(self, factor: float) -> "Rect":
+        return replace(self, x=self.x * factor, y=self.y * factor,
+                       width=self.width * factor, height=self.height * factor)
+
+
+@dataclass(frozen=True)
+class Ellipse:
+    """An ellipse given by its bounding box; (x, y) is the box's top-left corner."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    label: str | None = None
+    kind: ShapeKind = ShapeKind.ELLIPSE
+
+    def bounds(self) -> Bounds:
+        return Bounds(self.x, self.y, self.x + self.width, self.y + self.height)
+
+    def scaled(self, factor: float) -> "Ellipse":
+        return replace(self, x=self.x * factor, y=self.y * factor,
+                       width=self.width * factor, height=self.height * factor)
+
+
+@dataclass(frozen=True)
+class Polygon:
+    """A closed polygon through its points (at least three)."""
+
+    points: tuple[XY, ...]
+    label: str | None = None
+    kind: ShapeKind = ShapeKind.POLYGON
+
+    def bounds(self) -> Bounds:
+        xs = [p[0] for p in self.points]
+        ys = [p[1] for p in self.points]
+        return Bounds(min(xs), min(ys), max(xs), max(ys))
+
+    def scaled(self, factor: float) -> "Polygon":
+        return replace(self, points=tuple((x * factor, y * factor) for x, y in self.points))
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """An arrow drawn from ``start`` with its head at ``end`` (the tip points at the finding)."""
+
+    start: XY
+    end: XY
+    label: str | None = None
+    kind: ShapeKind = ShapeKind.ARROW
+
+    def bounds(self) -> Bounds:
+        return Bounds(min(self.start[0], self.end[0]), min(self.start[1], self.end[1]),
+                      max(self.start[0], self.end[0]), max(self.start[1], self.end[1]))
+
+    def scaled(self, factor: float) -> "Arrow":
+        return replace(self, start=(self.start[0] * factor, self.start[1] * factor),
+                       end=(self.end[0] * factor, self.end[1] * factor))
+
+    @property
+    def tip(self) -> XY:
+        return self.end
+
+
+@dataclass(frozen=True)
+class Point:
+    """A single point of interest."""
+
+    at: XY
+    label: str | None = None
+    kind: ShapeKind = ShapeKind.POINT
+
+    def bounds(self) -> Bounds:
+        return Bounds(self.at[0], self.at[1], self.at[0], self.at[1])
+
+    def scaled(self, factor: float) -> "Point":
+        return replace(self, at=(self.at[0] * factor, self.at[1] * factor))
+
+    @property
+    def tip(self) -> XY:
+        return self.at
+
+
+Shape = Union[Rect, Ellipse, Polygon, Arrow, Point]

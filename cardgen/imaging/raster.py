@@ -1,0 +1,61 @@
+"""PNG and JPEG images exported from a viewer: shown as they are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+from cardgen.errors import InputError
+from cardgen.imaging.sources import ImageFacts
+from cardgen.imaging.windows import Window
+
+RASTER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
+
+# Refuse images whose pixel count could exhaust memory (a decompression bomb); the largest real
+# radiographs are about 4300 x 3500.
+MAX_PIXELS = 64_000_000
+
+
+class RasterSource:
+    """PNG/JPEG files. Windows do not apply: the pixels are already display values."""
+
+    name = "raster"
+
+    def accepts(self, path: Path) -> bool:
+        return path.suffix.lower() in RASTER_SUFFIXES
+
+    def _open(self, path: Path) -> Image.Image:
+        try:
+            image = Image.open(path)
+            if image.width * image.height > MAX_PIXELS:
+                raise InputError(
+                    f"image is {image.width}x{image.height} pixels, over the limit of {MAX_PIXELS:,}",
+                    file=path, hint="downscale the image before adding it to the case")
+            image.load()
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
+            raise InputError(f"cannot read the image: {error}", file=path,
+                             hint="export it again as PNG or JPEG") from error
+        return image
+
+    def facts(self, path: Path) -> ImageFacts:
+        image = self._open(path)
+        return ImageFacts(width=image.width, height=image.height)
+
+    def read(self, path: Path, frame: int | None, window: Window | None) -> Image.Image:
+        image = self._open(path)
+        # Only the pixels go on: converting drops EXIF, text chunks and ICC data with the file.
+        if image.mode in ("L", "RGB"):
+            return image.copy()
+        if image.mode in ("I;16", "I;16B", "I"):
+            return _stretch_to_8bit(image)
+        return image.convert("RGB")
+
+
+def _stretch_to_8bit(image: Image.Image) -> Image.Image:
+    import numpy as np
+
+    array = np.asarray(image, dtype=np.float64)
+    low, high = float(array.min()), float(array.max())
+    scaled = np.zeros_like(array) if high == low else (array - low) / (high - low) * 255.0
+    return Image.fromarray(np.round(scaled).astype(np.uint8), mode="L")

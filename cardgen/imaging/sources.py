@@ -1,0 +1,62 @@
+"""Image sources: one small interface for every kind of image file, registered in one place.
+
+A source turns a file (and a frame and window) into display-ready 8-bit pixels, and tells the
+few header facts that may reach a card (through an allowlist: never names, IDs, dates or UIDs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from PIL import Image
+
+from cardgen.imaging.windows import Window
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """Header facts that may be shown to learners: the allowlist, and nothing else."""
+
+    modality: str | None = None
+    body_part: str | None = None
+    plane: str | None = None
+    frames: int = 1
+    width: int = 0
+    height: int = 0
+
+
+class ImageSource(Protocol):
+    """What every image source provides."""
+
+    name: str
+
+    def accepts(self, path: Path) -> bool:
+        """True when this source reads the file at ``path``."""
+        ...
+
+    def facts(self, path: Path) -> ImageFacts:
+        """The allowlisted header facts of the file."""
+        ...
+
+    def read(self, path: Path, frame: int | None, window: Window | None) -> Image.Image:
+        """The frame as a display-ready 8-bit image (mode ``L`` or ``RGB``)."""
+        ...
+
+
+def registered_sources() -> list[ImageSource]:
+    """Every image source, in the order they are tried. Add a new source here."""
+    from cardgen.imaging.dicom import DicomSource
+    from cardgen.imaging.raster import RasterSource
+
+    return [RasterSource(), DicomSource()]
+
+
+def source_for(path: Path) -> ImageSource:
+    """The source that reads ``path``; DICOM is the fallback for files with other names."""
+    sources = registered_sources()
+    for source in sources:
+        if source.accepts(path):
+            return source
+    return sources[-1]

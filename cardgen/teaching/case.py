@@ -1,0 +1,83 @@
+"""The teaching case as cardgen understands it, after validation.
+
+These classes hold only checked values: strings have become enums, window names have become
+:class:`Window` values, and file names have become paths inside the case folder.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NewType
+
+from cardgen.annotations.shapes import Shape
+from cardgen.imaging.windows import Window
+
+CaseId = NewType("CaseId", str)
+
+
+class Difficulty(str, enum.Enum):
+    """The educator's prior of how hard a case is (refined per learner later)."""
+
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class OcclusionMode(str, enum.Enum):
+    """Image Occlusion: hide every region and ask one, or hide only the one asked."""
+
+    HIDE_ALL = "hide_all"
+    HIDE_ONE = "hide_one"
+
+
+@dataclass(frozen=True)
+class CaseImage:
+    """One image of a case: a file in the case folder and how to show it."""
+
+    path: Path
+    id: str
+    windows: tuple[Window | None, ...] = (None,)  # None: the file's own window
+    frame: int | None = None
+
+    @property
+    def is_dicom(self) -> bool:
+        return self.path.suffix.lower() not in {".png", ".jpg", ".jpeg"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A finding: its text (the answer), the image it is seen on, and where."""
+
+    text: str
+    image_id: str
+    shapes: tuple[Shape, ...] = ()
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated teaching case."""
+
+    id: CaseId
+    title: str
+    folder: Path
+    source: Path  # the case.yaml
+    history: str = ""
+    diagnosis: str = ""
+    topics: tuple[str, ...] = ()
+    difficulty: Difficulty | None = None
+    images: tuple[CaseImage, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    differential: tuple[str, ...] = ()
+    teaching_points: tuple[str, ...] = ()
+    occlusion: OcclusionMode | None = None
+    extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def image(self, image_id: str) -> CaseImage:
+        """The image a finding refers to (by id; ids default to the file name)."""
+        for image in self.images:
+            if image.id == image_id:
+                return image
+        raise KeyError(image_id)
