@@ -1,0 +1,78 @@
+"""Drawing shapes on answer images: outlines, arrows and points a learner can see on any screen."""
+
+from __future__ import annotations
+
+import math
+
+from PIL import Image, ImageDraw, ImageFont
+
+from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape
+
+# A saturated yellow with a dark outline reads on both black (CT air) and white (bone) pixels.
+STROKE = (255, 212, 0)
+OUTLINE = (0, 0, 0)
+
+
+def draw_shapes(image: Image.Image, shapes: tuple[Shape, ...], *, scale: float = 1.0) -> Image.Image:
+    """A copy of ``image`` (RGB) with the shapes drawn; shapes are in source pixels times ``scale``."""
+    canvas = image.convert("RGB")
+    draw = ImageDraw.Draw(canvas)
+    line = max(2, round(min(canvas.size) / 170))
+    font = ImageFont.load_default(size=max(12, round(min(canvas.size) / 28)))
+    for shape in shapes:
+        scaled = shape.scaled(scale)
+        _draw_one(draw, scaled, line)
+        if scaled.label:
+            _draw_label(draw, scaled, font, canvas.size)
+    return canvas
+
+
+def _twice(draw_fn, line: int) -> None:
+    """Draw a dark halo first, then the colour over it."""
+    draw_fn(OUTLINE, line + 2)
+    draw_fn(STROKE, line)
+
+
+def _draw_one(draw: ImageDraw.ImageDraw, shape: Shape, line: int) -> None:
+    if isinstance(shape, Rect):
+        box = [shape.x, shape.y, shape.x + shape.width, shape.y + shape.height]
+        _twice(lambda c, w: draw.rectangle(box, outline=c, width=w), line)
+    elif isinstance(shape, Ellipse):
+        box = [shape.x, shape.y, shape.x + shape.width, shape.y + shape.height]
+        _twice(lambda c, w: draw.ellipse(box, outline=c, width=w), line)
+    elif isinstance(shape, Polygon):
+        points = list(shape.points) + [shape.points[0]]
+        _twice(lambda c, w: draw.line(points, fill=c, width=w, joint="curve"), line)
+    elif isinstance(shape, Arrow):
+        head = _arrow_head(shape.start, shape.end, size=line * 5)
+        _twice(lambda c, w: (draw.line([shape.start, shape.end], fill=c, width=w),
+                             draw.polygon(head, fill=c, outline=c)), line)
+    elif isinstance(shape, Point):
+        x, y = shape.at
+        r = line * 3
+        _twice(lambda c, w: (draw.ellipse([x - r, y - r, x + r, y + r], outline=c, width=w),
+                             draw.line([x - 2 * r, y, x - r, y], fill=c, width=w),
+                             draw.line([x + r, y, x + 2 * r, y], fill=c, width=w),
+                             draw.line([x, y - 2 * r, x, y - r], fill=c, width=w),
+                             draw.line([x, y + r, x, y + 2 * r], fill=c, width=w)), line)
+
+
+def _arrow_head(start: tuple[float, float], end: tuple[float, float], size: float) -> list[tuple[float, float]]:
+    angle = math.atan2(end[1] - start[1], end[0] - start[0])
+    spread = math.radians(25)
+    left = (end[0] - size * math.cos(angle - spread), end[1] - size * math.sin(angle - spread))
+    right = (end[0] - size * math.cos(angle + spread), end[1] - size * math.sin(angle + spread))
+    return [end, left, right]
+
+
+def _draw_label(draw: ImageDraw.ImageDraw, shape: Shape, font, size: tuple[int, int]) -> None:
+    bounds = shape.bounds()
+    anchor_x = shape.start[0] if isinstance(shape, Arrow) else bounds.left
+    anchor_y = shape.start[1] if isinstance(shape, Arrow) else bounds.top
+    text = shape.label or ""
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    x = min(max(anchor_x, 2), size[0] - (right - left) - 2)
+    y = anchor_y - (bottom - top) - 4
+    if y < 2:
+        y = bounds.bottom + 4
+    draw.text((x, y), text, font=font, fill=STROKE, stroke_width=2, stroke_fill=OUTLINE)

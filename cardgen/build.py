@@ -1,0 +1,224 @@
+"""The build: teaching cases (and a curriculum) in, one .apkg out.
+
+``build_deck`` is the one call the CLI makes. It loads and validates every case, renders each
+image once per window (clean and annotated), makes the notes, and writes the package atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes
+from cardgen.cards.templates import templates_mtime
+from cardgen.curriculum import Curriculum, load_curriculum
+from cardgen.deck.package import write_package
+from cardgen.errors import BuildFailed, CardgenError, InputError
+from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash, render
+from cardgen.imaging.sources import ImageFacts, source_for
+from cardgen.teaching.case import Case, CaseImage
+from cardgen.teaching.loader import load_cases
+
+DEFAULT_DECK_NAME = "cardgen"
+
+
+class Progress(Protocol):
+    """Where the build reports how far it has got (the CLI shows a bar)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, label: str) -> None: ...
+
+
+class _Silent:
+    def start(self, total: int) -> None:
+        pass
+
+    def advance(self, label: str) -> None:
+        pass
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What to build and how."""
+
+    cases_dir: Path
+    out: Path
+    curriculum: Path | None = None
+    deck_name: str = DEFAULT_DECK_NAME
+    keep_going: bool = False
+    deck_depth: int | None = 1  # curriculum levels that become sub-decks; None: all
+
+
+@dataclass
+class BuildResult:
+    """What a build made, for the one-line summary."""
+
+    cases: int = 0
+    notes: int = 0
+    cards: int = 0
+    media: int = 0
+    package_bytes: int = 0
+    seconds: float = 0.0
+    failures: list[CardgenError] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = (f"{self.cases} cases, {self.cards} cards, {self.media} media files, "
+                f"{self.package_bytes / 1024:.0f} KiB in {self.seconds:.1f} s")
+        if self.failures:
+            text += f"; {len(self.failures)} case(s) failed and were skipped"
+        return text
+
+
+def source_date_epoch() -> int | None:
+    """The reproducible-builds override of every timestamp (``SOURCE_DATE_EPOCH``), if set."""
+    value = os.environ.get("SOURCE_DATE_EPOCH")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970", field="SOURCE_DATE_EPOCH",
+                         value=value) from None
+
+
+def build_deck(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
+    """Build the deck described by ``options``.
+
+    Raises the first :class:`InputError`; with ``keep_going``, skips broken cases and raises
+    :class:`BuildFailed` after writing the rest (or without writing, if no case was good).
+    """
+    progress = progress or _Silent()
+    started = time.perf_counter()
+    curriculum = load_curriculum(options.curriculum) if options.curriculum else None
+    failures: list[CardgenError] = []
+    on_error = failures.append if options.keep_going else None
+    cases = load_cases(options.cases_dir, on_error=on_error)
+    cases = _in_teaching_order(cases, curriculum)
+    shared_mtime = max(templates_mtime(),
+                       int(options.curriculum.stat().st_mtime) if options.curriculum else 0)
+    fixed_time = source_date_epoch()
+    result = BuildResult()
+    notes: list[NoteSpec] = []
+    progress.start(len(cases))
+    with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root:
+        media_dir = Path(media_root)
+        for position, case in enumerate(cases, start=1):
+            try:
+                context = _case_context(case, curriculum, options, position, shared_mtime, fixed_time)
+                notes.extend(_build_case(case, context, media_dir))
+                result.cases += 1
+            except InputError as error:
+                if not options.keep_going:
+                    raise
+                failures.append(error)
+            finally:
+                progress.advance(case.id)
+        if not notes:
+            raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
+        timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
+        result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp)
+    result.notes = len(notes)
+    result.cards = len(notes)  # every cardgen notetype here makes one card per note
+    result.media = len({name for note in notes for name in note.media})
+    result.failures = failures
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _in_teaching_order(cases: list[Case], curriculum: Curriculum | None) -> list[Case]:
+    """Cases ordered by their first topic's place in the curriculum, then by id."""
+    if curriculum is None:
+        return sorted(cases, key=lambda c: c.id)
+    position = {topic_id: i for i, topic_id in enumerate(curriculum.topics)}
+    return sorted(cases, key=lambda c: (min((position.get(t, len(position)) for t in c.topics),
+                                            default=len(position)), c.id))
+
+
+def _case_context(case: Case, curriculum: Curriculum | None, options: BuildOptions, position: int,
+                  shared_mtime: int, fixed_time: int | None) -> CaseContext:
+    """Sub-deck, topic tags and modification time of a case's notes."""
+    deck: tuple[str, ...] = ()
+    tags: list[str] = []
+    lines: list[str] = []
+    for index, topic_id in enumerate(case.topics):
+        if curriculum is None:
+            parts = topic_id.split(".")
+            tags.append("cardgen::topic::" + "::".join(parts))
+            if index == 0:
+                deck = tuple(parts if options.deck_depth is None else parts[:options.deck_depth])
+            continue
+        curriculum.topic(topic_id, file=case.source, field=f"topics[{index}]")
+        tags.append(curriculum.tag(topic_id))
+        level_tag = curriculum.level_tag(topic_id)
+        if level_tag:
+            tags.append(level_tag)
+        lines.append(" › ".join(t.title for t in curriculum.ancestors(topic_id)))
+        if index == 0:
+            deck = tuple(curriculum.deck_path(topic_id, options.deck_depth))
+    inputs = [case.source] + [image.path for image in case.images]
+    mod = fixed_time if fixed_time is not None else max([shared_mtime] + [int(p.stat().st_mtime) for p in inputs])
+    return CaseContext(deck=deck, topic_tags=tuple(tags), curriculum_line="; ".join(lines),
+                       mod=mod, order=position)
+
+
+def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
+    """Every shape must lie on its image."""
+    for f_index, finding in enumerate(case.findings):
+        image_facts = facts[finding.image_id]
+        for s_index, shape in enumerate(finding.shapes):
+            if not shape.bounds().within(image_facts.width, image_facts.height):
+                b = shape.bounds()
+                raise InputError(
+                    f"shape lies outside the {image_facts.width}x{image_facts.height} image",
+                    file=case.source, field=f"findings[{f_index}].shapes[{s_index}]",
+                    value={"left": b.left, "top": b.top, "right": b.right, "bottom": b.bottom},
+                    hint="coordinates are image pixels from the top-left corner")
+
+
+def _render_to(media_dir: Path, request: RenderRequest) -> RenderedImage:
+    """Render and store the media file (once per name: renders are content-addressed)."""
+    rendered = render(request)
+    target = media_dir / rendered.name
+    if not target.exists():
+        target.write_bytes(rendered.data)
+    return rendered
+
+
+def _build_case(case: Case, context: CaseContext, media_dir: Path) -> list[NoteSpec]:
+    """Render every image of one case and make its notes."""
+    facts = {image.id: source_for(image.path).facts(image.path) for image in case.images}
+    for image in case.images:
+        if image.frame is not None and image.frame >= facts[image.id].frames:
+            raise InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
+                             file=case.source, field="frame", value=image.frame)
+    _check_shapes(case, facts)
+    hashes = {image.id: file_hash(image.path) for image in case.images}
+    views: list[ImageView] = []
+    for image in case.images:
+        shapes = tuple(s for f in case.findings if f.image_id == image.id for s in f.shapes)
+        clean, annotated, captions = [], [], []
+        for window in image.windows:
+            base = RenderRequest(path=image.path, content_hash=hashes[image.id], frame=image.frame, window=window)
+            clean.append(_render_to(media_dir, base))
+            annotated.append(_render_to(media_dir, RenderRequest(
+                path=image.path, content_hash=hashes[image.id], frame=image.frame, window=window,
+                shapes=shapes, annotate=True)))
+            captions.append(_caption(image, window))
+        views.append(ImageView(image_id=image.id, facts=facts[image.id], clean=tuple(clean),
+                               annotated=tuple(annotated), captions=tuple(captions)))
+    finding_images = []
+    for finding in case.findings:
+        image = case.image(finding.image_id)
+        finding_images.append(_render_to(media_dir, RenderRequest(
+            path=image.path, content_hash=hashes[image.id], frame=image.frame, window=image.windows[0],
+            shapes=finding.shapes, annotate=True)))
+    return case_notes(case, views, finding_images, context)
+
+
+def _caption(image: CaseImage, window) -> str:
+    return f"{window.label} window" if window is not None and image.is_dicom else ""

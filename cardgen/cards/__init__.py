@@ -1,0 +1,1 @@
+"""Cards: notetypes, their templates, and the notes made from each teaching case."""

@@ -1,0 +1,147 @@
+"""Notes made from one teaching case: a case card and a card per finding.
+
+This module decides what a learner sees; it knows nothing of genanki or files. Every piece of
+case text goes through escaping (Jinja2 autoescape or :func:`markupsafe.escape`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import genanki
+from markupsafe import Markup, escape
+
+from cardgen.cards.notetypes import NoteKind
+from cardgen.cards.templates import render_fragment
+from cardgen.imaging.render import RenderedImage
+from cardgen.imaging.sources import ImageFacts
+from cardgen.teaching.case import Case, Difficulty
+
+TAG_ROOT = "cardgen"
+DEFAULT_DIFFICULTY = Difficulty.MEDIUM
+
+
+@dataclass(frozen=True)
+class NoteSpec:
+    """A note as cardgen means it, before it becomes a genanki note."""
+
+    kind: NoteKind
+    guid: str
+    fields: tuple[str, ...]
+    tags: tuple[str, ...]
+    deck: tuple[str, ...]  # sub-deck path below the deck's root
+    media: tuple[str, ...]  # media file names the fields refer to
+    mod: int  # modification time (seconds): newer notes replace older ones on import
+    order: int = 0  # position among new cards (lower first)
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """One image of a case as rendered for the cards: clean and annotated, per window."""
+
+    image_id: str
+    facts: ImageFacts
+    clean: tuple[RenderedImage, ...]  # one per window
+    annotated: tuple[RenderedImage, ...]  # one per window, every finding's shapes drawn
+    captions: tuple[str, ...]  # one per window, e.g. "lung (W 1500 / L -600)"
+
+
+@dataclass(frozen=True)
+class CaseContext:
+    """What the deck tells each note of a case: where it goes and how it is tagged."""
+
+    deck: tuple[str, ...] = ()
+    topic_tags: tuple[str, ...] = ()
+    curriculum_line: str = ""
+    mod: int = 0
+    order: int = 0
+    extra_tags: tuple[str, ...] = field(default_factory=tuple)
+
+
+def note_guid(case_id: str, kind: NoteKind, index: int = 0) -> str:
+    """A note's GUID: from the case id, the kind of card and the finding's index, nothing else."""
+    return genanki.guid_for("cardgen", case_id, kind.value, index)
+
+
+def tag_word(text: str) -> str:
+    """A value made safe for an Anki tag (no spaces)."""
+    import re
+
+    return re.sub(r"[^0-9A-Za-z_.\-]+", "_", text.strip()).strip("_") or "unknown"
+
+
+def case_tags(case: Case, views: list[ImageView], context: CaseContext) -> tuple[str, ...]:
+    """Tags every note of the case carries."""
+    difficulty = case.difficulty or DEFAULT_DIFFICULTY
+    tags = {f"{TAG_ROOT}::case::{tag_word(case.id)}", f"{TAG_ROOT}::difficulty::{difficulty.value}",
+            *context.topic_tags, *context.extra_tags}
+    for view in views:
+        if view.facts.modality:
+            tags.add(f"{TAG_ROOT}::modality::{tag_word(view.facts.modality)}")
+    return tuple(sorted(tags))
+
+
+def facts_line(views: list[ImageView]) -> str:
+    """Allowlisted header facts, e.g. ``CT · axial``: modality, body part, plane."""
+    seen: list[str] = []
+    for view in views:
+        for value in (view.facts.modality, view.facts.body_part and view.facts.body_part.lower(),
+                      view.facts.plane):
+            if value and value not in seen:
+                seen.append(value)
+    return " · ".join(seen)
+
+
+def _figures(images: list[tuple[RenderedImage, str]], alt: str) -> Markup:
+    return render_fragment("fields/images.html.j2",
+                           images=[{"name": r.name, "alt": alt, "caption": c} for r, c in images])
+
+
+def _list(items: tuple[str, ...] | list[str]) -> Markup:
+    return render_fragment("fields/list.html.j2", items=list(items))
+
+
+def _text(text: str) -> Markup:
+    """Plain teaching text, escaped, with line breaks kept."""
+    return Markup("<br>").join(escape(line) for line in text.strip().splitlines())
+
+
+def case_notes(case: Case, views: list[ImageView], finding_images: list[RenderedImage],
+               context: CaseContext) -> list[NoteSpec]:
+    """The case card and one card per finding.
+
+    ``finding_images[i]`` is finding ``i``'s image with only its own shapes drawn.
+    """
+    tags = case_tags(case, views, context)
+    facts = facts_line(views)
+    clean = [(r, c) for v in views for r, c in zip(v.clean, v.captions)]
+    annotated = [(r, c) for v in views for r, c in zip(v.annotated, v.captions)]
+    findings_html = _list([f.text for f in case.findings])
+    case_fields = (
+        str(escape(case.id)), str(_text(case.title)), str(_text(case.history)),
+        str(_figures(clean, "case image")), str(_text(case.diagnosis or case.title)),
+        str(findings_html), str(_figures(annotated, "annotated case image")),
+        str(_list(case.differential)), str(_list(case.teaching_points)), str(escape(facts)),
+        str(escape(context.curriculum_line)),
+    )
+    notes = [NoteSpec(kind=NoteKind.CASE, guid=note_guid(case.id, NoteKind.CASE), fields=case_fields,
+                      tags=tags, deck=context.deck, media=tuple(r.name for r, _ in clean + annotated),
+                      mod=context.mod, order=context.order)]
+    total = len(case.findings)
+    view_by_id = {v.image_id: v for v in views}
+    for index, (finding, marked) in enumerate(zip(case.findings, finding_images)):
+        view = view_by_id[finding.image_id]
+        clean_image = view.clean[0]
+        hint = f" ({finding.label})" if finding.label else ""
+        prompt = f"Finding {index + 1} of {total}{hint}: where is it, and what is it?"
+        fields = (
+            f"{case.id}#{index + 1}", str(escape(prompt)), str(_text(case.history)),
+            str(_figures([(clean_image, view.captions[0])], "image")), str(_text(finding.text)),
+            str(_figures([(marked, view.captions[0])], "annotated image")),
+            str(_text(case.diagnosis or case.title)), str(escape(facts)),
+        )
+        notes.append(NoteSpec(kind=NoteKind.FINDING, guid=note_guid(case.id, NoteKind.FINDING, index),
+                              fields=fields, tags=tags, deck=context.deck,
+                              media=(clean_image.name, marked.name), mod=context.mod,
+                              order=context.order))
+    return notes

@@ -1,0 +1,38 @@
+"""The templates folder: Anki card templates (read verbatim) and Jinja2 field fragments (autoescaped)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+
+
+@lru_cache(maxsize=None)
+def environment() -> jinja2.Environment:
+    """Jinja2 with autoescape on for every template: case text can never inject HTML."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=False,
+    )
+
+
+def render_fragment(name: str, **values: object) -> Markup:
+    """Render ``templates/<name>`` (a Jinja2 field fragment) to safe HTML."""
+    return Markup(environment().get_template(name).render(**values))
+
+
+@lru_cache(maxsize=None)
+def anki_template(name: str) -> str:
+    """An Anki card template or stylesheet from ``templates/anki/``, verbatim."""
+    return (TEMPLATES_DIR / "anki" / name).read_text(encoding="utf-8")
+
+
+def templates_mtime() -> int:
+    """The newest modification time among the templates (an input of every deck)."""
+    return int(max(p.stat().st_mtime for p in TEMPLATES_DIR.rglob("*") if p.is_file()))

@@ -1,0 +1,80 @@
+"""The command line. Each command parses its arguments, makes one call into the library and turns
+cardgen's own errors into a one-line message with exit code 1 (Click uses 2 for usage errors)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from cardgen import __version__
+from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
+from cardgen.errors import BuildFailed, CardgenError
+
+
+class _Bar:
+    """The build's progress, shown as a Click progress bar on stderr."""
+
+    def __init__(self) -> None:
+        self._bar = None
+
+    def start(self, total: int) -> None:
+        self._bar = click.progressbar(length=total, label="Building", file=sys.stderr,
+                                      item_show_func=lambda item: item, show_pos=True)
+        self._bar.__enter__()
+
+    def advance(self, label: str) -> None:
+        if self._bar is not None:
+            self._bar.update(1, label)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+class InputFailure(click.ClickException):
+    """A cardgen error as Click shows it: ``Error: <message>``, exit code 1."""
+
+    exit_code = 1
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cardgen")
+def main() -> None:
+    """Turn annotated radiology teaching files into image-based Anki decks."""
+
+
+@main.command()
+@click.argument("cases_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The .apkg file to write (replaced atomically).")
+@click.option("--curriculum", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Curriculum YAML: topics become sub-decks and tags.")
+@click.option("--deck-name", default=DEFAULT_DECK_NAME, show_default=True,
+              help="Name of the top-level deck.")
+@click.option("--deck-depth", type=click.IntRange(min=0), default=1, show_default=True,
+              help="How many curriculum levels become sub-decks (0: none).")
+@click.option("--keep-going", is_flag=True,
+              help="Skip broken cases, build the rest, and exit 1 listing the failures.")
+def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, deck_depth: int,
+          keep_going: bool) -> None:
+    """Build an Anki deck from the cases under CASES_DIR (each folder with a case.yaml)."""
+    bar = _Bar()
+    try:
+        result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
+                                         deck_name=deck_name, keep_going=keep_going,
+                                         deck_depth=deck_depth), progress=bar)
+    except BuildFailed as error:
+        bar.close()
+        raise InputFailure(f"{error}\nno deck written") from error
+    except CardgenError as error:
+        bar.close()
+        raise InputFailure(f"{error}\nno deck written") from error
+    bar.close()
+    for failure in result.failures:
+        click.echo(f"skipped: {failure}", err=True)
+    click.echo(f"Wrote {out}: {result.summary()}")
+    if result.failures:
+        raise click.exceptions.Exit(1)

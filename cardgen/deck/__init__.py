@@ -1,0 +1,1 @@
+"""Deck output: notes and media to a reproducible, atomically written .apkg."""

@@ -1,0 +1,104 @@
+"""Writing the .apkg: genanki builds the collection, then cardgen repacks it reproducibly.
+
+genanki stamps zip entries with the media files' times and stores them uncompressed. cardgen
+repacks every entry with a fixed date and deflate compression, so the same notes and media give
+byte-identical packages, and writes through a temporary file so that an error never leaves a
+partial package behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import genanki
+
+from cardgen.cards.notes import NoteSpec
+from cardgen.cards.notetypes import notetype
+
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+def deck_id(full_name: str) -> int:
+    """A stable deck id from the deck's full name (in genanki's recommended id range)."""
+    digest = int(hashlib.sha256(full_name.encode("utf-8")).hexdigest()[:12], 16)
+    return (1 << 30) + digest % (1 << 30)
+
+
+class _TimedNote(genanki.Note):
+    """A genanki note with its own modification time, so only changed cases look newer to Anki."""
+
+    def __init__(self, *, mod: int, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.mod = mod
+
+    def write_to_db(self, cursor, timestamp: float, deck_id, id_gen):  # noqa: D102 - genanki's hook
+        super().write_to_db(cursor, self.mod, deck_id, id_gen)
+
+
+def build_decks(root_name: str, notes: list[NoteSpec]) -> list[genanki.Deck]:
+    """genanki decks for the notes, one per sub-deck path, in a stable order."""
+    decks: dict[str, genanki.Deck] = {}
+
+    def deck_for(path: tuple[str, ...]) -> genanki.Deck:
+        name = "::".join((root_name, *path))
+        if name not in decks:
+            decks[name] = genanki.Deck(deck_id(name), name)
+        return decks[name]
+
+    deck_for(())
+    for note in notes:
+        for depth in range(1, len(note.deck)):  # parents exist even when they hold no card
+            deck_for(note.deck[:depth])
+        deck_for(note.deck).add_note(_TimedNote(
+            model=notetype(note.kind), fields=list(note.fields), tags=list(note.tags),
+            guid=note.guid, due=note.order, mod=note.mod))
+    return [decks[name] for name in sorted(decks)]
+
+
+@contextmanager
+def atomic_output(out: Path) -> Iterator[Path]:
+    """A temporary path beside ``out`` that replaces ``out`` only when the block succeeds."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
+    os.close(handle)
+    temp = Path(temp_name)
+    try:
+        yield temp
+        os.replace(temp, out)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_package(out: Path, root_name: str, notes: list[NoteSpec], media_dir: Path,
+                  timestamp: int) -> int:
+    """Write the notes and the media files they use to ``out``; returns the package's size in bytes.
+
+    ``media_dir`` holds every media file by name; ``timestamp`` stamps the notetypes and the ids
+    genanki derives from it.
+    """
+    media_names = sorted({name for note in notes for name in note.media})
+    package = genanki.Package(build_decks(root_name, notes),
+                              media_files=[str(media_dir / name) for name in media_names])
+    with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch:
+        loose = Path(scratch) / "genanki.apkg"
+        package.write_to_file(str(loose), timestamp=timestamp)
+        with atomic_output(out) as temp:
+            _repack(loose, temp)
+    return out.stat().st_size
+
+
+def _repack(source: Path, target: Path) -> None:
+    """Copy every entry with a fixed date and deflate compression (images are already compressed,
+    but the collection database shrinks to a fraction)."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as packed:
+        for entry in original.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time=ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            packed.writestr(info, original.read(entry.filename), compresslevel=6)

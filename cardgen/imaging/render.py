@@ -1,0 +1,101 @@
+"""Rendering: one image file (frame, window, shapes) to the bytes of a media file.
+
+:func:`render` is a pure function of its :class:`RenderRequest` (the file is identified by the
+hash of its bytes), so renders can run in parallel and be cached by the request's key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from cardgen.annotations.draw import draw_shapes
+from cardgen.annotations.shapes import Shape
+from cardgen.imaging.sources import source_for
+from cardgen.imaging.windows import Window
+
+# Bump when the rendered pixels for the same request change, so cached renders are not reused.
+RENDER_VERSION = 1
+
+# Small images (a 128-pixel CT thumbnail) are enlarged so arrows and labels stay legible on the
+# answer side; large ones are reduced so decks stay small. Both keep the aspect ratio.
+MIN_LONG_SIDE = 512
+MAX_LONG_SIDE = 1024
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """Everything a render depends on."""
+
+    path: Path
+    content_hash: str
+    frame: int | None = None
+    window: Window | None = None
+    shapes: tuple[Shape, ...] = ()
+    annotate: bool = False
+
+    def key(self) -> str:
+        """A stable identity of the output, for caching."""
+        text = repr((RENDER_VERSION, self.content_hash, self.frame, self.window, self.shapes,
+                     self.annotate, MIN_LONG_SIDE, MAX_LONG_SIDE))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class RenderedImage:
+    """A media file: its name (from its content), bytes and pixel size."""
+
+    name: str
+    data: bytes
+    width: int
+    height: int
+    source_width: int
+    source_height: int
+
+
+def file_hash(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def display_scale(width: int, height: int) -> float:
+    """The factor from source pixels to rendered pixels."""
+    long_side = max(width, height)
+    if long_side < MIN_LONG_SIDE:
+        return float(-(-MIN_LONG_SIDE // long_side))  # whole-number enlargement: crisp and exact
+    if long_side > MAX_LONG_SIDE:
+        return MAX_LONG_SIDE / long_side
+    return 1.0
+
+
+def render(request: RenderRequest) -> RenderedImage:
+    """Render one image: display chain, resize, optional shapes, PNG without metadata."""
+    source = source_for(request.path)
+    image = source.read(request.path, request.frame, request.window)
+    source_width, source_height = image.size
+    scale = display_scale(source_width, source_height)
+    if scale != 1.0:
+        size = (round(source_width * scale), round(source_height * scale))
+        image = image.resize(size, Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS)
+    if request.annotate:
+        image = draw_shapes(image, request.shapes, scale=scale)
+    data = encode_png(image)
+    name = f"cardgen-{hashlib.sha256(data).hexdigest()[:24]}.png"
+    return RenderedImage(name=name, data=data, width=image.width, height=image.height,
+                         source_width=source_width, source_height=source_height)
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """PNG bytes with no text, time or ICC chunks: nothing but pixels can leak through them."""
+    clean = Image.frombytes(image.mode, image.size, image.tobytes())
+    buffer = io.BytesIO()
+    clean.save(buffer, format="PNG", optimize=False, compress_level=6)
+    return buffer.getvalue()

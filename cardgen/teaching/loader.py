@@ -1,0 +1,292 @@
+"""Reading teaching cases: every ``case.yaml`` under a folder, parsed and validated.
+
+Each case folder holds a ``case.yaml`` and the files it names. Everything read here is checked
+and converted (strings to enums, window names to windows, file names to paths inside the case
+folder); a problem becomes an :class:`InputError` that names the file, the field and the value.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
+from cardgen.errors import InputError
+from cardgen.imaging.windows import PRESETS, Window, preset
+from cardgen.teaching.case import Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
+from cardgen.yamlio import load_yaml_file
+
+CASE_FILE = "case.yaml"
+T = TypeVar("T")
+
+
+def find_case_files(cases_dir: Path) -> list[Path]:
+    """Every ``case.yaml`` under ``cases_dir``, at any depth, in a stable order."""
+    if not cases_dir.is_dir():
+        raise InputError("not a folder of cases", file=cases_dir,
+                         hint="give the folder that holds one sub-folder per case")
+    found = sorted(cases_dir.rglob(CASE_FILE), key=lambda p: p.relative_to(cases_dir).as_posix())
+    if not found:
+        raise InputError(f"no {CASE_FILE} found", file=cases_dir,
+                         hint=f"each case is a folder with a {CASE_FILE}")
+    return found
+
+
+def load_case(case_file: Path) -> Case:
+    """Parse and validate one ``case.yaml``."""
+    data = load_yaml_file(case_file)
+    if not isinstance(data, dict):
+        raise InputError("a case is a mapping of fields (id, title, images, ...)", file=case_file,
+                         value=type(data).__name__)
+    reader = _Fields(data, case_file)
+    folder = case_file.parent
+    case_id = reader.text("id", required=True)
+    if any(ch.isspace() for ch in case_id) or "::" in case_id:
+        raise InputError("a case id may not contain spaces or '::'", file=case_file, field="id",
+                         value=case_id, hint="use letters, digits, dots and dashes, e.g. chest-001")
+    images = tuple(
+        _read_image(item, f"images[{i}]", folder, case_file)
+        for i, item in enumerate(reader.list("images"))
+    )
+    _check_unique([img.id for img in images], "images", "id", case_file)
+    image_ids = {img.id for img in images} | {img.path.name for img in images}
+    findings = tuple(
+        _read_finding(item, f"findings[{i}]", images, image_ids, case_file)
+        for i, item in enumerate(reader.list("findings"))
+    )
+    known = {"id", "title", "history", "diagnosis", "topics", "difficulty", "images", "findings",
+             "differential", "teaching_points", "occlusion"}
+    return Case(
+        id=CaseId(case_id),
+        title=reader.text("title", required=True),
+        folder=folder,
+        source=case_file,
+        history=reader.text("history"),
+        diagnosis=reader.text("diagnosis"),
+        topics=tuple(reader.text_list("topics")),
+        difficulty=reader.enum("difficulty", Difficulty),
+        images=images,
+        findings=findings,
+        differential=tuple(reader.text_list("differential")),
+        teaching_points=tuple(reader.text_list("teaching_points")),
+        occlusion=reader.enum("occlusion", OcclusionMode),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def load_cases(cases_dir: Path, *, on_error: Callable[[InputError], None] | None = None) -> list[Case]:
+    """Every case under ``cases_dir``; duplicate ids are an error naming both files.
+
+    With ``on_error``, a broken case is passed to it and skipped; without, the first error is raised.
+    """
+    cases: list[Case] = []
+    first_seen: dict[str, Path] = {}
+    for case_file in find_case_files(cases_dir):
+        try:
+            case = load_case(case_file)
+            if case.id in first_seen:
+                raise InputError(f"duplicate case id, also used by {first_seen[case.id]}",
+                                 file=case_file, field="id", value=case.id,
+                                 hint="case ids are the notes' identity: give each case its own")
+        except InputError as error:
+            if on_error is None:
+                raise
+            on_error(error)
+            continue
+        first_seen[case.id] = case_file
+        cases.append(case)
+    return cases
+
+
+class _Fields:
+    """Typed access to a YAML mapping, with errors that name the field."""
+
+    def __init__(self, data: dict[str, Any], file: Path, prefix: str = "") -> None:
+        self.data = data
+        self.file = file
+        self.prefix = prefix
+
+    def _name(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def text(self, key: str, *, required: bool = False) -> str:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise InputError("missing required field", file=self.file, field=self._name(key),
+                                 hint=f"add '{key}: ...' to the case")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InputError("expected text", file=self.file, field=self._name(key), value=value)
+        text = str(value).strip()
+        if required and not text:
+            raise InputError("may not be empty", file=self.file, field=self._name(key))
+        return text
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) or None
+
+    def list(self, key: str) -> list[Any]:
+        value = self.data.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise InputError("expected a list", file=self.file, field=self._name(key), value=value,
+                             hint=f"write '{key}:' followed by '- ...' items")
+        return value
+
+    def text_list(self, key: str) -> list[str]:
+        value = self.data.get(key)
+        if isinstance(value, str):
+            value = [value]
+        items = self.list(key) if not isinstance(value, list) else value
+        out: list[str] = []
+        for i, item in enumerate(items):
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise InputError("expected text", file=self.file, field=f"{self._name(key)}[{i}]", value=item)
+            if str(item).strip():
+                out.append(str(item).strip())
+        return out
+
+    def enum(self, key: str, kind: type[T]) -> T | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        try:
+            return kind(str(value).strip().lower())  # type: ignore[call-arg]
+        except ValueError:
+            allowed = " | ".join(m.value for m in kind)  # type: ignore[attr-defined]
+            raise InputError("unknown value", file=self.file, field=self._name(key), value=value,
+                             hint=f"use one of {allowed}") from None
+
+    def number(self, key: str, *, required: bool = True) -> float | None:
+        value = self.data.get(key)
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InputError("expected a number", file=self.file, field=self._name(key), value=value)
+        return float(value)
+
+
+def _mapping(item: object, field: str, file: Path) -> dict[str, Any]:
+    if not isinstance(item, dict):
+        raise InputError("expected a mapping", file=file, field=field, value=item)
+    return item
+
+
+def _check_unique(values: list[str], where: str, key: str, file: Path) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise InputError("duplicate id", file=file, field=f"{where}[{i}].{key}", value=value,
+                             hint="give each one its own id")
+        seen.add(value)
+
+
+def _case_path(folder: Path, name: str, file: Path, field: str) -> Path:
+    """A file named by the case, which must lie inside the case folder."""
+    if not name or Path(name).is_absolute():
+        raise InputError("a file must be a path inside the case folder", file=file, field=field,
+                         value=name, hint="write the file name relative to the case folder")
+    path = folder / name
+    root = folder.resolve()
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        raise InputError("the file lies outside the case folder", file=file, field=field, value=name,
+                         hint="copy the file into the case folder")
+    if not path.exists():
+        raise InputError("file not found", file=file, field=field, value=name,
+                         hint=f"put the file in {folder} or correct the name")
+    return path
+
+
+def _read_window(value: object, file: Path, field: str) -> Window | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        found = preset(value)
+        if found is None:
+            raise InputError("not a window preset", file=file, field=field, value=value,
+                             hint=f"use one of {', '.join(PRESETS)}, or {{center: C, width: W}}")
+        return found
+    if isinstance(value, dict):
+        reader = _Fields(value, file, prefix=f"{field}.")
+        center = reader.number("center")
+        width = reader.number("width")
+        assert center is not None and width is not None
+        if width <= 0:
+            raise InputError("window width must be positive", file=file, field=f"{field}.width", value=width)
+        return Window(center=center, width=width)
+    raise InputError("a window is a preset name or {center: C, width: W}", file=file, field=field, value=value)
+
+
+def _read_image(item: object, field: str, folder: Path, file: Path) -> CaseImage:
+    if isinstance(item, str):
+        item = {"file": item}
+    data = _mapping(item, field, file)
+    reader = _Fields(data, file, prefix=f"{field}.")
+    name = reader.text("file", required=True)
+    path = _case_path(folder, name, file, f"{field}.file")
+    raw_window = data.get("window")
+    raw_windows = raw_window if isinstance(raw_window, list) else [raw_window]
+    windows = tuple(_read_window(w, file, f"{field}.window") for w in raw_windows) or (None,)
+    frame = data.get("frame")
+    if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int) or frame < 0):
+        raise InputError("frame is a whole number from 0", file=file, field=f"{field}.frame", value=frame)
+    return CaseImage(path=path, id=reader.text("id") or name, windows=windows, frame=frame)
+
+
+def _xy(value: object, file: Path, field: str) -> tuple[float, float]:
+    if (not isinstance(value, (list, tuple)) or len(value) != 2
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)):
+        raise InputError("expected a point [x, y]", file=file, field=field, value=value)
+    return float(value[0]), float(value[1])
+
+
+def read_shape(item: object, field: str, file: Path) -> Shape:
+    """One shape of a finding, in image pixels."""
+    data = _mapping(item, field, file)
+    reader = _Fields(data, file, prefix=f"{field}.")
+    kind = reader.enum("kind", ShapeKind)
+    if kind is None:
+        raise InputError("missing shape kind", file=file, field=f"{field}.kind",
+                         hint="use one of " + " | ".join(k.value for k in ShapeKind))
+    label = reader.optional_text("label")
+    if kind in (ShapeKind.RECT, ShapeKind.ELLIPSE):
+        x, y, w, h = (reader.number(k) for k in ("x", "y", "width", "height"))
+        assert x is not None and y is not None and w is not None and h is not None
+        if w <= 0 or h <= 0:
+            raise InputError("width and height must be positive", file=file, field=field, value={"width": w, "height": h})
+        cls = Rect if kind is ShapeKind.RECT else Ellipse
+        return cls(x=x, y=y, width=w, height=h, label=label)
+    if kind is ShapeKind.POLYGON:
+        points = reader.list("points")
+        if len(points) < 3:
+            raise InputError("a polygon needs at least 3 points", file=file, field=f"{field}.points", value=points)
+        return Polygon(points=tuple(_xy(p, file, f"{field}.points[{i}]") for i, p in enumerate(points)), label=label)
+    if kind is ShapeKind.ARROW:
+        start = _xy(data.get("from"), file, f"{field}.from")
+        end = _xy(data.get("to"), file, f"{field}.to")
+        if start == end:
+            raise InputError("an arrow needs two different points", file=file, field=field, value=[start, end])
+        return Arrow(start=start, end=end, label=label)
+    return Point(at=_xy(data.get("at"), file, f"{field}.at"), label=label)
+
+
+def _read_finding(item: object, field: str, images: tuple[CaseImage, ...], image_ids: set[str],
+                  file: Path) -> Finding:
+    data = _mapping(item, field, file)
+    reader = _Fields(data, file, prefix=f"{field}.")
+    text = reader.text("text", required=True)
+    image_ref = reader.text("image")
+    if not image_ref:
+        if len(images) != 1:
+            raise InputError("say which image the finding is on", file=file, field=f"{field}.image",
+                             hint="write 'image: <image id or file name>'")
+        image_ref = images[0].id
+    if image_ref not in image_ids:
+        raise InputError("no image with this id or file name", file=file, field=f"{field}.image",
+                         value=image_ref, hint="known: " + ", ".join(sorted(image_ids)))
+    image_id = next(img.id for img in images if image_ref in (img.id, img.path.name))
+    shapes = tuple(read_shape(s, f"{field}.shapes[{i}]", file) for i, s in enumerate(reader.list("shapes")))
+    return Finding(text=text, image_id=image_id, shapes=shapes, label=reader.optional_text("label"))

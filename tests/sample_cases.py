@@ -1,0 +1,44 @@
+"""Small cases written by tests, from DICOM files inside the pydicom wheel."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from pydicom.data import get_testdata_file
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_CASES = REPO / "decks" / "sample" / "cases"
+SAMPLE_CURRICULUM = REPO / "decks" / "sample" / "curriculum.yaml"
+
+# pydicom's CT_small.dcm: a 128 x 128 axial CT slice through a thoracic vertebra.
+CT_SMALL = Path(get_testdata_file("CT_small.dcm"))
+
+GOOD_CASE = """\
+id: {case_id}
+title: Vertebral body
+history: Test history.
+diagnosis: Normal vertebra
+topics: [msk.spine]
+difficulty: easy
+images:
+  - file: ct.dcm
+    id: axial
+    window: bone
+findings:
+  - text: Vertebral body
+    image: axial
+    shapes:
+      - {{kind: ellipse, x: 42, y: 4, width: 40, height: 38}}
+"""
+
+
+def write_case(root: Path, folder: str, text: str, *, image: Path | None = CT_SMALL,
+               image_name: str = "ct.dcm") -> Path:
+    """A case folder under ``root`` with ``case.yaml`` = ``text`` and one image copied in."""
+    case_dir = root / folder
+    case_dir.mkdir(parents=True, exist_ok=True)
+    (case_dir / "case.yaml").write_text(text, encoding="utf-8")
+    if image is not None:
+        shutil.copyfile(image, case_dir / image_name)
+    return case_dir

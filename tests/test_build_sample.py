@@ -1,0 +1,137 @@
+"""The sample deck, built and imported into the real Anki backend."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pydicom
+import pytest
+
+from cardgen.build import BuildOptions, build_deck
+from cardgen.teaching.loader import find_case_files, load_case
+from tests.anki_helpers import import_package, media_names_in, open_collection
+from tests.sample_cases import SAMPLE_CASES, SAMPLE_CURRICULUM
+
+
+@pytest.fixture(scope="module")
+def sample_deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("deck") / "sample.apkg"
+    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM,
+                            deck_name="Radiology"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def imported(sample_deck: Path, tmp_path_factory: pytest.TempPathFactory):
+    col = open_collection(tmp_path_factory.mktemp("anki"))
+    import_package(col, sample_deck)
+    yield col
+    col.close()
+
+
+def _sample_cases():
+    return [load_case(p) for p in find_case_files(SAMPLE_CASES)]
+
+
+def test_note_and_card_counts(imported) -> None:
+    cases = _sample_cases()
+    expected_notes = sum(1 + len(c.findings) for c in cases)
+    assert len(cases) >= 6
+    assert imported.note_count() == expected_notes
+    assert imported.card_count() == expected_notes  # one card per note
+    assert len(imported.find_notes("note:cardgen*case*")) == len(cases)
+
+
+def test_every_image_resolves_to_media(imported) -> None:
+    media_dir = Path(imported.media.dir())
+    seen = 0
+    for note_id in imported.find_notes(""):
+        note = imported.get_note(note_id)
+        for card in note.cards():
+            html = card.question() + card.answer()
+            names = media_names_in(html)
+            assert names, f"card of note {note['Title'] if 'Title' in note else note.fields[0]} shows no image"
+            for name in names:
+                assert (media_dir / name).is_file(), name
+                seen += 1
+    assert seen > 0
+
+
+def test_subdecks_follow_curriculum(imported) -> None:
+    names = {d.name for d in imported.decks.all_names_and_ids()}
+    for section in ["Chest", "Cardiac and vascular", "GI and abdominal", "Musculoskeletal",
+                    "Neuroradiology", "Nuclear medicine"]:
+        assert f"Radiology::{section}" in names
+    deck_of_case = {}
+    for note_id in imported.find_notes("note:cardgen*case*"):
+        note = imported.get_note(note_id)
+        deck_of_case[note["CaseId"]] = imported.decks.name(note.cards()[0].did)
+    assert deck_of_case["chest-001"] == "Radiology::Chest"
+    assert deck_of_case["gi-001"] == "Radiology::GI and abdominal"
+    assert deck_of_case["nm-001"] == "Radiology::Nuclear medicine"
+
+
+def test_tags(imported) -> None:
+    note = imported.get_note(imported.find_notes("CaseId:gi-001")[0])
+    tags = set(note.tags)
+    assert "cardgen::case::gi-001" in tags
+    assert "cardgen::difficulty::hard" in tags
+    assert "cardgen::modality::MR" in tags
+    assert "cardgen::level::I" in tags
+    assert any(t.startswith("cardgen::topic::") and t.endswith("_liver") for t in tags), tags
+    every = {t for nid in imported.find_notes("") for t in imported.get_note(nid).tags}
+    assert {"cardgen::modality::CT", "cardgen::modality::NM", "cardgen::difficulty::easy"} <= every
+
+
+def test_answer_side_differs_from_question(imported) -> None:
+    note = imported.get_note(imported.find_notes("CaseId:msk-001")[0])
+    card = note.cards()[0]
+    clean = set(media_names_in(card.question()))
+    annotated = set(media_names_in(card.answer())) - clean
+    assert clean and annotated, "the answer shows annotated images the question does not"
+    assert "Normal thoracic vertebra" in card.answer()
+
+
+def test_no_patient_identifiers_in_package(sample_deck: Path) -> None:
+    """Names, IDs, dates and UIDs of the sample DICOM headers appear nowhere in the package."""
+    identifying: set[str] = set()
+    for path in SAMPLE_CASES.rglob("*.dcm"):
+        ds = pydicom.dcmread(path, stop_before_pixels=True)
+        for keyword in ("PatientName", "PatientID", "PatientBirthDate", "StudyDate", "StudyInstanceUID",
+                        "SeriesInstanceUID", "SOPInstanceUID", "InstitutionName", "ReferringPhysicianName",
+                        "AccessionNumber"):
+            value = str(ds.get(keyword, "") or "").strip()
+            if len(value) >= 4:
+                identifying.add(value)
+    assert identifying
+    with zipfile.ZipFile(sample_deck) as package:
+        blobs = {name: package.read(name) for name in package.namelist()}
+    media_map = json.loads(blobs["media"])
+    for value in identifying:
+        needle = value.encode()
+        for name, data in blobs.items():
+            assert needle not in data, f"{value!r} found in {name}"
+        assert all(value not in m for m in media_map.values())
+    # PNG media carry no text chunks.
+    for index in media_map:
+        data = blobs[index]
+        assert b"tEXt" not in data and b"iTXt" not in data and b"zTXt" not in data
+
+
+def test_case_text_is_escaped(tmp_path: Path, collection) -> None:
+    from tests.sample_cases import GOOD_CASE, write_case
+
+    text = GOOD_CASE.format(case_id="x-1").replace(
+        "Test history.", "'<script>alert(1)</script><img src=x onerror=alert(2)>'")
+    write_case(tmp_path / "cases", "x", text)
+    out = tmp_path / "x.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+    for note_id in collection.find_notes(""):
+        for card in collection.get_note(note_id).cards():
+            html = card.question() + card.answer()
+            assert "<script>alert" not in html and "<img src=x" not in html
+            assert "&lt;script&gt;" in html and "&lt;img src=x" in html

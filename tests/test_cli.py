@@ -1,0 +1,115 @@
+"""The command line through Click's runner: help texts and clear errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from cardgen.cli import main
+from tests.sample_cases import GOOD_CASE, REPO, write_case
+
+
+def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = [prefix]
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += _commands(command, prefix + (name,))
+        else:
+            found.append(prefix + (name,))
+    return found
+
+
+@pytest.mark.parametrize("command", _commands(main), ids=lambda c: " ".join(c) or "cardgen")
+def test_every_command_has_help_and_is_documented(command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(main, [*command, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+    assert len(result.output.splitlines()) > 3
+    if command:
+        readme = (REPO / "README.md").read_text(encoding="utf-8")
+        assert f"cardgen {' '.join(command)}" in readme
+
+
+def _build(cases: Path, out: Path, *extra: str):
+    return CliRunner().invoke(main, ["build", str(cases), "-o", str(out), *extra])
+
+
+def test_build_writes_a_deck_and_a_summary(tmp_path: Path) -> None:
+    write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1"))
+    result = _build(tmp_path / "cases", tmp_path / "out.apkg")
+    assert result.exit_code == 0, result.output
+    assert "1 cases, 2 cards" in result.output
+    assert (tmp_path / "out.apkg").stat().st_size > 0
+
+
+# (what to change in the good case, words the error must contain)
+BAD_INPUTS = {
+    "missing image file": (lambda t: t.replace("file: ct.dcm", "file: missing.dcm"),
+                           ["case.yaml", "images[0].file", "missing.dcm", "file not found"]),
+    "unknown window preset": (lambda t: t.replace("window: bone", "window: lungs"),
+                              ["case.yaml", "images[0].window", "'lungs'", "not a window preset", "lung"]),
+    "shape outside the image": (lambda t: t.replace("x: 42, y: 4", "x: 120, y: 4"),
+                                ["case.yaml", "findings[0].shapes[0]", "outside the 128x128 image"]),
+    "invalid YAML": (lambda t: t.replace("title: Vertebral body", "title: [unclosed"),
+                     ["case.yaml", "invalid YAML", "line"]),
+    "unknown difficulty": (lambda t: t.replace("difficulty: easy", "difficulty: tricky"),
+                           ["case.yaml", "difficulty", "'tricky'", "easy | medium | hard"]),
+    "missing title": (lambda t: t.replace("title: Vertebral body\n", ""),
+                      ["case.yaml", "title", "missing required field"]),
+}
+
+
+@pytest.mark.parametrize("name", BAD_INPUTS)
+def test_bad_input_gives_a_clear_error_and_no_output(tmp_path: Path, name: str) -> None:
+    change, words = BAD_INPUTS[name]
+    write_case(tmp_path / "cases", "a", change(GOOD_CASE.format(case_id="a-1")))
+    out = tmp_path / "out.apkg"
+    result = _build(tmp_path / "cases", out)
+    assert result.exit_code == 1, result.output
+    for word in words:
+        assert word in result.output, (word, result.output)
+    assert "Traceback" not in result.output
+    assert not out.exists()
+    assert not any(p.name.endswith(".partial") for p in tmp_path.iterdir())
+
+
+def test_duplicate_case_id_names_both_files(tmp_path: Path) -> None:
+    write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="same"))
+    write_case(tmp_path / "cases", "b", GOOD_CASE.format(case_id="same"))
+    out = tmp_path / "out.apkg"
+    result = _build(tmp_path / "cases", out)
+    assert result.exit_code == 1
+    assert "duplicate case id" in result.output
+    assert str(Path("a") / "case.yaml") in result.output and str(Path("b") / "case.yaml") in result.output
+    assert not out.exists()
+
+
+def test_unknown_topic_suggests_the_nearest(tmp_path: Path) -> None:
+    write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1").replace("msk.spine", "msk.spin"))
+    result = _build(tmp_path / "cases", tmp_path / "out.apkg", "--curriculum",
+                    str(REPO / "decks" / "sample" / "curriculum.yaml"))
+    assert result.exit_code == 1
+    assert "unknown curriculum topic" in result.output and "msk.spine" in result.output
+
+
+def test_keep_going_builds_the_rest_and_exits_1(tmp_path: Path) -> None:
+    write_case(tmp_path / "cases", "good", GOOD_CASE.format(case_id="good-1"))
+    write_case(tmp_path / "cases", "bad", GOOD_CASE.format(case_id="bad-1").replace("window: bone", "window: nope"))
+    out = tmp_path / "out.apkg"
+    result = _build(tmp_path / "cases", out, "--keep-going")
+    assert result.exit_code == 1
+    assert "skipped:" in result.output and "'nope'" in result.output
+    assert "1 cases, 2 cards" in result.output
+    assert out.exists()
+
+
+def test_existing_deck_survives_a_failed_build(tmp_path: Path) -> None:
+    out = tmp_path / "out.apkg"
+    out.write_bytes(b"previous deck")
+    write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1").replace("window: bone", "window: nope"))
+    result = _build(tmp_path / "cases", out)
+    assert result.exit_code == 1
+    assert out.read_bytes() == b"previous deck"
