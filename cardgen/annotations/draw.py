@@ -71,8 +71,10 @@ def _draw_label(draw: ImageDraw.ImageDraw, shape: Shape, font, size: tuple[int, 
     anchor_y = shape.start[1] if isinstance(shape, Arrow) else bounds.top
     text = shape.label or ""
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
-    x = min(max(anchor_x, 2), size[0] - (right - left) - 2)
-    y = anchor_y - (bottom - top) - 4
-    if y < 2:
-        y = bounds.bottom + 4
+    width, height = right - left, bottom - top
+    x = min(max(anchor_x, 2), size[0] - width - 2)
+    y = anchor_y - height - 4
+    if y < 2:  # no room above: beside the shape, on whichever side has room
+        y = max(bounds.top, 2)
+        x = bounds.right + 4 if bounds.right + 4 + width < size[0] else max(bounds.left - width - 4, 2)
     draw.text((x, y), text, font=font, fill=STROKE, stroke_width=2, stroke_fill=OUTLINE)

@@ -70,6 +70,10 @@ def atomic_output(out: Path) -> Iterator[Path]:
     temp = Path(temp_name)
     try:
         yield temp
+        # mkstemp makes the file private; a deck is an ordinary file, so honour the umask instead.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)
         os.replace(temp, out)
     finally:
         temp.unlink(missing_ok=True)
