@@ -129,8 +129,15 @@ def curriculum_to_csv(curriculum: Curriculum) -> str:
         # Write a level only where it differs from what the row would inherit.
         inherited = parent.level if parent else None
         level = topic.level.value if topic.level is not None and topic.level != inherited else ""
-        separator = " | " if any(";" in text for text in topic.objectives) else "; "
         writer.writerow([topic.id, topic.title, topic.parent or "", level,
-                         separator.join(topic.objectives), "; ".join(topic.requires),
+                         _objectives_cell(topic.objectives), "; ".join(topic.requires),
                          "; ".join(topic.radlex)])
     return out.getvalue()
+
+
+def _objectives_cell(objectives: tuple[str, ...]) -> str:
+    """Objectives joined so :func:`split_objectives` gives them back: ``|`` once any holds a ``;``
+    (with a trailing ``|`` for a single objective, so the cell still contains one)."""
+    if not any(";" in text for text in objectives):
+        return "; ".join(objectives)
+    return " | ".join(objectives) + (" |" if len(objectives) == 1 else "")
