@@ -175,3 +175,9 @@ class TestReports:
             assert f"<code>{topic.topic.id}</code>" in listed
         assert listed.count("<li") == len(uncovered)
         assert parsed.tags.count("svg") == 1 + 16
+
+
+def test_the_well_formed_check_can_fail() -> None:
+    parsed = parse('<div><p>text</div><img src="https://example.org/x.png">')
+    assert parsed.problems == ["</div> closes p"]
+    assert parsed.references == ["https://example.org/x.png"]

@@ -17,7 +17,7 @@ import io
 import re
 from pathlib import Path
 
-from cardgen.curriculum.model import Curriculum, Topic, make_topic, _near
+from cardgen.curriculum.model import Curriculum, Topic, make_topic, nearest_hint
 from cardgen.errors import InputError
 
 COLUMNS = ("id", "title", "parent", "level", "objectives", "requires", "radlex")
@@ -55,7 +55,7 @@ def read_csv_topics(path: Path) -> list[Topic]:
     for name in names:
         if name and name not in COLUMNS:
             raise InputError("unknown column", file=path, field="row 1", value=name,
-                             hint=_near(name, COLUMNS) or f"use {', '.join(COLUMNS)}")
+                             hint=nearest_hint(name, COLUMNS) or f"use {', '.join(COLUMNS)}")
     for name in REQUIRED_COLUMNS:
         if name not in names:
             raise InputError(f"the header has no {name!r} column", file=path, field="row 1",
@@ -90,7 +90,7 @@ def read_csv_topics(path: Path) -> list[Topic]:
         if parent and parent not in first_row:
             raise InputError(f"topic {row['id']!r} names an unknown parent", file=path,
                              field=f"row {number}, column parent", value=parent,
-                             hint=_near(parent, first_row) or "add a row for the parent or leave it empty")
+                             hint=nearest_hint(parent, first_row) or "add a row for the parent or leave it empty")
         children.setdefault(parent, []).append((number, row))
 
     topics: list[Topic] = []

@@ -68,7 +68,8 @@ class Topic:
     where: str = field(default="", compare=False)
 
 
-def _near(word: str, choices: Iterable[str]) -> str:
+def nearest_hint(word: str, choices: Iterable[str]) -> str:
+    """"did you mean a, b?" for the closest of ``choices``, or "" when none is close."""
     near = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
     return f"did you mean {', '.join(near)}?" if near else ""
 
@@ -99,7 +100,7 @@ class Curriculum:
         try:
             return self.topics[topic_id]
         except KeyError:
-            hint = _near(topic_id, self.topics) or "add the topic to the curriculum"
+            hint = nearest_hint(topic_id, self.topics) or "add the topic to the curriculum"
             raise InputError("unknown curriculum topic", file=file, field=field, value=topic_id,
                              hint=hint) from None
 
@@ -228,7 +229,7 @@ class Curriculum:
     def _check_parents(self) -> None:
         for topic in self.topics.values():
             if topic.parent is not None and topic.parent not in self.topics:
-                hint = _near(topic.parent, self.topics) or "add the parent topic or leave parent empty"
+                hint = nearest_hint(topic.parent, self.topics) or "add the parent topic or leave parent empty"
                 raise InputError(f"topic {topic.id!r} names an unknown parent", file=self.source,
                                  field=_field(topic, "parent"), value=topic.parent, hint=hint)
         for topic in self.topics.values():
@@ -247,7 +248,7 @@ class Curriculum:
         for topic in self.topics.values():
             for required in topic.requires:
                 if required not in self.topics:
-                    hint = _near(required, self.topics) or "add that topic or remove the requirement"
+                    hint = nearest_hint(required, self.topics) or "add that topic or remove the requirement"
                     raise InputError(f"topic {topic.id!r} requires an unknown topic", file=self.source,
                                      field=_field(topic, "requires"), value=required, hint=hint)
                 family = {t.id for t in self.ancestors(topic.id)} | {t.id for t in self.descendants(topic.id)}
@@ -373,7 +374,7 @@ def _read_yaml_level(items: list, *, parent: Topic | None, path: Path, where: st
         unknown = sorted(set(map(str, item)) - YAML_KEYS)
         if unknown:
             raise InputError("unknown topic key", file=path, field=f"{here}.{unknown[0]}",
-                             value=unknown[0], hint=_near(unknown[0], YAML_KEYS)
+                             value=unknown[0], hint=nearest_hint(unknown[0], YAML_KEYS)
                              or f"use {', '.join(sorted(YAML_KEYS))}")
         topic = make_topic(
             file=path, where=here, parent=parent, order=index + 1,
