@@ -69,7 +69,7 @@ class Topic:
 
 
 def nearest_hint(word: str, choices: Iterable[str]) -> str:
-    """"did you mean a, b?" for the closest of ``choices``, or "" when none is close."""
+    """A "did you mean a, b?" hint naming the closest ``choices``; empty when none is close."""
     near = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.5)
     return f"did you mean {', '.join(near)}?" if near else ""
 
