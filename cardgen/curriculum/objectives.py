@@ -1,0 +1,57 @@
+"""Text-only cards for curriculum objectives, so topics without a case still teach something.
+
+One card per objective of each topic that has no case (``--objective-cards``). The card asks the
+learner to recall the objective's content from the topic; it carries no image and says so.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from cardgen.curriculum.model import Curriculum
+
+TEXT_ONLY_TAG = "cardgen::text_only"
+
+
+@dataclass(frozen=True)
+class ObjectiveCard:
+    """One objective of one topic, to become a text-only note."""
+
+    topic_id: str
+    index: int  # 1-based position of the objective within its topic
+    text: str
+
+    @property
+    def identity(self) -> str:
+        """Stable identity for the note GUID: the topic and the objective's number, not its wording,
+        so fixing a typo updates the note instead of replacing it (and keeps its reviews)."""
+        return f"objective:{self.topic_id}#{self.index}"
+
+
+def objective_cards(curriculum: Curriculum, topics_with_cases: Collection[str] = ()) -> list[ObjectiveCard]:
+    """Objective cards for every topic not in ``topics_with_cases``, in teaching order.
+
+    Pass the ids of topics that have at least one case: those teach through their images instead.
+    """
+    cards: list[ObjectiveCard] = []
+    for topic_id in curriculum.teaching_order():
+        if topic_id in topics_with_cases:
+            continue
+        for index, text in enumerate(curriculum.topics[topic_id].objectives, start=1):
+            cards.append(ObjectiveCard(topic_id, index, text))
+    return cards
+
+
+def objective_fields(curriculum: Curriculum, card: ObjectiveCard) -> dict[str, str]:
+    """Proposed note fields (escaped HTML): ``Front`` asks, ``Back`` gives the objective, and
+    ``Kind`` marks the note as text-only so templates and searches can tell it from image cards."""
+    topic = curriculum.topics[card.topic_id]
+    path = " › ".join(html.escape(t.title) for t in curriculum.ancestors(card.topic_id))
+    count = len(topic.objectives)
+    front = (f'<div class="cardgen-text-only">Text-only card: no image case yet</div>'
+             f'<div class="cardgen-topic">{path}</div>'
+             f"<div>Learning objective {card.index} of {count}: what should you be able to do?</div>")
+    back = f'<div class="cardgen-objective">{html.escape(card.text)}</div>'
+    return {"Front": front, "Back": back, "Kind": "text-only objective"}
