@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes
+from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, note_guid
+from cardgen.cards.notetypes import NoteKind
+from cardgen.curriculum.objectives import TEXT_ONLY_TAG, objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
@@ -52,6 +54,7 @@ class BuildOptions:
     deck_name: str = DEFAULT_DECK_NAME
     keep_going: bool = False
     deck_depth: int | None = 1  # curriculum levels that become sub-decks; None: all
+    objective_cards: bool = False  # a text-only card per objective of topics with no case
 
 
 @dataclass
@@ -64,10 +67,12 @@ class BuildResult:
     media: int = 0
     package_bytes: int = 0
     seconds: float = 0.0
+    text_only: int = 0
     failures: list[CardgenError] = field(default_factory=list)
 
     def summary(self) -> str:
-        text = (f"{self.cases} cases, {self.cards} cards, {self.media} media files, "
+        text_only = f" ({self.text_only} text-only)" if self.text_only else ""
+        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files, "
                 f"{self.package_bytes / 1024:.0f} KiB in {self.seconds:.1f} s")
         if self.failures:
             text += f"; {len(self.failures)} case(s) failed and were skipped"
@@ -118,12 +123,15 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                 failures.append(error)
             finally:
                 progress.advance(case.id)
+        if options.objective_cards and curriculum is not None:
+            notes.extend(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
         if not notes:
             raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
         result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp)
     result.notes = len(notes)
     result.cards = len(notes)  # every cardgen notetype here makes one card per note
+    result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
     result.media = len({name for note in notes for name in note.media})
     result.failures = failures
     result.seconds = time.perf_counter() - started
@@ -131,12 +139,20 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
 
 
 def _in_teaching_order(cases: list[Case], curriculum: Curriculum | None) -> list[Case]:
-    """Cases ordered by their first topic's place in the curriculum, then by id."""
+    """Cases in the curriculum's teaching order (prerequisites first, then level, then file
+    order; a case under several topics comes with the latest of them), then by id.
+
+    Cases with unknown topics sort last here and are reported when their notes are made.
+    """
     if curriculum is None:
         return sorted(cases, key=lambda c: c.id)
-    position = {topic_id: i for i, topic_id in enumerate(curriculum.topics)}
-    return sorted(cases, key=lambda c: (min((position.get(t, len(position)) for t in c.topics),
-                                            default=len(position)), c.id))
+    last = len(curriculum.topics) * 1000 + 1
+
+    def key(case: Case) -> tuple[int, str]:
+        known = [t for t in case.topics if t in curriculum.topics]
+        return (curriculum.order_key_for(known) if known else last, case.id)
+
+    return sorted(cases, key=key)
 
 
 def _case_context(case: Case, curriculum: Curriculum | None, options: BuildOptions, position: int,
@@ -159,11 +175,34 @@ def _case_context(case: Case, curriculum: Curriculum | None, options: BuildOptio
             tags.append(level_tag)
         lines.append(" › ".join(t.title for t in curriculum.ancestors(topic_id)))
         if index == 0:
-            deck = tuple(curriculum.deck_path(topic_id, options.deck_depth))
+            deck = tuple(curriculum.deck_path(topic_id, options.deck_depth, numbered=True))
     inputs = [case.source] + [image.path for image in case.images]
     mod = fixed_time if fixed_time is not None else max([shared_mtime] + [int(p.stat().st_mtime) for p in inputs])
+    order = (position if curriculum is None or not case.topics
+             else curriculum.order_key_for(case.topics, within=min(position, 999)))
     return CaseContext(deck=deck, topic_tags=tuple(tags), curriculum_line="; ".join(lines),
-                       mod=mod, order=position)
+                       mod=mod, order=order)
+
+
+def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOptions,
+                    shared_mtime: int, fixed_time: int | None) -> list[NoteSpec]:
+    """Text-only notes, one per objective of each topic that no case (nor sub-topic's case) covers."""
+    covered = {ancestor.id for case in cases for topic_id in case.topics if topic_id in curriculum.topics
+               for ancestor in curriculum.ancestors(topic_id)}
+    mod = fixed_time if fixed_time is not None else shared_mtime
+    notes: list[NoteSpec] = []
+    for card in objective_cards(curriculum, topics_with_cases=covered):
+        fields = objective_fields(curriculum, card)
+        tags = [curriculum.tag(card.topic_id), TEXT_ONLY_TAG]
+        level_tag = curriculum.level_tag(card.topic_id)
+        if level_tag:
+            tags.append(level_tag)
+        notes.append(NoteSpec(
+            kind=NoteKind.OBJECTIVE, guid=note_guid(card.identity, NoteKind.OBJECTIVE),
+            fields=(card.identity, fields["Front"], fields["Back"], fields["Kind"]),
+            tags=tuple(sorted(tags)), deck=tuple(curriculum.deck_path(card.topic_id, options.deck_depth, numbered=True)),
+            media=(), mod=mod, order=curriculum.order_key(card.topic_id, within=card.index)))
+    return notes
 
 
 def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:

@@ -56,16 +56,19 @@ def main() -> None:
               help="Name of the top-level deck.")
 @click.option("--deck-depth", type=click.IntRange(min=0), default=1, show_default=True,
               help="How many curriculum levels become sub-decks (0: none).")
+@click.option("--objective-cards", is_flag=True,
+              help="Add a text-only card per objective of curriculum topics that have no case.")
 @click.option("--keep-going", is_flag=True,
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")
 def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, deck_depth: int,
-          keep_going: bool) -> None:
+          objective_cards: bool, keep_going: bool) -> None:
     """Build an Anki deck from the cases under CASES_DIR (each folder with a case.yaml)."""
     bar = _Bar()
     try:
         result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
                                          deck_name=deck_name, keep_going=keep_going,
-                                         deck_depth=deck_depth), progress=bar)
+                                         deck_depth=deck_depth, objective_cards=objective_cards),
+                             progress=bar)
     except BuildFailed as error:
         bar.close()
         raise InputFailure(f"{error}\nno deck written") from error
@@ -78,3 +81,24 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
     click.echo(f"Wrote {out}: {result.summary()}")
     if result.failures:
         raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.argument("cases_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--curriculum", required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Curriculum YAML or CSV to measure against.")
+@click.option("--html", "html_out", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write an HTML page with a bar chart per section.")
+@click.option("--objective-cards", is_flag=True,
+              help="Count objectives of uncovered topics as taught by text-only cards.")
+def coverage(cases_dir: Path, curriculum: Path, html_out: Path | None, objective_cards: bool) -> None:
+    """Show which curriculum topics and objectives have cases and cards, and which have none."""
+    from cardgen.curriculum.report import coverage_report
+
+    try:
+        report = coverage_report(cases_dir, curriculum, html_out, objective_cards=objective_cards)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    click.echo(report.table)
+    if html_out is not None:
+        click.echo(f"Wrote {html_out}")

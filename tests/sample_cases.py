@@ -9,7 +9,7 @@ from pydicom.data import get_testdata_file
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CASES = REPO / "decks" / "sample" / "cases"
-SAMPLE_CURRICULUM = REPO / "decks" / "sample" / "curriculum.yaml"
+SAMPLE_CURRICULUM = REPO / "decks" / "curricula" / "esr-level1.yaml"
 
 # pydicom's CT_small.dcm: a 128 x 128 axial CT slice through a thoracic vertebra.
 CT_SMALL = Path(get_testdata_file("CT_small.dcm"))

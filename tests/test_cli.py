@@ -90,7 +90,7 @@ def test_duplicate_case_id_names_both_files(tmp_path: Path) -> None:
 def test_unknown_topic_suggests_the_nearest(tmp_path: Path) -> None:
     write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1").replace("msk.spine", "msk.spin"))
     result = _build(tmp_path / "cases", tmp_path / "out.apkg", "--curriculum",
-                    str(REPO / "decks" / "sample" / "curriculum.yaml"))
+                    str(REPO / "decks" / "curricula" / "esr-level1.yaml"))
     assert result.exit_code == 1
     assert "unknown curriculum topic" in result.output and "msk.spine" in result.output
 

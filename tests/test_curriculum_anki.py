@@ -122,7 +122,7 @@ def test_default_preset_serves_prerequisites_first(collection: Collection, sampl
                 if sample.section_of(t).id == section.id]
     assert [t for t, _ in served] == expected
     msk = [t for t, _ in served if t.startswith("msk.")]
-    assert msk == ["msk.fracture-description", "msk.wrist", "msk.hip", "msk.bone-tumours"]
+    assert msk == ["msk.fracture-description", "msk.wrist", "msk.hip", "msk.spine", "msk.bone-tumours"]
 
 
 def test_multi_card_notes_default_and_position_presets(collection: Collection, sample: Curriculum,

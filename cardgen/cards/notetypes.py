@@ -19,15 +19,18 @@ class NoteKind(str, enum.Enum):
 
     CASE = "case"
     FINDING = "finding"
+    OBJECTIVE = "objective"  # text-only: a curriculum objective with no image case yet
 
 
 CASE_FIELDS = ["CaseId", "Title", "History", "Images", "Diagnosis", "Findings", "AnnotatedImages",
                "Differential", "TeachingPoints", "Facts", "Curriculum"]
 FINDING_FIELDS = ["Key", "Prompt", "History", "Image", "Answer", "AnnotatedImage", "Case", "Facts"]
+OBJECTIVE_FIELDS = ["Key", "Front", "Back", "Kind"]
 
 # Fixed ids: never change them for a released version.
 CASE_MODEL_ID = 1_731_900_001
 FINDING_MODEL_ID = 1_731_900_002
+OBJECTIVE_MODEL_ID = 1_731_900_003
 
 
 @lru_cache(maxsize=None)
@@ -41,6 +44,13 @@ def notetype(kind: NoteKind) -> genanki.Model:
             templates=[{"name": "Case", "qfmt": anki_template("case_front.html"),
                         "afmt": anki_template("case_back.html")}],
             css=css, sort_field_index=1)
+    if kind is NoteKind.OBJECTIVE:
+        return genanki.Model(
+            OBJECTIVE_MODEL_ID, "cardgen objective (v1)",
+            fields=[{"name": f} for f in OBJECTIVE_FIELDS],
+            templates=[{"name": "Objective", "qfmt": anki_template("objective_front.html"),
+                        "afmt": anki_template("objective_back.html")}],
+            css=css, sort_field_index=0)
     return genanki.Model(
         FINDING_MODEL_ID, "cardgen finding (v1)",
         fields=[{"name": f} for f in FINDING_FIELDS],
