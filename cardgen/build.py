@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, note_guid
 from cardgen.cards.notetypes import NoteKind
@@ -112,10 +112,11 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     progress.start(len(cases))
     with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root:
         media_dir = Path(media_root)
+        render_to = media_renderer(media_dir)
         for position, case in enumerate(cases, start=1):
             try:
                 context = _case_context(case, curriculum, options, position, shared_mtime, fixed_time)
-                notes.extend(_build_case(case, context, media_dir))
+                notes.extend(_build_case(case, context, render_to))
                 result.cases += 1
             except InputError as error:
                 if not options.keep_going:
@@ -219,16 +220,23 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
                     hint="coordinates are image pixels from the top-left corner")
 
 
-def _render_to(media_dir: Path, request: RenderRequest) -> RenderedImage:
-    """Render and store the media file (once per name: renders are content-addressed)."""
-    rendered = render(request)
-    target = media_dir / rendered.name
-    if not target.exists():
-        target.write_bytes(rendered.data)
-    return rendered
+RenderFn = Callable[[RenderRequest], RenderedImage]
 
 
-def _build_case(case: Case, context: CaseContext, media_dir: Path) -> list[NoteSpec]:
+def media_renderer(media_dir: Path) -> RenderFn:
+    """Render on this core and store each media file once (renders are content-addressed)."""
+
+    def render_to(request: RenderRequest) -> RenderedImage:
+        rendered = render(request)
+        target = media_dir / rendered.name
+        if not target.exists():
+            target.write_bytes(rendered.data)
+        return rendered
+
+    return render_to
+
+
+def _build_case(case: Case, context: CaseContext, render_to: RenderFn) -> list[NoteSpec]:
     """Render every image of one case and make its notes."""
     facts = {image.id: source_for(image.path).facts(image.path) for image in case.images}
     for image in case.images:
@@ -243,8 +251,8 @@ def _build_case(case: Case, context: CaseContext, media_dir: Path) -> list[NoteS
         clean, annotated, captions = [], [], []
         for window in image.windows:
             base = RenderRequest(path=image.path, content_hash=hashes[image.id], frame=image.frame, window=window)
-            clean.append(_render_to(media_dir, base))
-            annotated.append(_render_to(media_dir, RenderRequest(
+            clean.append(render_to(base))
+            annotated.append(render_to(RenderRequest(
                 path=image.path, content_hash=hashes[image.id], frame=image.frame, window=window,
                 shapes=shapes, annotate=True)))
             captions.append(_caption(image, window))
@@ -253,7 +261,7 @@ def _build_case(case: Case, context: CaseContext, media_dir: Path) -> list[NoteS
     finding_images = []
     for finding in case.findings:
         image = case.image(finding.image_id)
-        finding_images.append(_render_to(media_dir, RenderRequest(
+        finding_images.append(render_to(RenderRequest(
             path=image.path, content_hash=hashes[image.id], frame=image.frame, window=image.windows[0],
             shapes=finding.shapes, annotate=True)))
     return case_notes(case, views, finding_images, context)
