@@ -1,0 +1,166 @@
+"""Presentation states (GSPS and its colour siblings): graphic and text objects.
+
+PS3.3 C.10.5 Graphic Annotation Module: each item of Graphic Annotation Sequence (0070,0001)
+names the images it belongs on (Referenced Image Sequence, or every image of the presentation
+state when absent) and carries Graphic Object Sequence (0070,0009) and Text Object Sequence
+(0070,0008). Units are PIXEL (image pixels) or DISPLAY (fractions of the displayed area, PS3.3
+C.10.4 Displayed Area Module; the whole image when the state selects none).
+One item becomes one :class:`ReadAnnotation` per referenced image; its text objects give the label.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from pydicom.multival import MultiValue
+
+from cardgen.annotations.readers.base import (
+    ImageRef,
+    ReadAnnotation,
+    points_of,
+    read_annotation_dataset,
+)
+from cardgen.annotations.readers.graphics import graphic_type, shapes_for_graphic
+from cardgen.annotations.shapes import Arrow, Point, Rect, Shape
+from cardgen.errors import InputError
+
+# Every presentation state storage class (grayscale, color, pseudo-color, blending, ...) starts so.
+_PRESENTATION_STATE_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.11."
+
+
+class AnnotationUnits(str, enum.Enum):
+    """Graphic Annotation Units (0070,0005) and the text objects' units (0070,0003)/(0070,0004)."""
+
+    PIXEL = "PIXEL"
+    DISPLAY = "DISPLAY"
+
+
+class GspsReader:
+    """Graphic and text objects of a presentation state."""
+
+    name = "gsps"
+
+    def accepts(self, ds) -> bool:
+        sop_class = str(ds.get("SOPClassUID", ""))
+        return sop_class.startswith(_PRESENTATION_STATE_CLASS_PREFIX) or "GraphicAnnotationSequence" in ds
+
+    def read(self, path: Path, image: ImageRef) -> list[ReadAnnotation]:
+        ds = read_annotation_dataset(path)
+        area = _displayed_area(ds, image, path)
+        annotations: list[ReadAnnotation] = []
+        for index, item in enumerate(ds.get("GraphicAnnotationSequence") or []):
+            where = f"GraphicAnnotationSequence[{index}]"
+            shapes: list[Shape] = []
+            texts: list[str] = []
+            for g_index, graphic in enumerate(item.get("GraphicObjectSequence") or []):
+                tag = f"{where}.GraphicObjectSequence[{g_index}]"
+                units = _units(graphic.get("GraphicAnnotationUnits"), path, f"{tag}.GraphicAnnotationUnits")
+                points = _to_pixels(points_of(graphic.get("GraphicData"), path, f"{tag}.GraphicData (0070,0022)"),
+                                    units, area)
+                kind = graphic_type(graphic.get("GraphicType"), path, f"{tag}.GraphicType (0070,0023)")
+                shapes.extend(shapes_for_graphic(kind, points, path, tag))
+            for t_index, text_object in enumerate(item.get("TextObjectSequence") or []):
+                text, text_shapes = _text_object(text_object, area, path, f"{where}.TextObjectSequence[{t_index}]")
+                if text:
+                    texts.append(text)
+                shapes.extend(text_shapes)
+            if not shapes:
+                continue
+            label = texts[0] if texts else None
+            text = "; ".join(texts) or None
+            if label:
+                shapes = [_labelled(shape, label) for shape in shapes]
+            for uid, frame in _references(item):
+                annotations.append(ReadAnnotation(tuple(shapes), label=label, text=text,
+                                                  referenced_sop_instance_uid=uid, referenced_frame=frame,
+                                                  reader=self.name))
+        return annotations
+
+
+# A displayed area: (left, top, width, height) in image pixels.
+_Area = tuple[float, float, float, float]
+
+
+def _displayed_area(ds, image: ImageRef, path: Path) -> _Area:
+    """The part of the image that DISPLAY units are fractions of (PS3.3 C.10.4)."""
+    for item in ds.get("DisplayedAreaSelectionSequence") or []:
+        references = item.get("ReferencedImageSequence")
+        if references and image.sop_instance_uid and not any(
+                str(r.get("ReferencedSOPInstanceUID", "")) == image.sop_instance_uid for r in references):
+            continue
+        top_left = item.get("DisplayedAreaTopLeftHandCorner")
+        bottom_right = item.get("DisplayedAreaBottomRightHandCorner")
+        if top_left is None or bottom_right is None:
+            continue
+        # Corners are 1-based (column, row) of the first and last displayed pixels; in the
+        # corner-origin model the area runs from the first pixel's left edge to the last's right.
+        left, top = float(top_left[0]) - 1.0, float(top_left[1]) - 1.0
+        return left, top, float(bottom_right[0]) - left, float(bottom_right[1]) - top
+    if image.width <= 0 or image.height <= 0:
+        raise InputError("the image size is unknown, so DISPLAY units cannot be placed", file=path,
+                         field="GraphicAnnotationUnits", value="DISPLAY",
+                         hint="point the case at the DICOM image the presentation state belongs to")
+    return 0.0, 0.0, float(image.width), float(image.height)
+
+
+def _units(value, path: Path, field: str) -> AnnotationUnits:
+    text = str(value or "").strip().upper()
+    try:
+        return AnnotationUnits(text)
+    except ValueError:
+        raise InputError(f"annotation units {text!r} are not supported", file=path, field=field,
+                         value=text, hint="use PIXEL or DISPLAY units") from None
+
+
+def _to_pixels(points: np.ndarray, units: AnnotationUnits, area: _Area) -> np.ndarray:
+    if units is AnnotationUnits.PIXEL:
+        return points
+    left, top, width, height = area
+    return np.stack([left + points[:, 0] * width, top + points[:, 1] * height], axis=1)
+
+
+def _text_object(item, area: _Area, path: Path, where: str) -> tuple[str, list[Shape]]:
+    """The text and the shapes of one text object: an arrow from its box to its anchor, if shown."""
+    text = str(item.get("UnformattedTextValue", "") or "").strip()
+    box = None
+    if item.get("BoundingBoxTopLeftHandCorner") is not None:
+        units = _units(item.get("BoundingBoxAnnotationUnits"), path, f"{where}.BoundingBoxAnnotationUnits")
+        corners = points_of(list(item.BoundingBoxTopLeftHandCorner) + list(item.BoundingBoxBottomRightHandCorner),
+                            path, f"{where}.BoundingBox (0070,0010)")
+        (x1, y1), (x2, y2) = _to_pixels(corners, units, area)
+        box = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
+    anchor = None
+    if item.get("AnchorPoint") is not None:
+        units = _units(item.get("AnchorPointAnnotationUnits"), path, f"{where}.AnchorPointAnnotationUnits")
+        (anchor,) = _to_pixels(points_of(item.AnchorPoint, path, f"{where}.AnchorPoint (0070,0014)"), units, area)
+        anchor = (float(anchor[0]), float(anchor[1]))
+    shapes: list[Shape] = []
+    if anchor is not None and box is not None and str(item.get("AnchorPointVisibility", "N")).upper() == "Y":
+        # The viewer draws a line from the text to the anchor: an arrow pointing at the finding.
+        shapes.append(Arrow((box[0] + box[2] / 2, box[1] + box[3] / 2), anchor))
+    elif anchor is not None:
+        shapes.append(Point(anchor))
+    elif box is not None:
+        shapes.append(Rect(*box))
+    return text, shapes
+
+
+def _references(item) -> list[tuple[str | None, int | None]]:
+    """(SOP Instance UID, frame from 0) for each image an item belongs on; (None, None) for any."""
+    references: list[tuple[str | None, int | None]] = []
+    for ref in item.get("ReferencedImageSequence") or []:
+        uid = str(ref.get("ReferencedSOPInstanceUID", "")) or None
+        frames = ref.get("ReferencedFrameNumber")
+        if frames is None:
+            references.append((uid, None))
+            continue
+        values = list(frames) if isinstance(frames, (MultiValue, list, tuple)) else [frames]
+        references.extend((uid, int(f) - 1) for f in values)
+    return references or [(None, None)]
+
+
+def _labelled(shape: Shape, label: str) -> Shape:
+    return shape if shape.label else replace(shape, label=label)

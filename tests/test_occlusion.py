@@ -1,0 +1,167 @@
+"""Native Image Occlusion notes: built with genanki, imported into the real Anki backend, read back
+with ``col.get_image_occlusion_note`` and compared with the source shapes."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import genanki
+import pytest
+from PIL import Image
+
+from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect
+from cardgen.cards.occlusion import (
+    OCCLUSION_MODEL_ID,
+    TIP_REGION_FRACTION,
+    format_fraction,
+    occlusion_cloze,
+    occlusion_model,
+    occlusion_note_fields,
+)
+from cardgen.teaching.case import OcclusionMode
+from tests.anki_helpers import import_package
+
+# The rendered image: deliberately not square, so a swapped width/height shows up.
+WIDTH, HEIGHT = 640, 480
+HALF_PIXEL = 0.5
+TIP_SIDE = TIP_REGION_FRACTION * min(WIDTH, HEIGHT)
+
+# One finding per shape kind, plus a finding drawn with two shapes (both under one cloze number).
+FINDINGS = [
+    (Rect(40.0, 30.0, 100.0, 60.0),),
+    (Ellipse(300.5, 200.25, 120.0, 80.0),),
+    (Polygon(((500.0, 50.0), (620.0, 90.0), (560.0, 170.0))),),
+    (Arrow((100.0, 400.0), (200.0, 350.0)),),
+    (Point((450.0, 420.0)),),
+    (Rect(10.0, 300.0, 50.0, 50.0), Ellipse(70.0, 300.0, 40.0, 30.0)),
+]
+
+
+def _png_bytes(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), 90).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _expected_pixels(shape) -> tuple[str, dict[str, float] | list[tuple[float, float]]]:
+    """The IO kind and the pixel geometry Anki should give back for a source shape."""
+    if isinstance(shape, (Arrow, Point)):
+        x, y = shape.tip
+        return "rect", {"left": x - TIP_SIDE / 2, "top": y - TIP_SIDE / 2,
+                        "width": TIP_SIDE, "height": TIP_SIDE}
+    if isinstance(shape, Rect):
+        return "rect", {"left": shape.x, "top": shape.y, "width": shape.width, "height": shape.height}
+    if isinstance(shape, Ellipse):
+        return "ellipse", {"left": shape.x, "top": shape.y, "rx": shape.width / 2, "ry": shape.height / 2}
+    return "polygon", list(shape.points)
+
+
+def _read_pixels(io_shape) -> tuple[str, dict[str, float] | list[tuple[float, float]], dict[str, str]]:
+    """An IO shape read back from Anki, with its fractions turned into pixels of the image."""
+    properties = {p.name: p.value for p in io_shape.properties}
+    if io_shape.shape == "polygon":
+        points = [tuple(float(v) for v in pair.split(",")) for pair in properties["points"].split()]
+        return "polygon", [(x * WIDTH, y * HEIGHT) for x, y in points], properties
+    scale = {"left": WIDTH, "width": WIDTH, "rx": WIDTH, "top": HEIGHT, "height": HEIGHT, "ry": HEIGHT}
+    geometry = {name: float(properties[name]) * factor for name, factor in scale.items() if name in properties}
+    return io_shape.shape, geometry, properties
+
+
+def _build_and_import(collection, tmp_path: Path, mode: OcclusionMode, markers=None) -> list[int]:
+    media = tmp_path / "occlusion-test-3f2a.png"  # a content-hash style name, as the renderer makes
+    media.write_bytes(_png_bytes(WIDTH, HEIGHT))
+    model = occlusion_model()
+    deck = genanki.Deck(2_059_400_110, "cardgen occlusion test")
+    cloze = occlusion_cloze(FINDINGS, WIDTH, HEIGHT, mode, markers=markers)
+    fields = occlusion_note_fields(media.name, cloze, "<b>CT chest</b>", "findings 1-6")
+    deck.add_note(genanki.Note(model=model, fields=fields, guid=f"io-test-{mode.value}"))
+    package = genanki.Package(deck, media_files=[str(media)])
+    out = tmp_path / "occlusion.apkg"
+    package.write_to_file(str(out), timestamp=1_700_000_000)
+    import_package(collection, out)
+    return list(collection.find_notes(""))
+
+
+@pytest.mark.parametrize("mode", list(OcclusionMode))
+def test_every_shape_kind_reads_back_from_anki_within_half_a_pixel(collection, tmp_path, mode):
+    (note_id,) = _build_and_import(collection, tmp_path, mode)
+
+    # Anki recognises the notetype as its own Image Occlusion type.
+    notetype = collection.models.get(collection.get_note(note_id).mid)
+    assert notetype["originalStockKind"] == 6
+    assert [f["name"] for f in notetype["flds"]] == ["Occlusion", "Image", "Header", "Back Extra", "Comments"]
+    assert [f["tag"] for f in notetype["flds"]] == [0, 1, 2, 3, 4]  # each field's IO role
+    response = collection.get_image_occlusion_note(note_id=note_id)
+    assert response.WhichOneof("value") == "note", response
+    note = response.note
+    assert note.image_data == _png_bytes(WIDTH, HEIGHT)
+    assert note.header == "<b>CT chest</b>"
+
+    # One card per finding, numbered in finding order.
+    assert len(collection.find_cards("")) == len(FINDINGS)
+    by_ordinal = {occlusion.ordinal: list(occlusion.shapes) for occlusion in note.occlusions}
+    assert sorted(by_ordinal) == list(range(1, len(FINDINGS) + 1))
+
+    for ordinal, source_shapes in enumerate(FINDINGS, start=1):
+        read_shapes = by_ordinal[ordinal]
+        assert len(read_shapes) == len(source_shapes)
+        for source, read in zip(source_shapes, read_shapes):
+            kind, expected = _expected_pixels(source)
+            read_kind, geometry, properties = _read_pixels(read)
+            assert read_kind == kind
+            assert ("oi" in properties) == (mode is OcclusionMode.HIDE_ALL)
+            if kind == "polygon":
+                assert len(geometry) == len(expected)
+                for (x, y), (ex, ey) in zip(geometry, expected):
+                    assert abs(x - ex) <= HALF_PIXEL and abs(y - ey) <= HALF_PIXEL
+            else:
+                assert geometry.keys() == expected.keys()
+                for name, value in expected.items():
+                    assert abs(geometry[name] - value) <= HALF_PIXEL, (ordinal, name, geometry, expected)
+
+
+def test_markers_are_text_shapes_that_make_no_card(collection, tmp_path):
+    markers = ["A", None, "C", "D", "E", "F"]
+    (note_id,) = _build_and_import(collection, tmp_path, OcclusionMode.HIDE_ALL, markers=markers)
+
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    texts = [s for o in note.occlusions for s in o.shapes if s.shape == "text"]
+    assert sorted({p.name: p.value for p in t.properties}["text"] for t in texts) == ["A", "C", "D", "E", "F"]
+    assert all(o.ordinal == 0 for o in note.occlusions if any(s.shape == "text" for s in o.shapes))
+    # Text shapes sit in cloze 0: still one card per finding.
+    assert len(collection.find_cards("")) == len(FINDINGS)
+
+
+def test_shapes_outside_the_image_are_clamped():
+    cloze = occlusion_cloze([(Rect(-20.0, 450.0, 100.0, 100.0),), (Point((0.0, 0.0)),)],
+                            WIDTH, HEIGHT, OcclusionMode.HIDE_ONE)
+    # The rect's left edge is cut at 0 and its bottom at the image's bottom edge.
+    assert "{{c1::image-occlusion:rect:left=0:top=.9375:width=.125:height=.0625}}" in cloze
+    half = format_fraction(TIP_SIDE / 2 / WIDTH)
+    assert f"{{{{c2::image-occlusion:rect:left=0:top=0:width={half}:" in cloze
+
+
+def test_fractions_are_formatted_like_ankis_editor():
+    assert format_fraction(0.123456) == ".1235"
+    assert format_fraction(0.5) == ".5"
+    assert format_fraction(1.0) == "1"
+    assert format_fraction(0.0) == "0"
+    assert format_fraction(-0.00001) == "0"
+
+
+def test_model_id_is_fixed_and_json_carries_the_stock_kind():
+    data = occlusion_model().to_json(1_700_000_000, 1)
+    assert data["id"] == str(OCCLUSION_MODEL_ID)
+    assert data["originalStockKind"] == 6
+    assert data["type"] == genanki.Model.CLOZE
+    assert "anki.imageOcclusion.setup()" in data["tmpls"][0]["qfmt"]
+
+
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError, match="no shape"):
+        occlusion_cloze([()], WIDTH, HEIGHT, OcclusionMode.HIDE_ALL)
+    with pytest.raises(ValueError, match="positive"):
+        occlusion_cloze([(Point((1.0, 1.0)),)], 0, HEIGHT, OcclusionMode.HIDE_ALL)
+    with pytest.raises(ValueError, match="inside an <img>"):
+        occlusion_note_fields('a".png', "", "", "")
