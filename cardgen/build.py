@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Protocol
 
-from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, note_guid
+from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, note_guid, occlusion_notes
 from cardgen.cards.notetypes import NoteKind
 from cardgen.curriculum.objectives import TEXT_ONLY_TAG, objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
@@ -22,7 +22,8 @@ from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash, render
 from cardgen.imaging.sources import ImageFacts, source_for
-from cardgen.teaching.case import Case, CaseImage
+from cardgen.annotations.from_files import with_annotation_files
+from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.teaching.loader import load_cases
 
 DEFAULT_DECK_NAME = "cardgen"
@@ -55,6 +56,7 @@ class BuildOptions:
     keep_going: bool = False
     deck_depth: int | None = 1  # curriculum levels that become sub-decks; None: all
     objective_cards: bool = False  # a text-only card per objective of topics with no case
+    occlusion: OcclusionMode = OcclusionMode.HIDE_ALL  # Image Occlusion default; a case may say otherwise
 
 
 @dataclass
@@ -116,7 +118,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         for position, case in enumerate(cases, start=1):
             try:
                 context = _case_context(case, curriculum, options, position, shared_mtime, fixed_time)
-                notes.extend(_build_case(case, context, render_to))
+                notes.extend(_build_case(case, context, render_to, options.occlusion))
                 result.cases += 1
             except InputError as error:
                 if not options.keep_going:
@@ -131,7 +133,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
         result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp)
     result.notes = len(notes)
-    result.cards = len(notes)  # every cardgen notetype here makes one card per note
+    result.cards = sum(note.cards for note in notes)
     result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
     result.media = len({name for note in notes for name in note.media})
     result.failures = failures
@@ -236,9 +238,11 @@ def media_renderer(media_dir: Path) -> RenderFn:
     return render_to
 
 
-def _build_case(case: Case, context: CaseContext, render_to: RenderFn) -> list[NoteSpec]:
+def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
+                default_occlusion: OcclusionMode = OcclusionMode.HIDE_ALL) -> list[NoteSpec]:
     """Render every image of one case and make its notes."""
     facts = {image.id: source_for(image.path).facts(image.path) for image in case.images}
+    case = with_annotation_files(case, facts)
     for image in case.images:
         if image.frame is not None and image.frame >= facts[image.id].frames:
             raise InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
@@ -264,7 +268,8 @@ def _build_case(case: Case, context: CaseContext, render_to: RenderFn) -> list[N
         finding_images.append(render_to(RenderRequest(
             path=image.path, content_hash=hashes[image.id], frame=image.frame, window=image.windows[0],
             shapes=finding.shapes, annotate=True)))
-    return case_notes(case, views, finding_images, context)
+    return (case_notes(case, views, finding_images, context)
+            + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
 
 
 def _caption(image: CaseImage, window) -> str:

@@ -11,6 +11,7 @@ import click
 from cardgen import __version__
 from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
 from cardgen.errors import BuildFailed, CardgenError
+from cardgen.teaching.case import OcclusionMode
 
 
 class _Bar:
@@ -58,16 +59,20 @@ def main() -> None:
               help="How many curriculum levels become sub-decks (0: none).")
 @click.option("--objective-cards", is_flag=True,
               help="Add a text-only card per objective of curriculum topics that have no case.")
+@click.option("--occlusion", type=click.Choice([m.value for m in OcclusionMode]), default="hide_all",
+              show_default=True, help="Image Occlusion cards: hide every region, or only the one asked "
+              "(a case's own 'occlusion:' wins).")
 @click.option("--keep-going", is_flag=True,
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")
 def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, deck_depth: int,
-          objective_cards: bool, keep_going: bool) -> None:
+          objective_cards: bool, occlusion: str, keep_going: bool) -> None:
     """Build an Anki deck from the cases under CASES_DIR (each folder with a case.yaml)."""
     bar = _Bar()
     try:
         result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
                                          deck_name=deck_name, keep_going=keep_going,
-                                         deck_depth=deck_depth, objective_cards=objective_cards),
+                                         deck_depth=deck_depth, objective_cards=objective_cards,
+                                         occlusion=OcclusionMode(occlusion)),
                              progress=bar)
     except BuildFailed as error:
         bar.close()

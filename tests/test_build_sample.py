@@ -38,11 +38,15 @@ def _sample_cases():
 
 def test_note_and_card_counts(imported) -> None:
     cases = _sample_cases()
-    expected_notes = sum(1 + len(c.findings) for c in cases)
+    images_with_findings = sum(len({f.image_id for f in c.findings if f.shapes}) for c in cases)
+    findings = sum(len(c.findings) for c in cases)
     assert len(cases) >= 6
-    assert imported.note_count() == expected_notes
-    assert imported.card_count() == expected_notes  # one card per note
+    # A case note, a note per finding, and an Image Occlusion note per annotated image.
+    assert imported.note_count() == len(cases) + findings + images_with_findings
+    # Case and finding notes make one card each; occlusion notes one per finding.
+    assert imported.card_count() == len(cases) + 2 * findings
     assert len(imported.find_notes("note:cardgen*case*")) == len(cases)
+    assert len(imported.find_notes('"note:Image Occlusion (cardgen v1)"')) == images_with_findings
 
 
 def test_every_image_resolves_to_media(imported) -> None:
@@ -168,10 +172,9 @@ def test_objective_cards_and_new_card_order_follow_the_curriculum(tmp_path: Path
         note = collection.get_note(entry.card.note_id)
         if note.note_type()["name"].startswith("cardgen objective"):
             topics = [note["Key"].split(":", 1)[1].split("#")[0]]
-        elif "CaseId" in note:
-            topics = list(topics_of_case[note["CaseId"]])
-        else:
-            topics = list(topics_of_case[note["Key"].split("#")[0]])
+        else:  # case, finding and occlusion notes all carry their case's tag
+            [case_tag] = [t for t in note.tags if t.startswith("cardgen::case::")]
+            topics = list(topics_of_case[case_tag.split("::")[-1]])
         for topic in topics:
             first_seen.setdefault(topic, position)
     checked = 0

@@ -41,7 +41,7 @@ def test_build_writes_a_deck_and_a_summary(tmp_path: Path) -> None:
     write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1"))
     result = _build(tmp_path / "cases", tmp_path / "out.apkg")
     assert result.exit_code == 0, result.output
-    assert "1 cases, 2 cards" in result.output
+    assert "1 cases, 3 cards" in result.output
     assert (tmp_path / "out.apkg").stat().st_size > 0
 
 
@@ -102,7 +102,7 @@ def test_keep_going_builds_the_rest_and_exits_1(tmp_path: Path) -> None:
     result = _build(tmp_path / "cases", out, "--keep-going")
     assert result.exit_code == 1
     assert "skipped:" in result.output and "'nope'" in result.output
-    assert "1 cases, 2 cards" in result.output
+    assert "1 cases, 3 cards" in result.output
     assert out.exists()
 
 

@@ -15,7 +15,7 @@ from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import render_fragment
 from cardgen.imaging.render import RenderedImage
 from cardgen.imaging.sources import ImageFacts
-from cardgen.teaching.case import Case, Difficulty
+from cardgen.teaching.case import Case, Difficulty, OcclusionMode
 
 TAG_ROOT = "cardgen"
 DEFAULT_DIFFICULTY = Difficulty.MEDIUM
@@ -33,6 +33,7 @@ class NoteSpec:
     media: tuple[str, ...]  # media file names the fields refer to
     mod: int  # modification time (seconds): newer notes replace older ones on import
     order: int = 0  # position among new cards (lower first)
+    cards: int = 1  # cards the note makes
 
 
 @dataclass(frozen=True)
@@ -144,4 +145,32 @@ def case_notes(case: Case, views: list[ImageView], finding_images: list[Rendered
                               fields=fields, tags=tags, deck=context.deck,
                               media=(clean_image.name, marked.name), mod=context.mod,
                               order=context.order))
+    return notes
+
+
+def occlusion_notes(case: Case, views: list[ImageView], context: CaseContext,
+                    mode: OcclusionMode) -> list[NoteSpec]:
+    """A native Image Occlusion note per image with findings: one card (cloze) per finding.
+
+    Stock Image Occlusion shows the same back for every card of a note, so each finding's region
+    carries a neutral number and the back lists the numbered findings.
+    """
+    from cardgen.cards.occlusion import occlusion_cloze, occlusion_note_fields
+
+    tags = case_tags(case, views, context)
+    notes: list[NoteSpec] = []
+    for image_index, view in enumerate(views):
+        findings = [f for f in case.findings if f.image_id == view.image_id and f.shapes]
+        if not findings:
+            continue
+        markers = [str(n) for n in range(1, len(findings) + 1)]
+        cloze = occlusion_cloze([f.shapes for f in findings], view.facts.width, view.facts.height,
+                                mode, markers=markers)
+        header = Markup('<div class="cg-history">{}</div><div class="cg-prompt">{}</div>').format(
+            _text(case.history), "Name the masked structure or finding.")
+        back = render_fragment("fields/numbered.html.j2", items=[f.text for f in findings])
+        fields = occlusion_note_fields(view.clean[0].name, cloze, str(header), str(back))
+        notes.append(NoteSpec(kind=NoteKind.OCCLUSION, guid=note_guid(case.id, NoteKind.OCCLUSION, image_index),
+                              fields=tuple(fields), tags=tags, deck=context.deck, media=(view.clean[0].name,),
+                              mod=context.mod, order=context.order, cards=len(findings)))
     return notes

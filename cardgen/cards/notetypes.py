@@ -20,6 +20,7 @@ class NoteKind(str, enum.Enum):
     CASE = "case"
     FINDING = "finding"
     OBJECTIVE = "objective"  # text-only: a curriculum objective with no image case yet
+    OCCLUSION = "occlusion"  # Anki's native Image Occlusion, one card per finding
 
 
 CASE_FIELDS = ["CaseId", "Title", "History", "Images", "Diagnosis", "Findings", "AnnotatedImages",
@@ -36,6 +37,10 @@ OBJECTIVE_MODEL_ID = 1_731_900_003
 @lru_cache(maxsize=None)
 def notetype(kind: NoteKind) -> genanki.Model:
     """The genanki model for a kind of note."""
+    if kind is NoteKind.OCCLUSION:
+        from cardgen.cards.occlusion import occlusion_model
+
+        return occlusion_model()
     css = anki_template("style.css")
     if kind is NoteKind.CASE:
         return genanki.Model(

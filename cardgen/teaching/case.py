@@ -57,6 +57,14 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class AnnotationFile:
+    """A DICOM object in the case folder that carries annotations (GSPS, SR, RTSTRUCT, overlays)."""
+
+    path: Path
+    image_id: str | None = None  # the case image it annotates; None: the case's only image
+
+
+@dataclass(frozen=True)
 class Case:
     """A validated teaching case."""
 
@@ -73,6 +81,7 @@ class Case:
     differential: tuple[str, ...] = ()
     teaching_points: tuple[str, ...] = ()
     occlusion: OcclusionMode | None = None
+    annotation_files: tuple[AnnotationFile, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def image(self, image_id: str) -> CaseImage:

@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
 from cardgen.errors import InputError
 from cardgen.imaging.windows import PRESETS, Window, preset
-from cardgen.teaching.case import Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
+from cardgen.teaching.case import AnnotationFile, Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
 from cardgen.yamlio import load_yaml_file
 
 CASE_FILE = "case.yaml"
@@ -54,8 +54,12 @@ def load_case(case_file: Path) -> Case:
         _read_finding(item, f"findings[{i}]", images, image_ids, case_file)
         for i, item in enumerate(reader.list("findings"))
     )
+    annotation_files = tuple(
+        _read_annotation_file(item, f"annotations[{i}]", folder, images, image_ids, case_file)
+        for i, item in enumerate(reader.list("annotations"))
+    )
     known = {"id", "title", "history", "diagnosis", "topics", "difficulty", "images", "findings",
-             "differential", "teaching_points", "occlusion"}
+             "differential", "teaching_points", "occlusion", "annotations"}
     return Case(
         id=CaseId(case_id),
         title=reader.text("title", required=True),
@@ -70,6 +74,7 @@ def load_case(case_file: Path) -> Case:
         differential=tuple(reader.text_list("differential")),
         teaching_points=tuple(reader.text_list("teaching_points")),
         occlusion=reader.enum("occlusion", OcclusionMode),
+        annotation_files=annotation_files,
         extra={k: v for k, v in data.items() if k not in known},
     )
 
@@ -273,20 +278,36 @@ def read_shape(item: object, field: str, file: Path) -> Shape:
     return Point(at=_xy(data.get("at"), file, f"{field}.at"), label=label)
 
 
+def _image_id_for(ref: str, field: str, images: tuple[CaseImage, ...], image_ids: set[str],
+                  file: Path) -> str:
+    """The id of the image a finding or annotation names (by id or file name)."""
+    if not ref:
+        if len(images) != 1:
+            raise InputError("say which image this is on", file=file, field=field,
+                             hint="write 'image: <image id or file name>'")
+        return images[0].id
+    if ref not in image_ids:
+        raise InputError("no image with this id or file name", file=file, field=field,
+                         value=ref, hint="known: " + ", ".join(sorted(image_ids)))
+    return next(img.id for img in images if ref in (img.id, img.path.name))
+
+
+def _read_annotation_file(item: object, field: str, folder: Path, images: tuple[CaseImage, ...],
+                          image_ids: set[str], file: Path) -> AnnotationFile:
+    if isinstance(item, str):
+        item = {"file": item}
+    data = _mapping(item, field, file)
+    reader = _Fields(data, file, prefix=f"{field}.")
+    path = _case_path(folder, reader.text("file", required=True), file, f"{field}.file")
+    image_id = _image_id_for(reader.text("image"), f"{field}.image", images, image_ids, file)
+    return AnnotationFile(path=path, image_id=image_id)
+
+
 def _read_finding(item: object, field: str, images: tuple[CaseImage, ...], image_ids: set[str],
                   file: Path) -> Finding:
     data = _mapping(item, field, file)
     reader = _Fields(data, file, prefix=f"{field}.")
     text = reader.text("text", required=True)
-    image_ref = reader.text("image")
-    if not image_ref:
-        if len(images) != 1:
-            raise InputError("say which image the finding is on", file=file, field=f"{field}.image",
-                             hint="write 'image: <image id or file name>'")
-        image_ref = images[0].id
-    if image_ref not in image_ids:
-        raise InputError("no image with this id or file name", file=file, field=f"{field}.image",
-                         value=image_ref, hint="known: " + ", ".join(sorted(image_ids)))
-    image_id = next(img.id for img in images if image_ref in (img.id, img.path.name))
+    image_id = _image_id_for(reader.text("image"), f"{field}.image", images, image_ids, file)
     shapes = tuple(read_shape(s, f"{field}.shapes[{i}]", file) for i, s in enumerate(reader.list("shapes")))
     return Finding(text=text, image_id=image_id, shapes=shapes, label=reader.optional_text("label"))
