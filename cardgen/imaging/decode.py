@@ -34,7 +34,9 @@ _VIDEO = "a video transfer syntax: export the frames you need as PNG"
 SYNTAXES: dict[str, SyntaxSupport] = {
     "1.2.840.10008.1.2": SyntaxSupport("Implicit VR Little Endian", ()),
     "1.2.840.10008.1.2.1": SyntaxSupport("Explicit VR Little Endian", ()),
-    "1.2.840.10008.1.2.1.98": SyntaxSupport("Encapsulated Uncompressed Explicit VR Little Endian", ()),
+    # pydicom 3.0 reads the dataset but has no pixel decoder for it.
+    "1.2.840.10008.1.2.1.98": SyntaxSupport("Encapsulated Uncompressed Explicit VR Little Endian", (),
+                                            decodable=False),
     "1.2.840.10008.1.2.1.99": SyntaxSupport("Deflated Explicit VR Little Endian", ()),
     "1.2.840.10008.1.2.2": SyntaxSupport("Explicit VR Big Endian", ()),
     "1.2.840.10008.1.2.5": SyntaxSupport("RLE Lossless", ("pylibjpeg-rle",)),  # also built in

@@ -11,7 +11,7 @@ import numpy as np
 from PIL import Image
 
 from cardgen.errors import InputError
-from cardgen.imaging.decode import frame_count
+from cardgen.imaging.decode import decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
 from cardgen.imaging.sources import ImageFacts
 from cardgen.imaging.windows import Window, WindowChoice
