@@ -88,7 +88,8 @@ def _check_one_series(slices: list[Slice], folder: Path) -> None:
         by_series.setdefault(s.series, []).append(s)
     if len(by_series) > 1:
         # Series are told apart by number and files: the UIDs are identifiers and stay out of messages.
-        listed = "; ".join(f"series {group[0].series_number}: {_names(group)}" for group in by_series.values())
+        listed = "; ".join(f"Series Number {group[0].series_number}: {_names(group)}"
+                           for group in by_series.values())
         raise InputError(f"the folder mixes {len(by_series)} series ({listed})", file=folder,
                          hint="keep one series per folder")
     sizes = {s.size for s in slices}
