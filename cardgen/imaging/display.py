@@ -40,6 +40,8 @@ _FRAME_MACROS = ("PixelValueTransformationSequence", "FrameVOILUTSequence")
 
 MONOCHROME = frozenset({"MONOCHROME1", "MONOCHROME2"})
 _YBR_TO_CONVERT = frozenset({"YBR_FULL", "YBR_FULL_422"})
+SUPPORTED_PHOTOMETRIC = frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL",
+                                   "YBR_FULL_422", "YBR_RCT", "YBR_ICT"})
 PHOTOMETRIC_FIELD = "(0028,0004) Photometric Interpretation"
 
 
@@ -148,6 +150,10 @@ def render_frame(ds, frame: int = 0, window: WindowChoice = None, *, path: Path 
     ``window``: a :class:`Window` (preset or explicit), a :class:`FileWindow` (the file's own N-th
     VOI), or None (the file's first VOI, or its full range when it has none).
     """
+    declared = str(ds.get("PhotometricInterpretation", "")).strip()
+    if declared and declared not in SUPPORTED_PHOTOMETRIC:
+        # Checked before decoding: the decoder would misread the layout (YBR_PARTIAL_422 is subsampled).
+        raise _unsupported_photometric(declared, path)
     stored, photometric = decode_frame(ds, frame, path)
     attrs = frame_attributes(ds, frame)
     if photometric in MONOCHROME and stored.ndim == 2:
@@ -192,10 +198,7 @@ def colour_to_display(stored: np.ndarray, ds, photometric: str, *, path: Path | 
         stored = convert_color_space(stored, photometric, "RGB")
         photometric = "RGB"
     if photometric != "RGB" or stored.ndim != 3 or stored.shape[-1] != 3:
-        raise InputError(f"photometric interpretation {photometric!r} is not supported", file=path,
-                         field=PHOTOMETRIC_FIELD, value=photometric,
-                         hint="supported: MONOCHROME1, MONOCHROME2, PALETTE COLOR, RGB, YBR_FULL, "
-                              "YBR_FULL_422, YBR_RCT, YBR_ICT; export the image as PNG")
+        raise _unsupported_photometric(photometric, path)
     if stored.dtype == np.uint8:
         return np.ascontiguousarray(stored)
     bits = int(ds.get("BitsStored", stored.dtype.itemsize * 8))
@@ -259,6 +262,12 @@ def _full_range(modality: np.ndarray, padding: np.ndarray | None) -> np.ndarray:
     if high <= low:
         return np.zeros_like(modality)
     return apply_window(modality, (low + high) / 2.0, high - low, VoiFunction.LINEAR_EXACT)
+
+
+def _unsupported_photometric(photometric: str, path: Path | None) -> InputError:
+    return InputError(f"photometric interpretation {photometric!r} is not supported", file=path,
+                      field=PHOTOMETRIC_FIELD, value=photometric,
+                      hint=f"supported: {', '.join(sorted(SUPPORTED_PHOTOMETRIC))}; export the image as PNG")
 
 
 def _refuse_window_on_colour(window: WindowChoice, photometric: str, path: Path | None) -> None:
