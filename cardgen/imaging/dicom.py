@@ -1,4 +1,4 @@
-"""DICOM images through the display chain: Modality LUT -> VOI window -> MONOCHROME1 inversion.
+"""DICOM files as an image source: reading, frame choice, and the display chain of :mod:`.display`.
 
 The order follows DICOM PS3.3 C.11. Only the allowlisted facts of the header leave this module.
 """
@@ -11,8 +11,13 @@ import numpy as np
 from PIL import Image
 
 from cardgen.errors import InputError
+from cardgen.imaging.decode import decode_frame, frame_count
+from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
 from cardgen.imaging.sources import ImageFacts
-from cardgen.imaging.windows import Window
+from cardgen.imaging.windows import Window, WindowChoice
+
+__all__ = ["DicomSource", "decoded_pixels", "file_window", "frame_count", "read_dataset", "select_frame",
+           "to_display"]
 
 
 def read_dataset(path: Path, *, pixels: bool = True):
@@ -30,79 +35,39 @@ def read_dataset(path: Path, *, pixels: bool = True):
                          hint="the file may be truncated; export it again") from error
 
 
-def frame_count(ds) -> int:
-    """Number of frames in the dataset (1 for single-frame images)."""
-    return int(getattr(ds, "NumberOfFrames", 1) or 1)
+def decoded_pixels(ds, path: Path, frame: int | None = None) -> np.ndarray:
+    """The stored values of one frame (default: the first), decoded.
+
+    A missing or failing decoder gives an :class:`InputError` naming the transfer syntax and the
+    package that decodes it (see :mod:`cardgen.imaging.decode`).
+    """
+    array, _photometric = decode_frame(ds, 0 if frame is None else frame, path)
+    return array
 
 
-def decoded_pixels(ds, path: Path) -> np.ndarray:
-    """The stored pixel values, decoded; a missing decoder names the transfer syntax and package."""
-    if "PixelData" not in ds and "FloatPixelData" not in ds and "DoubleFloatPixelData" not in ds:
-        raise InputError("the DICOM file has no pixel data (7FE0,0010)", file=path,
-                         hint="point the case at an image, not a report or structure set")
-    try:
-        return ds.pixel_array
-    except (RuntimeError, NotImplementedError) as error:
-        syntax = ds.file_meta.get("TransferSyntaxUID", "unknown")
-        name = getattr(syntax, "name", str(syntax))
-        raise InputError(
-            f"cannot decode transfer syntax {name} ({syntax}): {str(error).splitlines()[0]}",
-            file=path, field="(0002,0010) Transfer Syntax UID",
-            hint="install the pylibjpeg plugins (pip install pylibjpeg pylibjpeg-libjpeg "
-                 "pylibjpeg-openjpeg pylibjpeg-rle)") from error
-    except (ValueError, AttributeError, KeyError) as error:
-        raise InputError(f"cannot decode the pixel data: {error}", file=path,
-                         hint="the file may be truncated or damaged") from error
-
-
-def select_frame(pixels: np.ndarray, ds, frame: int | None, path: Path) -> np.ndarray:
-    """The one frame asked for (default: the first)."""
-    count = frame_count(ds)
+def select_frame(ds, frame: int | None, path: Path) -> int:
+    """The 0-based index of the frame asked for (default: the first), checked against the file."""
+    count = frame_count(ds, path)
     index = 0 if frame is None else frame
     if not 0 <= index < count:
         raise InputError(f"frame {index} does not exist; the file has {count} frame(s)",
                          file=path, field="frame", value=frame,
                          hint=f"use a frame from 0 to {count - 1}")
-    return pixels[index] if count > 1 else pixels
+    return index
 
 
-def apply_linear_window(values: np.ndarray, window: Window) -> np.ndarray:
-    """DICOM PS3.3 C.11.2.1.2.1 LINEAR window to 0..255 (float)."""
-    center, width = float(window.center), max(float(window.width), 1.0)
-    low = center - 0.5 - (width - 1.0) / 2.0
-    high = center - 0.5 + (width - 1.0) / 2.0
-    scaled = ((values - (center - 0.5)) / (width - 1.0) + 0.5) * 255.0 if width > 1 else (values > center - 0.5) * 255.0
-    scaled = np.where(values <= low, 0.0, np.where(values > high, 255.0, scaled))
-    return np.clip(scaled, 0.0, 255.0)
+def file_window(ds, frame: int = 0) -> Window | None:
+    """The file's first Window Center/Width pair for ``frame`` (per-frame groups count), if any."""
+    for voi in file_vois(frame_attributes(ds, frame)):
+        if isinstance(voi, WindowVoi):
+            return Window(center=voi.center, width=voi.width, function=voi.function)
+    return None
 
 
-def file_window(ds) -> Window | None:
-    """The first Window Center/Width pair the file carries, if any."""
-    center = ds.get("WindowCenter")
-    width = ds.get("WindowWidth")
-    if center is None or width is None:
-        return None
-    first = lambda v: float(v[0]) if hasattr(v, "__len__") and not isinstance(v, str) else float(v)  # noqa: E731
-    return Window(center=first(center), width=first(width))
-
-
-def to_display(ds, frame_pixels: np.ndarray, window: Window | None) -> Image.Image:
-    """Modality LUT, VOI window and MONOCHROME1 inversion, to an 8-bit image."""
-    from pydicom.pixels import apply_modality_lut
-
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2"))
-    if frame_pixels.ndim == 3:
-        # Colour: decoders already return RGB; VOI does not apply.
-        return Image.fromarray(np.asarray(frame_pixels, dtype=np.uint8), mode="RGB")
-    values = np.asarray(apply_modality_lut(frame_pixels, ds), dtype=np.float64)
-    chosen = window or file_window(ds)
-    if chosen is None:
-        low, high = float(values.min()), float(values.max())
-        chosen = Window(center=(low + high) / 2.0 + 0.5, width=max(high - low, 1.0) + 1.0)
-    display = apply_linear_window(values, chosen)
-    if photometric == "MONOCHROME1":
-        display = 255.0 - display
-    return Image.fromarray(np.round(display).astype(np.uint8), mode="L")
+def to_display(ds, frame: int | None = None, window: WindowChoice = None, *,
+               path: Path | None = None) -> Image.Image:
+    """Frame ``frame`` of ``ds`` through the whole display chain (see :mod:`cardgen.imaging.display`)."""
+    return render_frame(ds, 0 if frame is None else frame, window, path=path)
 
 
 class DicomSource:
@@ -125,15 +90,14 @@ class DicomSource:
             modality=_clean(ds.get("Modality")),
             body_part=_clean(ds.get("BodyPartExamined")),
             plane=_plane(ds),
-            frames=frame_count(ds),
+            frames=frame_count(ds, path),
             width=int(ds.get("Columns", 0) or 0),
             height=int(ds.get("Rows", 0) or 0),
         )
 
-    def read(self, path: Path, frame: int | None, window: Window | None) -> Image.Image:
+    def read(self, path: Path, frame: int | None, window: WindowChoice) -> Image.Image:
         ds = read_dataset(path)
-        pixels = decoded_pixels(ds, path)
-        return to_display(ds, select_frame(pixels, ds, frame, path), window)
+        return render_frame(ds, select_frame(ds, frame, path), window, path=path)
 
 
 def _clean(value) -> str | None:

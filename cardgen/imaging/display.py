@@ -1,0 +1,290 @@
+"""The DICOM display chain, as a PACS shows an image (DICOM PS3.3 C.11 and PS3.4 N.2).
+
+Greyscale: stored value -> Modality LUT (Rescale Slope/Intercept, or a Modality LUT Sequence)
+-> VOI (a VOI LUT Sequence, or Window Center/Width with LINEAR, LINEAR_EXACT or SIGMOID)
+-> MONOCHROME1 inversion (after VOI) -> 8 bits. Pixel Padding (0028,0120)/(0028,0121) is left out
+of the automatic window and shown black.
+
+Colour: PALETTE COLOR through its Red/Green/Blue LUTs; YBR_FULL, YBR_FULL_422, YBR_RCT and YBR_ICT
+to RGB; RGB of 8 to 32 bits scaled to 8 bits. VOI does not apply to colour.
+
+Enhanced multi-frame objects keep their rescale and windows in functional groups (Pixel Value
+Transformation, Frame VOI LUT), shared or per frame; :func:`frame_attributes` folds the ones for a
+frame into the attributes the chain reads, so every frame gets its own transforms.
+
+Everything here is a pure function of (dataset, frame index, window choice).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from cardgen.errors import InputError
+from cardgen.imaging.decode import decode_frame
+from cardgen.imaging.windows import FileWindow, VoiFunction, Window, WindowChoice
+
+# Attributes the chain reads: copied into a frame's view, then overridden by its functional groups.
+_DISPLAY_KEYWORDS = (
+    "PhotometricInterpretation", "SamplesPerPixel", "Rows", "Columns", "BitsAllocated", "BitsStored",
+    "HighBit", "PixelRepresentation", "Modality",
+    "RescaleSlope", "RescaleIntercept", "RescaleType", "ModalityLUTSequence",
+    "WindowCenter", "WindowWidth", "WindowCenterWidthExplanation", "VOILUTFunction", "VOILUTSequence",
+    "PixelPaddingValue", "PixelPaddingRangeLimit",
+)
+# Functional group macros that carry display transforms (PS3.3 C.7.6.16.2.9 and .10).
+_FRAME_MACROS = ("PixelValueTransformationSequence", "FrameVOILUTSequence")
+
+MONOCHROME = frozenset({"MONOCHROME1", "MONOCHROME2"})
+_YBR_TO_CONVERT = frozenset({"YBR_FULL", "YBR_FULL_422"})
+SUPPORTED_PHOTOMETRIC = frozenset({"MONOCHROME1", "MONOCHROME2", "PALETTE COLOR", "RGB", "YBR_FULL",
+                                   "YBR_FULL_422", "YBR_RCT", "YBR_ICT"})
+PHOTOMETRIC_FIELD = "(0028,0004) Photometric Interpretation"
+
+
+@dataclass(frozen=True)
+class WindowVoi:
+    """A Window Center/Width pair the file carries."""
+
+    center: float
+    width: float
+    function: VoiFunction
+    explanation: str | None = None
+
+
+@dataclass(frozen=True)
+class LutVoi:
+    """Item ``item`` of the file's VOI LUT Sequence, whose entries have ``bits`` bits."""
+
+    item: int
+    bits: int
+    explanation: str | None = None
+
+
+FileVoi = WindowVoi | LutVoi
+
+
+def frame_attributes(ds, index: int):
+    """The attributes that drive the display chain for frame ``index`` (0-based).
+
+    For enhanced multi-frame objects the Pixel Value Transformation and Frame VOI LUT functional
+    groups, shared or per frame, take the place of the top-level rescale and window attributes.
+    """
+    from pydicom.dataset import Dataset
+
+    view = Dataset()
+    if hasattr(ds, "file_meta"):
+        view.file_meta = ds.file_meta  # apply_voi reads OW LUT data with the file's byte order
+    for keyword in _DISPLAY_KEYWORDS:
+        if keyword in ds:
+            view[keyword] = ds[keyword]
+    groups = []
+    shared = ds.get("SharedFunctionalGroupsSequence")
+    if shared:
+        groups.append(shared[0])
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if per_frame and index < len(per_frame):
+        groups.append(per_frame[index])
+    for group in groups:
+        for macro in _FRAME_MACROS:
+            items = group.get(macro)
+            if items:
+                for element in items[0]:
+                    view[element.tag] = element
+    return view
+
+
+def file_vois(attrs) -> list[FileVoi]:
+    """The VOIs the file offers for a frame: its Window Center/Width pairs, then its VOI LUTs."""
+    vois: list[FileVoi] = []
+    centers = _as_list(attrs.get("WindowCenter"))
+    widths = _as_list(attrs.get("WindowWidth"))
+    explanations = _as_list(attrs.get("WindowCenterWidthExplanation"))
+    if centers and widths:
+        function = VoiFunction.from_text(attrs.get("VOILUTFunction"))
+        for i, (center, width) in enumerate(zip(centers, widths)):
+            explanation = str(explanations[i]) if i < len(explanations) else None
+            vois.append(WindowVoi(float(center), float(width), function, explanation))
+    for i, item in enumerate(attrs.get("VOILUTSequence") or []):
+        descriptor = item.get("LUTDescriptor")
+        bits = int(descriptor[2]) if descriptor and len(descriptor) == 3 else 16
+        explanation = item.get("LUTExplanation")
+        vois.append(LutVoi(i, bits, str(explanation) if explanation else None))
+    return vois
+
+
+def apply_window(values: np.ndarray, center: float, width: float, function: VoiFunction) -> np.ndarray:
+    """A Window Center/Width pair to grey levels 0..255 (float), by the formulas of PS3.3 C.11.2.1."""
+    values = np.asarray(values, dtype=np.float64)
+    if function is VoiFunction.SIGMOID:  # C.11.2.1.3.1
+        return 255.0 / (1.0 + np.exp(-4.0 * (values - center) / width))
+    if function is VoiFunction.LINEAR_EXACT:  # C.11.2.1.3.2
+        low, high = center - width / 2.0, center + width / 2.0
+        inside = ((values - center) / width + 0.5) * 255.0
+    else:  # LINEAR, C.11.2.1.2.1; the standard requires width >= 1
+        width = max(width, 1.0)
+        low = center - 0.5 - (width - 1.0) / 2.0
+        high = center - 0.5 + (width - 1.0) / 2.0
+        inside = ((values - (center - 0.5)) / max(width - 1.0, 1e-12) + 0.5) * 255.0
+    return np.where(values <= low, 0.0, np.where(values > high, 255.0, np.clip(inside, 0.0, 255.0)))
+
+
+def padding_mask(stored: np.ndarray, attrs) -> np.ndarray | None:
+    """Where the stored values are Pixel Padding (a value, or a range up to the Range Limit)."""
+    value = attrs.get("PixelPaddingValue")
+    if value is None or isinstance(value, bytes):
+        return None
+    limit = attrs.get("PixelPaddingRangeLimit")
+    if limit is None or isinstance(limit, bytes):
+        return stored == int(value)
+    low, high = sorted((int(value), int(limit)))
+    return (stored >= low) & (stored <= high)
+
+
+def render_frame(ds, frame: int = 0, window: WindowChoice = None, *, path: Path | None = None) -> Image.Image:
+    """Frame ``frame`` (0-based) of a DICOM dataset through the display chain, as 8-bit ``L`` or ``RGB``.
+
+    ``window``: a :class:`Window` (preset or explicit), a :class:`FileWindow` (the file's own N-th
+    VOI), or None (the file's first VOI, or its full range when it has none).
+    """
+    declared = str(ds.get("PhotometricInterpretation", "")).strip()
+    if declared and declared not in SUPPORTED_PHOTOMETRIC:
+        # Checked before decoding: the decoder would misread the layout (YBR_PARTIAL_422 is subsampled).
+        raise _unsupported_photometric(declared, path)
+    stored, photometric = decode_frame(ds, frame, path)
+    attrs = frame_attributes(ds, frame)
+    if photometric in MONOCHROME and stored.ndim == 2:
+        grey = monochrome_to_display(stored, attrs, photometric, window, path=path)
+        return Image.fromarray(grey, mode="L")
+    _refuse_window_on_colour(window, photometric, path)
+    return Image.fromarray(colour_to_display(stored, ds, photometric, path=path), mode="RGB")
+
+
+def monochrome_to_display(stored: np.ndarray, attrs, photometric: str, window: WindowChoice,
+                          *, path: Path | None = None) -> np.ndarray:
+    """Stored greyscale values -> uint8 grey levels: Modality LUT, VOI, MONOCHROME1, padding."""
+    from pydicom.pixels import apply_modality_lut
+
+    padding = padding_mask(stored, attrs)
+    modality = np.asarray(apply_modality_lut(stored, attrs), dtype=np.float64)
+    grey = _voi(modality, attrs, window, padding, path)
+    if photometric == "MONOCHROME1":
+        grey = 255.0 - grey  # inverted after VOI (PS3.3 C.7.6.3.1.2)
+    if padding is not None:
+        grey = np.where(padding, 0.0, grey)
+    return _to_uint8(grey)
+
+
+def colour_to_display(stored: np.ndarray, ds, photometric: str, *, path: Path | None = None) -> np.ndarray:
+    """Decoded colour or palette pixels -> uint8 RGB (rows, columns, 3)."""
+    from pydicom.pixels import apply_color_lut, convert_color_space
+
+    if photometric == "PALETTE COLOR":
+        try:
+            rgb = apply_color_lut(stored, ds)
+        except (ValueError, AttributeError, KeyError) as error:
+            raise InputError(f"cannot apply the palette: {error}", file=path,
+                             field="(0028,1201) Red Palette Color Lookup Table Data",
+                             hint="the palette is missing or damaged; export the image again") from error
+        bits = int(ds.RedPaletteColorLookupTableDescriptor[2])
+        # Some writers declare 16-bit entries but store 8-bit values; dcmtk reads them as 8-bit too.
+        if bits == 16 and int(rgb.max()) <= 255:
+            bits = 8
+        return _to_uint8(rgb.astype(np.float64) * 255.0 / (2**bits - 1))
+    if photometric in _YBR_TO_CONVERT:
+        stored = convert_color_space(stored, photometric, "RGB")
+        photometric = "RGB"
+    if photometric != "RGB" or stored.ndim != 3 or stored.shape[-1] != 3:
+        raise _unsupported_photometric(photometric, path)
+    if stored.dtype == np.uint8:
+        return np.ascontiguousarray(stored)
+    bits = int(ds.get("BitsStored", stored.dtype.itemsize * 8))
+    return _to_uint8(stored.astype(np.float64) * 255.0 / (2**bits - 1))
+
+
+def voi_label(ds, frame: int, window: WindowChoice) -> str:
+    """How a learner is told which window a picture shows: ``lung (W 1500 / L -600)``."""
+    if isinstance(window, Window):
+        return window.label
+    index = window.index if isinstance(window, FileWindow) else 0
+    vois = file_vois(frame_attributes(ds, frame))
+    if index >= len(vois):
+        return "full range"
+    chosen = vois[index]
+    if isinstance(chosen, WindowVoi):
+        numbers = f"W {chosen.width:g} / L {chosen.center:g}"
+        return f"{chosen.explanation} ({numbers})" if chosen.explanation else numbers
+    return chosen.explanation or f"VOI LUT {chosen.item + 1}"
+
+
+def _voi(modality: np.ndarray, attrs, window: WindowChoice, padding: np.ndarray | None,
+         path: Path | None) -> np.ndarray:
+    if isinstance(window, Window):
+        return apply_window(modality, window.center, window.width, window.function)
+    index = window.index if isinstance(window, FileWindow) else 0
+    try:
+        vois = file_vois(attrs)
+    except InputError as error:
+        raise error.located(file=path) from None
+    if not vois:
+        if index > 0:
+            raise InputError(f"the file has no window {index + 1}: it carries no window at all", file=path,
+                             field="window", hint="use a preset (lung, bone, ...) or {center, width}")
+        return _full_range(modality, padding)
+    if index >= len(vois):
+        raise InputError(f"the file has no window {index + 1}; it carries {len(vois)}", file=path,
+                         field="window", value=f"file {index + 1}",
+                         hint=f"use file 1 to file {len(vois)}, or a preset")
+    chosen = vois[index]
+    if isinstance(chosen, WindowVoi):
+        if chosen.width <= 0 or (chosen.function is VoiFunction.LINEAR and chosen.width < 1):
+            raise InputError("the file's Window Width is below the minimum", file=path,
+                             field="(0028,1051) Window Width", value=chosen.width,
+                             hint="use a preset or an explicit {center, width}")
+        return apply_window(modality, chosen.center, chosen.width, chosen.function)
+    from pydicom.pixels import apply_voi
+
+    # A VOI LUT is indexed by integer modality values (PS3.3 C.11.2.1.1).
+    looked_up = apply_voi(np.floor(modality + 0.5).astype(np.int64), attrs, index=chosen.item)
+    return np.asarray(looked_up, dtype=np.float64) * 255.0 / (2**chosen.bits - 1)
+
+
+def _full_range(modality: np.ndarray, padding: np.ndarray | None) -> np.ndarray:
+    """No window in the file: stretch the lowest to the highest real (non-padding) value."""
+    real = modality[~padding] if padding is not None else modality
+    real = real[np.isfinite(real)]
+    if real.size == 0:
+        return np.zeros_like(modality)
+    low, high = float(real.min()), float(real.max())
+    if high <= low:
+        return np.zeros_like(modality)
+    return apply_window(modality, (low + high) / 2.0, high - low, VoiFunction.LINEAR_EXACT)
+
+
+def _unsupported_photometric(photometric: str, path: Path | None) -> InputError:
+    return InputError(f"photometric interpretation {photometric!r} is not supported", file=path,
+                      field=PHOTOMETRIC_FIELD, value=photometric,
+                      hint=f"supported: {', '.join(sorted(SUPPORTED_PHOTOMETRIC))}; export the image as PNG")
+
+
+def _refuse_window_on_colour(window: WindowChoice, photometric: str, path: Path | None) -> None:
+    if isinstance(window, Window) or (isinstance(window, FileWindow) and window.index > 0):
+        raise InputError(f"windows apply to greyscale images only; this one is {photometric}", file=path,
+                         field="window", value=getattr(window, "label", None),
+                         hint="leave the window out for colour images")
+
+
+def _to_uint8(values: np.ndarray) -> np.ndarray:
+    """Round half up to whole grey levels 0..255."""
+    return np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
+
+
+def _as_list(value) -> list:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
+        return list(value)
+    return [value]
