@@ -22,6 +22,8 @@ from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash, render
 from cardgen.imaging.sources import ImageFacts, source_for
+from cardgen.imaging.stacks import resolve_image
+from cardgen.imaging.windows import Window
 from cardgen.annotations.from_files import with_annotation_files
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.teaching.loader import load_cases
@@ -241,36 +243,48 @@ def media_renderer(media_dir: Path) -> RenderFn:
 def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
                 default_occlusion: OcclusionMode = OcclusionMode.HIDE_ALL) -> list[NoteSpec]:
     """Render every image of one case and make its notes."""
-    facts = {image.id: source_for(image.path).facts(image.path) for image in case.images}
+    resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
+    facts = {image_id: source_for(r.key_path).facts(r.key_path) for image_id, r in resolved.items()}
     case = with_annotation_files(case, facts)
-    for image in case.images:
-        if image.frame is not None and image.frame >= facts[image.id].frames:
+    for i, image in enumerate(case.images):
+        if image.stack is None and image.frame is not None and image.frame >= facts[image.id].frames:
             raise InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
-                             file=case.source, field="frame", value=image.frame)
+                             file=case.source, field=f"images[{i}].frame", value=image.frame,
+                             hint=f"use 0 to {facts[image.id].frames - 1}")
     _check_shapes(case, facts)
-    hashes = {image.id: file_hash(image.path) for image in case.images}
+    hashes: dict[Path, str] = {}
+
+    def request(path: Path, frame: int | None, window, shapes=(), annotate: bool = False) -> RenderRequest:
+        if path not in hashes:
+            hashes[path] = file_hash(path)
+        return RenderRequest(path=path, content_hash=hashes[path], frame=frame, window=window,
+                             shapes=tuple(shapes), annotate=annotate)
+
     views: list[ImageView] = []
     for image in case.images:
+        key = resolved[image.id]
         shapes = tuple(s for f in case.findings if f.image_id == image.id for s in f.shapes)
         clean, annotated, captions = [], [], []
         for window in image.windows:
-            base = RenderRequest(path=image.path, content_hash=hashes[image.id], frame=image.frame, window=window)
-            clean.append(render_to(base))
-            annotated.append(render_to(RenderRequest(
-                path=image.path, content_hash=hashes[image.id], frame=image.frame, window=window,
-                shapes=shapes, annotate=True)))
+            clean.append(render_to(request(key.key_path, key.key_frame, window)))
+            annotated.append(render_to(request(key.key_path, key.key_frame, window, shapes, annotate=True)))
             captions.append(_caption(image, window))
+        stack = tuple(render_to(request(path, frame, image.windows[0])) for path, frame in key.stack)
+        key_index = key.stack.index((key.key_path, key.key_frame)) if key.stack else 0
         views.append(ImageView(image_id=image.id, facts=facts[image.id], clean=tuple(clean),
-                               annotated=tuple(annotated), captions=tuple(captions)))
+                               annotated=tuple(annotated), captions=tuple(captions), stack=stack,
+                               stack_key_index=key_index))
     finding_images = []
     for finding in case.findings:
         image = case.image(finding.image_id)
-        finding_images.append(render_to(RenderRequest(
-            path=image.path, content_hash=hashes[image.id], frame=image.frame, window=image.windows[0],
-            shapes=finding.shapes, annotate=True)))
+        key = resolved[image.id]
+        finding_images.append(render_to(request(key.key_path, key.key_frame, image.windows[0],
+                                                finding.shapes, annotate=True)))
     return (case_notes(case, views, finding_images, context)
             + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
 
 
 def _caption(image: CaseImage, window) -> str:
-    return f"{window.label} window" if window is not None and image.is_dicom else ""
+    if not image.is_dicom:
+        return ""
+    return f"{window.label} window" if isinstance(window, Window) else ""

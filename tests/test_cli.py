@@ -50,7 +50,7 @@ BAD_INPUTS = {
     "missing image file": (lambda t: t.replace("file: ct.dcm", "file: missing.dcm"),
                            ["case.yaml", "images[0].file", "missing.dcm", "file not found"]),
     "unknown window preset": (lambda t: t.replace("window: bone", "window: lungs"),
-                              ["case.yaml", "images[0].window", "'lungs'", "not a window preset", "lung"]),
+                              ["case.yaml", "images[0].window", "'lungs'", "is not a preset", "lung, mediastinum"]),
     "shape outside the image": (lambda t: t.replace("x: 42, y: 4", "x: 120, y: 4"),
                                 ["case.yaml", "findings[0].shapes[0]", "outside the 128x128 image"]),
     "invalid YAML": (lambda t: t.replace("title: Vertebral body", "title: [unclosed"),

@@ -45,6 +45,8 @@ class ImageView:
     clean: tuple[RenderedImage, ...]  # one per window
     annotated: tuple[RenderedImage, ...]  # one per window, every finding's shapes drawn
     captions: tuple[str, ...]  # one per window, e.g. "lung (W 1500 / L -600)"
+    stack: tuple[RenderedImage, ...] = ()  # every frame of a scrollable stack, first window
+    stack_key_index: int = 0  # which of them is the key frame
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,20 @@ def _text(text: str) -> Markup:
     return Markup("<br>").join(escape(line) for line in text.strip().splitlines())
 
 
+def _case_images(views: list[ImageView]) -> Markup:
+    """The question's images: a scrollable stack where there is one, each window's image otherwise."""
+    parts: list[Markup] = []
+    for view in views:
+        pairs = list(zip(view.clean, view.captions))
+        if view.stack:
+            parts.append(render_fragment("fields/stack.html.j2", key=view.clean[0].name,
+                                         frames=[r.name for r in view.stack],
+                                         key_index=view.stack_key_index, caption=view.captions[0]))
+            pairs = pairs[1:]
+        parts.append(_figures(pairs, "case image"))
+    return Markup("").join(parts)
+
+
 def case_notes(case: Case, views: list[ImageView], finding_images: list[RenderedImage],
                context: CaseContext) -> list[NoteSpec]:
     """The case card and one card per finding.
@@ -117,16 +133,18 @@ def case_notes(case: Case, views: list[ImageView], finding_images: list[Rendered
     facts = facts_line(views)
     clean = [(r, c) for v in views for r, c in zip(v.clean, v.captions)]
     annotated = [(r, c) for v in views for r, c in zip(v.annotated, v.captions)]
+    stack_media = tuple(r.name for v in views for r in v.stack)
     findings_html = _list([f.text for f in case.findings])
     case_fields = (
         str(escape(case.id)), str(_text(case.title)), str(_text(case.history)),
-        str(_figures(clean, "case image")), str(_text(case.diagnosis or case.title)),
+        str(_case_images(views)), str(_text(case.diagnosis or case.title)),
         str(findings_html), str(_figures(annotated, "annotated case image")),
         str(_list(case.differential)), str(_list(case.teaching_points)), str(escape(facts)),
         str(escape(context.curriculum_line)),
     )
     notes = [NoteSpec(kind=NoteKind.CASE, guid=note_guid(case.id, NoteKind.CASE), fields=case_fields,
-                      tags=tags, deck=context.deck, media=tuple(r.name for r, _ in clean + annotated),
+                      tags=tags, deck=context.deck,
+                      media=tuple(r.name for r, _ in clean + annotated) + stack_media,
                       mod=context.mod, order=context.order)]
     total = len(case.findings)
     view_by_id = {v.image_id: v for v in views}

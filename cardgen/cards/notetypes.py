@@ -46,8 +46,8 @@ def notetype(kind: NoteKind) -> genanki.Model:
         return genanki.Model(
             CASE_MODEL_ID, "cardgen case (v1)",
             fields=[{"name": f} for f in CASE_FIELDS],
-            templates=[{"name": "Case", "qfmt": anki_template("case_front.html"),
-                        "afmt": anki_template("case_back.html")}],
+            templates=[{"name": "Case", "qfmt": anki_template("case_front.html") + anki_template("stack.js"),
+                        "afmt": anki_template("case_back.html") + anki_template("stack.js")}],
             css=css, sort_field_index=1)
     if kind is NoteKind.OBJECTIVE:
         return genanki.Model(

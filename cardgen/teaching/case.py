@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import NewType
 
 from cardgen.annotations.shapes import Shape
-from cardgen.imaging.windows import Window
+from cardgen.imaging.frames import FrameSelection
+from cardgen.imaging.windows import WindowChoice
 
 CaseId = NewType("CaseId", str)
 
@@ -36,14 +37,15 @@ class OcclusionMode(str, enum.Enum):
 class CaseImage:
     """One image of a case: a file in the case folder and how to show it."""
 
-    path: Path
+    path: Path  # a file, or a folder of single-frame slices (a series)
     id: str
-    windows: tuple[Window | None, ...] = (None,)  # None: the file's own window
-    frame: int | None = None
+    windows: tuple[WindowChoice, ...] = (None,)  # None: the file's own window
+    frame: int | None = None  # the key frame (or slice) that shapes refer to
+    stack: FrameSelection | None = None  # frames (or slices) shown as a scrollable stack
 
     @property
     def is_dicom(self) -> bool:
-        return self.path.suffix.lower() not in {".png", ".jpg", ".jpeg"}
+        return self.path.is_dir() or self.path.suffix.lower() not in {".png", ".jpg", ".jpeg"}
 
 
 @dataclass(frozen=True)

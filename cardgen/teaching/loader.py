@@ -12,7 +12,8 @@ from typing import Any, Callable, TypeVar
 
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
 from cardgen.errors import InputError
-from cardgen.imaging.windows import PRESETS, Window, preset
+from cardgen.imaging.frames import parse_frames
+from cardgen.imaging.windows import parse_windows
 from cardgen.teaching.case import AnnotationFile, Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
 from cardgen.yamlio import load_yaml_file
 
@@ -188,8 +189,8 @@ def _check_unique(values: list[str], where: str, key: str, file: Path) -> None:
         seen.add(value)
 
 
-def _case_path(folder: Path, name: str, file: Path, field: str) -> Path:
-    """A file named by the case, which must lie inside the case folder."""
+def _case_path(folder: Path, name: str, file: Path, field: str, *, allow_folder: bool = False) -> Path:
+    """A file (or, where allowed, a folder) named by the case, which must lie inside the case folder."""
     if not name or Path(name).is_absolute():
         raise InputError("a file must be a path inside the case folder", file=file, field=field,
                          value=name, hint="write the file name relative to the case folder")
@@ -202,27 +203,9 @@ def _case_path(folder: Path, name: str, file: Path, field: str) -> Path:
     if not path.exists():
         raise InputError("file not found", file=file, field=field, value=name,
                          hint=f"put the file in {folder} or correct the name")
+    if path.is_dir() and not allow_folder:
+        raise InputError("expected a file, found a folder", file=file, field=field, value=name)
     return path
-
-
-def _read_window(value: object, file: Path, field: str) -> Window | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        found = preset(value)
-        if found is None:
-            raise InputError("not a window preset", file=file, field=field, value=value,
-                             hint=f"use one of {', '.join(PRESETS)}, or {{center: C, width: W}}")
-        return found
-    if isinstance(value, dict):
-        reader = _Fields(value, file, prefix=f"{field}.")
-        center = reader.number("center")
-        width = reader.number("width")
-        assert center is not None and width is not None
-        if width <= 0:
-            raise InputError("window width must be positive", file=file, field=f"{field}.width", value=width)
-        return Window(center=center, width=width)
-    raise InputError("a window is a preset name or {center: C, width: W}", file=file, field=field, value=value)
 
 
 def _read_image(item: object, field: str, folder: Path, file: Path) -> CaseImage:
@@ -231,14 +214,15 @@ def _read_image(item: object, field: str, folder: Path, file: Path) -> CaseImage
     data = _mapping(item, field, file)
     reader = _Fields(data, file, prefix=f"{field}.")
     name = reader.text("file", required=True)
-    path = _case_path(folder, name, file, f"{field}.file")
-    raw_window = data.get("window")
-    raw_windows = raw_window if isinstance(raw_window, list) else [raw_window]
-    windows = tuple(_read_window(w, file, f"{field}.window") for w in raw_windows) or (None,)
+    path = _case_path(folder, name, file, f"{field}.file", allow_folder=True)
+    windows = parse_windows(data.get("window"), file=file, field=f"{field}.window") or (None,)
     frame = data.get("frame")
     if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int) or frame < 0):
         raise InputError("frame is a whole number from 0", file=file, field=f"{field}.frame", value=frame)
-    return CaseImage(path=path, id=reader.text("id") or name, windows=windows, frame=frame)
+    stack = None
+    if data.get("frames") is not None or path.is_dir():
+        stack = parse_frames(None, data.get("frames", "all"), file=file, field_prefix=field)
+    return CaseImage(path=path, id=reader.text("id") or name, windows=windows, frame=frame, stack=stack)
 
 
 def _xy(value: object, file: Path, field: str) -> tuple[float, float]:
