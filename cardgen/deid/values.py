@@ -2,16 +2,23 @@
 
 A value is identifying when it sits in an attribute of PS3.15 Table E.1-1 (see
 :mod:`cardgen.deid.annex_e`) or in a private attribute, at any depth: a sequence that the profile
-names counts with everything inside it. Private Creator elements (gggg,0010-00FF) are not
-collected: they name the vendor's block, and searching for them would flag vendor names.
+names counts with everything inside it. Person names are searched in the orders people write
+them (Family Given, Given Family, "Family, Given", Family^Given), dates also in ISO form.
 
-Values too short or too generic to mean anything on their own are left out, because a search for
-them would flag ordinary words and numbers: text shorter than :data:`MIN_TEXT_LENGTH` characters
-(a sex ``M``, an age ``45Y`` is kept only at four characters or more), numbers shorter than
-:data:`MIN_NUMBER_LENGTH` characters (a weight ``70``, a time ``0930``) or with fewer than
-:data:`MIN_NONZERO_DIGITS` non-zero digits (``1.000000``, ``100000``: settings, not identifiers),
-and the placeholder words in :data:`PLACEHOLDERS`. So an ID such as ``100200`` is not searched
-for; the shape patterns of the audit and the allowlist of the build remain.
+What is deliberately not searched, because a search for it would fail builds on ordinary words
+and numbers (each rule is tested in tests/test_deid.py):
+
+- text shorter than :data:`MIN_TEXT_LENGTH` characters (a sex ``M``); numbers shorter than
+  :data:`MIN_NUMBER_LENGTH` characters (a weight ``70``, a time ``0930``) or with fewer than
+  :data:`MIN_NONZERO_DIGITS` non-zero digits (``1.000000``, ``100000``); the placeholder words in
+  :data:`PLACEHOLDERS`. So a patient ID such as ``100200`` is not searched for.
+- the parts of a person name on their own (a patient called White would flag "white matter").
+- coded strings (VR CS: defined terms such as GPS references, sex, smoking status), standard
+  UIDs (SOP classes, transfer syntaxes) and Private Creator elements (vendor block names).
+- descriptions, comments and private text that hold nothing identifying-looking: they are
+  searched only when they hold a digit, a ``^``, an ``@`` or a "Family, Given" shape.
+
+The audit's shape patterns (UIDs, DICOM dates and names) and the build's allowlist remain.
 """
 
 from __future__ import annotations
@@ -133,7 +140,7 @@ class ValueMatcher:
         return self._pattern is not None
 
     def find(self, text: str) -> Iterator[IdentifyingValue]:
-        """Each identifying value found in ``text`` (raw, and with whitespace and ^ normalised)."""
+        """Each identifying value found in ``text`` (as written, and HTML-unescaped with spaces collapsed)."""
         if self._pattern is None or not text:
             return
         seen: set[str] = set()
