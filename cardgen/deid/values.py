@@ -140,7 +140,7 @@ class ValueMatcher:
         return self._pattern is not None
 
     def find(self, text: str) -> Iterator[IdentifyingValue]:
-        """Each identifying value found in ``text`` (as written, and HTML-unescaped with spaces collapsed)."""
+        """Each identifying value found in ``text``, as written and HTML-unescaped."""
         if self._pattern is None or not text:
             return
         seen: set[str] = set()
