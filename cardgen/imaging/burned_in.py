@@ -139,7 +139,8 @@ def mask_rectangles(image: Image.Image, rects: Iterable[Rect]) -> Image.Image:
         if rect.width <= 0 or rect.height <= 0 or right <= left or bottom <= top:
             raise InputError("the mask rectangle covers no pixel of the image",
                              field=f"mask[{index}]", value=(rect.x, rect.y, rect.width, rect.height),
-                             hint=f"give x, y, width, height inside the {masked.width}x{masked.height} image")
+                             hint="give x, y, width, height inside the "
+                                  f"{masked.width}x{masked.height} image")
         # PIL's rectangle includes its end coordinates, so subtract one to stay exact.
         draw.rectangle((left, top, right - 1, bottom - 1), fill=black)
     return masked
