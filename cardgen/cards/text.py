@@ -1,0 +1,120 @@
+"""Teaching text to card HTML: a small, safe Markdown subset, and everything else escaped.
+
+A case's history, findings and teaching points are written by people and copied between files;
+they reach the learner's card as HTML. So the text is escaped *first* (every ``<``, ``>``, ``&``
+and quote becomes an entity) and only then is the subset turned into tags that this module writes
+itself. No tag, attribute or URL from a case can reach a card: the output holds only
+``p``, ``br``, ``strong``, ``em``, ``ul``, ``ol`` and ``li``, never with attributes.
+
+The subset:
+
+- ``**bold**`` -> ``<strong>``; ``*italic*`` and ``_italic_`` -> ``<em>``. Markers count only at
+  word edges, so ``T2*-weighted`` and ``snake_case_name`` stay as they are. Italic may sit inside
+  bold, not the other way round; markers that do not pair stay as literal characters.
+- Lines starting with ``- `` or ``* `` form a bullet list, lines starting with ``1. `` (any number,
+  ``.`` or ``)``) a numbered list; the numbers themselves are not kept (Anki numbers from 1).
+- Other consecutive lines form a paragraph, with a ``<br>`` at each line break; a blank line
+  starts a new paragraph.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+# The tags this module writes; tests check that nothing else ever appears.
+ALLOWED_TAGS = frozenset({"p", "br", "strong", "em", "ul", "ol", "li"})
+
+_BULLET = re.compile(r"^[ \t]*[-*][ \t]+(?P<text>.*)$")
+_NUMBERED = re.compile(r"^[ \t]*\d{1,9}[.)][ \t]+(?P<text>.*)$")
+
+# Emphasis markers only open after a non-word character and close before one (a simplified form
+# of CommonMark's flanking rules): "T2*" and "file_name_here" are not emphasis.
+_BOLD = re.compile(r"(?<![\w*])\*\*(?=[^\s*])(?P<inner>.+?)(?<=[^\s*])\*\*(?![\w*])")
+_ITALIC_STAR = re.compile(r"(?<![\w*])\*(?=[^\s*])(?P<inner>.+?)(?<=[^\s*])\*(?![\w*])")
+_ITALIC_UNDERSCORE = re.compile(r"(?<![\w_])_(?=[^\s_])(?P<inner>.+?)(?<=[^\s_])_(?![\w_])")
+
+
+def render_teaching_text(text: str) -> Markup:
+    """Turn a case's teaching text into safe card HTML (see the module docstring for the subset).
+
+    The same text always gives the same HTML. Leading and trailing blank lines are dropped;
+    an empty text gives an empty string.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"teaching text must be a string, not {type(text).__name__}")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    blocks: list[str] = []
+    paragraph: list[str] = []
+    list_kind: str | None = None  # "ul" or "ol" while inside a list
+    items: list[str] = []
+
+    def close_paragraph() -> None:
+        if paragraph:
+            blocks.append("<p>" + "<br>".join(paragraph) + "</p>")
+            paragraph.clear()
+
+    def close_list() -> None:
+        nonlocal list_kind
+        if list_kind is not None:
+            blocks.append(f"<{list_kind}>" + "".join(f"<li>{item}</li>" for item in items)
+                          + f"</{list_kind}>")
+            items.clear()
+            list_kind = None
+
+    for line in lines:
+        if not line.strip():
+            close_paragraph()
+            close_list()
+            continue
+        bullet = _BULLET.match(line)
+        numbered = None if bullet else _NUMBERED.match(line)
+        match = bullet or numbered
+        if match:
+            kind = "ul" if bullet else "ol"
+            close_paragraph()
+            if list_kind != kind:
+                close_list()
+                list_kind = kind
+            items.append(_inline(match.group("text").strip()))
+        else:
+            close_list()
+            paragraph.append(_inline(line.strip()))
+    close_paragraph()
+    close_list()
+    # Every piece above was escaped before any tag was added, so the result is safe markup.
+    return Markup("".join(blocks))
+
+
+def _inline(line: str) -> str:
+    """Escape one line, then turn its emphasis markers into tags (always well nested)."""
+    return _bold(str(escape(line)))
+
+
+def _bold(escaped: str) -> str:
+    parts: list[str] = []
+    position = 0
+    for match in _BOLD.finditer(escaped):
+        parts.append(_italic(escaped[position: match.start()]))
+        parts.append("<strong>" + _italic(match.group("inner")) + "</strong>")
+        position = match.end()
+    parts.append(_italic(escaped[position:]))
+    return "".join(parts)
+
+
+def _italic(escaped: str) -> str:
+    # Applied only to text that holds no tag yet, so <em> never crosses a <strong>.
+    for pattern in (_ITALIC_STAR, _ITALIC_UNDERSCORE):
+        escaped = _italic_with(pattern, escaped)
+    return escaped
+
+
+def _italic_with(pattern: re.Pattern[str], escaped: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group("inner")
+        if "<" in inner:  # would cross a tag the other italic form wrote: keep the markers as text
+            return match.group(0)
+        return "<em>" + inner + "</em>"
+
+    return pattern.sub(replace, escaped)

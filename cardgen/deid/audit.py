@@ -1,0 +1,294 @@
+"""Audit a built deck (.apkg) for anything that could identify a patient.
+
+The audit opens the package the way Anki would and reads all of it: every table, row and column
+of the collection database (card text, tags, deck and notetype names, configuration), the media
+map and every file name, and the metadata of every media file (PNG text chunks, EXIF, XMP, JPEG
+comments). It looks for
+
+- values taken from the source DICOM headers (with ``against``): every PS3.15 Annex E Basic
+  Profile attribute and every private attribute, see :mod:`cardgen.deid.values`;
+- identifiers by their shape, with no source needed: DICOM UIDs, dates written the DICOM way
+  (YYYYMMDD) and person names written the DICOM way (Family^Given);
+- any metadata in a media file at all: cards need pixels only, so any text there is a leak.
+
+Anki's own numbers (note and card IDs, timestamps, JSON numbers in the configuration) are only
+compared with numeric source values as whole numbers, so they cannot raise false alarms from the
+shape patterns. Whatever cannot be read is reported as a hit: an audit that cannot look fails.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from cardgen.deid.values import ValueMatcher, values_from_files
+from cardgen.errors import CardgenError, InputError
+
+# A DICOM UID: a root 0, 1 or 2 and at least four more numeric components (1.2.840.10008.x...),
+# or a UUID-derived UID under 2.25.
+UID_PATTERN = re.compile(r"(?<![\d.])[012](?:\.\d+){4,}(?![\d.])|(?<![\d.])2\.25\.\d{6,}(?![\d.])")
+# A date as DICOM writes it (DA, or the start of DT), years 1900-2099.
+DICOM_DATE_PATTERN = re.compile(r"(?<!\d)(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?!\d)")
+# A person name as DICOM writes it (PN): Family^Given, letters only.
+DICOM_NAME_PATTERN = re.compile(
+    r"(?<![\w^])[^\W\d_][^\W\d_'\-]*\^[^\W\d_][^\W\d_'\-]*(?:\^[^\W\d_'\-]*)*(?![\w^])")
+
+SHAPE_PATTERNS = (
+    (UID_PATTERN, "looks like a DICOM UID"),
+    (DICOM_DATE_PATTERN, "looks like a date in DICOM form (YYYYMMDD)"),
+    (DICOM_NAME_PATTERN, "looks like a person name in DICOM form (Family^Given)"),
+)
+
+# Columns that Anki (or genanki) fills with random or hashed text: searched for source values,
+# but not for identifier shapes, which base91 GUIDs such as "o1PXq^N..." can mimic.
+OPAQUE_COLUMNS = frozenset({("notes", "guid")})
+
+COLLECTION_NAMES = ("collection.anki2", "collection.anki21")
+COMPRESSED_COLLECTION = "collection.anki21b"  # newer Anki: zstd-compressed SQLite
+MAX_MEMBER_BYTES = 512 * 1024 * 1024  # refuse to unpack a zip bomb while auditing
+
+
+@dataclass(frozen=True, order=True)
+class AuditHit:
+    """One finding: where in the package, the text found, and why it counts."""
+
+    where: str
+    value: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.reason}: {self.value!r}"
+
+
+class AuditFailed(CardgenError):
+    """The deck carries something that may identify a patient; it must not be shared."""
+
+    def __init__(self, package: Path, hits: list[AuditHit]) -> None:
+        self.package = package
+        self.hits = hits
+        shown = [f"  {hit}" for hit in hits[:20]]
+        if len(hits) > 20:
+            shown.append(f"  ... and {len(hits) - 20} more")
+        super().__init__("\n".join([f"{package}: de-identification audit found {len(hits)} "
+                                    "possible identifier(s):", *shown]))
+
+
+def audit_package(apkg: Path, against: Iterable[Path] | None = None) -> list[AuditHit]:
+    """Every possible identifier in the package ``apkg``, sorted; an empty list means clean.
+
+    ``against`` lists DICOM files or folders (the cases the deck was built from) whose
+    identifying values are looked for too.
+    """
+    items = values_from_files(against) if against is not None else []
+    return _Auditor(ValueMatcher(items)).audit(Path(apkg))
+
+
+def require_clean_package(apkg: Path, against: Iterable[Path] | None = None) -> None:
+    """Raise :class:`AuditFailed` when :func:`audit_package` finds anything."""
+    hits = audit_package(apkg, against)
+    if hits:
+        raise AuditFailed(Path(apkg), hits)
+
+
+class _Auditor:
+    def __init__(self, matcher: ValueMatcher) -> None:
+        self.matcher = matcher
+        self.hits: set[AuditHit] = set()
+
+    def audit(self, apkg: Path) -> list[AuditHit]:
+        try:
+            archive = zipfile.ZipFile(apkg)
+        except (OSError, zipfile.BadZipFile) as error:
+            raise InputError(f"cannot open the deck package: {error}", file=apkg,
+                             hint="give an .apkg file written by cardgen or Anki") from error
+        with archive, tempfile.TemporaryDirectory(prefix="cardgen-audit-") as scratch:
+            media_names = self._media_map(archive)
+            for info in archive.infolist():
+                name = info.filename
+                self.text(f"package file name {name!r}", name)
+                if info.file_size > MAX_MEMBER_BYTES:
+                    self.add(f"package file {name!r}", str(info.file_size),
+                             "too large to audit; refusing rather than skipping it")
+                    continue
+                if name in COLLECTION_NAMES:
+                    self._collection(archive, name, Path(scratch))
+                elif name == COMPRESSED_COLLECTION:
+                    self._compressed_collection(archive, name, Path(scratch))
+                elif name == "media":
+                    continue  # read above
+                else:
+                    shown = media_names.get(name, name)
+                    self._media_file(f"media file {shown!r}", archive.read(name))
+            if not any(n in archive.namelist() for n in (*COLLECTION_NAMES, COMPRESSED_COLLECTION)):
+                self.add(str(apkg), "", "no collection database found: not an Anki package")
+        return sorted(self.hits)
+
+    # --- finding ---------------------------------------------------------------------------
+
+    def add(self, where: str, value: str, reason: str) -> None:
+        self.hits.add(AuditHit(where, value, reason))
+
+    def text(self, where: str, text: str, *, shapes: bool = True) -> None:
+        """Look for source values, and (``shapes``) identifier shapes, in one piece of text."""
+        for item in self.matcher.find(text):
+            origin = f" in {item.source}" if item.source else ""
+            self.add(where, item.value, f"value of {item.tag}{origin}")
+        if shapes:
+            for pattern, reason in SHAPE_PATTERNS:
+                for match in pattern.finditer(text):
+                    self.add(where, match.group(0), reason)
+
+    def number(self, where: str, value: int | float) -> None:
+        # Anki's own IDs and timestamps: only compared with numeric source values.
+        for item in self.matcher.find(str(value)):
+            self.add(where, item.value, f"value of {item.tag}")
+
+    def json_value(self, where: str, value: object) -> None:
+        """Strings (keys too) of a JSON document; its numbers are Anki's own settings."""
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                self.text(where, str(key))
+                self.json_value(f"{where}.{key}", inner)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                self.json_value(f"{where}[{index}]", inner)
+        elif isinstance(value, str):
+            self.text(where, value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.number(where, value)
+
+    # --- the parts of a package --------------------------------------------------------------
+
+    def _media_map(self, archive: zipfile.ZipFile) -> dict[str, str]:
+        if "media" not in archive.namelist():
+            return {}
+        raw = archive.read("media")
+        try:
+            mapping = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            self.add("media map", "", "cannot be read as JSON (newer compressed format?); "
+                     "cannot audit the media file names")
+            return {}
+        if not isinstance(mapping, dict):
+            self.add("media map", "", "is not a JSON object; cannot audit the media file names")
+            return {}
+        for number, name in mapping.items():
+            self.text(f"media map entry {number!r}", str(number))
+            self.text(f"media file name {name!r}", str(name))
+        return {str(k): str(v) for k, v in mapping.items()}
+
+    def _collection(self, archive: zipfile.ZipFile, name: str, scratch: Path) -> None:
+        path = scratch / name
+        path.write_bytes(archive.read(name))
+        self._database(name, path)
+
+    def _compressed_collection(self, archive: zipfile.ZipFile, name: str, scratch: Path) -> None:
+        try:
+            import zstandard  # optional: only newer Anki packages need it
+        except ImportError:
+            self.add(name, "", "zstd-compressed collection cannot be audited without the "
+                     "'zstandard' package; refusing rather than skipping it")
+            return
+        path = scratch / name
+        with archive.open(name) as compressed:
+            data = zstandard.ZstdDecompressor().stream_reader(compressed).read(MAX_MEMBER_BYTES)
+        path.write_bytes(data)
+        self._database(name, path)
+
+    def _database(self, name: str, path: Path) -> None:
+        try:
+            connection = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        except sqlite3.Error as error:
+            self.add(name, "", f"cannot open the collection database: {error}")
+            return
+        try:
+            tables = [row[0] for row in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+            for table in tables:
+                self.text(f"{name}: table name", table)
+                quoted = '"' + table.replace('"', '""') + '"'
+                cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608 (names from the db)
+                columns = [d[0] for d in cursor.description]
+                for row_number, row in enumerate(cursor):
+                    for column, value in zip(columns, row):
+                        self._cell(f"{name}: {table} row {row_number} column {column}", value,
+                                   shapes=(table, column) not in OPAQUE_COLUMNS)
+        except sqlite3.Error as error:
+            self.add(name, "", f"cannot read the collection database: {error}")
+        finally:
+            connection.close()
+
+    def _cell(self, where: str, value: object, *, shapes: bool = True) -> None:
+        if value is None:
+            return
+        if isinstance(value, (int, float)):
+            self.number(where, value)
+            return
+        if isinstance(value, bytes):
+            self.text(where, value.decode("utf-8", errors="replace"), shapes=shapes)
+            return
+        text = str(value)
+        if not shapes:
+            self.text(where, text, shapes=False)
+            return
+        stripped = text.lstrip()
+        if stripped[:1] in ("{", "["):
+            try:
+                document = json.loads(text)
+            except json.JSONDecodeError:
+                pass
+            else:
+                self.json_value(where, document)
+                return
+        self.text(where, text)
+
+    def _media_file(self, where: str, data: bytes) -> None:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+            image = None
+        if image is None:
+            # Not an image (a script, a style sheet, a font): audit its text if it has any.
+            try:
+                self.text(where, data.decode("utf-8"))
+            except UnicodeDecodeError:
+                pass
+            return
+        with image:
+            for label, value in _image_metadata(image):
+                self.add(where, _shorten(value), f"carries image metadata ({label}); media files "
+                         "must hold pixels only")
+                self.text(f"{where} metadata {label}", value)
+
+
+def _image_metadata(image) -> Iterator[tuple[str, str]]:
+    """Every text a media image carries besides its pixels: PNG text chunks, EXIF, XMP, comments."""
+    try:
+        texts = dict(getattr(image, "text", {}) or {})  # PNG tEXt/zTXt/iTXt (reads to the end)
+    except (OSError, ValueError, SyntaxError):
+        texts = {}
+        yield "PNG text chunks", "unreadable"
+    for key, value in texts.items():
+        yield f"PNG text chunk {key!r}", f"{key}: {value}"
+    info = image.info
+    for key in ("exif", "xmp", "XML:com.adobe.xmp", "comment", "Comment"):
+        if key in info and key not in texts:
+            raw = info[key]
+            yield key, raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+    exif = image.getexif()
+    if exif and "exif" not in info:
+        yield "EXIF", "; ".join(f"{tag}={value}" for tag, value in exif.items())
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
