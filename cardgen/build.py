@@ -22,7 +22,10 @@ from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash, render
 from cardgen.imaging.sources import ImageFacts, source_for
+from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
+from cardgen.imaging.dicom import read_dataset
 from cardgen.imaging.stacks import resolve_image
+from cardgen.deid.audit import AuditFailed, audit_package
 from cardgen.imaging.windows import Window
 from cardgen.annotations.from_files import with_annotation_files
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
@@ -133,7 +136,16 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         if not notes:
             raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
-        result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp)
+        sources = _identity_sources(cases)
+
+        def refuse_identifiers(package: Path) -> None:
+            """The de-identification audit of the finished package, before it replaces the output."""
+            hits = audit_package(package, against=sources)
+            if hits:
+                raise AuditFailed(options.out, hits)
+
+        result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp,
+                                             check=refuse_identifiers)
     result.notes = len(notes)
     result.cards = sum(note.cards for note in notes)
     result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
@@ -141,6 +153,15 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result.failures = failures
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _identity_sources(cases: list[Case]) -> list[Path]:
+    """Every DICOM file and series folder the cases use: their identifying values must not reach the deck."""
+    paths: list[Path] = []
+    for case in cases:
+        paths += [image.path for image in case.images if image.is_dicom]
+        paths += [source.path for source in case.annotation_files]
+    return paths
 
 
 def _in_teaching_order(cases: list[Case], curriculum: Curriculum | None) -> list[Case]:
@@ -252,13 +273,20 @@ def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
                              file=case.source, field=f"images[{i}].frame", value=image.frame,
                              hint=f"use 0 to {facts[image.id].frames - 1}")
     _check_shapes(case, facts)
+    for i, image in enumerate(case.images):
+        key = resolved[image.id]
+        for path in dict.fromkeys([key.key_path] + [p for p, _ in key.stack]):
+            burned_in = read_dataset(path, pixels=False) if image.is_dicom else BurnedInFacts.for_raster()
+            check_burned_in(burned_in, reviewed=image.burned_in_reviewed, path=path,
+                            field=f"images[{i}].burned_in")
     hashes: dict[Path, str] = {}
 
-    def request(path: Path, frame: int | None, window, shapes=(), annotate: bool = False) -> RenderRequest:
+    def request(path: Path, frame: int | None, window, shapes=(), annotate: bool = False,
+                image: CaseImage | None = None) -> RenderRequest:
         if path not in hashes:
             hashes[path] = file_hash(path)
         return RenderRequest(path=path, content_hash=hashes[path], frame=frame, window=window,
-                             shapes=tuple(shapes), annotate=annotate)
+                             shapes=tuple(shapes), annotate=annotate, masks=image.masks if image else ())
 
     views: list[ImageView] = []
     for image in case.images:
@@ -266,10 +294,11 @@ def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
         shapes = tuple(s for f in case.findings if f.image_id == image.id for s in f.shapes)
         clean, annotated, captions = [], [], []
         for window in image.windows:
-            clean.append(render_to(request(key.key_path, key.key_frame, window)))
-            annotated.append(render_to(request(key.key_path, key.key_frame, window, shapes, annotate=True)))
+            clean.append(render_to(request(key.key_path, key.key_frame, window, image=image)))
+            annotated.append(render_to(request(key.key_path, key.key_frame, window, shapes, annotate=True,
+                                               image=image)))
             captions.append(_caption(image, window))
-        stack = tuple(render_to(request(path, frame, image.windows[0])) for path, frame in key.stack)
+        stack = tuple(render_to(request(path, frame, image.windows[0], image=image)) for path, frame in key.stack)
         key_index = key.stack.index((key.key_path, key.key_frame)) if key.stack else 0
         views.append(ImageView(image_id=image.id, facts=facts[image.id], clean=tuple(clean),
                                annotated=tuple(annotated), captions=tuple(captions), stack=stack,
@@ -279,7 +308,7 @@ def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
         image = case.image(finding.image_id)
         key = resolved[image.id]
         finding_images.append(render_to(request(key.key_path, key.key_frame, image.windows[0],
-                                                finding.shapes, annotate=True)))
+                                                finding.shapes, annotate=True, image=image)))
     return (case_notes(case, views, finding_images, context)
             + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
 

@@ -107,3 +107,28 @@ def coverage(cases_dir: Path, curriculum: Path, html_out: Path | None, objective
     click.echo(report.table)
     if html_out is not None:
         click.echo(f"Wrote {html_out}")
+
+
+@main.command()
+@click.argument("deck", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--against", "against", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="Cases folder (or DICOM files) the deck was built from: look for every identifying "
+              "value of their headers too. May be given more than once.")
+def audit(deck: Path, against: tuple[Path, ...]) -> None:
+    """Scan a built deck for patient identifiers; exit 1 on any hit.
+
+    Looks in card text, tags, deck names, media names, image metadata and every table of the
+    package for names, IDs, dates and UIDs (and, with --against, for the values in the source
+    DICOM headers: the PS3.15 Annex E Basic Profile attributes and private tags).
+    """
+    from cardgen.deid.audit import audit_package
+
+    try:
+        hits = audit_package(deck, against=list(against) if against else None)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    for hit in hits:
+        click.echo(str(hit))
+    if hits:
+        raise InputFailure(f"{deck}: {len(hits)} possible identifier(s); do not share this deck")
+    click.echo(f"{deck}: no identifiers found")

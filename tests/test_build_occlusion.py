@@ -106,4 +106,4 @@ annotations:
     assert properties == pytest.approx({"left": 30 / SOURCE, "top": 40 / SOURCE,
                                         "rx": 10 / SOURCE, "ry": 10 / SOURCE}, abs=0.5 / RENDERED)
     finding_texts = [collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*")]
-    assert "nodule" in finding_texts
+    assert "<p>nodule</p>" in finding_texts

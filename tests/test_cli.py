@@ -48,7 +48,7 @@ def test_build_writes_a_deck_and_a_summary(tmp_path: Path) -> None:
 # (what to change in the good case, words the error must contain)
 BAD_INPUTS = {
     "missing image file": (lambda t: t.replace("file: ct.dcm", "file: missing.dcm"),
-                           ["case.yaml", "images[0].file", "missing.dcm", "file not found"]),
+                           ["case.yaml", "images[0].file", "missing.dcm", "does not exist"]),
     "unknown window preset": (lambda t: t.replace("window: bone", "window: lungs"),
                               ["case.yaml", "images[0].window", "'lungs'", "is not a preset", "lung, mediastinum"]),
     "shape outside the image": (lambda t: t.replace("x: 42, y: 4", "x: 120, y: 4"),
@@ -113,3 +113,25 @@ def test_existing_deck_survives_a_failed_build(tmp_path: Path) -> None:
     result = _build(tmp_path / "cases", out)
     assert result.exit_code == 1
     assert out.read_bytes() == b"previous deck"
+
+
+def test_audit_passes_a_clean_deck_and_build_refuses_a_leaking_one(tmp_path: Path) -> None:
+    import pydicom
+
+    from tests.sample_cases import CT_SMALL
+
+    write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1"))
+    out = tmp_path / "out.apkg"
+    assert _build(tmp_path / "cases", out).exit_code == 0
+    clean = CliRunner().invoke(main, ["audit", str(out), "--against", str(tmp_path / "cases")])
+    assert clean.exit_code == 0, clean.output
+    assert "no identifiers found" in clean.output
+
+    # An educator pastes the patient's name from the header into the history.
+    name = str(pydicom.dcmread(CT_SMALL).PatientName)
+    write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1").replace("Test history.", f"'{name}'"))
+    refused = _build(tmp_path / "cases", out)
+    assert refused.exit_code == 1
+    assert "de-identification audit" in refused.output and "no deck written" in refused.output
+    assert out.exists()  # the earlier, clean deck is left as it was
+    assert CliRunner().invoke(main, ["audit", str(out)]).exit_code == 0

@@ -13,6 +13,7 @@ from markupsafe import Markup, escape
 
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import render_fragment
+from cardgen.cards.text import render_teaching_text
 from cardgen.imaging.render import RenderedImage
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case, Difficulty, OcclusionMode
@@ -101,12 +102,12 @@ def _figures(images: list[tuple[RenderedImage, str]], alt: str) -> Markup:
 
 
 def _list(items: tuple[str, ...] | list[str]) -> Markup:
-    return render_fragment("fields/list.html.j2", items=list(items))
+    return render_fragment("fields/list.html.j2", items=[render_teaching_text(item) for item in items])
 
 
 def _text(text: str) -> Markup:
-    """Plain teaching text, escaped, with line breaks kept."""
-    return Markup("<br>").join(escape(line) for line in text.strip().splitlines())
+    """Teaching text: the safe Markdown subset (bold, italic, lists, line breaks), all else escaped."""
+    return render_teaching_text(text)
 
 
 def _case_images(views: list[ImageView]) -> Markup:
@@ -186,7 +187,7 @@ def occlusion_notes(case: Case, views: list[ImageView], context: CaseContext,
                                 mode, markers=markers)
         header = Markup('<div class="cg-history">{}</div><div class="cg-prompt">{}</div>').format(
             _text(case.history), "Name the masked structure or finding.")
-        back = render_fragment("fields/numbered.html.j2", items=[f.text for f in findings])
+        back = render_fragment("fields/numbered.html.j2", items=[_text(f.text) for f in findings])
         fields = occlusion_note_fields(view.clean[0].name, cloze, str(header), str(back))
         notes.append(NoteSpec(kind=NoteKind.OCCLUSION, guid=note_guid(case.id, NoteKind.OCCLUSION, image_index),
                               fields=tuple(fields), tags=tags, deck=context.deck, media=(view.clean[0].name,),

@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import genanki
 
@@ -80,11 +80,12 @@ def atomic_output(out: Path) -> Iterator[Path]:
 
 
 def write_package(out: Path, root_name: str, notes: list[NoteSpec], media_dir: Path,
-                  timestamp: int) -> int:
+                  timestamp: int, check: Callable[[Path], None] | None = None) -> int:
     """Write the notes and the media files they use to ``out``; returns the package's size in bytes.
 
     ``media_dir`` holds every media file by name; ``timestamp`` stamps the notetypes and the ids
-    genanki derives from it.
+    genanki derives from it. ``check`` sees the finished package before it replaces ``out`` and
+    may refuse it by raising (the de-identification audit does).
     """
     media_names = sorted({name for note in notes for name in note.media})
     package = genanki.Package(build_decks(root_name, notes),
@@ -94,6 +95,8 @@ def write_package(out: Path, root_name: str, notes: list[NoteSpec], media_dir: P
         package.write_to_file(str(loose), timestamp=timestamp)
         with atomic_output(out) as temp:
             _repack(loose, temp)
+            if check is not None:
+                check(temp)
     return out.stat().st_size
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from PIL import Image
 
 from cardgen.annotations.draw import draw_shapes
-from cardgen.annotations.shapes import Shape
+from cardgen.annotations.shapes import Rect, Shape
+from cardgen.imaging.burned_in import mask_rectangles
 from cardgen.imaging.sources import source_for
 from cardgen.imaging.windows import Window
 
@@ -37,11 +38,12 @@ class RenderRequest:
     window: Window | None = None
     shapes: tuple[Shape, ...] = ()
     annotate: bool = False
+    masks: tuple[Rect, ...] = ()  # blacked out in source pixels, before resizing and drawing
 
     def key(self) -> str:
         """A stable identity of the output, for caching."""
         text = repr((RENDER_VERSION, self.content_hash, self.frame, self.window, self.shapes,
-                     self.annotate, MIN_LONG_SIDE, MAX_LONG_SIDE))
+                     self.annotate, self.masks, MIN_LONG_SIDE, MAX_LONG_SIDE))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -80,6 +82,8 @@ def render(request: RenderRequest) -> RenderedImage:
     """Render one image: display chain, resize, optional shapes, PNG without metadata."""
     source = source_for(request.path)
     image = source.read(request.path, request.frame, request.window)
+    if request.masks:
+        image = mask_rectangles(image, request.masks)
     source_width, source_height = image.size
     scale = display_scale(source_width, source_height)
     if scale != 1.0:

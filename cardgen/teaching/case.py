@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NewType
 
-from cardgen.annotations.shapes import Shape
+from cardgen.annotations.shapes import Rect, Shape
 from cardgen.imaging.frames import FrameSelection
 from cardgen.imaging.windows import WindowChoice
 
@@ -42,6 +42,8 @@ class CaseImage:
     windows: tuple[WindowChoice, ...] = (None,)  # None: the file's own window
     frame: int | None = None  # the key frame (or slice) that shapes refer to
     stack: FrameSelection | None = None  # frames (or slices) shown as a scrollable stack
+    burned_in_reviewed: bool = False  # a person checked the pixels for identifying text
+    masks: tuple[Rect, ...] = ()  # rectangles blacked out before anything else (burned-in text)
 
     @property
     def is_dicom(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any, Callable, TypeVar
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
 from cardgen.errors import InputError
 from cardgen.imaging.frames import parse_frames
+from cardgen.teaching.paths import FileKind, resolve_case_file
 from cardgen.imaging.windows import parse_windows
 from cardgen.teaching.case import AnnotationFile, Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
 from cardgen.yamlio import load_yaml_file
@@ -46,7 +47,7 @@ def load_case(case_file: Path) -> Case:
         raise InputError("a case id may not contain spaces or '::'", file=case_file, field="id",
                          value=case_id, hint="use letters, digits, dots and dashes, e.g. chest-001")
     images = tuple(
-        _read_image(item, f"images[{i}]", folder, case_file)
+        _read_image(item, f"images[{i}]", folder, case_file, case_burned_in=data.get("burned_in"))
         for i, item in enumerate(reader.list("images"))
     )
     _check_unique([img.id for img in images], "images", "id", case_file)
@@ -60,7 +61,7 @@ def load_case(case_file: Path) -> Case:
         for i, item in enumerate(reader.list("annotations"))
     )
     known = {"id", "title", "history", "diagnosis", "topics", "difficulty", "images", "findings",
-             "differential", "teaching_points", "occlusion", "annotations"}
+             "differential", "teaching_points", "occlusion", "annotations", "burned_in"}
     return Case(
         id=CaseId(case_id),
         title=reader.text("title", required=True),
@@ -191,27 +192,17 @@ def _check_unique(values: list[str], where: str, key: str, file: Path) -> None:
 
 def _case_path(folder: Path, name: str, file: Path, field: str, *, allow_folder: bool = False) -> Path:
     """A file (or, where allowed, a folder) named by the case, which must lie inside the case folder."""
-    if not name or Path(name).is_absolute():
-        raise InputError("a file must be a path inside the case folder", file=file, field=field,
-                         value=name, hint="write the file name relative to the case folder")
-    path = folder / name
-    root = folder.resolve()
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root):
-        raise InputError("the file lies outside the case folder", file=file, field=field, value=name,
-                         hint="copy the file into the case folder")
-    if not path.exists():
-        raise InputError("file not found", file=file, field=field, value=name,
-                         hint=f"put the file in {folder} or correct the name")
-    if path.is_dir() and not allow_folder:
-        raise InputError("expected a file, found a folder", file=file, field=field, value=name)
-    return path
+    kind = FileKind.FILE_OR_DIRECTORY if allow_folder else FileKind.FILE
+    return resolve_case_file(folder, name, case_file=file, field=field, kind=kind)
 
 
-def _read_image(item: object, field: str, folder: Path, file: Path) -> CaseImage:
+def _read_image(item: object, field: str, folder: Path, file: Path, *,
+                case_burned_in: object = None) -> CaseImage:
     if isinstance(item, str):
         item = {"file": item}
     data = _mapping(item, field, file)
+    if case_burned_in is not None and "burned_in" not in data:
+        data = {**data, "burned_in": case_burned_in}
     reader = _Fields(data, file, prefix=f"{field}.")
     name = reader.text("file", required=True)
     path = _case_path(folder, name, file, f"{field}.file", allow_folder=True)
@@ -222,7 +213,23 @@ def _read_image(item: object, field: str, folder: Path, file: Path) -> CaseImage
     stack = None
     if data.get("frames") is not None or path.is_dir():
         stack = parse_frames(None, data.get("frames", "all"), file=file, field_prefix=field)
-    return CaseImage(path=path, id=reader.text("id") or name, windows=windows, frame=frame, stack=stack)
+    burned_in = data.get("burned_in")
+    if burned_in is not None and burned_in != "reviewed":
+        raise InputError("burned_in may only say 'reviewed'", file=file, field=f"{field}.burned_in",
+                         value=burned_in, hint="write 'burned_in: reviewed' once a person has checked "
+                         "the pixels for names, dates and IDs (or masked them with 'mask:')")
+    masks = tuple(_read_mask(m, f"{field}.mask[{i}]", file) for i, m in enumerate(reader.list("mask")))
+    return CaseImage(path=path, id=reader.text("id") or name, windows=windows, frame=frame, stack=stack,
+                     burned_in_reviewed=burned_in == "reviewed", masks=masks)
+
+
+def _read_mask(item: object, field: str, file: Path) -> Rect:
+    """A rectangle to black out (burned-in text), in image pixels."""
+    data = _mapping(item, field, file)
+    shape = read_shape({"kind": "rect", **data}, field, file)
+    if not isinstance(shape, Rect):
+        raise InputError("a mask is a rectangle {x, y, width, height}", file=file, field=field, value=item)
+    return shape
 
 
 def _xy(value: object, file: Path, field: str) -> tuple[float, float]:
