@@ -45,6 +45,10 @@ def main() -> None:
     width, height = (int(v) for v in args.size.split("x"))
 
     def on_open() -> None:
+        # Anki moves to the deck browser after this hook; start once it has settled.
+        QTimer.singleShot(1500, start)
+
+    def start() -> None:
         from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
         main_window = aqt.mw
@@ -59,9 +63,10 @@ def main() -> None:
         card = col.get_card(card_ids[0])
         col.decks.select(card.did)
         # Move the chosen card to the front of the new queue so the reviewer shows it first.
-        col.sched.reposition_new_cards([card.id], starting_from=0, step_size=1, randomize=False, shift=True)
+        col.sched.reposition_new_cards([card.id], starting_from=0, step_size=1, randomize=False, shift_existing=True)
         main_window.resize(width, height)
-        main_window.moveToState("review")
+        main_window.reset()
+        QTimer.singleShot(1000, lambda: main_window.moveToState("review"))
 
         def reveal() -> None:
             if args.answer:
@@ -73,7 +78,7 @@ def main() -> None:
             print(f"wrote {args.out}")
             main_window.unloadProfileAndExit()
 
-        QTimer.singleShot(2500, reveal)
+        QTimer.singleShot(3500, reveal)
 
     gui_hooks.profile_did_open.append(on_open)
     sys.argv = ["anki", "-b", str(base), "-p", "learner", "-l", "en"]
