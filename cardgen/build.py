@@ -20,7 +20,7 @@ from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
-from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash, render
+from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash, render
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
 from cardgen.imaging.dicom import read_dataset
@@ -62,6 +62,7 @@ class BuildOptions:
     deck_depth: int | None = 1  # curriculum levels that become sub-decks; None: all
     objective_cards: bool = False  # a text-only card per objective of topics with no case
     occlusion: OcclusionMode = OcclusionMode.HIDE_ALL  # Image Occlusion default; a case may say otherwise
+    output: OutputOptions = OutputOptions()  # media format, quality and size
 
 
 @dataclass
@@ -123,7 +124,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         for position, case in enumerate(cases, start=1):
             try:
                 context = _case_context(case, curriculum, options, position, shared_mtime, fixed_time)
-                notes.extend(_build_case(case, context, render_to, options.occlusion))
+                notes.extend(_build_case(case, context, render_to, options.occlusion, options.output))
                 result.cases += 1
             except InputError as error:
                 if not options.keep_going:
@@ -262,7 +263,8 @@ def media_renderer(media_dir: Path) -> RenderFn:
 
 
 def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
-                default_occlusion: OcclusionMode = OcclusionMode.HIDE_ALL) -> list[NoteSpec]:
+                default_occlusion: OcclusionMode = OcclusionMode.HIDE_ALL,
+                output: OutputOptions = OutputOptions()) -> list[NoteSpec]:
     """Render every image of one case and make its notes."""
     resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
     facts = {image_id: source_for(r.key_path).facts(r.key_path) for image_id, r in resolved.items()}
@@ -286,7 +288,8 @@ def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
         if path not in hashes:
             hashes[path] = file_hash(path)
         return RenderRequest(path=path, content_hash=hashes[path], frame=frame, window=window,
-                             shapes=tuple(shapes), annotate=annotate, masks=image.masks if image else ())
+                             shapes=tuple(shapes), annotate=annotate, masks=image.masks if image else (),
+                             overlays=image.overlays if image else False, output=output)
 
     views: list[ImageView] = []
     for image in case.images:

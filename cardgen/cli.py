@@ -11,6 +11,8 @@ import click
 from cardgen import __version__
 from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
 from cardgen.errors import BuildFailed, CardgenError
+from cardgen.imaging.encode import OutputFormat
+from cardgen.imaging.render import MAX_LONG_SIDE, OutputOptions
 from cardgen.teaching.case import OcclusionMode
 
 
@@ -62,17 +64,25 @@ def main() -> None:
 @click.option("--occlusion", type=click.Choice([m.value for m in OcclusionMode]), default="hide_all",
               show_default=True, help="Image Occlusion cards: hide every region, or only the one asked "
               "(a case's own 'occlusion:' wins).")
+@click.option("--image-format", type=click.Choice([f.value for f in OutputFormat]), default="png",
+              show_default=True, help="Media format: PNG is lossless; JPEG and WebP are smaller.")
+@click.option("--quality", type=click.IntRange(1, 100), default=90, show_default=True,
+              help="JPEG/WebP quality.")
+@click.option("--max-side", type=click.IntRange(min=64), default=MAX_LONG_SIDE, show_default=True,
+              help="Longest side of a media image in pixels; larger images are reduced.")
 @click.option("--keep-going", is_flag=True,
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")
 def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, deck_depth: int,
-          objective_cards: bool, occlusion: str, keep_going: bool) -> None:
+          objective_cards: bool, occlusion: str, image_format: str, quality: int, max_side: int,
+          keep_going: bool) -> None:
     """Build an Anki deck from the cases under CASES_DIR (each folder with a case.yaml)."""
     bar = _Bar()
     try:
         result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
                                          deck_name=deck_name, keep_going=keep_going,
                                          deck_depth=deck_depth, objective_cards=objective_cards,
-                                         occlusion=OcclusionMode(occlusion)),
+                                         occlusion=OcclusionMode(occlusion),
+                                         output=OutputOptions(OutputFormat(image_format), quality, max_side)),
                              progress=bar)
     except BuildFailed as error:
         bar.close()

@@ -7,7 +7,6 @@ hash of its bytes), so renders can run in parallel and be cached by the request'
 from __future__ import annotations
 
 import hashlib
-import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,9 @@ from PIL import Image
 from cardgen.annotations.draw import draw_shapes
 from cardgen.annotations.shapes import Rect, Shape
 from cardgen.imaging.burned_in import mask_rectangles
+from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.encode import OutputFormat, encode
+from cardgen.imaging.overlays import draw_overlays
 from cardgen.imaging.sources import source_for
 from cardgen.imaging.windows import Window
 
@@ -29,6 +31,15 @@ MAX_LONG_SIDE = 1024
 
 
 @dataclass(frozen=True)
+class OutputOptions:
+    """How media files are written: format, quality (JPEG/WebP) and the longest side in pixels."""
+
+    format: OutputFormat = OutputFormat.PNG
+    quality: int = 90
+    max_side: int = MAX_LONG_SIDE
+
+
+@dataclass(frozen=True)
 class RenderRequest:
     """Everything a render depends on."""
 
@@ -39,11 +50,13 @@ class RenderRequest:
     shapes: tuple[Shape, ...] = ()
     annotate: bool = False
     masks: tuple[Rect, ...] = ()  # blacked out in source pixels, before resizing and drawing
+    overlays: bool = False  # draw the file's DICOM overlays (60xx)
+    output: OutputOptions = OutputOptions()
 
     def key(self) -> str:
         """A stable identity of the output, for caching."""
         text = repr((RENDER_VERSION, self.content_hash, self.frame, self.window, self.shapes,
-                     self.annotate, self.masks, MIN_LONG_SIDE, MAX_LONG_SIDE))
+                     self.annotate, self.masks, self.overlays, self.output, MIN_LONG_SIDE))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -68,13 +81,13 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def display_scale(width: int, height: int) -> float:
+def display_scale(width: int, height: int, max_side: int = MAX_LONG_SIDE) -> float:
     """The factor from source pixels to rendered pixels."""
     long_side = max(width, height)
-    if long_side < MIN_LONG_SIDE:
-        return float(-(-MIN_LONG_SIDE // long_side))  # whole-number enlargement: crisp and exact
-    if long_side > MAX_LONG_SIDE:
-        return MAX_LONG_SIDE / long_side
+    if long_side < min(MIN_LONG_SIDE, max_side):
+        return float(-(-min(MIN_LONG_SIDE, max_side) // long_side))  # whole-number enlargement: crisp
+    if long_side > max_side:
+        return max_side / long_side
     return 1.0
 
 
@@ -82,24 +95,19 @@ def render(request: RenderRequest) -> RenderedImage:
     """Render one image: display chain, resize, optional shapes, PNG without metadata."""
     source = source_for(request.path)
     image = source.read(request.path, request.frame, request.window)
+    if request.overlays:
+        image = draw_overlays(image, read_dataset(request.path), request.frame or 0, path=request.path)
     if request.masks:
         image = mask_rectangles(image, request.masks)
     source_width, source_height = image.size
-    scale = display_scale(source_width, source_height)
+    scale = display_scale(source_width, source_height, request.output.max_side)
     if scale != 1.0:
         size = (round(source_width * scale), round(source_height * scale))
         image = image.resize(size, Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS)
     if request.annotate:
         image = draw_shapes(image, request.shapes, scale=scale)
-    data = encode_png(image)
-    name = f"cardgen-{hashlib.sha256(data).hexdigest()[:24]}.png"
+    output = request.output
+    data = encode(image, output.format, quality=output.quality, max_side=None)
+    name = f"cardgen-{hashlib.sha256(data).hexdigest()[:24]}{output.format.suffix}"
     return RenderedImage(name=name, data=data, width=image.width, height=image.height,
                          source_width=source_width, source_height=source_height)
-
-
-def encode_png(image: Image.Image) -> bytes:
-    """PNG bytes with no text, time or ICC chunks: nothing but pixels can leak through them."""
-    clean = Image.frombytes(image.mode, image.size, image.tobytes())
-    buffer = io.BytesIO()
-    clean.save(buffer, format="PNG", optimize=False, compress_level=6)
-    return buffer.getvalue()

@@ -44,6 +44,7 @@ class CaseImage:
     stack: FrameSelection | None = None  # frames (or slices) shown as a scrollable stack
     burned_in_reviewed: bool = False  # a person checked the pixels for identifying text
     masks: tuple[Rect, ...] = ()  # rectangles blacked out before anything else (burned-in text)
+    overlays: bool = False  # draw the file's DICOM overlays (60xx)
 
     @property
     def is_dicom(self) -> bool:

@@ -219,8 +219,11 @@ def _read_image(item: object, field: str, folder: Path, file: Path, *,
                          value=burned_in, hint="write 'burned_in: reviewed' once a person has checked "
                          "the pixels for names, dates and IDs (or masked them with 'mask:')")
     masks = tuple(_read_mask(m, f"{field}.mask[{i}]", file) for i, m in enumerate(reader.list("mask")))
+    overlays = data.get("overlays", False)
+    if not isinstance(overlays, bool):
+        raise InputError("overlays is true or false", file=file, field=f"{field}.overlays", value=overlays)
     return CaseImage(path=path, id=reader.text("id") or name, windows=windows, frame=frame, stack=stack,
-                     burned_in_reviewed=burned_in == "reviewed", masks=masks)
+                     burned_in_reviewed=burned_in == "reviewed", masks=masks, overlays=overlays)
 
 
 def _read_mask(item: object, field: str, file: Path) -> Rect:
