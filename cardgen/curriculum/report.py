@@ -27,7 +27,8 @@ def coverage_report(cases_dir: Path, curriculum_path: Path, html_out: Path | Non
     coverage = compute_coverage(
         curriculum,
         {case.id: list(case.topics) for case in cases},
-        {case.id: 1 + len(case.findings) for case in cases},  # the case card and a card per finding
+        # The case card, a card per finding, and an Image Occlusion card per finding with shapes.
+        {case.id: 1 + len(case.findings) + sum(1 for f in case.findings if f.shapes) for case in cases},
         objective_cards=objective_cards,
         source=cases_dir,
     )
