@@ -62,15 +62,19 @@ findings:
 """
 
 
-def test_series_and_multiframe_stacks_reach_the_collection(tmp_path: Path, collection) -> None:
+def _imported_stacks_note(tmp_path: Path, collection):
+    """The case note of the stacks case, built and imported into ``collection``."""
     case_dir = write_case(tmp_path / "cases", "stacks", CASE, image=None)
     _write_series(case_dir / "series")
     _write_multiframe(case_dir / "cine.dcm")
     out = tmp_path / "stacks.apkg"
     build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
     import_package(collection, out)
+    return collection.get_note(collection.find_notes("CaseId:stacks-1")[0])
 
-    note = collection.get_note(collection.find_notes("CaseId:stacks-1")[0])
+
+def test_series_and_multiframe_stacks_reach_the_collection(tmp_path: Path, collection) -> None:
+    note = _imported_stacks_note(tmp_path, collection)
     question = note.cards()[0].question()
     media_dir = Path(collection.media.dir())
     frame_names = [n for n in media_names_in(note["Images"])]
@@ -87,14 +91,7 @@ def test_series_and_multiframe_stacks_reach_the_collection(tmp_path: Path, colle
 
 def test_series_slices_are_ordered_by_position(tmp_path: Path, collection) -> None:
     """The middle slice by position (z = 5) is the key image, not the middle file name."""
-    case_dir = write_case(tmp_path / "cases", "stacks", CASE, image=None)
-    _write_series(case_dir / "series")
-    _write_multiframe(case_dir / "cine.dcm")
-    out = tmp_path / "stacks.apkg"
-    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
-    import_package(collection, out)
-    note = collection.get_note(collection.find_notes("CaseId:stacks-1")[0])
-    html = note["Images"]
+    html = _imported_stacks_note(tmp_path, collection)["Images"]
     first_stack = html.split("</figure>")[0]
     names = media_names_in(first_stack)
     key, frames = names[0], names[1:]

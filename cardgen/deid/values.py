@@ -30,6 +30,7 @@ from pathlib import Path
 
 from cardgen.deid.annex_e import is_identifying_tag
 from cardgen.errors import InputError
+from cardgen.imaging.dicom import looks_like_dicom
 
 MIN_TEXT_LENGTH = 4
 MIN_NUMBER_LENGTH = 6
@@ -280,21 +281,12 @@ def _dicom_files(paths: Iterable[Path]) -> Iterator[Path]:
         path = Path(path)
         if path.is_dir():
             for child in sorted(path.rglob("*")):
-                if child.is_file() and _looks_like_dicom(child):
+                if child.is_file() and looks_like_dicom(child):
                     yield child
         elif path.is_file():
-            if _looks_like_dicom(path):
+            if looks_like_dicom(path):
                 yield path
         else:
             raise InputError("no such file or folder to audit against", file=path,
                              hint="give the cases folder the deck was built from")
 
-
-def _looks_like_dicom(path: Path) -> bool:
-    if path.suffix.lower() in {".dcm", ".dicom"}:
-        return True
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(132)[128:132] == b"DICM"
-    except OSError:
-        return False

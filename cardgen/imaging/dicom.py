@@ -70,19 +70,24 @@ def to_display(ds, frame: int | None = None, window: WindowChoice = None, *,
     return render_frame(ds, 0 if frame is None else frame, window, path=path)
 
 
+def looks_like_dicom(path: Path) -> bool:
+    """True for a ``.dcm``/``.dicom`` name or a file with the DICM preamble (any name)."""
+    if path.suffix.lower() in {".dcm", ".dicom"}:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(132)[128:132] == b"DICM"
+    except OSError:
+        return False
+
+
 class DicomSource:
     """DICOM files (any suffix)."""
 
     name = "dicom"
 
     def accepts(self, path: Path) -> bool:
-        if path.suffix.lower() in {".dcm", ".dicom"}:
-            return True
-        try:
-            with open(path, "rb") as handle:
-                return handle.read(132)[128:132] == b"DICM"
-        except OSError:
-            return False
+        return looks_like_dicom(path)
 
     def facts(self, path: Path) -> ImageFacts:
         ds = read_dataset(path, pixels=False)
