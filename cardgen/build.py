@@ -62,6 +62,8 @@ class BuildOptions:
     deck_depth: int | None = 1  # curriculum levels that become sub-decks; None: all
     objective_cards: bool = False  # a text-only card per objective of topics with no case
     occlusion: OcclusionMode = OcclusionMode.HIDE_ALL  # Image Occlusion default; a case may say otherwise
+    learner: str | None = None  # build this learner's deck: their difficulty tags and pace
+    learners_dir: Path | None = None  # the learners database (cardgen learners import)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class BuildResult:
     package_bytes: int = 0
     seconds: float = 0.0
     text_only: int = 0
+    pace: int | None = None  # the learner's new cards per day, for a learner's deck
     failures: list[CardgenError] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -135,6 +138,9 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
             notes.extend(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
         if not notes:
             raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
+        description = ""
+        if options.learner is not None:
+            notes, result.pace, description = _for_learner(notes, options)
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
         sources = _identity_sources(cases)
 
@@ -145,7 +151,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                 raise AuditFailed(options.out, hits)
 
         result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp,
-                                             check=refuse_identifiers)
+                                             check=refuse_identifiers, description=description)
     result.notes = len(notes)
     result.cards = sum(note.cards for note in notes)
     result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
@@ -153,6 +159,16 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result.failures = failures
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _for_learner(notes: list[NoteSpec], options: BuildOptions) -> tuple[list[NoteSpec], int, str]:
+    """The learner's difficulty tags and pace (see cardgen.learners.personal)."""
+    from cardgen.learners.personal import personalise
+
+    if options.learners_dir is None:
+        raise InputError("a learner's deck needs the learners database", field="--learners-dir",
+                         hint="pass --learners-dir DIR with --learner")
+    return personalise(notes, options.learner, options.learners_dir)
 
 
 def _identity_sources(cases: list[Case]) -> list[Path]:
