@@ -12,7 +12,10 @@ import pytest
 from anki.collection import Collection, ExportAnkiPackageOptions
 from anki.scheduler.v3 import CardAnswer
 
+from click.testing import CliRunner
+
 from cardgen.build import BuildOptions, build_deck
+from cardgen.cli import main
 from cardgen.errors import InputError
 from cardgen.learners.importer import import_history
 from cardgen.learners.model import band_of, fsrs_fail
@@ -156,6 +159,26 @@ def test_two_learners_end_to_end(tmp_path: Path) -> None:
             assert {g: {t for t in tags if t.startswith("cardgen::")} for g, tags in after_tags.items()} == \
                 personal_tags[name]
             assert (col.note_count(), col.card_count(), col.db.scalar("SELECT count() FROM revlog")) == counts
+
+        # The same through the command line.
+        runner = CliRunner()
+        again = runner.invoke(main, ["learners", "import", str(exports["steady"]), "--learner", "steady",
+                                     "--learners-dir", str(learners_dir)])
+        assert again.exit_code == 0, again.output
+        assert "steady: 0 new of" in again.output
+        shown = runner.invoke(main, ["learners", "show", "--learners-dir", str(learners_dir)])
+        assert shown.exit_code == 0, shown.output
+        lines = dict(line.split(":", 1) for line in shown.output.splitlines())
+        assert lines.keys() == {"steady", "forgetful"}
+        assert f"pace {paces['forgetful']} new cards/day" in lines["forgetful"]
+        assert "hardest topics: msk::spine" in lines["forgetful"]
+        page = tmp_path / "report.html"
+        reported = runner.invoke(main, ["report", "--learners-dir", str(learners_dir), "-o", str(page)])
+        assert reported.exit_code == 0, reported.output
+        html = page.read_text(encoding="utf-8")
+        assert "msk › spine" in html and "forgetful" in html and "<svg" in html
+        assert "case-" in html.split("Cards failed most")[1]
+        assert "<script" not in html and "http" not in html.replace('lang="en"', "")
     finally:
         for col in collections.values():
             col.close()
