@@ -42,22 +42,20 @@ def _class(cards: int, rng: random.Random) -> list[tuple[NoteFacts, float]]:
 
 def _history(cards: list[tuple[NoteFacts, float]], ability: float, reviews: int,
              rng: random.Random) -> list[Review]:
-    """A learner's delayed reviews: intervals double on success and restart on a lapse."""
+    """A learner's delayed reviews, spaced by their intervals: doubling on success, back to a day on a lapse."""
     made: list[Review] = []
     start = 1_700_000_000_000
-    order = list(range(len(cards)))
-    rng.shuffle(order)
     per_card = max(1, reviews // len(cards))
-    review_id = start
-    for index in order:
-        note, logit = cards[index]
-        interval = 1
-        for _ in range(per_card):
-            review_id += rng.randint(1, 5) * 1000
+    for index, (note, logit) in enumerate(cards):
+        interval, day = 1, index % 30  # new cards start over the first month
+        for step in range(per_card):
             failed = rng.random() < 1 / (1 + math.exp(-(logit + ability)))
+            review_id = start + day * DAY_MS + rng.randrange(DAY_MS // 2)
             made.append(Review(note.guid, 0, review_id, 1 if failed else 3, 1 if failed else interval * 2,
-                               interval, 2500, 8000, 1))
+                               interval, 2500, 8000, 0 if step == 0 else 1))  # a card's first review is a learning step
             interval = 1 if failed else interval * 2
+            day += interval
+    made.sort(key=lambda r: r.review_id)
     return made[:reviews]
 
 
@@ -129,19 +127,23 @@ def import_and_analyse(learners: int, reviews: int, seed: int = 11) -> dict[str,
             _write_colpkg(package, cards, _history(cards, rng.gauss(0, 0.8), reviews, rng))
             packages.append(package)
         started = time.perf_counter()
+        fitted = 0
         for n, package in enumerate(packages):
-            import_history(package, f"learner{n:02d}", root / "learners")
+            fitted += import_history(package, f"learner{n:02d}", root / "learners").params == "fitted"
         imported = time.perf_counter() - started
         started = time.perf_counter()
+        notes = [note for note, _ in cards]
         with open_store(root / "learners") as db:
+            stats = ClassStats(db, {note.guid: note.topics for note in notes})  # once for the class
             for n in range(learners):
-                note_bands(db, f"learner{n:02d}", [note for note, _ in cards])
+                note_bands(db, f"learner{n:02d}", notes, stats)
         class_report(root / "learners")
         analysed = time.perf_counter() - started
         with sqlite3.connect(root / "learners" / "learners.sqlite") as db:
             stored = db.execute("SELECT count() FROM reviews").fetchone()[0]
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"import_s": imported, "analyse_s": analysed, "peak_rss_mib": peak_mib, "reviews_stored": stored}
+    return {"import_s": imported, "analyse_s": analysed, "peak_rss_mib": peak_mib, "reviews_stored": stored,
+            "fitted": fitted}
 
 
 def main() -> None:
@@ -154,7 +156,7 @@ def main() -> None:
     numbers = import_and_analyse(args.learners, args.reviews)
     print(f"{args.learners} learners x {args.reviews} reviews: import {numbers['import_s']:.1f} s, "
           f"analyse {numbers['analyse_s']:.1f} s, peak RSS {numbers['peak_rss_mib']:.0f} MiB, "
-          f"{numbers['reviews_stored']} reviews stored")
+          f"{numbers['reviews_stored']} reviews stored, FSRS fitted for {numbers['fitted']} learners")
 
 
 if __name__ == "__main__":

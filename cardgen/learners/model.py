@@ -128,10 +128,13 @@ class ClassStats:
         return CardEstimate(_sigmoid(_logit(rate) + shift), source)
 
 
-def learner_estimates(connection: sqlite3.Connection, learner: str,
-                      notes: list[NoteFacts]) -> dict[tuple[str, int], CardEstimate]:
-    """Every card's estimate for ``learner``: keyed by (note GUID, card ordinal)."""
-    stats = ClassStats(connection, {n.guid: n.topics for n in notes})
+def learner_estimates(connection: sqlite3.Connection, learner: str, notes: list[NoteFacts],
+                      stats: ClassStats | None = None) -> dict[tuple[str, int], CardEstimate]:
+    """Every card's estimate for ``learner``: keyed by (note GUID, card ordinal).
+
+    ``stats``: the class's counts, when several learners are estimated from the same database.
+    """
+    stats = stats or ClassStats(connection, {n.guid: n.topics for n in notes})
     states = {(s.note_guid, s.card_ord): s for s in states_of(connection, learner)}
     shift = stats.ability_shift(learner)
     estimates: dict[tuple[str, int], CardEstimate] = {}
@@ -145,9 +148,10 @@ def learner_estimates(connection: sqlite3.Connection, learner: str,
     return estimates
 
 
-def note_bands(connection: sqlite3.Connection, learner: str, notes: list[NoteFacts]) -> dict[str, Difficulty]:
+def note_bands(connection: sqlite3.Connection, learner: str, notes: list[NoteFacts],
+               stats: ClassStats | None = None) -> dict[str, Difficulty]:
     """Each note's band for ``learner``: from the mean failure chance of its cards."""
-    estimates = learner_estimates(connection, learner, notes)
+    estimates = learner_estimates(connection, learner, notes, stats)
     return {note.guid: band_of(sum(estimates[(note.guid, o)].p_fail for o in range(note.cards)) / note.cards)
             for note in notes}
 
