@@ -63,6 +63,8 @@ class BuildOptions:
     objective_cards: bool = False  # a text-only card per objective of topics with no case
     occlusion: OcclusionMode = OcclusionMode.HIDE_ALL  # Image Occlusion default; a case may say otherwise
     output: OutputOptions = OutputOptions()  # media format, quality and size
+    learner: str | None = None  # build this learner's deck: their difficulty tags and pace
+    learners_dir: Path | None = None  # the learners database (cardgen learners import)
 
 
 @dataclass
@@ -76,6 +78,7 @@ class BuildResult:
     package_bytes: int = 0
     seconds: float = 0.0
     text_only: int = 0
+    pace: int | None = None  # the learner's new cards per day, for a learner's deck
     failures: list[CardgenError] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -136,6 +139,9 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
             notes.extend(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
         if not notes:
             raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
+        description = ""
+        if options.learner is not None:
+            notes, result.pace, description = _for_learner(notes, options)
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
         sources = _identity_sources(cases)
 
@@ -146,7 +152,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                 raise AuditFailed(options.out, hits)
 
         result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp,
-                                             check=refuse_identifiers)
+                                             check=refuse_identifiers, description=description)
     result.notes = len(notes)
     result.cards = sum(note.cards for note in notes)
     result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
@@ -154,6 +160,16 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result.failures = failures
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _for_learner(notes: list[NoteSpec], options: BuildOptions) -> tuple[list[NoteSpec], int, str]:
+    """The learner's difficulty tags and pace (see cardgen.learners.personal)."""
+    from cardgen.learners.personal import personalise
+
+    if options.learners_dir is None:
+        raise InputError("a learner's deck needs the learners database", field="--learners-dir",
+                         hint="pass --learners-dir DIR with --learner")
+    return personalise(notes, options.learner, options.learners_dir)
 
 
 def _identity_sources(cases: list[Case]) -> list[Path]:

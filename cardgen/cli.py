@@ -72,9 +72,12 @@ def main() -> None:
               help="Longest side of a media image in pixels; larger images are reduced.")
 @click.option("--keep-going", is_flag=True,
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")
+@click.option("--learner", help="Build this learner's deck: their difficulty tags and pace (needs --learners-dir).")
+@click.option("--learners-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder of the learners database (see cardgen learners import).")
 def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, deck_depth: int,
           objective_cards: bool, occlusion: str, image_format: str, quality: int, max_side: int,
-          keep_going: bool) -> None:
+          keep_going: bool, learner: str | None, learners_dir: Path | None) -> None:
     """Build an Anki deck from the cases under CASES_DIR (each folder with a case.yaml)."""
     bar = _Bar()
     try:
@@ -82,7 +85,8 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
                                          deck_name=deck_name, keep_going=keep_going,
                                          deck_depth=deck_depth, objective_cards=objective_cards,
                                          occlusion=OcclusionMode(occlusion),
-                                         output=OutputOptions(OutputFormat(image_format), quality, max_side)),
+                                         output=OutputOptions(OutputFormat(image_format), quality, max_side),
+                                         learner=learner, learners_dir=learners_dir),
                              progress=bar)
     except BuildFailed as error:
         bar.close()
@@ -94,6 +98,8 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
     for failure in result.failures:
         click.echo(f"skipped: {failure}", err=True)
     click.echo(f"Wrote {out}: {result.summary()}")
+    if result.pace is not None:
+        click.echo(f"{learner}: pace {result.pace} new cards/day")
     if result.failures:
         raise click.exceptions.Exit(1)
 
@@ -142,3 +148,60 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
     if hits:
         raise InputFailure(f"{deck}: {len(hits)} possible identifier(s); do not share this deck")
     click.echo(f"{deck}: no identifiers found")
+
+
+_learners_dir_option = click.option("--learners-dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+                                    help="Folder of the learners database (learners.sqlite).")
+
+
+@main.group()
+def learners() -> None:
+    """Learners' review histories: import them, and see how each learner is doing."""
+
+
+@learners.command("import")
+@click.argument("history", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--learner", required=True, help="The learner's name (or pseudonym).")
+@_learners_dir_option
+def learners_import(history: Path, learner: str, learners_dir: Path) -> None:
+    """Add the reviews of cardgen cards in HISTORY (a .colpkg, or an .apkg exported with scheduling)."""
+    from cardgen.learners.importer import import_history
+
+    try:
+        result = import_history(history, learner, learners_dir)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    click.echo(f"{learner}: {result.reviews_added} new of {result.reviews_found} reviews, "
+               f"{result.cards} cards, FSRS parameters {result.params}")
+
+
+@learners.command("show")
+@_learners_dir_option
+@click.option("--learner", help="Only this learner.")
+def learners_show(learners_dir: Path, learner: str | None) -> None:
+    """Per learner: reviews, retention, recommended pace and hardest topics."""
+    from cardgen.learners.report import learner_summaries
+
+    try:
+        summaries = learner_summaries(learners_dir, learner)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    for summary in summaries:
+        click.echo(summary.line())
+
+
+@main.command()
+@_learners_dir_option
+@click.option("--curriculum", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Curriculum YAML or CSV: show topic titles.")
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The HTML page to write.")
+def report(learners_dir: Path, curriculum: Path | None, out: Path) -> None:
+    """The class report: per topic lapse rate, retention and difficulty; per learner pace; cards failed most."""
+    from cardgen.learners.report import write_class_report
+
+    try:
+        result = write_class_report(learners_dir, out, curriculum)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    click.echo(f"Wrote {out}: {len(result.learners)} learners, {len(result.topics)} topics")

@@ -41,14 +41,14 @@ class _TimedNote(genanki.Note):
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
-def build_decks(root_name: str, notes: list[NoteSpec]) -> list[genanki.Deck]:
+def build_decks(root_name: str, notes: list[NoteSpec], description: str = "") -> list[genanki.Deck]:
     """genanki decks for the notes, one per sub-deck path, in a stable order."""
     decks: dict[str, genanki.Deck] = {}
 
     def deck_for(path: tuple[str, ...]) -> genanki.Deck:
         name = "::".join((root_name, *path))
         if name not in decks:
-            decks[name] = genanki.Deck(deck_id(name), name)
+            decks[name] = genanki.Deck(deck_id(name), name, description=description if not path else "")
         return decks[name]
 
     deck_for(())
@@ -80,15 +80,15 @@ def atomic_output(out: Path) -> Iterator[Path]:
 
 
 def write_package(out: Path, root_name: str, notes: list[NoteSpec], media_dir: Path,
-                  timestamp: int, check: Callable[[Path], None] | None = None) -> int:
+                  timestamp: int, check: Callable[[Path], None] | None = None, description: str = "") -> int:
     """Write the notes and the media files they use to ``out``; returns the package's size in bytes.
 
     ``media_dir`` holds every media file by name; ``timestamp`` stamps the notetypes and the ids
     genanki derives from it. ``check`` sees the finished package before it replaces ``out`` and
-    may refuse it by raising (the de-identification audit does).
+    may refuse it by raising (the de-identification audit does). ``description`` goes on the root deck.
     """
     media_names = sorted({name for note in notes for name in note.media})
-    package = genanki.Package(build_decks(root_name, notes),
+    package = genanki.Package(build_decks(root_name, notes, description),
                               media_files=[str(media_dir / name) for name in media_names])
     with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch:
         loose = Path(scratch) / "genanki.apkg"

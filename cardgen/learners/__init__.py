@@ -1,0 +1,1 @@
+"""Learners: review histories imported from Anki, a per-learner difficulty model, and class reports."""

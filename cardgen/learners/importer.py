@@ -1,0 +1,138 @@
+"""Import a learner's review history from an Anki export, through the real ``anki`` backend.
+
+A history is a collection package (``.colpkg``, File > Export > Anki Collection Package) or a deck
+package exported with scheduling information (``.apkg``). It is opened in a temporary folder, only
+the cards of cardgen notes are read (a note is cardgen's when it carries a ``cardgen::case::`` or
+``cardgen::text_only`` tag, which every note cardgen writes has; its GUID is what matches it to
+the class deck), and the temporary copy is deleted.
+"""
+
+from __future__ import annotations
+
+import enum
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from cardgen.errors import InputError
+from cardgen.learners.store import CardState, Review, add_history, open_store
+
+CARDGEN_SEARCH = "(tag:cardgen::case::* OR tag:cardgen::text_only)"
+# Anki's optimizer needs a few hundred reviews to beat its default parameters; below this the
+# defaults are used (Anki desktop itself asks for at least 400 reviews before it optimizes).
+MIN_REVIEWS_TO_FIT = 400
+
+
+class HistoryKind(str, enum.Enum):
+    """The kinds of export cardgen reads."""
+
+    COLLECTION = ".colpkg"
+    DECK = ".apkg"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What one import found and stored."""
+
+    learner: str
+    reviews_found: int
+    reviews_added: int
+    cards: int
+    params: str  # "fitted" or "default"
+
+
+def history_kind(path: Path) -> HistoryKind:
+    """The kind of export ``path`` is, from its extension."""
+    try:
+        return HistoryKind(path.suffix.lower())
+    except ValueError:
+        raise InputError("not an Anki export cardgen can read", file=path, value=path.suffix,
+                         hint="export a .colpkg (collection) or an .apkg with scheduling information") from None
+
+
+def import_history(history: Path, learner: str, learners_dir: Path) -> ImportResult:
+    """Read the cardgen reviews of ``history`` and add them to the learners database of ``learners_dir``."""
+    if not learner.strip():
+        raise InputError("a learner needs a name", field="--learner", value=learner)
+    if not history.is_file():
+        raise InputError("history file not found", file=history)
+    kind = history_kind(history)
+    with tempfile.TemporaryDirectory(prefix="cardgen-history-") as scratch:
+        col = _open_history(history, kind, Path(scratch))
+        try:
+            tags, reviews, states, params = _read_cardgen_reviews(col)
+        finally:
+            col.close()
+    with open_store(learners_dir, create=True) as connection:
+        added = add_history(connection, learner, tags, reviews, states)
+    return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,
+                        cards=len(states), params=params)
+
+
+def _open_history(history: Path, kind: HistoryKind, scratch: Path):
+    """A temporary real Anki collection holding the export's contents."""
+    from anki._backend import RustBackend
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+    from anki.errors import AnkiException
+
+    col_path = scratch / "collection.anki2"
+    try:
+        if kind is HistoryKind.COLLECTION:
+            RustBackend().import_collection_package(col_path=str(col_path), backup_path=str(history),
+                                                    media_folder=str(scratch / "media"),
+                                                    media_db=str(scratch / "media.db"))
+            return Collection(str(col_path))
+        col = Collection(str(col_path))
+        col.import_anki_package(ImportAnkiPackageRequest(
+            package_path=str(history),
+            options=ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=False)))
+        return col
+    except AnkiException as error:
+        raise InputError(f"Anki could not open this export: {error}", file=history,
+                         hint="export it again from Anki (with scheduling information for an .apkg)") from error
+
+
+def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardState], str]:
+    """Tags, reviews and FSRS memory states of the cardgen cards of ``col``."""
+    card_ids = list(col.find_cards(CARDGEN_SEARCH))
+    if not card_ids:
+        return {}, [], [], "default"
+    ids = ",".join(str(int(c)) for c in card_ids)
+    tags: dict[str, str] = {}
+    for guid, note_tags in col.db.all(f"SELECT DISTINCT n.guid, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
+                                      f"WHERE c.id IN ({ids})"):
+        tags[guid] = " ".join(sorted(t for t in note_tags.split() if t.lower().startswith("cardgen::")))
+    reviews = [Review(*row) for row in col.db.all(
+        "SELECT n.guid, c.ord, r.id, r.ease, r.ivl, r.lastIvl, r.factor, r.time, r.type "
+        f"FROM revlog r JOIN cards c ON c.id = r.cid JOIN notes n ON n.id = c.nid WHERE r.cid IN ({ids}) "
+        "ORDER BY r.id")]
+    params = _fit_params(col, len(reviews))
+    states: list[CardState] = []
+    for card_id, guid, ord_, last in col.db.all(
+            "SELECT c.id, n.guid, c.ord, max(r.id) FROM cards c JOIN notes n ON n.id = c.nid "
+            f"JOIN revlog r ON r.cid = c.id WHERE c.id IN ({ids}) GROUP BY c.id"):
+        memory = col.compute_memory_state(card_id)
+        if memory.stability is None or memory.difficulty is None:
+            continue  # Anki found no usable review (e.g. only manual rescheduling)
+        states.append(CardState(guid, ord_, memory.stability, memory.difficulty, memory.decay or 0.5, last, params))
+    return tags, reviews, states, params
+
+
+def _fit_params(col, review_count: int) -> str:
+    """Fit FSRS to this learner's cardgen reviews when there are enough; Anki's defaults otherwise.
+
+    The fitted parameters go into the temporary collection's deck options, where
+    ``compute_memory_state`` reads them.
+    """
+    if review_count < MIN_REVIEWS_TO_FIT:
+        return "default"
+    response = col._backend.compute_fsrs_params(search=CARDGEN_SEARCH, current_params=[],
+                                                ignore_revlogs_before_ms=0, num_of_relearning_steps=1,
+                                                health_check=False)
+    params = list(response.params)
+    if not params:
+        return "default"
+    for config in col.decks.all_config():
+        config["fsrsParams6"] = params
+        col.decks.update_config(config)
+    return "fitted"

@@ -1,0 +1,163 @@
+"""What the educator sees: a summary per learner (``cardgen learners show``) and the class report
+(``cardgen report``), both computed from the learners database alone."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cardgen.deck.package import atomic_output
+from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
+from cardgen.learners.store import learner_names, note_tags, open_store, reviews_of
+from cardgen.errors import InputError
+
+TOPIC_PREFIX = "cardgen::topic::"
+CASE_PREFIX = "cardgen::case::"
+
+
+@dataclass(frozen=True)
+class LearnerSummary:
+    """One learner at a glance."""
+
+    name: str
+    reviews: int
+    retention: float | None  # share of delayed reviews recalled
+    pace: int  # recommended new cards per day
+    hardest_topics: tuple[str, ...]  # by lapse rate, worst first (at most three)
+
+    def line(self) -> str:
+        kept = f"{self.retention:.0%}" if self.retention is not None else "n/a"
+        hardest = ", ".join(self.hardest_topics) or "none yet"
+        return (f"{self.name}: {self.reviews} reviews, retention {kept}, pace {self.pace} new cards/day, "
+                f"hardest topics: {hardest}")
+
+
+@dataclass
+class TopicStats:
+    """How the class fared on one topic."""
+
+    topic: str
+    title: str
+    reviews: int = 0  # delayed reviews (review and relearn)
+    lapses: int = 0
+    difficulty_sum: float = 0.0
+    difficulty_cards: int = 0
+
+    @property
+    def lapse_rate(self) -> float:
+        return self.lapses / self.reviews if self.reviews else 0.0
+
+    @property
+    def retention(self) -> float | None:
+        return 1 - self.lapse_rate if self.reviews else None
+
+    @property
+    def difficulty(self) -> float | None:
+        """Mean FSRS difficulty (1-10) of the topic's cards over every learner who studied them."""
+        return self.difficulty_sum / self.difficulty_cards if self.difficulty_cards else None
+
+
+@dataclass(frozen=True)
+class FailedCard:
+    """A card the class failed often."""
+
+    case: str
+    note_guid: str
+    card_ord: int
+    lapses: int
+    learners: int
+
+
+@dataclass
+class ClassReport:
+    """Everything the class report shows."""
+
+    learners: list[LearnerSummary] = field(default_factory=list)
+    topics: list[TopicStats] = field(default_factory=list)
+    failed_most: list[FailedCard] = field(default_factory=list)
+
+
+def _topics(tags: tuple[str, ...]) -> list[str]:
+    return [tag[len(TOPIC_PREFIX):] for tag in tags if tag.startswith(TOPIC_PREFIX)]
+
+
+def _lapses_by_topic(connection: sqlite3.Connection, learner: str | None,
+                     tags: dict[str, tuple[str, ...]]) -> dict[str, list[int]]:
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for _, review in reviews_of(connection, learner):
+        if review.type in (REVIEW, RELEARN):
+            for topic in _topics(tags.get(review.note_guid, ())):
+                counts[topic][0] += int(review.ease == AGAIN)
+                counts[topic][1] += 1
+    return counts
+
+
+def learner_summaries(learners_dir: Path, learner: str | None = None) -> list[LearnerSummary]:
+    """A summary of each learner (or of ``learner`` alone)."""
+    with open_store(learners_dir) as connection:
+        names = learner_names(connection)
+        if learner is not None:
+            if learner not in names:
+                raise InputError("no such learner", field="--learner", value=learner,
+                                 hint=f"known learners: {', '.join(names) or 'none'}")
+            names = [learner]
+        return [_summary(connection, name, note_tags(connection)) for name in names]
+
+
+def _summary(connection: sqlite3.Connection, name: str, tags: dict[str, tuple[str, ...]]) -> LearnerSummary:
+    reviews = connection.execute("SELECT count() FROM reviews WHERE learner = ?", (name,)).fetchone()[0]
+    by_topic = _lapses_by_topic(connection, name, tags)
+    hardest = sorted((t for t, (lapses, _) in by_topic.items() if lapses),
+                     key=lambda t: (-by_topic[t][0] / by_topic[t][1], t))[:3]
+    return LearnerSummary(name=name, reviews=reviews, retention=retention(connection, name),
+                          pace=pace(connection, name), hardest_topics=tuple(hardest))
+
+
+def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> ClassReport:
+    """Per topic across the class, per learner, and the cards failed most."""
+    titles: dict[str, str] = {}
+    if curriculum_path is not None:
+        from cardgen.curriculum import load_curriculum
+
+        curriculum = load_curriculum(curriculum_path)
+        titles = {curriculum.tag(tid)[len(TOPIC_PREFIX):]: topic.title for tid, topic in curriculum.topics.items()}
+    report = ClassReport()
+    with open_store(learners_dir) as connection:
+        tags = note_tags(connection)
+        report.learners = [_summary(connection, name, tags) for name in learner_names(connection)]
+        topics: dict[str, TopicStats] = {}
+        for topic, (lapses, reviews) in _lapses_by_topic(connection, None, tags).items():
+            topics[topic] = TopicStats(topic, titles.get(topic, topic.replace("::", " › ")), reviews, lapses)
+        for guid, difficulty in connection.execute("SELECT note_guid, difficulty FROM card_states"):
+            for topic in _topics(tags.get(guid, ())):
+                stats = topics.setdefault(topic, TopicStats(topic, titles.get(topic, topic.replace("::", " › "))))
+                stats.difficulty_sum += difficulty
+                stats.difficulty_cards += 1
+        report.topics = sorted(topics.values(), key=lambda s: (-s.lapse_rate, s.topic))
+        rows = connection.execute(
+            "SELECT note_guid, card_ord, sum(ease = ?), count(DISTINCT learner) FROM reviews "
+            "WHERE type IN (?, ?) GROUP BY note_guid, card_ord HAVING sum(ease = ?) > 0 "
+            "ORDER BY 3 DESC, 1, 2 LIMIT 10", (AGAIN, REVIEW, RELEARN, AGAIN)).fetchall()
+        for guid, card_ord, lapses, learners in rows:
+            case = next((t[len(CASE_PREFIX):] for t in tags.get(guid, ()) if t.startswith(CASE_PREFIX)), guid)
+            report.failed_most.append(FailedCard(case, guid, card_ord, lapses, learners))
+    return report
+
+
+def write_class_report(learners_dir: Path, out: Path, curriculum_path: Path | None = None) -> ClassReport:
+    """Compute the class report and write it as one self-contained HTML page (inline SVG charts)."""
+    import jinja2
+
+    import cardgen
+
+    report = class_report(learners_dir, curriculum_path)
+    templates = Path(cardgen.__file__).resolve().parent.parent / "templates"
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    html = environment.get_template("learners_report.html.j2").render(
+        report=report, max_pace=max([s.pace for s in report.learners] + [1]))
+    with atomic_output(out) as temp:
+        temp.write_text(html, encoding="utf-8")
+    return report

@@ -1,0 +1,170 @@
+"""The learners database: one embedded SQLite file, ``learners.sqlite``, in the learners folder.
+
+Schema version 1 (``meta.schema_version``):
+
+``meta(key PRIMARY KEY, value)``
+    ``schema_version`` = ``1``.
+``learners(name PRIMARY KEY, imported_at)``
+    One row per learner; ``imported_at`` is the newest review (ms since 1970) imported so far.
+``notes(guid PRIMARY KEY, tags)``
+    Every cardgen note seen in any history: its GUID and its ``cardgen::`` tags (space separated);
+    topic and case tags come from here for the class report. No other tag is stored.
+``reviews(learner, note_guid, card_ord, review_id, ease, interval, last_interval, factor, time_ms, type)``
+    One row per Anki review-log entry of a cardgen card, as Anki's ``revlog`` has it: ``review_id``
+    is the revlog id (the review's time in ms), ``ease`` 1-4 (Again, Hard, Good, Easy), ``interval``
+    and ``last_interval`` in days (negative: seconds), ``type`` 0 learn, 1 review, 2 relearn,
+    3 filtered, 4 manual. Primary key ``(learner, review_id)``: importing a history twice adds nothing.
+``card_states(learner, note_guid, card_ord, stability, difficulty, decay, last_review_ms, params)``
+    The FSRS memory state of each reviewed card, computed by Anki's own FSRS when the history was
+    imported (``params``: ``fitted`` to this learner or ``default``). Replaced on each import.
+
+Nothing else from a learner's collection is read or stored: no card text, no other notes, no
+deck names, no media.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from cardgen.errors import InputError
+
+SCHEMA_VERSION = 1
+DB_NAME = "learners.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS learners (name TEXT PRIMARY KEY, imported_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS notes (guid TEXT PRIMARY KEY, tags TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS reviews (
+    learner TEXT NOT NULL REFERENCES learners(name),
+    note_guid TEXT NOT NULL,
+    card_ord INTEGER NOT NULL,
+    review_id INTEGER NOT NULL,
+    ease INTEGER NOT NULL,
+    interval INTEGER NOT NULL,
+    last_interval INTEGER NOT NULL,
+    factor INTEGER NOT NULL,
+    time_ms INTEGER NOT NULL,
+    type INTEGER NOT NULL,
+    PRIMARY KEY (learner, review_id)
+);
+CREATE INDEX IF NOT EXISTS reviews_by_card ON reviews (note_guid, card_ord);
+CREATE TABLE IF NOT EXISTS card_states (
+    learner TEXT NOT NULL REFERENCES learners(name),
+    note_guid TEXT NOT NULL,
+    card_ord INTEGER NOT NULL,
+    stability REAL NOT NULL,
+    difficulty REAL NOT NULL,
+    decay REAL NOT NULL,
+    last_review_ms INTEGER NOT NULL,
+    params TEXT NOT NULL,
+    PRIMARY KEY (learner, note_guid, card_ord)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Review:
+    """One review-log entry of a cardgen card."""
+
+    note_guid: str
+    card_ord: int
+    review_id: int
+    ease: int
+    interval: int
+    last_interval: int
+    factor: int
+    time_ms: int
+    type: int
+
+
+@dataclass(frozen=True)
+class CardState:
+    """Anki's FSRS memory state of one card for one learner."""
+
+    note_guid: str
+    card_ord: int
+    stability: float
+    difficulty: float
+    decay: float
+    last_review_ms: int
+    params: str
+
+
+def database_path(learners_dir: Path) -> Path:
+    """Where the learners database of ``learners_dir`` lives."""
+    return learners_dir / DB_NAME
+
+
+@contextmanager
+def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.Connection]:
+    """The learners database, committed when the block succeeds and closed after it."""
+    path = database_path(learners_dir)
+    if not create and not path.exists():
+        raise InputError("no learners database here", file=path,
+                         hint="import a history first: cardgen learners import HISTORY --learner NAME "
+                              f"--learners-dir {learners_dir}")
+    learners_dir.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(path)
+    try:
+        connection.executescript(_SCHEMA)
+        version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        if version is None:
+            connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif int(version[0]) != SCHEMA_VERSION:
+            raise InputError("learners database has an unknown schema version", file=path,
+                             field="meta.schema_version", value=version[0],
+                             hint=f"this cardgen reads version {SCHEMA_VERSION}; use a matching cardgen")
+        with connection:
+            yield connection
+    finally:
+        connection.close()
+
+
+def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[str, str],
+                reviews: list[Review], states: list[CardState]) -> int:
+    """Store a learner's reviews (new ones only) and card states; returns how many reviews were new."""
+    newest = max((r.review_id for r in reviews), default=0)
+    connection.execute("INSERT INTO learners VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
+                       "imported_at = max(imported_at, excluded.imported_at)", (learner, newest))
+    connection.executemany("INSERT INTO notes VALUES (?, ?) ON CONFLICT(guid) DO UPDATE SET tags = excluded.tags",
+                           sorted(note_tags.items()))
+    before = connection.total_changes
+    connection.executemany(
+        "INSERT OR IGNORE INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(learner, r.note_guid, r.card_ord, r.review_id, r.ease, r.interval, r.last_interval, r.factor,
+          r.time_ms, r.type) for r in reviews])
+    added = connection.total_changes - before
+    connection.executemany(
+        "INSERT OR REPLACE INTO card_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [(learner, s.note_guid, s.card_ord, s.stability, s.difficulty, s.decay, s.last_review_ms, s.params)
+         for s in states])
+    return added
+
+
+def learner_names(connection: sqlite3.Connection) -> list[str]:
+    """Every learner in the database, by name."""
+    return [row[0] for row in connection.execute("SELECT name FROM learners ORDER BY name")]
+
+
+def reviews_of(connection: sqlite3.Connection, learner: str | None = None) -> list[tuple[str, Review]]:
+    """(learner, review) pairs in time order, of one learner or all."""
+    query = ("SELECT learner, note_guid, card_ord, review_id, ease, interval, last_interval, factor, time_ms, type "
+             "FROM reviews" + (" WHERE learner = ?" if learner else "") + " ORDER BY learner, review_id")
+    return [(row[0], Review(*row[1:])) for row in connection.execute(query, (learner,) if learner else ())]
+
+
+def states_of(connection: sqlite3.Connection, learner: str) -> list[CardState]:
+    """The FSRS memory states of one learner's cards."""
+    return [CardState(*row) for row in connection.execute(
+        "SELECT note_guid, card_ord, stability, difficulty, decay, last_review_ms, params FROM card_states "
+        "WHERE learner = ? ORDER BY note_guid, card_ord", (learner,))]
+
+
+def note_tags(connection: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
+    """Each known cardgen note's cardgen tags."""
+    return {guid: tuple(tags.split()) for guid, tags in connection.execute("SELECT guid, tags FROM notes")}

@@ -1,0 +1,206 @@
+"""Learners end to end: two simulated learners study the class deck for 30 days in real Anki
+collections, export, are imported, and get their own decks with their own difficulty tags."""
+
+from __future__ import annotations
+
+import math
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection, ExportAnkiPackageOptions
+from anki.scheduler.v3 import CardAnswer
+
+from click.testing import CliRunner
+
+from cardgen.build import BuildOptions, build_deck
+from cardgen.cli import main
+from cardgen.errors import InputError
+from cardgen.learners.importer import import_history
+from cardgen.learners.model import band_of, fsrs_fail
+from cardgen.learners.personal import pace_in
+from cardgen.learners.store import SCHEMA_VERSION, database_path
+from tests.anki_helpers import import_package, open_collection
+from tests.sample_cases import GOOD_CASE, write_case
+
+DAY_MS = 86_400_000
+
+
+def _cases(root: Path, count: int = 3) -> Path:
+    cases = root / "cases"
+    priors = ("hard", "medium", "easy")
+    for index in range(count):
+        text = GOOD_CASE.format(case_id=f"case-{index}").replace("difficulty: easy",
+                                                                 f"difficulty: {priors[index % 3]}")
+        write_case(cases, f"c{index}", text)
+    return cases
+
+
+def _pass_a_day(col: Collection) -> None:
+    """Move the collection one day on: everything that happened is now a day older.
+
+    Review-log ids are the review times, note modification times the times of edits; review cards are due on a day number, learning cards
+    at a time in seconds. Shifting all of them back by a day is what a night's sleep does.
+    """
+    col.db.execute("UPDATE revlog SET id = id - ?", DAY_MS)
+    col.db.execute("UPDATE notes SET mod = mod - 86400")  # e.g. Anki's "leech" tag, added at a review
+    col.db.execute("UPDATE cards SET due = due - 86400 WHERE queue IN (1, 4)")
+    col.db.execute("UPDATE cards SET due = due - 1 WHERE queue IN (2, 3)")
+    for deck in col.decks.all():  # a new day's limits
+        for key in ("newToday", "revToday", "lrnToday", "timeToday"):
+            if key in deck:
+                deck[key] = [col.sched.today, 0]
+        col.decks.save(deck)
+
+
+def _study(col: Collection, days: int, forgetting: float, seed: int) -> int:
+    """Study ``days`` days through the real scheduler, answering from a recall model.
+
+    Each card has a true memory strength (days) that grows on success and halves on failure;
+    the chance of recall after ``d`` days is ``exp(-d * forgetting / strength)``: a learner with a
+    larger ``forgetting`` forgets faster.
+    """
+    rng = random.Random(seed)
+    strength: dict[int, float] = {}
+    last_day: dict[int, int] = {}
+    answered = 0
+    col.decks.select(col.decks.id("cardgen"))
+    for day in range(days):
+        while (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
+            top = queued.cards[0]
+            card = col.get_card(top.card.id)
+            elapsed = day - last_day.get(card.id, day)
+            s = strength.setdefault(card.id, 1.5)
+            p_recall = 0.85 if elapsed == 0 else math.exp(-elapsed * forgetting / s)
+            recalled = rng.random() < p_recall
+            if elapsed > 0:
+                strength[card.id] = s * 2.5 if recalled else max(0.5, s / 2)
+            last_day[card.id] = day
+            card.start_timer()
+            rating = CardAnswer.GOOD if recalled else CardAnswer.AGAIN
+            col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=rating))
+            answered += 1
+        _pass_a_day(col)
+    return answered
+
+
+def _tags_by_guid(col: Collection) -> dict[str, set[str]]:
+    return {col.get_note(nid).guid: set(col.get_note(nid).tags) for nid in col.find_notes("")}
+
+
+def _hard(tags: dict[str, set[str]]) -> int:
+    return sum("cardgen::difficulty::hard" in t for t in tags.values())
+
+
+def test_two_learners_end_to_end(tmp_path: Path) -> None:
+    cases = _cases(tmp_path)
+    class_deck = tmp_path / "class.apkg"
+    build_deck(BuildOptions(cases_dir=cases, out=class_deck))
+    learners_dir = tmp_path / "learners"
+
+    collections = {}
+    exports = {}
+    for name, forgetting, seed, suffix in (("steady", 0.2, 1, ".colpkg"), ("forgetful", 3.0, 2, ".apkg")):
+        col = open_collection(tmp_path / name)
+        import_package(col, class_deck)
+        answered = _study(col, days=30, forgetting=forgetting, seed=seed)
+        assert answered == col.db.scalar("SELECT count() FROM revlog")
+        export = tmp_path / f"{name}{suffix}"
+        if suffix == ".colpkg":
+            col.export_collection_package(str(export), include_media=False, legacy=False)
+            col.reopen()
+        else:
+            col.export_anki_package(out_path=str(export), limit=None, options=ExportAnkiPackageOptions(
+                with_scheduling=True, with_deck_configs=False, with_media=False, legacy=False))
+        collections[name], exports[name] = col, export
+
+    try:
+        for name, export in exports.items():
+            first = import_history(export, name, learners_dir)
+            assert first.reviews_found == collections[name].db.scalar("SELECT count() FROM revlog")
+            assert first.reviews_added == first.reviews_found
+            again = import_history(export, name, learners_dir)  # the same history twice adds nothing
+            assert again.reviews_added == 0
+        with sqlite3.connect(database_path(learners_dir)) as db:
+            assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() == (str(SCHEMA_VERSION),)
+            for name, col in collections.items():
+                assert db.execute("SELECT count() FROM reviews WHERE learner = ?", (name,)).fetchone()[0] == \
+                    col.db.scalar("SELECT count() FROM revlog")
+            # Nothing but cardgen tags is stored.
+            assert all(tag.startswith("cardgen::") for (tags,) in db.execute("SELECT tags FROM notes")
+                       for tag in tags.split())
+
+        decks = {}
+        for name in collections:
+            decks[name] = tmp_path / f"{name}-deck.apkg"
+            result = build_deck(BuildOptions(cases_dir=cases, out=decks[name], learner=name,
+                                             learners_dir=learners_dir))
+            assert result.pace is not None
+        fresh = {name: open_collection(tmp_path / f"fresh-{name}") for name in decks}
+        for name, deck in decks.items():
+            import_package(fresh[name], deck)
+        steady_tags, forgetful_tags = _tags_by_guid(fresh["steady"]), _tags_by_guid(fresh["forgetful"])
+        assert steady_tags.keys() == forgetful_tags.keys() == _tags_by_guid(collections["steady"]).keys()
+        assert _hard(forgetful_tags) > _hard(steady_tags)
+        personal_tags = {"steady": steady_tags, "forgetful": forgetful_tags}
+        paces = {n: pace_in(fresh[n].decks.by_name("cardgen")["desc"]) for n in fresh}
+        assert paces["forgetful"] < paces["steady"]
+        for col in fresh.values():
+            col.close()
+
+        for name, col in collections.items():
+            before_tags = _tags_by_guid(col)
+            counts = (col.note_count(), col.card_count(), col.db.scalar("SELECT count() FROM revlog"))
+            import_package(col, decks[name])
+            after_tags = _tags_by_guid(col)
+            assert after_tags != before_tags, f"{name}'s tags did not change"
+            # The learner's own tags (Anki's "leech", say) stay; cardgen's are the personal deck's.
+            assert {g: {t for t in tags if t.startswith("cardgen::")} for g, tags in after_tags.items()} == \
+                personal_tags[name]
+            assert (col.note_count(), col.card_count(), col.db.scalar("SELECT count() FROM revlog")) == counts
+
+        # The same through the command line.
+        runner = CliRunner()
+        again = runner.invoke(main, ["learners", "import", str(exports["steady"]), "--learner", "steady",
+                                     "--learners-dir", str(learners_dir)])
+        assert again.exit_code == 0, again.output
+        assert "steady: 0 new of" in again.output
+        shown = runner.invoke(main, ["learners", "show", "--learners-dir", str(learners_dir)])
+        assert shown.exit_code == 0, shown.output
+        lines = dict(line.split(":", 1) for line in shown.output.splitlines())
+        assert lines.keys() == {"steady", "forgetful"}
+        assert f"pace {paces['forgetful']} new cards/day" in lines["forgetful"]
+        assert "hardest topics: msk::spine" in lines["forgetful"]
+        page = tmp_path / "report.html"
+        reported = runner.invoke(main, ["report", "--learners-dir", str(learners_dir), "-o", str(page)])
+        assert reported.exit_code == 0, reported.output
+        html = page.read_text(encoding="utf-8")
+        assert "msk › spine" in html and "forgetful" in html and "<svg" in html
+        assert "case-" in html.split("Cards failed most")[1]
+        assert "<script" not in html and "http" not in html.replace('lang="en"', "")
+    finally:
+        for col in collections.values():
+            col.close()
+
+
+def test_bands_follow_fsrs_recall() -> None:
+    # A card remembered for months is easy a week on; one remembered for a day is hard.
+    assert band_of(fsrs_fail(stability=100.0, decay=0.5)) .value == "easy"
+    assert band_of(fsrs_fail(stability=1.0, decay=0.5)).value == "hard"
+    assert fsrs_fail(stability=7.0, decay=0.5) == pytest.approx(0.10, abs=1e-9)  # R(S) = 90 %
+
+
+def test_unknown_history_is_refused(tmp_path: Path) -> None:
+    history = tmp_path / "history.txt"
+    history.write_text("not anki")
+    with pytest.raises(InputError, match=r"history.txt.*\.colpkg"):
+        import_history(history, "x", tmp_path / "learners")
+
+
+def test_model_beats_the_prior_on_held_out_first_reviews() -> None:
+    from benchmarks.learners import held_out_log_loss
+
+    model, prior, count = held_out_log_loss(learners=6, reviews=1000)
+    assert count == 6 * 50
+    assert model < prior
