@@ -131,10 +131,7 @@ def test_read_shape_returns_a_shape_or_raises_input_error(data: object) -> None:
 
 # --- valid shapes on an image ----------------------------------------------------------------------
 
-# Up to 5,000 pixels a side: an ellipse's radius is a fraction rounded to four decimals and then
-# doubled, so its diameter can be off by 1e-4 of the image side (half a pixel at 5,000; more above,
-# e.g. 0.75 px for a 1 px ellipse on a 7,501 px image). Rect and polygon hold to 10,000.
-SIZES = st.tuples(st.integers(1, 5_000), st.integers(1, 5_000))
+SIZES = st.tuples(st.integers(1, 10_000), st.integers(1, 10_000))
 LABELS = st.one_of(st.none(), st.text(min_size=1, max_size=8).filter(str.strip).map(str.strip))
 
 
@@ -216,20 +213,24 @@ def test_occlusion_fractions_round_trip_within_half_a_pixel(case, mode: Occlusio
         pairs = [p.split(",") for p in props["points"].split(" ")]
         fractions.update({f"p{i}": float(v) for i, pair in enumerate(pairs) for v in pair})
     assert all(0.0 <= f <= 1.0 for f in fractions.values()), props
+    # Every number Anki stores (left, top, width, height, a radius, a point) is a fraction with
+    # four decimals: within half a pixel on images up to 10,000 pixels a side.
     half = 0.5
     if isinstance(shape, (Rect, Ellipse)):
-        left, top = fractions["left"] * width, fractions["top"] * height
+        assert abs(fractions["left"] * width - shape.x) <= half
+        assert abs(fractions["top"] * height - shape.y) <= half
         if isinstance(shape, Rect):
             assert kind == "rect"
-            right = left + fractions["width"] * width
-            bottom = top + fractions["height"] * height
+            assert abs(fractions["width"] * width - shape.width) <= half
+            assert abs(fractions["height"] * height - shape.height) <= half
         else:
             assert kind == "ellipse"
-            right = left + 2 * fractions["rx"] * width
-            bottom = top + 2 * fractions["ry"] * height
-        assert abs(left - shape.x) <= half and abs(top - shape.y) <= half
-        assert abs(right - (shape.x + shape.width)) <= half, (right, shape)
-        assert abs(bottom - (shape.y + shape.height)) <= half, (bottom, shape)
+            # The radius is stored, so the diameter doubles its rounding: 1e-4 of the image side
+            # (half a pixel at 5,000 pixels, one pixel at 10,000).
+            assert abs(fractions["rx"] * width - shape.width / 2) <= half
+            assert abs(fractions["ry"] * height - shape.height / 2) <= half
+            assert abs(2 * fractions["rx"] * width - shape.width) <= max(half, 1e-4 * width)
+            assert abs(2 * fractions["ry"] * height - shape.height) <= max(half, 1e-4 * height)
     elif isinstance(shape, Polygon):
         assert kind == "polygon"
         back = [(float(a) * width, float(b) * height) for a, b in pairs]

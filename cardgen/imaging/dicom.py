@@ -6,6 +6,7 @@ The order follows DICOM PS3.3 C.11. Only the allowlisted facts of the header lea
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +15,7 @@ from PIL import Image
 from cardgen.errors import InputError
 from cardgen.imaging.decode import decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
-from cardgen.imaging.sources import ImageFacts
+from cardgen.imaging.sources import ImageFacts, refuse_empty_file
 from cardgen.imaging.windows import Window, WindowChoice
 
 __all__ = ["DicomSource", "decoded_pixels", "file_window", "frame_count", "read_dataset", "select_frame",
@@ -26,6 +27,7 @@ def read_dataset(path: Path, *, pixels: bool = True):
     import pydicom
     from pydicom.errors import BytesLengthException, InvalidDicomError
 
+    refuse_empty_file(path)
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=not pixels)
     except InvalidDicomError as error:
@@ -43,7 +45,13 @@ def read_dataset(path: Path, *, pixels: bool = True):
         bad_numbers: list = []
         ds.walk(lambda _dataset, element: bad_numbers.extend(_bad_number_strings(element)))
     except (NotImplementedError, BytesLengthException, ValueError, KeyError, TypeError) as error:
-        raise InputError(f"damaged DICOM header: {str(error).splitlines()[0]}", file=path,
+        # pydicom says "With tag (gggg,eeee) got exception: <why>" and may add advice about its own
+        # settings; keep the tag (as the field) and the why.
+        message = str(error).splitlines()[0]
+        tagged = re.match(r"With tag (\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)) got exception: (.*)", message)
+        tag, why = (tagged.group(1), tagged.group(2)) if tagged else (None, message)
+        why = why.split(" To replace this error")[0]
+        raise InputError(f"damaged DICOM header: {why}", file=path, field=tag,
                          hint="the element's value does not fit its VR; fix or re-export the file "
                               "(e.g. dciodvfy shows the problem, dcmconv rewrites the file)") from error
     if bad_numbers:

@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from cardgen.errors import InputError
-from cardgen.imaging.sources import ImageFacts
+from cardgen.imaging.sources import ImageFacts, refuse_empty_file
 from cardgen.imaging.windows import Window
 
 RASTER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
@@ -26,6 +26,7 @@ class RasterSource:
         return path.suffix.lower() in RASTER_SUFFIXES
 
     def _open(self, path: Path) -> Image.Image:
+        refuse_empty_file(path)
         try:
             image = Image.open(path)
         except Image.DecompressionBombError as error:

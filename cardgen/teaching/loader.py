@@ -38,6 +38,9 @@ def find_case_files(cases_dir: Path) -> list[Path]:
 def load_case(case_file: Path) -> Case:
     """Parse and validate one ``case.yaml``."""
     data = load_yaml_file(case_file)
+    if data is None:
+        raise InputError("the file is empty", file=case_file,
+                         hint="a case needs at least 'id:', 'title:' and 'images:'")
     if not isinstance(data, dict):
         raise InputError("a case is a mapping of fields (id, title, images, ...)", file=case_file,
                          value=type(data).__name__)
