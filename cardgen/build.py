@@ -249,7 +249,17 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
 
 
 def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
-    """Every shape must lie on its image."""
+    """Every shape and every mask must lie on its image (a mask off the image would leave the
+    burned-in text it was meant to hide)."""
+    for i_index, image in enumerate(case.images):
+        image_facts = facts[image.id]
+        for m_index, mask in enumerate(image.masks):
+            if not mask.bounds().within(image_facts.width, image_facts.height):
+                raise InputError(
+                    f"mask lies outside the {image_facts.width}x{image_facts.height} image",
+                    file=case.source, field=f"images[{i_index}].mask[{m_index}]",
+                    value={"x": mask.x, "y": mask.y, "width": mask.width, "height": mask.height},
+                    hint="coordinates are image pixels from the top-left corner")
     for f_index, finding in enumerate(case.findings):
         image_facts = facts[finding.image_id]
         for s_index, shape in enumerate(finding.shapes):

@@ -5,6 +5,8 @@ The order follows DICOM PS3.3 C.11. Only the allowlisted facts of the header lea
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,7 @@ from PIL import Image
 from cardgen.errors import InputError
 from cardgen.imaging.decode import decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
-from cardgen.imaging.sources import ImageFacts
+from cardgen.imaging.sources import ImageFacts, refuse_empty_file
 from cardgen.imaging.windows import Window, WindowChoice
 
 __all__ = ["DicomSource", "decoded_pixels", "file_window", "frame_count", "read_dataset", "select_frame",
@@ -23,16 +25,62 @@ __all__ = ["DicomSource", "decoded_pixels", "file_window", "frame_count", "read_
 def read_dataset(path: Path, *, pixels: bool = True):
     """Read a DICOM file; a file that is not DICOM, or is damaged, becomes an :class:`InputError`."""
     import pydicom
-    from pydicom.errors import InvalidDicomError
+    from pydicom.errors import BytesLengthException, InvalidDicomError
 
+    refuse_empty_file(path)
     try:
-        return pydicom.dcmread(path, stop_before_pixels=not pixels)
+        ds = pydicom.dcmread(path, stop_before_pixels=not pixels)
     except InvalidDicomError as error:
         raise InputError("not a DICOM file (no DICM preamble)", file=path,
                          hint="give a .dcm file, or a PNG/JPEG export") from error
     except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
         raise InputError(f"cannot read the DICOM file: {error}", file=path,
                          hint="the file may be truncated; export it again") from error
+    try:
+        # pydicom converts each element when it is first used; convert all of them here so that
+        # an unknown VR or a value of the wrong length is reported now, naming the file and the
+        # tag, instead of escaping later from whatever code first touches the element.
+        # (Problems are collected, not raised in the callback: pydicom's walk re-creates any
+        # exception raised there with a traceback in its message.)
+        bad_numbers: list = []
+        ds.walk(lambda _dataset, element: bad_numbers.extend(_bad_number_strings(element)))
+    except (NotImplementedError, BytesLengthException, ValueError, KeyError, TypeError) as error:
+        # pydicom says "With tag (gggg,eeee) got exception: <why>" and may add advice about its own
+        # settings; keep the tag (as the field) and the why.
+        message = str(error).splitlines()[0]
+        tagged = re.match(r"With tag (\([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\)) got exception: (.*)", message)
+        tag, why = (tagged.group(1), tagged.group(2)) if tagged else (None, message)
+        why = why.split(" To replace this error")[0]
+        raise InputError(f"damaged DICOM header: {why}", file=path, field=tag,
+                         hint="the element's value does not fit its VR; fix or re-export the file "
+                              "(e.g. dciodvfy shows the problem, dcmconv rewrites the file)") from error
+    if bad_numbers:
+        element, value = bad_numbers[0]
+        raise InputError(f"{element.VR} value is not a finite number", file=path,
+                         field=f"{element.tag} {element.name}", value=value,
+                         hint="fix the element in the file, or remove it")
+    return ds
+
+
+# Numbers the display chain, the series sorting and the annotation readers compute with: the image
+# plane (0020,xxxx), the pixel and presentation modules (0028,xxxx), slice thickness and spacing.
+# Elsewhere a malformed number (a weight written "75kg") is common and harmless, so it is left alone.
+_NUMBER_GROUPS = frozenset({0x0020, 0x0028})
+_NUMBER_TAGS = frozenset({0x00180050, 0x00180088})
+
+
+def _bad_number_strings(element) -> list[tuple[object, str]]:
+    """Values of a Decimal or Integer String (DS, IS) cardgen uses that are not finite numbers:
+    pydicom keeps a value it cannot parse as text, and the display chain would then fail on it far
+    from here."""
+    if element.VR not in ("DS", "IS") or element.value is None:
+        return []
+    if element.tag.group not in _NUMBER_GROUPS and int(element.tag) not in _NUMBER_TAGS:
+        return []
+    values = element.value if element.VM > 1 else [element.value]
+    return [(element, str(value)) for value in values
+            if isinstance(value, str) and value.strip()
+            or not isinstance(value, str) and not math.isfinite(float(value))]
 
 
 def decoded_pixels(ds, path: Path, frame: int | None = None) -> np.ndarray:
@@ -91,6 +139,13 @@ class DicomSource:
 
     def facts(self, path: Path) -> ImageFacts:
         ds = read_dataset(path, pixels=False)
+        missing = [name for name in ("Rows", "Columns") if not ds.get(name)]
+        if missing:
+            tags = {"Rows": "(0028,0010) Rows", "Columns": "(0028,0011) Columns"}
+            raise InputError("the DICOM file has no image size", file=path,
+                             field=", ".join(tags[name] for name in missing),
+                             hint="the file may be truncated, or it is not an image (a report, "
+                                  "plan or structure set); export the image again")
         return ImageFacts(
             modality=_clean(ds.get("Modality")),
             body_part=_clean(ds.get("BodyPartExamined")),

@@ -7,7 +7,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from cardgen.errors import InputError
-from cardgen.imaging.sources import ImageFacts
+from cardgen.imaging.sources import ImageFacts, refuse_empty_file
 from cardgen.imaging.windows import Window
 
 RASTER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
@@ -26,8 +26,17 @@ class RasterSource:
         return path.suffix.lower() in RASTER_SUFFIXES
 
     def _open(self, path: Path) -> Image.Image:
+        refuse_empty_file(path)
         try:
             image = Image.open(path)
+        except Image.DecompressionBombError as error:
+            # Pillow refuses images over twice its own limit before we see their size.
+            raise InputError(f"image is over the limit of {MAX_PIXELS:,} pixels ({error})", file=path,
+                             hint="downscale the image before adding it to the case") from error
+        except (UnidentifiedImageError, OSError) as error:
+            raise InputError(f"cannot read the image: {error}", file=path,
+                             hint="export it again as PNG or JPEG") from error
+        try:
             if image.width * image.height > MAX_PIXELS:
                 raise InputError(
                     f"image is {image.width}x{image.height} pixels, over the limit of {MAX_PIXELS:,}",

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from PIL import Image
 
+from cardgen.errors import InputError
 from cardgen.imaging.windows import Window
 
 
@@ -60,3 +61,14 @@ def source_for(path: Path) -> ImageSource:
         if source.accepts(path):
             return source
     return sources[-1]
+
+
+def refuse_empty_file(path: Path) -> None:
+    """Raise an :class:`InputError` for an empty image file (an interrupted copy), which every
+    reader would otherwise report as an unknown format."""
+    try:
+        empty = path.stat().st_size == 0
+    except OSError as error:
+        raise InputError(f"cannot read the file: {error.strerror}", file=path) from error
+    if empty:
+        raise InputError("the file is empty (0 bytes)", file=path, hint="copy or export the image again")

@@ -7,6 +7,7 @@ folder); a problem becomes an :class:`InputError` that names the file, the field
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -37,6 +38,9 @@ def find_case_files(cases_dir: Path) -> list[Path]:
 def load_case(case_file: Path) -> Case:
     """Parse and validate one ``case.yaml``."""
     data = load_yaml_file(case_file)
+    if data is None:
+        raise InputError("the file is empty", file=case_file,
+                         hint="a case needs at least 'id:', 'title:' and 'images:'")
     if not isinstance(data, dict):
         raise InputError("a case is a mapping of fields (id, title, images, ...)", file=case_file,
                          value=type(data).__name__)
@@ -168,11 +172,25 @@ class _Fields:
 
     def number(self, key: str, *, required: bool = True) -> float | None:
         value = self.data.get(key)
-        if value is None and not required:
-            return None
+        if value is None:
+            if not required:
+                return None
+            raise InputError("missing required field", file=self.file, field=self._name(key),
+                             hint=f"add '{key}: <number>'")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise InputError("expected a number", file=self.file, field=self._name(key), value=value)
+        if not _is_finite(value):
+            raise InputError("expected a finite number", file=self.file, field=self._name(key), value=value)
         return float(value)
+
+
+def _is_finite(value: int | float) -> bool:
+    """False for YAML's .nan and .inf (every comparison with NaN is false, so bounds checks would
+    pass it) and for integers too large for a float."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def _mapping(item: object, field: str, file: Path) -> dict[str, Any]:
@@ -237,7 +255,7 @@ def _read_mask(item: object, field: str, file: Path) -> Rect:
 
 def _xy(value: object, file: Path, field: str) -> tuple[float, float]:
     if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in value)):
+            or any(isinstance(v, bool) or not isinstance(v, (int, float)) or not _is_finite(v) for v in value)):
         raise InputError("expected a point [x, y]", file=file, field=field, value=value)
     return float(value[0]), float(value[1])
 

@@ -1,0 +1,310 @@
+"""A corpus of bad inputs for ``cardgen build``: how to make each one, and what its error must say.
+
+Every entry writes a cases folder under a test's ``tmp_path``; nothing binary is committed. The
+images come from the pydicom wheel (``pydicom.data.get_testdata_file``):
+
+- ``CT_small.dcm``: 128 x 128 axial CT, Explicit VR Little Endian, no Burned In Annotation. The good
+  case of :mod:`tests.sample_cases` uses it; most entries change that case's YAML or damage a copy.
+- ``JPEG-lossy.dcm``: JPEG Extended (1.2.840.10008.1.2.4.51), a 12-bit stream the installed
+  pylibjpeg plugins cannot decode (only python-gdcm can).
+
+PNG files are generated with Pillow (or by hand, for the decompression bomb). ``words`` are pieces
+the one-line error must contain: the file, the field or DICOM tag, the value and the problem.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pydicom
+from PIL import Image
+from pydicom.data import get_testdata_file
+
+from tests.sample_cases import CT_SMALL, GOOD_CASE, REPO, write_case
+
+CURRICULUM = REPO / "decks" / "curricula" / "esr-level1.yaml"
+JPEG_LOSSY = Path(get_testdata_file("JPEG-lossy.dcm"))
+
+Maker = Callable[[Path], None]  # writes one or more case folders under the cases folder it is given
+
+
+@dataclass(frozen=True)
+class BadInput:
+    """One bad input: how to make it, and the words its error message must contain."""
+
+    name: str
+    make: Maker
+    words: tuple[str, ...]
+    args: tuple[str, ...] = field(default=())  # extra CLI options
+
+
+def good(case_id: str = "a-1") -> str:
+    """The good case's YAML (see :data:`tests.sample_cases.GOOD_CASE`)."""
+    return GOOD_CASE.format(case_id=case_id)
+
+
+def yaml_edit(old: str, new: str) -> Maker:
+    """The good case with ``old`` replaced by ``new`` in its YAML (``old`` must be there)."""
+
+    def make(cases: Path) -> None:
+        text = good()
+        assert old in text, old
+        write_case(cases, "a", text.replace(old, new))
+
+    return make
+
+
+def yaml_text(text: str) -> Maker:
+    """A case whose case.yaml is exactly ``text`` (CT_small.dcm beside it as ct.dcm)."""
+    return lambda cases: write_case(cases, "a", text)
+
+
+def yaml_bytes(data: bytes) -> Maker:
+    def make(cases: Path) -> None:
+        folder = write_case(cases, "a", "")
+        (folder / "case.yaml").write_bytes(data)
+
+    return make
+
+
+def image_bytes(make_bytes: Callable[[], bytes], name: str = "ct.dcm", yaml: str | None = None) -> Maker:
+    """The good case (or ``yaml``) with its image replaced by ``make_bytes()`` under ``name``."""
+
+    def make(cases: Path) -> None:
+        text = yaml if yaml is not None else good()
+        folder = write_case(cases, "a", text, image=None)
+        (folder / name).write_bytes(make_bytes())
+
+    return make
+
+
+def dicom_edit(edit: Callable[[pydicom.Dataset], None]) -> Callable[[], bytes]:
+    """CT_small.dcm with ``edit`` applied, as bytes."""
+
+    def make() -> bytes:
+        from io import BytesIO
+
+        ds = pydicom.dcmread(CT_SMALL)
+        edit(ds)
+        out = BytesIO()
+        ds.save_as(out, enforce_file_format=False)
+        return out.getvalue()
+
+    return make
+
+
+def truncated(fraction: float) -> Callable[[], bytes]:
+    def make() -> bytes:
+        data = CT_SMALL.read_bytes()
+        return data[: int(len(data) * fraction)]
+
+    return make
+
+
+def patched(group: int, element: int, value: bytes, vr: bytes | None = None) -> Callable[[], bytes]:
+    """CT_small.dcm with one (explicit VR, short form) element's value, and optionally its VR code,
+    replaced byte for byte: pydicom would refuse to write such a file itself."""
+
+    def make() -> bytes:
+        data = CT_SMALL.read_bytes()
+        tag = struct.pack("<HH", group, element)
+        at = data.index(tag, 132)  # past the preamble; the dataset has no group length elements
+        old_vr = data[at + 4: at + 6]
+        length = struct.unpack("<H", data[at + 6: at + 8])[0]
+        head = tag + (vr or old_vr) + struct.pack("<H", len(value))
+        return data[:at] + head + value + data[at + 8 + length:]
+
+    return make
+
+
+def png_bytes(size: tuple[int, int] = (128, 128)) -> bytes:
+    from io import BytesIO
+
+    out = BytesIO()
+    Image.new("L", size, 128).save(out, format="PNG")
+    return out.getvalue()
+
+
+def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A PNG of ``width`` x ``height`` black 1-bit pixels: a few kB on disk, 400 megapixels decoded.
+
+    Written by hand so the test never holds the decoded image in memory.
+    """
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    row = b"\x00" + bytes((width + 7) // 8)  # filter byte 0, then the packed 1-bit row
+    compressor = zlib.compressobj(9)
+    body = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+
+
+def two_cases(first: str, second: str) -> Maker:
+    def make(cases: Path) -> None:
+        write_case(cases, "a", first)
+        write_case(cases, "b", second)
+
+    return make
+
+
+def symlink_out(cases: Path) -> None:
+    """A case whose image is a link to a DICOM file outside its folder."""
+    folder = write_case(cases, "a", good(), image=None)
+    outside = cases.parent / "elsewhere.dcm"
+    outside.write_bytes(CT_SMALL.read_bytes())
+    os.symlink(outside, folder / "ct.dcm")
+
+
+def absolute_path(cases: Path) -> None:
+    outside = cases.parent / "elsewhere.dcm"
+    outside.write_bytes(CT_SMALL.read_bytes())
+    write_case(cases, "a", good().replace("file: ct.dcm", f"file: {outside}"))
+
+
+PNG_CASE = good().replace("file: ct.dcm", "file: shot.png").replace("    window: bone\n", "")
+PNG_REVIEWED = PNG_CASE.replace("id: axial\n", "id: axial\n    burned_in: reviewed\n")
+
+
+BAD_INPUTS: list[BadInput] = [
+    # --- DICOM files -----------------------------------------------------------------------------
+    BadInput("truncated DICOM (in the pixel data)", image_bytes(truncated(0.6)),
+             ("ct.dcm", "truncated", "export it again")),
+    BadInput("truncated DICOM (in the header)", image_bytes(truncated(0.01)),
+             ("ct.dcm", "(0028,0010) Rows", "no image size", "truncated")),
+    BadInput("zero-byte DICOM", image_bytes(lambda: b""),
+             ("ct.dcm", "the file is empty (0 bytes)", "export the image again")),
+    BadInput("not DICOM at all", image_bytes(lambda: b"hello, I am text\n" * 20),
+             ("ct.dcm", "not a DICOM file")),
+    BadInput("DICOM without pixel data", image_bytes(dicom_edit(lambda ds: ds.__delitem__("PixelData"))),
+             ("ct.dcm", "no pixel data", "(7FE0,0010)")),
+    BadInput("transfer syntax needs a missing plugin (JPEG-lossy.dcm)",
+             # A secondary capture: burned-in text must be reviewed before it is decoded at all.
+             image_bytes(JPEG_LOSSY.read_bytes, yaml=good().replace("window: bone", "burned_in: reviewed")),
+             ("ct.dcm", "JPEG Extended", "1.2.840.10008.1.2.4.51", "python-gdcm")),
+    BadInput("unknown VR code in the header", image_bytes(patched(0x0028, 0x0010, b"\x80\x00", vr=b"ZZ")),
+             ("ct.dcm: (0028,0010): damaged DICOM header", "Unknown Value Representation 'ZZ'")),
+    BadInput("Rows one byte long (US needs two)", image_bytes(patched(0x0028, 0x0010, b"\x00")),
+             ("ct.dcm: (0028,0010): damaged DICOM header", "VR 'US'")),
+    BadInput("Rescale Intercept that is not a number", image_bytes(patched(0x0028, 0x1052, b"abc ")),
+             ("ct.dcm", "(0028,1052)", "'abc'")),
+    BadInput("frame beyond the file", yaml_edit("window: bone", "window: bone\n    frame: 5"),
+             ("case.yaml", "images[0].frame", "frame 5 does not exist")),
+    BadInput("burned-in YES without review",
+             image_bytes(dicom_edit(lambda ds: setattr(ds, "BurnedInAnnotation", "YES"))),
+             ("ct.dcm", "(0028,0301)", "burned_in: reviewed")),
+    # --- raster images ---------------------------------------------------------------------------
+    BadInput("zero-byte PNG", image_bytes(lambda: b"", name="shot.png", yaml=PNG_REVIEWED),
+             ("shot.png", "the file is empty (0 bytes)", "export the image again")),
+    BadInput("PNG decompression bomb (20000 x 20000 in 50 kB, refused by Pillow)",
+             image_bytes(png_bomb, name="shot.png", yaml=PNG_REVIEWED),
+             ("shot.png", "over the limit of 64,000,000 pixels", "downscale")),
+    BadInput("PNG of 65 megapixels (under Pillow's limit, over cardgen's)",
+             image_bytes(lambda: png_bomb(13_000, 5_000), name="shot.png", yaml=PNG_REVIEWED),
+             ("shot.png", "13000x5000", "over the limit of 64,000,000", "downscale")),
+    BadInput("PNG export without burned-in review",
+             image_bytes(png_bytes, name="shot.png", yaml=PNG_CASE),
+             ("shot.png", "burned_in: reviewed")),
+    # --- case.yaml: the file itself --------------------------------------------------------------
+    BadInput("case.yaml not UTF-8", yaml_bytes(good().replace("Test history.", "caf\xe9").encode("latin-1")),
+             ("case.yaml", "not UTF-8", "save it as UTF-8")),
+    BadInput("case.yaml empty", yaml_text(""),
+             ("case.yaml", "the file is empty", "'id:', 'title:' and 'images:'")),
+    BadInput("case.yaml is a list", yaml_text("- id: a\n- title: b\n"),
+             ("case.yaml", "a case is a mapping", "list")),
+    BadInput("YAML tag that runs a command", yaml_text("id: !!python/object/apply:os.system ['touch pwned']\n"),
+             ("case.yaml", "invalid YAML", "python/object/apply:os.system", "line 1")),
+    BadInput("YAML tag that builds an object", yaml_edit("title: Vertebral body",
+                                                        "title: !!python/object:pathlib.Path {}"),
+             ("case.yaml", "invalid YAML", "python/object:pathlib.Path")),
+    # --- case.yaml: missing fields ---------------------------------------------------------------
+    BadInput("missing id", yaml_edit("id: a-1\n", ""), ("case.yaml", "id", "missing required field")),
+    BadInput("empty title", yaml_edit("title: Vertebral body", "title: '  '"),
+             ("case.yaml", "title", "may not be empty")),
+    BadInput("image without file", yaml_edit("  - file: ct.dcm\n    id: axial", "  - id: axial"),
+             ("case.yaml", "images[0].file", "missing required field")),
+    BadInput("finding without text", yaml_edit("  - text: Vertebral body\n    image: axial", "  - image: axial"),
+             ("case.yaml", "findings[0].text", "missing required field")),
+    BadInput("shape without kind", yaml_edit("kind: ellipse, ", ""),
+             ("case.yaml", "findings[0].shapes[0].kind", "missing shape kind", "rect | ellipse")),
+    BadInput("rect without height", yaml_edit("kind: ellipse, x: 42, y: 4, width: 40, height: 38",
+                                              "kind: rect, x: 42, y: 4, width: 40"),
+             ("case.yaml", "findings[0].shapes[0].height", "missing required field")),
+    BadInput("finding on an unknown image", yaml_edit("    image: axial\n", "    image: coronal\n"),
+             ("case.yaml", "findings[0].image", "'coronal'", "no image with this id", "known: axial")),
+    # --- case.yaml: wrong types ------------------------------------------------------------------
+    BadInput("images is a string", yaml_text("id: a-1\ntitle: T\nimages: ct.dcm\n"),
+             ("case.yaml", "images", "expected a list", "'ct.dcm'")),
+    BadInput("title is a list", yaml_edit("title: Vertebral body", "title: [a, b]"),
+             ("case.yaml", "title", "expected text", "['a', 'b']")),
+    BadInput("topics is a mapping", yaml_edit("topics: [msk.spine]", "topics: {msk: spine}"),
+             ("case.yaml", "topics", "expected a list")),
+    BadInput("shape x is text", yaml_edit("x: 42", "x: forty"),
+             ("case.yaml", "findings[0].shapes[0].x", "expected a number", "'forty'")),
+    BadInput("shape x is true", yaml_edit("x: 42", "x: yes"),
+             ("case.yaml", "findings[0].shapes[0].x", "expected a number", "True")),
+    BadInput("file name is a number", yaml_edit("file: ct.dcm", "file: 12"),
+             ("case.yaml", "images[0].file", "'12'", "does not exist")),
+    BadInput("frame is negative", yaml_edit("window: bone", "window: bone\n    frame: -1"),
+             ("case.yaml", "images[0].frame", "whole number", "-1")),
+    BadInput("window is a number", yaml_edit("window: bone", "window: 400"),
+             ("case.yaml", "images[0].window", "400")),
+    BadInput("window width is negative", yaml_edit("window: bone", "window: {center: 40, width: -5}"),
+             ("case.yaml", "images[0].window", "width", "-5")),
+    BadInput("difficulty is a list", yaml_edit("difficulty: easy", "difficulty: [easy]"),
+             ("case.yaml", "difficulty", "easy | medium | hard")),
+    BadInput("finding is a string", yaml_edit("  - text: Vertebral body\n    image: axial\n    shapes:\n"
+                                              "      - {kind: ellipse, x: 42, y: 4, width: 40, height: 38}\n",
+                                              "  - Vertebral body\n"),
+             ("case.yaml", "findings[0]", "expected a mapping", "'Vertebral body'")),
+    BadInput("polygon with two points", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
+                                                  "{kind: polygon, points: [[1, 2], [3, 4]]}"),
+             ("case.yaml", "findings[0].shapes[0].points", "at least 3 points")),
+    BadInput("arrow point is a string", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
+                                                  "{kind: arrow, from: '1,2', to: [3, 4]}"),
+             ("case.yaml", "findings[0].shapes[0].from", "expected a point [x, y]", "'1,2'")),
+    BadInput("burned_in says yes", yaml_edit("window: bone", "window: bone\n    burned_in: yes"),
+             ("case.yaml", "images[0].burned_in", "may only say 'reviewed'", "True")),
+    BadInput("unknown occlusion mode", yaml_text(good() + "occlusion: hide_some\n"),
+             ("case.yaml", "occlusion", "'hide_some'", "hide_all | hide_one")),
+    BadInput("case id with spaces", yaml_edit("id: a-1", "id: a 1"),
+             ("case.yaml", "id", "'a 1'", "spaces")),
+    # --- shapes out of bounds --------------------------------------------------------------------
+    BadInput("ellipse past the right edge", yaml_edit("x: 42, y: 4", "x: 100, y: 4"),
+             ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image")),
+    BadInput("polygon point above the image", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
+                                                        "{kind: polygon, points: [[1, -2], [30, 2], [15, 25]]}"),
+             ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image", "'top': -2")),
+    BadInput("arrow tip outside", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
+                                            "{kind: arrow, from: [10, 10], to: [500, 40]}"),
+             ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image")),
+    BadInput("shape with zero width", yaml_edit("width: 40", "width: 0"),
+             ("case.yaml", "findings[0].shapes[0]", "must be positive")),
+    BadInput("shape at NaN", yaml_edit("x: 42", "x: .nan"),
+             ("case.yaml", "findings[0].shapes[0].x", "finite number", "nan")),
+    BadInput("mask outside the image", yaml_edit("window: bone", "window: bone\n    mask: [{x: 100, y: 0, width: 60, height: 10}]"),
+             ("case.yaml", "images[0].mask[0]", "outside the 128x128 image")),
+    # --- ids and topics --------------------------------------------------------------------------
+    BadInput("duplicate case ids", two_cases(good("same"), good("same")),
+             ("duplicate case id", str(Path("a") / "case.yaml"), str(Path("b") / "case.yaml"), "'same'")),
+    BadInput("duplicate image ids", yaml_edit("    window: bone\n", "    window: bone\n  - file: ct.dcm\n    id: axial\n"),
+             ("case.yaml", "images[1].id", "duplicate id", "'axial'")),
+    BadInput("unknown topic", yaml_edit("msk.spine", "msk.spin"),
+             ("case.yaml", "topics[0]", "unknown curriculum topic", "'msk.spin'", "msk.spine"),
+             args=("--curriculum", str(CURRICULUM))),
+    # --- files outside the case folder -----------------------------------------------------------
+    BadInput("path traversal ../x.dcm", yaml_edit("file: ct.dcm", "file: ../x.dcm"),
+             ("case.yaml", "images[0].file", "'../x.dcm'", "'..' would leave the case folder")),
+    BadInput("absolute path", absolute_path,
+             ("case.yaml", "images[0].file", "elsewhere.dcm", "absolute paths are not allowed")),
+    BadInput("symlink out of the case folder", symlink_out,
+             ("case.yaml", "images[0].file", "'ct.dcm'", "link that leads outside the case folder")),
+    BadInput("missing image file", yaml_edit("file: ct.dcm", "file: CT.dcm"),
+             ("case.yaml", "images[0].file", "'CT.dcm'", "does not exist", "did you mean 'ct.dcm'")),
+]
