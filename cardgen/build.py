@@ -20,7 +20,9 @@ from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
-from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash, render
+from cardgen.imaging.batch import RenderCounts, build_cases
+from cardgen.imaging.cache import RenderCache
+from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.teaching.case import Case, CaseImage
 from cardgen.teaching.loader import load_cases
@@ -55,6 +57,8 @@ class BuildOptions:
     keep_going: bool = False
     deck_depth: int | None = 1  # curriculum levels that become sub-decks; None: all
     objective_cards: bool = False  # a text-only card per objective of topics with no case
+    jobs: int = 1  # processes that render cases (the CLI defaults to every core)
+    cache_dir: Path | None = None  # the render cache; None: render everything (the CLI sets one)
 
 
 @dataclass
@@ -68,12 +72,15 @@ class BuildResult:
     package_bytes: int = 0
     seconds: float = 0.0
     text_only: int = 0
+    renders: RenderCounts = field(default_factory=RenderCounts)
     failures: list[CardgenError] = field(default_factory=list)
 
     def summary(self) -> str:
         text_only = f" ({self.text_only} text-only)" if self.text_only else ""
-        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files, "
-                f"{self.package_bytes / 1024:.0f} KiB in {self.seconds:.1f} s")
+        per_image = f" ({self.package_bytes / self.media / 1024:.0f} KiB per image)" if self.media else ""
+        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files "
+                f"({self.renders.rendered} rendered, {self.renders.reused} reused), "
+                f"{self.package_bytes / 1024:.0f} KiB{per_image} in {self.seconds:.1f} s")
         if self.failures:
             text += f"; {len(self.failures)} case(s) failed and were skipped"
         return text
@@ -110,20 +117,34 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result = BuildResult()
     notes: list[NoteSpec] = []
     progress.start(len(cases))
+    cache = RenderCache(options.cache_dir) if options.cache_dir is not None else None
     with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root:
-        media_dir = Path(media_root)
-        render_to = media_renderer(media_dir)
+        media_dir = cache.media_dir if cache is not None else Path(media_root)
+        contexts: list[CaseContext | InputError] = []
         for position, case in enumerate(cases, start=1):
             try:
-                context = _case_context(case, curriculum, options, position, shared_mtime, fixed_time)
-                notes.extend(_build_case(case, context, render_to))
-                result.cases += 1
+                contexts.append(_case_context(case, curriculum, options, position, shared_mtime, fixed_time))
             except InputError as error:
-                if not options.keep_going:
-                    raise
-                failures.append(error)
-            finally:
-                progress.advance(case.id)
+                contexts.append(error)  # reported in the case's turn below
+        runnable = [(case, context) for case, context in zip(cases, contexts)
+                    if not isinstance(context, InputError)]
+        with build_cases(_build_case, runnable, media_dir=media_dir, cache=cache, jobs=options.jobs) as built:
+            for case, context in zip(cases, contexts):
+                try:
+                    if isinstance(context, InputError):
+                        raise context
+                    outcome = next(built)
+                    result.renders.add(outcome.counts)
+                    if outcome.error is not None:
+                        raise outcome.error
+                    notes.extend(outcome.result)
+                    result.cases += 1
+                except InputError as error:
+                    if not options.keep_going:
+                        raise
+                    failures.append(error)
+                finally:
+                    progress.advance(case.id)
         if options.objective_cards and curriculum is not None:
             notes.extend(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
         if not notes:
@@ -220,20 +241,7 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
                     hint="coordinates are image pixels from the top-left corner")
 
 
-RenderFn = Callable[[RenderRequest], RenderedImage]
-
-
-def media_renderer(media_dir: Path) -> RenderFn:
-    """Render on this core and store each media file once (renders are content-addressed)."""
-
-    def render_to(request: RenderRequest) -> RenderedImage:
-        rendered = render(request)
-        target = media_dir / rendered.name
-        if not target.exists():
-            target.write_bytes(rendered.data)
-        return rendered
-
-    return render_to
+RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
 
 
 def _build_case(case: Case, context: CaseContext, render_to: RenderFn) -> list[NoteSpec]:

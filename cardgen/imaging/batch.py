@@ -1,0 +1,172 @@
+"""Rendering many cases: across cores, through the render cache, media streamed to disk.
+
+The build hands :func:`build_cases` its per-case function (``build_one(case, context, render_to)``)
+and the cases. Each worker process runs whole cases with its own :class:`MediaRenderer`, which
+looks a request up in the render cache, renders it otherwise, and writes the media file to disk at
+once. Only the cases' notes travel back, in the cases' order, so the package is the same whatever
+the number of jobs, and memory does not grow with the images rendered.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from cardgen.errors import InputError
+from cardgen.imaging.cache import RenderCache, write_atomically
+from cardgen.imaging.render import DisplayImage, RenderedImage, RenderRequest, display_image, display_key, render
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+RenderFn = Callable[[RenderRequest], RenderedImage]
+
+
+def available_cores() -> int:
+    """The cores this process may run on (what ``--jobs`` defaults to)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
+
+@dataclass
+class RenderCounts:
+    """How many renders a build made, and how many it found already made."""
+
+    rendered: int = 0  # images decoded, drawn and encoded in this build
+    reused: int = 0  # requests answered from the render cache or by an earlier identical request
+
+    def add(self, other: RenderCounts) -> None:
+        self.rendered += other.rendered
+        self.reused += other.reused
+
+
+class MediaRenderer:
+    """The render function of one process: render cache first, then render and write the file.
+
+    Within a case, requests that share a file, frame and window decode it once, and identical
+    requests (a finding drawn alone that is also the whole annotated image) render once.
+    """
+
+    def __init__(self, media_dir: Path, cache: RenderCache | None) -> None:
+        self.media_dir = media_dir
+        self.cache = cache
+        self.counts = RenderCounts()
+        self._done: dict[str, RenderedImage] = {}
+        self._displays: dict[tuple, DisplayImage] = {}
+
+    def __call__(self, request: RenderRequest) -> RenderedImage:
+        key = request.key()
+        found = self._done.get(key) or (self.cache.get(request) if self.cache is not None else None)
+        if found is not None:
+            self.counts.reused += 1
+            self._done[key] = found
+            return found
+        shared = display_key(request)
+        if shared not in self._displays:
+            self._displays[shared] = display_image(request)
+        rendered = render(request, self._displays[shared])
+        target = self.media_dir / rendered.name
+        if not target.exists():  # media are named by content: an existing file is this file
+            write_atomically(target, rendered.data)
+        kept = replace(rendered, data=b"")  # the bytes are on disk; keep only the name and sizes
+        if self.cache is not None:
+            self.cache.put(request, kept)
+        self.counts.rendered += 1
+        self._done[key] = kept
+        return kept
+
+    def end_case(self) -> RenderCounts:
+        """Forget the case's decoded images; return and reset the counts since the last call."""
+        self._done.clear()
+        self._displays.clear()
+        counts, self.counts = self.counts, RenderCounts()
+        return counts
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An :class:`InputError` in a form that crosses process boundaries intact."""
+
+    problem: str
+    file: Path | None
+    field: str | None
+    value: object
+    hint: str | None
+
+    @classmethod
+    def of(cls, error: InputError) -> _Failure:
+        return cls(error.problem, error.file, error.field, error.value, error.hint)
+
+    def error(self) -> InputError:
+        return InputError(self.problem, file=self.file, field=self.field, value=self.value, hint=self.hint)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[Result]):
+    """What one case gave: its result, or the input error that stopped it."""
+
+    result: Result | None
+    error: InputError | None
+    counts: RenderCounts
+
+
+_worker_renderer: MediaRenderer | None = None
+
+
+def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
+    global _worker_renderer
+    _worker_renderer = MediaRenderer(media_dir, RenderCache(cache_root) if cache_root is not None else None)
+
+
+def _run_one(build_one: Callable[..., Result], item: tuple,
+             renderer: MediaRenderer | None = None) -> tuple[Result | None, _Failure | None, RenderCounts]:
+    renderer = renderer or _worker_renderer
+    assert renderer is not None, "worker started without _start_worker"
+    try:
+        return build_one(*item, renderer), None, renderer.end_case()
+    except InputError as error:
+        return None, _Failure.of(error), renderer.end_case()
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork starts workers fastest (they inherit the imported modules); a process that runs other
+    threads (an embedding application) gets forkserver, which does not copy them half-way."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+@contextmanager
+def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *, media_dir: Path,
+                cache: RenderCache | None, jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
+    """Run ``build_one(*item, render_to)`` for every item, on up to ``jobs`` processes.
+
+    Yields an iterator of outcomes in the order of ``items``. ``build_one`` must be a module-level
+    function and the items picklable; media files land in ``media_dir`` (the cache's media folder
+    when ``cache`` is given). Leaving the block stops the workers.
+    """
+    jobs = max(1, min(jobs, len(items)))
+    if jobs == 1:
+        renderer = MediaRenderer(media_dir, cache)
+        yield (_outcome(_run_one(build_one, item, renderer)) for item in items)
+        return
+    context = _pool_context()
+    cache_root = cache.root if cache is not None else None
+    # Small chunks keep the cores busy to the end; not so small that messages dominate.
+    chunk = max(1, min(8, len(items) // (jobs * 4)))
+    with context.Pool(jobs, initializer=_start_worker, initargs=(media_dir, cache_root)) as pool:
+        yield (_outcome(raw) for raw in pool.imap(partial(_run_one, build_one), items, chunksize=chunk))
+
+
+def _outcome(raw: tuple) -> Outcome:
+    result, failure, counts = raw
+    return Outcome(result=result, error=failure.error() if failure is not None else None, counts=counts)
