@@ -60,14 +60,26 @@ def main() -> None:
               help="Add a text-only card per objective of curriculum topics that have no case.")
 @click.option("--keep-going", is_flag=True,
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that render images  [default: every core]")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Render cache folder, safe to delete  [default: $CARDGEN_CACHE_DIR, else "
+                   "$XDG_CACHE_HOME/cardgen, else ~/.cache/cardgen]")
+@click.option("--no-cache", is_flag=True, help="Render every image again; do not read or write the cache.")
 def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, deck_depth: int,
-          objective_cards: bool, keep_going: bool) -> None:
+          objective_cards: bool, keep_going: bool, jobs: int | None, cache_dir: Path | None,
+          no_cache: bool) -> None:
     """Build an Anki deck from the cases under CASES_DIR (each folder with a case.yaml)."""
+    from cardgen.imaging.batch import available_cores
+    from cardgen.imaging.cache import default_cache_dir
+
     bar = _Bar()
     try:
         result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
                                          deck_name=deck_name, keep_going=keep_going,
-                                         deck_depth=deck_depth, objective_cards=objective_cards),
+                                         deck_depth=deck_depth, objective_cards=objective_cards,
+                                         jobs=jobs or available_cores(),
+                                         cache_dir=None if no_cache else cache_dir or default_cache_dir()),
                              progress=bar)
     except BuildFailed as error:
         bar.close()
