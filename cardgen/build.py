@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -21,7 +22,7 @@ from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.batch import RenderCounts, build_cases
-from cardgen.imaging.cache import RenderCache
+from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.teaching.case import Case, CaseImage
@@ -79,7 +80,8 @@ class BuildResult:
         text_only = f" ({self.text_only} text-only)" if self.text_only else ""
         per_image = f" ({self.package_bytes / self.media / 1024:.0f} KiB per image)" if self.media else ""
         text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files "
-                f"({self.renders.rendered} rendered, {self.renders.reused} reused), "
+                f"({self.renders.rendered} rendered, {self.renders.reused} reused, "
+                f"{self.renders.cases_unchanged} cases unchanged), "
                 f"{self.package_bytes / 1024:.0f} KiB{per_image} in {self.seconds:.1f} s")
         if self.failures:
             text += f"; {len(self.failures)} case(s) failed and were skipped"
@@ -117,7 +119,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result = BuildResult()
     notes: list[NoteSpec] = []
     progress.start(len(cases))
-    cache = RenderCache(options.cache_dir) if options.cache_dir is not None else None
+    cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
     with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root:
         media_dir = cache.media_dir if cache is not None else Path(media_root)
         contexts: list[CaseContext | InputError] = []
@@ -128,7 +130,8 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                 contexts.append(error)  # reported in the case's turn below
         runnable = [(case, context) for case, context in zip(cases, contexts)
                     if not isinstance(context, InputError)]
-        with build_cases(_build_case, runnable, media_dir=media_dir, cache=cache, jobs=options.jobs) as built:
+        with build_cases(_build_case, runnable, files_of=_case_files, media_dir=media_dir, cache=cache,
+                         jobs=options.jobs) as built:
             for case, context in zip(cases, contexts):
                 try:
                     if isinstance(context, InputError):
@@ -150,7 +153,9 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         if not notes:
             raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
-        result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp)
+        write = partial(write_package, options.out, options.deck_name, notes, media_dir, timestamp)
+        result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, *notes], write)
+                                if cache is not None else write())
     result.notes = len(notes)
     result.cards = len(notes)  # every cardgen notetype here makes one card per note
     result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
@@ -242,6 +247,11 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
 
 
 RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
+
+
+def _case_files(case: Case, context: CaseContext) -> list[Path]:
+    """Every file :func:`_build_case` reads (what a cached case's notes depend on besides the case)."""
+    return [case.source] + [image.path for image in case.images]
 
 
 def _build_case(case: Case, context: CaseContext, render_to: RenderFn) -> list[NoteSpec]:

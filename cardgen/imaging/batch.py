@@ -1,10 +1,11 @@
-"""Rendering many cases: across cores, through the render cache, media streamed to disk.
+"""Rendering many cases: across cores, through the build cache, media streamed to disk.
 
 The build hands :func:`build_cases` its per-case function (``build_one(case, context, render_to)``)
 and the cases. Each worker process runs whole cases with its own :class:`MediaRenderer`, which
 looks a request up in the render cache, renders it otherwise, and writes the media file to disk at
 once. Only the cases' notes travel back, in the cases' order, so the package is the same whatever
-the number of jobs, and memory does not grow with the images rendered.
+the number of jobs, and memory does not grow with the images rendered. A case whose inputs are
+unchanged since a cached build gives its remembered notes without being run at all.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from cardgen.errors import InputError
-from cardgen.imaging.cache import RenderCache, write_atomically
+from cardgen.imaging.cache import BuildCache, write_atomically
 from cardgen.imaging.render import DisplayImage, RenderedImage, RenderRequest, display_image, display_key, render
 
 Item = TypeVar("Item")
@@ -42,10 +43,12 @@ class RenderCounts:
 
     rendered: int = 0  # images decoded, drawn and encoded in this build
     reused: int = 0  # requests answered from the render cache or by an earlier identical request
+    cases_unchanged: int = 0  # cases whose notes came whole from the cache
 
     def add(self, other: RenderCounts) -> None:
         self.rendered += other.rendered
         self.reused += other.reused
+        self.cases_unchanged += other.cases_unchanged
 
 
 class MediaRenderer:
@@ -55,7 +58,7 @@ class MediaRenderer:
     requests (a finding drawn alone that is also the whole annotated image) render once.
     """
 
-    def __init__(self, media_dir: Path, cache: RenderCache | None) -> None:
+    def __init__(self, media_dir: Path, cache: BuildCache | None) -> None:
         self.media_dir = media_dir
         self.cache = cache
         self.counts = RenderCounts()
@@ -123,17 +126,31 @@ _worker_renderer: MediaRenderer | None = None
 
 def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
     global _worker_renderer
-    _worker_renderer = MediaRenderer(media_dir, RenderCache(cache_root) if cache_root is not None else None)
+    _worker_renderer = MediaRenderer(media_dir, BuildCache(cache_root) if cache_root is not None else None)
 
 
-def _run_one(build_one: Callable[..., Result], item: tuple,
+def _run_one(build_one: Callable[..., Result], files_of: Callable[..., list[Path]], item: tuple,
              renderer: MediaRenderer | None = None) -> tuple[Result | None, _Failure | None, RenderCounts]:
     renderer = renderer or _worker_renderer
     assert renderer is not None, "worker started without _start_worker"
+    cache = renderer.cache
+    key = cache.case_key(*item, files=files_of(*item)) if cache is not None else None
+    if key is not None:
+        remembered = cache.case_result(key)
+        if remembered is not None and _media_present(remembered, renderer.media_dir):
+            return remembered, None, RenderCounts(cases_unchanged=1)
     try:
-        return build_one(*item, renderer), None, renderer.end_case()
+        result = build_one(*item, renderer)
     except InputError as error:
         return None, _Failure.of(error), renderer.end_case()
+    if key is not None:
+        cache.remember_case(key, result)  # failures are not remembered: they are reported every time
+    return result, None, renderer.end_case()
+
+
+def _media_present(notes: object, media_dir: Path) -> bool:
+    """True when every media file the remembered notes name is still in ``media_dir``."""
+    return all((media_dir / name).is_file() for note in notes for name in note.media)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -146,25 +163,29 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 @contextmanager
-def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *, media_dir: Path,
-                cache: RenderCache | None, jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
+def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
+                files_of: Callable[..., list[Path]], media_dir: Path, cache: BuildCache | None,
+                jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
     """Run ``build_one(*item, render_to)`` for every item, on up to ``jobs`` processes.
 
-    Yields an iterator of outcomes in the order of ``items``. ``build_one`` must be a module-level
-    function and the items picklable; media files land in ``media_dir`` (the cache's media folder
-    when ``cache`` is given). Leaving the block stops the workers.
+    Yields an iterator of outcomes in the order of ``items``. ``build_one`` returns notes (objects
+    with a ``media`` tuple of names). With a ``cache``, an item whose ``repr``, files
+    (``files_of(*item)``: every file ``build_one`` reads) and cardgen's code are unchanged gives
+    its remembered notes. ``build_one`` and ``files_of`` must be module-level functions and the
+    items picklable; media files land in ``media_dir`` (the cache's media folder when ``cache`` is
+    given). Leaving the block stops the workers.
     """
     jobs = max(1, min(jobs, len(items)))
     if jobs == 1:
         renderer = MediaRenderer(media_dir, cache)
-        yield (_outcome(_run_one(build_one, item, renderer)) for item in items)
+        yield (_outcome(_run_one(build_one, files_of, item, renderer)) for item in items)
         return
     context = _pool_context()
     cache_root = cache.root if cache is not None else None
     # Small chunks keep the cores busy to the end; not so small that messages dominate.
     chunk = max(1, min(8, len(items) // (jobs * 4)))
     with context.Pool(jobs, initializer=_start_worker, initargs=(media_dir, cache_root)) as pool:
-        yield (_outcome(raw) for raw in pool.imap(partial(_run_one, build_one), items, chunksize=chunk))
+        yield (_outcome(raw) for raw in pool.imap(partial(_run_one, build_one, files_of), items, chunksize=chunk))
 
 
 def _outcome(raw: tuple) -> Outcome:

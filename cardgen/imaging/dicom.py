@@ -71,7 +71,14 @@ def apply_linear_window(values: np.ndarray, window: Window) -> np.ndarray:
     center, width = float(window.center), max(float(window.width), 1.0)
     low = center - 0.5 - (width - 1.0) / 2.0
     high = center - 0.5 + (width - 1.0) / 2.0
-    scaled = ((values - (center - 0.5)) / (width - 1.0) + 0.5) * 255.0 if width > 1 else (values > center - 0.5) * 255.0
+    if width > 1:
+        # The linear segment is 0 at ``low`` and 255 at ``high``, so clipping it is the piecewise
+        # function of the standard; computed in place, without temporary arrays (a render's hot path).
+        scaled = values - (center - 0.5)
+        scaled *= 255.0 / (width - 1.0)
+        scaled += 127.5
+        return np.clip(scaled, 0.0, 255.0, out=scaled)
+    scaled = (values > center - 0.5) * 255.0
     scaled = np.where(values <= low, 0.0, np.where(values > high, 255.0, scaled))
     return np.clip(scaled, 0.0, 255.0)
 
