@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
-import resource
+import re
 import shutil
 import statistics
 import subprocess
@@ -112,23 +112,131 @@ def bare_pipeline(files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+PEAK_WRAPPER = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
+                "sys.stderr.write(done.stderr); print(done.stdout.strip()); "
+                "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)")
+
+
 def cardgen_build(cases: Path, out: Path, cache: Path | None, jobs: int) -> tuple[float, int, str]:
-    """Wall seconds, the process's max RSS in KiB, and the summary line of one fresh build."""
+    """Wall seconds, peak RSS in KiB (the largest process: the build or one of its workers), and
+    the summary line, of one fresh ``python -m cardgen build`` process."""
     command = [sys.executable, "-m", "cardgen", "build", str(cases), "-o", str(out), "--jobs", str(jobs)]
     command += ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(REPO), "SOURCE_DATE_EPOCH": "1700000000"})
+    # A wrapper process per build, so that each peak is that build's own (RUSAGE_CHILDREN keeps a maximum).
+    done = subprocess.run([sys.executable, "-c", PEAK_WRAPPER, *command], cwd=REPO, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"build failed:\n{done.stdout}\n{done.stderr}")
-    # RUSAGE_CHILDREN keeps the largest child so far: only a growing figure is attributable, so
-    # measure memory in increasing order of corpus size (N before 5N).
-    peak = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
-    return seconds, peak, done.stdout.strip()
+    *summary, peak = done.stdout.strip().splitlines()
+    return seconds, int(peak), "\n".join(summary)
 
 
-def media_count(package: Path) -> int:
+def rendered_count(summary: str) -> int:
+    return int(re.search(r"\((\d+) rendered", summary).group(1))
+
+
+def package_sizes(package: Path) -> tuple[int, int, int]:
+    """Media count, the package's bytes, and the bytes genanki's default writer (every entry
+    stored, nothing compressed) would give for the same entries."""
     with zipfile.ZipFile(package) as archive:
-        return sum(1 for name in archive.namelist() if name.isdigit())
+        infos = archive.infolist()
+        stored = sum(30 + 46 + 2 * len(i.filename) + i.file_size for i in infos) + 22  # headers + data
+        return sum(1 for i in infos if i.filename.isdigit()), package.stat().st_size, stored
+
+
+def change_one_case(cases: Path, round_: int) -> None:
+    """Move the first finding's ellipse of the first case by one pixel per round."""
+    case_file = sorted(cases.glob("*/case.yaml"))[0]
+    text = case_file.read_text(encoding="utf-8")
+    case_file.write_text(re.sub(r"x: \d+, y: 20,", f"x: {160 + round_ + 1}, y: 20,", text, count=1),
+                         encoding="utf-8")
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def run(count: int, repeat: int, jobs: int, memory_scale: int, work: Path) -> None:
+    cases, cache, out = work / "cases", work / "cache", work / "deck.apkg"
+    print(f"corpus: {count} cases under {cases} (512x512 16-bit CT); jobs: {jobs}; load: {os.getloadavg()[0]:.2f}")
+    files = make_corpus(cases, count)
+
+    bare = [bare_pipeline(files) for _ in range(repeat)]
+    bare_per_image = median(bare) / len(files)
+    print(f"(a) bare pipeline, 1 core: {median(bare):.2f} s, {bare_per_image * 1000:.1f} ms per image")
+
+    cold: dict[int, list[float]] = {1: [], jobs: []}
+    rendered = 0
+    for _ in range(repeat):
+        for job_count in cold:
+            shutil.rmtree(cache, ignore_errors=True)
+            seconds, _, summary = cardgen_build(cases, out, cache, job_count)
+            cold[job_count].append(seconds)
+            rendered = rendered_count(summary)
+    one, many = median(cold[1]), median(cold[jobs])
+    print(f"(b) cold build: 1 job {one:.2f} s ({one / rendered * 1000:.1f} ms per rendered image, "
+          f"{rendered} images) = {one / rendered / bare_per_image:.2f}x the bare pipeline per image; "
+          f"{jobs} jobs {many:.2f} s = {one / many:.2f}x faster than 1 job")
+
+    unchanged = [cardgen_build(cases, out, cache, jobs)[0] for _ in range(repeat)]
+    print(f"(c) rebuild, nothing changed: {median(unchanged):.2f} s = {median(unchanged) / many:.1%} of the cold build")
+    changed = []
+    for round_ in range(repeat):
+        change_one_case(cases, round_)
+        seconds, _, summary = cardgen_build(cases, out, cache, jobs)
+        changed.append(seconds)
+    print(f"(d) rebuild, one case changed: {median(changed):.2f} s = {median(changed) / many:.1%} of the cold build"
+          f"  [{summary.splitlines()[-1]}]")
+
+    media, package_bytes, stored_bytes = package_sizes(out)
+    print(f"    deck: {package_bytes / media / 1024:.1f} KiB per image; genanki's default (stored) layout of the "
+          f"same entries: {stored_bytes / media / 1024:.1f} KiB per image ({package_bytes / stored_bytes:.3f}x)")
+
+    if memory_scale:
+        peaks = []
+        for scale in (1, memory_scale):
+            big = work / f"cases-x{scale}"
+            if scale == 1:
+                big = cases
+            else:
+                make_corpus(big, count * scale)
+            shutil.rmtree(cache, ignore_errors=True)
+            peaks.append(cardgen_build(big, work / f"deck-x{scale}.apkg", cache, jobs)[1])
+        print(f"(e) peak memory (largest process, cold build): {peaks[0] / 1024:.0f} MiB at N={count}, "
+              f"{peaks[1] / 1024:.0f} MiB at {memory_scale}N = {peaks[1] / peaks[0]:.2f}x")
+
+    try:
+        import dicom2jpg  # noqa: F401
+    except ImportError:
+        print("(f) dicom2jpg: not installed (pip install dicom2jpg to compare)")
+    else:
+        seconds = []
+        for _ in range(repeat):
+            target = work / "dicom2jpg"
+            shutil.rmtree(target, ignore_errors=True)
+            started = time.perf_counter()
+            dicom2jpg.dicom2png(str(cases), str(target))
+            seconds.append(time.perf_counter() - started)
+        print(f"(f) dicom2jpg (PNG): {median(seconds):.2f} s, {median(seconds) / len(files) * 1000:.1f} ms per image")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=500, help="corpus size N (default 500)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is shown")
+    parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)), help="jobs of the parallel build")
+    parser.add_argument("--memory-scale", type=int, default=5, help="measure memory at N and this times N (0: skip)")
+    parser.add_argument("--work", type=Path, help="working folder (default: a temporary one, removed after)")
+    args = parser.parse_args()
+    if args.work:
+        args.work.mkdir(parents=True, exist_ok=True)
+        run(args.cases, args.repeat, args.jobs, args.memory_scale, args.work)
+    else:
+        with tempfile.TemporaryDirectory(prefix="cardgen-bench-") as work:
+            run(args.cases, args.repeat, args.jobs, args.memory_scale, Path(work))
+
+
+if __name__ == "__main__":
+    main()

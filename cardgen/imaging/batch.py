@@ -129,22 +129,18 @@ def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
     _worker_renderer = MediaRenderer(media_dir, BuildCache(cache_root) if cache_root is not None else None)
 
 
-def _run_one(build_one: Callable[..., Result], files_of: Callable[..., list[Path]], item: tuple,
+def _run_one(build_one: Callable[..., Result], task: tuple[tuple, str | None],
              renderer: MediaRenderer | None = None) -> tuple[Result | None, _Failure | None, RenderCounts]:
+    """Build one item; remember its result under ``key`` (when there is a cache)."""
+    item, key = task
     renderer = renderer or _worker_renderer
     assert renderer is not None, "worker started without _start_worker"
-    cache = renderer.cache
-    key = cache.case_key(*item, files=files_of(*item)) if cache is not None else None
-    if key is not None:
-        remembered = cache.case_result(key)
-        if remembered is not None and _media_present(remembered, renderer.media_dir):
-            return remembered, None, RenderCounts(cases_unchanged=1)
     try:
         result = build_one(*item, renderer)
     except InputError as error:
         return None, _Failure.of(error), renderer.end_case()
-    if key is not None:
-        cache.remember_case(key, result)  # failures are not remembered: they are reported every time
+    if key is not None and renderer.cache is not None:
+        renderer.cache.remember_case(key, result)  # failures are not remembered: they are reported every time
     return result, None, renderer.end_case()
 
 
@@ -171,21 +167,37 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
     Yields an iterator of outcomes in the order of ``items``. ``build_one`` returns notes (objects
     with a ``media`` tuple of names). With a ``cache``, an item whose ``repr``, files
     (``files_of(*item)``: every file ``build_one`` reads) and cardgen's code are unchanged gives
-    its remembered notes. ``build_one`` and ``files_of`` must be module-level functions and the
-    items picklable; media files land in ``media_dir`` (the cache's media folder when ``cache`` is
-    given). Leaving the block stops the workers.
+    its remembered notes without running (and without starting a worker for it). ``build_one``
+    and ``files_of`` must be module-level functions and the items picklable; media files land in
+    ``media_dir`` (the cache's media folder when ``cache`` is given). Leaving the block stops the
+    workers.
     """
-    jobs = max(1, min(jobs, len(items)))
+    known: dict[int, Outcome[Result]] = {}
+    tasks: list[tuple[tuple, str | None]] = []
+    for index, item in enumerate(items):
+        key = cache.case_key(*item, files=files_of(*item)) if cache is not None else None
+        remembered = cache.case_result(key) if key is not None else None
+        if remembered is not None and _media_present(remembered, media_dir):
+            known[index] = Outcome(result=remembered, error=None, counts=RenderCounts(cases_unchanged=1))
+        else:
+            tasks.append((item, key))
+    with _run_all(build_one, tasks, media_dir, cache, jobs) as built:
+        yield (known[index] if index in known else next(built) for index in range(len(items)))
+
+
+@contextmanager
+def _run_all(build_one: Callable[..., Result], tasks: list[tuple[tuple, str | None]], media_dir: Path,
+             cache: BuildCache | None, jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
+    jobs = max(1, min(jobs, len(tasks)))
     if jobs == 1:
         renderer = MediaRenderer(media_dir, cache)
-        yield (_outcome(_run_one(build_one, files_of, item, renderer)) for item in items)
+        yield (_outcome(_run_one(build_one, task, renderer)) for task in tasks)
         return
-    context = _pool_context()
     cache_root = cache.root if cache is not None else None
     # Small chunks keep the cores busy to the end; not so small that messages dominate.
-    chunk = max(1, min(8, len(items) // (jobs * 4)))
-    with context.Pool(jobs, initializer=_start_worker, initargs=(media_dir, cache_root)) as pool:
-        yield (_outcome(raw) for raw in pool.imap(partial(_run_one, build_one, files_of), items, chunksize=chunk))
+    chunk = max(1, min(8, len(tasks) // (jobs * 4)))
+    with _pool_context().Pool(jobs, initializer=_start_worker, initargs=(media_dir, cache_root)) as pool:
+        yield (_outcome(raw) for raw in pool.imap(partial(_run_one, build_one), tasks, chunksize=chunk))
 
 
 def _outcome(raw: tuple) -> Outcome:
