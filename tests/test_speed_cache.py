@@ -184,3 +184,14 @@ def test_default_cache_dir(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "cardgen"
+
+
+def test_first_error_stops_a_parallel_build_and_writes_nothing(cases: Path, tmp_path: Path) -> None:
+    bad = cases / "c" / "case.yaml"
+    bad.write_text(bad.read_text().replace("at: [64, 60]", "at: [64, 600]"), encoding="utf-8")
+    out = tmp_path / "deck.apkg"
+    with pytest.raises(InputError) as raised:
+        _build(cases, out, jobs=2, cache=tmp_path / "cache")
+    assert raised.value.file == bad and raised.value.field == "findings[1].shapes[0]"
+    assert "outside the 128x128 image" in str(raised.value)
+    assert not out.exists()
