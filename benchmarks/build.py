@@ -163,18 +163,20 @@ def run(count: int, repeat: int, jobs: int, memory_scale: int, work: Path) -> No
     print(f"corpus: {count} cases under {cases} (512x512 16-bit CT); jobs: {jobs}; load: {os.getloadavg()[0]:.2f}")
     files = make_corpus(cases, count)
 
-    bare = [bare_pipeline(files) for _ in range(repeat)]
-    bare_per_image = median(bare) / len(files)
-    print(f"(a) bare pipeline, 1 core: {median(bare):.2f} s, {bare_per_image * 1000:.1f} ms per image")
-
+    # The bare loop and the cold builds take turns in each round, so that a change in the machine's
+    # load (other processes) falls on both alike.
+    bare: list[float] = []
     cold: dict[int, list[float]] = {1: [], jobs: []}
     rendered = 0
     for _ in range(repeat):
+        bare.append(bare_pipeline(files))
         for job_count in cold:
             shutil.rmtree(cache, ignore_errors=True)
             seconds, _, summary = cardgen_build(cases, out, cache, job_count)
             cold[job_count].append(seconds)
             rendered = rendered_count(summary)
+    bare_per_image = median(bare) / len(files)
+    print(f"(a) bare pipeline, 1 core: {median(bare):.2f} s, {bare_per_image * 1000:.1f} ms per image")
     one, many = median(cold[1]), median(cold[jobs])
     print(f"(b) cold build: 1 job {one:.2f} s ({one / rendered * 1000:.1f} ms per rendered image, "
           f"{rendered} images) = {one / rendered / bare_per_image:.2f}x the bare pipeline per image; "
@@ -220,7 +222,7 @@ def run(count: int, repeat: int, jobs: int, memory_scale: int, work: Path) -> No
             target = work / "dicom2jpg"
             shutil.rmtree(target, ignore_errors=True)
             started = time.perf_counter()
-            dicom2jpg.dicom2png(str(cases), str(target))
+            dicom2jpg.dicom2png(str(cases), target_root=str(target), multiprocessing=False)  # one core, as (a)
             seconds.append(time.perf_counter() - started)
         print(f"(f) dicom2jpg (PNG): {median(seconds):.2f} s, {median(seconds) / len(files) * 1000:.1f} ms per image")
 

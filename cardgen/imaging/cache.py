@@ -26,7 +26,6 @@ import functools
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -48,15 +47,15 @@ def default_cache_dir() -> Path:
 
 
 def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    """Write ``data`` to ``target`` through a temporary file in the same folder (named by this
+    process, so parallel workers never share one), renamed into place."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with os.fdopen(handle, "wb") as stream:
+        with open(temp, "wb") as stream:
             stream.write(data)
-        os.chmod(temp_name, 0o644)
-        os.replace(temp_name, target)
+        os.replace(temp, target)
     except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
 
 
