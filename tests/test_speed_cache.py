@@ -195,3 +195,13 @@ def test_first_error_stops_a_parallel_build_and_writes_nothing(cases: Path, tmp_
     assert raised.value.file == bad and raised.value.field == "findings[1].shapes[0]"
     assert "outside the 128x128 image" in str(raised.value)
     assert not out.exists()
+
+
+def test_unusable_cache_folder_is_an_input_error(cases: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(cases), "-o", str(tmp_path / "deck.apkg"),
+                                       "--cache-dir", str(blocker / "cache")])
+    assert result.exit_code == 1
+    assert "--cache-dir" in result.output and "cannot use the cache folder" in result.output
+    assert "--no-cache" in result.output and "Traceback" not in result.output

@@ -29,6 +29,7 @@ import pickle
 from pathlib import Path
 from typing import Callable, Iterable
 
+from cardgen.errors import InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest
 
 CARDGEN_ROOT = Path(__file__).resolve().parent.parent
@@ -68,8 +69,12 @@ class BuildCache:
         self._entries = root / "renders"
         self._cases = root / "cases"
         self._packages = root / "packages"
-        for folder in (self.media_dir, self._entries, self._cases, self._packages):
-            folder.mkdir(parents=True, exist_ok=True)
+        try:
+            for folder in (self.media_dir, self._entries, self._cases, self._packages):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"cannot use the cache folder: {error.strerror}", file=root, field="--cache-dir",
+                             hint="give a writable folder with --cache-dir, or build with --no-cache") from error
 
     def _entry(self, key: str) -> Path:
         return self._entries / key[:2] / key
