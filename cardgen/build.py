@@ -10,6 +10,7 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
 
@@ -20,7 +21,9 @@ from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
-from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash, render
+from cardgen.imaging.batch import RenderCounts, build_cases
+from cardgen.imaging.cache import BuildCache
+from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
 from cardgen.imaging.dicom import read_dataset
@@ -65,6 +68,8 @@ class BuildOptions:
     output: OutputOptions = OutputOptions()  # media format, quality and size
     learner: str | None = None  # build this learner's deck: their difficulty tags and pace
     learners_dir: Path | None = None  # the learners database (cardgen learners import)
+    jobs: int = 1  # processes that render cases (the CLI defaults to every core)
+    cache_dir: Path | None = None  # the render cache; None: render everything (the CLI sets one)
 
 
 @dataclass
@@ -79,12 +84,16 @@ class BuildResult:
     seconds: float = 0.0
     text_only: int = 0
     pace: int | None = None  # the learner's new cards per day, for a learner's deck
+    renders: RenderCounts = field(default_factory=RenderCounts)
     failures: list[CardgenError] = field(default_factory=list)
 
     def summary(self) -> str:
         text_only = f" ({self.text_only} text-only)" if self.text_only else ""
-        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files, "
-                f"{self.package_bytes / 1024:.0f} KiB in {self.seconds:.1f} s")
+        per_image = f" ({self.package_bytes / self.media / 1024:.0f} KiB per image)" if self.media else ""
+        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files "
+                f"({self.renders.rendered} rendered, {self.renders.reused} reused, "
+                f"{self.renders.cases_unchanged} cases unchanged), "
+                f"{self.package_bytes / 1024:.0f} KiB{per_image} in {self.seconds:.1f} s")
         if self.failures:
             text += f"; {len(self.failures)} case(s) failed and were skipped"
         return text
@@ -121,20 +130,36 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result = BuildResult()
     notes: list[NoteSpec] = []
     progress.start(len(cases))
+    cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
     with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root:
-        media_dir = Path(media_root)
-        render_to = media_renderer(media_dir)
+        media_dir = cache.media_dir if cache is not None else Path(media_root)
+        contexts: list[CaseContext | InputError] = []
         for position, case in enumerate(cases, start=1):
             try:
-                context = _case_context(case, curriculum, options, position, shared_mtime, fixed_time)
-                notes.extend(_build_case(case, context, render_to, options.occlusion, options.output))
-                result.cases += 1
+                contexts.append(_case_context(case, curriculum, options, position, shared_mtime, fixed_time))
             except InputError as error:
-                if not options.keep_going:
-                    raise
-                failures.append(error)
-            finally:
-                progress.advance(case.id)
+                contexts.append(error)  # reported in the case's turn below
+        # Everything a case's notes depend on goes in its item: the render cache keys on it.
+        runnable = [(case, context, options.occlusion, options.output) for case, context in zip(cases, contexts)
+                    if not isinstance(context, InputError)]
+        with build_cases(_build_case, runnable, files_of=_case_files, media_dir=media_dir, cache=cache,
+                         jobs=options.jobs) as built:
+            for case, context in zip(cases, contexts):
+                try:
+                    if isinstance(context, InputError):
+                        raise context
+                    outcome = next(built)
+                    result.renders.add(outcome.counts)
+                    if outcome.error is not None:
+                        raise outcome.error
+                    notes.extend(outcome.result)
+                    result.cases += 1
+                except InputError as error:
+                    if not options.keep_going:
+                        raise
+                    failures.append(error)
+                finally:
+                    progress.advance(case.id)
         if options.objective_cards and curriculum is not None:
             notes.extend(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
         if not notes:
@@ -151,8 +176,11 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
             if hits:
                 raise AuditFailed(options.out, hits)
 
-        result.package_bytes = write_package(options.out, options.deck_name, notes, media_dir, timestamp,
-                                             check=refuse_identifiers, description=description)
+        write = partial(write_package, options.out, options.deck_name, notes, media_dir, timestamp,
+                        check=refuse_identifiers, description=description)
+        result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, description,
+                                                                       *notes], write)
+                                if cache is not None else write())
     result.notes = len(notes)
     result.cards = sum(note.cards for note in notes)
     result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
@@ -272,25 +300,20 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
                     hint="coordinates are image pixels from the top-left corner")
 
 
-RenderFn = Callable[[RenderRequest], RenderedImage]
+RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
 
 
-def media_renderer(media_dir: Path) -> RenderFn:
-    """Render on this core and store each media file once (renders are content-addressed)."""
-
-    def render_to(request: RenderRequest) -> RenderedImage:
-        rendered = render(request)
-        target = media_dir / rendered.name
-        if not target.exists():
-            target.write_bytes(rendered.data)
-        return rendered
-
-    return render_to
+def _case_files(case: Case, *_options: object) -> list[Path]:
+    """Every file :func:`_build_case` reads (what a cached case's notes depend on besides the case):
+    the case file, its images (each slice of a series folder) and its annotation objects."""
+    files = [case.source]
+    for image in case.images:
+        files += sorted(p for p in image.path.iterdir() if p.is_file()) if image.path.is_dir() else [image.path]
+    return files + [source.path for source in case.annotation_files]
 
 
-def _build_case(case: Case, context: CaseContext, render_to: RenderFn,
-                default_occlusion: OcclusionMode = OcclusionMode.HIDE_ALL,
-                output: OutputOptions = OutputOptions()) -> list[NoteSpec]:
+def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode, output: OutputOptions,
+                render_to: RenderFn) -> list[NoteSpec]:
     """Render every image of one case and make its notes."""
     resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
     facts = {image_id: source_for(r.key_path).facts(r.key_path) for image_id, r in resolved.items()}

@@ -11,6 +11,8 @@ import click
 from cardgen import __version__
 from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
 from cardgen.errors import BuildFailed, CardgenError
+from cardgen.imaging.batch import available_cores
+from cardgen.imaging.cache import default_cache_dir
 from cardgen.imaging.encode import OutputFormat
 from cardgen.imaging.render import MAX_LONG_SIDE, OutputOptions
 from cardgen.teaching.case import OcclusionMode
@@ -75,10 +77,20 @@ def main() -> None:
 @click.option("--learner", help="Build this learner's deck: their difficulty tags and pace (needs --learners-dir).")
 @click.option("--learners-dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder of the learners database (see cardgen learners import).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Processes that render images  [default: every core]")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Render cache folder, safe to delete  [default: $CARDGEN_CACHE_DIR, else "
+                   "$XDG_CACHE_HOME/cardgen, else ~/.cache/cardgen]")
+@click.option("--no-cache", is_flag=True, help="Render every image again; do not read or write the cache.")
 def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, deck_depth: int,
           objective_cards: bool, occlusion: str, image_format: str, quality: int, max_side: int,
-          keep_going: bool, learner: str | None, learners_dir: Path | None) -> None:
+          keep_going: bool, learner: str | None, learners_dir: Path | None, jobs: int | None,
+          cache_dir: Path | None, no_cache: bool) -> None:
     """Build an Anki deck from the cases under CASES_DIR (each folder with a case.yaml)."""
+    from cardgen.imaging.batch import available_cores
+    from cardgen.imaging.cache import default_cache_dir
+
     bar = _Bar()
     try:
         result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
@@ -86,7 +98,9 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
                                          deck_depth=deck_depth, objective_cards=objective_cards,
                                          occlusion=OcclusionMode(occlusion),
                                          output=OutputOptions(OutputFormat(image_format), quality, max_side),
-                                         learner=learner, learners_dir=learners_dir),
+                                         learner=learner, learners_dir=learners_dir,
+                                         jobs=jobs or available_cores(),
+                                         cache_dir=None if no_cache else cache_dir or default_cache_dir()),
                              progress=bar)
     except BuildFailed as error:
         bar.close()

@@ -21,7 +21,8 @@ def load_yaml_file(path: Path) -> object:
         raise InputError(f"the file is not UTF-8 text (byte {error.start})", file=path,
                          hint="save it as UTF-8") from error
     try:
-        return yaml.safe_load(text)
+        # libyaml's safe loader when PyYAML has it: ~10x faster, which matters for thousands of cases.
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

@@ -13,3 +13,9 @@ def collection(tmp_path: Path):
     col = open_collection(tmp_path / "anki")
     yield col
     col.close()
+
+
+@pytest.fixture(autouse=True)
+def _private_render_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`cardgen build` caches renders in the user's cache folder by default: tests use their own."""
+    monkeypatch.setenv("CARDGEN_CACHE_DIR", str(tmp_path_factory.mktemp("render-cache")))

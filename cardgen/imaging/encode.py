@@ -19,9 +19,14 @@ DEFAULT_MAX_SIDE = 2048
 DEFAULT_QUALITY = 90
 
 
-# zlib level for PNG: lossless at every level; 6 is zlib's own default, a fraction of level 9's time
-# for a few percent more bytes.
-PNG_COMPRESS_LEVEL = 6
+# zlib level and strategy of the PNG encoder per image mode, chosen by measurement (512 x 512 CT
+# slices, see README "Speed"). Grey: run-length strategy, ~6 ms and the smallest file of all the
+# settings tried (10 ms at Pillow's default). Colour (annotated): level 1, ~14 ms against ~52 ms at
+# level 6, for a file ~12 % larger; run-length would be as fast but ~70 % larger. PNG is lossless
+# whatever the setting: these trade only time against size.
+Z_DEFAULT_STRATEGY, Z_RLE = 0, 3
+PNG_SETTINGS = {"L": (1, Z_RLE), "RGB": (1, Z_DEFAULT_STRATEGY)}
+PNG_FALLBACK = (6, Z_DEFAULT_STRATEGY)
 
 
 class OutputFormat(str, enum.Enum):
@@ -71,7 +76,8 @@ def encode(image: Image.Image, fmt: OutputFormat = OutputFormat.PNG, quality: in
     bare = Image.frombytes(image.mode, image.size, image.tobytes())
     out = io.BytesIO()
     if fmt is OutputFormat.PNG:
-        bare.save(out, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+        level, strategy = PNG_SETTINGS.get(bare.mode, PNG_FALLBACK)
+        bare.save(out, format="PNG", compress_level=level, compress_type=strategy)
     elif fmt is OutputFormat.JPEG:
         bare.save(out, format="JPEG", quality=quality, optimize=True, subsampling=0 if quality >= 90 else 2)
     else:

@@ -16,13 +16,13 @@ from cardgen.annotations.draw import draw_shapes
 from cardgen.annotations.shapes import Rect, Shape
 from cardgen.imaging.burned_in import mask_rectangles
 from cardgen.imaging.dicom import read_dataset
-from cardgen.imaging.encode import OutputFormat, encode
+from cardgen.imaging.encode import PNG_FALLBACK, PNG_SETTINGS, OutputFormat, encode
 from cardgen.imaging.overlays import draw_overlays
 from cardgen.imaging.sources import source_for
 from cardgen.imaging.windows import Window
 
 # Bump when the rendered pixels for the same request change, so cached renders are not reused.
-RENDER_VERSION = 1
+RENDER_VERSION = 2
 
 # Small images (a 128-pixel CT thumbnail) are enlarged so arrows and labels stay legible on the
 # answer side; large ones are reduced so decks stay small. Both keep the aspect ratio.
@@ -56,7 +56,8 @@ class RenderRequest:
     def key(self) -> str:
         """A stable identity of the output, for caching."""
         text = repr((RENDER_VERSION, self.content_hash, self.frame, self.window, self.shapes,
-                     self.annotate, self.masks, self.overlays, self.output, MIN_LONG_SIDE))
+                     self.annotate, self.masks, self.overlays, self.output, MIN_LONG_SIDE,
+                     sorted(PNG_SETTINGS.items()), PNG_FALLBACK))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -91,8 +92,25 @@ def display_scale(width: int, height: int, max_side: int = MAX_LONG_SIDE) -> flo
     return 1.0
 
 
-def render(request: RenderRequest) -> RenderedImage:
-    """Render one image: display chain, resize, optional shapes, PNG without metadata."""
+@dataclass(frozen=True)
+class DisplayImage:
+    """A frame through the display chain at its rendered size: what every render of the same
+    file, frame and window starts from (shared, so a clean and an annotated render decode once)."""
+
+    image: Image.Image
+    scale: float
+    source_width: int
+    source_height: int
+
+
+def display_key(request: RenderRequest) -> tuple:
+    """Requests with equal display keys start from the same :class:`DisplayImage`."""
+    return (request.content_hash, request.frame, request.window, request.masks, request.overlays,
+            request.output.max_side)
+
+
+def display_image(request: RenderRequest) -> DisplayImage:
+    """Decode, window, overlay, mask and resize the frame a request asks for."""
     source = source_for(request.path)
     image = source.read(request.path, request.frame, request.window)
     if request.overlays:
@@ -104,10 +122,20 @@ def render(request: RenderRequest) -> RenderedImage:
     if scale != 1.0:
         size = (round(source_width * scale), round(source_height * scale))
         image = image.resize(size, Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.LANCZOS)
+    return DisplayImage(image=image, scale=scale, source_width=source_width, source_height=source_height)
+
+
+def render(request: RenderRequest, display: DisplayImage | None = None) -> RenderedImage:
+    """Render one image: display chain, resize, optional shapes, encoded without metadata.
+
+    ``display`` is the request's :class:`DisplayImage` when the caller already has it.
+    """
+    display = display or display_image(request)
+    image = display.image
     if request.annotate:
-        image = draw_shapes(image, request.shapes, scale=scale)
+        image = draw_shapes(image, request.shapes, scale=display.scale)
     output = request.output
     data = encode(image, output.format, quality=output.quality, max_side=None)
     name = f"cardgen-{hashlib.sha256(data).hexdigest()[:24]}{output.format.suffix}"
     return RenderedImage(name=name, data=data, width=image.width, height=image.height,
-                         source_width=source_width, source_height=source_height)
+                         source_width=display.source_width, source_height=display.source_height)

@@ -1,0 +1,205 @@
+"""Rendering many cases: across cores, through the build cache, media streamed to disk.
+
+The build hands :func:`build_cases` its per-case function (``build_one(case, context, render_to)``)
+and the cases. Each worker process runs whole cases with its own :class:`MediaRenderer`, which
+looks a request up in the render cache, renders it otherwise, and writes the media file to disk at
+once. Only the cases' notes travel back, in the cases' order, so the package is the same whatever
+the number of jobs, and memory does not grow with the images rendered. A case whose inputs are
+unchanged since a cached build gives its remembered notes without being run at all.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from cardgen.errors import InputError
+from cardgen.imaging.cache import BuildCache, write_atomically
+from cardgen.imaging.render import DisplayImage, RenderedImage, RenderRequest, display_image, display_key, render
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+RenderFn = Callable[[RenderRequest], RenderedImage]
+
+
+def available_cores() -> int:
+    """The cores this process may run on (what ``--jobs`` defaults to)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
+
+
+@dataclass
+class RenderCounts:
+    """How many renders a build made, and how many it found already made."""
+
+    rendered: int = 0  # images decoded, drawn and encoded in this build
+    reused: int = 0  # requests answered from the render cache or by an earlier identical request
+    cases_unchanged: int = 0  # cases whose notes came whole from the cache
+
+    def add(self, other: RenderCounts) -> None:
+        self.rendered += other.rendered
+        self.reused += other.reused
+        self.cases_unchanged += other.cases_unchanged
+
+
+class MediaRenderer:
+    """The render function of one process: render cache first, then render and write the file.
+
+    Within a case, requests that share a file, frame and window decode it once, and identical
+    requests (a finding drawn alone that is also the whole annotated image) render once.
+    """
+
+    def __init__(self, media_dir: Path, cache: BuildCache | None) -> None:
+        self.media_dir = media_dir
+        self.cache = cache
+        self.counts = RenderCounts()
+        self._done: dict[str, RenderedImage] = {}
+        self._displays: dict[tuple, DisplayImage] = {}
+
+    def __call__(self, request: RenderRequest) -> RenderedImage:
+        key = request.key()
+        found = self._done.get(key) or (self.cache.get(request) if self.cache is not None else None)
+        if found is not None:
+            self.counts.reused += 1
+            self._done[key] = found
+            return found
+        shared = display_key(request)
+        if shared not in self._displays:
+            self._displays[shared] = display_image(request)
+        rendered = render(request, self._displays[shared])
+        target = self.media_dir / rendered.name
+        if not target.exists():  # media are named by content: an existing file is this file
+            write_atomically(target, rendered.data)
+        kept = replace(rendered, data=b"")  # the bytes are on disk; keep only the name and sizes
+        if self.cache is not None:
+            self.cache.put(request, kept)
+        self.counts.rendered += 1
+        self._done[key] = kept
+        return kept
+
+    def end_case(self) -> RenderCounts:
+        """Forget the case's decoded images; return and reset the counts since the last call."""
+        self._done.clear()
+        self._displays.clear()
+        counts, self.counts = self.counts, RenderCounts()
+        return counts
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """An :class:`InputError` in a form that crosses process boundaries intact."""
+
+    problem: str
+    file: Path | None
+    field: str | None
+    value: object
+    hint: str | None
+
+    @classmethod
+    def of(cls, error: InputError) -> _Failure:
+        return cls(error.problem, error.file, error.field, error.value, error.hint)
+
+    def error(self) -> InputError:
+        return InputError(self.problem, file=self.file, field=self.field, value=self.value, hint=self.hint)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[Result]):
+    """What one case gave: its result, or the input error that stopped it."""
+
+    result: Result | None
+    error: InputError | None
+    counts: RenderCounts
+
+
+_worker_renderer: MediaRenderer | None = None
+
+
+def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
+    global _worker_renderer
+    _worker_renderer = MediaRenderer(media_dir, BuildCache(cache_root) if cache_root is not None else None)
+
+
+def _run_one(build_one: Callable[..., Result], task: tuple[tuple, str | None],
+             renderer: MediaRenderer | None = None) -> tuple[Result | None, _Failure | None, RenderCounts]:
+    """Build one item; remember its result under ``key`` (when there is a cache)."""
+    item, key = task
+    renderer = renderer or _worker_renderer
+    assert renderer is not None, "worker started without _start_worker"
+    try:
+        result = build_one(*item, renderer)
+    except InputError as error:
+        return None, _Failure.of(error), renderer.end_case()
+    if key is not None and renderer.cache is not None:
+        renderer.cache.remember_case(key, result)  # failures are not remembered: they are reported every time
+    return result, None, renderer.end_case()
+
+
+def _media_present(notes: object, media_dir: Path) -> bool:
+    """True when every media file the remembered notes name is still in ``media_dir``."""
+    return all((media_dir / name).is_file() for note in notes for name in note.media)
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork starts workers fastest (they inherit the imported modules); a process that runs other
+    threads (an embedding application) gets forkserver, which does not copy them half-way."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+@contextmanager
+def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
+                files_of: Callable[..., list[Path]], media_dir: Path, cache: BuildCache | None,
+                jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
+    """Run ``build_one(*item, render_to)`` for every item, on up to ``jobs`` processes.
+
+    Yields an iterator of outcomes in the order of ``items``. ``build_one`` returns notes (objects
+    with a ``media`` tuple of names). With a ``cache``, an item whose ``repr``, files
+    (``files_of(*item)``: every file ``build_one`` reads) and cardgen's code are unchanged gives
+    its remembered notes without running (and without starting a worker for it). ``build_one``
+    and ``files_of`` must be module-level functions and the items picklable; media files land in
+    ``media_dir`` (the cache's media folder when ``cache`` is given). Leaving the block stops the
+    workers.
+    """
+    known: dict[int, Outcome[Result]] = {}
+    tasks: list[tuple[tuple, str | None]] = []
+    for index, item in enumerate(items):
+        key = cache.case_key(*item, files=files_of(*item)) if cache is not None else None
+        remembered = cache.case_result(key) if key is not None else None
+        if remembered is not None and _media_present(remembered, media_dir):
+            known[index] = Outcome(result=remembered, error=None, counts=RenderCounts(cases_unchanged=1))
+        else:
+            tasks.append((item, key))
+    with _run_all(build_one, tasks, media_dir, cache, jobs) as built:
+        yield (known[index] if index in known else next(built) for index in range(len(items)))
+
+
+@contextmanager
+def _run_all(build_one: Callable[..., Result], tasks: list[tuple[tuple, str | None]], media_dir: Path,
+             cache: BuildCache | None, jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
+    jobs = max(1, min(jobs, len(tasks)))
+    if jobs == 1:
+        renderer = MediaRenderer(media_dir, cache)
+        yield (_outcome(_run_one(build_one, task, renderer)) for task in tasks)
+        return
+    cache_root = cache.root if cache is not None else None
+    # Small chunks keep the cores busy to the end; not so small that messages dominate.
+    chunk = max(1, min(8, len(tasks) // (jobs * 4)))
+    with _pool_context().Pool(jobs, initializer=_start_worker, initargs=(media_dir, cache_root)) as pool:
+        yield (_outcome(raw) for raw in pool.imap(partial(_run_one, build_one), tasks, chunksize=chunk))
+
+
+def _outcome(raw: tuple) -> Outcome:
+    result, failure, counts = raw
+    return Outcome(result=result, error=failure.error() if failure is not None else None, counts=counts)

@@ -1,0 +1,173 @@
+"""The build cache: finished media files, and the notes of unchanged cases, found again by key.
+
+A render request's key (:meth:`RenderRequest.key`) covers everything the output depends on: the
+hash of the source file's bytes, the frame, the window, the shapes, the output options and
+``RENDER_VERSION``. So a rebuild renders only what changed, and a stale entry is never reused.
+A case's key covers the parsed case, its deck context, the size and modification time of each of
+its image files, and a fingerprint of cardgen's own code and templates: a case whose key is known
+skips even reading its image headers.
+
+Layout under the cache folder (default ``$CARDGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/cardgen``,
+else ``~/.cache/cardgen``)::
+
+    renders/<key[:2]>/<key>   one line: media name, width, height, source width, source height
+    media/<name>              the media file itself (named by the hash of its content)
+    cases/<key[:2]>/<key>     the notes of one case (a pickle, written and read only by cardgen)
+    packages/<hash of path>   what the last package written to that path was made of
+
+Every file is written to a temporary name and renamed into place, so parallel workers and
+concurrent builds never see half a file. Deleting the folder between builds is always safe: the
+next build renders everything again. Nothing is evicted; delete the folder to reclaim the space.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Callable, Iterable
+
+from cardgen.errors import InputError
+from cardgen.imaging.render import RenderedImage, RenderRequest
+
+CARDGEN_ROOT = Path(__file__).resolve().parent.parent
+
+CACHE_ENV = "CARDGEN_CACHE_DIR"
+
+
+def default_cache_dir() -> Path:
+    """Where renders are cached unless ``--cache-dir`` says otherwise."""
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "cardgen"
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file in the same folder (named by this
+    process, so parallel workers never share one), renamed into place."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as stream:
+            stream.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+class BuildCache:
+    """A content-addressed store of renders under ``root`` (created on first use)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.media_dir = root / "media"
+        self._entries = root / "renders"
+        self._cases = root / "cases"
+        self._packages = root / "packages"
+        try:
+            for folder in (self.media_dir, self._entries, self._cases, self._packages):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise InputError(f"cannot use the cache folder: {error.strerror}", file=root, field="--cache-dir",
+                             hint="give a writable folder with --cache-dir, or build with --no-cache") from error
+
+    def _entry(self, key: str) -> Path:
+        return self._entries / key[:2] / key
+
+    def get(self, request: RenderRequest) -> RenderedImage | None:
+        """The cached render of ``request`` (without its bytes: they stay in :attr:`media_dir`),
+        or None when it was never rendered or its media file is gone."""
+        try:
+            fields = self._entry(request.key()).read_text(encoding="ascii").split()
+        except FileNotFoundError:
+            return None
+        if len(fields) != 5 or not (self.media_dir / fields[0]).is_file():
+            return None  # an entry from another format, or its media file was deleted: render again
+        name, *sizes = fields
+        width, height, source_width, source_height = (int(v) for v in sizes)
+        return RenderedImage(name=name, data=b"", width=width, height=height,
+                             source_width=source_width, source_height=source_height)
+
+    def put(self, request: RenderRequest, rendered: RenderedImage) -> None:
+        """Remember ``rendered`` (whose media file is already in :attr:`media_dir`) for ``request``."""
+        entry = self._entry(request.key())
+        entry.parent.mkdir(exist_ok=True)
+        line = (f"{rendered.name} {rendered.width} {rendered.height} "
+                f"{rendered.source_width} {rendered.source_height}\n")
+        write_atomically(entry, line.encode("ascii"))
+
+    # -- whole cases ------------------------------------------------------------------------
+
+    def case_key(self, *arguments: object, files: list[Path]) -> str:
+        """The key of a case's result: its arguments (by their ``repr``), each file's size and
+        modification time, and cardgen's code fingerprint."""
+        stats = []
+        for path in files:
+            try:
+                stat = path.stat()
+                stats.append((str(path), stat.st_size, stat.st_mtime_ns))
+            except OSError:
+                stats.append((str(path), None, None))  # the build itself reports the missing file
+        text = repr((code_fingerprint(), arguments, stats))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    def case_result(self, key: str) -> object | None:
+        """The remembered result of the case with ``key``, or None."""
+        try:
+            data = (self._cases / key[:2] / key).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            return pickle.loads(data)
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError):
+            return None  # a damaged or foreign entry: build the case again
+
+    def remember_case(self, key: str, result: object) -> None:
+        """Keep a case's result for the next build."""
+        folder = self._cases / key[:2]
+        folder.mkdir(exist_ok=True)
+        write_atomically(folder / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+
+    # -- packages ---------------------------------------------------------------------------
+
+    def _package_record(self, out: Path) -> Path:
+        return self._packages / hashlib.sha256(str(out.resolve()).encode()).hexdigest()
+
+    def write_package_once(self, out: Path, contents: Iterable[object], write: Callable[[], int]) -> int:
+        """Call ``write`` (which writes ``out`` and returns its size) unless ``out`` is, untouched,
+        the package made last time from the same ``contents`` (compared by ``repr``, one part at a
+        time so that no copy of them all is made). Returns the package's size."""
+        digest = hashlib.sha256(code_fingerprint().encode())
+        for part in contents:
+            digest.update(repr(part).encode())
+        fingerprint = digest.hexdigest()
+        record = self._package_record(out)
+        try:
+            stat = out.stat()
+            if record.read_text(encoding="ascii").split() == [fingerprint, str(stat.st_size),
+                                                               str(stat.st_mtime_ns)]:
+                return stat.st_size
+        except FileNotFoundError:
+            pass
+        size = write()
+        stat = out.stat()
+        write_atomically(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
+        return size
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of cardgen's source files and templates: cached notes never outlive the code."""
+    from cardgen.cards.templates import TEMPLATES_DIR
+
+    digest = hashlib.sha256()
+    roots = [CARDGEN_ROOT] + ([TEMPLATES_DIR] if TEMPLATES_DIR.is_dir() else [])
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()

@@ -1,0 +1,208 @@
+"""Parallel and cached builds give the same deck as a plain build, and render only what changed.
+
+Renders are counted through the build's own counters (``BuildResult.renders``), never timed.
+Images: pydicom's bundled CT_small.dcm (128 x 128 axial CT), copied into the cases the tests write,
+each with a different bright corner (so that no two cases share a render), altered again where a
+test changes an image.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import pydicom
+import pytest
+from click.testing import CliRunner
+
+from cardgen.build import BuildOptions, BuildResult, build_deck
+from cardgen.cli import main
+from cardgen.errors import InputError
+from cardgen.imaging.cache import CACHE_ENV, default_cache_dir
+from tests.anki_helpers import import_package, media_names_in
+from tests.sample_cases import GOOD_CASE, write_case
+
+TWO_WINDOWS = GOOD_CASE.replace("window: bone", "window: [bone, soft_tissue]")
+TWO_FINDINGS = GOOD_CASE + """\
+  - text: Spinal canal
+    image: axial
+    shapes:
+      - {{kind: point, at: [64, 60]}}
+"""
+# Unique renders per case: clean + annotated per window, + each finding drawn alone when it is not
+# the whole annotated image (a single finding is: its render is the annotated one).
+UNIQUE_RENDERS = {"a": 2, "b": 4, "c": 4}
+
+
+def _mark_corner(image: Path, value: int) -> None:
+    """Set a 16 x 16 corner of the DICOM file's pixels to ``value``."""
+    ds = pydicom.dcmread(image)
+    pixels = ds.pixel_array.copy()
+    pixels[:16, :16] = value
+    ds.PixelData = pixels.tobytes()
+    ds.save_as(image)
+
+
+@pytest.fixture
+def cases(tmp_path: Path) -> Path:
+    root = tmp_path / "cases"
+    for value, (folder, text) in enumerate([("a", GOOD_CASE), ("b", TWO_WINDOWS), ("c", TWO_FINDINGS)]):
+        write_case(root, folder, text.format(case_id=f"case-{folder}"))
+        _mark_corner(root / folder / "ct.dcm", 1500 + 100 * value)
+    return root
+
+
+def _build(cases: Path, out: Path, *, jobs: int = 1, cache: Path | None = None,
+           keep_going: bool = False) -> BuildResult:
+    return build_deck(BuildOptions(cases_dir=cases, out=out, jobs=jobs, cache_dir=cache, keep_going=keep_going))
+
+
+def test_parallel_build_is_byte_identical_and_imports(cases: Path, tmp_path: Path, collection) -> None:
+    serial = _build(cases, tmp_path / "serial.apkg", jobs=1)
+    parallel = _build(cases, tmp_path / "parallel.apkg", jobs=2)
+    cached = _build(cases, tmp_path / "cached.apkg", jobs=2, cache=tmp_path / "cache")
+    reference = (tmp_path / "serial.apkg").read_bytes()
+    assert (tmp_path / "parallel.apkg").read_bytes() == reference
+    assert (tmp_path / "cached.apkg").read_bytes() == reference
+    expected = sum(UNIQUE_RENDERS.values())
+    assert serial.renders.rendered == parallel.renders.rendered == cached.renders.rendered == expected
+    assert serial.media == expected
+    # Cases a and b have one finding each: its render is the annotated image of the first window.
+    assert serial.renders.reused == parallel.renders.reused == 2
+
+    import_package(collection, tmp_path / "parallel.apkg")
+    # A case note per case, a finding note per finding, an Image Occlusion note per annotated image.
+    assert collection.note_count() == 3 + 4 + 3
+    media_dir = Path(collection.media.dir())
+    shown = {name for note_id in collection.find_notes("") for card in collection.get_note(note_id).cards()
+             for name in media_names_in(card.question() + card.answer())}
+    assert len(shown) == expected
+    assert all((media_dir / name).is_file() for name in shown)
+
+
+def test_media_are_stored_and_the_collection_deflated(cases: Path, tmp_path: Path) -> None:
+    _build(cases, tmp_path / "deck.apkg")
+    with zipfile.ZipFile(tmp_path / "deck.apkg") as package:
+        entries = {info.filename: info for info in package.infolist()}
+        assert entries["collection.anki2"].compress_type == zipfile.ZIP_DEFLATED
+        assert entries["collection.anki2"].compress_size < entries["collection.anki2"].file_size / 2
+        media = [info for name, info in entries.items() if name.isdigit()]
+        assert len(media) == sum(UNIQUE_RENDERS.values())
+        assert all(info.compress_type == zipfile.ZIP_STORED for info in media)
+        assert all(package.read(info.filename).startswith(b"\x89PNG") for info in media)
+
+
+def test_second_build_renders_nothing(cases: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = _build(cases, tmp_path / "1.apkg", jobs=2, cache=cache)
+    assert first.renders.rendered == sum(UNIQUE_RENDERS.values())
+    again = _build(cases, tmp_path / "1.apkg", jobs=2, cache=cache)
+    assert again.renders.rendered == 0
+    assert again.renders.cases_unchanged == 3
+    elsewhere = _build(cases, tmp_path / "2.apkg", jobs=1, cache=cache)  # a new package path is written
+    assert elsewhere.renders.rendered == 0
+    assert (tmp_path / "2.apkg").read_bytes() == (tmp_path / "1.apkg").read_bytes()
+
+
+def test_changed_case_renders_only_its_changed_requests(cases: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _build(cases, tmp_path / "deck.apkg", cache=cache)
+    case_file = cases / "a" / "case.yaml"
+    case_file.write_text(case_file.read_text().replace("x: 42, y: 4", "x: 40, y: 6"), encoding="utf-8")
+    rebuilt = _build(cases, tmp_path / "deck.apkg", cache=cache)
+    # Only case a runs: its annotated image is new; its clean image comes from the render cache and
+    # its finding's image is the annotated one.
+    assert rebuilt.renders.cases_unchanged == 2
+    assert (rebuilt.renders.rendered, rebuilt.renders.reused) == (1, 2)
+    fresh = _build(cases, tmp_path / "fresh.apkg")  # and the result is what a build from nothing gives
+    assert (tmp_path / "fresh.apkg").read_bytes() == (tmp_path / "deck.apkg").read_bytes()
+    assert fresh.renders.rendered == sum(UNIQUE_RENDERS.values())
+
+
+def test_changed_image_bytes_render_again(cases: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _build(cases, tmp_path / "deck.apkg", cache=cache)
+    _mark_corner(cases / "b" / "ct.dcm", 2100)
+    rebuilt = _build(cases, tmp_path / "deck.apkg", cache=cache)
+    assert rebuilt.renders.cases_unchanged == 2
+    assert rebuilt.renders.rendered == UNIQUE_RENDERS["b"]
+
+
+def test_deleted_cache_media_are_rendered_again(cases: Path, tmp_path: Path, collection) -> None:
+    cache = tmp_path / "cache"
+    _build(cases, tmp_path / "deck.apkg", cache=cache)
+    for media in (cache / "media").iterdir():
+        media.unlink()
+    rebuilt = _build(cases, tmp_path / "deck.apkg", cache=cache)
+    assert rebuilt.renders.rendered == sum(UNIQUE_RENDERS.values())
+    import_package(collection, tmp_path / "deck.apkg")
+    assert len(list(Path(collection.media.dir()).iterdir())) == sum(UNIQUE_RENDERS.values())
+
+
+def test_errors_from_workers_name_file_and_field(cases: Path, tmp_path: Path) -> None:
+    bad = cases / "b" / "case.yaml"
+    bad.write_text(bad.read_text().replace("x: 42, y: 4", "x: 120, y: 4"), encoding="utf-8")
+    messages = []
+    for jobs in (1, 2):
+        result = _build(cases, tmp_path / f"{jobs}.apkg", jobs=jobs, keep_going=True)
+        (error,) = result.failures
+        assert result.cases == 2
+        assert isinstance(error, InputError)
+        assert error.file == bad and error.field == "findings[0].shapes[0]"
+        messages.append(str(error))
+        assert (tmp_path / f"{jobs}.apkg").exists()  # the good cases were written
+    assert messages[0] == messages[1]
+
+
+def test_cli_caches_in_the_documented_place_and_no_cache_skips_it(cases: Path, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    cache = tmp_path / "env-cache"
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    result = CliRunner().invoke(main, ["build", str(cases), "-o", str(tmp_path / "a.apkg"), "-j", "2"])
+    assert result.exit_code == 0, result.output
+    assert f"{sum(UNIQUE_RENDERS.values())} rendered" in result.output
+    assert len(list((cache / "media").iterdir())) == sum(UNIQUE_RENDERS.values())
+
+    other = tmp_path / "flag-cache"
+    result = CliRunner().invoke(main, ["build", str(cases), "-o", str(tmp_path / "b.apkg"), "--no-cache",
+                                       "--cache-dir", str(other)])
+    assert result.exit_code == 0, result.output
+    assert f"{sum(UNIQUE_RENDERS.values())} rendered" in result.output
+    assert not other.exists()
+
+    result = CliRunner().invoke(main, ["build", str(cases), "-o", str(tmp_path / "c.apkg"), "--cache-dir", str(other)])
+    assert result.exit_code == 0, result.output
+    assert (other / "media").is_dir()
+    assert (tmp_path / "a.apkg").read_bytes() == (tmp_path / "b.apkg").read_bytes() == (tmp_path / "c.apkg").read_bytes()
+
+
+def test_default_cache_dir(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "explicit"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "explicit"
+    monkeypatch.delenv(CACHE_ENV)
+    assert default_cache_dir() == tmp_path / "xdg" / "cardgen"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "cardgen"
+
+
+def test_first_error_stops_a_parallel_build_and_writes_nothing(cases: Path, tmp_path: Path) -> None:
+    bad = cases / "c" / "case.yaml"
+    bad.write_text(bad.read_text().replace("at: [64, 60]", "at: [64, 600]"), encoding="utf-8")
+    out = tmp_path / "deck.apkg"
+    with pytest.raises(InputError) as raised:
+        _build(cases, out, jobs=2, cache=tmp_path / "cache")
+    assert raised.value.file == bad and raised.value.field == "findings[1].shapes[0]"
+    assert "outside the 128x128 image" in str(raised.value)
+    assert not out.exists()
+
+
+def test_unusable_cache_folder_is_an_input_error(cases: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", str(cases), "-o", str(tmp_path / "deck.apkg"),
+                                       "--cache-dir", str(blocker / "cache")])
+    assert result.exit_code == 1
+    assert "--cache-dir" in result.output and "cannot use the cache folder" in result.output
+    assert "--no-cache" in result.output and "Traceback" not in result.output
