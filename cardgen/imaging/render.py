@@ -13,7 +13,6 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 from cardgen.annotations.draw import draw_shapes
@@ -138,6 +137,8 @@ def encode_png(image: Image.Image) -> bytes:
     pixel to its left, computed for the whole image at once), deflated by zlib-ng, ~4x faster
     than Pillow's encoder for the same or a smaller file (README "Speed").
     """
+    import numpy as np  # here, not at the top: a rebuild with every case cached never needs it
+
     if image.mode not in PNG_SETTINGS:
         image = image.convert("RGB")
     level, strategy = PNG_SETTINGS[image.mode]
