@@ -132,7 +132,10 @@ def test_read_shape_returns_a_shape_or_raises_input_error(data: object) -> None:
 # --- valid shapes on an image ----------------------------------------------------------------------
 
 SIZES = st.tuples(st.integers(1, 10_000), st.integers(1, 10_000))
-LABELS = st.one_of(st.none(), st.text(min_size=1, max_size=8).filter(str.strip).map(str.strip))
+# Labels are one line of text: line breaks (NEL, LS, PS) and control characters are left out because
+# PyYAML's own dump and load fold them into spaces, which says nothing about cardgen.
+LABELS = st.one_of(st.none(), st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")),
+                                      min_size=1, max_size=8).filter(str.strip).map(str.strip))
 
 
 @st.composite

@@ -24,9 +24,7 @@ from cardgen.errors import InputError
 from cardgen.imaging.cache import BuildCache, write_atomically
 from cardgen.imaging.render import DisplayImage, RenderedImage, RenderRequest, display_image, display_key, render
 
-Item = TypeVar("Item")
 Result = TypeVar("Result")
-RenderFn = Callable[[RenderRequest], RenderedImage]
 
 
 def available_cores() -> int:

@@ -16,13 +16,13 @@ from cardgen.annotations.draw import draw_shapes
 from cardgen.annotations.shapes import Rect, Shape
 from cardgen.imaging.burned_in import mask_rectangles
 from cardgen.imaging.dicom import read_dataset
-from cardgen.imaging.encode import PNG_FALLBACK, PNG_SETTINGS, OutputFormat, encode
+from cardgen.imaging.encode import PNG_SETTINGS, OutputFormat, deflate_library, encode
 from cardgen.imaging.overlays import draw_overlays
 from cardgen.imaging.sources import source_for
 from cardgen.imaging.windows import Window
 
 # Bump when the rendered pixels for the same request change, so cached renders are not reused.
-RENDER_VERSION = 2
+RENDER_VERSION = 3
 
 # Small images (a 128-pixel CT thumbnail) are enlarged so arrows and labels stay legible on the
 # answer side; large ones are reduced so decks stay small. Both keep the aspect ratio.
@@ -57,7 +57,7 @@ class RenderRequest:
         """A stable identity of the output, for caching."""
         text = repr((RENDER_VERSION, self.content_hash, self.frame, self.window, self.shapes,
                      self.annotate, self.masks, self.overlays, self.output, MIN_LONG_SIDE,
-                     sorted(PNG_SETTINGS.items()), PNG_FALLBACK))
+                     sorted(PNG_SETTINGS.items()), deflate_library()))
         return hashlib.sha256(text.encode()).hexdigest()
 
 
