@@ -41,24 +41,20 @@ def notetype(kind: NoteKind) -> genanki.Model:
         from cardgen.cards.occlusion import occlusion_model
 
         return occlusion_model()
-    css = anki_template("style.css")
-    if kind is NoteKind.CASE:
-        return genanki.Model(
-            CASE_MODEL_ID, "cardgen case (v1)",
-            fields=[{"name": f} for f in CASE_FIELDS],
-            templates=[{"name": "Case", "qfmt": anki_template("case_front.html") + anki_template("stack.js"),
-                        "afmt": anki_template("case_back.html") + anki_template("stack.js")}],
-            css=css, sort_field_index=1)
-    if kind is NoteKind.OBJECTIVE:
-        return genanki.Model(
-            OBJECTIVE_MODEL_ID, "cardgen objective (v1)",
-            fields=[{"name": f} for f in OBJECTIVE_FIELDS],
-            templates=[{"name": "Objective", "qfmt": anki_template("objective_front.html"),
-                        "afmt": anki_template("objective_back.html")}],
-            css=css, sort_field_index=0)
+    model_id, fields, template, scripts, sort_field = _PLAIN_NOTETYPES[kind]
     return genanki.Model(
-        FINDING_MODEL_ID, "cardgen finding (v1)",
-        fields=[{"name": f} for f in FINDING_FIELDS],
-        templates=[{"name": "Finding", "qfmt": anki_template("finding_front.html"),
-                    "afmt": anki_template("finding_back.html")}],
-        css=css, sort_field_index=0)
+        model_id, f"cardgen {kind.value} (v1)",
+        fields=[{"name": f} for f in fields],
+        templates=[{"name": template,
+                    "qfmt": anki_template(f"{kind.value}_front.html") + scripts,
+                    "afmt": anki_template(f"{kind.value}_back.html") + scripts}],
+        css=anki_template("style.css"), sort_field_index=sort_field)
+
+
+# kind -> (model id, fields, template name, scripts after each side, sort field); templates are
+# templates/anki/<kind>_front.html and <kind>_back.html. The case card carries the stack viewer.
+_PLAIN_NOTETYPES: dict[NoteKind, tuple[int, list[str], str, str, int]] = {
+    NoteKind.CASE: (CASE_MODEL_ID, CASE_FIELDS, "Case", anki_template("stack.js"), 1),
+    NoteKind.FINDING: (FINDING_MODEL_ID, FINDING_FIELDS, "Finding", "", 0),
+    NoteKind.OBJECTIVE: (OBJECTIVE_MODEL_ID, OBJECTIVE_FIELDS, "Objective", "", 0),
+}
