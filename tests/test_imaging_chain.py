@@ -23,15 +23,7 @@ from cardgen.imaging.dicom import (DicomSource, decoded_pixels, file_window, rea
                                    to_display)
 from cardgen.imaging.display import render_frame, voi_label
 from cardgen.imaging.windows import FileWindow, VoiFunction, Window, preset
-
-
-def linear(x: float, c: float, w: float) -> float:
-    """PS3.3 C.11.2.1.2.1, output 0..255."""
-    if x <= c - 0.5 - (w - 1) / 2:
-        return 0.0
-    if x > c - 0.5 + (w - 1) / 2:
-        return 255.0
-    return ((x - (c - 0.5)) / (w - 1) + 0.5) * 255.0
+from tests.test_imaging_testdata import linear  # the standard's LINEAR formula, written once
 
 
 def grey(y: float) -> int:

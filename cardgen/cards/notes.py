@@ -14,11 +14,11 @@ from markupsafe import Markup, escape
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import render_fragment
 from cardgen.cards.text import render_teaching_text
+from cardgen.tags import TAG_ROOT, tag_word
 from cardgen.imaging.render import RenderedImage
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case, Difficulty, OcclusionMode
 
-TAG_ROOT = "cardgen"
 DEFAULT_DIFFICULTY = Difficulty.MEDIUM
 
 
@@ -65,13 +65,6 @@ class CaseContext:
 def note_guid(case_id: str, kind: NoteKind, index: int = 0) -> str:
     """A note's GUID: from the case id, the kind of card and the finding's index, nothing else."""
     return genanki.guid_for("cardgen", case_id, kind.value, index)
-
-
-def tag_word(text: str) -> str:
-    """A value made safe for an Anki tag (no spaces)."""
-    import re
-
-    return re.sub(r"[^0-9A-Za-z_.\-]+", "_", text.strip()).strip("_") or "unknown"
 
 
 def case_tags(case: Case, views: list[ImageView], context: CaseContext) -> tuple[str, ...]:

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.errors import InputError
+from cardgen.tags import TAG_ROOT, tag_word
 from cardgen.yamlio import load_yaml_file
 
-TAG_ROOT = "cardgen"
 RADLEX_ID = re.compile(r"RID\d+")
 TOPIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 # Notes of one topic share a block of due positions, so the build can order a topic's own cases.
@@ -205,7 +205,7 @@ class Curriculum:
 
     def tag(self, topic_id: str) -> str:
         """``cardgen::topic::03_chest::02_pleura``: zero-padded so tags sort in curriculum order."""
-        parts = [f"{t.order:0{self._pad(t.parent)}d}_{tag_word(t.id.split('.')[-1])}"
+        parts = [f"{t.order:0{self._pad(t.parent)}d}_{tag_word(t.id.split('.')[-1], empty='topic')}"
                  for t in self.ancestors(topic_id)]
         return "::".join([TAG_ROOT, "topic", *parts])
 
@@ -323,11 +323,6 @@ class _Edge:
 def _field(topic: Topic, name: str) -> str:
     return f"{topic.where}.{name}" if topic.where.startswith("[") else \
         (f"{topic.where}, column {name}" if topic.where else name)
-
-
-def tag_word(text: str) -> str:
-    """Anki tags cannot hold spaces; keep letters, digits, dashes, underscores."""
-    return re.sub(r"[^0-9A-Za-z_\-]+", "_", text.strip()).strip("_") or "topic"
 
 
 def _check_unique(topics: list[Topic], source: Path | None) -> None:
