@@ -21,7 +21,8 @@ import time
 from pathlib import Path
 
 from cardgen.learners.model import PRIOR_FAIL, ClassStats, NoteFacts, note_bands
-from cardgen.learners.store import Review, add_history, open_store
+from cardgen.learners.model import Review
+from cardgen.learners.store import add_history, open_store, reviews_of, states_of
 from cardgen.teaching.case import Difficulty
 
 TOPICS = [f"cardgen::topic::area{t}::topic{t}" for t in range(10)]
@@ -76,7 +77,7 @@ def held_out_log_loss(learners: int, reviews: int, seed: int = 7) -> tuple[float
             for other, other_history in histories.items():
                 kept = [r for r in other_history if other != learner or r.note_guid not in held]
                 add_history(db, other, {}, kept, [])
-            stats = ClassStats(db, {guid: note.topics for guid, note in notes.items()})
+            stats = ClassStats.from_reviews(reviews_of(db), {guid: note.topics for guid, note in notes.items()})
             shift = stats.ability_shift(learner)
             firsts: dict[str, bool] = {}
             for review in history:
@@ -134,9 +135,9 @@ def import_and_analyse(learners: int, reviews: int, seed: int = 11) -> dict[str,
         started = time.perf_counter()
         notes = [note for note, _ in cards]
         with open_store(root / "learners") as db:
-            stats = ClassStats(db, {note.guid: note.topics for note in notes})  # once for the class
+            stats = ClassStats.from_reviews(reviews_of(db), {note.guid: note.topics for note in notes})  # once
             for n in range(learners):
-                note_bands(db, f"learner{n:02d}", notes, stats)
+                note_bands(f"learner{n:02d}", notes, states_of(db, f"learner{n:02d}"), stats)
         class_report(root / "learners")
         analysed = time.perf_counter() - started
         with sqlite3.connect(root / "learners" / "learners.sqlite") as db:

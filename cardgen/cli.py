@@ -178,7 +178,8 @@ def learners() -> None:
 @click.option("--learner", required=True, help="The learner's name (or pseudonym).")
 @_learners_dir_option
 def learners_import(history: Path, learner: str, learners_dir: Path) -> None:
-    """Add the reviews of cardgen cards in HISTORY (a .colpkg, or an .apkg exported with scheduling)."""
+    """Add the reviews of cardgen cards in HISTORY: a .colpkg, an .apkg exported with scheduling, or the
+    add-on's progress file (.json, Tools > cardgen > Export progress)."""
     from cardgen.learners.importer import import_history
 
     try:

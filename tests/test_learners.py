@@ -19,7 +19,7 @@ from cardgen.cli import main
 from cardgen.errors import InputError
 from cardgen.learners.importer import import_history
 from cardgen.learners.model import band_of, fsrs_fail
-from cardgen.learners.personal import pace_in
+from cardgen.learners.deck_marks import pace_in
 from cardgen.learners.store import SCHEMA_VERSION, database_path
 from tests.anki_helpers import import_package, open_collection
 from tests.sample_cases import GOOD_CASE, write_case

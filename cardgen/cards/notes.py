@@ -70,7 +70,9 @@ def note_guid(case_id: str, kind: NoteKind, index: int = 0) -> str:
 def case_tags(case: Case, views: list[ImageView], context: CaseContext) -> tuple[str, ...]:
     """Tags every note of the case carries."""
     difficulty = case.difficulty or DEFAULT_DIFFICULTY
+    # The prior stays when a learner's deck replaces the difficulty tag with their own band.
     tags = {f"{TAG_ROOT}::case::{tag_word(case.id)}", f"{TAG_ROOT}::difficulty::{difficulty.value}",
+            f"{TAG_ROOT}::prior::{difficulty.value}",
             *context.topic_tags, *context.extra_tags}
     for view in views:
         if view.facts.modality:

@@ -1,7 +1,8 @@
 """Import a learner's review history from an Anki export, through the real ``anki`` backend.
 
-A history is a collection package (``.colpkg``, File > Export > Anki Collection Package) or a deck
-package exported with scheduling information (``.apkg``). It is opened in a temporary folder, only
+A history is a collection package (``.colpkg``, File > Export > Anki Collection Package), a deck
+package exported with scheduling information (``.apkg``), or the add-on's progress file (``.json``,
+read without Anki: see cardgen.learners.progress). It is opened in a temporary folder, only
 the cards of cardgen notes are read (a note is cardgen's when it carries a ``cardgen::case::`` or
 ``cardgen::text_only`` tag, which every note cardgen writes has; its GUID is what matches it to
 the class deck), and the temporary copy is deleted.
@@ -15,7 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.errors import InputError
-from cardgen.learners.store import CardState, Review, add_history, open_store
+from cardgen.learners.model import CardState, Review
+from cardgen.learners.progress import read_progress
+from cardgen.learners.store import add_history, open_store
 
 CARDGEN_SEARCH = "(tag:cardgen::case::* OR tag:cardgen::text_only)"
 # Anki's optimizer needs a few hundred reviews to beat its default parameters; below this the
@@ -28,6 +31,7 @@ class HistoryKind(str, enum.Enum):
 
     COLLECTION = ".colpkg"
     DECK = ".apkg"
+    PROGRESS = ".json"  # the add-on's progress export (cardgen.learners.progress)
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,8 @@ def history_kind(path: Path) -> HistoryKind:
         return HistoryKind(path.suffix.lower())
     except ValueError:
         raise InputError("not an Anki export cardgen can read", file=path, value=path.suffix,
-                         hint="export a .colpkg (collection) or an .apkg with scheduling information") from None
+                         hint="export a .colpkg (collection), an .apkg with scheduling information, "
+                              "or a progress file (.json) with the add-on's Tools > cardgen > Export progress") from None
 
 
 def import_history(history: Path, learner: str, learners_dir: Path) -> ImportResult:
@@ -57,12 +62,17 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     if not history.is_file():
         raise InputError("history file not found", file=history)
     kind = history_kind(history)
-    with tempfile.TemporaryDirectory(prefix="cardgen-history-") as scratch:
-        col = _open_history(history, kind, Path(scratch))
-        try:
-            tags, reviews, states, params = _read_cardgen_reviews(col)
-        finally:
-            col.close()
+    if kind is HistoryKind.PROGRESS:
+        progress = read_progress(history)
+        tags, reviews, states = progress.note_tags, progress.reviews, progress.states
+        params = "fitted" if any(s.params == "fitted" for s in states) else "default"
+    else:
+        with tempfile.TemporaryDirectory(prefix="cardgen-history-") as scratch:
+            col = _open_history(history, kind, Path(scratch))
+            try:
+                tags, reviews, states, params = _read_cardgen_reviews(col)
+            finally:
+                col.close()
     with open_store(learners_dir, create=True) as connection:
         added = add_history(connection, learner, tags, reviews, states)
     return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,

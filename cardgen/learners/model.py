@@ -12,17 +12,20 @@ after studying it.
   own (shrunk) failure rate minus the class's.
 
 Bands: ``easy`` when ``p_fail < EASY_BELOW``, ``hard`` when ``p_fail >= HARD_FROM``, else ``medium``.
+
+The model works on plain data (reviews, memory states, class counts) and imports only the standard
+library and cardgen.difficulty: ``cardgen learners`` feeds it from the learners database, and the Anki
+add-on, which carries this very file, feeds it from the learner's own collection.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Iterable
 
-from cardgen.learners.store import reviews_of, states_of
-from cardgen.teaching.case import Difficulty
+from cardgen.difficulty import Difficulty
 
 HORIZON_DAYS = 7.0
 EASY_BELOW = 0.10
@@ -32,6 +35,7 @@ PRIOR_FAIL = {Difficulty.EASY: 0.06, Difficulty.MEDIUM: 0.15, Difficulty.HARD: 0
 SHRINK = 5.0  # pseudo-reviews of the wider group each rate is pulled towards
 REVIEW, RELEARN = 1, 2  # revlog types that test recall after a delay
 AGAIN = 1
+DAY_MS = 86_400_000
 
 # Pace: new cards per day.
 BASE_PACE = 15
@@ -39,6 +43,43 @@ TARGET_RETENTION = 0.90
 REVIEW_BUDGET = 150  # reviews per day a learner can sustain
 REVIEWS_PER_NEW_CARD = 8  # reviews a new card costs in its first month
 MIN_PACE, MAX_PACE = 3, 30
+
+
+@dataclass(frozen=True)
+class Review:
+    """One review-log entry of a cardgen card, as Anki's ``revlog`` has it."""
+
+    note_guid: str
+    card_ord: int
+    review_id: int  # the review's time, ms since 1970
+    ease: int  # 1 Again, 2 Hard, 3 Good, 4 Easy (0: manual)
+    interval: int  # days; negative: seconds
+    last_interval: int
+    factor: int
+    time_ms: int
+    type: int  # 0 learn, 1 review, 2 relearn, 3 filtered, 4 manual
+
+    @property
+    def tests_recall(self) -> bool:
+        """A review after a delay: the ones that say whether the learner remembered."""
+        return self.type in (REVIEW, RELEARN)
+
+    @property
+    def failed(self) -> bool:
+        return self.ease == AGAIN
+
+
+@dataclass(frozen=True)
+class CardState:
+    """Anki's FSRS memory state of one card for one learner."""
+
+    note_guid: str
+    card_ord: int
+    stability: float
+    difficulty: float
+    decay: float
+    last_review_ms: int
+    params: str  # "fitted" (to this learner) or "default"
 
 
 def band_of(p_fail: float) -> Difficulty:
@@ -91,22 +132,59 @@ class CardEstimate:
         return band_of(self.p_fail)
 
 
-class ClassStats:
-    """Failure counts of the whole class, per card, per topic and per learner."""
+def _counter() -> list[int]:
+    return [0, 0]
 
-    def __init__(self, connection: sqlite3.Connection, topics_of: dict[str, tuple[str, ...]]) -> None:
-        self.card = defaultdict(lambda: [0, 0])
-        self.topic = defaultdict(lambda: [0, 0])
-        self.learner = defaultdict(lambda: [0, 0])
+
+class ClassStats:
+    """Failure counts (failed, delayed reviews) of the whole class, per card, per topic and per learner."""
+
+    def __init__(self) -> None:
+        self.card: dict[tuple[str, int], list[int]] = defaultdict(_counter)
+        self.topic: dict[str, list[int]] = defaultdict(_counter)
+        self.learner: dict[str, list[int]] = defaultdict(_counter)
         self.total = [0, 0]
-        for learner, review in reviews_of(connection):
-            if review.type not in (REVIEW, RELEARN):
+
+    @classmethod
+    def from_reviews(cls, reviews: Iterable[tuple[str, Review]],
+                     topics_of: dict[str, tuple[str, ...]]) -> "ClassStats":
+        """The counts of (learner, review) pairs; ``topics_of``: each note GUID's topic tags."""
+        stats = cls()
+        for learner, review in reviews:
+            if not review.tests_recall:
                 continue
-            failed = int(review.ease == AGAIN)
-            for counter in (self.card[(review.note_guid, review.card_ord)], self.learner[learner], self.total,
-                            *(self.topic[t] for t in topics_of.get(review.note_guid, ()))):
-                counter[0] += failed
+            for counter in (stats.card[(review.note_guid, review.card_ord)], stats.learner[learner], stats.total,
+                            *(stats.topic[t] for t in topics_of.get(review.note_guid, ()))):
+                counter[0] += review.failed
                 counter[1] += 1
+        return stats
+
+    def with_learner(self, learner: str, reviews: Iterable[Review]) -> "ClassStats":
+        """These counts, with ``learner``'s own counted from ``reviews`` (the add-on's view)."""
+        counter = self.learner[learner] = [0, 0]
+        for review in reviews:
+            if review.tests_recall:
+                counter[0] += review.failed
+                counter[1] += 1
+        return self
+
+    def to_json(self) -> dict:
+        """The class's counts without any learner's own: what a deck may carry to the add-on."""
+        return {"total": list(self.total),
+                "cards": {f"{guid} {ord_}": list(c) for (guid, ord_), c in sorted(self.card.items())},
+                "topics": {topic: list(c) for topic, c in sorted(self.topic.items())}}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ClassStats":
+        """The counts ``to_json`` wrote."""
+        stats = cls()
+        stats.total = [int(v) for v in data.get("total", (0, 0))]
+        for key, (fails, total) in data.get("cards", {}).items():
+            guid, _, ord_ = key.rpartition(" ")
+            stats.card[(guid, int(ord_))] = [int(fails), int(total)]
+        for topic, (fails, total) in data.get("topics", {}).items():
+            stats.topic[topic] = [int(fails), int(total)]
+        return stats
 
     def class_fail(self) -> float:
         return _shrunk(*self.total, towards=PRIOR_FAIL[Difficulty.MEDIUM])
@@ -128,19 +206,18 @@ class ClassStats:
         return CardEstimate(_sigmoid(_logit(rate) + shift), source)
 
 
-def learner_estimates(connection: sqlite3.Connection, learner: str, notes: list[NoteFacts],
-                      stats: ClassStats | None = None) -> dict[tuple[str, int], CardEstimate]:
-    """Every card's estimate for ``learner``: keyed by (note GUID, card ordinal).
+def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable[CardState],
+                      stats: ClassStats) -> dict[tuple[str, int], CardEstimate]:
+    """Every card's estimate for ``learner``, keyed by (note GUID, card ordinal).
 
-    ``stats``: the class's counts, when several learners are estimated from the same database.
+    ``states``: the learner's FSRS memory states; ``stats``: the class's counts, the learner's own among them.
     """
-    stats = stats or ClassStats(connection, {n.guid: n.topics for n in notes})
-    states = {(s.note_guid, s.card_ord): s for s in states_of(connection, learner)}
+    by_card = {(s.note_guid, s.card_ord): s for s in states}
     shift = stats.ability_shift(learner)
     estimates: dict[tuple[str, int], CardEstimate] = {}
     for note in notes:
         for card_ord in range(note.cards):
-            state = states.get((note.guid, card_ord))
+            state = by_card.get((note.guid, card_ord))
             if state is not None:
                 estimates[(note.guid, card_ord)] = CardEstimate(fsrs_fail(state.stability, state.decay), "fsrs")
             else:
@@ -148,39 +225,38 @@ def learner_estimates(connection: sqlite3.Connection, learner: str, notes: list[
     return estimates
 
 
-def note_bands(connection: sqlite3.Connection, learner: str, notes: list[NoteFacts],
-               stats: ClassStats | None = None) -> dict[str, Difficulty]:
+def note_bands(learner: str, notes: list[NoteFacts], states: Iterable[CardState],
+               stats: ClassStats) -> dict[str, Difficulty]:
     """Each note's band for ``learner``: from the mean failure chance of its cards."""
-    estimates = learner_estimates(connection, learner, notes, stats)
+    estimates = learner_estimates(learner, notes, states, stats)
     return {note.guid: band_of(sum(estimates[(note.guid, o)].p_fail for o in range(note.cards)) / note.cards)
             for note in notes}
 
 
-def retention(connection: sqlite3.Connection, learner: str) -> float | None:
-    """The share of this learner's delayed reviews that were recalled (None without any)."""
-    row = connection.execute("SELECT sum(ease > 1), count() FROM reviews WHERE learner = ? AND type IN (?, ?)",
-                             (learner, REVIEW, RELEARN)).fetchone()
-    return row[0] / row[1] if row[1] else None
+def retention(reviews: Iterable[Review]) -> float | None:
+    """The share of these delayed reviews that were recalled (None without any)."""
+    delayed = [review for review in reviews if review.tests_recall]
+    return sum(not r.failed for r in delayed) / len(delayed) if delayed else None
 
 
-def daily_load(connection: sqlite3.Connection, learner: str) -> float:
-    """Reviews per day over the learner's last 7 days of history."""
-    newest = connection.execute("SELECT max(review_id) FROM reviews WHERE learner = ?", (learner,)).fetchone()[0]
-    if newest is None:
+def daily_load(reviews: Iterable[Review]) -> float:
+    """Reviews per day over the last 7 days of this history."""
+    times = [review.review_id for review in reviews]
+    if not times:
         return 0.0
-    count = connection.execute("SELECT count() FROM reviews WHERE learner = ? AND review_id > ?",
-                               (learner, newest - 7 * 86_400_000)).fetchone()[0]
-    return count / 7.0
+    newest = max(times)
+    return sum(t > newest - 7 * DAY_MS for t in times) / 7.0
 
 
-def pace(connection: sqlite3.Connection, learner: str) -> int:
-    """New cards per day for this learner.
+def pace(reviews: Iterable[Review]) -> int:
+    """New cards per day for the learner of these reviews.
 
     ``BASE_PACE * (retention / TARGET_RETENTION) ** 4``: a learner who keeps less than the target
     gets fewer new cards (each lost point of retention means more relearning), then capped so the
     review load stays within ``REVIEW_BUDGET``, and kept within ``MIN_PACE..MAX_PACE``.
     """
-    kept = retention(connection, learner)
+    reviews = list(reviews)
+    kept = retention(reviews)
     by_retention = BASE_PACE * ((kept if kept is not None else TARGET_RETENTION) / TARGET_RETENTION) ** 4
-    by_load = max(0.0, REVIEW_BUDGET - daily_load(connection, learner)) / REVIEWS_PER_NEW_CARD
+    by_load = max(0.0, REVIEW_BUDGET - daily_load(reviews)) / REVIEWS_PER_NEW_CARD
     return int(min(max(round(min(by_retention, by_load)), MIN_PACE), MAX_PACE))

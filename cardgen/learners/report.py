@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.deck.package import atomic_output
+from cardgen.learners.deck_marks import CASE_PREFIX, TOPIC_PREFIX
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
-from cardgen.learners.store import learner_names, note_tags, open_store, reviews_of
+from cardgen.learners.store import learner_names, learner_reviews, note_tags, open_store, reviews_of
 from cardgen.errors import InputError
 
-TOPIC_PREFIX = "cardgen::topic::"
-CASE_PREFIX = "cardgen::case::"
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,9 @@ def _summary(connection: sqlite3.Connection, name: str, tags: dict[str, tuple[st
     by_topic = _lapses_by_topic(connection, name, tags)
     hardest = sorted((t for t, (lapses, _) in by_topic.items() if lapses),
                      key=lambda t: (-by_topic[t][0] / by_topic[t][1], t))[:3]
-    return LearnerSummary(name=name, reviews=reviews, retention=retention(connection, name),
-                          pace=pace(connection, name), hardest_topics=tuple(hardest))
+    own = learner_reviews(connection, name)
+    return LearnerSummary(name=name, reviews=reviews, retention=retention(own),
+                          pace=pace(own), hardest_topics=tuple(hardest))
 
 
 def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> ClassReport:

@@ -26,11 +26,11 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from cardgen.errors import InputError
+from cardgen.learners.model import CardState, Review
 
 SCHEMA_VERSION = 1
 DB_NAME = "learners.sqlite"
@@ -65,34 +65,6 @@ CREATE TABLE IF NOT EXISTS card_states (
     PRIMARY KEY (learner, note_guid, card_ord)
 );
 """
-
-
-@dataclass(frozen=True)
-class Review:
-    """One review-log entry of a cardgen card."""
-
-    note_guid: str
-    card_ord: int
-    review_id: int
-    ease: int
-    interval: int
-    last_interval: int
-    factor: int
-    time_ms: int
-    type: int
-
-
-@dataclass(frozen=True)
-class CardState:
-    """Anki's FSRS memory state of one card for one learner."""
-
-    note_guid: str
-    card_ord: int
-    stability: float
-    difficulty: float
-    decay: float
-    last_review_ms: int
-    params: str
 
 
 def database_path(learners_dir: Path) -> Path:
@@ -168,3 +140,8 @@ def states_of(connection: sqlite3.Connection, learner: str) -> list[CardState]:
 def note_tags(connection: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
     """Each known cardgen note's cardgen tags."""
     return {guid: tuple(tags.split()) for guid, tags in connection.execute("SELECT guid, tags FROM notes")}
+
+
+def learner_reviews(connection: sqlite3.Connection, learner: str) -> list[Review]:
+    """One learner's reviews in time order."""
+    return [review for _, review in reviews_of(connection, learner)]

@@ -12,18 +12,11 @@ from pathlib import Path
 from typing import NewType
 
 from cardgen.annotations.shapes import Rect, Shape
+from cardgen.difficulty import Difficulty  # noqa: F401  (re-exported: a case carries one)
 from cardgen.imaging.frames import FrameSelection
 from cardgen.imaging.windows import WindowChoice
 
 CaseId = NewType("CaseId", str)
-
-
-class Difficulty(str, enum.Enum):
-    """The educator's prior of how hard a case is (refined per learner later)."""
-
-    EASY = "easy"
-    MEDIUM = "medium"
-    HARD = "hard"
 
 
 class OcclusionMode(str, enum.Enum):

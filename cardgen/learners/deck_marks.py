@@ -1,0 +1,78 @@
+"""What a learner's deck tells the add-on, in its root deck's description and its notes' tags.
+
+* ``<!-- cardgen:pace=N learner=NAME -->``: the learner's pace, new cards per day.
+* ``<!-- cardgen:class=DATA -->``: the class's failure counts (cardgen.learners.model.ClassStats,
+  learners' own counts left out), as base64 of zlib-compressed JSON (so no ``-->`` can appear).
+  The add-on's refresh uses them for cards the learner has not seen yet.
+* Each note's ``cardgen::prior::<easy|medium|hard>`` tag: the educator's difficulty of its case; the
+  ``cardgen::difficulty::`` tag is the learner's band (equal to the prior in the class deck).
+
+Anki shows nothing of an HTML comment. Standard library only: the add-on carries this module.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import zlib
+
+from cardgen.difficulty import Difficulty
+from cardgen.learners.model import ClassStats, NoteFacts
+from cardgen.tags import TAG_ROOT
+
+DIFFICULTY_PREFIX = f"{TAG_ROOT}::difficulty::"
+PRIOR_PREFIX = f"{TAG_ROOT}::prior::"
+TOPIC_PREFIX = f"{TAG_ROOT}::topic::"
+CASE_PREFIX = f"{TAG_ROOT}::case::"
+PACE_MARKER = "<!-- cardgen:pace={pace} learner={learner} -->"
+CLASS_MARKER = "<!-- cardgen:class={data} -->"
+_PACE_PATTERN = re.compile(r"<!-- cardgen:pace=(\d+) ")
+_CLASS_PATTERN = re.compile(r"<!-- cardgen:class=([A-Za-z0-9+/=]*) -->")
+
+
+def deck_description(pace: int, learner: str, stats: ClassStats | None) -> str:
+    """The root deck description of a learner's deck."""
+    text = PACE_MARKER.format(pace=pace, learner=learner.replace("--", "- -"))
+    if stats is not None:
+        packed = zlib.compress(json.dumps(stats.to_json(), sort_keys=True, separators=(",", ":")).encode(), 9)
+        text += "\n" + CLASS_MARKER.format(data=base64.b64encode(packed).decode("ascii"))
+    return text
+
+
+def pace_in(description: str) -> int | None:
+    """The pace a deck description carries, if any."""
+    match = _PACE_PATTERN.search(description or "")
+    return int(match.group(1)) if match else None
+
+
+def class_stats_in(description: str) -> ClassStats | None:
+    """The class counts a deck description carries, if any (None also when they are unreadable)."""
+    match = _CLASS_PATTERN.search(description or "")
+    if not match:
+        return None
+    try:
+        return ClassStats.from_json(json.loads(zlib.decompress(base64.b64decode(match.group(1)))))
+    except (ValueError, zlib.error, TypeError, KeyError):
+        return None  # an edited description: the model falls back to the priors
+
+
+def note_facts_from_tags(guid: str, tags: list[str] | tuple[str, ...], cards: int) -> NoteFacts:
+    """The model's view of a note, from its cardgen tags: topics, and the prior (or, lacking a prior
+    tag, the difficulty tag, which is the prior in a class deck)."""
+    prior = difficulty = None
+    for tag in tags:
+        lowered = tag.lower()
+        if lowered.startswith(PRIOR_PREFIX):
+            prior = _difficulty(tag[len(PRIOR_PREFIX):])
+        elif lowered.startswith(DIFFICULTY_PREFIX):
+            difficulty = _difficulty(tag[len(DIFFICULTY_PREFIX):])
+    return NoteFacts(guid=guid, topics=tuple(sorted(t for t in tags if t.lower().startswith(TOPIC_PREFIX))),
+                     cards=cards, prior=prior or difficulty or Difficulty.MEDIUM)
+
+
+def _difficulty(word: str) -> Difficulty | None:
+    try:
+        return Difficulty(word.lower())
+    except ValueError:
+        return None
