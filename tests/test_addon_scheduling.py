@@ -22,8 +22,8 @@ ROOT = "Course"
 
 
 def class_deck(root: Path, count: int = 3) -> Path:
-    """A class deck of ``count`` cases with priors hard, medium, easy in turn (GOOD_CASE: a generated
-    DICOM-free PNG case, see tests/sample_cases.py)."""
+    """A class deck of ``count`` cases with priors hard, medium, easy in turn (GOOD_CASE with pydicom's
+    bundled CT_small.dcm, see tests/sample_cases.py)."""
     cases = root / "cases"
     for index in range(count):
         prior = ("hard", "medium", "easy")[index % 3]

@@ -66,6 +66,13 @@ class ApplyReport:
     paces: dict[str, int]
     bands: dict[Difficulty, int]
 
+    def summary(self) -> str:
+        """One line for the learner."""
+        bands = ", ".join(f"{self.bands.get(b, 0)} {b.value}" for b in Difficulty)
+        paces = ", ".join(f"{root}: {pace} new/day" for root, pace in sorted(self.paces.items()))
+        return (f"{bands} cards; {self.cards_moved} moved to their band, {self.new_cards_ordered} new cards "
+                f"ordered; pace {paces or 'none'}")
+
 
 @dataclass(frozen=True)
 class _Card:
@@ -176,6 +183,11 @@ def apply_scheduling(col, default_pace: int = DEFAULT_PACE) -> ApplyReport:
     """Plan and apply the policy to every cardgen card of ``col``."""
     plan = plan_scheduling(col, default_pace)
     apply_plan(col, plan)
+    return report_of(plan)
+
+
+def report_of(plan: SchedulingPlan) -> ApplyReport:
+    """What carrying out ``plan`` changes."""
     return ApplyReport(cards_moved=sum(len(ids) for ids in plan.moves.values()),
                        decks_created=len(plan.decks_to_create), decks_preset=len(plan.presets),
                        new_cards_ordered=sum(len(ids) for _, ids in plan.new_orders.values()),
