@@ -17,8 +17,10 @@ The simulation:
 * **Anki's scheduler decides everything else**: each day the learner studies every card Anki queues
   (``get_queued_cards``, ``answer_card``), each answer taking 20 s, waiting for learning steps within a
   12-hour day; then the collection is moved a day on (review log, due dates, note times shifted back,
-  as tests/test_learners.py does). Anki schedules with its default FSRS-6 parameters in both arms (a
-  learner rarely optimizes them in the first two months).
+  as tests/test_learners.py does, plus each card's last-review time, which FSRS reads). Anki's next
+  day starts 16-17 hours after the run starts, and reviews are taken in the order cards were added,
+  so a rerun prints the same figures. Anki schedules with its default FSRS-6 parameters in both arms
+  (a learner rarely optimizes them in the first two months).
 * **Without the add-on**: Anki's default preset (desired retention 0.90, learning steps 1m 10m,
   relearning 10m, 20 new cards a day): what a learner who imports the class deck gets.
 * **With the add-on**: ``apply_scheduling`` on day 0 (bands from the priors, the class deck's pace of
@@ -28,9 +30,10 @@ The simulation:
   recall probability averaged over every introduced card on the morning of day 60), the pass rate of
   review-queue reviews in days 53-59, total answers (learning steps included), new cards introduced.
 
-Run from the repository root: ``python -m benchmarks.addon [--seeds 3] [--quick]``; ``--policy
-hard=0.95,easy=0.80`` overrides the band presets' desired retention in this process only (to measure
-alternatives; cardgen/addon/policy.py is unchanged).
+Run from the repository root: ``python -m benchmarks.addon [--seeds 3] [--quick]``. To measure
+alternatives in this process only (cardgen/addon/ unchanged): ``--policy hard=0.95,easy=0.80``
+overrides the band presets' desired retention; ``--bands fsrs-difficulty`` bands reviewed notes by
+Anki's FSRS difficulty instead of the model's 7-day failure chance.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import math
+import os
 import random
 import resource
 import shutil
@@ -60,6 +64,9 @@ DIFFICULTY_NOISE = 1.2
 REFRESH_EVERY = 7  # days
 QUICK = {"cases": 3, "days": 10, "seeds": 1}  # --quick: a smoke run of a few seconds (the test runs it)
 AGAIN, GOOD = 1, 3
+DEFAULT_PRESET_ID = 1
+REVIEW_ORDER_ADDED = 9  # DeckConfig.Config.ReviewCardOrder.REVIEW_CARD_ORDER_ADDED
+CASE_FILE_TIME = 1_700_000_000  # the generated cases' file times (seconds): the same ids every run
 
 # FSRS-6's default parameters (py-fsrs 6 / fsrs-rs; Anki's defaults, which schedule every run here).
 FSRS6 = (0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614,
@@ -191,6 +198,8 @@ def build_class_deck(folder: Path, cases: int) -> Path:
             case_id=f"bench-{index:03d}", index=index, topic=TOPICS[index % len(TOPICS)],
             prior=PRIORS[index % len(PRIORS)]), encoding="utf-8")
         shutil.copyfile(ct_small, case_dir / "ct.dcm")
+        for written in case_dir.iterdir():  # note and card ids follow the files' times: pin them
+            os.utime(written, (CASE_FILE_TIME, CASE_FILE_TIME))
     out = folder / "class.apkg"
     build_deck(BuildOptions(cases_dir=folder / "cases", out=out, curriculum=CURRICULUM, deck_name=ROOT_DECK))
     return out
@@ -210,6 +219,14 @@ def _shift(col, seconds: int, days: int = 0) -> None:
                        "WHERE json_valid(data) AND json_extract(data, '$.lrt') IS NOT NULL", seconds)
     if days:
         col.db.execute("UPDATE cards SET due = due - ? WHERE queue IN (2, 3)", days)
+
+
+def _day_ends_in_16_hours(col) -> None:
+    """Set Anki's next-day hour 16-17 hours after now, so a day's study (at most 12 hours of it) never
+    crosses into Anki's next day, whatever the time of day the benchmark runs at."""
+    preferences = col.get_preferences()
+    preferences.scheduling.rollover = (time.localtime().tm_hour + 17) % 24
+    col.set_preferences(preferences)
 
 
 def _new_day(col) -> None:
@@ -246,6 +263,14 @@ def simulate(package: Path, folder: Path, learner: Learner, with_addon: bool, da
     col = Collection(str(folder / "collection.anki2"))
     try:
         col.set_config("fsrs", True)
+        _day_ends_in_16_hours(col)
+        # Anki's default review order ("due date, then random") hashes card modification times, which
+        # are real time: repeated runs would differ. Reviews in the order cards were added instead (in
+        # both arms; the add-on's presets start from this one). Nothing here hits a review limit, so the
+        # order moves reviews by minutes within a day, no more.
+        default = col.decks.get_config(DEFAULT_PRESET_ID)
+        default["reviewOrder"] = REVIEW_ORDER_ADDED
+        col.decks.update_config(default)
         col.import_anki_package(ImportAnkiPackageRequest(package_path=str(package), options=ImportAnkiPackageOptions(
             with_scheduling=True, with_deck_configs=False)))
         card_ids = list(col.find_cards(CARDGEN_SEARCH))
@@ -263,7 +288,8 @@ def simulate(package: Path, folder: Path, learner: Learner, with_addon: bool, da
                 undo_merge_failures += _apply(col)
             _new_day(col)
             col.decks.select(col.decks.id_for_name(ROOT_DECK))
-            clock = 0  # seconds since the day's study began
+            clock = 0  # seconds since the day's study began (the learner's time)
+            shifted = 0  # of which the collection has been moved on so far
             while True:
                 while (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
                     top = queued.cards[0]
@@ -286,7 +312,8 @@ def simulate(package: Path, folder: Path, learner: Learner, with_addon: bool, da
                 wait = max(wait, 1)
                 _shift(col, wait)
                 clock += wait
-            _shift(col, DAY_S - clock, days=1)
+                shifted += wait
+            _shift(col, DAY_S - shifted, days=1)
         retention = memory.mean_recall(days * DAY_S)
         bands: dict[str, int] = {}
         for cid in card_ids:
@@ -338,13 +365,36 @@ def override_policy(spec: str) -> None:
         BAND_POLICIES[key] = dataclasses.replace(BAND_POLICIES[key], desired_retention=float(value))
 
 
+def bands_from_fsrs_difficulty() -> None:
+    """An alternative band rule, in this process only (to measure it; cardgen's model is unchanged):
+    a reviewed note's band from Anki's FSRS difficulty of its cards (mean D: hard from 7, easy below 3:
+    a card this learner has failed is hard, one they never failed easy) instead of its chance of being
+    forgotten in 7 days; unreviewed notes as the model says."""
+    import cardgen.addon.learner_side as learner_side
+    from cardgen.difficulty import Difficulty
+    from cardgen.learners import model
+
+    def note_bands(learner, notes, states, stats):
+        states = list(states)
+        bands = model.note_bands(learner, notes, states, stats)
+        by_note: dict[str, list[float]] = {}
+        for state in states:
+            by_note.setdefault(state.note_guid, []).append(state.difficulty)
+        for guid, ds in by_note.items():
+            d = statistics.fmean(ds)
+            bands[guid] = Difficulty.HARD if d >= 7 else Difficulty.EASY if d < 3 else Difficulty.MEDIUM
+        return bands
+
+    learner_side.note_bands = note_bands
+
+
 def _median_range(values: list[float], fmt: str) -> str:
     if len(values) == 1:
         return format(values[0], fmt)
     return f"{format(statistics.median(values), fmt)} [{format(min(values), fmt)}..{format(max(values), fmt)}]"
 
 
-def run(cases: int, days: int, seeds: int, out=print) -> dict[str, dict[str, list[RunResult]]]:
+def run(cases: int, days: int, seeds: int, out=print, band_rule: str = "model") -> dict[str, dict[str, list[RunResult]]]:
     """Every learner in both arms for every seed; prints the table and returns the results."""
     started = time.perf_counter()
     results: dict[str, dict[str, list[RunResult]]] = {l.name: {"without": [], "with": []} for l in LEARNERS}
@@ -362,7 +412,7 @@ def run(cases: int, days: int, seeds: int, out=print) -> dict[str, dict[str, lis
 
     policy = ", ".join(f"{b.value} {p.desired_retention:.2f}" for b, p in BAND_POLICIES.items())
     out(f"class deck: {cases} cases, {_cards(results)} cards; {days} days; {seeds} seed(s); FSRS on; "
-        f"add-on desired retention {policy}")
+        f"add-on desired retention {policy}; bands by {band_rule}")
     out("learner  arm      retention@day{0}  pass rate last week  answers  review answers  new cards".format(days))
     for name, arms in results.items():
         for arm, runs in arms.items():
@@ -397,12 +447,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="smoke run: 3 cases, 10 days, 1 seed")
     parser.add_argument("--policy", default="", help="override desired retention per band, e.g. hard=0.95,easy=0.80")
+    parser.add_argument("--bands", choices=("model", "fsrs-difficulty"), default="model",
+                        help="how the refresh bands reviewed notes: cardgen's model (the add-on) or, to "
+                             "measure an alternative, Anki's FSRS difficulty")
     args = parser.parse_args()
     if args.policy:
         override_policy(args.policy)
+    if args.bands == "fsrs-difficulty":
+        bands_from_fsrs_difficulty()
     if args.quick:
         args.cases, args.days, args.seeds = QUICK["cases"], QUICK["days"], QUICK["seeds"]
-    run(args.cases, args.days, args.seeds)
+    run(args.cases, args.days, args.seeds, band_rule=args.bands)
 
 
 if __name__ == "__main__":
