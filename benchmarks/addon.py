@@ -366,10 +366,9 @@ def override_policy(spec: str) -> None:
 
 
 def bands_from_fsrs_difficulty() -> None:
-    """An alternative band rule, in this process only (to measure it; cardgen's model is unchanged):
-    a reviewed note's band from Anki's FSRS difficulty of its cards (mean D: hard from 7, easy below 3:
-    a card this learner has failed is hard, one they never failed easy) instead of its chance of being
-    forgotten in 7 days; unreviewed notes as the model says."""
+    """An alternative note-band rule, in this process only: a reviewed note's band from the mean FSRS
+    difficulty of its reviewed cards alone (hard from 7, easy below 3), ignoring its unseen cards.
+    (The learners model now bands reviewed cards by D too, averaging over all of a note's cards.)"""
     import cardgen.addon.learner_side as learner_side
     from cardgen.difficulty import Difficulty
     from cardgen.learners import model

@@ -147,3 +147,25 @@ def test_spread_hard_keeps_every_card_and_both_orders(bands: list[Difficulty], p
     assert [i for i in spread if i in hard] == hard
     assert [i for i in spread if i not in hard] == [i for i, b in ordered if b is not Difficulty.HARD]
     assert spread_hard([(i, bands[i]) for i in spread], pace) == spread  # a spread order stays as it is
+
+
+def test_more_operations_than_ankis_undo_limit_are_still_one_step(collection: Collection) -> None:
+    """Anki keeps 30 undo entries: 12 topic decks x 3 bands make well over 30 operations."""
+    basic = collection.models.by_name("Basic")
+    homes = {}
+    for topic in range(12):
+        deck_id = collection.decks.add_normal_deck_with_name(f"{ROOT}::T{topic:02d}").id
+        for band in Difficulty:
+            note = collection.new_note(basic)
+            note["Front"] = f"{topic} {band.value}"
+            note.tags = [f"cardgen::case::t{topic}-{band.value}", f"cardgen::difficulty::{band.value}"]
+            collection.add_note(note, deck_id)
+            homes[note.cards()[0].id] = deck_id
+
+    report = apply_scheduling(collection)
+
+    assert report.decks_created == 36 and report.cards_moved == 36
+    assert collection.undo_status().undo == UNDO_NAME
+    collection.undo()
+    assert {card_id: collection.get_card(card_id).did for card_id in homes} == homes
+    assert collection.decks.by_name(f"{ROOT}::T00::Hard") is None

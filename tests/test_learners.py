@@ -18,7 +18,7 @@ from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
 from cardgen.errors import InputError
 from cardgen.learners.importer import import_history
-from cardgen.learners.model import band_of, fsrs_fail
+from cardgen.learners.model import band_of, fsrs_difficulty_fail, fsrs_fail
 from cardgen.learners.deck_marks import pace_in
 from cardgen.learners.store import SCHEMA_VERSION, database_path
 from tests.anki_helpers import import_package, open_collection
@@ -189,6 +189,15 @@ def test_bands_follow_fsrs_recall() -> None:
     assert band_of(fsrs_fail(stability=100.0, decay=0.5)) .value == "easy"
     assert band_of(fsrs_fail(stability=1.0, decay=0.5)).value == "hard"
     assert fsrs_fail(stability=7.0, decay=0.5) == pytest.approx(0.10, abs=1e-9)  # R(S) = 90 %
+
+
+def test_reviewed_cards_band_by_fsrs_difficulty() -> None:
+    # FSRS-6 defaults: a card first answered Good starts near D = 2.1, Again near 6.4; lapses raise D.
+    assert band_of(fsrs_difficulty_fail(2.1)).value == "easy"
+    assert band_of(fsrs_difficulty_fail(5.0)).value == "medium"
+    assert band_of(fsrs_difficulty_fail(6.4)).value == "medium"
+    assert band_of(fsrs_difficulty_fail(8.5)).value == "hard"
+    assert fsrs_difficulty_fail(3.0) == pytest.approx(0.10) and fsrs_difficulty_fail(7.0) == pytest.approx(0.25)
 
 
 def test_unknown_history_is_refused(tmp_path: Path) -> None:

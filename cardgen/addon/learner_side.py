@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from cardgen.addon.scheduling import UNDO_NAME
+from cardgen.addon.scheduling import UNDO_NAME, UndoStep
 from cardgen.difficulty import Difficulty
 from cardgen.learners.deck_marks import (
     CARDGEN_SEARCH,
@@ -70,12 +70,12 @@ def refresh_difficulty(col) -> RefreshReport:
             old_tags = " ".join(t for t in tags if t.lower().startswith(DIFFICULTY_PREFIX))
             changes[(old_tags, bands[guid])].append(note_id)
     if changes:
-        step = col.add_custom_undo_entry(REFRESH_UNDO_NAME)
+        step = UndoStep(col, REFRESH_UNDO_NAME)
         for (old_tags, band), note_ids in sorted(changes.items(), key=lambda item: (item[0][0], item[0][1].value)):
             if old_tags:
                 col.tags.bulk_remove(note_ids, old_tags)
             col.tags.bulk_add(note_ids, DIFFICULTY_PREFIX + band.value)
-        col.merge_undo_entries(step)
+            step.merge()
     counts: dict[Difficulty, int] = defaultdict(int)
     for band in bands.values():
         counts[band] += 1
@@ -116,10 +116,10 @@ def restore_own_tags(col) -> int:
                 missing[tag].append(note_id)
     if not missing:
         return 0
-    step = col.add_custom_undo_entry(UNDO_NAME)
+    step = UndoStep(col, UNDO_NAME)
     for tag, note_ids in sorted(missing.items()):
         col.tags.bulk_add(note_ids, tag)
-    col.merge_undo_entries(step)
+        step.merge()
     return len({n for ids in missing.values() for n in ids})
 
 

@@ -159,24 +159,44 @@ def plan_scheduling(col, default_pace: int = DEFAULT_PACE) -> SchedulingPlan:
     return plan
 
 
+class UndoStep:
+    """One named undo step gathering several collection operations.
+
+    Each operation is merged into the step as soon as it is done: Anki keeps only the last 30 undo
+    entries, so merging once at the end would lose the step after 30 operations.
+    """
+
+    def __init__(self, col, name: str) -> None:
+        self.col = col
+        self.target = col.add_custom_undo_entry(name)
+
+    def merge(self):
+        """Fold the operations done since the last merge into the step; returns Anki's OpChanges."""
+        return self.col.merge_undo_entries(self.target)
+
+
 def apply_plan(col, plan: SchedulingPlan):
     """Carry out ``plan`` as one undoable step; returns Anki's OpChanges (for the GUI's CollectionOp)."""
     from anki.collection import OpChanges
 
     if plan.is_empty():
         return OpChanges()
-    step = col.add_custom_undo_entry(UNDO_NAME)
+    step = UndoStep(col, UNDO_NAME)
     for name in plan.decks_to_create:
         col.decks.add_normal_deck_with_name(name)
+        step.merge()
     for target, card_ids in sorted(plan.moves.items()):
         col.set_deck(card_ids, col.decks.id_for_name(target))
+        step.merge()
     preset_ids: dict[str, int] = {}
     for deck_name, wanted in sorted(plan.presets.items()):
         preset_ids[wanted.name] = _use_preset(col, deck_name, wanted, preset_ids.get(wanted.name))
+        step.merge()
     for root, (first, card_ids) in sorted(plan.new_orders.items()):
         col.sched.reposition_new_cards(card_ids=card_ids, starting_from=first, step_size=1, randomize=False,
                                        shift_existing=False)
-    return col.merge_undo_entries(step)
+        step.merge()
+    return step.merge()
 
 
 def apply_scheduling(col, default_pace: int = DEFAULT_PACE) -> ApplyReport:

@@ -1,11 +1,14 @@
 """The per-learner difficulty model and the pace recommendation (reasoning in the README).
 
-Every card gets ``p_fail``: the chance that this learner fails it at a review ``HORIZON_DAYS``
-after studying it.
+Every card gets ``p_fail``: how likely this learner is to fail it at a review, on one scale for
+every card.
 
-* A card the learner has reviewed: from Anki's FSRS memory state (stability S, decay w) computed
-  from the learner's own history at import, ``p_fail = 1 - (1 + f * H / S) ** -w`` with
-  ``f = 0.9 ** (-1 / w) - 1`` (FSRS-6's forgetting curve, so that R(S) = 90 %).
+* A card the learner has reviewed: from Anki's FSRS memory state computed from the learner's own
+  history, its difficulty D (1-10): D is what FSRS learnt about how hard this card is for this
+  learner (it rises with each lapse), while stability mostly says how long the card has been
+  learnt. ``p_fail`` maps D linearly onto the failure scale so that D = ``D_EASY_BELOW`` is the
+  easy threshold and D = ``D_HARD_FROM`` the hard one. (Banding by the chance of forgetting in a
+  week instead made every mature card "easy" for every learner: measured in benchmarks/addon.py.)
 * A card the learner has not seen: how the class fared on it (failed reviews over reviews),
   shrunk towards its topic's rate, which is shrunk towards the prior of the case's
   ``difficulty``; then shifted on the logit scale by this learner's ability: the logit of their
@@ -27,9 +30,14 @@ from typing import Iterable
 
 from cardgen.difficulty import Difficulty
 
-HORIZON_DAYS = 7.0
+HORIZON_DAYS = 7.0  # fsrs_fail's default horizon
 EASY_BELOW = 0.10
 HARD_FROM = 0.25
+# FSRS difficulty D at the band thresholds: a card first answered Good starts near D = 2 (FSRS-6
+# defaults), one answered Again near 6.4, and each lapse raises it; so "hard" is a card this learner
+# has failed more than once, "easy" one they have not failed.
+D_EASY_BELOW = 3.0
+D_HARD_FROM = 7.0
 # Failure chance at a review, by the case's own difficulty: the prior when no one has data.
 PRIOR_FAIL = {Difficulty.EASY: 0.06, Difficulty.MEDIUM: 0.15, Difficulty.HARD: 0.30}
 SHRINK = 5.0  # pseudo-reviews of the wider group each rate is pulled towards
@@ -95,6 +103,12 @@ def fsrs_fail(stability: float, decay: float, days: float = HORIZON_DAYS) -> flo
     """FSRS's chance of forgetting a card of this stability after ``days``."""
     factor = 0.9 ** (-1.0 / decay) - 1.0
     return 1.0 - (1.0 + factor * days / max(stability, 1e-6)) ** (-decay)
+
+
+def fsrs_difficulty_fail(difficulty: float) -> float:
+    """A reviewed card's place on the failure scale, from its FSRS difficulty D (see the module)."""
+    slope = (HARD_FROM - EASY_BELOW) / (D_HARD_FROM - D_EASY_BELOW)
+    return min(max(EASY_BELOW + (difficulty - D_EASY_BELOW) * slope, 0.01), 0.60)
 
 
 def _logit(p: float) -> float:
@@ -219,7 +233,7 @@ def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable
         for card_ord in range(note.cards):
             state = by_card.get((note.guid, card_ord))
             if state is not None:
-                estimates[(note.guid, card_ord)] = CardEstimate(fsrs_fail(state.stability, state.decay), "fsrs")
+                estimates[(note.guid, card_ord)] = CardEstimate(fsrs_difficulty_fail(state.difficulty), "fsrs")
             else:
                 estimates[(note.guid, card_ord)] = stats.unseen_fail(note, card_ord, shift)
     return estimates
