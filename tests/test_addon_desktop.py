@@ -1,7 +1,7 @@
 """End-to-end: the real Anki desktop (aqt, headless) with add-ons installed and a cardgen deck imported.
 
 Each test starts Anki once in a subprocess (tests/desktop.py) and checks, inside it, what a learner's Anki
-would show (tests/desktop_checks.py). Needs the `test` extra (aqt[qt6]) and the shared libraries Qt and
+would show (tests/desktop_checks.py). Needs the `test` extra (aqt[qt]) and the shared libraries Qt and
 QtWebEngine need (.ci/run installs them on Debian).
 """
 
