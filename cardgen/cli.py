@@ -220,3 +220,23 @@ def report(learners_dir: Path, curriculum: Path | None, out: Path) -> None:
     except CardgenError as error:
         raise InputFailure(str(error)) from error
     click.echo(f"Wrote {out}: {len(result.learners)} learners, {len(result.topics)} topics")
+
+
+@main.group()
+def addon() -> None:
+    """The cardgen Anki add-on, for learners' Anki desktop."""
+
+
+@addon.command("build")
+@click.option("-o", "--output", "out", default=Path("cardgen.ankiaddon"), show_default=True,
+              type=click.Path(path_type=Path, dir_okay=False), help="The .ankiaddon file to write.")
+@click.option("--homepage", help="The add-on's homepage in its manifest (default: setup.cfg's url).")
+def addon_build(out: Path, homepage: str | None) -> None:
+    """Build the add-on archive; learners install it with Tools > Add-ons > Install from file."""
+    from cardgen.addon.package import build_addon
+
+    try:
+        archive = build_addon(out, homepage)
+    except CardgenError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Wrote {out}: cardgen add-on {archive.version}, {len(archive.files)} files")

@@ -131,6 +131,17 @@ def test_markers_are_text_shapes_that_make_no_card(collection, tmp_path):
     assert all(o.ordinal == 0 for o in note.occlusions if any(s.shape == "text" for s in o.shapes))
     # Text shapes sit in cloze 0: still one card per finding.
     assert len(collection.find_cards("")) == len(FINDINGS)
+    # Each marker sits outside its own finding's box (its mask would hide it on the question side).
+    by_text = {({p.name: p.value for p in t.properties}["text"]): {p.name: float(p.value) for p in t.properties
+                                                                   if p.name in ("left", "top")}
+               for t in texts}
+    for marker, shapes in zip(markers, FINDINGS):
+        if marker is None:
+            continue
+        bounds = shapes[0].bounds()
+        line_top, line_bottom = by_text[marker]["top"] * HEIGHT, (by_text[marker]["top"] + 0.05) * HEIGHT
+        assert line_bottom <= bounds.top + 1 or line_top >= bounds.bottom - 1, (marker, by_text[marker], bounds)
+        assert abs(by_text[marker]["left"] * WIDTH - max(bounds.left, 0)) <= 1
 
 
 def test_shapes_outside_the_image_are_clamped():

@@ -212,16 +212,29 @@ def _cloze_entry(number: int, kind_and_properties: tuple[str, list[tuple[str, st
     return f"{{{{c{number}::image-occlusion:{kind}{text}}}}}"
 
 
+MARKER_FONT = 0.04  # a marker's font size, as a fraction of the image height
+MARKER_GAP = 0.005  # between a marker and its finding's box
+
+
+def marker_position(bounds_left: float, bounds_top: float, bounds_bottom: float) -> tuple[float, float]:
+    """Where a finding's marker goes, in image fractions: just above its box, or just below it when
+    the box touches the top edge, never inside it (its own mask would hide it on the question)."""
+    line = MARKER_FONT * 1.25  # a text line's height in Anki's IO reviewer
+    top = bounds_top - line - MARKER_GAP
+    if top < 0:
+        top = min(bounds_bottom + MARKER_GAP, 1.0 - line)
+    return _clamp(bounds_left), _clamp(top)
+
+
 def _marker_entry(marker: str, shape: Shape, width: float, height: float) -> str:
-    """A text shape (cloze 0: no card, shown on both sides) at the top-left of the shape's box."""
+    """A text shape (cloze 0: no card, shown on both sides) beside the finding's box."""
     bounds = shape.bounds()
     # The value sits in the Occlusion field's HTML and inside a cloze: escape HTML, the property
     # separator ':' (as Anki's editor does) and the braces that would end the cloze.
     safe = html.escape(marker).replace(":", "\\:").replace("{", "(").replace("}", ")")
-    left = format_fraction(_clamp(bounds.left / width))
-    top = format_fraction(_clamp(bounds.top / height))
-    font = format_fraction(0.04)  # font size as a fraction of the image height
-    return f"{{{{c0::image-occlusion:text:left={left}:top={top}:text={safe}:scale=1:fs={font}}}}}"
+    left, top = marker_position(bounds.left / width, bounds.top / height, bounds.bottom / height)
+    return (f"{{{{c0::image-occlusion:text:left={format_fraction(left)}:top={format_fraction(top)}"
+            f":text={safe}:scale=1:fs={format_fraction(MARKER_FONT)}}}}}")
 
 
 def _clamp(value: float) -> float:

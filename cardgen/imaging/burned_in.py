@@ -116,6 +116,8 @@ def check_burned_in(source, *, reviewed: bool, path: Path, field: str = "burned_
     if reason is None:
         return
     named = field if facts.exported_raster else TAG
+    if reason.startswith(TAG + " "):  # the field already names the tag: say it once
+        reason = "its value " + reason[len(TAG) + 1:]
     raise InputError(f"refused: {reason}", file=path, field=named,
                      value=facts.annotation.value or None, hint=REVIEWED_HINT)
 

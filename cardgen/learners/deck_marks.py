@@ -25,6 +25,8 @@ DIFFICULTY_PREFIX = f"{TAG_ROOT}::difficulty::"
 PRIOR_PREFIX = f"{TAG_ROOT}::prior::"
 TOPIC_PREFIX = f"{TAG_ROOT}::topic::"
 CASE_PREFIX = f"{TAG_ROOT}::case::"
+# Every note cardgen writes carries one of these tags: how a collection's cardgen notes are found.
+CARDGEN_SEARCH = f"(tag:{TAG_ROOT}::case::* OR tag:{TAG_ROOT}::text_only)"
 PACE_MARKER = "<!-- cardgen:pace={pace} learner={learner} -->"
 CLASS_MARKER = "<!-- cardgen:class={data} -->"
 _PACE_PATTERN = re.compile(r"<!-- cardgen:pace=(\d+) ")
@@ -69,6 +71,16 @@ def note_facts_from_tags(guid: str, tags: list[str] | tuple[str, ...], cards: in
             difficulty = _difficulty(tag[len(DIFFICULTY_PREFIX):])
     return NoteFacts(guid=guid, topics=tuple(sorted(t for t in tags if t.lower().startswith(TOPIC_PREFIX))),
                      cards=cards, prior=prior or difficulty or Difficulty.MEDIUM)
+
+
+def band_from_tags(tags: list[str] | tuple[str, ...]) -> Difficulty:
+    """A note's band: its ``cardgen::difficulty::`` tag (medium without one)."""
+    for tag in tags:
+        if tag.lower().startswith(DIFFICULTY_PREFIX):
+            band = _difficulty(tag[len(DIFFICULTY_PREFIX):])
+            if band is not None:
+                return band
+    return Difficulty.MEDIUM
 
 
 def _difficulty(word: str) -> Difficulty | None:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.errors import InputError
+from cardgen.learners.deck_marks import CARDGEN_SEARCH
 from cardgen.learners.model import CardState, Review
 from cardgen.learners.progress import read_progress
 from cardgen.learners.store import add_history, open_store
 
-CARDGEN_SEARCH = "(tag:cardgen::case::* OR tag:cardgen::text_only)"
 # Anki's optimizer needs a few hundred reviews to beat its default parameters; below this the
 # defaults are used (Anki desktop itself asks for at least 400 reviews before it optimizes).
 MIN_REVIEWS_TO_FIT = 400

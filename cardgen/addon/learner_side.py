@@ -1,0 +1,133 @@
+"""The add-on's learner-side work on a collection (no Qt): refresh the difficulty tags from the
+learner's own reviews, keep the learner's own tags across a deck import, export progress.
+
+Every change goes through Anki's collection operations and touches only cardgen notes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from cardgen.addon.scheduling import UNDO_NAME
+from cardgen.difficulty import Difficulty
+from cardgen.learners.deck_marks import (
+    CARDGEN_SEARCH,
+    DIFFICULTY_PREFIX,
+    TAG_ROOT,
+    band_from_tags,
+    class_stats_in,
+    note_facts_from_tags,
+)
+from cardgen.learners.from_collection import cardgen_history
+from cardgen.learners.model import ClassStats, note_bands
+from cardgen.learners.progress import Progress, write_progress
+
+OWN_TAGS_KEY = "cardgenOwnTags"  # collection config: {note guid: [the learner's own tags]}
+REFRESH_UNDO_NAME = "cardgen: refresh difficulty"
+ME = "me"  # the learner, within their own collection
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    """What a refresh found and changed."""
+
+    notes: int
+    reviewed_cards: int
+    changed: int  # notes whose band changed
+    bands: dict[Difficulty, int]
+
+
+def _cardgen_notes(col) -> list[tuple[int, str, list[str], int]]:
+    """(note id, guid, tags, card count) of every cardgen note."""
+    note_ids = list(col.find_notes(CARDGEN_SEARCH))
+    if not note_ids:
+        return []
+    ids = ",".join(str(int(n)) for n in note_ids)
+    return [(nid, guid, tags.split(), cards) for nid, guid, tags, cards in col.db.all(
+        f"SELECT n.id, n.guid, n.tags, (SELECT count() FROM cards c WHERE c.nid = n.id) FROM notes n "
+        f"WHERE n.id IN ({ids}) ORDER BY n.id")]
+
+
+def refresh_difficulty(col) -> RefreshReport:
+    """Recompute each cardgen note's band from the learner's own history with the learners model
+    (cardgen.learners.model, the same file ``cardgen learners`` runs) and retag the notes whose band
+    changed, as one undoable step. The class's counts come from the root deck's description when the
+    deck carries them (a learner's deck); the educator's prior from the ``cardgen::prior::`` tag."""
+    notes = _cardgen_notes(col)
+    if not notes:
+        return RefreshReport(0, 0, 0, {})
+    _, reviews, states = cardgen_history(col)
+    facts = [note_facts_from_tags(guid, tags, cards) for _, guid, tags, cards in notes]
+    stats = _class_stats(col) or ClassStats()
+    bands = note_bands(ME, facts, states, stats.with_learner(ME, reviews))
+    changes: dict[tuple[str, Difficulty], list[int]] = defaultdict(list)
+    for note_id, guid, tags, _ in notes:
+        old = band_from_tags(tags)
+        if bands[guid] is not old or not any(t.lower().startswith(DIFFICULTY_PREFIX) for t in tags):
+            old_tags = " ".join(t for t in tags if t.lower().startswith(DIFFICULTY_PREFIX))
+            changes[(old_tags, bands[guid])].append(note_id)
+    if changes:
+        step = col.add_custom_undo_entry(REFRESH_UNDO_NAME)
+        for (old_tags, band), note_ids in sorted(changes.items(), key=lambda item: (item[0][0], item[0][1].value)):
+            if old_tags:
+                col.tags.bulk_remove(note_ids, old_tags)
+            col.tags.bulk_add(note_ids, DIFFICULTY_PREFIX + band.value)
+        col.merge_undo_entries(step)
+    counts: dict[Difficulty, int] = defaultdict(int)
+    for band in bands.values():
+        counts[band] += 1
+    return RefreshReport(notes=len(notes), reviewed_cards=len(states),
+                         changed=sum(len(ids) for ids in changes.values()), bands=dict(counts))
+
+
+def _class_stats(col) -> ClassStats | None:
+    """The class counts the first cardgen root deck's description carries."""
+    for card_id in col.find_cards(CARDGEN_SEARCH)[:1]:
+        root = col.decks.name(col.get_card(card_id).did).split("::")[0]
+        deck = col.decks.by_name(root)
+        return class_stats_in(deck.get("desc", "")) if deck else None
+    return None
+
+
+def remember_own_tags(col) -> int:
+    """Note the learner's own tags on cardgen notes (every tag not cardgen's: theirs, Anki's "leech"
+    or "marked"), so they can come back after an import replaced them. Bookkeeping in the collection's
+    config, not a change to any note. Returns how many notes carry own tags."""
+    own = {guid: sorted(t for t in tags if not t.lower().startswith(f"{TAG_ROOT}::"))
+           for _, guid, tags, _ in _cardgen_notes(col)}
+    own = {guid: tags for guid, tags in own.items() if tags}
+    if col.get_config(OWN_TAGS_KEY, None) != own:
+        col.set_config(OWN_TAGS_KEY, own)
+    return len(own)
+
+
+def restore_own_tags(col) -> int:
+    """Give back the own tags :func:`remember_own_tags` noted that an import took away (never removes
+    a tag). Merged into the add-on's apply step when there is one. Returns how many notes got tags back."""
+    remembered: dict[str, list[str]] = col.get_config(OWN_TAGS_KEY, None) or {}
+    missing: dict[str, list[int]] = defaultdict(list)
+    for note_id, guid, tags, _ in _cardgen_notes(col):
+        present = {t.lower() for t in tags}
+        for tag in remembered.get(guid, ()):
+            if tag.lower() not in present:
+                missing[tag].append(note_id)
+    if not missing:
+        return 0
+    step = col.add_custom_undo_entry(UNDO_NAME)
+    for tag, note_ids in sorted(missing.items()):
+        col.tags.bulk_add(note_ids, tag)
+    col.merge_undo_entries(step)
+    return len({n for ids in missing.values() for n in ids})
+
+
+def export_progress(col, path: Path, now_ms: int | None = None) -> Progress:
+    """Write the learner's progress file (cardgen.learners.progress) for ``cardgen learners import``:
+    the reviews and memory states of cardgen cards and their cardgen tags, nothing else."""
+    tags, reviews, states = cardgen_history(col)
+    progress = Progress(exported_at_ms=now_ms if now_ms is not None else int(time.time() * 1000),
+                        note_tags=tags, reviews=reviews, states=states)
+    write_progress(path, progress)
+    return progress

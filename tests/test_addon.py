@@ -1,0 +1,177 @@
+"""The add-on archive and its learner-side logic against the real Anki backend (no Qt): refresh of
+difficulty tags from the learner's own reviews, own tags kept across an import, progress export read
+by ``cardgen learners import``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+from anki.scheduler.v3 import CardAnswer
+from click.testing import CliRunner
+
+from cardgen.addon.learner_side import (
+    OWN_TAGS_KEY,
+    REFRESH_UNDO_NAME,
+    export_progress,
+    refresh_difficulty,
+    remember_own_tags,
+    restore_own_tags,
+)
+from cardgen.addon.package import AddonBuildError, check_self_contained
+from cardgen.addon.scheduling import apply_scheduling
+from cardgen.build import BuildOptions, build_deck
+from cardgen.cli import main
+from cardgen.difficulty import Difficulty
+from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags
+from cardgen.learners.progress import read_progress
+from tests.anki_helpers import import_package
+from tests.test_addon_scheduling import ROOT, class_deck
+
+
+def _build_addon(out: Path) -> Path:
+    result = CliRunner().invoke(main, ["addon", "build", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_archive_layout_and_manifest(tmp_path: Path) -> None:
+    archive = _build_addon(tmp_path / "cardgen.ankiaddon")
+    with zipfile.ZipFile(archive) as zipped:
+        names = set(zipped.namelist())
+        manifest = json.loads(zipped.read("manifest.json"))
+        config = json.loads(zipped.read("config.json"))
+        entry = zipped.read("__init__.py").decode()
+        packed_model = zipped.read("learners/model.py")
+    assert {"__init__.py", "manifest.json", "config.json", "config.md", "learners/model.py",
+            "addon/scheduling.py", "addon/gui.py"} <= names
+    assert not any("__pycache__" in n or n.endswith(".pyc") or n.startswith("cardgen/") for n in names)
+    assert manifest["package"] == "cardgen" and manifest["name"]
+    assert {"min_point_version", "human_version", "homepage"} <= manifest.keys()
+    assert config == {"apply_on_open": True, "default_pace": 15, "refresh_on_open": False}
+    assert "setup()" in entry and "aqt" not in entry.replace("(aqt", "")
+    # The model the add-on runs is the very file cardgen learners runs.
+    assert packed_model == (Path(__file__).parents[1] / "cardgen" / "learners" / "model.py").read_bytes()
+    again = _build_addon(tmp_path / "again.ankiaddon")
+    assert again.read_bytes() == archive.read_bytes()
+
+
+def test_archive_imports_only_what_anki_has(tmp_path: Path) -> None:
+    """Extracted as Anki installs it (addons21/cardgen), the add-on's modules import with only the
+    standard library, anki and aqt on the path: no cardgen install, no pydicom, genanki or Pillow."""
+    archive = _build_addon(tmp_path / "cardgen.ankiaddon")
+    addons = tmp_path / "addons21"
+    with zipfile.ZipFile(archive) as zipped:
+        zipped.extractall(addons / "cardgen")
+    script = f"""
+import sys
+sys.path[:0] = [{str(addons)!r}]
+sys.path.append({sysconfig.get_paths()["purelib"]!r})
+import cardgen, cardgen.addon.scheduling, cardgen.addon.learner_side, cardgen.learners.progress
+assert cardgen.__file__.startswith({str(addons)!r}), cardgen.__file__
+heavy = sorted({{"pydicom", "genanki", "PIL", "numpy", "jinja2", "yaml", "click"}} & set(sys.modules))
+print("heavy:", heavy)
+"""
+    # -S: no site processing, so neither the editable cardgen install nor other .pth files apply.
+    run = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "heavy: []" in run.stdout
+
+
+def test_self_containment_check_names_the_import() -> None:
+    with pytest.raises(AddonBuildError, match=r"addon/x.py:2 imports numpy"):
+        check_self_contained({"addon/x.py": "import os\nimport numpy\n"})
+    with pytest.raises(AddonBuildError, match=r"imports cardgen.imaging.render, which the add-on does not carry"):
+        check_self_contained({"addon/x.py": "from cardgen.imaging.render import render\n"})
+    check_self_contained({"addon/x.py": "import json\nfrom anki.collection import Collection\nfrom . import y\n"})
+
+
+def _answer_all(col: Collection, rating: int, days: int = 1) -> int:
+    """Answer every queued card of the course with ``rating`` (through the real v3 scheduler)."""
+    col.decks.select(col.decks.id_for_name(ROOT))
+    answered = 0
+    while (queued := col.sched.get_queued_cards(fetch_limit=1)).cards and answered < 500:
+        top = queued.cards[0]
+        card = col.get_card(top.card.id)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=rating))
+        answered += 1
+    return answered
+
+
+def _bands(col: Collection) -> dict[str, Difficulty]:
+    return {col.get_note(n).guid: band_from_tags(col.get_note(n).tags) for n in col.find_notes(CARDGEN_SEARCH)}
+
+
+def test_refresh_follows_the_learners_own_reviews(tmp_path: Path, collection: Collection) -> None:
+    import_package(collection, class_deck(tmp_path))
+    before = _bands(collection)
+    assert set(before.values()) == {Difficulty.HARD, Difficulty.MEDIUM, Difficulty.EASY}  # the priors
+    assert _answer_all(collection, CardAnswer.AGAIN) > 0  # a learner who fails everything today
+
+    report = refresh_difficulty(collection)
+
+    after = _bands(collection)
+    assert report.reviewed_cards > 0 and report.changed > 0
+    assert sum(b is Difficulty.HARD for b in after.values()) > sum(b is Difficulty.HARD for b in before.values())
+    assert collection.undo_status().undo == REFRESH_UNDO_NAME
+    assert refresh_difficulty(collection).changed == 0  # nothing new learnt: nothing to change twice
+    collection.undo()
+    assert _bands(collection) == before
+
+
+def test_own_tags_survive_importing_a_newer_deck(tmp_path: Path, collection: Collection) -> None:
+    deck = class_deck(tmp_path)
+    import_package(collection, deck)
+    note = collection.get_note(collection.find_notes(CARDGEN_SEARCH)[0])
+    note.tags.append("my::review-before-exam")
+    collection.update_note(note)
+    assert remember_own_tags(collection) == 1
+    assert collection.get_config(OWN_TAGS_KEY) == {note.guid: ["my::review-before-exam"]}
+    apply_scheduling(collection)
+    reviews = _answer_all(collection, CardAnswer.GOOD)
+
+    # The educator edits a case: the rebuilt deck's notes are newer, so the import replaces their tags.
+    for case_file in (tmp_path / "cases").rglob("case.yaml"):
+        os.utime(case_file, (case_file.stat().st_atime, case_file.stat().st_mtime + 3600))
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=deck, deck_name=ROOT))
+    import_package(collection, deck)
+    assert "my::review-before-exam" not in collection.get_note(note.id).tags
+
+    assert restore_own_tags(collection) == 1
+    assert "my::review-before-exam" in collection.get_note(note.id).tags
+    assert restore_own_tags(collection) == 0
+    assert collection.db.scalar("SELECT count() FROM revlog") == reviews  # not one review lost
+    report = apply_scheduling(collection)
+    assert report.cards_moved == 0  # the import left existing cards in their band decks
+
+
+def test_progress_export_is_what_learners_import_reads(tmp_path: Path, collection: Collection) -> None:
+    import_package(collection, class_deck(tmp_path))
+    mine = collection.new_note(collection.models.by_name("Basic"))
+    mine["Front"] = "a private note"
+    collection.add_note(mine, collection.decks.id_for_name(ROOT))
+    answered = _answer_all(collection, CardAnswer.GOOD)
+    out = tmp_path / "progress.json"
+
+    progress = export_progress(collection, out, now_ms=1_763_900_000_000)
+
+    cardgen_reviews = collection.db.scalar(
+        f"SELECT count() FROM revlog WHERE cid IN ({','.join(map(str, collection.find_cards(CARDGEN_SEARCH)))})")
+    private_reviews = collection.db.scalar(f"SELECT count() FROM revlog WHERE cid = {mine.cards()[0].id}")
+    assert private_reviews > 0
+    assert len(progress.reviews) == cardgen_reviews == answered - private_reviews  # none of the private note's
+    assert "a private note" not in out.read_text() and mine.guid not in out.read_text()
+    assert read_progress(out) == progress
+    imported = CliRunner().invoke(main, ["learners", "import", str(out), "--learner", "ann",
+                                         "--learners-dir", str(tmp_path / "learners")])
+    assert imported.exit_code == 0, imported.output
+    assert f"ann: {cardgen_reviews} new of {cardgen_reviews} reviews, {len(progress.states)} cards" in imported.output
