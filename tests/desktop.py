@@ -81,10 +81,27 @@ def install_folder(folder: Path, addons_dir: Path) -> str:
     return folder.name
 
 
+def set_addon_config(folder: Path, overrides: dict[str, Any]) -> None:
+    """Store the add-on's config as Anki does when a learner edits it: meta.json's "config", whole."""
+    defaults_path = folder / "config.json"
+    config = json.loads(defaults_path.read_text(encoding="utf-8")) if defaults_path.exists() else {}
+    unknown = set(overrides) - set(config)
+    if unknown:
+        raise DesktopRunError(f"{folder.name}: config.json has no setting {sorted(unknown)} (it has {sorted(config)})")
+    meta_path = folder / "meta.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8")) if meta_path.exists() else {}
+    meta["config"] = {**config, **overrides}
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+
+
 def run_desktop(base: Path, *, checks: Path, check: str, params: dict[str, Any] | None = None,
                 ankiaddons: Sequence[Path] = (), addon_folders: Sequence[Path] = (),
+                addon_config: dict[str, dict[str, Any]] | None = None,
                 deck: Path | None = None, timeout: float = TIMEOUT_S) -> DesktopRun:
     """Start Anki in ``base`` with the add-ons installed and ``deck`` imported, run ``checks.check`` inside it.
+
+    ``addon_config``: add-on folder name -> settings that override its config.json, as a learner sets
+    them in Tools > Add-ons > Config.
 
     Raises DesktopRunError on a timeout, a crash, a traceback in Anki's output, an add-on that did not
     load, or a check that raised; the message carries the tail of Anki's output.
@@ -93,6 +110,8 @@ def run_desktop(base: Path, *, checks: Path, check: str, params: dict[str, Any] 
     addons_dir.mkdir(parents=True)
     under_test = [install_ankiaddon(archive, addons_dir) for archive in ankiaddons]
     under_test += [install_folder(folder, addons_dir) for folder in addon_folders]
+    for name, overrides in (addon_config or {}).items():
+        set_addon_config(addons_dir / name, overrides)
     result_path = base / "driver-result.json"
     _write_driver(addons_dir / DRIVER_PACKAGE, checks, check, params or {}, result_path,
                   expected=under_test, deadline_s=timeout - 15)

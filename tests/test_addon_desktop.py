@@ -7,11 +7,17 @@ QtWebEngine need (.ci/run installs them on Debian).
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from cardgen.addon.policy import BAND_POLICIES
 from cardgen.build import BuildOptions, build_deck
+from cardgen.cli import main
+from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags
+from tests.anki_helpers import import_package, open_collection
 from tests.desktop import DesktopRunError, run_desktop
 from tests.sample_cases import GOOD_CASE, write_case
 
@@ -88,3 +94,83 @@ def test_harness_reports_an_addon_that_fails_to_load(tmp_path: Path) -> None:
                     addon_folders=[broken, good])
     message = str(failure.value)
     assert "broken_addon" in message and "broken on purpose" in message
+
+
+PACE = 4  # the learner's default_pace setting: at most one hard card in any four new cards
+# Three cases in curriculum order: hard, medium, easy priors; a case, a finding and an occlusion card each.
+CURRICULUM_BANDS = ["hard"] * 3 + ["medium"] * 3 + ["easy"] * 3
+# The same new cards with the hard ones spread out (worked out by hand from the policy: a hard card waits
+# until the three cards before it hold none; the last has nothing left to wait behind).
+SPREAD_BANDS = ["hard", "medium", "medium", "medium", "hard", "easy", "easy", "easy", "hard"]
+ROOT = "Radiology e2e"
+HOME = f"{ROOT}::msk"  # the cases' topic msk.spine, one curriculum level deep: the cards' topic deck
+AGAIN, GOOD = 0, 2  # anki.scheduler_pb2.CardAnswer.Rating
+
+
+def _new_cards_in_curriculum_order(deck: Path, folder: Path) -> list[tuple[str, int, str]]:
+    """(note GUID, card ordinal, band) of the deck's new cards as a plain import orders them."""
+    col = open_collection(folder)
+    try:
+        import_package(col, deck)
+        rows = col.db.all("SELECT n.guid, c.ord, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
+                          "WHERE c.queue = 0 ORDER BY c.due, c.id")
+    finally:
+        col.close()
+    return [(guid, ordinal, band_from_tags(tags.split()).value) for guid, ordinal, tags in rows]
+
+
+def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path) -> None:
+    runner = CliRunner()
+    archive = tmp_path / "cardgen.ankiaddon"
+    built = runner.invoke(main, ["addon", "build", "-o", str(archive)])
+    assert built.exit_code == 0, built.output
+    with zipfile.ZipFile(archive) as zip_file:
+        names = zip_file.namelist()
+    assert "manifest.json" in names and "__init__.py" in names
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    curriculum = _new_cards_in_curriculum_order(small_deck, tmp_path / "plain")
+    assert [band for _, _, band in curriculum] == CURRICULUM_BANDS
+    export = tmp_path / "progress.json"
+
+    run = run_desktop(tmp_path / "anki", checks=CHECKS, check="cardgen_addon", ankiaddons=[archive],
+                      addon_config={"cardgen": {"default_pace": PACE}}, deck=small_deck,
+                      params={"search": CARDGEN_SEARCH, "root": ROOT, "export": str(export),
+                              "ratings": [AGAIN, GOOD, GOOD]})
+
+    assert run.loaded == {"cardgen": True}
+    seen = run.result
+    # Difficulty: every card moved into its band's sub-deck, which uses the band's preset.
+    assert seen["apply"]["cards_moved"] == 9
+    assert seen["apply"]["bands"] == {"hard": 3, "medium": 3, "easy": 3}
+    for band, policy in BAND_POLICIES.items():
+        preset = seen["presets"][f"{HOME}::{policy.deck_name}"]
+        assert preset["preset"] == policy.preset_name == f"cardgen: {band.value} cards"
+        assert preset["desired_retention"] == pytest.approx(policy.desired_retention)
+        assert [float(step) for step in preset["learn_steps"]] == list(policy.learn_steps)
+    for guid, ordinal, deck, tags in seen["new_order"]:
+        assert deck == f"{HOME}::{BAND_POLICIES[band_from_tags(tags)].deck_name}"
+    # Pace: the root and topic decks' preset takes the learner's pace as its daily new-card limit.
+    assert seen["apply"]["paces"] == {ROOT: PACE}
+    for deck in (ROOT, HOME):
+        assert (seen["presets"][deck]["preset"], seen["presets"][deck]["new_per_day"]) == \
+            (f"cardgen: pace of {ROOT}", PACE)
+    assert seen["presets"]["Default"]["preset"] == "Default"  # a deck that is not cardgen's keeps its preset
+    # Order: curriculum order, hard cards spread out; within a band the curriculum order is kept.
+    applied = [(guid, ordinal) for guid, ordinal, _, _ in seen["new_order"]]
+    bands_in_order = {(guid, ordinal): band for guid, ordinal, band in curriculum}
+    assert [bands_in_order[card] for card in applied] == SPREAD_BANDS
+    for band in ("hard", "medium", "easy"):
+        assert [c for c in applied if bands_in_order[c] == band] == \
+            [(g, o) for g, o, b in curriculum if b == band]
+
+    # Progress: three answers inside Anki, exported by the add-on, accepted by `cardgen learners import`.
+    assert len(seen["answered"]) == seen["reviews_in_collection"] == 3
+    assert seen["exported"] == [str(export)]
+    learners_dir = tmp_path / "learners"
+    imported = runner.invoke(main, ["learners", "import", str(export), "--learner", "x",
+                                    "--learners-dir", str(learners_dir)])
+    assert imported.exit_code == 0, imported.output
+    assert imported.output.startswith("x: 3 new of 3 reviews, 3 cards"), imported.output
+    again = runner.invoke(main, ["learners", "import", str(export), "--learner", "x",
+                                 "--learners-dir", str(learners_dir)])
+    assert again.output.startswith("x: 0 new of 3 reviews"), again.output
