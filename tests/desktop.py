@@ -38,6 +38,8 @@ DRIVER_PACKAGE = "cardgen_test_driver"
 HIDDEN_PACKAGES = ("cardgen", "genanki", "pydicom", "highdicom", "pylibjpeg", "yaml", "numpy", "PIL")
 # Exit code of the launcher when Anki shows a traceback in a dialog (a startup error): no one can click it.
 TRACEBACK_DIALOG_EXIT = 3
+MESSAGE_PREFIX = "Anki message "  # how the launcher echoes a message box or tooltip to stderr
+WARNING_MESSAGES = ("showWarning", "showCritical")
 STDERR_TAIL_LINES = 40
 
 
@@ -51,6 +53,7 @@ class DesktopRun:
 
     result: dict[str, Any]     # the check's returned dict
     loaded: dict[str, bool]    # add-on folder name -> its module was imported by Anki
+    messages: list[str]        # message boxes and tooltips Anki showed, as "name: text"
     stdout: str
     stderr: str
     base: Path
@@ -150,9 +153,15 @@ def run_desktop(base: Path, *, checks: Path, check: str, params: dict[str, Any] 
     # Anki prints a failed add-on import, and its error handler a failed callback, as a Python traceback.
     if "Traceback (most recent call last)" in stdout + stderr:
         raise DesktopRunError("a Python traceback in Anki's output" + _output_tail(stdout, stderr))
+    warnings = [line for line in stderr.splitlines()
+                if line.startswith(tuple(f"{MESSAGE_PREFIX}{name}" for name in WARNING_MESSAGES))]
+    if warnings:
+        raise DesktopRunError(f"Anki showed a warning: {warnings}" + _output_tail(stdout, stderr))
     if process.returncode != 0:
         raise DesktopRunError(f"Anki exited with code {process.returncode}" + _output_tail(stdout, stderr))
-    return DesktopRun(result=report["result"], loaded=report["loaded"], stdout=stdout, stderr=stderr, base=base)
+    messages = [line[len(MESSAGE_PREFIX):] for line in stderr.splitlines() if line.startswith(MESSAGE_PREFIX)]
+    return DesktopRun(result=report["result"], loaded=report["loaded"], messages=messages, stdout=stdout,
+                      stderr=stderr, base=base)
 
 
 def _output_tail(stdout: str, stderr: str) -> str:
@@ -256,19 +265,22 @@ class _HiddenPackages:
         return spec
 
 
-def _tap_dialogs(module: Any) -> None:
-    """Echo the text of Anki's message boxes to stderr; quit on one that shows a traceback.
+def _tap_messages(module: Any) -> None:
+    """Echo the text of Anki's message boxes and tooltips to stderr; quit on one that shows a traceback.
 
     Offscreen, a dialog is seen by no one: a startup error (Anki catches it and shows it in a modal box)
-    would hang the run until the timeout with nothing in the output.
+    would hang the run until the timeout with nothing in the output, and an add-on's warning would pass
+    unnoticed. ``aqt.main`` bound these names when Anki was imported; add-ons import them from
+    ``aqt.utils`` when they show something.
     """
-    for name in ("showInfo", "showWarning", "showCritical"):
+    for name in ("showInfo", *WARNING_MESSAGES, "tooltip"):
         shown = getattr(module, name, None)
         if shown is None:
             continue
 
         def tapped(text: str, *args: Any, _shown: Any = shown, _name: str = name, **kwargs: Any) -> Any:
-            print(f"Anki {_name} dialog:\n{text}", file=sys.stderr, flush=True)
+            # sys.__stderr__: Anki replaces sys.stderr with its error handler, which would show this as an error.
+            print(f"{MESSAGE_PREFIX}{_name}: {text}", file=sys.__stderr__, flush=True)
             if "Traceback (most recent call last)" in str(text):
                 os._exit(TRACEBACK_DIALOG_EXIT)
             return _shown(text, *args, **kwargs)
@@ -309,8 +321,10 @@ def _launch(base: Path, under_test: list[str], deck: Path | None) -> None:
 
     import aqt
     import aqt.main
+    import aqt.utils
 
-    _tap_dialogs(aqt.main)
+    _tap_messages(aqt.main)
+    _tap_messages(aqt.utils)
     sys.argv = ["anki", "-b", str(base), "-p", PROFILE, "-l", "en"]
     aqt.run()
 

@@ -57,6 +57,8 @@ def cardgen_addon(mw: Any, params: dict[str, Any]) -> Check:
     for row in new_order:
         row[2] = deck_names[row[2]]
     report = gui.last_apply
+    menus = {action.text(): [item.text() for item in action.menu().actions()]
+             for action in mw.form.menuTools.actions() if action.menu() is not None}
 
     # Study as the learner would: the first cards the root deck gives, through Anki's scheduler.
     col.decks.select(col.decks.id_for_name(params["root"]))
@@ -79,6 +81,7 @@ def cardgen_addon(mw: Any, params: dict[str, Any]) -> Check:
         "apply": {"cards_moved": report.cards_moved, "decks_created": report.decks_created,
                   "new_cards_ordered": report.new_cards_ordered, "paces": report.paces,
                   "bands": {band.value: count for band, count in report.bands.items()}},
+        "tools_menus": menus,
         "presets": presets,
         "new_order": new_order,
         "answered": answered,

@@ -139,6 +139,13 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
 
     assert run.loaded == {"cardgen": True}
     seen = run.result
+    assert seen["tools_menus"]["cardgen"] == ["Apply difficulty and pace", "Refresh difficulty from my reviews",
+                                              "Export progress..."]
+    # The learner is told what the apply did, and what was exported.
+    assert run.messages == [
+        f"tooltip: cardgen: 3 easy, 3 medium, 3 hard cards; 9 moved to their band, 9 new cards ordered; "
+        f"pace {ROOT}: {PACE} new/day",
+        f"tooltip: cardgen: exported 3 reviews to {export.name}"]
     # Difficulty: every card moved into its band's sub-deck, which uses the band's preset.
     assert seen["apply"]["cards_moved"] == 9
     assert seen["apply"]["bands"] == {"hard": 3, "medium": 3, "easy": 3}
@@ -174,3 +181,18 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
     again = runner.invoke(main, ["learners", "import", str(export), "--learner", "x",
                                  "--learners-dir", str(learners_dir)])
     assert again.output.startswith("x: 0 new of 3 reviews"), again.output
+
+
+def test_harness_reports_a_warning_an_addon_shows(tmp_path: Path) -> None:
+    warns = tmp_path / "warning_addon"
+    warns.mkdir()
+    (warns / "__init__.py").write_text(
+        "from aqt import gui_hooks\n"
+        "def _warn():\n"
+        "    from aqt.utils import showWarning\n"
+        "    showWarning('something went wrong on purpose')\n"
+        "gui_hooks.profile_did_open.append(_warn)\n", encoding="utf-8")
+
+    with pytest.raises(DesktopRunError, match="Anki showed a warning.*something went wrong on purpose"):
+        run_desktop(tmp_path / "anki", checks=CHECKS, check="trivial", params={"addon": "trivial_addon"},
+                    addon_folders=[warns, _trivial_addon(tmp_path)])
