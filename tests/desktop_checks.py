@@ -1,0 +1,90 @@
+"""Checks that run inside the real Anki desktop, stepped by the driver add-on of tests/desktop.py.
+
+This file is copied into the driver add-on: it imports only what Anki ships (aqt, anki) and the standard
+library, inside the functions. A check is a generator ``check(mw, params)``: it yields a short text while it
+waits for something, and returns a JSON-able dict of what it saw.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+Check = Iterator[str]
+
+
+def trivial(mw: Any, params: dict[str, Any]) -> Check:
+    """The harness's own check: the trivial add-on loaded, saw the profile open, and the deck is in mw.col."""
+    addon = sys.modules[params["addon"]]
+    while addon.seen_notes is None:
+        yield "the trivial add-on's profile_did_open hook"
+    col = mw.col
+    return {
+        "addon_seen_notes": addon.seen_notes,
+        "addon_import_error": addon.import_error,
+        "notes": col.note_count(),
+        "cards": col.card_count(),
+        "decks": sorted(deck.name for deck in col.decks.all_names_and_ids()),
+        "case_ids": sorted({note["CaseId"] for note in map(col.get_note, col.find_notes("CaseId:_*"))}),
+        "main_window_state": mw.state,
+    }
+
+
+def cardgen_addon(mw: Any, params: dict[str, Any]) -> Check:
+    """The cardgen add-on inside Anki: its apply on opening the profile, then a few answers and its export.
+
+    Returns what it applied, the decks' presets, the new cards' order right after the apply (as note
+    GUID, card ordinal, band: card ids differ between collections), and what was exported.
+    """
+    gui = sys.modules["cardgen.addon.gui"]
+    while gui.last_apply is None and gui.last_error is None:
+        yield "the cardgen add-on's apply on opening the profile"
+    if gui.last_error is not None:
+        raise AssertionError(f"the add-on's apply failed: {gui.last_error!r}")
+    col = mw.col
+    search = params["search"]
+    presets = {}
+    for deck in col.decks.all_names_and_ids():
+        config = col.decks.config_dict_for_deck_id(deck.id)
+        presets[deck.name] = {"preset": config["name"], "new_per_day": config["new"]["perDay"],
+                              "desired_retention": config.get("desiredRetention"),
+                              "learn_steps": list(config["new"]["delays"])}
+    new_order = [[guid, ordinal, deck_id, tags.split()] for guid, ordinal, deck_id, tags in col.db.all(
+        "SELECT n.guid, c.ord, c.did, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
+        f"WHERE c.queue = 0 AND c.id IN ({','.join(str(c) for c in col.find_cards(search))}) ORDER BY c.due, c.id")]
+    deck_names = {int(deck.id): deck.name for deck in col.decks.all_names_and_ids()}
+    for row in new_order:
+        row[2] = deck_names[row[2]]
+    report = gui.last_apply
+    menus = {action.text(): [item.text() for item in action.menu().actions()]
+             for action in mw.form.menuTools.actions() if action.menu() is not None}
+
+    # Study as the learner would: the first cards the root deck gives, through Anki's scheduler.
+    col.decks.select(col.decks.id_for_name(params["root"]))
+    answered = []
+    for rating in params["ratings"]:
+        queued = col.sched.get_queued_cards(fetch_limit=1)
+        if not queued.cards:
+            break
+        top = queued.cards[0]
+        card = col.get_card(top.card.id)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=rating))
+        answered.append([card.note().guid, card.ord])
+
+    exported = []
+    gui.export_progress_to(Path(params["export"]), lambda path: exported.append(str(path)))
+    while not exported:
+        yield "the cardgen add-on's progress export"
+    return {
+        "apply": {"cards_moved": report.cards_moved, "decks_created": report.decks_created,
+                  "new_cards_ordered": report.new_cards_ordered, "paces": report.paces,
+                  "bands": {band.value: count for band, count in report.bands.items()}},
+        "tools_menus": menus,
+        "presets": presets,
+        "new_order": new_order,
+        "answered": answered,
+        "reviews_in_collection": col.db.scalar("SELECT count() FROM revlog"),
+        "exported": exported,
+    }
