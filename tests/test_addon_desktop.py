@@ -2,7 +2,7 @@
 
 Each test starts Anki once in a subprocess (tests/desktop.py) and checks, inside it, what a learner's Anki
 would show (tests/desktop_checks.py). Needs the `test` extra (aqt[qt]) and the shared libraries Qt and
-QtWebEngine need (.ci/run installs them on Debian).
+QtWebEngine need (tools/install-system-libs.sh installs them on Debian).
 """
 
 from __future__ import annotations

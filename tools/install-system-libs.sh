@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The Debian packages the tests need beyond Python: the end-to-end test runs the real Anki desktop.
+# Installs only the missing ones (as root or with passwordless sudo); does nothing where dpkg is absent.
+set -euo pipefail
+
+# The end-to-end test runs the real Anki desktop (aqt[qt] from the `test` extra), headless. PyQt6's wheels
+# carry Qt and Chromium but not the system libraries they link to (found with readelf NEEDED over the Qt
+# libraries Anki loads, its offscreen and xcb platform plugins and QtWebEngineProcess, mapped with dpkg -S):
+# X11/xcb client libraries (Qt's xcb platform plugin links them, even offscreen), OpenGL/EGL/GBM, NSS and
+# ALSA for Chromium, D-Bus, fontconfig with a font. Debian 12 names; installed only when missing.
+QT_DEBIAN_PACKAGES=(
+    libasound2 libbrotli1 libdbus-1-3 libegl1 libexpat1 libfontconfig1 libfreetype6 libgbm1 libgl1
+    libglib2.0-0 libgssapi-krb5-2 libnspr4 libnss3 libudev1 libzstd1 fonts-dejavu-core
+    libx11-6 libx11-xcb1 libxcomposite1 libxdamage1 libxext6 libxfixes3 libxrandr2 libxtst6 libxkbfile1
+    libxkbcommon0 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 libxcb-dri3-0 libxcb-glx0 libxcb-icccm4
+    libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0
+    libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
+)
+if command -v dpkg-query >/dev/null; then
+    missing=()
+    for package in "${QT_DEBIAN_PACKAGES[@]}"; do
+        dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
+    done
+    if ((${#missing[@]})); then
+        sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo -n"
+        echo "installing for Qt/QtWebEngine: ${missing[*]}"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+fi
+
