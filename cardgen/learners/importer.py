@@ -21,8 +21,9 @@ from cardgen.learners.progress import read_progress
 from cardgen.learners.store import add_history, open_store
 
 CARDGEN_SEARCH = "(tag:cardgen::case::* OR tag:cardgen::text_only)"
-# Anki's optimizer needs a few hundred reviews to beat its default parameters; below this the
-# defaults are used (Anki desktop itself asks for at least 400 reviews before it optimizes).
+# Reviews Anki's FSRS optimizer can train on (``fsrs_items``: reviews a day or more after the previous
+# one, on cards whose history starts with a learning step) below which Anki's default parameters are
+# used: a few hundred are needed to beat them (older Anki desktop refused to optimize below 1,000).
 MIN_REVIEWS_TO_FIT = 400
 
 
@@ -131,16 +132,23 @@ def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardS
 def _fit_params(col, review_count: int) -> str:
     """Fit FSRS to this learner's cardgen reviews when there are enough; Anki's defaults otherwise.
 
-    The fitted parameters go into the temporary collection's deck options, where
-    ``compute_memory_state`` reads them.
+    Anki's optimizer (``compute_fsrs_params``, rslib ``scheduler/fsrs/params.rs``) trains only on
+    cards whose history starts with a learning step (``type`` 0) after ``ignore_revlogs_before_ms``,
+    and turns each later review a day or more after the previous one into one training item; it
+    reports their count as ``fsrs_items``. It returns no parameters when it found no item, or when
+    the fitted ones predict this history no better than the defaults (the ``current_params`` we pass
+    are empty, i.e. the defaults). Parameters count as fitted only with ``MIN_REVIEWS_TO_FIT`` items
+    or more: below 64 the optimizer itself only adjusts the initial stabilities (fsrs-rs
+    ``compute_parameters``). The fitted parameters go into the temporary collection's deck options,
+    where ``compute_memory_state`` reads them.
     """
     if review_count < MIN_REVIEWS_TO_FIT:
-        return "default"
+        return "default"  # fewer items than reviews: no need to ask
     response = col._backend.compute_fsrs_params(search=CARDGEN_SEARCH, current_params=[],
                                                 ignore_revlogs_before_ms=0, num_of_relearning_steps=1,
                                                 health_check=False)
     params = list(response.params)
-    if not params:
+    if response.fsrs_items < MIN_REVIEWS_TO_FIT or not params:
         return "default"
     for config in col.decks.all_config():
         config["fsrsParams6"] = params
