@@ -17,13 +17,12 @@ from pathlib import Path
 
 from cardgen.errors import InputError
 from cardgen.learners.model import CardState, Review
-from cardgen.learners.progress import read_progress
+from cardgen.learners.progress import kind_of_notetype, read_progress
 from cardgen.learners.store import add_history, open_store
 
 CARDGEN_SEARCH = "(tag:cardgen::case::* OR tag:cardgen::text_only)"
-# Reviews Anki's FSRS optimizer can train on (``fsrs_items``: reviews a day or more after the previous
-# one, on cards whose history starts with a learning step) below which Anki's default parameters are
-# used: a few hundred are needed to beat them (older Anki desktop refused to optimize below 1,000).
+# Anki's optimizer needs a few hundred reviews to beat its default parameters; below this the
+# defaults are used (Anki desktop itself asks for at least 400 reviews before it optimizes).
 MIN_REVIEWS_TO_FIT = 400
 
 
@@ -65,17 +64,18 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     kind = history_kind(history)
     if kind is HistoryKind.PROGRESS:
         progress = read_progress(history)
-        tags, reviews, states = progress.note_tags, progress.reviews, progress.states
+        tags, reviews, states, kinds = progress.note_tags, progress.reviews, progress.states, progress.note_kinds
         params = "fitted" if any(s.params == "fitted" for s in states) else "default"
     else:
         with tempfile.TemporaryDirectory(prefix="cardgen-history-") as scratch:
             col = _open_history(history, kind, Path(scratch))
             try:
                 tags, reviews, states, params = _read_cardgen_reviews(col)
+                kinds = _note_kinds(col)
             finally:
                 col.close()
     with open_store(learners_dir, create=True) as connection:
-        added = add_history(connection, learner, tags, reviews, states)
+        added = add_history(connection, learner, tags, reviews, states, kinds)
     return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,
                         cards=len(states), params=params)
 
@@ -129,6 +129,17 @@ def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardS
     return tags, reviews, states, params
 
 
+def _note_kinds(col) -> dict[str, str]:
+    """Each cardgen note's kind of card, from its notetype's name (notes of a renamed notetype have none)."""
+    kinds: dict[str, str] = {}
+    for guid, notetype in col.db.all(f"SELECT n.guid, m.name FROM notes n JOIN notetypes m ON m.id = n.mid "
+                                     f"WHERE n.id IN ({','.join(str(int(n)) for n in col.find_notes(CARDGEN_SEARCH))})"):
+        kind = kind_of_notetype(notetype)
+        if kind is not None:
+            kinds[guid] = kind
+    return kinds
+
+
 def _fit_params(col, review_count: int) -> str:
     """Fit FSRS to this learner's cardgen reviews when there are enough; Anki's defaults otherwise.
 
@@ -138,7 +149,7 @@ def _fit_params(col, review_count: int) -> str:
     reports their count as ``fsrs_items``. It returns no parameters when it found no item, or when
     the fitted ones predict this history no better than the defaults (the ``current_params`` we pass
     are empty, i.e. the defaults). Parameters count as fitted only with ``MIN_REVIEWS_TO_FIT`` items
-    or more: below 64 the optimizer itself only adjusts the initial stabilities (fsrs-rs
+    or more (current Anki desktop sets no minimum; its old one was 1,000 items): below 64 the optimizer itself only adjusts the initial stabilities (fsrs-rs
     ``compute_parameters``). The fitted parameters go into the temporary collection's deck options,
     where ``compute_memory_state`` reads them.
     """
