@@ -88,14 +88,22 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
     learners_dir.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)
     try:
-        connection.executescript(_SCHEMA)
-        version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if version is None:
-            connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(version[0]) != SCHEMA_VERSION:
+        # The version first: a database of another version is refused before anything is written to it.
+        try:
+            has_meta = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() \
+                if has_meta else None
+        except sqlite3.DatabaseError as error:
+            raise InputError(f"not a learners database ({error})", file=path,
+                             hint="move the file away; cardgen learners import creates a new one") from None
+        if version is not None and version[0] != str(SCHEMA_VERSION):
             raise InputError("learners database has an unknown schema version", file=path,
                              field="meta.schema_version", value=version[0],
                              hint=f"this cardgen reads version {SCHEMA_VERSION}; use a matching cardgen")
+        connection.executescript(_SCHEMA)
+        if version is None:
+            connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         with connection:
             yield connection
     finally:
