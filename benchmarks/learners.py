@@ -27,6 +27,7 @@ from cardgen.teaching.case import Difficulty
 
 TOPICS = [f"cardgen::topic::area{t}::topic{t}" for t in range(10)]
 DAY_MS = 86_400_000
+MAX_INTERVAL = 60  # days: a course's review intervals stay within its year
 
 
 def _class(cards: int, rng: random.Random) -> list[tuple[NoteFacts, float]]:
@@ -43,7 +44,9 @@ def _class(cards: int, rng: random.Random) -> list[tuple[NoteFacts, float]]:
 
 def _history(cards: list[tuple[NoteFacts, float]], ability: float, reviews: int,
              rng: random.Random) -> list[Review]:
-    """A learner's delayed reviews, spaced by their intervals: doubling on success, back to a day on a lapse."""
+    """A learner's reviews, spaced by their intervals: doubling on success up to ``MAX_INTERVAL`` days,
+    back to a day on a lapse (so 20 reviews of a card span months, not the 2**20 days that unbounded
+    doubling gave: review times before 1970 that Anki's FSRS optimizer rightly ignored)."""
     made: list[Review] = []
     start = 1_700_000_000_000
     per_card = max(1, reviews // len(cards))
@@ -54,7 +57,7 @@ def _history(cards: list[tuple[NoteFacts, float]], ability: float, reviews: int,
             review_id = start + day * DAY_MS + rng.randrange(DAY_MS // 2)
             made.append(Review(note.guid, 0, review_id, 1 if failed else 3, 1 if failed else interval * 2,
                                interval, 2500, 8000, 0 if step == 0 else 1))  # a card's first review is a learning step
-            interval = 1 if failed else interval * 2
+            interval = 1 if failed else min(interval * 2, MAX_INTERVAL)
             day += interval
     made.sort(key=lambda r: r.review_id)
     return made[:reviews]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import sqlite3
 from pathlib import Path
 
@@ -127,6 +128,9 @@ def test_two_learners_end_to_end(tmp_path: Path) -> None:
             for name, col in collections.items():
                 assert db.execute("SELECT count() FROM reviews WHERE learner = ?", (name,)).fetchone()[0] == \
                     col.db.scalar("SELECT count() FROM revlog")
+            # Each note's kind of card, from the names of the notetypes cardgen gave them.
+            assert sorted(db.execute("SELECT kind, count() FROM note_kinds GROUP BY kind").fetchall()) == \
+                [("case", 3), ("finding", 3), ("occlusion", 3)]
             # Nothing but cardgen tags is stored.
             assert all(tag.startswith("cardgen::") for (tags,) in db.execute("SELECT tags FROM notes")
                        for tag in tags.split())
@@ -177,7 +181,10 @@ def test_two_learners_end_to_end(tmp_path: Path) -> None:
         assert reported.exit_code == 0, reported.output
         html = page.read_text(encoding="utf-8")
         assert "msk › spine" in html and "forgetful" in html and "<svg" in html
-        assert "case-" in html.split("Cards failed most")[1]
+        failed = html.split("Cards failed most")[1]
+        assert "case-" in failed
+        labels = re.findall(r"<td>case-\d</td><td>([^<]+)</td>", failed)
+        assert labels and set(labels) <= {"case question", "finding 1", "occlusion region 1"}, labels
         assert "<script" not in html and "http" not in html.replace('lang="en"', "")
     finally:
         for col in collections.values():

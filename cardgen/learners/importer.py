@@ -18,7 +18,7 @@ from pathlib import Path
 from cardgen.errors import InputError
 from cardgen.learners.deck_marks import CARDGEN_SEARCH
 from cardgen.learners.model import CardState, Review
-from cardgen.learners.progress import read_progress
+from cardgen.learners.progress import kind_of_notetype, read_progress
 from cardgen.learners.store import add_history, open_store
 
 # Anki's optimizer needs a few hundred reviews to beat its default parameters; below this the
@@ -64,17 +64,18 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     kind = history_kind(history)
     if kind is HistoryKind.PROGRESS:
         progress = read_progress(history)
-        tags, reviews, states = progress.note_tags, progress.reviews, progress.states
+        tags, reviews, states, kinds = progress.note_tags, progress.reviews, progress.states, progress.note_kinds
         params = "fitted" if any(s.params == "fitted" for s in states) else "default"
     else:
         with tempfile.TemporaryDirectory(prefix="cardgen-history-") as scratch:
             col = _open_history(history, kind, Path(scratch))
             try:
                 tags, reviews, states, params = _read_cardgen_reviews(col)
+                kinds = _note_kinds(col)
             finally:
                 col.close()
     with open_store(learners_dir, create=True) as connection:
-        added = add_history(connection, learner, tags, reviews, states)
+        added = add_history(connection, learner, tags, reviews, states, kinds)
     return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,
                         cards=len(states), params=params)
 
@@ -128,19 +129,37 @@ def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardS
     return tags, reviews, states, params
 
 
+def _note_kinds(col) -> dict[str, str]:
+    """Each cardgen note's kind of card, from its notetype's name (notes of a renamed notetype have none)."""
+    kinds: dict[str, str] = {}
+    for guid, notetype in col.db.all(f"SELECT n.guid, m.name FROM notes n JOIN notetypes m ON m.id = n.mid "
+                                     f"WHERE n.id IN ({','.join(str(int(n)) for n in col.find_notes(CARDGEN_SEARCH))})"):
+        kind = kind_of_notetype(notetype)
+        if kind is not None:
+            kinds[guid] = kind
+    return kinds
+
+
 def _fit_params(col, review_count: int) -> str:
     """Fit FSRS to this learner's cardgen reviews when there are enough; Anki's defaults otherwise.
 
-    The fitted parameters go into the temporary collection's deck options, where
-    ``compute_memory_state`` reads them.
+    Anki's optimizer (``compute_fsrs_params``, rslib ``scheduler/fsrs/params.rs``) trains only on
+    cards whose history starts with a learning step (``type`` 0) after ``ignore_revlogs_before_ms``,
+    and turns each later review a day or more after the previous one into one training item; it
+    reports their count as ``fsrs_items``. It returns no parameters when it found no item, or when
+    the fitted ones predict this history no better than the defaults (the ``current_params`` we pass
+    are empty, i.e. the defaults). Parameters count as fitted only with ``MIN_REVIEWS_TO_FIT`` items
+    or more (current Anki desktop sets no minimum; its old one was 1,000 items): below 64 the optimizer itself only adjusts the initial stabilities (fsrs-rs
+    ``compute_parameters``). The fitted parameters go into the temporary collection's deck options,
+    where ``compute_memory_state`` reads them.
     """
     if review_count < MIN_REVIEWS_TO_FIT:
-        return "default"
+        return "default"  # fewer items than reviews: no need to ask
     response = col._backend.compute_fsrs_params(search=CARDGEN_SEARCH, current_params=[],
                                                 ignore_revlogs_before_ms=0, num_of_relearning_steps=1,
                                                 health_check=False)
     params = list(response.params)
-    if not params:
+    if response.fsrs_items < MIN_REVIEWS_TO_FIT or not params:
         return "default"
     for config in col.decks.all_config():
         config["fsrsParams6"] = params

@@ -7,11 +7,14 @@ One JSON document (UTF-8), format ``cardgen-progress``, version 1::
      "exported_at_ms": 1763900000000,           # when the learner exported it
      "notes": {"<note guid>": "cardgen::case::... cardgen::topic::..."},   # cardgen tags only
      "reviews": [["<note guid>", card_ord, review_id, ease, interval, last_interval, factor, time_ms, type]],
-     "states": [["<note guid>", card_ord, stability, difficulty, decay, last_review_ms, "fitted|default"]]}
+     "states": [["<note guid>", card_ord, stability, difficulty, decay, last_review_ms, "fitted|default"]],
+     "kinds": {"<note guid>": "case|finding|occlusion|objective"}}   # optional
 
 ``reviews`` are the revlog rows of cardgen cards (fields as in cardgen.learners.model.Review),
-``states`` the FSRS memory states the learner's own Anki computed. Nothing else of the learner's
-collection is in it: no card text, no other notes, no deck names, no learner name.
+``states`` the FSRS memory states the learner's own Anki computed, ``kinds`` (optional, added
+within version 1: files without it stay valid) the kind of card each note is, from the name of its
+notetype (:func:`kind_of_notetype`); the class report names the cards failed most with it. Nothing
+else of the learner's collection is in it: no card text, no other notes, no deck names, no learner name.
 
 Standard library only: the Anki add-on carries this module (see cardgen.addon.package).
 """
@@ -19,7 +22,8 @@ Standard library only: the Anki add-on carries this module (see cardgen.addon.pa
 from __future__ import annotations
 
 import json
-from dataclasses import astuple, dataclass
+import re
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from cardgen.errors import InputError
@@ -28,6 +32,14 @@ from cardgen.learners.model import CardState, Review
 FORMAT = "cardgen-progress"
 VERSION = 1
 SUFFIX = ".json"
+# The kinds of cardgen note (cardgen.cards.notetypes.NoteKind's values), and the notetype names
+# cardgen writes: "cardgen <kind> (v<N>)" and "Image Occlusion (cardgen v<N>)".
+NOTE_KINDS = ("case", "finding", "occlusion", "objective")
+_PLAIN_NOTETYPE = re.compile(r"cardgen (case|finding|objective) \(v\d+\)")
+_OCCLUSION_NOTETYPE = re.compile(r"Image Occlusion \(cardgen v\d+\)")
+_REVIEW_COLUMNS = ("note_guid", "card_ord", "review_id", "ease", "interval", "last_interval", "factor",
+                   "time_ms", "type")
+_STATE_COLUMNS = ("note_guid", "card_ord", "stability", "difficulty", "decay", "last_review_ms", "params")
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,15 @@ class Progress:
     note_tags: dict[str, str]
     reviews: list[Review]
     states: list[CardState]
+    note_kinds: dict[str, str] = field(default_factory=dict)  # note guid -> one of NOTE_KINDS
+
+
+def kind_of_notetype(name: str) -> str | None:
+    """The kind of cardgen note a notetype of this name holds (one of ``NOTE_KINDS``), or None."""
+    plain = _PLAIN_NOTETYPE.fullmatch(name)
+    if plain:
+        return plain.group(1)
+    return "occlusion" if _OCCLUSION_NOTETYPE.fullmatch(name) else None
 
 
 def progress_json(progress: Progress) -> str:
@@ -48,7 +69,9 @@ def progress_json(progress: Progress) -> str:
             f' "exported_at_ms": {int(progress.exported_at_ms)},\n'
             f' "notes": {json.dumps(dict(sorted(progress.note_tags.items())), ensure_ascii=False)},\n'
             f' "reviews": [\n  {reviews}],\n'
-            f' "states": [\n  {states}]}}\n')
+            f' "states": [\n  {states}]'
+            + (f',\n "kinds": {json.dumps(dict(sorted(progress.note_kinds.items())))}' if progress.note_kinds else "")
+            + "}\n")
 
 
 def write_progress(path: Path, progress: Progress) -> None:
@@ -73,14 +96,82 @@ def read_progress(path: Path) -> Progress:
         raise InputError("progress file of an unknown version", file=path, field="version",
                          value=document.get("version"), hint=f"this cardgen reads version {VERSION}; "
                                                              "update cardgen or the add-on so they match")
-    try:
-        notes = {str(guid): str(tags) for guid, tags in document["notes"].items()}
-        reviews = [Review(str(g), int(o), int(i), int(e), int(iv), int(li), int(f), int(t), int(ty))
-                   for g, o, i, e, iv, li, f, t, ty in document["reviews"]]
-        states = [CardState(str(g), int(o), float(s), float(d), float(dc), int(last), str(params))
-                  for g, o, s, d, dc, last, params in document["states"]]
-        exported = int(document["exported_at_ms"])
-    except (KeyError, TypeError, ValueError, AttributeError) as error:
-        raise InputError(f"progress file has a malformed entry ({type(error).__name__}: {error})", file=path,
-                         hint="export it again with Tools > cardgen > Export progress") from None
-    return Progress(exported_at_ms=exported, note_tags=notes, reviews=reviews, states=states)
+    exported = document.get("exported_at_ms")
+    if not _is_int(exported):
+        raise _malformed(path, "exported_at_ms", exported, "a time in ms since 1970")
+    notes = document.get("notes")
+    if not isinstance(notes, dict):
+        raise _malformed(path, "notes", notes, "an object of note GUID: cardgen tags")
+    for guid, tags in notes.items():
+        if not isinstance(tags, str):
+            raise _malformed(path, f"notes.{guid}", tags, "the note's cardgen tags, space separated")
+        foreign = [tag for tag in tags.split() if not tag.lower().startswith("cardgen::")]
+        if foreign:  # the privacy rule: nothing but cardgen's own tags leaves a collection
+            raise _malformed(path, f"notes.{guid}", foreign[0], "cardgen:: tags only")
+    reviews = [Review(*_row(path, "reviews", index, row, _REVIEW_COLUMNS, notes))
+               for index, row in enumerate(_rows(path, document, "reviews"))]
+    states = [CardState(guid, card_ord, float(stability), float(difficulty), float(decay), last, params)
+              for index, row in enumerate(_rows(path, document, "states"))
+              for guid, card_ord, stability, difficulty, decay, last, params
+              in [_row(path, "states", index, row, _STATE_COLUMNS, notes)]]
+    kinds = document.get("kinds", {})
+    if not isinstance(kinds, dict):
+        raise _malformed(path, "kinds", kinds, "an object of note GUID: kind of card")
+    for guid, kind in kinds.items():
+        if kind not in NOTE_KINDS:
+            raise _malformed(path, f"kinds.{guid}", kind, f"one of {', '.join(NOTE_KINDS)}")
+    return Progress(exported_at_ms=exported, note_tags=dict(notes), reviews=reviews, states=states,
+                    note_kinds=dict(kinds))
+
+
+def _malformed(path: Path, field_name: str, value: object, expected: str) -> InputError:
+    return InputError(f"malformed progress file: expected {expected}", file=path, field=field_name, value=value,
+                      hint="export it again with Tools > cardgen > Export progress")
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _rows(path: Path, document: dict, name: str) -> list:
+    rows = document.get(name)
+    if not isinstance(rows, list):
+        raise _malformed(path, name, rows, "a list of rows")
+    return rows
+
+
+# What each column of a review or state row must hold: (check, what to say when it does not).
+_CHECKS = {
+    "note_guid": (lambda v: isinstance(v, str) and v != "", "a note GUID"),
+    "card_ord": (lambda v: _is_int(v) and v >= 0, "a card ordinal (0 or more)"),
+    "review_id": (lambda v: _is_int(v) and v > 0, "the review's time in ms since 1970"),
+    "ease": (lambda v: _is_int(v) and 0 <= v <= 4, "an answer button 0-4"),
+    "interval": (_is_int, "an interval (days, or negative seconds)"),
+    "last_interval": (_is_int, "an interval (days, or negative seconds)"),
+    "factor": (_is_int, "an ease factor (permille)"),
+    "time_ms": (lambda v: _is_int(v) and v >= 0, "the answer time in ms"),
+    "type": (lambda v: _is_int(v) and 0 <= v <= 5, "a review type 0-5"),
+    "stability": (lambda v: _is_number(v) and v > 0, "a stability in days (more than 0)"),
+    "difficulty": (lambda v: _is_number(v) and 1 <= v <= 10, "an FSRS difficulty 1-10"),
+    "decay": (lambda v: _is_number(v) and v > 0, "an FSRS decay (more than 0)"),
+    "last_review_ms": (lambda v: _is_int(v) and v > 0, "the last review's time in ms since 1970"),
+    "params": (lambda v: v in ("fitted", "default"), "fitted or default"),
+}
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _row(path: Path, name: str, index: int, row: object, columns: tuple[str, ...], notes: dict) -> list:
+    """One review or state row, checked column by column; an InputError names the row and column."""
+    where = f"{name}[{index}]"
+    if not isinstance(row, list) or len(row) != len(columns):
+        raise _malformed(path, where, row, f"a row of {len(columns)} values: {', '.join(columns)}")
+    for column, value in zip(columns, row):
+        check, expected = _CHECKS[column]
+        if not check(value):
+            raise _malformed(path, f"{where}.{column}", value, expected)
+    if row[0] not in notes:
+        raise _malformed(path, f"{where}.note_guid", row[0], "the GUID of a note listed in notes")
+    return row

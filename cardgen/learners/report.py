@@ -11,9 +11,11 @@ from pathlib import Path
 from cardgen.deck.package import atomic_output
 from cardgen.learners.deck_marks import CASE_PREFIX, TOPIC_PREFIX
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
-from cardgen.learners.store import learner_names, learner_reviews, note_tags, open_store, reviews_of
+from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
 from cardgen.errors import InputError
 
+TEXT_ONLY_TAG = "cardgen::text_only"  # cardgen.curriculum.objectives.TEXT_ONLY_TAG
+_MAX_INDEX = 200  # findings (or images) per case tried when matching a note's GUID
 
 
 @dataclass(frozen=True)
@@ -62,11 +64,12 @@ class TopicStats:
 class FailedCard:
     """A card the class failed often."""
 
-    case: str
+    case: str  # the case's id (its cardgen::case:: tag); an objective's topic
     note_guid: str
     card_ord: int
     lapses: int
     learners: int
+    card: str = ""  # which card of the case: "case question", "finding 2", "occlusion region 3", "objective"
 
 
 @dataclass
@@ -76,6 +79,11 @@ class ClassReport:
     learners: list[LearnerSummary] = field(default_factory=list)
     topics: list[TopicStats] = field(default_factory=list)
     failed_most: list[FailedCard] = field(default_factory=list)
+    topic_titles: dict[str, str] = field(default_factory=dict)  # topic tag path -> curriculum title
+
+    def title_of(self, topic: str) -> str:
+        """A topic's curriculum title, or its tag path made readable."""
+        return self.topic_titles.get(topic, topic.replace("::", " › "))
 
 
 def _topics(tags: tuple[str, ...]) -> list[str]:
@@ -123,16 +131,16 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
 
         curriculum = load_curriculum(curriculum_path)
         titles = {curriculum.tag(tid)[len(TOPIC_PREFIX):]: topic.title for tid, topic in curriculum.topics.items()}
-    report = ClassReport()
+    report = ClassReport(topic_titles=titles)
     with open_store(learners_dir) as connection:
         tags = note_tags(connection)
         report.learners = [_summary(connection, name, tags) for name in learner_names(connection)]
         topics: dict[str, TopicStats] = {}
         for topic, (lapses, reviews) in _lapses_by_topic(connection, None, tags).items():
-            topics[topic] = TopicStats(topic, titles.get(topic, topic.replace("::", " › ")), reviews, lapses)
+            topics[topic] = TopicStats(topic, report.title_of(topic), reviews, lapses)
         for guid, difficulty in connection.execute("SELECT note_guid, difficulty FROM card_states"):
             for topic in _topics(tags.get(guid, ())):
-                stats = topics.setdefault(topic, TopicStats(topic, titles.get(topic, topic.replace("::", " › "))))
+                stats = topics.setdefault(topic, TopicStats(topic, report.title_of(topic)))
                 stats.difficulty_sum += difficulty
                 stats.difficulty_cards += 1
         report.topics = sorted(topics.values(), key=lambda s: (-s.lapse_rate, s.topic))
@@ -140,10 +148,52 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
             "SELECT note_guid, card_ord, sum(ease = ?), count(DISTINCT learner) FROM reviews "
             "WHERE type IN (?, ?) GROUP BY note_guid, card_ord HAVING sum(ease = ?) > 0 "
             "ORDER BY 3 DESC, 1, 2 LIMIT 10", (AGAIN, REVIEW, RELEARN, AGAIN)).fetchall()
+        kinds = note_kinds(connection)
         for guid, card_ord, lapses, learners in rows:
-            case = next((t[len(CASE_PREFIX):] for t in tags.get(guid, ()) if t.startswith(CASE_PREFIX)), guid)
-            report.failed_most.append(FailedCard(case, guid, card_ord, lapses, learners))
+            note = tags.get(guid, ())
+            case = next((t[len(CASE_PREFIX):] for t in note if t.startswith(CASE_PREFIX)), None)
+            if case is None:  # an objective's text-only card: its topic says where it belongs
+                case = next((report.title_of(t) for t in _topics(note)), guid)
+            report.failed_most.append(FailedCard(case, guid, card_ord, lapses, learners,
+                                                 card_label(guid, card_ord, note, kinds.get(guid))))
     return report
+
+
+def card_label(guid: str, card_ord: int, tags: tuple[str, ...], kind: str | None) -> str:
+    """Which card this is, in the words of the case: ``case question``, ``finding N``, ``occlusion
+    region N`` or ``objective``.
+
+    The kind comes from the note's notetype (stored at import) or, lacking it, from the GUID, which
+    cardgen derives from the case id, the kind and the finding's (or image's) index
+    (cardgen.cards.notes.note_guid): recomputing it from the case tag finds the finding's number.
+    An occlusion note has one card (cloze) per finding region, numbered from 1: ``card_ord + 1``.
+    """
+    from cardgen.cards.notes import note_guid
+    from cardgen.cards.notetypes import NoteKind
+
+    if TEXT_ONLY_TAG in tags:
+        kind = kind or NoteKind.OBJECTIVE.value
+    case_id = next((t[len(CASE_PREFIX):] for t in tags if t.startswith(CASE_PREFIX)), None)
+    index = None
+    if case_id is not None:
+        for candidate in (NoteKind.CASE, NoteKind.FINDING, NoteKind.OCCLUSION):
+            if kind not in (None, candidate.value):
+                continue
+            found = next((i for i in range(_MAX_INDEX if candidate is not NoteKind.CASE else 1)
+                          if note_guid(case_id, candidate, i) == guid), None)
+            if found is not None:
+                kind, index = candidate.value, found
+                break
+    if kind == NoteKind.CASE.value:
+        return "case question"
+    if kind == NoteKind.FINDING.value:
+        return f"finding {index + 1}" if index is not None else "finding"
+    if kind == NoteKind.OCCLUSION.value:
+        image = f" of image {index + 1}" if index else ""
+        return f"occlusion region {card_ord + 1}{image}"
+    if kind == NoteKind.OBJECTIVE.value:
+        return "objective"
+    return f"card {card_ord + 1}"
 
 
 def write_class_report(learners_dir: Path, out: Path, curriculum_path: Path | None = None) -> ClassReport:

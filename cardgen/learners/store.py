@@ -17,6 +17,10 @@ Schema version 1 (``meta.schema_version``):
 ``card_states(learner, note_guid, card_ord, stability, difficulty, decay, last_review_ms, params)``
     The FSRS memory state of each reviewed card, computed by Anki's own FSRS when the history was
     imported (``params``: ``fitted`` to this learner or ``default``). Replaced on each import.
+``note_kinds(guid PRIMARY KEY, kind)``
+    The kind of card each cardgen note is (``case``, ``finding``, ``occlusion``, ``objective``), from
+    the name of the notetype cardgen gave it. Added within version 1: a table no older cardgen reads
+    or writes; a database from before it gets the table empty, filled by the next import.
 
 Nothing else from a learner's collection is read or stored: no card text, no other notes, no
 deck names, no media.
@@ -64,6 +68,7 @@ CREATE TABLE IF NOT EXISTS card_states (
     params TEXT NOT NULL,
     PRIMARY KEY (learner, note_guid, card_ord)
 );
+CREATE TABLE IF NOT EXISTS note_kinds (guid TEXT PRIMARY KEY, kind TEXT NOT NULL);
 """
 
 
@@ -83,14 +88,22 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
     learners_dir.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path)
     try:
-        connection.executescript(_SCHEMA)
-        version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-        if version is None:
-            connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif int(version[0]) != SCHEMA_VERSION:
+        # The version first: a database of another version is refused before anything is written to it.
+        try:
+            has_meta = connection.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
+            version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() \
+                if has_meta else None
+        except sqlite3.DatabaseError as error:
+            raise InputError(f"not a learners database ({error})", file=path,
+                             hint="move the file away; cardgen learners import creates a new one") from None
+        if version is not None and version[0] != str(SCHEMA_VERSION):
             raise InputError("learners database has an unknown schema version", file=path,
                              field="meta.schema_version", value=version[0],
                              hint=f"this cardgen reads version {SCHEMA_VERSION}; use a matching cardgen")
+        connection.executescript(_SCHEMA)
+        if version is None:
+            connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         with connection:
             yield connection
     finally:
@@ -98,13 +111,15 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
 
 
 def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[str, str],
-                reviews: list[Review], states: list[CardState]) -> int:
-    """Store a learner's reviews (new ones only) and card states; returns how many reviews were new."""
+                reviews: list[Review], states: list[CardState], kinds: dict[str, str] | None = None) -> int:
+    """Store a learner's reviews (new ones only) and card states, and the notes' tags and ``kinds``
+    (note GUID: kind of card); returns how many reviews were new."""
     newest = max((r.review_id for r in reviews), default=0)
     connection.execute("INSERT INTO learners VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                        "imported_at = max(imported_at, excluded.imported_at)", (learner, newest))
     connection.executemany("INSERT INTO notes VALUES (?, ?) ON CONFLICT(guid) DO UPDATE SET tags = excluded.tags",
                            sorted(note_tags.items()))
+    connection.executemany("INSERT OR REPLACE INTO note_kinds VALUES (?, ?)", sorted((kinds or {}).items()))
     before = connection.total_changes
     connection.executemany(
         "INSERT OR IGNORE INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -140,6 +155,11 @@ def states_of(connection: sqlite3.Connection, learner: str) -> list[CardState]:
 def note_tags(connection: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
     """Each known cardgen note's cardgen tags."""
     return {guid: tuple(tags.split()) for guid, tags in connection.execute("SELECT guid, tags FROM notes")}
+
+
+def note_kinds(connection: sqlite3.Connection) -> dict[str, str]:
+    """Each cardgen note's kind of card, where an import found it."""
+    return dict(connection.execute("SELECT guid, kind FROM note_kinds"))
 
 
 def learner_reviews(connection: sqlite3.Connection, learner: str) -> list[Review]:

@@ -1,0 +1,156 @@
+"""``cardgen learners import X.json``: the add-on's progress file, through the command line.
+
+The files are written by cardgen.learners.progress.write_progress (what the add-on's export calls),
+or hand-made below to be wrong in one way each.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from cardgen.cli import main
+from cardgen.learners.model import CardState, Review
+from cardgen.learners.progress import Progress, kind_of_notetype, read_progress, write_progress
+from cardgen.learners.store import database_path, note_kinds, note_tags, open_store, reviews_of, states_of
+
+DAY_MS = 86_400_000
+START = 1_760_000_000_000  # 2025-10-09, a time in ms since 1970
+CASE_GUID, FINDING_GUID = "Bq#1caseGuid", "Ab!2findGuid"
+
+
+def _progress() -> Progress:
+    """Two notes, five reviews (a learning step, then delayed reviews, one lapse), two states."""
+    reviews = [
+        Review(CASE_GUID, 0, START, 3, -600, 0, 0, 9000, 0),
+        Review(CASE_GUID, 0, START + 1 * DAY_MS, 3, 3, 1, 2500, 6000, 1),
+        Review(CASE_GUID, 0, START + 4 * DAY_MS, 1, -600, 3, 2300, 12000, 1),
+        Review(FINDING_GUID, 0, START + 60_000, 3, 1, -600, 2500, 4000, 0),
+        Review(FINDING_GUID, 0, START + 2 * DAY_MS, 4, 7, 1, 2650, 3000, 1),
+    ]
+    states = [CardState(CASE_GUID, 0, 1.25, 7.5, 0.1542, START + 4 * DAY_MS, "default"),
+              CardState(FINDING_GUID, 0, 12.0, 3.25, 0.1542, START + 2 * DAY_MS, "default")]
+    return Progress(exported_at_ms=START + 5 * DAY_MS,
+                    note_tags={CASE_GUID: "cardgen::case::rib-fracture cardgen::topic::msk::trauma",
+                               FINDING_GUID: "cardgen::case::rib-fracture cardgen::topic::msk::trauma"},
+                    reviews=reviews, states=states,
+                    note_kinds={CASE_GUID: "case", FINDING_GUID: "finding"})
+
+
+def _import(history: Path, learners_dir: Path, learner: str = "ana"):
+    return CliRunner().invoke(main, ["learners", "import", str(history), "--learner", learner,
+                                     "--learners-dir", str(learners_dir)])
+
+
+def test_progress_file_round_trip(tmp_path: Path) -> None:
+    progress = _progress()
+    history = tmp_path / "ana-progress.json"
+    write_progress(history, progress)
+    assert read_progress(history) == progress
+
+    learners_dir = tmp_path / "learners"
+    first = _import(history, learners_dir)
+    assert first.exit_code == 0, first.output
+    assert first.output.strip() == "ana: 5 new of 5 reviews, 2 cards, FSRS parameters default"
+    again = _import(history, learners_dir)
+    assert again.exit_code == 0, again.output
+    assert again.output.strip() == "ana: 0 new of 5 reviews, 2 cards, FSRS parameters default"
+
+    with open_store(learners_dir) as connection:
+        assert [r for _, r in reviews_of(connection, "ana")] == sorted(progress.reviews, key=lambda r: r.review_id)
+        assert states_of(connection, "ana") == sorted(progress.states, key=lambda s: (s.note_guid, s.card_ord))
+        assert note_tags(connection) == {g: tuple(t.split()) for g, t in progress.note_tags.items()}
+        assert note_kinds(connection) == progress.note_kinds
+    with sqlite3.connect(database_path(learners_dir)) as db:
+        assert db.execute("SELECT count() FROM reviews").fetchone() == (5,)
+        assert db.execute("SELECT count() FROM card_states").fetchone() == (2,)
+        assert db.execute("SELECT name, imported_at FROM learners").fetchall() == [("ana", START + 4 * DAY_MS)]
+
+
+def test_progress_file_without_kinds_is_still_version_1(tmp_path: Path) -> None:
+    # A file from an add-on that does not write the optional "kinds" yet.
+    progress = _progress()
+    history = tmp_path / "old.json"
+    document = json.loads(_text_of(progress, tmp_path))
+    del document["kinds"]
+    history.write_text(json.dumps(document), encoding="utf-8")
+    assert read_progress(history).note_kinds == {}
+    assert _import(history, tmp_path / "learners").exit_code == 0
+    with open_store(tmp_path / "learners") as connection:
+        assert len(reviews_of(connection, "ana")) == 5 and note_kinds(connection) == {}
+
+
+def test_notetype_names_give_the_kind() -> None:
+    # The names cardgen.cards.notetypes and cardgen.cards.occlusion give cardgen's notetypes.
+    from cardgen.cards.notetypes import NoteKind, notetype
+
+    for kind in NoteKind:
+        assert kind_of_notetype(notetype(kind).name) == kind.value
+    assert kind_of_notetype("Basic") is None and kind_of_notetype("cardgen case (v1) copy") is None
+
+
+def _text_of(progress: Progress, folder: Path) -> str:
+    path = folder / "written.json"
+    write_progress(path, progress)
+    return path.read_text(encoding="utf-8")
+
+
+def _edited(edit) -> str:
+    """The progress file's text after ``edit`` changed its parsed document."""
+    progress = _progress()
+    from cardgen.learners.progress import progress_json
+
+    document = json.loads(progress_json(progress))
+    edit(document)
+    return json.dumps(document)
+
+
+def _set_review(index: int, column: int, value):
+    def edit(document: dict) -> None:
+        document["reviews"][index][column] = value
+    return edit
+
+
+BAD_FILES = {
+    "not JSON": ("{not json", "not a readable progress file", None),
+    "a deck, not progress": (json.dumps({"format": "cardgen-deck", "version": 1}), "not a cardgen progress file",
+                             "format"),
+    "a list": ("[1, 2]", "not a cardgen progress file", "format"),
+    "unknown version": (_edited(lambda d: d.update(version=2)), "unknown version", "version"),
+    "row too short": (_edited(lambda d: d["reviews"][1].pop()), "a row of 9 values", "reviews[1]"),
+    "ease out of range": (_edited(_set_review(2, 3, 7)), "an answer button 0-4", "reviews[2].ease"),
+    "text for a number": (_edited(_set_review(0, 2, "yesterday")), "the review's time", "reviews[0].review_id"),
+    "fractional ordinal": (_edited(_set_review(0, 1, 0.5)), "a card ordinal", "reviews[0].card_ord"),
+    "review of an unlisted note": (_edited(_set_review(4, 0, "elsewhere")), "a note listed in notes",
+                                   "reviews[4].note_guid"),
+    "reviews not a list": (_edited(lambda d: d.update(reviews={"a": 1})), "a list of rows", "reviews"),
+    "state params": (_edited(lambda d: d["states"][0].__setitem__(6, "mine")), "fitted or default",
+                     "states[0].params"),
+    "state difficulty": (_edited(lambda d: d["states"][1].__setitem__(3, 42.0)), "difficulty 1-10",
+                         "states[1].difficulty"),
+    "a learner's own tag": (_edited(lambda d: d["notes"].__setitem__(CASE_GUID, "cardgen::case::x anatomy_exam")),
+                            "cardgen:: tags only", f"notes.{CASE_GUID}"),
+    "unknown kind": (_edited(lambda d: d.setdefault("kinds", {}).__setitem__(CASE_GUID, "cloze")), "one of case, finding",
+                     f"kinds.{CASE_GUID}"),
+    "no export time": (_edited(lambda d: d.pop("exported_at_ms")), "a time in ms", "exported_at_ms"),
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_FILES))
+def test_bad_progress_file_is_refused_naming_file_and_field(tmp_path: Path, name: str) -> None:
+    text, problem, field = BAD_FILES[name]
+    history = tmp_path / "progress.json"
+    history.write_text(text, encoding="utf-8")
+    result = _import(history, tmp_path / "learners")
+    assert result.exit_code == 1, result.output
+    message = " ".join(result.output.split())  # Click may wrap nothing, but be safe
+    assert message.startswith(f"Error: {history}: ")
+    assert problem in message
+    if field is not None:
+        assert f": {field}: " in message
+    assert "; " in message.split(str(history), 1)[1]  # a hint: what to do
+    assert not database_path(tmp_path / "learners").exists()  # nothing half-imported
