@@ -171,6 +171,8 @@ def test_progress_export_is_what_learners_import_reads(tmp_path: Path, collectio
     assert len(progress.reviews) == cardgen_reviews == answered - private_reviews  # none of the private note's
     assert "a private note" not in out.read_text() and mine.guid not in out.read_text()
     assert read_progress(out) == progress
+    assert set(progress.note_kinds.values()) == {"case", "finding", "occlusion"}
+    assert set(progress.note_kinds) == set(progress.note_tags)
     imported = CliRunner().invoke(main, ["learners", "import", str(out), "--learner", "ann",
                                          "--learners-dir", str(tmp_path / "learners")])
     assert imported.exit_code == 0, imported.output

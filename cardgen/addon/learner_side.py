@@ -21,7 +21,7 @@ from cardgen.learners.deck_marks import (
     class_stats_in,
     note_facts_from_tags,
 )
-from cardgen.learners.from_collection import cardgen_history
+from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import ClassStats, note_bands
 from cardgen.learners.progress import Progress, write_progress
 
@@ -128,6 +128,6 @@ def export_progress(col, path: Path, now_ms: int | None = None) -> Progress:
     the reviews and memory states of cardgen cards and their cardgen tags, nothing else."""
     tags, reviews, states = cardgen_history(col)
     progress = Progress(exported_at_ms=now_ms if now_ms is not None else int(time.time() * 1000),
-                        note_tags=tags, reviews=reviews, states=states)
+                        note_tags=tags, reviews=reviews, states=states, note_kinds=note_kinds(col))
     write_progress(path, progress)
     return progress

@@ -7,10 +7,15 @@ from __future__ import annotations
 
 from cardgen.learners.deck_marks import CARDGEN_SEARCH, TAG_ROOT
 from cardgen.learners.model import CardState, Review
+from cardgen.learners.progress import kind_of_notetype
 
 
-def cardgen_history(col) -> tuple[dict[str, str], list[Review], list[CardState]]:
-    """The learner's cardgen tags per note, reviews and FSRS memory states, from their own collection."""
+def cardgen_history(col, params_label: str | None = None) -> tuple[dict[str, str], list[Review], list[CardState]]:
+    """The learner's cardgen tags per note, reviews and FSRS memory states, from their own collection.
+
+    ``params_label`` says which FSRS parameters the states were computed with ("fitted" or
+    "default"); without it, "fitted" when the card's preset carries parameters of the learner's.
+    """
     card_ids = list(col.find_cards(CARDGEN_SEARCH))
     if not card_ids:
         return {}, [], []
@@ -29,7 +34,7 @@ def cardgen_history(col) -> tuple[dict[str, str], list[Review], list[CardState]]
         memory = col.compute_memory_state(card_id)
         if memory.stability is None or memory.difficulty is None:
             continue  # no usable review (e.g. only manual rescheduling)
-        params = "fitted" if _fitted(col, card_id) else "default"
+        params = params_label or ("fitted" if _fitted(col, card_id) else "default")
         states.append(CardState(guid, card_ord, memory.stability, memory.difficulty, memory.decay or 0.5, last,
                                 params))
     return tags, reviews, states
@@ -39,3 +44,17 @@ def _fitted(col, card_id: int) -> bool:
     """Whether the card's preset carries FSRS parameters (the learner optimized them)."""
     config = col.decks.config_dict_for_deck_id(col.get_card(card_id).did)
     return bool(config.get("fsrsParams6") or config.get("fsrsWeights"))
+
+
+def note_kinds(col) -> dict[str, str]:
+    """Each cardgen note's kind of card, from its notetype's name (notes of a renamed notetype have none)."""
+    note_ids = list(col.find_notes(CARDGEN_SEARCH))
+    if not note_ids:
+        return {}
+    kinds: dict[str, str] = {}
+    for guid, notetype in col.db.all(f"SELECT n.guid, m.name FROM notes n JOIN notetypes m ON m.id = n.mid "
+                                     f"WHERE n.id IN ({','.join(str(int(n)) for n in note_ids)})"):
+        kind = kind_of_notetype(notetype)
+        if kind is not None:
+            kinds[guid] = kind
+    return kinds

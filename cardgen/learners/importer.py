@@ -17,12 +17,12 @@ from pathlib import Path
 
 from cardgen.errors import InputError
 from cardgen.learners.deck_marks import CARDGEN_SEARCH
+from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import CardState, Review
-from cardgen.learners.progress import kind_of_notetype, read_progress
+from cardgen.learners.progress import read_progress
 from cardgen.learners.store import add_history, open_store
 
-# Anki's optimizer needs a few hundred reviews to beat its default parameters; below this the
-# defaults are used (Anki desktop itself asks for at least 400 reviews before it optimizes).
+# Fewer training items than this: Anki's default parameters (see _fit_params for why).
 MIN_REVIEWS_TO_FIT = 400
 
 
@@ -71,7 +71,7 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
             col = _open_history(history, kind, Path(scratch))
             try:
                 tags, reviews, states, params = _read_cardgen_reviews(col)
-                kinds = _note_kinds(col)
+                kinds = note_kinds(col)
             finally:
                 col.close()
     with open_store(learners_dir, create=True) as connection:
@@ -104,40 +104,15 @@ def _open_history(history: Path, kind: HistoryKind, scratch: Path):
 
 
 def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardState], str]:
-    """Tags, reviews and FSRS memory states of the cardgen cards of ``col``."""
+    """Tags, reviews and FSRS memory states of the cardgen cards of ``col``, with FSRS fitted to them
+    first when there are enough (cardgen.learners.from_collection reads them, as the add-on does)."""
     card_ids = list(col.find_cards(CARDGEN_SEARCH))
     if not card_ids:
         return {}, [], [], "default"
-    ids = ",".join(str(int(c)) for c in card_ids)
-    tags: dict[str, str] = {}
-    for guid, note_tags in col.db.all(f"SELECT DISTINCT n.guid, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
-                                      f"WHERE c.id IN ({ids})"):
-        tags[guid] = " ".join(sorted(t for t in note_tags.split() if t.lower().startswith("cardgen::")))
-    reviews = [Review(*row) for row in col.db.all(
-        "SELECT n.guid, c.ord, r.id, r.ease, r.ivl, r.lastIvl, r.factor, r.time, r.type "
-        f"FROM revlog r JOIN cards c ON c.id = r.cid JOIN notes n ON n.id = c.nid WHERE r.cid IN ({ids}) "
-        "ORDER BY r.id")]
-    params = _fit_params(col, len(reviews))
-    states: list[CardState] = []
-    for card_id, guid, ord_, last in col.db.all(
-            "SELECT c.id, n.guid, c.ord, max(r.id) FROM cards c JOIN notes n ON n.id = c.nid "
-            f"JOIN revlog r ON r.cid = c.id WHERE c.id IN ({ids}) GROUP BY c.id"):
-        memory = col.compute_memory_state(card_id)
-        if memory.stability is None or memory.difficulty is None:
-            continue  # Anki found no usable review (e.g. only manual rescheduling)
-        states.append(CardState(guid, ord_, memory.stability, memory.difficulty, memory.decay or 0.5, last, params))
+    review_count = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({','.join(str(int(c)) for c in card_ids)})")
+    params = _fit_params(col, review_count)
+    tags, reviews, states = cardgen_history(col, params_label=params)
     return tags, reviews, states, params
-
-
-def _note_kinds(col) -> dict[str, str]:
-    """Each cardgen note's kind of card, from its notetype's name (notes of a renamed notetype have none)."""
-    kinds: dict[str, str] = {}
-    for guid, notetype in col.db.all(f"SELECT n.guid, m.name FROM notes n JOIN notetypes m ON m.id = n.mid "
-                                     f"WHERE n.id IN ({','.join(str(int(n)) for n in col.find_notes(CARDGEN_SEARCH))})"):
-        kind = kind_of_notetype(notetype)
-        if kind is not None:
-            kinds[guid] = kind
-    return kinds
 
 
 def _fit_params(col, review_count: int) -> str:
