@@ -88,3 +88,55 @@ def cardgen_addon(mw: Any, params: dict[str, Any]) -> Check:
         "reviews_in_collection": col.db.scalar("SELECT count() FROM revlog"),
         "exported": exported,
     }
+
+
+def cardgen_after_import(mw: Any, params: dict[str, Any]) -> Check:
+    """The learner tags a cardgen note, then imports a newer deck: the add-on gives the tag back and
+    applies again (the new case's cards go to their band decks).
+
+    Both steps run as Anki's GUI runs them: the tag through aqt's add-tags operation (so the add-on's
+    operation hook sees it), the import as a CollectionOp whose initiator is an ImportDialog, which
+    is what Anki's import page reports when it finishes (aqt.mediasrv passes the active window).
+    The dialog itself is a web page nobody can click headless, so a bare instance stands in for it.
+    """
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+    from aqt.import_export.import_dialog import ImportDialog
+    from aqt.operations import CollectionOp
+    from aqt.operations.tag import add_tags_to_notes
+
+    gui = sys.modules["cardgen.addon.gui"]
+    while gui.last_apply is None and gui.last_error is None:
+        yield "the cardgen add-on's apply on opening the profile"
+    col = mw.col
+    first_apply = gui.last_apply
+    tagged = col.find_notes(params["search"])[0]
+    guid = col.get_note(tagged).guid
+    added = []
+    add_tags_to_notes(parent=mw, note_ids=[tagged], space_separated_tags=params["own_tag"]).success(
+        lambda _: added.append(True)).run_in_background()
+    while not added:
+        yield "the learner's own tag"
+    remembered = dict(col.get_config("cardgenOwnTags", {}))
+
+    imported = []
+    request = ImportAnkiPackageRequest(package_path=params["newer_deck"],
+                                       options=ImportAnkiPackageOptions(with_scheduling=True))
+    stand_in = ImportDialog.__new__(ImportDialog)
+    CollectionOp(parent=mw, op=lambda col: col.import_anki_package(request)).success(
+        lambda _: imported.append(True)).run_in_background(initiator=stand_in)
+    while not imported or gui.last_apply is first_apply:
+        yield "the import, then the add-on's apply after it"
+    report = gui.last_apply
+    decks = {}
+    for card_id in col.find_cards(params["search"]):
+        card = col.get_card(card_id)
+        decks.setdefault(col.decks.name(card.did), []).append(card.note().guid)
+    return {
+        "remembered": remembered,
+        "tags_after": col.get_note(tagged).tags,
+        "guid": guid,
+        "second_apply": {"cards_moved": report.cards_moved, "decks_created": report.decks_created},
+        "decks": {name: sorted(set(guids)) for name, guids in decks.items()},
+        "notes": col.note_count(),
+        "last_error": repr(gui.last_error) if gui.last_error else None,
+    }

@@ -7,6 +7,7 @@ QtWebEngine need (tools/install-system-libs.sh installs them on Debian).
 
 from __future__ import annotations
 
+import os
 import zipfile
 from pathlib import Path
 
@@ -196,3 +197,32 @@ def test_harness_reports_a_warning_an_addon_shows(tmp_path: Path) -> None:
     with pytest.raises(DesktopRunError, match="Anki showed a warning.*something went wrong on purpose"):
         run_desktop(tmp_path / "anki", checks=CHECKS, check="trivial", params={"addon": "trivial_addon"},
                     addon_folders=[warns, _trivial_addon(tmp_path)])
+
+
+def test_after_importing_a_newer_deck_the_addon_keeps_own_tags_and_applies_again(tmp_path: Path) -> None:
+    cases = _cases(tmp_path)
+    first, newer = tmp_path / "first.apkg", tmp_path / "newer.apkg"
+    build_deck(BuildOptions(cases_dir=cases, out=first, deck_name=ROOT))
+    # The educator edits the cases (their notes become newer, so an import replaces their tags) and
+    # adds a fourth, hard one.
+    write_case(cases, "c3", GOOD_CASE.format(case_id="case-3").replace("difficulty: easy", "difficulty: hard"))
+    for case_file in cases.rglob("case.yaml"):
+        stat = case_file.stat()
+        os.utime(case_file, (stat.st_atime, stat.st_mtime + 3600))
+    build_deck(BuildOptions(cases_dir=cases, out=newer, deck_name=ROOT))
+    archive = tmp_path / "cardgen.ankiaddon"
+    assert CliRunner().invoke(main, ["addon", "build", "-o", str(archive)]).exit_code == 0
+
+    run = run_desktop(tmp_path / "anki", checks=CHECKS, check="cardgen_after_import", ankiaddons=[archive],
+                      deck=first, params={"search": CARDGEN_SEARCH, "own_tag": "my::before-exam",
+                                          "newer_deck": str(newer)})
+
+    seen = run.result
+    assert seen["last_error"] is None
+    assert seen["remembered"] == {seen["guid"]: ["my::before-exam"]}
+    assert "my::before-exam" in seen["tags_after"]  # given back after the import replaced the tags
+    assert seen["notes"] == 12
+    # The new case's three cards went to the hard band deck; the others stayed where the first apply put them.
+    assert seen["second_apply"]["cards_moved"] == 3
+    hard = seen["decks"][f"{HOME}::Hard"]
+    assert len(hard) == 6 and set(seen["decks"]) == {f"{HOME}::Hard", f"{HOME}::Medium", f"{HOME}::Easy"}
