@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from cardgen.learners.model import PRIOR_FAIL, ClassStats, NoteFacts, note_bands
-from cardgen.learners.model import Review
+from cardgen.learners.model import FsrsParams, Review
 from cardgen.learners.store import add_history, open_store, reviews_of, states_of
 from cardgen.teaching.case import Difficulty
 
@@ -133,7 +133,7 @@ def import_and_analyse(learners: int, reviews: int, seed: int = 11) -> dict[str,
         started = time.perf_counter()
         fitted = 0
         for n, package in enumerate(packages):
-            fitted += import_history(package, f"learner{n:02d}", root / "learners").params == "fitted"
+            fitted += import_history(package, f"learner{n:02d}", root / "learners").params is FsrsParams.FITTED
         imported = time.perf_counter() - started
         started = time.perf_counter()
         notes = [note for note, _ in cards]

@@ -187,7 +187,7 @@ def learners_import(history: Path, learner: str, learners_dir: Path) -> None:
     except CardgenError as error:
         raise InputFailure(str(error)) from error
     click.echo(f"{learner}: {result.reviews_added} new of {result.reviews_found} reviews, "
-               f"{result.cards} cards, FSRS parameters {result.params}")
+               f"{result.cards} cards, FSRS parameters {result.params.value}")
 
 
 @learners.command("show")

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from cardgen.cli import main
-from cardgen.learners.model import CardState, Review
+from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import Progress, kind_of_notetype, read_progress, write_progress
 from cardgen.learners.store import database_path, note_kinds, note_tags, open_store, reviews_of, states_of
 
@@ -32,8 +32,8 @@ def _progress() -> Progress:
         Review(FINDING_GUID, 0, START + 60_000, 3, 1, -600, 2500, 4000, 0),
         Review(FINDING_GUID, 0, START + 2 * DAY_MS, 4, 7, 1, 2650, 3000, 1),
     ]
-    states = [CardState(CASE_GUID, 0, 1.25, 7.5, 0.1542, START + 4 * DAY_MS, "default"),
-              CardState(FINDING_GUID, 0, 12.0, 3.25, 0.1542, START + 2 * DAY_MS, "default")]
+    states = [CardState(CASE_GUID, 0, 1.25, 7.5, 0.1542, START + 4 * DAY_MS, FsrsParams.DEFAULT),
+              CardState(FINDING_GUID, 0, 12.0, 3.25, 0.1542, START + 2 * DAY_MS, FsrsParams.DEFAULT)]
     return Progress(exported_at_ms=START + 5 * DAY_MS,
                     note_tags={CASE_GUID: "cardgen::case::rib-fracture cardgen::topic::msk::trauma",
                                FINDING_GUID: "cardgen::case::rib-fracture cardgen::topic::msk::trauma"},

@@ -6,11 +6,11 @@ add-on reads the learner's open collection with it (it carries this file).
 from __future__ import annotations
 
 from cardgen.learners.deck_marks import CARDGEN_SEARCH, TAG_ROOT
-from cardgen.learners.model import CardState, Review
+from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import kind_of_notetype
 
 
-def cardgen_history(col, params_label: str | None = None) -> tuple[dict[str, str], list[Review], list[CardState]]:
+def cardgen_history(col, params_label: FsrsParams | None = None) -> tuple[dict[str, str], list[Review], list[CardState]]:
     """The learner's cardgen tags per note, reviews and FSRS memory states, from their own collection.
 
     ``params_label`` says which FSRS parameters the states were computed with ("fitted" or
@@ -34,7 +34,7 @@ def cardgen_history(col, params_label: str | None = None) -> tuple[dict[str, str
         memory = col.compute_memory_state(card_id)
         if memory.stability is None or memory.difficulty is None:
             continue  # no usable review (e.g. only manual rescheduling)
-        params = params_label or ("fitted" if _fitted(col, card_id) else "default")
+        params = params_label or (FsrsParams.FITTED if _fitted(col, card_id) else FsrsParams.DEFAULT)
         states.append(CardState(guid, card_ord, memory.stability, memory.difficulty, memory.decay or 0.5, last,
                                 params))
     return tags, reviews, states

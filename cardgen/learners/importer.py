@@ -18,7 +18,7 @@ from pathlib import Path
 from cardgen.errors import InputError
 from cardgen.learners.deck_marks import CARDGEN_SEARCH
 from cardgen.learners.from_collection import cardgen_history, note_kinds
-from cardgen.learners.model import CardState, Review
+from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import read_progress
 from cardgen.learners.store import add_history, open_store
 
@@ -42,7 +42,7 @@ class ImportResult:
     reviews_found: int
     reviews_added: int
     cards: int
-    params: str  # "fitted" or "default"
+    params: FsrsParams
 
 
 def history_kind(path: Path) -> HistoryKind:
@@ -65,7 +65,7 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     if kind is HistoryKind.PROGRESS:
         progress = read_progress(history)
         tags, reviews, states, kinds = progress.note_tags, progress.reviews, progress.states, progress.note_kinds
-        params = "fitted" if any(s.params == "fitted" for s in states) else "default"
+        params = FsrsParams.FITTED if any(s.params is FsrsParams.FITTED for s in states) else FsrsParams.DEFAULT
     else:
         with tempfile.TemporaryDirectory(prefix="cardgen-history-") as scratch:
             col = _open_history(history, kind, Path(scratch))
@@ -103,19 +103,19 @@ def _open_history(history: Path, kind: HistoryKind, scratch: Path):
                          hint="export it again from Anki (with scheduling information for an .apkg)") from error
 
 
-def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardState], str]:
+def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardState], FsrsParams]:
     """Tags, reviews and FSRS memory states of the cardgen cards of ``col``, with FSRS fitted to them
     first when there are enough (cardgen.learners.from_collection reads them, as the add-on does)."""
     card_ids = list(col.find_cards(CARDGEN_SEARCH))
     if not card_ids:
-        return {}, [], [], "default"
+        return {}, [], [], FsrsParams.DEFAULT
     review_count = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({','.join(str(int(c)) for c in card_ids)})")
     params = _fit_params(col, review_count)
     tags, reviews, states = cardgen_history(col, params_label=params)
     return tags, reviews, states, params
 
 
-def _fit_params(col, review_count: int) -> str:
+def _fit_params(col, review_count: int) -> FsrsParams:
     """Fit FSRS to this learner's cardgen reviews when there are enough; Anki's defaults otherwise.
 
     Anki's optimizer (``compute_fsrs_params``, rslib ``scheduler/fsrs/params.rs``) trains only on
@@ -129,14 +129,14 @@ def _fit_params(col, review_count: int) -> str:
     where ``compute_memory_state`` reads them.
     """
     if review_count < MIN_REVIEWS_TO_FIT:
-        return "default"  # fewer items than reviews: no need to ask
+        return FsrsParams.DEFAULT  # fewer items than reviews: no need to ask
     response = col._backend.compute_fsrs_params(search=CARDGEN_SEARCH, current_params=[],
                                                 ignore_revlogs_before_ms=0, num_of_relearning_steps=1,
                                                 health_check=False)
     params = list(response.params)
     if response.fsrs_items < MIN_REVIEWS_TO_FIT or not params:
-        return "default"
+        return FsrsParams.DEFAULT
     for config in col.decks.all_config():
         config["fsrsParams6"] = params
         col.decks.update_config(config)
-    return "fitted"
+    return FsrsParams.FITTED

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+import enum
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -51,6 +52,21 @@ TARGET_RETENTION = 0.90
 REVIEW_BUDGET = 150  # reviews per day a learner can sustain
 REVIEWS_PER_NEW_CARD = 8  # reviews a new card costs in its first month
 MIN_PACE, MAX_PACE = 3, 30
+
+
+class FsrsParams(str, enum.Enum):
+    """Which FSRS parameters a memory state was computed with."""
+
+    FITTED = "fitted"  # fitted to this learner's own reviews
+    DEFAULT = "default"  # Anki's defaults
+
+
+class EstimateSource(str, enum.Enum):
+    """What a card's estimate rests on."""
+
+    FSRS = "fsrs"  # the learner's own reviews of the card
+    CLASS = "class"  # the class's reviews of the card or its topic
+    PRIOR = "prior"  # the case's difficulty alone
 
 
 @dataclass(frozen=True)
@@ -87,7 +103,7 @@ class CardState:
     difficulty: float
     decay: float
     last_review_ms: int
-    params: str  # "fitted" (to this learner) or "default"
+    params: FsrsParams
 
 
 def band_of(p_fail: float) -> Difficulty:
@@ -139,7 +155,7 @@ class CardEstimate:
     """The model's view of one card for one learner."""
 
     p_fail: float
-    source: str  # "fsrs", "class" or "prior"
+    source: EstimateSource
 
     @property
     def band(self) -> Difficulty:
@@ -216,7 +232,7 @@ class ClassStats:
         topic_rate = _shrunk(topic_fails, topic_total, prior)
         fails, total = self.card.get((note.guid, card_ord), (0, 0))
         rate = _shrunk(fails, total, topic_rate)
-        source = "class" if total or topic_total else "prior"
+        source = EstimateSource.CLASS if total or topic_total else EstimateSource.PRIOR
         return CardEstimate(_sigmoid(_logit(rate) + shift), source)
 
 
@@ -233,7 +249,7 @@ def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable
         for card_ord in range(note.cards):
             state = by_card.get((note.guid, card_ord))
             if state is not None:
-                estimates[(note.guid, card_ord)] = CardEstimate(fsrs_difficulty_fail(state.difficulty), "fsrs")
+                estimates[(note.guid, card_ord)] = CardEstimate(fsrs_difficulty_fail(state.difficulty), EstimateSource.FSRS)
             else:
                 estimates[(note.guid, card_ord)] = stats.unseen_fail(note, card_ord, shift)
     return estimates

@@ -27,7 +27,7 @@ from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
 from cardgen.errors import InputError
-from cardgen.learners.model import CardState, Review
+from cardgen.learners.model import CardState, FsrsParams, Review
 
 FORMAT = "cardgen-progress"
 VERSION = 1
@@ -110,7 +110,7 @@ def read_progress(path: Path) -> Progress:
             raise _malformed(path, f"notes.{guid}", foreign[0], "cardgen:: tags only")
     reviews = [Review(*_row(path, "reviews", index, row, _REVIEW_COLUMNS, notes))
                for index, row in enumerate(_rows(path, document, "reviews"))]
-    states = [CardState(guid, card_ord, float(stability), float(difficulty), float(decay), last, params)
+    states = [CardState(guid, card_ord, float(stability), float(difficulty), float(decay), last, FsrsParams(params))
               for index, row in enumerate(_rows(path, document, "states"))
               for guid, card_ord, stability, difficulty, decay, last, params
               in [_row(path, "states", index, row, _STATE_COLUMNS, notes)]]
@@ -155,7 +155,7 @@ _CHECKS = {
     "difficulty": (lambda v: _is_number(v) and 1 <= v <= 10, "an FSRS difficulty 1-10"),
     "decay": (lambda v: _is_number(v) and v > 0, "an FSRS decay (more than 0)"),
     "last_review_ms": (lambda v: _is_int(v) and v > 0, "the last review's time in ms since 1970"),
-    "params": (lambda v: v in ("fitted", "default"), "fitted or default"),
+    "params": (lambda v: v in {p.value for p in FsrsParams}, " or ".join(p.value for p in FsrsParams)),
 }
 
 

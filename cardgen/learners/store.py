@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Iterator
 
 from cardgen.errors import InputError
-from cardgen.learners.model import CardState, Review
+from cardgen.learners.model import CardState, FsrsParams, Review
 
 SCHEMA_VERSION = 1
 DB_NAME = "learners.sqlite"
@@ -128,7 +128,7 @@ def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[st
     added = connection.total_changes - before
     connection.executemany(
         "INSERT OR REPLACE INTO card_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(learner, s.note_guid, s.card_ord, s.stability, s.difficulty, s.decay, s.last_review_ms, s.params)
+        [(learner, s.note_guid, s.card_ord, s.stability, s.difficulty, s.decay, s.last_review_ms, s.params.value)
          for s in states])
     return added
 
@@ -147,7 +147,7 @@ def reviews_of(connection: sqlite3.Connection, learner: str | None = None) -> li
 
 def states_of(connection: sqlite3.Connection, learner: str) -> list[CardState]:
     """The FSRS memory states of one learner's cards."""
-    return [CardState(*row) for row in connection.execute(
+    return [CardState(*row[:6], FsrsParams(row[6])) for row in connection.execute(
         "SELECT note_guid, card_ord, stability, difficulty, decay, last_review_ms, params FROM card_states "
         "WHERE learner = ? ORDER BY note_guid, card_ord", (learner,))]
 
