@@ -138,7 +138,10 @@ class DicomSource:
         return looks_like_dicom(path)
 
     def facts(self, path: Path) -> ImageFacts:
-        ds = read_dataset(path, pixels=False)
+        return self.facts_of(read_dataset(path, pixels=False), path)
+
+    def facts_of(self, ds, path: Path) -> ImageFacts:
+        """:meth:`facts` of a dataset already read from ``path``."""
         missing = [name for name in ("Rows", "Columns") if not ds.get(name)]
         if missing:
             tags = {"Rows": "(0028,0010) Rows", "Columns": "(0028,0011) Columns"}
