@@ -29,6 +29,7 @@ from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
 from cardgen.imaging.dicom import DicomSource, read_dataset
 from cardgen.imaging.stacks import resolve_image
 from cardgen.deid.audit import AuditFailed, audit_package
+from cardgen.deid.values import identifying_items
 from cardgen.imaging.windows import Window
 from cardgen.annotations.from_files import with_annotation_files
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
@@ -398,18 +399,30 @@ def _image_facts(path: Path, cache: BuildCache | None) -> ImageFacts:
     return source.facts(path)  # a raster file, or a header without an image size (raises its error)
 
 
+# A DICOM file up to this size is read whole when its header is needed: the render reads it
+# next, and reading the dataset again costs more than the pixel bytes (see read_dataset).
+WHOLE_FILE_BYTES = 16 * 1024 * 1024
+
+
 def _header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, BurnedInFacts]:
     """The image facts (None when the header has no image size) and the burned-in-text facts of
     a DICOM file, from one reading of its header, remembered in the cache while the file is unchanged."""
-    return cache.of_file("header", path, _read_header) if cache is not None else _read_header(path)
+    if cache is None:
+        return _read_header(path, None)
+    return cache.of_file("header", path, partial(_read_header, cache=cache))
 
 
-def _read_header(path: Path) -> tuple[ImageFacts | None, BurnedInFacts]:
-    ds = read_dataset(path, pixels=False)
+def _read_header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, BurnedInFacts]:
+    whole = path.stat().st_size <= WHOLE_FILE_BYTES
+    ds = read_dataset(path, pixels=whole)
     try:
         facts: ImageFacts | None = DicomSource().facts_of(ds, path)
     except InputError:
         facts = None  # reported by _image_facts if the file is used as an image
+    if cache is not None and whole:
+        # The self-audit's values of this file, from this reading (everything after the pixels too).
+        items = identifying_items(ds, str(path))
+        cache.of_file("values", path, lambda _path: items)
     return facts, BurnedInFacts.from_dataset(ds)
 
 
