@@ -184,8 +184,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
             if cache is None:
                 hits = audit_package(package, against=sources)
             else:
-                hits = audit_package(package, values=[v for path in sources for v in cache.identifying_values(path)],
-                                     memo=memo)
+                hits = audit_package(package, values=cache.identifying_values_of_all(sources), memo=memo)
             if hits:
                 raise AuditFailed(options.out, hits)
 

@@ -174,10 +174,15 @@ class _QuickMatcher:
         self.fingerprint = hashlib.sha256("\0".join(sorted(values)).encode("utf-8", "surrogatepass")).hexdigest()
         self._any_case = re.compile(alternation, re.IGNORECASE) if values else None
         self._lower = re.compile(alternation) if values and all(v.isascii() for v in values) else None
+        # Text of digits alone holds a value only when it is that value: numbers match whole, and
+        # any other value has a character that is not a digit.
+        self._whole_numbers = frozenset(v for v in values if v.isascii() and v.isdigit())
 
     def find(self, text: str) -> Iterator[IdentifyingValue]:
         if self._any_case is None or not text:
             return iter(())
+        if text.isascii() and text.isdigit():  # an id or a time: most cells of a collection
+            return self.matcher.find(text) if text in self._whole_numbers else iter(())
         for variant in _haystack_variants(text):
             quick = self._lower if self._lower is not None and variant.isascii() else None
             if quick.search(variant.lower()) if quick is not None else self._any_case.search(variant):

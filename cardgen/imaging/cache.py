@@ -192,21 +192,37 @@ class BuildCache:
         return [item for file in _dicom_files([path])
                 for item in self.of_file("values", file, lambda one: values_from_files([one]))]
 
+    def identifying_values_of_all(self, paths: list[Path]) -> list[IdentifyingValue]:
+        """:meth:`identifying_values` of every path, kept together as well, so that a rebuild whose
+        sources are all unchanged reads one entry instead of one per file."""
+        from cardgen.deid.values import _dicom_files
+
+        files = list(_dicom_files(paths))
+        stamps = [(str(file.resolve()), status.st_size, status.st_mtime_ns)
+                  for file in files for status in [file.stat()]]
+        key = hashlib.sha256(repr(("all values", code_fingerprint(), stamps)).encode()).hexdigest()
+        return self.of_key(key, lambda: _first_of_each_value(item for file in files
+                                                             for item in self.identifying_values(file)))
+
+    def of_key(self, key: str, read: Callable[[], T]) -> T:
+        """``read()``, remembered under ``key`` (which must cover everything ``read`` depends on)."""
+        entry = self._values / key[:2] / key
+        try:
+            return pickle.loads(entry.read_bytes())
+        except (FileNotFoundError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            pass  # not read yet (or a damaged entry)
+        found = read()
+        entry.parent.mkdir(exist_ok=True)
+        write_atomically(entry, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+        return found
+
     def of_file(self, kind: str, path: Path, read: Callable[[Path], T]) -> T:
         """``read(path)``, remembered under ``kind`` while the file's size and modification time
         (and cardgen's code) stay the same; what ``read`` raises is raised and not remembered."""
         status = path.stat()
         key = hashlib.sha256(repr((kind, code_fingerprint(), str(path.resolve()), status.st_size,
                                    status.st_mtime_ns)).encode()).hexdigest()
-        entry = self._values / key[:2] / key
-        try:
-            return pickle.loads(entry.read_bytes())
-        except (FileNotFoundError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            pass  # not read yet (or a damaged entry): read the file
-        found = read(path)
-        entry.parent.mkdir(exist_ok=True)
-        write_atomically(entry, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
-        return found
+        return self.of_key(key, lambda: read(path))
 
     # -- packages ---------------------------------------------------------------------------
 
@@ -244,6 +260,15 @@ class BuildCache:
         stat = out.stat()
         write_atomically(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
         return size
+
+
+def _first_of_each_value(items: Iterable[IdentifyingValue]) -> list[IdentifyingValue]:
+    """The first item of each value (the one the audit's matcher keeps): a corpus shares most
+    values (a department, a scanner), so this keeps the remembered list short."""
+    first: dict[str, IdentifyingValue] = {}
+    for item in items:
+        first.setdefault(item.value, item)
+    return list(first.values())
 
 
 def _named_paths(case: Case) -> list[tuple[str, str, str]]:
