@@ -1,7 +1,8 @@
 """What a rebuild skips is re-done whenever its input changed: parsed cases, header facts, and the
 self-audit's memo of what it found clean.
 
-Images: pydicom's bundled CT_small.dcm (128 x 128 axial CT), copied into the cases the tests write.
+Images: pydicom's bundled CT_small.dcm (128 x 128 axial CT), copied into the cases the tests write
+(with another Patient's Name where a test says so).
 Media for the audit tests are PNGs these tests encode with Pillow (with and without a text chunk).
 """
 
@@ -9,19 +10,21 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
+import pydicom
 import pytest
 from PIL import Image, PngImagePlugin
 
 from cardgen.build import BuildOptions, build_deck
-from cardgen.deid.audit import AuditMemo, _QuickMatcher, audit_package
+from cardgen.deid.audit import AuditFailed, AuditMemo, _QuickMatcher, audit_package
 from cardgen.deid.values import IdentifyingValue, ValueMatcher
 from cardgen.imaging.cache import BuildCache
 from cardgen.teaching.loader import load_case
 from tests.anki_helpers import import_package
-from tests.sample_cases import GOOD_CASE, write_case
+from tests.sample_cases import CT_SMALL, GOOD_CASE, write_case
 
 
 def _counting_load(calls: list[Path]):
@@ -164,3 +167,39 @@ def test_quick_matcher_finds_what_the_matcher_finds(text: str) -> None:
              ("jane doe", "123456", "smith", "café", "2.25.123456789")]
     matcher = ValueMatcher(items)
     assert list(_QuickMatcher(matcher).find(text)) == list(matcher.find(text))
+
+
+# --- what is read from a DICOM file is read again when the file changes ---------------------------
+
+def _set_patient_name(image: Path, name: str) -> None:
+    """Rewrite the DICOM file with another Patient's Name, and a modification time 1 s later
+    (so that a rewrite within the file system's clock tick still counts as a change)."""
+    ds = pydicom.dcmread(image)
+    ds.PatientName = name
+    before = image.stat().st_mtime_ns
+    ds.save_as(image)
+    os.utime(image, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def test_changed_dicom_file_is_read_again(tmp_path: Path) -> None:
+    from cardgen.imaging.dicom import read_dataset
+
+    image = tmp_path / "ct.dcm"
+    shutil.copyfile(CT_SMALL, image)
+    _set_patient_name(image, "Smith^Alice")
+    assert str(read_dataset(image).PatientName) == "Smith^Alice"
+    _set_patient_name(image, "Doe^Jane")
+    assert str(read_dataset(image, pixels=False).PatientName) == "Doe^Jane"
+
+
+def test_audit_sees_identifying_values_of_a_changed_source(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    case_dir = write_case(cases, "a", GOOD_CASE.format(case_id="case-a").replace(
+        "Test history.", "Referred by Dr Jane Doe."))
+    _set_patient_name(case_dir / "ct.dcm", "Smith^Alice")
+    options = BuildOptions(cases_dir=cases, out=tmp_path / "deck.apkg", cache_dir=tmp_path / "cache")
+    build_deck(options)  # "Jane Doe" identifies nobody in these files
+    _set_patient_name(case_dir / "ct.dcm", "Doe^Jane")
+    with pytest.raises(AuditFailed) as caught:
+        build_deck(options)
+    assert any(hit.value == "jane doe" and "PatientName" in hit.reason for hit in caught.value.hits)

@@ -58,12 +58,20 @@ def default_cache_dir() -> Path:
     return base / "cardgen"
 
 
-def write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes, *, make_folder: bool = False) -> None:
     """Write ``data`` to ``target`` through a temporary file in the same folder (named by this
-    process, so parallel workers never share one), renamed into place."""
+    process, so parallel workers never share one), renamed into place. With ``make_folder``, the
+    folder is made when it does not exist yet (asked only then: a build writes thousands of entries)."""
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "wb") as stream:
+        try:
+            stream = open(temp, "wb")
+        except FileNotFoundError:
+            if not make_folder:
+                raise
+            target.parent.mkdir(parents=True, exist_ok=True)
+            stream = open(temp, "wb")
+        with stream:
             stream.write(data)
         os.replace(temp, target)
     except BaseException:
@@ -109,10 +117,9 @@ class BuildCache:
     def put(self, request: RenderRequest, rendered: RenderedImage) -> None:
         """Remember ``rendered`` (whose media file is already in :attr:`media_dir`) for ``request``."""
         entry = self._entry(request.key())
-        entry.parent.mkdir(exist_ok=True)
         line = (f"{rendered.name} {rendered.width} {rendered.height} "
                 f"{rendered.source_width} {rendered.source_height}\n")
-        write_atomically(entry, line.encode("ascii"))
+        write_atomically(entry, line.encode("ascii"), make_folder=True)
 
     # -- whole cases ------------------------------------------------------------------------
 
@@ -142,9 +149,8 @@ class BuildCache:
 
     def remember_case(self, key: str, result: object) -> None:
         """Keep a case's result for the next build."""
-        folder = self._cases / key[:2]
-        folder.mkdir(exist_ok=True)
-        write_atomically(folder / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomically(self._cases / key[:2] / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+                         make_folder=True)
 
     # -- parsed cases -----------------------------------------------------------------------
 
@@ -212,8 +218,7 @@ class BuildCache:
         except (FileNotFoundError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
             pass  # not read yet (or a damaged entry)
         found = read()
-        entry.parent.mkdir(exist_ok=True)
-        write_atomically(entry, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomically(entry, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL), make_folder=True)
         return found
 
     def of_file(self, kind: str, path: Path, read: Callable[[Path], T]) -> T:
