@@ -28,6 +28,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import sqlite3
 import struct
 import tempfile
@@ -289,7 +290,8 @@ class _Auditor:
 
     def _collection(self, archive: zipfile.ZipFile, name: str, scratch: Path) -> None:
         path = scratch / name
-        path.write_bytes(archive.read(name))
+        with archive.open(name) as member, open(path, "wb") as copy:
+            shutil.copyfileobj(member, copy, 1 << 20)  # streamed: a collection can be large
         self._database(name, path)
 
     def _compressed_collection(self, archive: zipfile.ZipFile, name: str, scratch: Path) -> None:
