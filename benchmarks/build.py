@@ -117,9 +117,13 @@ PEAK_WRAPPER = ("import resource, subprocess, sys; done = subprocess.run(sys.arg
                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(done.returncode)")
 
 
+LOADS: list[float] = []  # the 1-minute load average before each build: other work on the machine
+
+
 def cardgen_build(cases: Path, out: Path, cache: Path | None, jobs: int) -> tuple[float, int, str]:
     """Wall seconds, peak RSS in KiB (the largest process: the build or one of its workers), and
     the summary line, of one fresh ``python -m cardgen build`` process."""
+    LOADS.append(os.getloadavg()[0])
     command = [sys.executable, "-m", "cardgen", "build", str(cases), "-o", str(out), "--jobs", str(jobs)]
     command += ["--cache-dir", str(cache)] if cache is not None else ["--no-cache"]
     started = time.perf_counter()
@@ -211,6 +215,9 @@ def run(count: int, repeat: int, jobs: int, memory_scale: int, work: Path) -> No
               f"{cold_peaks[1] / 1024:.0f} MiB at {memory_scale}N = {cold_peaks[1] / cold_peaks[0]:.2f}x; "
               f"main process alone (cached rebuild to a new file): {warm_peaks[0] / 1024:.0f} MiB, "
               f"{warm_peaks[1] / 1024:.0f} MiB = {warm_peaks[1] / warm_peaks[0]:.2f}x")
+
+    print(f"    load average (1 min) before each build: {min(LOADS):.2f}-{max(LOADS):.2f}, "
+          f"median {median(LOADS):.2f} ({os.cpu_count()} cores)")
 
     try:
         import dicom2jpg  # noqa: F401

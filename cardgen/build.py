@@ -21,18 +21,19 @@ from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
 from cardgen.errors import BuildFailed, CardgenError, InputError
-from cardgen.imaging.batch import RenderCounts, build_cases
+from cardgen.imaging.batch import MediaRenderer, RenderCounts, build_cases
 from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
-from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.dicom import DicomSource, read_dataset
 from cardgen.imaging.stacks import resolve_image
 from cardgen.deid.audit import AuditFailed, audit_package
+from cardgen.deid.values import identifying_items
 from cardgen.imaging.windows import Window
 from cardgen.annotations.from_files import with_annotation_files
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
-from cardgen.teaching.loader import load_cases
+from cardgen.teaching.loader import load_case, load_cases
 
 DEFAULT_DECK_NAME = "cardgen"
 
@@ -122,7 +123,13 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     curriculum = load_curriculum(options.curriculum) if options.curriculum else None
     failures: list[CardgenError] = []
     on_error = failures.append if options.keep_going else None
-    cases = load_cases(options.cases_dir, on_error=on_error)
+    cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
+    if cache is not None:
+        load, keep_parsed = cache.parsed_cases(options.cases_dir, load_case)
+        cases = load_cases(options.cases_dir, on_error=on_error, load=load)
+        keep_parsed()
+    else:
+        cases = load_cases(options.cases_dir, on_error=on_error)
     cases = _in_teaching_order(cases, curriculum)
     shared_mtime = max(templates_mtime(),
                        int(options.curriculum.stat().st_mtime) if options.curriculum else 0)
@@ -130,7 +137,6 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result = BuildResult()
     notes: list[NoteSpec] = []
     progress.start(len(cases))
-    cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
     with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root:
         media_dir = cache.media_dir if cache is not None else Path(media_root)
         contexts: list[CaseContext | InputError] = []
@@ -143,7 +149,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         runnable = [(case, context, options.occlusion, options.output) for case, context in zip(cases, contexts)
                     if not isinstance(context, InputError)]
         with build_cases(_build_case, runnable, files_of=_case_files, media_dir=media_dir, cache=cache,
-                         jobs=options.jobs) as built:
+                         jobs=options.jobs, after=_read_identifying_values) as built:
             for case, context in zip(cases, contexts):
                 try:
                     if isinstance(context, InputError):
@@ -170,9 +176,15 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
         sources = _identity_sources(cases)
 
+        memo = cache.audit_memo(options.out) if cache is not None else None
+
         def refuse_identifiers(package: Path) -> None:
-            """The de-identification audit of the finished package, before it replaces the output."""
-            hits = audit_package(package, against=sources)
+            """The de-identification audit of the finished package, before it replaces the output
+            (with a cache: only what the last audit of this output did not already find clean)."""
+            if cache is None:
+                hits = audit_package(package, against=sources)
+            else:
+                hits = audit_package(package, values=cache.identifying_values_of_all(sources), memo=memo)
             if hits:
                 raise AuditFailed(options.out, hits)
 
@@ -181,6 +193,8 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, description,
                                                                        *notes], write)
                                 if cache is not None else write())
+        if memo is not None and memo.used:
+            cache.keep_audit_memo(options.out, memo)
     result.notes = len(notes)
     result.cards = sum(note.cards for note in notes)
     result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
@@ -198,6 +212,15 @@ def _for_learner(notes: list[NoteSpec], options: BuildOptions) -> tuple[list[Not
         raise InputError("a learner's deck needs the learners database", field="--learners-dir",
                          hint="pass --learners-dir DIR with --learner")
     return personalise(notes, options.learner, options.learners_dir)
+
+
+def _read_identifying_values(case: Case, *rest_and_cache: object) -> None:
+    """Read the identifying values of a case's DICOM files into the cache (in the worker that
+    built the case), so that the self-audit of the package finds them there."""
+    cache = rest_and_cache[-1]
+    assert isinstance(cache, BuildCache)
+    for path in _identity_sources([case]):
+        cache.identifying_values(path)
 
 
 def _identity_sources(cases: list[Case]) -> list[Path]:
@@ -315,8 +338,9 @@ def _case_files(case: Case, *_options: object) -> list[Path]:
 def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode, output: OutputOptions,
                 render_to: RenderFn) -> list[NoteSpec]:
     """Render every image of one case and make its notes."""
+    cache = render_to.cache if isinstance(render_to, MediaRenderer) else None
     resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
-    facts = {image_id: source_for(r.key_path).facts(r.key_path) for image_id, r in resolved.items()}
+    facts = {image_id: _image_facts(r.key_path, cache) for image_id, r in resolved.items()}
     case = with_annotation_files(case, facts)
     for i, image in enumerate(case.images):
         if image.stack is None and image.frame is not None and image.frame >= facts[image.id].frames:
@@ -327,7 +351,7 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
     for i, image in enumerate(case.images):
         key = resolved[image.id]
         for path in dict.fromkeys([key.key_path] + [p for p, _ in key.stack]):
-            burned_in = read_dataset(path, pixels=False) if image.is_dicom else BurnedInFacts.for_raster()
+            burned_in = _header(path, cache)[1] if image.is_dicom else BurnedInFacts.for_raster()
             check_burned_in(burned_in, reviewed=image.burned_in_reviewed, path=path,
                             field=f"images[{i}].burned_in")
     hashes: dict[Path, str] = {}
@@ -363,6 +387,42 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
                                                 finding.shapes, annotate=True, image=image)))
     return (case_notes(case, views, finding_images, context)
             + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
+
+
+def _image_facts(path: Path, cache: BuildCache | None) -> ImageFacts:
+    source = source_for(path)
+    if isinstance(source, DicomSource):
+        facts = _header(path, cache)[0]
+        if facts is not None:
+            return facts
+    return source.facts(path)  # a raster file, or a header without an image size (raises its error)
+
+
+# A DICOM file up to this size is read whole when its header is needed: the render reads it
+# next, and reading the dataset again costs more than the pixel bytes (see read_dataset).
+WHOLE_FILE_BYTES = 16 * 1024 * 1024
+
+
+def _header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, BurnedInFacts]:
+    """The image facts (None when the header has no image size) and the burned-in-text facts of
+    a DICOM file, from one reading of its header, remembered in the cache while the file is unchanged."""
+    if cache is None:
+        return _read_header(path, None)
+    return cache.of_file("header", path, partial(_read_header, cache=cache))
+
+
+def _read_header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, BurnedInFacts]:
+    whole = path.stat().st_size <= WHOLE_FILE_BYTES
+    ds = read_dataset(path, pixels=whole)
+    try:
+        facts: ImageFacts | None = DicomSource().facts_of(ds, path)
+    except InputError:
+        facts = None  # reported by _image_facts if the file is used as an image
+    if cache is not None and whole:
+        # The self-audit's values of this file, from this reading (everything after the pixels too).
+        items = identifying_items(ds, str(path))
+        cache.of_file("values", path, lambda _path: items)
+    return facts, BurnedInFacts.from_dataset(ds)
 
 
 def _caption(image: CaseImage, window) -> str:

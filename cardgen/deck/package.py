@@ -113,8 +113,11 @@ def _repack(source: Path, target: Path, media_dir: Path, media_names: list[str])
     """The collection deflated (it shrinks to a fraction), the media map as genanki writes it
     (``{"0": name, ...}``), then each media file stored under its index, streamed from disk."""
     with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as packed:
-        packed.writestr(_entry("collection.anki2", zipfile.ZIP_DEFLATED),
-                        original.read("collection.anki2"), compresslevel=6)
+        collection = _entry("collection.anki2", zipfile.ZIP_DEFLATED)
+        collection.file_size = original.getinfo("collection.anki2").file_size  # as writestr would know it
+        collection._compresslevel = 6  # what writestr(..., compresslevel=6) sets; open() has no argument for it
+        with original.open("collection.anki2") as database, packed.open(collection, "w") as deflated:
+            shutil.copyfileobj(database, deflated, 1 << 20)  # streamed: memory stays flat as decks grow
         media_map = json.dumps({str(index): name for index, name in enumerate(media_names)})
         packed.writestr(_entry("media", zipfile.ZIP_DEFLATED), media_map, compresslevel=6)
         for index, name in enumerate(media_names):

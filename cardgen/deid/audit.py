@@ -14,21 +14,30 @@ comments). It looks for
 Anki's own numbers (note and card IDs, timestamps, JSON numbers in the configuration) are only
 compared with numeric source values as whole numbers, so they cannot raise false alarms from the
 shape patterns. Whatever cannot be read is reported as a hit: an audit that cannot look fails.
+
+A build audits every package it writes, so the audit can remember what it found clean
+(:class:`AuditMemo`): a database row with the same content, searched for the same values, and a
+media file with the same name, size and CRC-32 (which the zip checks against the bytes whenever
+they are read) are not searched again. Package file names, the media map, table names and every
+row or file that differs are searched every time.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
+import shutil
 import sqlite3
+import struct
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.deid.values import ValueMatcher, values_from_files
+from cardgen.deid.values import IdentifyingValue, ValueMatcher, _haystack_variants, values_from_files
 from cardgen.errors import CardgenError, InputError
 
 # A DICOM UID: a root 0, 1 or 2 and at least four more numeric components (1.2.840.10008.x...),
@@ -53,6 +62,12 @@ OPAQUE_COLUMNS = frozenset({("notes", "guid")})
 COLLECTION_NAMES = ("collection.anki2", "collection.anki21")
 COMPRESSED_COLLECTION = "collection.anki21b"  # newer Anki: zstd-compressed SQLite
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # refuse to unpack a zip bomb while auditing
+AUDIT_VERSION = "1"  # part of every memo key: change it when what the audit looks for changes
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# PNG chunks that hold nothing but the image's structure and pixels. A PNG made of these alone
+# carries no metadata; any other chunk sends the file to Pillow, which reports what it holds.
+PIXEL_ONLY_PNG_CHUNKS = frozenset({b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"})
 
 
 @dataclass(frozen=True, order=True)
@@ -80,14 +95,61 @@ class AuditFailed(CardgenError):
                                     "possible identifier(s):", *shown]))
 
 
-def audit_package(apkg: Path, against: Iterable[Path] | None = None) -> list[AuditHit]:
+@dataclass
+class AuditMemo:
+    """Keys of what earlier audits found clean (rows by content and the values searched for,
+    media files by name, size and CRC-32), and the keys this audit found clean (:attr:`used`),
+    which are all a later audit of the next version of the package needs."""
+
+    known: set[bytes] = field(default_factory=set)
+    used: set[bytes] = field(default_factory=set)
+
+    KEY_BYTES = 16
+
+    @classmethod
+    def load(cls, path: Path) -> AuditMemo:
+        """The memo saved at ``path``; an empty one when there is none or it is damaged."""
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return cls()
+        if len(data) % cls.KEY_BYTES:
+            return cls()  # a foreign or truncated file: audit everything
+        return cls(known={data[i:i + cls.KEY_BYTES] for i in range(0, len(data), cls.KEY_BYTES)})
+
+    def to_bytes(self) -> bytes:
+        """The keys found clean by this audit, in a stable order (what :meth:`load` reads)."""
+        return b"".join(sorted(self.used))
+
+    @classmethod
+    def key(cls, *parts: object) -> bytes:
+        return hashlib.blake2b(repr((AUDIT_VERSION, *parts)).encode("utf-8", "surrogatepass"),
+                               digest_size=cls.KEY_BYTES).digest()
+
+    def seen_clean(self, key: bytes) -> bool:
+        if key in self.known:
+            self.used.add(key)
+            return True
+        return False
+
+    def clean(self, key: bytes) -> None:
+        self.used.add(key)
+
+
+def audit_package(apkg: Path, against: Iterable[Path] | None = None, *,
+                  values: Iterable[IdentifyingValue] | None = None,
+                  memo: AuditMemo | None = None) -> list[AuditHit]:
     """Every possible identifier in the package ``apkg``, sorted; an empty list means clean.
 
     ``against`` lists DICOM files or folders (the cases the deck was built from) whose
-    identifying values are looked for too.
+    identifying values are looked for too; ``values`` gives such values already read (the build
+    keeps them in its cache). With a ``memo``, what it knows to be clean is not searched again,
+    and what this audit finds clean is added to its :attr:`AuditMemo.used`.
     """
-    items = values_from_files(against) if against is not None else []
-    return _Auditor(ValueMatcher(items)).audit(Path(apkg))
+    items = list(values) if values is not None else []
+    if against is not None:
+        items += values_from_files(against)
+    return _Auditor(ValueMatcher(items), memo).audit(Path(apkg))
 
 
 def require_clean_package(apkg: Path, against: Iterable[Path] | None = None) -> None:
@@ -97,10 +159,44 @@ def require_clean_package(apkg: Path, against: Iterable[Path] | None = None) -> 
         raise AuditFailed(Path(apkg), hits)
 
 
-class _Auditor:
+class _QuickMatcher:
+    """A :class:`ValueMatcher` behind a quick test that lets most text through unsearched.
+
+    The matcher's pattern (every value between look-arounds, case-insensitive) is slow to run over
+    long card text. Any of its matches is also a match of the plain alternation of the values, so
+    text where that finds nothing holds no value. ASCII text is tested lower-cased (the values
+    are lower case already): there lower() and case-insensitive matching agree exactly.
+    """
+
     def __init__(self, matcher: ValueMatcher) -> None:
         self.matcher = matcher
+        values = sorted(matcher.by_value, key=lambda v: (-len(v), v))
+        alternation = "|".join(re.escape(v) for v in values)
+        self.fingerprint = hashlib.sha256("\0".join(sorted(values)).encode("utf-8", "surrogatepass")).hexdigest()
+        self._any_case = re.compile(alternation, re.IGNORECASE) if values else None
+        self._lower = re.compile(alternation) if values and all(v.isascii() for v in values) else None
+        # Text of digits alone holds a value only when it is that value: numbers match whole, and
+        # any other value has a character that is not a digit.
+        self._whole_numbers = frozenset(v for v in values if v.isascii() and v.isdigit())
+
+    def find(self, text: str) -> Iterator[IdentifyingValue]:
+        if self._any_case is None or not text:
+            return iter(())
+        if text.isascii() and text.isdigit():  # an id or a time: most cells of a collection
+            return self.matcher.find(text) if text in self._whole_numbers else iter(())
+        for variant in _haystack_variants(text):
+            quick = self._lower if self._lower is not None and variant.isascii() else None
+            if quick.search(variant.lower()) if quick is not None else self._any_case.search(variant):
+                return self.matcher.find(text)
+        return iter(())
+
+
+class _Auditor:
+    def __init__(self, matcher: ValueMatcher, memo: AuditMemo | None = None) -> None:
+        self.matcher = _QuickMatcher(matcher)
+        self.memo = memo
         self.hits: set[AuditHit] = set()
+        self.found = 0  # hits added, repeats included: a part that adds none is clean
 
     def audit(self, apkg: Path) -> list[AuditHit]:
         try:
@@ -125,7 +221,14 @@ class _Auditor:
                     continue  # read above
                 else:
                     shown = media_names.get(name, name)
+                    # Metadata is found whatever values are searched for: the key is the file alone.
+                    key = AuditMemo.key("media", shown, info.file_size, info.CRC)
+                    if self.memo is not None and self.memo.seen_clean(key):
+                        continue
+                    found = self.found
                     self._media_file(f"media file {shown!r}", archive.read(name))
+                    if self.memo is not None and self.found == found:
+                        self.memo.clean(key)
             if not any(n in archive.namelist() for n in (*COLLECTION_NAMES, COMPRESSED_COLLECTION)):
                 self.add(str(apkg), "", "no collection database found: not an Anki package")
         return sorted(self.hits)
@@ -134,6 +237,7 @@ class _Auditor:
 
     def add(self, where: str, value: str, reason: str) -> None:
         self.hits.add(AuditHit(where, value, reason))
+        self.found += 1
 
     def text(self, where: str, text: str, *, shapes: bool = True) -> None:
         """Look for source values, and (``shapes``) identifier shapes, in one piece of text."""
@@ -186,7 +290,8 @@ class _Auditor:
 
     def _collection(self, archive: zipfile.ZipFile, name: str, scratch: Path) -> None:
         path = scratch / name
-        path.write_bytes(archive.read(name))
+        with archive.open(name) as member, open(path, "wb") as copy:
+            shutil.copyfileobj(member, copy, 1 << 20)  # streamed: a collection can be large
         self._database(name, path)
 
     def _compressed_collection(self, archive: zipfile.ZipFile, name: str, scratch: Path) -> None:
@@ -217,9 +322,27 @@ class _Auditor:
                 cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608 (names from the db)
                 columns = [d[0] for d in cursor.description]
                 for row_number, row in enumerate(cursor):
+                    where = f"{name}: {table} row {row_number} column "
+                    if self.memo is None:
+                        for column, value in zip(columns, row):
+                            self._cell(where + column, value, shapes=(table, column) not in OPAQUE_COLUMNS)
+                        continue
+                    # Numbers (ids, times: new in every build) are searched every time, which is quick;
+                    # the row's text is searched unless the same text was found clean, searched for
+                    # the same values, in the same table and columns.
+                    texts = [(column, value) for column, value in zip(columns, row)
+                             if value is not None and not isinstance(value, (int, float))]
                     for column, value in zip(columns, row):
-                        self._cell(f"{name}: {table} row {row_number} column {column}", value,
-                                   shapes=(table, column) not in OPAQUE_COLUMNS)
+                        if isinstance(value, (int, float)):
+                            self._cell(where + column, value)
+                    key = AuditMemo.key("row", self.matcher.fingerprint, table, texts)
+                    if self.memo.seen_clean(key):
+                        continue
+                    found = self.found
+                    for column, value in texts:
+                        self._cell(where + column, value, shapes=(table, column) not in OPAQUE_COLUMNS)
+                    if self.found == found:
+                        self.memo.clean(key)
         except sqlite3.Error as error:
             self.add(name, "", f"cannot read the collection database: {error}")
         finally:
@@ -250,6 +373,8 @@ class _Auditor:
         self.text(where, text)
 
     def _media_file(self, where: str, data: bytes) -> None:
+        if _pixel_only_png(data):
+            return  # nothing but pixels: no metadata to report (Pillow would decode it all to say so)
         from PIL import Image, UnidentifiedImageError
 
         try:
@@ -268,6 +393,23 @@ class _Auditor:
                 self.add(where, _shorten(value), f"carries image metadata ({label}); media files "
                          "must hold pixels only")
                 self.text(f"{where} metadata {label}", value)
+
+
+def _pixel_only_png(data: bytes) -> bool:
+    """True for a well-formed PNG whose chunks are all in :data:`PIXEL_ONLY_PNG_CHUNKS`, ending
+    with IEND at the end of the data; anything else (other chunks, trailing bytes, a damaged
+    chunk length) is left to Pillow."""
+    if not data.startswith(PNG_SIGNATURE):
+        return False
+    position = len(PNG_SIGNATURE)
+    while position + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, position)
+        if kind not in PIXEL_ONLY_PNG_CHUNKS:
+            return False
+        position += 12 + length
+        if kind == b"IEND":
+            return position == len(data)
+    return False
 
 
 def _image_metadata(image) -> Iterator[tuple[str, str]]:

@@ -127,7 +127,7 @@ def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
     _worker_renderer = MediaRenderer(media_dir, BuildCache(cache_root) if cache_root is not None else None)
 
 
-def _run_one(build_one: Callable[..., Result], task: tuple[tuple, str | None],
+def _run_one(build_one: Callable[..., Result], after: Callable[..., None] | None, task: tuple[tuple, str | None],
              renderer: MediaRenderer | None = None) -> tuple[Result | None, _Failure | None, RenderCounts]:
     """Build one item; remember its result under ``key`` (when there is a cache)."""
     item, key = task
@@ -135,6 +135,8 @@ def _run_one(build_one: Callable[..., Result], task: tuple[tuple, str | None],
     assert renderer is not None, "worker started without _start_worker"
     try:
         result = build_one(*item, renderer)
+        if after is not None and renderer.cache is not None:
+            after(*item, renderer.cache)
     except InputError as error:
         return None, _Failure.of(error), renderer.end_case()
     if key is not None and renderer.cache is not None:
@@ -159,7 +161,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 @contextmanager
 def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
                 files_of: Callable[..., list[Path]], media_dir: Path, cache: BuildCache | None,
-                jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
+                jobs: int, after: Callable[..., None] | None = None) -> Iterator[Iterator[Outcome[Result]]]:
     """Run ``build_one(*item, render_to)`` for every item, on up to ``jobs`` processes.
 
     Yields an iterator of outcomes in the order of ``items``. ``build_one`` returns notes (objects
@@ -167,8 +169,10 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
     (``files_of(*item)``: every file ``build_one`` reads) and cardgen's code are unchanged gives
     its remembered notes without running (and without starting a worker for it). ``build_one``
     and ``files_of`` must be module-level functions and the items picklable; media files land in
-    ``media_dir`` (the cache's media folder when ``cache`` is given). Leaving the block stops the
-    workers.
+    ``media_dir`` (the cache's media folder when ``cache`` is given). ``after(*item, cache)``, when
+    given, runs in the worker after each item built (with a cache): work the main process would
+    otherwise do alone later, such as reading what the self-audit needs into the cache. Leaving
+    the block stops the workers.
     """
     known: dict[int, Outcome[Result]] = {}
     tasks: list[tuple[tuple, str | None]] = []
@@ -179,23 +183,23 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
             known[index] = Outcome(result=remembered, error=None, counts=RenderCounts(cases_unchanged=1))
         else:
             tasks.append((item, key))
-    with _run_all(build_one, tasks, media_dir, cache, jobs) as built:
+    with _run_all(partial(_run_one, build_one, after), tasks, media_dir, cache, jobs) as built:
         yield (known[index] if index in known else next(built) for index in range(len(items)))
 
 
 @contextmanager
-def _run_all(build_one: Callable[..., Result], tasks: list[tuple[tuple, str | None]], media_dir: Path,
+def _run_all(run_one: Callable[..., tuple], tasks: list[tuple[tuple, str | None]], media_dir: Path,
              cache: BuildCache | None, jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
     jobs = max(1, min(jobs, len(tasks)))
     if jobs == 1:
         renderer = MediaRenderer(media_dir, cache)
-        yield (_outcome(_run_one(build_one, task, renderer)) for task in tasks)
+        yield (_outcome(run_one(task, renderer)) for task in tasks)
         return
     cache_root = cache.root if cache is not None else None
     # Small chunks keep the cores busy to the end; not so small that messages dominate.
     chunk = max(1, min(8, len(tasks) // (jobs * 4)))
     with _pool_context().Pool(jobs, initializer=_start_worker, initargs=(media_dir, cache_root)) as pool:
-        yield (_outcome(raw) for raw in pool.imap(partial(_run_one, build_one), tasks, chunksize=chunk))
+        yield (_outcome(raw) for raw in pool.imap(run_one, tasks, chunksize=chunk))
 
 
 def _outcome(raw: tuple) -> Outcome:

@@ -13,7 +13,11 @@ else ``~/.cache/cardgen``)::
     renders/<key[:2]>/<key>   one line: media name, width, height, source width, source height
     media/<name>              the media file itself (named by the hash of its content)
     cases/<key[:2]>/<key>     the notes of one case (a pickle, written and read only by cardgen)
+    parsed/<hash of folder>   the parsed cases of one cases folder, each with its file's size and time
+    values/<key[:2]>/<key>    what was read from one file's header: its image facts and identifying
+                              values (for the self-audit), by the file's size and modification time
     packages/<hash of path>   what the last package written to that path was made of
+    packages/<hash>.audit     what the self-audit of that package found clean (see AuditMemo)
 
 Every file is written to a temporary name and renamed into place, so parallel workers and
 concurrent builds never see half a file. Deleting the folder between builds is always safe: the
@@ -26,15 +30,22 @@ import functools
 import hashlib
 import os
 import pickle
+from stat import S_ISDIR, S_ISREG
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
 
 from cardgen.errors import InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest
 
+if TYPE_CHECKING:
+    from cardgen.deid.audit import AuditMemo
+    from cardgen.deid.values import IdentifyingValue
+    from cardgen.teaching.case import Case
+
 CARDGEN_ROOT = Path(__file__).resolve().parent.parent
 
 CACHE_ENV = "CARDGEN_CACHE_DIR"
+T = TypeVar("T")
 
 
 def default_cache_dir() -> Path:
@@ -47,12 +58,20 @@ def default_cache_dir() -> Path:
     return base / "cardgen"
 
 
-def write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes, *, make_folder: bool = False) -> None:
     """Write ``data`` to ``target`` through a temporary file in the same folder (named by this
-    process, so parallel workers never share one), renamed into place."""
+    process, so parallel workers never share one), renamed into place. With ``make_folder``, the
+    folder is made when it does not exist yet (asked only then: a build writes thousands of entries)."""
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        with open(temp, "wb") as stream:
+        try:
+            stream = open(temp, "wb")
+        except FileNotFoundError:
+            if not make_folder:
+                raise
+            target.parent.mkdir(parents=True, exist_ok=True)
+            stream = open(temp, "wb")
+        with stream:
             stream.write(data)
         os.replace(temp, target)
     except BaseException:
@@ -69,8 +88,10 @@ class BuildCache:
         self._entries = root / "renders"
         self._cases = root / "cases"
         self._packages = root / "packages"
+        self._parsed = root / "parsed"
+        self._values = root / "values"
         try:
-            for folder in (self.media_dir, self._entries, self._cases, self._packages):
+            for folder in (self.media_dir, self._entries, self._cases, self._packages, self._parsed, self._values):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise InputError(f"cannot use the cache folder: {error.strerror}", file=root, field="--cache-dir",
@@ -96,10 +117,9 @@ class BuildCache:
     def put(self, request: RenderRequest, rendered: RenderedImage) -> None:
         """Remember ``rendered`` (whose media file is already in :attr:`media_dir`) for ``request``."""
         entry = self._entry(request.key())
-        entry.parent.mkdir(exist_ok=True)
         line = (f"{rendered.name} {rendered.width} {rendered.height} "
                 f"{rendered.source_width} {rendered.source_height}\n")
-        write_atomically(entry, line.encode("ascii"))
+        write_atomically(entry, line.encode("ascii"), make_folder=True)
 
     # -- whole cases ------------------------------------------------------------------------
 
@@ -129,11 +149,98 @@ class BuildCache:
 
     def remember_case(self, key: str, result: object) -> None:
         """Keep a case's result for the next build."""
-        folder = self._cases / key[:2]
-        folder.mkdir(exist_ok=True)
-        write_atomically(folder / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomically(self._cases / key[:2] / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+                         make_folder=True)
+
+    # -- parsed cases -----------------------------------------------------------------------
+
+    def parsed_cases(self, cases_dir: Path, load: Callable[[Path], Case]) -> tuple[Callable[[Path], Case],
+                                                                                 Callable[[], None]]:
+        """A caching ``load`` for the cases under ``cases_dir``, and the call that saves what it
+        loaded. A case file whose size and modification time are those of the remembered parse,
+        and whose named files and folders still resolve to the same places, is not read again;
+        any other is parsed by ``load`` (errors are never remembered)."""
+        record = self._parsed / hashlib.sha256(str(cases_dir.resolve()).encode()).hexdigest()
+        try:
+            fingerprint, remembered = pickle.loads(record.read_bytes())
+            if fingerprint != code_fingerprint():
+                remembered = {}
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError,
+                ValueError):
+            remembered = {}  # none yet, or damaged, or from another version: parse every case
+        current: dict[str, tuple] = {}
+
+        def cached_load(case_file: Path) -> Case:
+            status = case_file.stat()
+            stamp = (status.st_size, status.st_mtime_ns)
+            entry = remembered.get(str(case_file))
+            if entry is not None and entry[0] == stamp and entry[1] == _named_paths(entry[2]):
+                current[str(case_file)] = entry
+                return entry[2]
+            case = load(case_file)
+            current[str(case_file)] = (stamp, _named_paths(case), case)
+            return case
+
+        def save() -> None:
+            if current != remembered:
+                write_atomically(record, pickle.dumps((code_fingerprint(), current), protocol=pickle.HIGHEST_PROTOCOL))
+
+        return cached_load, save
+
+    # -- identifying values of source files -------------------------------------------------
+
+    def identifying_values(self, path: Path) -> list[IdentifyingValue]:
+        """The identifying values of the DICOM file ``path`` (or of every DICOM file in the folder
+        ``path``), as :func:`cardgen.deid.values.values_from_files` reads them, remembered per
+        file by its size and modification time."""
+        from cardgen.deid.values import _dicom_files, values_from_files
+
+        return [item for file in _dicom_files([path])
+                for item in self.of_file("values", file, lambda one: values_from_files([one]))]
+
+    def identifying_values_of_all(self, paths: list[Path]) -> list[IdentifyingValue]:
+        """:meth:`identifying_values` of every path, kept together as well, so that a rebuild whose
+        sources are all unchanged reads one entry instead of one per file."""
+        from cardgen.deid.values import _dicom_files
+
+        files = list(_dicom_files(paths))
+        stamps = [(str(file.resolve()), status.st_size, status.st_mtime_ns)
+                  for file in files for status in [file.stat()]]
+        key = hashlib.sha256(repr(("all values", code_fingerprint(), stamps)).encode()).hexdigest()
+        return self.of_key(key, lambda: _first_of_each_value(item for file in files
+                                                             for item in self.identifying_values(file)))
+
+    def of_key(self, key: str, read: Callable[[], T]) -> T:
+        """``read()``, remembered under ``key`` (which must cover everything ``read`` depends on)."""
+        entry = self._values / key[:2] / key
+        try:
+            return pickle.loads(entry.read_bytes())
+        except (FileNotFoundError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            pass  # not read yet (or a damaged entry)
+        found = read()
+        write_atomically(entry, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL), make_folder=True)
+        return found
+
+    def of_file(self, kind: str, path: Path, read: Callable[[Path], T]) -> T:
+        """``read(path)``, remembered under ``kind`` while the file's size and modification time
+        (and cardgen's code) stay the same; what ``read`` raises is raised and not remembered."""
+        status = path.stat()
+        key = hashlib.sha256(repr((kind, code_fingerprint(), str(path.resolve()), status.st_size,
+                                   status.st_mtime_ns)).encode()).hexdigest()
+        return self.of_key(key, lambda: read(path))
 
     # -- packages ---------------------------------------------------------------------------
+
+    def audit_memo(self, out: Path) -> AuditMemo:
+        """What the self-audit found clean in the last package written to ``out``."""
+        from cardgen.deid.audit import AuditMemo
+
+        return AuditMemo.load(self._package_record(out).with_suffix(".audit"))
+
+    def keep_audit_memo(self, out: Path, memo: AuditMemo) -> None:
+        """Keep what this build's audit found clean, for the next package written to ``out``."""
+        write_atomically(self._package_record(out).with_suffix(".audit"), memo.to_bytes())
+
 
     def _package_record(self, out: Path) -> Path:
         return self._packages / hashlib.sha256(str(out.resolve()).encode()).hexdigest()
@@ -158,6 +265,31 @@ class BuildCache:
         stat = out.stat()
         write_atomically(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
         return size
+
+
+def _first_of_each_value(items: Iterable[IdentifyingValue]) -> list[IdentifyingValue]:
+    """The first item of each value (the one the audit's matcher keeps): a corpus shares most
+    values (a department, a scanner), so this keeps the remembered list short."""
+    first: dict[str, IdentifyingValue] = {}
+    for item in items:
+        first.setdefault(item.value, item)
+    return list(first.values())
+
+
+def _named_paths(case: Case) -> list[tuple[str, str, str]]:
+    """Where each file or folder a case names leads now, and what it is (a file, a folder,
+    something else, or missing): a parsed case is reused only while these are unchanged (the
+    parse checked them)."""
+    named = [image.path for image in case.images] + [source.path for source in case.annotation_files]
+    return [(str(path), os.path.realpath(path), _kind(path)) for path in named]
+
+
+def _kind(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "missing"
+    return "folder" if S_ISDIR(mode) else "file" if S_ISREG(mode) else "other"
 
 
 @functools.cache

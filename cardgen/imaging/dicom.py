@@ -22,12 +22,31 @@ __all__ = ["DicomSource", "decoded_pixels", "file_window", "frame_count", "read_
            "to_display"]
 
 
+# The last dataset this process read: (path, device, inode, size, modification time), whether its
+# pixels were read, the dataset. A build reads a file's header, then its pixels once per window;
+# checking every element (below) costs more than decoding a CT slice, so it is done once.
+_last_read: list[tuple[tuple, bool, object]] = []
+
+
 def read_dataset(path: Path, *, pixels: bool = True):
-    """Read a DICOM file; a file that is not DICOM, or is damaged, becomes an :class:`InputError`."""
+    """Read a DICOM file; a file that is not DICOM, or is damaged, becomes an :class:`InputError`.
+
+    The dataset of the file read last is given again while the file is unchanged (callers do not
+    modify datasets)."""
+    refuse_empty_file(path)
+    status = path.stat()
+    identity = (str(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+    if _last_read and _last_read[0][0] == identity and (_last_read[0][1] or not pixels):
+        return _last_read[0][2]
+    ds = _read_checked(path, pixels)
+    _last_read[:] = [(identity, pixels, ds)]
+    return ds
+
+
+def _read_checked(path: Path, pixels: bool):
     import pydicom
     from pydicom.errors import BytesLengthException, InvalidDicomError
 
-    refuse_empty_file(path)
     try:
         ds = pydicom.dcmread(path, stop_before_pixels=not pixels)
     except InvalidDicomError as error:
@@ -138,7 +157,10 @@ class DicomSource:
         return looks_like_dicom(path)
 
     def facts(self, path: Path) -> ImageFacts:
-        ds = read_dataset(path, pixels=False)
+        return self.facts_of(read_dataset(path, pixels=False), path)
+
+    def facts_of(self, ds, path: Path) -> ImageFacts:
+        """:meth:`facts` of a dataset already read from ``path``."""
         missing = [name for name in ("Rows", "Columns") if not ds.get(name)]
         if missing:
             tags = {"Rows": "(0028,0010) Rows", "Columns": "(0028,0011) Columns"}

@@ -1,0 +1,205 @@
+"""What a rebuild skips is re-done whenever its input changed: parsed cases, header facts, and the
+self-audit's memo of what it found clean.
+
+Images: pydicom's bundled CT_small.dcm (128 x 128 axial CT), copied into the cases the tests write
+(with another Patient's Name where a test says so).
+Media for the audit tests are PNGs these tests encode with Pillow (with and without a text chunk).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import pydicom
+import pytest
+from PIL import Image, PngImagePlugin
+
+from cardgen.build import BuildOptions, build_deck
+from cardgen.deid.audit import AuditFailed, AuditMemo, _QuickMatcher, audit_package
+from cardgen.deid.values import IdentifyingValue, ValueMatcher
+from cardgen.imaging.cache import BuildCache
+from cardgen.teaching.loader import load_case
+from tests.anki_helpers import import_package
+from tests.sample_cases import CT_SMALL, GOOD_CASE, write_case
+
+
+def _counting_load(calls: list[Path]):
+    def load(case_file: Path):
+        calls.append(case_file)
+        return load_case(case_file)
+    return load
+
+
+def test_unchanged_case_file_is_not_parsed_again_and_a_changed_one_is(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    case_dir = write_case(cases, "a", GOOD_CASE.format(case_id="case-a"))
+    case_file = case_dir / "case.yaml"
+    cache = BuildCache(tmp_path / "cache")
+
+    calls: list[Path] = []
+    load, save = cache.parsed_cases(cases, _counting_load(calls))
+    assert load(case_file).title == "Vertebral body"
+    save()
+    assert calls == [case_file]
+
+    calls.clear()
+    load, save = cache.parsed_cases(cases, _counting_load(calls))
+    assert load(case_file).title == "Vertebral body"
+    assert calls == []  # remembered: no YAML read
+
+    # Same size, new content and time: must be parsed again.
+    case_file.write_text(GOOD_CASE.format(case_id="case-a").replace("Vertebral body", "Vertebral bodx", 1),
+                         encoding="utf-8")
+    stat = case_file.stat()
+    os.utime(case_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    load, save = cache.parsed_cases(cases, _counting_load(calls))
+    assert load(case_file).title == "Vertebral bodx"
+    assert calls == [case_file]
+
+
+def test_parsed_case_is_not_reused_when_its_image_is_gone(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    case_dir = write_case(cases, "a", GOOD_CASE.format(case_id="case-a"))
+    options = BuildOptions(cases_dir=cases, out=tmp_path / "deck.apkg", cache_dir=tmp_path / "cache")
+    build_deck(options)
+    (case_dir / "ct.dcm").unlink()
+    with pytest.raises(Exception) as caught:
+        build_deck(options)
+    # The parse runs again and names the missing file and the field, as a first build would.
+    assert "does not exist" in str(caught.value) and "images[0].file" in str(caught.value)
+
+
+def test_edited_case_reaches_the_deck_through_the_caches(tmp_path: Path, collection) -> None:
+    cases = tmp_path / "cases"
+    case_dir = write_case(cases, "a", GOOD_CASE.format(case_id="case-a"))
+    options = BuildOptions(cases_dir=cases, out=tmp_path / "deck.apkg", cache_dir=tmp_path / "cache")
+    build_deck(options)
+    (case_dir / "case.yaml").write_text(GOOD_CASE.format(case_id="case-a").replace(
+        "Test history.", "Back pain after a fall."), encoding="utf-8")
+    again = build_deck(options)
+    assert again.renders.cases_unchanged == 0
+    fresh = build_deck(BuildOptions(cases_dir=cases, out=tmp_path / "fresh.apkg"))
+    assert (tmp_path / "deck.apkg").read_bytes() == (tmp_path / "fresh.apkg").read_bytes()
+    import_package(collection, tmp_path / "deck.apkg")
+    fields = " ".join(collection.get_note(n).joined_fields() for n in collection.find_notes(""))
+    assert "Back pain after a fall." in fields and "Test history." not in fields
+    assert fresh.notes == again.notes
+
+
+# --- the self-audit's memo ------------------------------------------------------------------------
+
+def _png(text: str | None = None) -> bytes:
+    info = PngImagePlugin.PngInfo()
+    if text is not None:
+        info.add_text("Comment", text)
+    out = io.BytesIO()
+    Image.new("L", (8, 8), 90).save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _package(path: Path, flds: str, media: bytes) -> Path:
+    """A minimal package: a collection with one notes row holding ``flds``, one media file."""
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as scratch:
+        database = Path(scratch) / "collection.anki2"
+        with sqlite3.connect(database) as connection:
+            connection.execute("CREATE TABLE notes (id INTEGER, guid TEXT, flds TEXT)")
+            connection.execute("INSERT INTO notes VALUES (1700000000000, 'abc', ?)", (flds,))
+        connection.close()
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.write(database, "collection.anki2")
+            archive.writestr("media", '{"0": "image.png"}')
+            archive.writestr("0", media)
+    return path
+
+
+PATIENT = IdentifyingValue("jane doe", "(0010,0010) PatientName", "source.dcm")
+
+
+def test_audit_memo_skips_only_what_is_unchanged(tmp_path: Path) -> None:
+    memo = AuditMemo()
+    clean = _package(tmp_path / "clean.apkg", "Vertebral body", _png())
+    assert audit_package(clean, values=[PATIENT], memo=memo) == []
+    assert len(memo.used) == 2  # the notes row and the media file
+    remembered = AuditMemo.load(_saved(tmp_path, memo))
+    assert remembered.known == memo.used
+
+    # A changed row and a media file of the same name with a text chunk: both found despite the memo.
+    leaky = _package(tmp_path / "leaky.apkg", "Seen by Jane Doe", _png("Jane Doe 19700101"))
+    hits = audit_package(leaky, values=[PATIENT], memo=remembered)
+    where = {hit.where for hit in hits}
+    assert "collection.anki2: notes row 0 column flds" in where
+    assert "media file 'image.png'" in where
+    assert any(hit.value == "jane doe" and "PatientName" in hit.reason for hit in hits)
+
+    # The unchanged clean package again: everything known, nothing searched, nothing found.
+    again = AuditMemo.load(_saved(tmp_path, memo))
+    assert audit_package(clean, values=[PATIENT], memo=again) == []
+    assert again.used == again.known
+
+
+def test_audit_memo_does_not_carry_over_to_other_values(tmp_path: Path) -> None:
+    package = _package(tmp_path / "deck.apkg", "Seen by Jane Doe", _png())
+    memo = AuditMemo()
+    assert audit_package(package, values=[], memo=memo) == []  # nothing to look for yet
+    hits = audit_package(package, values=[PATIENT], memo=AuditMemo.load(_saved(tmp_path, memo)))
+    assert [hit.value for hit in hits] == ["jane doe"]
+
+
+def _saved(tmp_path: Path, memo: AuditMemo) -> Path:
+    path = tmp_path / "memo.audit"
+    path.write_bytes(memo.to_bytes())
+    return path
+
+
+@pytest.mark.parametrize("text", [
+    "Jane Doe", "JANE   DOE", "jane&nbsp;doe", "<b>Jane</b> Doe", "Jane Doe-Smith", "x123456y", "123456",
+    "id 1234567", "0123456", "ſmith", "SMİTH", "Café 2.25.123456789", "", "plain teaching text",
+])
+def test_quick_matcher_finds_what_the_matcher_finds(text: str) -> None:
+    items = [IdentifyingValue(v, "(0010,0010) PatientName", "") for v in
+             ("jane doe", "123456", "smith", "café", "2.25.123456789")]
+    matcher = ValueMatcher(items)
+    assert list(_QuickMatcher(matcher).find(text)) == list(matcher.find(text))
+
+
+# --- what is read from a DICOM file is read again when the file changes ---------------------------
+
+def _set_patient_name(image: Path, name: str) -> None:
+    """Rewrite the DICOM file with another Patient's Name, and a modification time 1 s later
+    (so that a rewrite within the file system's clock tick still counts as a change)."""
+    ds = pydicom.dcmread(image)
+    ds.PatientName = name
+    before = image.stat().st_mtime_ns
+    ds.save_as(image)
+    os.utime(image, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def test_changed_dicom_file_is_read_again(tmp_path: Path) -> None:
+    from cardgen.imaging.dicom import read_dataset
+
+    image = tmp_path / "ct.dcm"
+    shutil.copyfile(CT_SMALL, image)
+    _set_patient_name(image, "Smith^Alice")
+    assert str(read_dataset(image).PatientName) == "Smith^Alice"
+    _set_patient_name(image, "Doe^Jane")
+    assert str(read_dataset(image, pixels=False).PatientName) == "Doe^Jane"
+
+
+def test_audit_sees_identifying_values_of_a_changed_source(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    case_dir = write_case(cases, "a", GOOD_CASE.format(case_id="case-a").replace(
+        "Test history.", "Referred by Dr Jane Doe."))
+    _set_patient_name(case_dir / "ct.dcm", "Smith^Alice")
+    options = BuildOptions(cases_dir=cases, out=tmp_path / "deck.apkg", cache_dir=tmp_path / "cache")
+    build_deck(options)  # "Jane Doe" identifies nobody in these files
+    _set_patient_name(case_dir / "ct.dcm", "Doe^Jane")
+    with pytest.raises(AuditFailed) as caught:
+        build_deck(options)
+    assert any(hit.value == "jane doe" and "PatientName" in hit.reason for hit in caught.value.hits)
