@@ -179,6 +179,11 @@ class _QuickMatcher:
         # any other value has a character that is not a digit.
         self._whole_numbers = frozenset(v for v in values if v.isascii() and v.isdigit())
 
+    def may_hold(self, number: int) -> bool:
+        """False when a whole non-negative number can hold no value (the test ``find`` makes first,
+        without building the text): most cells of a collection are such ids and times."""
+        return number < 0 or str(number) in self._whole_numbers
+
     def find(self, text: str) -> Iterator[IdentifyingValue]:
         if self._any_case is None or not text:
             return iter(())
@@ -333,7 +338,7 @@ class _Auditor:
                     texts = [(column, value) for column, value in zip(columns, row)
                              if value is not None and not isinstance(value, (int, float))]
                     for column, value in zip(columns, row):
-                        if isinstance(value, (int, float)):
+                        if isinstance(value, float) or (isinstance(value, int) and self.matcher.may_hold(value)):
                             self._cell(where + column, value)
                     key = AuditMemo.key("row", self.matcher.fingerprint, table, texts)
                     if self.memo.seen_clean(key):
