@@ -173,6 +173,8 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         description = ""
         if options.learner is not None:
             notes, result.pace, description = _for_learner(notes, options)
+        elif options.learners_dir is not None:
+            description = _class_counts(notes, options.learners_dir)
         timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
         sources = _identity_sources(cases)
 
@@ -202,6 +204,14 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result.failures = failures
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _class_counts(notes: list[NoteSpec], learners_dir: Path) -> str:
+    """The class deck's description with the class's counts, for the add-on's refresh of learners
+    who study the class deck (see cardgen.learners.personal.class_description)."""
+    from cardgen.learners.personal import class_description
+
+    return class_description(notes, learners_dir)
 
 
 def _for_learner(notes: list[NoteSpec], options: BuildOptions) -> tuple[list[NoteSpec], int, str]:

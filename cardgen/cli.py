@@ -76,7 +76,8 @@ def main() -> None:
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")
 @click.option("--learner", help="Build this learner's deck: their difficulty tags and pace (needs --learners-dir).")
 @click.option("--learners-dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of the learners database (see cardgen learners import).")
+              help="Folder of the learners database (see cardgen learners import); without --learner, the "
+                   "class deck carries the class's counts for the add-on.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
               help="Processes that render images  [default: every core]")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False),

@@ -30,9 +30,9 @@ from cardgen.addon.scheduling import apply_scheduling
 from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags
+from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags, class_stats_in
 from cardgen.learners.progress import read_progress
-from tests.anki_helpers import import_package
+from tests.anki_helpers import import_package, open_collection
 from tests.test_addon_scheduling import ROOT, class_deck
 
 
@@ -177,3 +177,36 @@ def test_progress_export_is_what_learners_import_reads(tmp_path: Path, collectio
                                          "--learners-dir", str(tmp_path / "learners")])
     assert imported.exit_code == 0, imported.output
     assert f"ann: {cardgen_reviews} new of {cardgen_reviews} reviews, {len(progress.states)} cards" in imported.output
+
+
+def test_class_deck_carries_the_class_counts_for_the_refresh(tmp_path: Path, collection: Collection) -> None:
+    """A class deck built with --learners-dir (no --learner) carries the class's counts; a new learner's
+    refresh then leans on how the class fared (here: the class failed every card)."""
+    deck = class_deck(tmp_path)
+    import_package(collection, deck)
+    for _ in range(3):  # three days of failing everything: delayed reviews that the class failed
+        _answer_all(collection, CardAnswer.AGAIN)
+        collection.db.execute("UPDATE revlog SET id = id - 86400000, type = 1")
+        collection.db.execute("UPDATE cards SET due = 0 WHERE queue IN (2, 3)")
+        collection.db.execute("UPDATE cards SET due = due - 86400 WHERE queue IN (1, 4)")
+    export_progress(collection, tmp_path / "class.json")
+    learners = tmp_path / "learners"
+    assert CliRunner().invoke(main, ["learners", "import", str(tmp_path / "class.json"), "--learner", "ann",
+                                     "--learners-dir", str(learners)]).exit_code == 0
+    with_counts = tmp_path / "class-with-counts.apkg"
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(with_counts), "--deck-name", ROOT,
+                                      "--learners-dir", str(learners)])
+    assert built.exit_code == 0, built.output
+
+    newcomer = open_collection(tmp_path / "newcomer")
+    try:
+        import_package(newcomer, with_counts)
+        stats = class_stats_in(newcomer.decks.by_name(ROOT)["desc"])
+        assert stats is not None and stats.total[0] == stats.total[1] > 0  # every delayed review failed
+        assert "cardgen:pace" not in newcomer.decks.by_name(ROOT)["desc"]  # no learner, no pace
+        before = _bands(newcomer)
+        report = refresh_difficulty(newcomer)
+        assert report.reviewed_cards == 0
+        assert all(band is Difficulty.HARD for band in _bands(newcomer).values()) and before != _bands(newcomer)
+    finally:
+        newcomer.close()

@@ -37,9 +37,14 @@ def deck_description(pace: int, learner: str, stats: ClassStats | None) -> str:
     """The root deck description of a learner's deck."""
     text = PACE_MARKER.format(pace=pace, learner=learner.replace("--", "- -"))
     if stats is not None:
-        packed = zlib.compress(json.dumps(stats.to_json(), sort_keys=True, separators=(",", ":")).encode(), 9)
-        text += "\n" + CLASS_MARKER.format(data=base64.b64encode(packed).decode("ascii"))
+        text += "\n" + class_description_text(stats)
     return text
+
+
+def class_description_text(stats: ClassStats) -> str:
+    """The class's counts as a deck description carries them."""
+    packed = zlib.compress(json.dumps(stats.to_json(), sort_keys=True, separators=(",", ":")).encode(), 9)
+    return CLASS_MARKER.format(data=base64.b64encode(packed).decode("ascii"))
 
 
 def pace_in(description: str) -> int | None:

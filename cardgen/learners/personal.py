@@ -15,9 +15,17 @@ from pathlib import Path
 
 from cardgen.cards.notes import NoteSpec
 from cardgen.errors import InputError
-from cardgen.learners.deck_marks import DIFFICULTY_PREFIX, deck_description, note_facts_from_tags
+from cardgen.learners.deck_marks import DIFFICULTY_PREFIX, class_description_text, deck_description, note_facts_from_tags
 from cardgen.learners.model import ClassStats, note_bands, pace
 from cardgen.learners.store import learner_reviews, open_store, reviews_of, states_of
+
+
+def class_description(notes: list[NoteSpec], learners_dir: Path) -> str:
+    """The class deck's root description: the class's counts (no learner's own), no pace."""
+    with open_store(learners_dir) as connection:
+        facts = [note_facts_from_tags(n.guid, n.tags, n.cards) for n in notes]
+        stats = ClassStats.from_reviews(reviews_of(connection), {f.guid: f.topics for f in facts})
+    return class_description_text(stats)
 
 
 def personalise(notes: list[NoteSpec], learner: str, learners_dir: Path) -> tuple[list[NoteSpec], int, str]:
