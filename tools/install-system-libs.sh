@@ -23,6 +23,13 @@ if command -v dpkg-query >/dev/null; then
     done
     if ((${#missing[@]})); then
         sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo -n"
+        if [[ -n $sudo ]] && ! sudo -n true 2>/dev/null; then
+            # No way to install here: say what is missing and let the tests run (only the Anki desktop
+            # test needs these).
+            echo "cardgen: the Anki desktop test needs these Debian packages; install them as root:" >&2
+            echo "  apt-get install ${missing[*]}" >&2
+            exit 0
+        fi
         echo "installing for Qt/QtWebEngine: ${missing[*]}"
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
