@@ -257,7 +257,8 @@ def simulate(package: Path, folder: Path, learner: Learner, with_addon: bool, da
     from anki.scheduler.v3 import CardAnswer
 
     from cardgen.addon.learner_side import refresh_difficulty
-    from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags
+    from cardgen.learners.deck_marks import band_from_tags
+    from cardgen.tags import CARDGEN_SEARCH
 
     folder.mkdir(parents=True)
     col = Collection(str(folder / "collection.anki2"))

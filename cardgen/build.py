@@ -16,7 +16,7 @@ from typing import Callable, Protocol
 
 from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, note_guid, occlusion_notes
 from cardgen.cards.notetypes import NoteKind
-from cardgen.curriculum.objectives import TEXT_ONLY_TAG, objective_cards, objective_fields
+from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
@@ -33,6 +33,7 @@ from cardgen.deid.values import identifying_items
 from cardgen.imaging.windows import Window
 from cardgen.annotations.from_files import with_annotation_files
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
+from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.loader import load_case, load_cases
 
 DEFAULT_DECK_NAME = "cardgen"

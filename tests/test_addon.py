@@ -30,7 +30,8 @@ from cardgen.addon.scheduling import apply_scheduling
 from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags, class_stats_in
+from cardgen.learners.deck_marks import band_from_tags, class_stats_in
+from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.progress import read_progress
 from tests.anki_helpers import import_package, open_collection
 from tests.test_addon_scheduling import ROOT, class_deck

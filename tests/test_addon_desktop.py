@@ -17,7 +17,8 @@ from click.testing import CliRunner
 from cardgen.addon.policy import BAND_POLICIES
 from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
-from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags
+from cardgen.learners.deck_marks import band_from_tags
+from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import import_package, open_collection
 from tests.desktop import DesktopRunError, run_desktop
 from tests.sample_cases import GOOD_CASE, write_case

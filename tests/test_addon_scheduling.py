@@ -14,7 +14,8 @@ from cardgen.addon.policy import BAND_POLICIES, DEFAULT_PACE, PACE_PRESET_PREFIX
 from cardgen.addon.scheduling import UNDO_NAME, apply_scheduling, plan_scheduling
 from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags, deck_description
+from cardgen.learners.deck_marks import band_from_tags, deck_description
+from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import import_package
 from tests.sample_cases import GOOD_CASE, write_case
 

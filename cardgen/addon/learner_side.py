@@ -13,17 +13,11 @@ from pathlib import Path
 
 from cardgen.addon.scheduling import UNDO_NAME, UndoStep
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import (
-    CARDGEN_SEARCH,
-    DIFFICULTY_PREFIX,
-    TAG_ROOT,
-    band_from_tags,
-    class_stats_in,
-    note_facts_from_tags,
-)
+from cardgen.learners.deck_marks import band_from_tags, class_stats_in, note_facts_from_tags
 from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import ClassStats, note_bands
 from cardgen.learners.progress import Progress, write_progress
+from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, is_cardgen_tag
 
 OWN_TAGS_KEY = "cardgenOwnTags"  # collection config: {note guid: [the learner's own tags]}
 REFRESH_UNDO_NAME = "cardgen: refresh difficulty"
@@ -65,9 +59,8 @@ def refresh_difficulty(col) -> RefreshReport:
     bands = note_bands(ME, facts, states, stats.with_learner(ME, reviews))
     changes: dict[tuple[str, Difficulty], list[int]] = defaultdict(list)
     for note_id, guid, tags, _ in notes:
-        old = band_from_tags(tags)
-        if bands[guid] is not old or not any(t.lower().startswith(DIFFICULTY_PREFIX) for t in tags):
-            old_tags = " ".join(t for t in tags if t.lower().startswith(DIFFICULTY_PREFIX))
+        old_tags = " ".join(t for t in tags if t.lower().startswith(DIFFICULTY_PREFIX))
+        if not old_tags or bands[guid] is not band_from_tags(tags):
             changes[(old_tags, bands[guid])].append(note_id)
     if changes:
         step = UndoStep(col, REFRESH_UNDO_NAME)
@@ -96,7 +89,7 @@ def remember_own_tags(col) -> int:
     """Note the learner's own tags on cardgen notes (every tag not cardgen's: theirs, Anki's "leech"
     or "marked"), so they can come back after an import replaced them. Bookkeeping in the collection's
     config, not a change to any note. Returns how many notes carry own tags."""
-    own = {guid: sorted(t for t in tags if not t.lower().startswith(f"{TAG_ROOT}::"))
+    own = {guid: sorted(t for t in tags if not is_cardgen_tag(t))
            for _, guid, tags, _ in _cardgen_notes(col)}
     own = {guid: tags for guid, tags in own.items() if tags}
     if col.get_config(OWN_TAGS_KEY, None) != own:

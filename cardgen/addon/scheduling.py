@@ -22,7 +22,8 @@ from cardgen.addon.policy import (
     spread_hard,
 )
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import CARDGEN_SEARCH, band_from_tags, pace_in
+from cardgen.learners.deck_marks import band_from_tags, pace_in
+from cardgen.tags import CARDGEN_SEARCH
 
 UNDO_NAME = "cardgen: apply difficulty and pace"
 NEW_QUEUE = 0

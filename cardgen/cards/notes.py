@@ -14,7 +14,7 @@ from markupsafe import Markup, escape
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import render_fragment
 from cardgen.cards.text import render_teaching_text
-from cardgen.tags import TAG_ROOT, tag_word
+from cardgen.tags import CASE_PREFIX, DIFFICULTY_PREFIX, PRIOR_PREFIX, TAG_ROOT, tag_word
 from cardgen.imaging.render import RenderedImage
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case, Difficulty, OcclusionMode
@@ -71,8 +71,7 @@ def case_tags(case: Case, views: list[ImageView], context: CaseContext) -> tuple
     """Tags every note of the case carries."""
     difficulty = case.difficulty or DEFAULT_DIFFICULTY
     # The prior stays when a learner's deck replaces the difficulty tag with their own band.
-    tags = {f"{TAG_ROOT}::case::{tag_word(case.id)}", f"{TAG_ROOT}::difficulty::{difficulty.value}",
-            f"{TAG_ROOT}::prior::{difficulty.value}",
+    tags = {CASE_PREFIX + tag_word(case.id), DIFFICULTY_PREFIX + difficulty.value, PRIOR_PREFIX + difficulty.value,
             *context.topic_tags, *context.extra_tags}
     for view in views:
         if view.facts.modality:

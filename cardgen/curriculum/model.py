@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.errors import InputError
-from cardgen.tags import TAG_ROOT, tag_word
+from cardgen.tags import TAG_ROOT, TOPIC_PREFIX, tag_word
 from cardgen.yamlio import load_yaml_file
 
 RADLEX_ID = re.compile(r"RID\d+")
@@ -207,7 +207,7 @@ class Curriculum:
         """``cardgen::topic::03_chest::02_pleura``: zero-padded so tags sort in curriculum order."""
         parts = [f"{t.order:0{self._pad(t.parent)}d}_{tag_word(t.id.split('.')[-1], empty='topic')}"
                  for t in self.ancestors(topic_id)]
-        return "::".join([TAG_ROOT, "topic", *parts])
+        return TOPIC_PREFIX + "::".join(parts)
 
     def level_tag(self, topic_id: str) -> str | None:
         """``cardgen::level::I`` from the nearest topic (or ancestor) with a level."""

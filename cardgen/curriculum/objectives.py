@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from cardgen.curriculum.model import Curriculum
 
-TEXT_ONLY_TAG = "cardgen::text_only"
 
 
 @dataclass(frozen=True)

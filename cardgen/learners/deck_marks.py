@@ -19,14 +19,7 @@ import zlib
 
 from cardgen.difficulty import Difficulty
 from cardgen.learners.model import ClassStats, NoteFacts
-from cardgen.tags import TAG_ROOT
-
-DIFFICULTY_PREFIX = f"{TAG_ROOT}::difficulty::"
-PRIOR_PREFIX = f"{TAG_ROOT}::prior::"
-TOPIC_PREFIX = f"{TAG_ROOT}::topic::"
-CASE_PREFIX = f"{TAG_ROOT}::case::"
-# Every note cardgen writes carries one of these tags: how a collection's cardgen notes are found.
-CARDGEN_SEARCH = f"(tag:{TAG_ROOT}::case::* OR tag:{TAG_ROOT}::text_only)"
+from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX, TOPIC_PREFIX
 PACE_MARKER = "<!-- cardgen:pace={pace} learner={learner} -->"
 CLASS_MARKER = "<!-- cardgen:class={data} -->"
 _PACE_PATTERN = re.compile(r"<!-- cardgen:pace=(\d+) ")

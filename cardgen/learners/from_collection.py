@@ -5,7 +5,7 @@ add-on reads the learner's open collection with it (it carries this file).
 
 from __future__ import annotations
 
-from cardgen.learners.deck_marks import CARDGEN_SEARCH, TAG_ROOT
+from cardgen.tags import CARDGEN_SEARCH, is_cardgen_tag
 from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import kind_of_notetype
 
@@ -20,7 +20,7 @@ def cardgen_history(col, params_label: FsrsParams | None = None) -> tuple[dict[s
     if not card_ids:
         return {}, [], []
     ids = ",".join(str(int(c)) for c in card_ids)
-    tags = {guid: " ".join(sorted(t for t in note_tags.split() if t.lower().startswith(f"{TAG_ROOT}::")))
+    tags = {guid: " ".join(sorted(t for t in note_tags.split() if is_cardgen_tag(t)))
             for guid, note_tags in col.db.all(
                 f"SELECT DISTINCT n.guid, n.tags FROM cards c JOIN notes n ON n.id = c.nid WHERE c.id IN ({ids})")}
     reviews = [Review(*row) for row in col.db.all(

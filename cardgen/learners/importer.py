@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.errors import InputError
-from cardgen.learners.deck_marks import CARDGEN_SEARCH
+from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import read_progress

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from cardgen.cards.notes import NoteSpec
 from cardgen.errors import InputError
-from cardgen.learners.deck_marks import DIFFICULTY_PREFIX, class_description_text, deck_description, note_facts_from_tags
+from cardgen.tags import DIFFICULTY_PREFIX
+from cardgen.learners.deck_marks import class_description_text, deck_description, note_facts_from_tags
 from cardgen.learners.model import ClassStats, note_bands, pace
 from cardgen.learners.store import learner_reviews, open_store, reviews_of, states_of
 

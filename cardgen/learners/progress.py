@@ -28,6 +28,7 @@ from pathlib import Path
 
 from cardgen.errors import InputError
 from cardgen.learners.model import CardState, FsrsParams, Review
+from cardgen.tags import is_cardgen_tag
 
 FORMAT = "cardgen-progress"
 VERSION = 1
@@ -105,7 +106,7 @@ def read_progress(path: Path) -> Progress:
     for guid, tags in notes.items():
         if not isinstance(tags, str):
             raise _malformed(path, f"notes.{guid}", tags, "the note's cardgen tags, space separated")
-        foreign = [tag for tag in tags.split() if not tag.lower().startswith("cardgen::")]
+        foreign = [tag for tag in tags.split() if not is_cardgen_tag(tag)]
         if foreign:  # the privacy rule: nothing but cardgen's own tags leaves a collection
             raise _malformed(path, f"notes.{guid}", foreign[0], "cardgen:: tags only")
     reviews = [Review(*_row(path, "reviews", index, row, _REVIEW_COLUMNS, notes))

@@ -9,12 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.deck.package import atomic_output
-from cardgen.learners.deck_marks import CASE_PREFIX, TOPIC_PREFIX
+from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
 from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
 from cardgen.errors import InputError
 
-TEXT_ONLY_TAG = "cardgen::text_only"  # cardgen.curriculum.objectives.TEXT_ONLY_TAG
 _MAX_INDEX = 200  # findings (or images) per case tried when matching a note's GUID
 
 
