@@ -84,12 +84,12 @@ class _Card:
     band: Difficulty
 
 
-def _cardgen_cards(col) -> list[_Card]:
-    """Cards of cardgen notes outside filtered decks (a filtered deck's cards go back home first)."""
+def _cardgen_cards(col, names: dict[int, str]) -> list[_Card]:
+    """Cards of cardgen notes outside filtered decks (a filtered deck's cards go back home first);
+    ``names``: every deck's name by id."""
     card_ids = list(col.find_cards(CARDGEN_SEARCH))
     if not card_ids:
         return []
-    names = {int(d.id): d.name for d in col.decks.all_names_and_ids()}
     rows = col.db.all("SELECT c.id, c.did, c.odid, c.queue, c.due, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
                       f"WHERE c.id IN ({','.join(str(int(c)) for c in card_ids)}) ORDER BY c.due, c.id")
     return [_Card(card_id, names[did], queue, due, band_from_tags(tags.split()))
@@ -117,7 +117,8 @@ def _preset_differs(col, deck_name: str, wanted: PresetValues) -> bool:
 def plan_scheduling(col, default_pace: int = DEFAULT_PACE) -> SchedulingPlan:
     """What the policy asks of ``col``: band sub-decks, presets, pace and new-card order."""
     plan = SchedulingPlan()
-    cards = _cardgen_cards(col)
+    names = {int(d.id): d.name for d in col.decks.all_names_and_ids()}
+    cards = _cardgen_cards(col, names)
     by_root: dict[str, list[_Card]] = defaultdict(list)
     homes: set[str] = set()
     for card in cards:
@@ -128,9 +129,8 @@ def plan_scheduling(col, default_pace: int = DEFAULT_PACE) -> SchedulingPlan:
         if target != card.deck:
             plan.moves.setdefault(target, []).append(card.card_id)
         by_root[home.split("::")[0]].append(card)
-    existing = {d.name for d in col.decks.all_names_and_ids()}
-    wanted_decks = {band_deck(home, band) for home in homes for band in BAND_POLICIES if home}
-    plan.decks_to_create = sorted(d for d in wanted_decks if d not in existing and d in plan.moves)
+    existing = set(names.values())
+    plan.decks_to_create = sorted(target for target in plan.moves if target not in existing)
 
     for root, root_cards in sorted(by_root.items()):
         root_deck = col.decks.by_name(root)
