@@ -10,11 +10,11 @@ and the main window grabbed.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
+
+from anki_desktop import PROFILE, fresh_profile, run_anki  # tools/anki_desktop.py, beside this script
 
 
 def main() -> None:
@@ -24,25 +24,13 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size", default="1000x760")
     args = parser.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
-    base = Path(tempfile.mkdtemp(prefix="cardgen-anki-"))
-
-    from aqt.profiles import ProfileManager
-
-    profiles = ProfileManager(base)
-    profiles.setupMeta()
-    profiles.setLang("en")
-    profiles.meta["firstRun"] = False
-    profiles.create("learner")
-    profiles.load("learner")
-    profiles.save()
+    base = fresh_profile()
     with zipfile.ZipFile(args.addon) as archive:
         archive.extractall(base / "addons21" / "cardgen")
-    (base / "learner").mkdir(exist_ok=True)
+    (base / PROFILE).mkdir(exist_ok=True)
     from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-    col = Collection(str(base / "learner" / "collection.anki2"))
+    col = Collection(str(base / PROFILE / "collection.anki2"))
     col.import_anki_package(ImportAnkiPackageRequest(package_path=str(args.deck.resolve()),
                                                      options=ImportAnkiPackageOptions(with_scheduling=True)))
     col.close()
@@ -72,8 +60,7 @@ def main() -> None:
         aqt.mw.unloadProfileAndExit()
 
     gui_hooks.profile_did_open.append(lambda: QTimer.singleShot(1000, wait_for_apply))
-    sys.argv = ["anki", "-b", str(base), "-p", "learner", "-l", "en"]
-    aqt.run()
+    run_anki(base)
 
 
 if __name__ == "__main__":

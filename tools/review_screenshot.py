@@ -1,6 +1,6 @@
 """Screenshot the real Anki desktop reviewing a cardgen card (for the README).
 
-Runs Anki (`pip install "aqt[qt6]"`) headless: a fresh profile, the deck imported, the reviewer opened
+Runs Anki (`pip install "aqt[qt]"`) headless: a fresh profile, the deck imported, the reviewer opened
 on the first card matching a search, the answer shown if asked, a screenshot of the main window.
 
     QT_QPA_PLATFORM=offscreen python tools/review_screenshot.py DECK.apkg OUT.png \\
@@ -10,10 +10,10 @@ on the first card matching a search, the answer shown if asked, a screenshot of 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from anki_desktop import fresh_profile, run_anki  # tools/anki_desktop.py, beside this script
 
 
 def main() -> None:
@@ -24,19 +24,7 @@ def main() -> None:
     parser.add_argument("--answer", action="store_true", help="show the answer side")
     parser.add_argument("--size", default="1100x900")
     args = parser.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ.setdefault("QTWEBENGINE_CHROMIUM_FLAGS", "--no-sandbox")
-    base = Path(tempfile.mkdtemp(prefix="cardgen-anki-"))
-
-    from aqt.profiles import ProfileManager
-
-    profiles = ProfileManager(base)
-    profiles.setupMeta()
-    profiles.setLang("en")
-    profiles.meta["firstRun"] = False
-    profiles.create("learner")
-    profiles.load("learner")
-    profiles.save()
+    base = fresh_profile()
 
     import aqt
     from aqt import gui_hooks, mw  # noqa: F401 - mw is set once Anki runs
@@ -81,8 +69,7 @@ def main() -> None:
         QTimer.singleShot(3500, reveal)
 
     gui_hooks.profile_did_open.append(on_open)
-    sys.argv = ["anki", "-b", str(base), "-p", "learner", "-l", "en"]
-    aqt.run()
+    run_anki(base)
 
 
 if __name__ == "__main__":
