@@ -42,3 +42,20 @@ def write_case(root: Path, folder: str, text: str, *, image: Path | None = CT_SM
     if image is not None:
         shutil.copyfile(image, case_dir / image_name)
     return case_dir
+
+
+PRIORS = ("hard", "medium", "easy")
+
+
+def case_with_prior(case_id: str, prior: str) -> str:
+    """GOOD_CASE with id ``case_id`` and ``difficulty: prior``."""
+    return GOOD_CASE.format(case_id=case_id).replace("difficulty: easy", f"difficulty: {prior}")
+
+
+def write_cases_with_priors(root: Path, count: int = 3) -> Path:
+    """``count`` cases in ``root/cases`` (folders c0, c1, ..., ids case-0, case-1, ...) whose priors are
+    hard, medium, easy in turn; returns the cases folder."""
+    cases = root / "cases"
+    for index in range(count):
+        write_case(cases, f"c{index}", case_with_prior(f"case-{index}", PRIORS[index % len(PRIORS)]))
+    return cases

@@ -21,7 +21,7 @@ from cardgen.learners.deck_marks import band_from_tags
 from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import import_package, open_collection
 from tests.desktop import DesktopRunError, run_desktop
-from tests.sample_cases import GOOD_CASE, write_case
+from tests.sample_cases import case_with_prior, write_case, write_cases_with_priors
 
 CHECKS = Path(__file__).with_name("desktop_checks.py")
 
@@ -46,21 +46,12 @@ gui_hooks.profile_did_open.append(_on_open)
 '''
 
 
-def _cases(root: Path, priors: tuple[str, ...] = ("hard", "medium", "easy")) -> Path:
-    """One small case per prior (pydicom's CT_small.dcm each), under ``root/cases``."""
-    cases = root / "cases"
-    for index, prior in enumerate(priors):
-        text = GOOD_CASE.format(case_id=f"case-{index}").replace("difficulty: easy", f"difficulty: {prior}")
-        write_case(cases, f"c{index}", text)
-    return cases
-
-
 @pytest.fixture(scope="module")
 def small_deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A three-case cardgen deck (hard, medium, easy priors)."""
     root = tmp_path_factory.mktemp("deck")
     deck = root / "class.apkg"
-    build_deck(BuildOptions(cases_dir=_cases(root), out=deck, deck_name="Radiology e2e"))
+    build_deck(BuildOptions(cases_dir=write_cases_with_priors(root), out=deck, deck_name="Radiology e2e"))
     return deck
 
 
@@ -201,12 +192,12 @@ def test_harness_reports_a_warning_an_addon_shows(tmp_path: Path) -> None:
 
 
 def test_after_importing_a_newer_deck_the_addon_keeps_own_tags_and_applies_again(tmp_path: Path) -> None:
-    cases = _cases(tmp_path)
+    cases = write_cases_with_priors(tmp_path)
     first, newer = tmp_path / "first.apkg", tmp_path / "newer.apkg"
     build_deck(BuildOptions(cases_dir=cases, out=first, deck_name=ROOT))
     # The educator edits the cases (their notes become newer, so an import replaces their tags) and
     # adds a fourth, hard one.
-    write_case(cases, "c3", GOOD_CASE.format(case_id="case-3").replace("difficulty: easy", "difficulty: hard"))
+    write_case(cases, "c3", case_with_prior("case-3", "hard"))
     for case_file in cases.rglob("case.yaml"):
         stat = case_file.stat()
         os.utime(case_file, (stat.st_atime, stat.st_mtime + 3600))

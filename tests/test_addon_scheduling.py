@@ -17,7 +17,7 @@ from cardgen.difficulty import Difficulty
 from cardgen.learners.deck_marks import band_from_tags, deck_description
 from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import import_package
-from tests.sample_cases import GOOD_CASE, write_case
+from tests.sample_cases import write_cases_with_priors
 
 ROOT = "Course"
 
@@ -25,13 +25,8 @@ ROOT = "Course"
 def class_deck(root: Path, count: int = 3) -> Path:
     """A class deck of ``count`` cases with priors hard, medium, easy in turn (GOOD_CASE with pydicom's
     bundled CT_small.dcm, see tests/sample_cases.py)."""
-    cases = root / "cases"
-    for index in range(count):
-        prior = ("hard", "medium", "easy")[index % 3]
-        write_case(cases, f"c{index}", GOOD_CASE.format(case_id=f"case-{index}").replace(
-            "difficulty: easy", f"difficulty: {prior}"))
     out = root / "class.apkg"
-    build_deck(BuildOptions(cases_dir=cases, out=out, deck_name=ROOT))
+    build_deck(BuildOptions(cases_dir=write_cases_with_priors(root, count), out=out, deck_name=ROOT))
     return out
 
 

@@ -23,19 +23,9 @@ from cardgen.learners.model import band_of, fsrs_difficulty_fail, fsrs_fail
 from cardgen.learners.deck_marks import pace_in
 from cardgen.learners.store import SCHEMA_VERSION, database_path
 from tests.anki_helpers import import_package, open_collection
-from tests.sample_cases import GOOD_CASE, write_case
+from tests.sample_cases import write_cases_with_priors
 
 DAY_MS = 86_400_000
-
-
-def _cases(root: Path, count: int = 3) -> Path:
-    cases = root / "cases"
-    priors = ("hard", "medium", "easy")
-    for index in range(count):
-        text = GOOD_CASE.format(case_id=f"case-{index}").replace("difficulty: easy",
-                                                                 f"difficulty: {priors[index % 3]}")
-        write_case(cases, f"c{index}", text)
-    return cases
 
 
 def _pass_a_day(col: Collection) -> None:
@@ -95,7 +85,7 @@ def _hard(tags: dict[str, set[str]]) -> int:
 
 
 def test_two_learners_end_to_end(tmp_path: Path) -> None:
-    cases = _cases(tmp_path)
+    cases = write_cases_with_priors(tmp_path)
     class_deck = tmp_path / "class.apkg"
     build_deck(BuildOptions(cases_dir=cases, out=class_deck))
     learners_dir = tmp_path / "learners"
