@@ -11,8 +11,6 @@ import click
 from cardgen import __version__
 from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
 from cardgen.errors import BuildFailed, CardgenError
-from cardgen.imaging.batch import available_cores
-from cardgen.imaging.cache import default_cache_dir
 from cardgen.imaging.encode import OutputFormat
 from cardgen.imaging.render import MAX_LONG_SIDE, OutputOptions
 from cardgen.teaching.case import OcclusionMode

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.curriculum.model import Curriculum, Level, Topic
-from cardgen.errors import InputError
 
 
 class ObjectiveStatus(str, enum.Enum):
