@@ -10,6 +10,7 @@ where the add-on reads them.
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,15 +18,22 @@ from cardgen.cards.notes import NoteSpec
 from cardgen.errors import InputError
 from cardgen.tags import DIFFICULTY_PREFIX
 from cardgen.learners.deck_marks import class_description_text, deck_description, note_facts_from_tags
-from cardgen.learners.model import ClassStats, note_bands, pace
-from cardgen.learners.store import learner_reviews, open_store, reviews_of, states_of
+from cardgen.learners.model import ClassStats, NoteFacts, Review, note_bands, pace
+from cardgen.learners.store import open_store, reviews_of, states_of
+
+
+def _class_view(connection: sqlite3.Connection, notes: list[NoteSpec]) \
+        -> tuple[list[NoteFacts], list[tuple[str, Review]], ClassStats]:
+    """The model's facts of ``notes``, every learner's reviews, and the class's counts over them."""
+    facts = [note_facts_from_tags(n.guid, n.tags, n.cards) for n in notes]
+    reviews = reviews_of(connection)
+    return facts, reviews, ClassStats.from_reviews(reviews, {f.guid: f.topics for f in facts})
 
 
 def class_description(notes: list[NoteSpec], learners_dir: Path) -> str:
     """The class deck's root description: the class's counts (no learner's own), no pace."""
     with open_store(learners_dir) as connection:
-        facts = [note_facts_from_tags(n.guid, n.tags, n.cards) for n in notes]
-        stats = ClassStats.from_reviews(reviews_of(connection), {f.guid: f.topics for f in facts})
+        _, _, stats = _class_view(connection, notes)
     return class_description_text(stats)
 
 
@@ -36,10 +44,9 @@ def personalise(notes: list[NoteSpec], learner: str, learners_dir: Path) -> tupl
         if known is None:
             raise InputError("no such learner", field="--learner", value=learner,
                              hint="import their history first with cardgen learners import")
-        facts = [note_facts_from_tags(n.guid, n.tags, n.cards) for n in notes]
-        stats = ClassStats.from_reviews(reviews_of(connection), {f.guid: f.topics for f in facts})
+        facts, reviews, stats = _class_view(connection, notes)
         bands = note_bands(learner, facts, states_of(connection, learner), stats)
-        new_cards_per_day = pace(learner_reviews(connection, learner))
+        new_cards_per_day = pace(review for name, review in reviews if name == learner)
     newer_than_reviews = known[0] // 1000 + 1
     personal = [replace(note, tags=tuple(sorted([t for t in note.tags if not t.startswith(DIFFICULTY_PREFIX)]
                                                 + [DIFFICULTY_PREFIX + bands[note.guid].value])),
