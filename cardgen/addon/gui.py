@@ -48,10 +48,11 @@ def _config() -> dict[str, Any]:
 def _on_profile_open() -> None:
     from aqt import mw
 
-    remember_own_tags(mw.col)
     config = _config()
-    if config.get("apply_on_open", True):
+    if config.get("apply_on_open", True):  # the apply notes the learner's own tags when done
         apply(restore=False, refresh=bool(config.get("refresh_on_open", False)), quiet=True)
+    else:
+        remember_own_tags(mw.col)
 
 
 def _on_sync() -> None:
