@@ -49,7 +49,9 @@ def _case_notes(case: int, deck: tuple[str, ...], filler: int = 60) -> list[Note
     return findings + [objective]
 
 
-DECKS = [("01 Chest", "Nodules"), ("02 Neuro",), (), ("01 Chest", "Nodules"), ("01 Chest", "Airways")]
+# The last path names the same deck as the first: genanki's deck is "Spooled::01 Chest::Nodules" for both.
+DECKS = [("01 Chest", "Nodules"), ("02 Neuro",), (), ("01 Chest", "Nodules"), ("01 Chest", "Airways"),
+         ("01 Chest::Nodules",)]
 
 
 def _notes_by_case(cases: int) -> list[list[NoteSpec]]:

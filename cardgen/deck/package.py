@@ -54,12 +54,12 @@ class _SpooledNotes:
     genanki's ``Deck.write_to_db`` reads ``deck.notes`` twice (the notetypes, then the notes):
     this view reads the spool twice instead of holding a genanki note per note."""
 
-    def __init__(self, spool: NoteSpool, path: tuple[str, ...]) -> None:
+    def __init__(self, spool: NoteSpool, paths: list[tuple[str, ...]]) -> None:
         self._spool = spool
-        self._path = path
+        self._paths = paths  # usually one; more when paths name the same deck (("a::b",) and ("a", "b"))
 
     def __iter__(self) -> Iterator[_TimedNote]:
-        for note in self._spool.notes_in(self._path):
+        for note in self._spool.notes_in(*self._paths):
             yield _TimedNote(model=notetype(note.kind), fields=list(note.fields), tags=list(note.tags),
                              guid=note.guid, due=note.order, mod=note.mod)
 
@@ -68,13 +68,15 @@ def build_decks(root_name: str, notes: NoteSpool, description: str = "") -> list
     """genanki decks for the spooled notes, one per sub-deck path (parents too, even when they hold
     no card), sorted by full name; each deck's notes are read from the spool when genanki writes them."""
     paths = {()} | {path[:depth] for path in notes.deck_paths for depth in range(1, len(path) + 1)}
-    decks: dict[str, genanki.Deck] = {}
-    for path in paths:
-        name = "::".join((root_name, *path))
-        deck = genanki.Deck(deck_id(name), name, description=description if not path else "")
-        deck.notes = _SpooledNotes(notes, path)
-        decks[name] = deck
-    return [decks[name] for name in sorted(decks)]
+    paths_of: dict[str, list[tuple[str, ...]]] = {}
+    for path in sorted(paths):
+        paths_of.setdefault("::".join((root_name, *path)), []).append(path)
+    decks = []
+    for name in sorted(paths_of):
+        deck = genanki.Deck(deck_id(name), name, description=description if paths_of[name][0] == () else "")
+        deck.notes = _SpooledNotes(notes, paths_of[name])
+        decks.append(deck)
+    return decks
 
 
 @contextmanager

@@ -113,9 +113,11 @@ class NoteSpool:
         """Every note, in arrival order, read one at a time."""
         return self._read("SELECT note FROM notes ORDER BY arrival")
 
-    def notes_in(self, deck: tuple[str, ...]) -> Iterator[NoteSpec]:
-        """The notes whose sub-deck path is ``deck`` (not its sub-decks'), in arrival order."""
-        return self._read("SELECT note FROM notes WHERE deck = ? ORDER BY arrival", (_deck_key(deck),))
+    def notes_in(self, *decks: tuple[str, ...]) -> Iterator[NoteSpec]:
+        """The notes whose sub-deck path is one of ``decks`` (not their sub-decks'), in arrival order."""
+        marks = ", ".join("?" * len(decks))
+        return self._read(f"SELECT note FROM notes WHERE deck IN ({marks}) ORDER BY arrival",
+                          tuple(_deck_key(deck) for deck in decks))
 
     def _read(self, query: str, parameters: tuple = ()) -> Iterator[NoteSpec]:
         # A cursor of its own, so that two readings (or a reading and an add) do not disturb each other.
