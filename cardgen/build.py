@@ -20,6 +20,7 @@ from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
+from cardgen.deck.spool import NoteSpool
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.batch import MediaRenderer, RenderCounts, build_cases
 from cardgen.imaging.cache import BuildCache
@@ -136,9 +137,9 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                        int(options.curriculum.stat().st_mtime) if options.curriculum else 0)
     fixed_time = source_date_epoch()
     result = BuildResult()
-    notes: list[NoteSpec] = []
     progress.start(len(cases))
-    with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root:
+    # Each case's notes go to the spool as they arrive: the main process holds none of them.
+    with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root, NoteSpool() as spool:
         media_dir = cache.media_dir if cache is not None else Path(media_root)
         contexts: list[CaseContext | InputError] = []
         for position, case in enumerate(cases, start=1):
@@ -159,7 +160,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                     result.renders.add(outcome.counts)
                     if outcome.error is not None:
                         raise outcome.error
-                    notes.extend(outcome.result)
+                    spool.add(outcome.result)
                     result.cases += 1
                 except InputError as error:
                     if not options.keep_going:
@@ -168,15 +169,17 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                 finally:
                     progress.advance(case.id)
         if options.objective_cards and curriculum is not None:
-            notes.extend(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
-        if not notes:
+            spool.add(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
+        if not spool.count:
             raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
         description = ""
+        notes = spool
         if options.learner is not None:
-            notes, result.pace, description = _for_learner(notes, options)
+            notes, result.pace, description = _for_learner(spool, options)  # closes with ``spool``
         elif options.learners_dir is not None:
-            description = _class_counts(notes, options.learners_dir)
-        timestamp = fixed_time if fixed_time is not None else max(n.mod for n in notes)
+            description = _class_counts(spool, options.learners_dir)
+        assert notes.latest_mod is not None  # there is a note
+        timestamp = fixed_time if fixed_time is not None else notes.latest_mod
         sources = _identity_sources(cases)
 
         memo = cache.audit_memo(options.out) if cache is not None else None
@@ -193,21 +196,22 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
 
         write = partial(write_package, options.out, options.deck_name, notes, media_dir, timestamp,
                         check=refuse_identifiers, description=description)
+        # The notes' digest stands for the notes: the same notes give the same fingerprint, any change another.
         result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, description,
-                                                                       *notes], write)
+                                                                       notes.digest()], write)
                                 if cache is not None else write())
         if memo is not None and memo.used:
             cache.keep_audit_memo(options.out, memo)
-    result.notes = len(notes)
-    result.cards = sum(note.cards for note in notes)
-    result.text_only = sum(1 for n in notes if n.kind is NoteKind.OBJECTIVE)
-    result.media = len({name for note in notes for name in note.media})
+        result.notes = notes.count
+        result.cards = notes.cards
+        result.text_only = notes.text_only
+        result.media = notes.media_count
     result.failures = failures
     result.seconds = time.perf_counter() - started
     return result
 
 
-def _class_counts(notes: list[NoteSpec], learners_dir: Path) -> str:
+def _class_counts(notes: NoteSpool, learners_dir: Path) -> str:
     """The class deck's description with the class's counts, for the add-on's refresh of learners
     who study the class deck (see cardgen.learners.personal.class_description)."""
     from cardgen.learners.personal import class_description
@@ -215,7 +219,7 @@ def _class_counts(notes: list[NoteSpec], learners_dir: Path) -> str:
     return class_description(notes, learners_dir)
 
 
-def _for_learner(notes: list[NoteSpec], options: BuildOptions) -> tuple[list[NoteSpec], int, str]:
+def _for_learner(notes: NoteSpool, options: BuildOptions) -> tuple[NoteSpool, int, str]:
     """The learner's difficulty tags and pace (see cardgen.learners.personal)."""
     from cardgen.learners.personal import personalise
 

@@ -1,8 +1,9 @@
-"""Writing the .apkg: genanki builds the collection, then cardgen repacks it reproducibly.
+"""Writing the .apkg: genanki builds the collection, then cardgen packs it reproducibly.
 
-genanki stamps zip entries with the media files' times and stores everything uncompressed.
-cardgen lets genanki write only the collection, then packs it deflated with the media map and the
-media files (stored: PNG and JPEG are compressed already; deflate would save ~0.5 % of their bytes
+genanki's own packages stamp zip entries with the media files' times and store everything
+uncompressed. cardgen lets genanki write only the collection database (``Package.write_to_db`` on
+a connection of ours), with the notes read from the build's :class:`~cardgen.deck.spool.NoteSpool`
+one sub-deck at a time, then packs it deflated with the media map and the media files (stored: PNG and JPEG are compressed already; deflate would save ~0.5 % of their bytes
 for ~1.5 s per 60 MB), all with a fixed date, so the same notes and media give byte-identical
 packages. It writes through a temporary file so that an error never leaves a partial package behind.
 """
@@ -10,19 +11,22 @@ packages. It writes through a temporary file so that an error never leaves a par
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import os
 import shutil
+import sqlite3
 import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import genanki
 
 from cardgen.cards.notes import NoteSpec
 from cardgen.cards.notetypes import notetype
+from cardgen.deck.spool import NoteSpool
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -44,24 +48,35 @@ class _TimedNote(genanki.Note):
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 
-def build_decks(root_name: str, notes: list[NoteSpec], description: str = "") -> list[genanki.Deck]:
-    """genanki decks for the notes, one per sub-deck path, in a stable order."""
-    decks: dict[str, genanki.Deck] = {}
+class _SpooledNotes:
+    """One sub-deck's notes as genanki notes, made from the spool each time they are iterated.
 
-    def deck_for(path: tuple[str, ...]) -> genanki.Deck:
-        name = "::".join((root_name, *path))
-        if name not in decks:
-            decks[name] = genanki.Deck(deck_id(name), name, description=description if not path else "")
-        return decks[name]
+    genanki's ``Deck.write_to_db`` reads ``deck.notes`` twice (the notetypes, then the notes):
+    this view reads the spool twice instead of holding a genanki note per note."""
 
-    deck_for(())
-    for note in notes:
-        for depth in range(1, len(note.deck)):  # parents exist even when they hold no card
-            deck_for(note.deck[:depth])
-        deck_for(note.deck).add_note(_TimedNote(
-            model=notetype(note.kind), fields=list(note.fields), tags=list(note.tags),
-            guid=note.guid, due=note.order, mod=note.mod))
-    return [decks[name] for name in sorted(decks)]
+    def __init__(self, spool: NoteSpool, paths: list[tuple[str, ...]]) -> None:
+        self._spool = spool
+        self._paths = paths  # usually one; more when paths name the same deck (("a::b",) and ("a", "b"))
+
+    def __iter__(self) -> Iterator[_TimedNote]:
+        for note in self._spool.notes_in(*self._paths):
+            yield _TimedNote(model=notetype(note.kind), fields=list(note.fields), tags=list(note.tags),
+                             guid=note.guid, due=note.order, mod=note.mod)
+
+
+def build_decks(root_name: str, notes: NoteSpool, description: str = "") -> list[genanki.Deck]:
+    """genanki decks for the spooled notes, one per sub-deck path (parents too, even when they hold
+    no card), sorted by full name; each deck's notes are read from the spool when genanki writes them."""
+    paths = {()} | {path[:depth] for path in notes.deck_paths for depth in range(1, len(path) + 1)}
+    paths_of: dict[str, list[tuple[str, ...]]] = {}
+    for path in sorted(paths):
+        paths_of.setdefault("::".join((root_name, *path)), []).append(path)
+    decks = []
+    for name in sorted(paths_of):
+        deck = genanki.Deck(deck_id(name), name, description=description if paths_of[name][0] == () else "")
+        deck.notes = _SpooledNotes(notes, paths_of[name])
+        decks.append(deck)
+    return decks
 
 
 @contextmanager
@@ -82,24 +97,41 @@ def atomic_output(out: Path) -> Iterator[Path]:
         temp.unlink(missing_ok=True)
 
 
-def write_package(out: Path, root_name: str, notes: list[NoteSpec], media_dir: Path,
+def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpec], media_dir: Path,
                   timestamp: int, check: Callable[[Path], None] | None = None, description: str = "") -> int:
     """Write the notes and the media files they use to ``out``; returns the package's size in bytes.
 
-    ``media_dir`` holds every media file by name; ``timestamp`` stamps the notetypes and the ids
-    genanki derives from it. ``check`` sees the finished package before it replaces ``out`` and
-    may refuse it by raising (the de-identification audit does). ``description`` goes on the root deck.
+    ``notes`` is best a :class:`NoteSpool` (what the build passes: memory stays flat however many
+    notes); any other iterable of notes is spooled first. ``media_dir`` holds every media file by
+    name; ``timestamp`` stamps the notetypes and the ids genanki derives from it. ``check`` sees
+    the finished package before it replaces ``out`` and may refuse it by raising (the
+    de-identification audit does). ``description`` goes on the root deck.
     """
-    media_names = sorted({name for note in notes for name in note.media})
+    if not isinstance(notes, NoteSpool):
+        with NoteSpool() as spool:
+            spool.add(notes)
+            return write_package(out, root_name, spool, media_dir, timestamp, check, description)
     package = genanki.Package(build_decks(root_name, notes, description))
     with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch:
-        loose = Path(scratch) / "genanki.apkg"
-        package.write_to_file(str(loose), timestamp=timestamp)
+        collection = Path(scratch) / "collection.anki2"
+        _write_collection(package, collection, timestamp)
         with atomic_output(out) as temp:
-            _repack(loose, temp, media_dir, media_names)
+            _pack(collection, temp, media_dir, notes.media_names)
             if check is not None:
                 check(temp)
     return out.stat().st_size
+
+
+def _write_collection(package: genanki.Package, path: Path, timestamp: float) -> None:
+    """The collection database, written as ``genanki.Package.write_to_file`` writes it (the same
+    connection settings, ids and commits: the same bytes), into a file of ours, so that it goes
+    into the package once instead of through genanki's own zip first."""
+    connection = sqlite3.connect(path)
+    try:
+        package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
+        connection.commit()
+    finally:
+        connection.close()
 
 
 def _entry(name: str, compress_type: int) -> zipfile.ZipInfo:
@@ -109,18 +141,37 @@ def _entry(name: str, compress_type: int) -> zipfile.ZipInfo:
     return info
 
 
-def _repack(source: Path, target: Path, media_dir: Path, media_names: list[str]) -> None:
+def _pack(collection_path: Path, target: Path, media_dir: Path, media_names: Callable[[], Iterable[str]]) -> None:
     """The collection deflated (it shrinks to a fraction), the media map as genanki writes it
-    (``{"0": name, ...}``), then each media file stored under its index, streamed from disk."""
-    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as packed:
+    (``{"0": name, ...}``), then each media file stored under its index, everything streamed
+    (memory stays flat as decks grow). ``media_names()`` gives the sorted names, each call anew."""
+    with zipfile.ZipFile(target, "w") as packed:
         collection = _entry("collection.anki2", zipfile.ZIP_DEFLATED)
-        collection.file_size = original.getinfo("collection.anki2").file_size  # as writestr would know it
+        collection.file_size = collection_path.stat().st_size  # as writestr would know it (zip64 or not)
         collection._compresslevel = 6  # what writestr(..., compresslevel=6) sets; open() has no argument for it
-        with original.open("collection.anki2") as database, packed.open(collection, "w") as deflated:
-            shutil.copyfileobj(database, deflated, 1 << 20)  # streamed: memory stays flat as decks grow
-        media_map = json.dumps({str(index): name for index, name in enumerate(media_names)})
-        packed.writestr(_entry("media", zipfile.ZIP_DEFLATED), media_map, compresslevel=6)
-        for index, name in enumerate(media_names):
+        with open(collection_path, "rb") as database, packed.open(collection, "w") as deflated:
+            shutil.copyfileobj(database, deflated, 1 << 20)
+        media_map = _entry("media", zipfile.ZIP_DEFLATED)
+        media_map._compresslevel = 6
+        with packed.open(media_map, "w") as deflated:
+            for piece in _media_map(media_names()):
+                deflated.write(piece)
+        for index, name in enumerate(media_names()):
             with open(media_dir / name, "rb") as media, \
                     packed.open(_entry(str(index), zipfile.ZIP_STORED), "w") as stored:
                 shutil.copyfileobj(media, stored, 1 << 20)
+
+
+def _media_map(names: Iterable[str]) -> Iterator[bytes]:
+    """``json.dumps({"0": names[0], "1": names[1], ...})`` in pieces of about 64 KiB."""
+    pieces = ["{"]
+    size = 1
+    for index, name in enumerate(names):
+        piece = f"{', ' if index else ''}{json.dumps(str(index))}: {json.dumps(name)}"
+        pieces.append(piece)
+        size += len(piece)
+        if size >= 1 << 16:
+            yield "".join(pieces).encode()
+            pieces, size = [], 0
+    pieces.append("}")
+    yield "".join(pieces).encode()

@@ -174,17 +174,24 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
     otherwise do alone later, such as reading what the self-audit needs into the cache. Leaving
     the block stops the workers.
     """
-    known: dict[int, Outcome[Result]] = {}
+    # Only the keys of remembered results are kept here, each read again in its turn: holding every
+    # case's notes until then would grow the main process with the number of cases.
+    known: dict[int, str] = {}
     tasks: list[tuple[tuple, str | None]] = []
     for index, item in enumerate(items):
         key = cache.case_key(*item, files=files_of(*item)) if cache is not None else None
         remembered = cache.case_result(key) if key is not None else None
         if remembered is not None and _media_present(remembered, media_dir):
-            known[index] = Outcome(result=remembered, error=None, counts=RenderCounts(cases_unchanged=1))
+            known[index] = key
         else:
             tasks.append((item, key))
+
+    def remembered_outcome(key: str) -> Outcome[Result]:
+        assert cache is not None
+        return Outcome(result=cache.case_result(key), error=None, counts=RenderCounts(cases_unchanged=1))
+
     with _run_all(partial(_run_one, build_one, after), tasks, media_dir, cache, jobs) as built:
-        yield (known[index] if index in known else next(built) for index in range(len(items)))
+        yield (remembered_outcome(known[index]) if index in known else next(built) for index in range(len(items)))
 
 
 @contextmanager

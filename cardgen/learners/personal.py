@@ -15,6 +15,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from cardgen.cards.notes import NoteSpec
+from cardgen.deck.spool import NoteSpool
 from cardgen.errors import InputError
 from cardgen.tags import DIFFICULTY_PREFIX
 from cardgen.learners.deck_marks import class_description_text, deck_description, note_facts_from_tags
@@ -22,23 +23,25 @@ from cardgen.learners.model import ClassStats, NoteFacts, Review, note_bands, pa
 from cardgen.learners.store import open_store, reviews_of, states_of
 
 
-def _class_view(connection: sqlite3.Connection, notes: list[NoteSpec]) \
+def _class_view(connection: sqlite3.Connection, notes: NoteSpool) \
         -> tuple[list[NoteFacts], list[tuple[str, Review]], ClassStats]:
-    """The model's facts of ``notes``, every learner's reviews, and the class's counts over them."""
+    """The model's facts of ``notes`` (one pass over the spool; the facts are a GUID, topic tags
+    and a card count per note, not its fields), every learner's reviews, and the class's counts over them."""
     facts = [note_facts_from_tags(n.guid, n.tags, n.cards) for n in notes]
     reviews = reviews_of(connection)
     return facts, reviews, ClassStats.from_reviews(reviews, {f.guid: f.topics for f in facts})
 
 
-def class_description(notes: list[NoteSpec], learners_dir: Path) -> str:
+def class_description(notes: NoteSpool, learners_dir: Path) -> str:
     """The class deck's root description: the class's counts (no learner's own), no pace."""
     with open_store(learners_dir) as connection:
         _, _, stats = _class_view(connection, notes)
     return class_description_text(stats)
 
 
-def personalise(notes: list[NoteSpec], learner: str, learners_dir: Path) -> tuple[list[NoteSpec], int, str]:
-    """The learner's notes, their pace (new cards per day) and the root deck description carrying it."""
+def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[NoteSpool, int, str]:
+    """The learner's notes (a spool transformed from ``notes``, closed with it), their pace (new
+    cards per day) and the root deck description carrying it."""
     with open_store(learners_dir) as connection:
         known = connection.execute("SELECT imported_at FROM learners WHERE name = ?", (learner,)).fetchone()
         if known is None:
@@ -48,8 +51,11 @@ def personalise(notes: list[NoteSpec], learner: str, learners_dir: Path) -> tupl
         bands = note_bands(learner, facts, states_of(connection, learner), stats)
         new_cards_per_day = pace(review for name, review in reviews if name == learner)
     newer_than_reviews = known[0] // 1000 + 1
-    personal = [replace(note, tags=tuple(sorted([t for t in note.tags if not t.startswith(DIFFICULTY_PREFIX)]
-                                                + [DIFFICULTY_PREFIX + bands[note.guid].value])),
-                        mod=max(note.mod + 1, newer_than_reviews))
-                for note in notes]
+
+    def for_learner(note: NoteSpec) -> NoteSpec:
+        return replace(note, tags=tuple(sorted([t for t in note.tags if not t.startswith(DIFFICULTY_PREFIX)]
+                                               + [DIFFICULTY_PREFIX + bands[note.guid].value])),
+                       mod=max(note.mod + 1, newer_than_reviews))
+
+    personal = notes.transformed(for_learner)
     return personal, new_cards_per_day, deck_description(new_cards_per_day, learner, stats)

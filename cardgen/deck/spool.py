@@ -1,0 +1,138 @@
+"""The notes of a build, kept on disk rather than in memory until the package is written.
+
+A build makes a few notes per case, each a few KB of HTML. Held in a list, they grow the main
+process with the number of cases; the spool writes each case's notes to a scratch SQLite database
+as they arrive and reads them back one sub-deck at a time, in arrival order, when the package is
+written. What the build reports about its notes (counts, the newest modification time, the
+sub-decks, a digest for the build cache) is summed up as the notes arrive, so nothing needs a
+second pass to know it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import sqlite3
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Callable, Iterable, Iterator
+
+from cardgen.cards.notes import NoteSpec
+from cardgen.cards.notetypes import NoteKind
+
+_SCHEMA = """
+CREATE TABLE notes (arrival INTEGER PRIMARY KEY, deck TEXT NOT NULL, note BLOB NOT NULL);
+CREATE INDEX notes_by_deck ON notes (deck, arrival);
+CREATE TABLE media (name TEXT PRIMARY KEY) WITHOUT ROWID;
+"""
+
+
+def _deck_key(path: tuple[str, ...]) -> str:
+    """A sub-deck path as one column value (JSON: no separator character can be confused)."""
+    return json.dumps(list(path))
+
+
+class NoteSpool:
+    """Notes in arrival order, on disk, with running summaries of them.
+
+    Use it as a context manager (or call :meth:`close`): the scratch database lives in a temporary
+    folder that closing removes. Spools made by :meth:`transformed` live in the same folder and
+    close with this one.
+    """
+
+    def __init__(self, _folder: Path | None = None) -> None:
+        self._own_folder = tempfile.TemporaryDirectory(prefix="cardgen-spool-") if _folder is None else None
+        self._folder = Path(self._own_folder.name) if self._own_folder is not None else _folder
+        handle, name = tempfile.mkstemp(prefix="notes-", suffix=".sqlite", dir=self._folder)
+        os.close(handle)
+        self._db = sqlite3.connect(name)
+        # A scratch file nobody else reads, rebuilt from scratch after any crash: no journal, no fsync.
+        self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
+        self._children: list[NoteSpool] = []
+        self._digest = hashlib.sha256()
+        self.count = 0  # notes
+        self.cards = 0  # cards the notes make
+        self.text_only = 0  # notes of kind NoteKind.OBJECTIVE
+        self.latest_mod: int | None = None  # the newest note's modification time
+        self.deck_paths: set[tuple[str, ...]] = set()  # every sub-deck path a note names
+
+    def __enter__(self) -> NoteSpool:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the database (and those of spools transformed from this one); remove the folder."""
+        for child in self._children:
+            child.close()
+        self._children.clear()
+        self._db.close()
+        if self._own_folder is not None:
+            self._own_folder.cleanup()
+
+    def add(self, notes: Iterable[NoteSpec]) -> None:
+        """Append ``notes`` (one case's, say) after those already in the spool."""
+        rows = []
+        for note in notes:
+            self._digest.update(repr(note).encode())
+            self.count += 1
+            self.cards += note.cards
+            self.text_only += note.kind is NoteKind.OBJECTIVE
+            self.latest_mod = note.mod if self.latest_mod is None else max(self.latest_mod, note.mod)
+            self.deck_paths.add(note.deck)
+            rows.append((_deck_key(note.deck), pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), note.media))
+        with self._db:
+            self._db.executemany("INSERT INTO notes (deck, note) VALUES (?, ?)", [row[:2] for row in rows])
+            self._db.executemany("INSERT OR IGNORE INTO media (name) VALUES (?)",
+                                 [(name,) for row in rows for name in row[2]])
+
+    def digest(self) -> str:
+        """SHA-256 over the ``repr`` of every note in arrival order: the same notes in the same
+        order give the same digest, any change to any note (or to their order) another one."""
+        return self._digest.hexdigest()
+
+    @property
+    def media_count(self) -> int:
+        """How many distinct media files the notes name."""
+        return self._db.execute("SELECT count(*) FROM media").fetchone()[0]
+
+    def media_names(self) -> Iterator[str]:
+        """The distinct media file names the notes name, sorted (by code point, as ``sorted`` sorts)."""
+        # SQLite's default (BINARY) collation compares UTF-8 bytes: the same order as code points.
+        return (name for (name,) in self._db.execute("SELECT name FROM media ORDER BY name"))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[NoteSpec]:
+        """Every note, in arrival order, read one at a time."""
+        return self._read("SELECT note FROM notes ORDER BY arrival")
+
+    def notes_in(self, *decks: tuple[str, ...]) -> Iterator[NoteSpec]:
+        """The notes whose sub-deck path is one of ``decks`` (not their sub-decks'), in arrival order."""
+        marks = ", ".join("?" * len(decks))
+        return self._read(f"SELECT note FROM notes WHERE deck IN ({marks}) ORDER BY arrival",
+                          tuple(_deck_key(deck) for deck in decks))
+
+    def _read(self, query: str, parameters: tuple = ()) -> Iterator[NoteSpec]:
+        # A cursor of its own, so that two readings (or a reading and an add) do not disturb each other.
+        for (blob,) in self._db.cursor().execute(query, parameters):
+            yield pickle.loads(blob)
+
+    def transformed(self, change: Callable[[NoteSpec], NoteSpec]) -> NoteSpool:
+        """A new spool of ``change(note)`` for every note, in the same order; it closes with this one."""
+        child = NoteSpool(_folder=self._folder)
+        self._children.append(child)
+        batch: list[NoteSpec] = []
+        for note in self:
+            batch.append(change(note))
+            if len(batch) == 256:  # one transaction per batch, not per note; a bounded batch in memory
+                child.add(batch)
+                batch = []
+        child.add(batch)
+        return child
