@@ -188,7 +188,12 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
 
     def remembered_outcome(key: str) -> Outcome[Result]:
         assert cache is not None
-        return Outcome(result=cache.case_result(key), error=None, counts=RenderCounts(cases_unchanged=1))
+        result = cache.case_result(key)
+        if result is None:  # found a moment ago: another process deleted or damaged the entry since
+            error = InputError("the build cache changed during the build", file=cache.root,
+                               hint="build again (or build with --no-cache)")
+            return Outcome(result=None, error=error, counts=RenderCounts())
+        return Outcome(result=result, error=None, counts=RenderCounts(cases_unchanged=1))
 
     with _run_all(partial(_run_one, build_one, after), tasks, media_dir, cache, jobs) as built:
         yield (remembered_outcome(known[index]) if index in known else next(built) for index in range(len(items)))
