@@ -22,7 +22,7 @@ from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.package import write_package
 from cardgen.deck.spool import NoteSpool
 from cardgen.errors import BuildFailed, CardgenError, InputError
-from cardgen.imaging.batch import MediaRenderer, RenderCounts, build_cases
+from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
 from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
@@ -35,7 +35,7 @@ from cardgen.imaging.windows import Window
 from cardgen.annotations.from_files import with_annotation_files
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.tags import TEXT_ONLY_TAG
-from cardgen.teaching.loader import load_case, load_cases
+from cardgen.teaching.loader import find_case_files, load_case, load_cases
 
 DEFAULT_DECK_NAME = "cardgen"
 
@@ -126,21 +126,16 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     failures: list[CardgenError] = []
     on_error = failures.append if options.keep_going else None
     cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
-    if cache is not None:
-        load, keep_parsed = cache.parsed_cases(options.cases_dir, load_case)
-        cases = load_cases(options.cases_dir, on_error=on_error, load=load)
-        keep_parsed()
-    else:
-        cases = load_cases(options.cases_dir, on_error=on_error)
-    cases = _in_teaching_order(cases, curriculum)
-    shared_mtime = max(templates_mtime(),
-                       int(options.curriculum.stat().st_mtime) if options.curriculum else 0)
-    fixed_time = source_date_epoch()
-    result = BuildResult()
-    progress.start(len(cases))
     # Each case's notes go to the spool as they arrive: the main process holds none of them.
-    with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root, NoteSpool() as spool:
-        media_dir = cache.media_dir if cache is not None else Path(media_root)
+    with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root, NoteSpool() as spool, \
+            workers(options.jobs, cache.media_dir if cache is not None else Path(media_root), cache) as pool:
+        cases = _in_teaching_order(_load_cases(options.cases_dir, cache, pool, on_error), curriculum)
+        shared_mtime = max(templates_mtime(),
+                           int(options.curriculum.stat().st_mtime) if options.curriculum else 0)
+        fixed_time = source_date_epoch()
+        result = BuildResult()
+        progress.start(len(cases))
+        media_dir = pool.media_dir
         contexts: list[CaseContext | InputError] = []
         for position, case in enumerate(cases, start=1):
             try:
@@ -150,8 +145,8 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         # Everything a case's notes depend on goes in its item: the render cache keys on it.
         runnable = [(case, context, options.occlusion, options.output) for case, context in zip(cases, contexts)
                     if not isinstance(context, InputError)]
-        with build_cases(_build_case, runnable, files_of=_case_files, media_dir=media_dir, cache=cache,
-                         jobs=options.jobs, after=_read_identifying_values) as built:
+        with build_cases(_build_case, runnable, files_of=_case_files, workers=pool,
+                         after=_read_identifying_values) as built:
             for case, context in zip(cases, contexts):
                 try:
                     if isinstance(context, InputError):
@@ -209,6 +204,29 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     result.failures = failures
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _load_cases(cases_dir: Path, cache: BuildCache | None, pool: Workers,
+                on_error: Callable[[InputError], None] | None) -> list[Case]:
+    """Every case under ``cases_dir``: the ones the cache remembers unchanged as they were, the
+    others parsed across the workers (pure-Python YAML is the largest part of loading)."""
+    case_files = find_case_files(cases_dir)
+    parsed: dict[Path, Case | InputError] = {}
+
+    def parsed_now(case_file: Path) -> Case:
+        outcome = parsed[case_file]
+        if isinstance(outcome, InputError):
+            raise outcome
+        return outcome
+
+    remembered = cache.parsed_cases(cases_dir, parsed_now) if cache is not None else None
+    to_parse = remembered.stale(case_files) if remembered is not None else case_files
+    parsed.update(zip(to_parse, each_or_error(pool, load_case, to_parse)))
+    cases = load_cases(cases_dir, on_error=on_error, case_files=case_files,
+                       load=remembered.load if remembered is not None else parsed_now)
+    if remembered is not None:
+        remembered.save()
+    return cases
 
 
 def _class_counts(notes: NoteSpool, learners_dir: Path) -> str:

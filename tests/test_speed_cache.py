@@ -206,3 +206,17 @@ def test_unusable_cache_folder_is_an_input_error(cases: Path, tmp_path: Path) ->
     assert result.exit_code == 1
     assert "--cache-dir" in result.output and "cannot use the cache folder" in result.output
     assert "--no-cache" in result.output and "Traceback" not in result.output
+
+
+def test_cases_parsed_across_jobs_report_errors_as_one_process_does(cases: Path, tmp_path: Path) -> None:
+    # Case files are parsed across the workers: a broken one comes back with its file and field
+    # intact, in the same order, and the good ones give the same deck as a one-process build.
+    write_case(cases, "d", "id: case-d\ntitle: [unclosed\n")
+    write_case(cases, "e", GOOD_CASE.format(case_id="case-e").replace("title: Vertebral body\n", ""))
+    serial = _build(cases, tmp_path / "serial.apkg", jobs=1, keep_going=True)
+    parallel = _build(cases, tmp_path / "parallel.apkg", jobs=2, cache=tmp_path / "cache", keep_going=True)
+    described = [(failure.file, failure.field, failure.problem) for failure in parallel.failures]
+    assert described == [(failure.file, failure.field, failure.problem) for failure in serial.failures]
+    assert [(file.parent.name, field) for file, field, _ in described] == [("d", "line 3, column 1"), ("e", "title")]
+    assert (tmp_path / "parallel.apkg").read_bytes() == (tmp_path / "serial.apkg").read_bytes()
+    assert parallel.cases == serial.cases == 3

@@ -11,6 +11,7 @@ unchanged since a cached build gives its remembered notes without being run at a
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.pool
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -25,6 +26,8 @@ from cardgen.imaging.cache import BuildCache, write_atomically
 from cardgen.imaging.render import DisplayImage, RenderedImage, RenderRequest, display_image, display_key, render
 
 Result = TypeVar("Result")
+T = TypeVar("T")
+U = TypeVar("U")
 
 
 def available_cores() -> int:
@@ -127,11 +130,11 @@ def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
     _worker_renderer = MediaRenderer(media_dir, BuildCache(cache_root) if cache_root is not None else None)
 
 
-def _run_one(build_one: Callable[..., Result], after: Callable[..., None] | None, task: tuple[tuple, str | None],
-             renderer: MediaRenderer | None = None) -> tuple[Result | None, _Failure | None, RenderCounts]:
+def _run_one(build_one: Callable[..., Result], after: Callable[..., None] | None,
+             task: tuple[tuple, str | None]) -> tuple[Result | None, _Failure | None, RenderCounts]:
     """Build one item; remember its result under ``key`` (when there is a cache)."""
     item, key = task
-    renderer = renderer or _worker_renderer
+    renderer = _worker_renderer
     assert renderer is not None, "worker started without _start_worker"
     try:
         result = build_one(*item, renderer)
@@ -160,22 +163,23 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 @contextmanager
 def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
-                files_of: Callable[..., list[Path]], media_dir: Path, cache: BuildCache | None,
-                jobs: int, after: Callable[..., None] | None = None) -> Iterator[Iterator[Outcome[Result]]]:
-    """Run ``build_one(*item, render_to)`` for every item, on up to ``jobs`` processes.
+                files_of: Callable[..., list[Path]], workers: Workers,
+                after: Callable[..., None] | None = None) -> Iterator[Iterator[Outcome[Result]]]:
+    """Run ``build_one(*item, render_to)`` for every item, on the ``workers``.
 
     Yields an iterator of outcomes in the order of ``items``. ``build_one`` returns notes (objects
     with a ``media`` tuple of names). With a ``cache``, an item whose ``repr``, files
     (``files_of(*item)``: every file ``build_one`` reads) and cardgen's code are unchanged gives
     its remembered notes without running (and without starting a worker for it). ``build_one``
     and ``files_of`` must be module-level functions and the items picklable; media files land in
-    ``media_dir`` (the cache's media folder when ``cache`` is given). ``after(*item, cache)``, when
+    the workers' media folder (the cache's media folder when there is a cache). ``after(*item, cache)``, when
     given, runs in the worker after each item built (with a cache): work the main process would
     otherwise do alone later, such as reading what the self-audit needs into the cache. Leaving
     the block stops the workers.
     """
     # Only the keys of remembered results are kept here, each read again in its turn: holding every
     # case's notes until then would grow the main process with the number of cases.
+    cache, media_dir = workers.cache, workers.media_dir
     known: dict[int, str] = {}
     tasks: list[tuple[tuple, str | None]] = []
     for index, item in enumerate(items):
@@ -195,23 +199,72 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
             return Outcome(result=None, error=error, counts=RenderCounts())
         return Outcome(result=result, error=None, counts=RenderCounts(cases_unchanged=1))
 
-    with _run_all(partial(_run_one, build_one, after), tasks, media_dir, cache, jobs) as built:
-        yield (remembered_outcome(known[index]) if index in known else next(built) for index in range(len(items)))
+    built = (_outcome(raw) for raw in workers.map(partial(_run_one, build_one, after), tasks))
+    yield (remembered_outcome(known[index]) if index in known else next(built) for index in range(len(items)))
+
+
+class Workers:
+    """The processes a build runs its per-case work on: up to ``jobs`` of them, started when
+    first asked to map more than one item (a rebuild that has one case to do, or none, starts
+    none), each with its own :class:`MediaRenderer`. With one job everything runs in this process.
+    """
+
+    def __init__(self, jobs: int, media_dir: Path, cache: BuildCache | None) -> None:
+        self.jobs = max(1, jobs)
+        self.media_dir = media_dir
+        self.cache = cache
+        self._pool: multiprocessing.pool.Pool | None = None
+        self._local: MediaRenderer | None = None
+
+    def map(self, function: Callable[[T], U], items: Sequence[T]) -> Iterator[U]:
+        """``function`` of each item, in the items' order; ``function`` must be picklable (a
+        module-level function or a partial of one) when the work is spread across processes."""
+        if self.jobs == 1 or len(items) <= 1:
+            self._in_this_process()
+            return map(function, items)
+        if self._pool is None:
+            self._pool = _pool_context().Pool(self.jobs, initializer=_start_worker,
+                                              initargs=(self.media_dir, self.cache.root if self.cache else None))
+        # Small chunks keep the cores busy to the end: a chunk is a few cases, ~0.1 s of work.
+        chunk = max(1, min(2, len(items) // (self.jobs * 4)))
+        return self._pool.imap(function, items, chunksize=chunk)
+
+    def _in_this_process(self) -> None:
+        global _worker_renderer
+        if self._local is None:
+            self._local = MediaRenderer(self.media_dir, self.cache)
+        _worker_renderer = self._local
+
+    def close(self) -> None:
+        """Stop the worker processes (if any were started)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+
+def each_or_error(workers: Workers, function: Callable[[T], U], items: Sequence[T]) -> Iterator[U | InputError]:
+    """``function`` of each item on the ``workers``, in order; an :class:`InputError` it raises
+    comes back as that item's value (intact, across processes)."""
+    for result, failure in workers.map(partial(_guarded, function), items):
+        yield failure.error() if failure is not None else result
+
+
+def _guarded(function: Callable[[T], U], item: T) -> tuple[U | None, _Failure | None]:
+    try:
+        return function(item), None
+    except InputError as error:
+        return None, _Failure.of(error)
 
 
 @contextmanager
-def _run_all(run_one: Callable[..., tuple], tasks: list[tuple[tuple, str | None]], media_dir: Path,
-             cache: BuildCache | None, jobs: int) -> Iterator[Iterator[Outcome[Result]]]:
-    jobs = max(1, min(jobs, len(tasks)))
-    if jobs == 1:
-        renderer = MediaRenderer(media_dir, cache)
-        yield (_outcome(run_one(task, renderer)) for task in tasks)
-        return
-    cache_root = cache.root if cache is not None else None
-    # Small chunks keep the cores busy to the end; not so small that messages dominate.
-    chunk = max(1, min(8, len(tasks) // (jobs * 4)))
-    with _pool_context().Pool(jobs, initializer=_start_worker, initargs=(media_dir, cache_root)) as pool:
-        yield (_outcome(raw) for raw in pool.imap(run_one, tasks, chunksize=chunk))
+def workers(jobs: int, media_dir: Path, cache: BuildCache | None) -> Iterator[Workers]:
+    """:class:`Workers` for the block; leaving it stops them."""
+    pool = Workers(jobs, media_dir, cache)
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 def _outcome(raw: tuple) -> Outcome:

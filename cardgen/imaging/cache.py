@@ -154,12 +154,9 @@ class BuildCache:
 
     # -- parsed cases -----------------------------------------------------------------------
 
-    def parsed_cases(self, cases_dir: Path, load: Callable[[Path], Case]) -> tuple[Callable[[Path], Case],
-                                                                                 Callable[[], None]]:
-        """A caching ``load`` for the cases under ``cases_dir``, and the call that saves what it
-        loaded. A case file whose size and modification time are those of the remembered parse,
-        and whose named files and folders still resolve to the same places, is not read again;
-        any other is parsed by ``load`` (errors are never remembered)."""
+    def parsed_cases(self, cases_dir: Path, load: Callable[[Path], Case]) -> ParsedCases:
+        """The remembered parses of the cases under ``cases_dir``, with ``load`` to parse any
+        other (see :class:`ParsedCases`)."""
         record = self._parsed / hashlib.sha256(str(cases_dir.resolve()).encode()).hexdigest()
         try:
             fingerprint, remembered = pickle.loads(record.read_bytes())
@@ -168,24 +165,7 @@ class BuildCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError,
                 ValueError):
             remembered = {}  # none yet, or damaged, or from another version: parse every case
-        current: dict[str, tuple] = {}
-
-        def cached_load(case_file: Path) -> Case:
-            status = case_file.stat()
-            stamp = (status.st_size, status.st_mtime_ns)
-            entry = remembered.get(str(case_file))
-            if entry is not None and entry[0] == stamp and entry[1] == _named_paths(entry[2]):
-                current[str(case_file)] = entry
-                return entry[2]
-            case = load(case_file)
-            current[str(case_file)] = (stamp, _named_paths(case), case)
-            return case
-
-        def save() -> None:
-            if current != remembered:
-                write_atomically(record, pickle.dumps((code_fingerprint(), current), protocol=pickle.HIGHEST_PROTOCOL))
-
-        return cached_load, save
+        return ParsedCases(record, remembered, load)
 
     # -- identifying values of source files -------------------------------------------------
 
@@ -265,6 +245,54 @@ class BuildCache:
         stat = out.stat()
         write_atomically(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
         return size
+
+
+class ParsedCases:
+    """Parsed cases of one cases folder, remembered between builds. A case file whose size and
+    modification time are those of the remembered parse, and whose named files and folders
+    still resolve to the same places, is not read again; any other is parsed by ``load``
+    (errors are never remembered). :meth:`save` keeps what this build loaded."""
+
+    def __init__(self, record: Path, remembered: dict[str, tuple], load: Callable[[Path], Case]) -> None:
+        self._record = record
+        self._remembered = remembered
+        self._parse = load
+        self._current: dict[str, tuple] = {}
+        self._checked: dict[str, tuple] = {}  # found fresh by stale(), not checked again by load()
+
+    def _entry(self, case_file: Path) -> tuple | None:
+        status = case_file.stat()
+        entry = self._remembered.get(str(case_file))
+        if entry is not None and entry[0] == (status.st_size, status.st_mtime_ns) and entry[1] == _named_paths(entry[2]):
+            return entry
+        return None
+
+    def stale(self, case_files: list[Path]) -> list[Path]:
+        """The case files :meth:`load` would parse (so that a build can parse them all at once)."""
+        stale = []
+        for case_file in case_files:
+            entry = self._entry(case_file)
+            if entry is None:
+                stale.append(case_file)
+            else:
+                self._checked[str(case_file)] = entry
+        return stale
+
+    def load(self, case_file: Path) -> Case:
+        """The case in ``case_file``: remembered, or parsed now."""
+        entry = self._checked.pop(str(case_file), None) or self._entry(case_file)
+        if entry is None:
+            status = case_file.stat()
+            case = self._parse(case_file)
+            entry = ((status.st_size, status.st_mtime_ns), _named_paths(case), case)
+        self._current[str(case_file)] = entry
+        return entry[2]
+
+    def save(self) -> None:
+        """Remember the cases loaded since this was made (only when they differ from before)."""
+        if self._current != self._remembered:
+            write_atomically(self._record, pickle.dumps((code_fingerprint(), self._current),
+                                                        protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _first_of_each_value(items: Iterable[IdentifyingValue]) -> list[IdentifyingValue]:

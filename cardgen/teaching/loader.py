@@ -86,15 +86,16 @@ def load_case(case_file: Path) -> Case:
 
 
 def load_cases(cases_dir: Path, *, on_error: Callable[[InputError], None] | None = None,
-               load: Callable[[Path], Case] = load_case) -> list[Case]:
+               load: Callable[[Path], Case] = load_case, case_files: list[Path] | None = None) -> list[Case]:
     """Every case under ``cases_dir``; duplicate ids are an error naming both files.
 
     With ``on_error``, a broken case is passed to it and skipped; without, the first error is raised.
-    ``load`` parses one case file (the build passes one that remembers unchanged cases).
+    ``load`` parses one case file (the build passes one that remembers unchanged cases);
+    ``case_files`` is :func:`find_case_files` of ``cases_dir`` when the caller has it already.
     """
     cases: list[Case] = []
     first_seen: dict[str, Path] = {}
-    for case_file in find_case_files(cases_dir):
+    for case_file in case_files if case_files is not None else find_case_files(cases_dir):
         try:
             case = load(case_file)
             if case.id in first_seen:
