@@ -16,10 +16,12 @@ from pathlib import Path
 
 import pydicom
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from cardgen.build import BuildOptions, build_deck
-from cardgen.deid.audit import AuditFailed, AuditMemo, _QuickMatcher, audit_package
+from cardgen.deid.audit import SHAPE_PATTERNS, _SHAPE_HINT, AuditFailed, AuditMemo, _QuickMatcher, audit_package
 from cardgen.deid.values import IdentifyingValue, ValueMatcher
 from cardgen.imaging.cache import BuildCache
 from cardgen.teaching.loader import load_case
@@ -41,14 +43,16 @@ def test_unchanged_case_file_is_not_parsed_again_and_a_changed_one_is(tmp_path: 
     cache = BuildCache(tmp_path / "cache")
 
     calls: list[Path] = []
-    load, save = cache.parsed_cases(cases, _counting_load(calls))
-    assert load(case_file).title == "Vertebral body"
-    save()
+    parsed = cache.parsed_cases(cases, _counting_load(calls))
+    assert parsed.stale([case_file]) == [case_file]
+    assert parsed.load(case_file).title == "Vertebral body"
+    parsed.save()
     assert calls == [case_file]
 
     calls.clear()
-    load, save = cache.parsed_cases(cases, _counting_load(calls))
-    assert load(case_file).title == "Vertebral body"
+    parsed = cache.parsed_cases(cases, _counting_load(calls))
+    assert parsed.stale([case_file]) == []
+    assert parsed.load(case_file).title == "Vertebral body"
     assert calls == []  # remembered: no YAML read
 
     # Same size, new content and time: must be parsed again.
@@ -56,8 +60,9 @@ def test_unchanged_case_file_is_not_parsed_again_and_a_changed_one_is(tmp_path: 
                          encoding="utf-8")
     stat = case_file.stat()
     os.utime(case_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
-    load, save = cache.parsed_cases(cases, _counting_load(calls))
-    assert load(case_file).title == "Vertebral bodx"
+    parsed = cache.parsed_cases(cases, _counting_load(calls))
+    assert parsed.stale([case_file]) == [case_file]
+    assert parsed.load(case_file).title == "Vertebral bodx"
     assert calls == [case_file]
 
 
@@ -167,6 +172,22 @@ def test_quick_matcher_finds_what_the_matcher_finds(text: str) -> None:
              ("jane doe", "123456", "smith", "café", "2.25.123456789")]
     matcher = ValueMatcher(items)
     assert list(_QuickMatcher(matcher).find(text)) == list(matcher.find(text))
+
+
+SHAPE_PIECES = ["1.2.840.113619.2.55", "2.25.1234567", "19991231", "20240229", "Doe^Jane", "^", ".", "0", "1",
+                "2", "9", "a", "Z", " ", "é", "<br>", "-", "\\"]
+
+
+@given(st.lists(st.sampled_from(SHAPE_PIECES) | st.text(max_size=3), max_size=12).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_shape_hint_is_in_every_shape_match(text: str) -> None:
+    # The audit skips the three shape patterns on text the hint does not find: that must never
+    # skip a match (hypothesis mixes real UIDs, dates and names with loose digits, dots and carets).
+    matches = [m.group(0) for pattern, _ in SHAPE_PATTERNS for m in pattern.finditer(text)]
+    if _SHAPE_HINT.search(text) is None:
+        assert matches == []
+    for match in matches:
+        assert _SHAPE_HINT.search(match)
 
 
 # --- what is read from a DICOM file is read again when the file changes ---------------------------

@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -112,14 +113,42 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
             spool.add(notes)
             return write_package(out, root_name, spool, media_dir, timestamp, check, description)
     package = genanki.Package(build_decks(root_name, notes, description))
-    with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch, atomic_output(out) as temp:
         collection = Path(scratch) / "collection.anki2"
-        _write_collection(package, collection, timestamp)
-        with atomic_output(out) as temp:
-            _pack(collection, temp, media_dir, notes.media_names)
-            if check is not None:
-                check(temp)
+        with zipfile.ZipFile(temp, "w") as packed:
+            # The media files go into the package on a second thread while genanki writes the
+            # collection on this one: copying them is file reads, writes and CRCs, which let go of
+            # the interpreter lock, so the two overlap (~0.4 s of a 290 MB deck's build).
+            media = _Background(_pack_media, packed, media_dir, notes.media_names)
+            try:
+                _write_collection(package, collection, timestamp)
+            finally:
+                media.wait()
+            _pack_collection(packed, collection, notes.media_names)
+        if check is not None:
+            check(temp)
     return out.stat().st_size
+
+
+class _Background:
+    """``function(*arguments)`` on a thread of its own; :meth:`wait` joins it and raises what it raised."""
+
+    def __init__(self, function: Callable[..., None], *arguments: object) -> None:
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                function(*arguments)
+            except BaseException as error:  # handed to the waiting thread, which raises it
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="cardgen-pack-media", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> None:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
 
 
 def _write_collection(package: genanki.Package, path: Path, timestamp: float) -> None:
@@ -141,25 +170,29 @@ def _entry(name: str, compress_type: int) -> zipfile.ZipInfo:
     return info
 
 
-def _pack(collection_path: Path, target: Path, media_dir: Path, media_names: Callable[[], Iterable[str]]) -> None:
-    """The collection deflated (it shrinks to a fraction), the media map as genanki writes it
-    (``{"0": name, ...}``), then each media file stored under its index, everything streamed
-    (memory stays flat as decks grow). ``media_names()`` gives the sorted names, each call anew."""
-    with zipfile.ZipFile(target, "w") as packed:
-        collection = _entry("collection.anki2", zipfile.ZIP_DEFLATED)
-        collection.file_size = collection_path.stat().st_size  # as writestr would know it (zip64 or not)
-        collection._compresslevel = 6  # what writestr(..., compresslevel=6) sets; open() has no argument for it
-        with open(collection_path, "rb") as database, packed.open(collection, "w") as deflated:
-            shutil.copyfileobj(database, deflated, 1 << 20)
-        media_map = _entry("media", zipfile.ZIP_DEFLATED)
-        media_map._compresslevel = 6
-        with packed.open(media_map, "w") as deflated:
-            for piece in _media_map(media_names()):
-                deflated.write(piece)
-        for index, name in enumerate(media_names()):
-            with open(media_dir / name, "rb") as media, \
-                    packed.open(_entry(str(index), zipfile.ZIP_STORED), "w") as stored:
-                shutil.copyfileobj(media, stored, 1 << 20)
+def _pack_media(packed: zipfile.ZipFile, media_dir: Path, media_names: Callable[[], Iterable[str]]) -> None:
+    """Each media file stored (PNG and JPEG are compressed already) under its index in the media
+    map, streamed from disk. ``media_names()`` gives the sorted names, each call anew."""
+    for index, name in enumerate(media_names()):
+        with open(media_dir / name, "rb") as media, \
+                packed.open(_entry(str(index), zipfile.ZIP_STORED), "w") as stored:
+            shutil.copyfileobj(media, stored, 1 << 20)
+
+
+def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names: Callable[[], Iterable[str]]) -> None:
+    """The collection deflated (it shrinks to a fraction) and the media map as genanki writes it
+    (``{"0": name, ...}``), both streamed (memory stays flat as decks grow). Anki finds package
+    members by name, so they follow the media files."""
+    collection = _entry("collection.anki2", zipfile.ZIP_DEFLATED)
+    collection.file_size = collection_path.stat().st_size  # as writestr would know it (zip64 or not)
+    collection._compresslevel = 6  # what writestr(..., compresslevel=6) sets; open() has no argument for it
+    with open(collection_path, "rb") as database, packed.open(collection, "w") as deflated:
+        shutil.copyfileobj(database, deflated, 1 << 20)
+    media_map = _entry("media", zipfile.ZIP_DEFLATED)
+    media_map._compresslevel = 6
+    with packed.open(media_map, "w") as deflated:
+        for piece in _media_map(media_names()):
+            deflated.write(piece)
 
 
 def _media_map(names: Iterable[str]) -> Iterator[bytes]:

@@ -48,6 +48,7 @@ class NoteSpool:
         self._folder = Path(self._own_folder.name) if self._own_folder is not None else _folder
         handle, name = tempfile.mkstemp(prefix="notes-", suffix=".sqlite", dir=self._folder)
         os.close(handle)
+        self._path = Path(name)
         self._db = sqlite3.connect(name)
         # A scratch file nobody else reads, rebuilt from scratch after any crash: no journal, no fsync.
         self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
@@ -102,9 +103,16 @@ class NoteSpool:
         return self._db.execute("SELECT count(*) FROM media").fetchone()[0]
 
     def media_names(self) -> Iterator[str]:
-        """The distinct media file names the notes name, sorted (by code point, as ``sorted`` sorts)."""
-        # SQLite's default (BINARY) collation compares UTF-8 bytes: the same order as code points.
-        return (name for (name,) in self._db.execute("SELECT name FROM media ORDER BY name"))
+        """The distinct media file names the notes name, sorted (by code point, as ``sorted`` sorts).
+
+        Read through a connection of its own, opened when first iterated, so that another thread
+        may read them (the package's media are packed on one while genanki reads the notes)."""
+        connection = sqlite3.connect(f"{self._path.as_uri()}?mode=ro", uri=True)
+        try:
+            # SQLite's default (BINARY) collation compares UTF-8 bytes: the same order as code points.
+            yield from (name for (name,) in connection.execute("SELECT name FROM media ORDER BY name"))
+        finally:
+            connection.close()
 
     def __len__(self) -> int:
         return self.count

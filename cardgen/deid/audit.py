@@ -32,6 +32,7 @@ import shutil
 import sqlite3
 import struct
 import tempfile
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -54,6 +55,10 @@ SHAPE_PATTERNS = (
     (DICOM_DATE_PATTERN, "looks like a date in DICOM form (YYYYMMDD)"),
     (DICOM_NAME_PATTERN, "looks like a person name in DICOM form (Family^Given)"),
 )
+
+# Every match of a shape pattern holds one of these: a digit, a dot and a digit (UIDs), eight digits
+# in a row (dates), a caret (names). Text with none of them is not run through the three patterns.
+_SHAPE_HINT = re.compile(r"\d\.\d|\d{8}|\^")
 
 # Columns that Anki (or genanki) fills with random or hashed text: searched for source values,
 # but not for identifier shapes, which base91 GUIDs such as "o1PXq^N..." can mimic.
@@ -197,8 +202,8 @@ class _QuickMatcher:
 
 
 class _Auditor:
-    def __init__(self, matcher: ValueMatcher, memo: AuditMemo | None = None) -> None:
-        self.matcher = _QuickMatcher(matcher)
+    def __init__(self, matcher: ValueMatcher | _QuickMatcher, memo: AuditMemo | None = None) -> None:
+        self.matcher = matcher if isinstance(matcher, _QuickMatcher) else _QuickMatcher(matcher)
         self.memo = memo
         self.hits: set[AuditHit] = set()
         self.found = 0  # hits added, repeats included: a part that adds none is clean
@@ -211,32 +216,58 @@ class _Auditor:
                              hint="give an .apkg file written by cardgen or Anki") from error
         with archive, tempfile.TemporaryDirectory(prefix="cardgen-audit-") as scratch:
             media_names = self._media_map(archive)
+            media: list[zipfile.ZipInfo] = []
+            databases: list[zipfile.ZipInfo] = []
             for info in archive.infolist():
                 name = info.filename
                 self.text(f"package file name {name!r}", name)
                 if info.file_size > MAX_MEMBER_BYTES:
                     self.add(f"package file {name!r}", str(info.file_size),
                              "too large to audit; refusing rather than skipping it")
-                    continue
-                if name in COLLECTION_NAMES:
-                    self._collection(archive, name, Path(scratch))
-                elif name == COMPRESSED_COLLECTION:
-                    self._compressed_collection(archive, name, Path(scratch))
-                elif name == "media":
-                    continue  # read above
-                else:
-                    shown = media_names.get(name, name)
+                elif name in (*COLLECTION_NAMES, COMPRESSED_COLLECTION):
+                    databases.append(info)
+                elif name != "media":  # the media map was read above
+                    media.append(info)
+            # The media files are read on a second thread while this one searches the collection:
+            # reading and checking CRCs let go of the interpreter lock, so the two overlap.
+            media_auditor = _Auditor(self.matcher, self.memo)  # its own hits; the memo's sets are shared
+            checking = threading.Thread(target=media_auditor._media_files, args=(apkg, media, media_names),
+                                        name="cardgen-audit-media", daemon=True)
+            checking.start()
+            try:
+                for info in databases:
+                    if info.filename == COMPRESSED_COLLECTION:
+                        self._compressed_collection(archive, info.filename, Path(scratch))
+                    else:
+                        self._collection(archive, info.filename, Path(scratch))
+            finally:
+                checking.join()
+            if media_auditor.failure is not None:
+                raise media_auditor.failure
+            self.hits |= media_auditor.hits
+            self.found += media_auditor.found
+            if not any(n in archive.namelist() for n in (*COLLECTION_NAMES, COMPRESSED_COLLECTION)):
+                self.add(str(apkg), "", "no collection database found: not an Anki package")
+        return sorted(self.hits)
+
+    failure: BaseException | None = None  # what stopped _media_files, raised by the thread that waits for it
+
+    def _media_files(self, apkg: Path, media: list[zipfile.ZipInfo], media_names: dict[str, str]) -> None:
+        """Audit the media files ``media`` of the package (through an archive of this thread's own)."""
+        try:
+            with zipfile.ZipFile(apkg) as archive:
+                for info in media:
+                    shown = media_names.get(info.filename, info.filename)
                     # Metadata is found whatever values are searched for: the key is the file alone.
                     key = AuditMemo.key("media", shown, info.file_size, info.CRC)
                     if self.memo is not None and self.memo.seen_clean(key):
                         continue
                     found = self.found
-                    self._media_file(f"media file {shown!r}", archive.read(name))
+                    self._media_file(f"media file {shown!r}", archive.read(info.filename))
                     if self.memo is not None and self.found == found:
                         self.memo.clean(key)
-            if not any(n in archive.namelist() for n in (*COLLECTION_NAMES, COMPRESSED_COLLECTION)):
-                self.add(str(apkg), "", "no collection database found: not an Anki package")
-        return sorted(self.hits)
+        except BaseException as error:
+            self.failure = error
 
     # --- finding ---------------------------------------------------------------------------
 
@@ -249,7 +280,7 @@ class _Auditor:
         for item in self.matcher.find(text):
             origin = f" in {item.source}" if item.source else ""
             self.add(where, item.value, f"value of {item.tag}{origin}")
-        if shapes:
+        if shapes and _SHAPE_HINT.search(text):
             for pattern, reason in SHAPE_PATTERNS:
                 for match in pattern.finditer(text):
                     self.add(where, match.group(0), reason)
