@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -224,3 +225,42 @@ def test_audit_sees_identifying_values_of_a_changed_source(tmp_path: Path) -> No
     with pytest.raises(AuditFailed) as caught:
         build_deck(options)
     assert any(hit.value == "jane doe" and "PatientName" in hit.reason for hit in caught.value.hits)
+
+
+def test_stored_png_check_reads_headers_as_the_whole_file_check_does(tmp_path: Path) -> None:
+    # Media members the audit checks chunk header by chunk header must be judged as the check of
+    # the whole file judges them; a compressed member is left to the whole-file check.
+    from cardgen.deid.audit import _pixel_only_png, _stored_pixel_only_png
+
+    clean = io.BytesIO()
+    Image.new("L", (8, 8), 7).save(clean, format="PNG")
+    texted = io.BytesIO()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Patient", "Doe^Jane")
+    Image.new("L", (8, 8), 7).save(texted, format="PNG", pnginfo=info)
+    members = {"0": clean.getvalue(), "1": texted.getvalue(), "2": clean.getvalue() + b"tail",
+               "3": clean.getvalue()[:-6], "4": b"GIF89a not a png"}
+    package = tmp_path / "deck.apkg"
+    with zipfile.ZipFile(package, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
+        archive.writestr("5", clean.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
+    with zipfile.ZipFile(package) as archive, open(package, "rb", buffering=0) as raw:
+        judged = {info.filename: _stored_pixel_only_png(raw, info) for info in archive.infolist()}
+    assert judged == {"0": True, "1": False, "2": False, "3": False, "4": False, "5": False}
+    assert {name: _pixel_only_png(data) for name, data in members.items()} == {
+        name: judged[name] for name in members}
+
+
+@given(st.lists(st.text(alphabet="ab1.-^ ", min_size=1, max_size=5), min_size=1, max_size=8),
+       st.text(alphabet="ab1.-^ xy", max_size=30))
+@settings(max_examples=400, deadline=None)
+def test_trie_pattern_finds_where_the_alternation_finds(words: list[str], text: str) -> None:
+    from cardgen.deid.audit import any_of
+
+    alternation = re.compile("|".join(re.escape(word) for word in words))
+    trie = re.compile(any_of(words))
+    found, expected = trie.search(text), alternation.search(text)
+    assert bool(found) == bool(expected) == any(word in text for word in words)
+    if expected:
+        assert found.start() == expected.start()  # the same leftmost place

@@ -32,7 +32,6 @@ import shutil
 import sqlite3
 import struct
 import tempfile
-import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -164,6 +163,28 @@ def require_clean_package(apkg: Path, against: Iterable[Path] | None = None) -> 
         raise AuditFailed(Path(apkg), hits)
 
 
+def any_of(words: list[str]) -> str:
+    """A pattern that finds where any of ``words`` occurs, shaped as a trie: a prefix that words
+    share is written once, so the pattern tries each character once instead of each word (a plain
+    alternation of 50 numbers searched card text ~4x slower). It finds the same places as
+    ``"|".join(map(re.escape, words))`` does, though not always the same words there: enough for
+    a quick "could any of them be in this text?"."""
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for character in word:
+            node = node.setdefault(character, {})
+        node[""] = {}  # a word ends here
+
+    def pattern(node: dict[str, dict]) -> str:
+        if "" in node:
+            return ""  # a word ends here: whatever longer word continues it changes nothing
+        branches = [re.escape(character) + pattern(child) for character, child in sorted(node.items())]
+        return branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+
+    return pattern(trie) if words else "(?!)"
+
+
 class _QuickMatcher:
     """A :class:`ValueMatcher` behind a quick test that lets most text through unsearched.
 
@@ -179,7 +200,7 @@ class _QuickMatcher:
         alternation = "|".join(re.escape(v) for v in values)
         self.fingerprint = hashlib.sha256("\0".join(sorted(values)).encode("utf-8", "surrogatepass")).hexdigest()
         self._any_case = re.compile(alternation, re.IGNORECASE) if values else None
-        self._lower = re.compile(alternation) if values and all(v.isascii() for v in values) else None
+        self._lower = re.compile(any_of(values)) if values and all(v.isascii() for v in values) else None
         # Text of digits alone holds a value only when it is that value: numbers match whole, and
         # any other value has a character that is not a digit.
         self._whole_numbers = frozenset(v for v in values if v.isascii() and v.isdigit())
@@ -202,8 +223,8 @@ class _QuickMatcher:
 
 
 class _Auditor:
-    def __init__(self, matcher: ValueMatcher | _QuickMatcher, memo: AuditMemo | None = None) -> None:
-        self.matcher = matcher if isinstance(matcher, _QuickMatcher) else _QuickMatcher(matcher)
+    def __init__(self, matcher: ValueMatcher, memo: AuditMemo | None = None) -> None:
+        self.matcher = _QuickMatcher(matcher)
         self.memo = memo
         self.hits: set[AuditHit] = set()
         self.found = 0  # hits added, repeats included: a part that adds none is clean
@@ -228,46 +249,31 @@ class _Auditor:
                     databases.append(info)
                 elif name != "media":  # the media map was read above
                     media.append(info)
-            # The media files are read on a second thread while this one searches the collection:
-            # reading and checking CRCs let go of the interpreter lock, so the two overlap.
-            media_auditor = _Auditor(self.matcher, self.memo)  # its own hits; the memo's sets are shared
-            checking = threading.Thread(target=media_auditor._media_files, args=(apkg, media, media_names),
-                                        name="cardgen-audit-media", daemon=True)
-            checking.start()
-            try:
-                for info in databases:
-                    if info.filename == COMPRESSED_COLLECTION:
-                        self._compressed_collection(archive, info.filename, Path(scratch))
-                    else:
-                        self._collection(archive, info.filename, Path(scratch))
-            finally:
-                checking.join()
-            if media_auditor.failure is not None:
-                raise media_auditor.failure
-            self.hits |= media_auditor.hits
-            self.found += media_auditor.found
+            for info in databases:
+                if info.filename == COMPRESSED_COLLECTION:
+                    self._compressed_collection(archive, info.filename, Path(scratch))
+                else:
+                    self._collection(archive, info.filename, Path(scratch))
+            self._media_files(archive, apkg, media, media_names)
             if not any(n in archive.namelist() for n in (*COLLECTION_NAMES, COMPRESSED_COLLECTION)):
                 self.add(str(apkg), "", "no collection database found: not an Anki package")
         return sorted(self.hits)
 
-    failure: BaseException | None = None  # what stopped _media_files, raised by the thread that waits for it
-
-    def _media_files(self, apkg: Path, media: list[zipfile.ZipInfo], media_names: dict[str, str]) -> None:
-        """Audit the media files ``media`` of the package (through an archive of this thread's own)."""
-        try:
-            with zipfile.ZipFile(apkg) as archive:
-                for info in media:
-                    shown = media_names.get(info.filename, info.filename)
-                    # Metadata is found whatever values are searched for: the key is the file alone.
-                    key = AuditMemo.key("media", shown, info.file_size, info.CRC)
-                    if self.memo is not None and self.memo.seen_clean(key):
-                        continue
-                    found = self.found
+    def _media_files(self, archive: zipfile.ZipFile, apkg: Path, media: list[zipfile.ZipInfo],
+                     media_names: dict[str, str]) -> None:
+        """Audit the media files ``media`` of the package ``apkg`` (open as ``archive``)."""
+        with open(apkg, "rb", buffering=0) as raw:
+            for info in media:
+                shown = media_names.get(info.filename, info.filename)
+                # Metadata is found whatever values are searched for: the key is the file alone.
+                key = AuditMemo.key("media", shown, info.file_size, info.CRC)
+                if self.memo is not None and self.memo.seen_clean(key):
+                    continue
+                found = self.found
+                if not _stored_pixel_only_png(raw, info):
                     self._media_file(f"media file {shown!r}", archive.read(info.filename))
-                    if self.memo is not None and self.found == found:
-                        self.memo.clean(key)
-        except BaseException as error:
-            self.failure = error
+                if self.memo is not None and self.found == found:
+                    self.memo.clean(key)
 
     # --- finding ---------------------------------------------------------------------------
 
@@ -429,6 +435,40 @@ class _Auditor:
                 self.add(where, _shorten(value), f"carries image metadata ({label}); media files "
                          "must hold pixels only")
                 self.text(f"{where} metadata {label}", value)
+
+
+def _stored_pixel_only_png(raw, info: zipfile.ZipInfo) -> bool:
+    """:func:`_pixel_only_png` of a member stored uncompressed (as cardgen stores media), read
+    chunk header by chunk header straight from the package file ``raw`` (~5 small reads instead of
+    the whole file: a PNG's chunks are known from their headers alone). False whenever that cannot
+    tell (a compressed member, another kind of file, any oddity): the caller reads the member whole."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:  # compressed or encrypted
+        return False
+    header = _read_at(raw, info.header_offset, 30)
+    if len(header) != 30 or header[:4] != b"PK\x03\x04":
+        return False
+    name_length, extra_length = struct.unpack_from("<HH", header, 26)
+    start = info.header_offset + 30 + name_length + extra_length
+    end = start + info.compress_size
+    if _read_at(raw, start, len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+        return False
+    position = start + len(PNG_SIGNATURE)
+    while position + 12 <= end:
+        chunk = _read_at(raw, position, 8)
+        if len(chunk) != 8:
+            return False
+        length, kind = struct.unpack(">I4s", chunk)
+        if kind not in PIXEL_ONLY_PNG_CHUNKS:
+            return False
+        position += 12 + length
+        if kind == b"IEND":
+            return position == end
+    return False
+
+
+def _read_at(raw, offset: int, size: int) -> bytes:
+    raw.seek(offset)
+    return raw.read(size)
 
 
 def _pixel_only_png(data: bytes) -> bool:
