@@ -377,6 +377,8 @@ class _Auditor:
                     for column, value in zip(columns, row):
                         if isinstance(value, float) or (isinstance(value, int) and self.matcher.may_hold(value)):
                             self._cell(where + column, value)
+                    if not any(value for _, value in texts):
+                        continue  # no text to search (a card row: numbers and an empty data column)
                     key = AuditMemo.key("row", self.matcher.fingerprint, table, texts)
                     if self.memo.seen_clean(key):
                         continue

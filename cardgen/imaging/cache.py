@@ -32,7 +32,7 @@ import os
 import pickle
 from stat import S_ISDIR, S_ISREG
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, TypeVar
 
 from cardgen.errors import InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest
@@ -58,10 +58,12 @@ def default_cache_dir() -> Path:
     return base / "cardgen"
 
 
-def write_atomically(target: Path, data: bytes, *, make_folder: bool = False) -> None:
+def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object], *, make_folder: bool = False) -> None:
     """Write ``data`` to ``target`` through a temporary file in the same folder (named by this
-    process, so parallel workers never share one), renamed into place. With ``make_folder``, the
-    folder is made when it does not exist yet (asked only then: a build writes thousands of entries)."""
+    process, so parallel workers never share one), renamed into place. ``data`` is the bytes, or
+    a function that writes them to the stream it is given (no copy of them all in memory). With
+    ``make_folder``, the folder is made when it does not exist yet (asked only then: a build writes
+    thousands of entries)."""
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         try:
@@ -72,7 +74,10 @@ def write_atomically(target: Path, data: bytes, *, make_folder: bool = False) ->
             target.parent.mkdir(parents=True, exist_ok=True)
             stream = open(temp, "wb")
         with stream:
-            stream.write(data)
+            if callable(data):
+                data(stream)
+            else:
+                stream.write(data)
         os.replace(temp, target)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -159,7 +164,8 @@ class BuildCache:
         other (see :class:`ParsedCases`)."""
         record = self._parsed / hashlib.sha256(str(cases_dir.resolve()).encode()).hexdigest()
         try:
-            fingerprint, remembered = pickle.loads(record.read_bytes())
+            with open(record, "rb") as stream:  # unpickled from the file: no copy of its bytes in memory
+                fingerprint, remembered = pickle.load(stream)
             if fingerprint != code_fingerprint():
                 remembered = {}
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, IndexError, TypeError,
@@ -291,8 +297,8 @@ class ParsedCases:
     def save(self) -> None:
         """Remember the cases loaded since this was made (only when they differ from before)."""
         if self._current != self._remembered:
-            write_atomically(self._record, pickle.dumps((code_fingerprint(), self._current),
-                                                        protocol=pickle.HIGHEST_PROTOCOL))
+            write_atomically(self._record, lambda stream: pickle.dump((code_fingerprint(), self._current), stream,
+                                                                      protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _first_of_each_value(items: Iterable[IdentifyingValue]) -> list[IdentifyingValue]:
