@@ -128,12 +128,13 @@ def test_changed_image_bytes_render_again(cases: Path, tmp_path: Path) -> None:
     assert rebuilt.renders.rendered == UNIQUE_RENDERS["b"]
 
 
-def test_deleted_cache_media_are_rendered_again(cases: Path, tmp_path: Path, collection) -> None:
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_deleted_cache_media_are_rendered_again(cases: Path, tmp_path: Path, collection, jobs: int) -> None:
     cache = tmp_path / "cache"
-    _build(cases, tmp_path / "deck.apkg", cache=cache)
+    _build(cases, tmp_path / "deck.apkg", cache=cache, jobs=jobs)
     for media in (cache / "media").iterdir():
         media.unlink()
-    rebuilt = _build(cases, tmp_path / "deck.apkg", cache=cache)
+    rebuilt = _build(cases, tmp_path / "deck.apkg", cache=cache, jobs=jobs)
     assert rebuilt.renders.rendered == sum(UNIQUE_RENDERS.values())
     import_package(collection, tmp_path / "deck.apkg")
     assert len(list(Path(collection.media.dir()).iterdir())) == sum(UNIQUE_RENDERS.values())

@@ -177,30 +177,29 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
     otherwise do alone later, such as reading what the self-audit needs into the cache. Leaving
     the block stops the workers.
     """
-    # Only the keys of remembered results are kept here, each read again in its turn: holding every
-    # case's notes until then would grow the main process with the number of cases.
-    cache, media_dir = workers.cache, workers.media_dir
-    known: dict[int, str] = {}
+    # Remembered results are only looked for here and read in their turn: holding every case's
+    # notes until then would grow the main process with the number of cases.
+    cache = workers.cache
+    run_one = partial(_run_one, build_one, after)
+    known: dict[int, tuple[tuple, str]] = {}
     tasks: list[tuple[tuple, str | None]] = []
     for index, item in enumerate(items):
         key = cache.case_key(*item, files=files_of(*item)) if cache is not None else None
-        remembered = cache.case_result(key) if key is not None else None
-        if remembered is not None and _media_present(remembered, media_dir):
-            known[index] = key
+        if key is not None and cache is not None and cache.has_case(key):
+            known[index] = (item, key)
         else:
             tasks.append((item, key))
 
-    def remembered_outcome(key: str) -> Outcome[Result]:
+    def remembered_outcome(item: tuple, key: str) -> Outcome[Result]:
         assert cache is not None
         result = cache.case_result(key)
-        if result is None:  # found a moment ago: another process deleted or damaged the entry since
-            error = InputError("the build cache changed during the build", file=cache.root,
-                               hint="build again (or build with --no-cache)")
-            return Outcome(result=None, error=error, counts=RenderCounts())
+        if result is None or not _media_present(result, workers.media_dir):
+            # A damaged entry, or media files deleted from the cache since: build the case now.
+            return _outcome(next(workers.map(run_one, [(item, key)])))
         return Outcome(result=result, error=None, counts=RenderCounts(cases_unchanged=1))
 
-    built = (_outcome(raw) for raw in workers.map(partial(_run_one, build_one, after), tasks))
-    yield (remembered_outcome(known[index]) if index in known else next(built) for index in range(len(items)))
+    built = (_outcome(raw) for raw in workers.map(run_one, tasks))
+    yield (remembered_outcome(*known[index]) if index in known else next(built) for index in range(len(items)))
 
 
 class Workers:

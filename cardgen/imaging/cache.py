@@ -141,6 +141,10 @@ class BuildCache:
         text = repr((code_fingerprint(), arguments, stats))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def has_case(self, key: str) -> bool:
+        """True when a result is remembered under ``key`` (not read: :meth:`case_result` reads it)."""
+        return (self._cases / key[:2] / key).is_file()
+
     def case_result(self, key: str) -> object | None:
         """The remembered result of the case with ``key``, or None."""
         try:
