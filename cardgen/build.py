@@ -19,7 +19,6 @@ from cardgen.cards.notetypes import NoteKind
 from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
-from cardgen.deck.package import write_package
 from cardgen.deck.spool import NoteSpool
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
@@ -27,12 +26,9 @@ from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
-from cardgen.imaging.dicom import DicomSource, read_dataset
-from cardgen.imaging.stacks import resolve_image
 from cardgen.deid.audit import AuditFailed, audit_package
 from cardgen.deid.values import identifying_items
 from cardgen.imaging.windows import Window
-from cardgen.annotations.from_files import with_annotation_files
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.loader import find_case_files, load_case, load_cases
@@ -192,7 +188,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
             if hits:
                 raise AuditFailed(options.out, hits)
 
-        write = partial(write_package, options.out, options.deck_name, notes, media_dir, timestamp,
+        write = partial(_write_package, options.out, options.deck_name, notes, media_dir, timestamp,
                         check=refuse_identifiers, description=description)
         # The notes' digest stands for the notes: the same notes give the same fingerprint, any change another.
         result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, description,
@@ -230,6 +226,14 @@ def _load_cases(cases_dir: Path, cache: BuildCache | None, pool: Workers,
     if remembered is not None:
         remembered.save()
     return cases
+
+
+def _write_package(*arguments: object, **options: object) -> int:
+    """:func:`cardgen.deck.package.write_package`, imported only when a package is written (it
+    brings genanki, which a rebuild that changes nothing never needs)."""
+    from cardgen.deck.package import write_package
+
+    return write_package(*arguments, **options)
 
 
 def _class_counts(notes: NoteSpool, learners_dir: Path) -> str:
@@ -374,6 +378,11 @@ def _case_files(case: Case, *_options: object) -> list[Path]:
 def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode, output: OutputOptions,
                 render_to: RenderFn) -> list[NoteSpec]:
     """Render every image of one case and make its notes."""
+    # Imported here, not at the top (as in _image_facts and _read_header): they bring numpy,
+    # Pillow and pydicom, which a rebuild with every case cached never needs.
+    from cardgen.annotations.from_files import with_annotation_files
+    from cardgen.imaging.stacks import resolve_image
+
     cache = render_to.cache if isinstance(render_to, MediaRenderer) else None
     resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
     facts = {image_id: _image_facts(r.key_path, cache) for image_id, r in resolved.items()}
@@ -426,6 +435,8 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
 
 
 def _image_facts(path: Path, cache: BuildCache | None) -> ImageFacts:
+    from cardgen.imaging.dicom import DicomSource
+
     source = source_for(path)
     if isinstance(source, DicomSource):
         facts = _header(path, cache)[0]
@@ -448,6 +459,8 @@ def _header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, Bu
 
 
 def _read_header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, BurnedInFacts]:
+    from cardgen.imaging.dicom import DicomSource, read_dataset
+
     whole = path.stat().st_size <= WHOLE_FILE_BYTES
     ds = read_dataset(path, pixels=whole)
     try:

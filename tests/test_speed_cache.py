@@ -221,3 +221,26 @@ def test_cases_parsed_across_jobs_report_errors_as_one_process_does(cases: Path,
     assert [(file.parent.name, field) for file, field, _ in described] == [("d", "line 3, column 1"), ("e", "title")]
     assert (tmp_path / "parallel.apkg").read_bytes() == (tmp_path / "serial.apkg").read_bytes()
     assert parallel.cases == serial.cases == 3
+
+
+def test_rebuild_with_nothing_changed_loads_no_imaging_or_deck_library(cases: Path, tmp_path: Path) -> None:
+    # A rebuild that changes nothing only reads the cache: Python's start with numpy, Pillow,
+    # pydicom, genanki and Jinja2 would be most of its time. A fresh interpreter runs the CLI twice
+    # (the first build fills the cache) and says which of them the second one loaded.
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from cardgen.cli import main\n"
+        "args = ['build', sys.argv[1], '-o', sys.argv[2], '--cache-dir', sys.argv[3], '--jobs', '2']\n"
+        "try:\n"
+        "    main(args)\n"
+        "except SystemExit as done:\n"
+        "    assert not done.code, done.code\n"
+        "print(sorted(m for m in ('numpy', 'PIL', 'pydicom', 'genanki', 'jinja2') if m in sys.modules))\n")
+    command = [sys.executable, "-c", script, str(cases), str(tmp_path / "deck.apkg"), str(tmp_path / "cache")]
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "numpy" in first.stdout and "genanki" in first.stdout  # the first build renders and writes
+    again = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert again.stdout.strip().splitlines()[-1] == "[]", again.stdout + again.stderr

@@ -7,17 +7,19 @@ case text goes through escaping (Jinja2 autoescape or :func:`markupsafe.escape`)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import genanki
 from markupsafe import Markup, escape
 
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import render_fragment
 from cardgen.cards.text import render_teaching_text
 from cardgen.tags import CASE_PREFIX, DIFFICULTY_PREFIX, PRIOR_PREFIX, TAG_ROOT, tag_word
-from cardgen.imaging.render import RenderedImage
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case, Difficulty, OcclusionMode
+
+if TYPE_CHECKING:
+    from cardgen.imaging.render import RenderedImage
 
 DEFAULT_DIFFICULTY = Difficulty.MEDIUM
 
@@ -64,6 +66,8 @@ class CaseContext:
 
 def note_guid(case_id: str, kind: NoteKind, index: int = 0) -> str:
     """A note's GUID: from the case id, the kind of card and the finding's index, nothing else."""
+    import genanki  # imported here, not at the top: a rebuild with every case cached never needs it
+
     return genanki.guid_for("cardgen", case_id, kind.value, index)
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import enum
 from functools import lru_cache
-
-import genanki
+from typing import TYPE_CHECKING
 
 from cardgen.cards.templates import anki_template
+
+if TYPE_CHECKING:
+    import genanki
 
 
 class NoteKind(str, enum.Enum):
@@ -37,6 +39,8 @@ OBJECTIVE_MODEL_ID = 1_731_900_003
 @lru_cache(maxsize=None)
 def notetype(kind: NoteKind) -> genanki.Model:
     """The genanki model for a kind of note."""
+    import genanki  # imported here, not at the top: a rebuild with every case cached never needs it
+
     if kind is NoteKind.OCCLUSION:
         from cardgen.cards.occlusion import occlusion_model
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import jinja2
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    import jinja2
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
@@ -14,6 +17,8 @@ TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 @lru_cache(maxsize=None)
 def environment() -> jinja2.Environment:
     """Jinja2 with autoescape on for every template: case text can never inject HTML."""
+    import jinja2  # imported here, not at the top: a rebuild with every case cached never needs it
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=True,

@@ -16,11 +16,13 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-
-from PIL import Image, ImageDraw
+from typing import TYPE_CHECKING
 
 from cardgen.annotations.shapes import Rect
 from cardgen.errors import InputError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 TAG = "(0028,0301) Burned In Annotation"
 REVIEWED_HINT = ("look at every pixel of the image; if it shows no name, ID or date (or the case "
@@ -130,6 +132,8 @@ def mask_rectangles(image: Image.Image, rects: Iterable[Rect]) -> Image.Image:
     since it would mask nothing the author meant to hide.
     """
     import math
+
+    from PIL import ImageDraw
 
     masked = image.copy()
     draw = ImageDraw.Draw(masked)

@@ -11,10 +11,12 @@ import functools
 import io
 import struct
 import zlib
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from cardgen.errors import InputError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Longest side of a picture on a card. Phone and laptop screens show about 2000 pixels; a 4300 x
 # 3500 radiograph shown larger only costs space in the deck.
@@ -61,6 +63,8 @@ def downscale(image: Image.Image, max_side: int | None) -> Image.Image:
         return image
     if max_side < 1:
         raise InputError("the longest side must be at least 1 pixel", field="max_side", value=max_side)
+    from PIL import Image  # here, not at the top: a rebuild with every case cached never needs Pillow
+
     scale = max_side / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.LANCZOS)
@@ -73,6 +77,8 @@ def encode(image: Image.Image, fmt: OutputFormat = OutputFormat.PNG, quality: in
         raise ValueError(f"display images are L or RGB, not {image.mode}")  # a bug, not bad input
     if not 1 <= quality <= 100:
         raise InputError("quality must be from 1 to 100", field="quality", value=quality)
+    from PIL import Image
+
     # A fresh image from the raw pixels carries no info dict (text, EXIF, ICC, DPI) from its source.
     image = downscale(image, max_side)
     bare = Image.frombytes(image.mode, image.size, image.tobytes())

@@ -9,17 +9,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import Image
-
-from cardgen.annotations.draw import draw_shapes
 from cardgen.annotations.shapes import Rect, Shape
-from cardgen.imaging.burned_in import mask_rectangles
-from cardgen.imaging.dicom import read_dataset
 from cardgen.imaging.encode import PNG_SETTINGS, OutputFormat, deflate_library, encode
-from cardgen.imaging.overlays import draw_overlays
 from cardgen.imaging.sources import source_for
 from cardgen.imaging.windows import Window
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Bump when the rendered pixels for the same request change, so cached renders are not reused.
 RENDER_VERSION = 3
@@ -111,6 +109,13 @@ def display_key(request: RenderRequest) -> tuple:
 
 def display_image(request: RenderRequest) -> DisplayImage:
     """Decode, window, overlay, mask and resize the frame a request asks for."""
+    # Imported here, not at the top: a rebuild with every case cached never needs numpy or Pillow.
+    from PIL import Image
+
+    from cardgen.imaging.burned_in import mask_rectangles
+    from cardgen.imaging.dicom import read_dataset
+    from cardgen.imaging.overlays import draw_overlays
+
     source = source_for(request.path)
     image = source.read(request.path, request.frame, request.window)
     if request.overlays:
@@ -130,6 +135,8 @@ def render(request: RenderRequest, display: DisplayImage | None = None) -> Rende
 
     ``display`` is the request's :class:`DisplayImage` when the caller already has it.
     """
+    from cardgen.annotations.draw import draw_shapes
+
     display = display or display_image(request)
     image = display.image
     if request.annotate:
