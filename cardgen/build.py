@@ -188,12 +188,14 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
             if hits:
                 raise AuditFailed(options.out, hits)
 
-        write = partial(_write_package, options.out, options.deck_name, notes, media_dir, timestamp,
-                        check=refuse_identifiers, description=description)
+        def write(previous: Path | None) -> int:
+            return _write_package(options.out, options.deck_name, notes, media_dir, timestamp,
+                                  check=refuse_identifiers, description=description, previous=previous)
+
         # The notes' digest stands for the notes: the same notes give the same fingerprint, any change another.
         result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, description,
                                                                        notes.digest()], write)
-                                if cache is not None else write())
+                                if cache is not None else write(None))
         if memo is not None and memo.used:
             cache.keep_audit_memo(options.out, memo)
         result.notes = notes.count

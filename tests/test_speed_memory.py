@@ -226,3 +226,29 @@ def test_peak_memory_of_five_times_the_cases_is_under_one_point_two_times(tmp_pa
     with zipfile.ZipFile(tmp_path / "5n.apkg") as package:
         assert len(package.namelist()) == 2 + large  # collection, media map, an image per case
     assert at_5n < 1.2 * at_n, f"peak {at_n / 1e6:.2f} MB at {small} cases, {at_5n / 1e6:.2f} MB at {large}"
+
+
+def test_media_copied_from_the_previous_package_give_the_same_package(tmp_path: Path, collection) -> None:
+    # A rebuild copies the media the previous package holds straight from it. Proof that it does:
+    # the second writing finds no media file on disk but one (the new case's). The package must be
+    # the one a fresh writing gives, byte for byte, and Anki must read every image from it.
+    notes = [note for case in _notes_by_case(12) for note in case]
+    media = _write_media(tmp_path / "media", 13)
+    first = tmp_path / "first.apkg"
+    write_package(first, ROOT, notes, media, TIMESTAMP)
+
+    changed = notes + _case_notes(12, ())
+    fresh = tmp_path / "fresh.apkg"
+    write_package(fresh, ROOT, changed, media, TIMESTAMP)
+    only_new = tmp_path / "only-new"
+    only_new.mkdir()
+    (media / _media_name(12)).rename(only_new / _media_name(12))
+    reused = tmp_path / "reused.apkg"
+    write_package(reused, ROOT, changed, only_new, TIMESTAMP, previous=first)
+    assert reused.read_bytes() == fresh.read_bytes()
+    with zipfile.ZipFile(reused) as archive:
+        assert archive.testzip() is None  # every member's bytes match its CRC
+
+    import_package(collection, reused)
+    assert sorted(p.name for p in Path(collection.media.dir()).iterdir()) == \
+        sorted(_media_name(case) for case in range(13))

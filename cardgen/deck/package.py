@@ -21,13 +21,14 @@ import threading
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 import genanki
 
 from cardgen.cards.notes import NoteSpec
 from cardgen.cards.notetypes import notetype
 from cardgen.deck.spool import NoteSpool
+from cardgen.deck.zipdata import copy_range, stored_data_offset
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -99,19 +100,22 @@ def atomic_output(out: Path) -> Iterator[Path]:
 
 
 def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpec], media_dir: Path,
-                  timestamp: int, check: Callable[[Path], None] | None = None, description: str = "") -> int:
+                  timestamp: int, check: Callable[[Path], None] | None = None, description: str = "",
+                  previous: Path | None = None) -> int:
     """Write the notes and the media files they use to ``out``; returns the package's size in bytes.
 
     ``notes`` is best a :class:`NoteSpool` (what the build passes: memory stays flat however many
     notes); any other iterable of notes is spooled first. ``media_dir`` holds every media file by
     name; ``timestamp`` stamps the notetypes and the ids genanki derives from it. ``check`` sees
     the finished package before it replaces ``out`` and may refuse it by raising (the
-    de-identification audit does). ``description`` goes on the root deck.
+    de-identification audit does). ``description`` goes on the root deck. ``previous`` is a
+    package cardgen wrote before and nothing changed since (the build cache knows): a media file
+    it holds is copied from it as it lies there, in the kernel, instead of read and written anew.
     """
     if not isinstance(notes, NoteSpool):
         with NoteSpool() as spool:
             spool.add(notes)
-            return write_package(out, root_name, spool, media_dir, timestamp, check, description)
+            return write_package(out, root_name, spool, media_dir, timestamp, check, description, previous)
     package = genanki.Package(build_decks(root_name, notes, description))
     with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch, atomic_output(out) as temp:
         collection = Path(scratch) / "collection.anki2"
@@ -119,7 +123,7 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
             # The media files go into the package on a second thread while genanki writes the
             # collection on this one: copying them is file reads, writes and CRCs, which let go of
             # the interpreter lock, so the two overlap (~0.4 s of a 290 MB deck's build).
-            media = _Background(_pack_media, packed, media_dir, notes.media_names)
+            media = _Background(_pack_media, packed, media_dir, notes.media_names, previous)
             try:
                 _write_collection(package, collection, timestamp)
             finally:
@@ -170,13 +174,77 @@ def _entry(name: str, compress_type: int) -> zipfile.ZipInfo:
     return info
 
 
-def _pack_media(packed: zipfile.ZipFile, media_dir: Path, media_names: Callable[[], Iterable[str]]) -> None:
+def _pack_media(packed: zipfile.ZipFile, media_dir: Path, media_names: Callable[[], Iterable[str]],
+                previous: Path | None) -> None:
     """Each media file stored (PNG and JPEG are compressed already) under its index in the media
-    map, streamed from disk. ``media_names()`` gives the sorted names, each call anew."""
-    for index, name in enumerate(media_names()):
-        with open(media_dir / name, "rb") as media, \
-                packed.open(_entry(str(index), zipfile.ZIP_STORED), "w") as stored:
-            shutil.copyfileobj(media, stored, 1 << 20)
+    map: copied from the ``previous`` package when it holds the file, else streamed from disk.
+    ``media_names()`` gives the sorted names, each call anew."""
+    with _PreviousMedia(previous) as reusable:
+        for index, name in enumerate(media_names()):
+            entry = _entry(str(index), zipfile.ZIP_STORED)
+            if not reusable.copy(name, entry, packed):
+                with open(media_dir / name, "rb") as media, packed.open(entry, "w") as stored:
+                    shutil.copyfileobj(media, stored, 1 << 20)
+
+
+class _PreviousMedia:
+    """The stored media of a package written before, by name, to copy into a new package.
+
+    A copied member gets the header :mod:`zipfile` would write for it (its CRC and size are the
+    old member's: a media file's name is the hash of its bytes), then its bytes are copied from
+    file to file by the kernel; the new package is the same, byte for byte, as one written anew.
+    """
+
+    def __init__(self, package: Path | None) -> None:
+        self._archive: zipfile.ZipFile | None = None
+        self._raw: BinaryIO | None = None
+        self._members: dict[str, zipfile.ZipInfo] = {}
+        if package is None:
+            return
+        try:
+            self._archive = zipfile.ZipFile(package)
+            self._raw = open(package, "rb")
+            media_map = json.loads(self._archive.read("media"))
+            self._members = {str(name): self._archive.getinfo(str(number)) for number, name in media_map.items()}
+        except (OSError, zipfile.BadZipFile, KeyError, ValueError, AttributeError):
+            self.close()  # not a package this could reuse: every media file is read anew
+            self._members = {}
+
+    def __enter__(self) -> _PreviousMedia:
+        return self
+
+    def __exit__(self, *_exception: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._raw is not None:
+            self._raw.close()
+        if self._archive is not None:
+            self._archive.close()
+        self._raw = self._archive = None
+
+    def copy(self, name: str, entry: zipfile.ZipInfo, packed: zipfile.ZipFile) -> bool:
+        """Append ``name``'s bytes as ``entry`` to ``packed``; False when the previous package
+        does not hold them stored."""
+        old = self._members.get(name)
+        if old is None or self._raw is None:
+            return False
+        start = stored_data_offset(self._raw, old)
+        if start is None or old.file_size != old.compress_size:
+            return False
+        entry.CRC, entry.compress_size, entry.file_size = old.CRC, old.compress_size, old.file_size
+        target = packed.fp
+        assert target is not None
+        entry.header_offset = target.tell()
+        target.write(entry.FileHeader(False))  # as ZipFile.open(entry, "w") writes it for a small file
+        target.flush()
+        copy_range(self._raw.fileno(), target.fileno(), old.file_size, start, target.tell())
+        target.seek(old.file_size, os.SEEK_CUR)
+        # What ZipFile.open(entry, "w") records when its stream closes: the central directory lists it.
+        packed.filelist.append(entry)
+        packed.NameToInfo[entry.filename] = entry
+        packed.start_dir = target.tell()
+        return True
 
 
 def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names: Callable[[], Iterable[str]]) -> None:

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cardgen.deck.zipdata import stored_data_offset
 from cardgen.deid.values import IdentifyingValue, ValueMatcher, _haystack_variants, values_from_files
 from cardgen.errors import CardgenError, InputError
 
@@ -444,13 +445,9 @@ def _stored_pixel_only_png(raw, info: zipfile.ZipInfo) -> bool:
     chunk header by chunk header straight from the package file ``raw`` (~5 small reads instead of
     the whole file: a PNG's chunks are known from their headers alone). False whenever that cannot
     tell (a compressed member, another kind of file, any oddity): the caller reads the member whole."""
-    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:  # compressed or encrypted
+    start = stored_data_offset(raw, info)
+    if start is None:
         return False
-    header = _read_at(raw, info.header_offset, 30)
-    if len(header) != 30 or header[:4] != b"PK\x03\x04":
-        return False
-    name_length, extra_length = struct.unpack_from("<HH", header, 26)
-    start = info.header_offset + 30 + name_length + extra_length
     end = start + info.compress_size
     if _read_at(raw, start, len(PNG_SIGNATURE)) != PNG_SIGNATURE:
         return False

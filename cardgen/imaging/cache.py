@@ -235,23 +235,28 @@ class BuildCache:
     def _package_record(self, out: Path) -> Path:
         return self._packages / hashlib.sha256(str(out.resolve()).encode()).hexdigest()
 
-    def write_package_once(self, out: Path, contents: Iterable[object], write: Callable[[], int]) -> int:
+    def write_package_once(self, out: Path, contents: Iterable[object], write: Callable[[Path | None], int]) -> int:
         """Call ``write`` (which writes ``out`` and returns its size) unless ``out`` is, untouched,
         the package made last time from the same ``contents`` (compared by ``repr``, one part at a
-        time so that no copy of them all is made). Returns the package's size."""
+        time so that no copy of them all is made). Returns the package's size. ``write`` is given
+        ``out`` when it is, untouched, a package made before from other contents (its media may be
+        copied from it), else None."""
         digest = hashlib.sha256(code_fingerprint().encode())
         for part in contents:
             digest.update(repr(part).encode())
         fingerprint = digest.hexdigest()
         record = self._package_record(out)
+        previous = None
         try:
             stat = out.stat()
-            if record.read_text(encoding="ascii").split() == [fingerprint, str(stat.st_size),
-                                                               str(stat.st_mtime_ns)]:
+            remembered = record.read_text(encoding="ascii").split()
+            if remembered == [fingerprint, str(stat.st_size), str(stat.st_mtime_ns)]:
                 return stat.st_size
+            if remembered[1:] == [str(stat.st_size), str(stat.st_mtime_ns)]:
+                previous = out  # what the last build wrote there, untouched since
         except FileNotFoundError:
             pass
-        size = write()
+        size = write(previous)
         stat = out.stat()
         write_atomically(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
         return size
