@@ -244,3 +244,35 @@ def test_rebuild_with_nothing_changed_loads_no_imaging_or_deck_library(cases: Pa
     assert "numpy" in first.stdout and "genanki" in first.stdout  # the first build renders and writes
     again = subprocess.run(command, capture_output=True, text=True, check=True)
     assert again.stdout.strip().splitlines()[-1] == "[]", again.stdout + again.stderr
+
+
+@pytest.mark.parametrize("source", ["CT_small.dcm", "SC_rgb_rle.dcm"])  # pydicom: 128x128 CT; RGB, RLE
+def test_annotation_drawn_on_the_cached_clean_picture_equals_one_drawn_on_the_decoded_file(
+        source: str, tmp_path: Path) -> None:
+    # A rebuild after an annotation moved reads the display image back from the clean render (a
+    # lossless PNG) instead of decoding the DICOM file. Proof that it does: the file is gone by
+    # then. The annotated picture must be the one a render from the file gives, to the byte.
+    from pydicom.data import get_testdata_file
+
+    from cardgen.annotations.shapes import Ellipse
+    from cardgen.imaging.batch import MediaRenderer
+    from cardgen.imaging.cache import BuildCache
+    from cardgen.imaging.render import RenderRequest, file_hash
+    from cardgen.imaging.burned_in import Rect
+
+    image = tmp_path / source
+    image.write_bytes(Path(get_testdata_file(source)).read_bytes())
+    window = None
+    clean = RenderRequest(path=image, content_hash=file_hash(image), window=window, masks=(Rect(0, 0, 20, 10),))
+    annotated = RenderRequest(path=image, content_hash=clean.content_hash, window=window, masks=clean.masks,
+                              shapes=(Ellipse(30, 30, 40, 30, label="lesion"),), annotate=True)
+    from_file = MediaRenderer(tmp_path / "direct", None)
+    (tmp_path / "direct").mkdir()
+    expected = from_file(annotated)
+
+    cache = BuildCache(tmp_path / "cache")
+    MediaRenderer(cache.media_dir, cache)(clean)
+    image.unlink()  # from here on, only the clean render can give the display image
+    drawn = MediaRenderer(cache.media_dir, cache)(annotated)
+    assert drawn.name == expected.name  # media are named by the hash of their bytes
+    assert (cache.media_dir / drawn.name).read_bytes() == (tmp_path / "direct" / expected.name).read_bytes()

@@ -23,7 +23,8 @@ from typing import Generic, TypeVar
 
 from cardgen.errors import InputError
 from cardgen.imaging.cache import BuildCache, write_atomically
-from cardgen.imaging.render import DisplayImage, RenderedImage, RenderRequest, display_image, display_key, render
+from cardgen.imaging.render import (DisplayImage, RenderedImage, RenderRequest, clean_request, display_from_clean,
+                                    display_image, display_key, render)
 
 Result = TypeVar("Result")
 T = TypeVar("T")
@@ -75,7 +76,7 @@ class MediaRenderer:
             return found
         shared = display_key(request)
         if shared not in self._displays:
-            self._displays[shared] = display_image(request)
+            self._displays[shared] = self._display_from_clean(request) or display_image(request)
         rendered = render(request, self._displays[shared])
         target = self.media_dir / rendered.name
         if not target.exists():  # media are named by content: an existing file is this file
@@ -86,6 +87,15 @@ class MediaRenderer:
         self.counts.rendered += 1
         self._done[key] = kept
         return kept
+
+    def _display_from_clean(self, request: RenderRequest) -> DisplayImage | None:
+        """The display image read back from the clean render of the same picture, when that is
+        made already (an annotation moved: the DICOM file is not decoded again)."""
+        if not request.annotate:
+            return None
+        clean = clean_request(request)
+        found = self._done.get(clean.key()) or (self.cache.get(clean) if self.cache is not None else None)
+        return display_from_clean(request, found, self.media_dir) if found is not None else None
 
     def end_case(self) -> RenderCounts:
         """Forget the case's decoded images; return and reset the counts since the last call."""

@@ -130,6 +130,28 @@ def display_image(request: RenderRequest) -> DisplayImage:
     return DisplayImage(image=image, scale=scale, source_width=source_width, source_height=source_height)
 
 
+def clean_request(request: RenderRequest) -> RenderRequest:
+    """The request for the same picture without annotations (what :func:`display_from_clean` reads)."""
+    return RenderRequest(path=request.path, content_hash=request.content_hash, frame=request.frame,
+                         window=request.window, masks=request.masks, overlays=request.overlays,
+                         output=request.output)
+
+
+def display_from_clean(request: RenderRequest, clean: RenderedImage, media_dir: Path) -> DisplayImage | None:
+    """The :class:`DisplayImage` of ``request`` read back from ``clean``, its clean render, when
+    that is a PNG (lossless: the very pixels the display chain gave), so that an annotation drawn
+    anew does not decode the DICOM file again (nor import pydicom); None for a lossy format."""
+    if request.output.format is not OutputFormat.PNG:
+        return None
+    from PIL import Image  # here, not at the top: a rebuild with every case cached never needs Pillow
+
+    with Image.open(media_dir / clean.name) as picture:
+        picture.load()
+        image = picture if picture.mode in ("L", "RGB") else picture.convert("RGB")
+    scale = display_scale(clean.source_width, clean.source_height, request.output.max_side)
+    return DisplayImage(image=image, scale=scale, source_width=clean.source_width, source_height=clean.source_height)
+
+
 def render(request: RenderRequest, display: DisplayImage | None = None) -> RenderedImage:
     """Render one image: display chain, resize, optional shapes, encoded without metadata.
 
