@@ -138,33 +138,44 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                 contexts.append(_case_context(case, curriculum, options, position, shared_mtime, fixed_time))
             except InputError as error:
                 contexts.append(error)  # reported in the case's turn below
+        case_failures: list[tuple[int, InputError]] = []  # (position, error): reported in the cases' order
+
+        def failed(position: int, error: InputError) -> None:
+            if not options.keep_going:
+                raise error
+            case_failures.append((position, error))
+
+        # A case whose topic is unknown fails before anything is rendered.
+        for position, (case, context) in enumerate(zip(cases, contexts)):
+            if isinstance(context, InputError):
+                progress.advance(case.id)
+                failed(position, context)
+        positions = [position for position, context in enumerate(contexts) if not isinstance(context, InputError)]
         # Everything a case's notes depend on goes in its item: the render cache keys on it.
-        runnable = [(case, context, options.occlusion, options.output) for case, context in zip(cases, contexts)
-                    if not isinstance(context, InputError)]
+        runnable = [(cases[position], contexts[position], options.occlusion, options.output) for position in positions]
         with build_cases(_build_case, runnable, files_of=_case_files, workers=pool,
                          after=_read_identifying_values) as built:
-            for case, context in zip(cases, contexts):
+            # Outcomes come as they are ready (remembered cases while the workers render the
+            # others); each case's notes take the case's place in the deck whatever the order.
+            for index, outcome in built:
+                position = positions[index]
                 try:
-                    if isinstance(context, InputError):
-                        raise context
-                    outcome = next(built)
                     result.renders.add(outcome.counts)
                     if outcome.error is not None:
                         raise outcome.error
-                    spool.add(outcome.result)
+                    spool.add(outcome.result, position=position)
                     result.cases += 1
                 except InputError as error:
-                    if not options.keep_going:
-                        raise
-                    failures.append(error)
+                    failed(position, error)
                 finally:
-                    progress.advance(case.id)
+                    progress.advance(cases[position].id)
+        failures += [error for _, error in sorted(case_failures, key=lambda failure: failure[0])]
         if options.objective_cards and curriculum is not None:
-            spool.add(objective_notes(curriculum, cases, options, shared_mtime, fixed_time))
+            spool.add(objective_notes(curriculum, cases, options, shared_mtime, fixed_time), position=len(cases))
         sources = _identity_sources(cases)
         # The cases are not needed any more: freed here, their memory serves the package writing
         # and the audit, so that the two do not add up (~4 KB per case).
-        del cases, contexts, runnable, case, context
+        del cases, contexts, runnable
         if not spool.count:
             raise BuildFailed(failures) if failures else InputError("no cards to write", file=options.cases_dir)
         description = ""

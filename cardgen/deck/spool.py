@@ -24,10 +24,13 @@ from cardgen.cards.notes import NoteSpec
 from cardgen.cards.notetypes import NoteKind
 
 _SCHEMA = """
-CREATE TABLE notes (arrival INTEGER PRIMARY KEY, deck TEXT NOT NULL, note BLOB NOT NULL);
+CREATE TABLE notes (arrival INTEGER PRIMARY KEY, deck TEXT NOT NULL, note BLOB NOT NULL, digest BLOB NOT NULL);
 CREATE INDEX notes_by_deck ON notes (deck, arrival);
 CREATE TABLE media (name TEXT PRIMARY KEY) WITHOUT ROWID;
 """
+
+
+_NOTES_PER_POSITION = 1 << 24  # room for each position's notes in the one ordering column
 
 
 def _deck_key(path: tuple[str, ...]) -> str:
@@ -53,7 +56,7 @@ class NoteSpool:
         # A scratch file nobody else reads, rebuilt from scratch after any crash: no journal, no fsync.
         self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
         self._children: list[NoteSpool] = []
-        self._digest = hashlib.sha256()
+        self._next_position = 0
         self.count = 0  # notes
         self.cards = 0  # cards the notes make
         self.text_only = 0  # notes of kind NoteKind.OBJECTIVE
@@ -76,26 +79,37 @@ class NoteSpool:
         if self._own_folder is not None:
             self._own_folder.cleanup()
 
-    def add(self, notes: Iterable[NoteSpec]) -> None:
-        """Append ``notes`` (one case's, say) after those already in the spool."""
+    def add(self, notes: Iterable[NoteSpec], position: int | None = None) -> None:
+        """Add ``notes`` (one case's, say) after those already in the spool, or at ``position``
+        (a case's place in the deck, when cases arrive out of order: every position once).
+        Notes are read back in the order of their positions."""
+        if position is None:
+            position = self._next_position
+        self._next_position = max(self._next_position, position + 1)
         rows = []
-        for note in notes:
-            self._digest.update(repr(note).encode())
+        for index, note in enumerate(notes):
             self.count += 1
             self.cards += note.cards
             self.text_only += note.kind is NoteKind.OBJECTIVE
             self.latest_mod = note.mod if self.latest_mod is None else max(self.latest_mod, note.mod)
             self.deck_paths.add(note.deck)
-            rows.append((_deck_key(note.deck), pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL), note.media))
+            rows.append((position * _NOTES_PER_POSITION + index, _deck_key(note.deck),
+                         pickle.dumps(note, protocol=pickle.HIGHEST_PROTOCOL),
+                         hashlib.sha256(repr(note).encode()).digest(), note.media))
         with self._db:
-            self._db.executemany("INSERT INTO notes (deck, note) VALUES (?, ?)", [row[:2] for row in rows])
+            self._db.executemany("INSERT INTO notes (arrival, deck, note, digest) VALUES (?, ?, ?, ?)",
+                                 [row[:4] for row in rows])
             self._db.executemany("INSERT OR IGNORE INTO media (name) VALUES (?)",
-                                 [(name,) for row in rows for name in row[2]])
+                                 [(name,) for row in rows for name in row[4]])
 
     def digest(self) -> str:
-        """SHA-256 over the ``repr`` of every note in arrival order: the same notes in the same
-        order give the same digest, any change to any note (or to their order) another one."""
-        return self._digest.hexdigest()
+        """SHA-256 over the ``repr`` of every note, in the order they are read back: the same
+        notes in the same order give the same digest, any change to any note (or to their order)
+        another one."""
+        digest = hashlib.sha256()
+        for (part,) in self._db.execute("SELECT digest FROM notes ORDER BY arrival"):
+            digest.update(part)
+        return digest.hexdigest()
 
     @property
     def media_count(self) -> int:

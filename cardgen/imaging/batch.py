@@ -174,31 +174,33 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 @contextmanager
 def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
                 files_of: Callable[..., list[Path]], workers: Workers,
-                after: Callable[..., None] | None = None) -> Iterator[Iterator[Outcome[Result]]]:
+                after: Callable[..., None] | None = None) -> Iterator[Iterator[tuple[int, Outcome[Result]]]]:
     """Run ``build_one(*item, render_to)`` for every item, on the ``workers``.
 
-    Yields an iterator of outcomes in the order of ``items``. ``build_one`` returns notes (objects
-    with a ``media`` tuple of names). With a ``cache``, an item whose ``repr``, files
-    (``files_of(*item)``: every file ``build_one`` reads) and cardgen's code are unchanged gives
-    its remembered notes without running (and without starting a worker for it). ``build_one``
-    and ``files_of`` must be module-level functions and the items picklable; media files land in
-    the workers' media folder (the cache's media folder when there is a cache). ``after(*item, cache)``, when
-    given, runs in the worker after each item built (with a cache): work the main process would
-    otherwise do alone later, such as reading what the self-audit needs into the cache. Leaving
-    the block stops the workers.
+    Yields an iterator of ``(index in items, outcome)``: first the items whose results are
+    remembered, read in turn while the workers build the others, then the others, in the items'
+    order. ``build_one`` returns notes (objects with a ``media`` tuple of names). With a cache, an
+    item whose ``repr``, files (``files_of(*item)``: every file ``build_one`` reads) and cardgen's
+    code are unchanged gives its remembered notes without running. ``build_one`` and ``files_of``
+    must be module-level functions and the items picklable; media files land in the workers' media
+    folder (the cache's media folder when there is a cache). ``after(*item, cache)``, when given,
+    runs in the worker after each item built (with a cache): work the main process would otherwise
+    do alone later, such as reading what the self-audit needs into the cache.
     """
     # Remembered results are only looked for here and read in their turn: holding every case's
     # notes until then would grow the main process with the number of cases.
     cache = workers.cache
     run_one = partial(_run_one, build_one, after)
-    known: dict[int, tuple[tuple, str]] = {}
+    known: list[tuple[int, tuple, str]] = []
     tasks: list[tuple[tuple, str | None]] = []
+    task_indexes: list[int] = []
     for index, item in enumerate(items):
         key = cache.case_key(*item, files=files_of(*item)) if cache is not None else None
         if key is not None and cache is not None and cache.has_case(key):
-            known[index] = (item, key)
+            known.append((index, item, key))
         else:
             tasks.append((item, key))
+            task_indexes.append(index)
 
     def remembered_outcome(item: tuple, key: str) -> Outcome[Result]:
         assert cache is not None
@@ -208,8 +210,17 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
             return _outcome(next(workers.map(run_one, [(item, key)])))
         return Outcome(result=result, error=None, counts=RenderCounts(cases_unchanged=1))
 
-    built = (_outcome(raw) for raw in workers.map(run_one, tasks))
-    yield (remembered_outcome(*known[index]) if index in known else next(built) for index in range(len(items)))
+    # The workers start on the changed cases at once (even on one, when there are remembered ones
+    # to read meanwhile: a rebuild after one edit overlaps that case's imports and render with them).
+    built = workers.map(run_one, tasks, background=bool(known))
+
+    def outcomes() -> Iterator[tuple[int, Outcome[Result]]]:
+        for index, item, key in known:
+            yield index, remembered_outcome(item, key)
+        for index, raw in zip(task_indexes, built):
+            yield index, _outcome(raw)
+
+    yield outcomes()
 
 
 class Workers:
@@ -225,10 +236,12 @@ class Workers:
         self._pool: multiprocessing.pool.Pool | None = None
         self._local: MediaRenderer | None = None
 
-    def map(self, function: Callable[[T], U], items: Sequence[T]) -> Iterator[U]:
+    def map(self, function: Callable[[T], U], items: Sequence[T], *, background: bool = False) -> Iterator[U]:
         """``function`` of each item, in the items' order; ``function`` must be picklable (a
-        module-level function or a partial of one) when the work is spread across processes."""
-        if self.jobs == 1 or len(items) <= 1:
+        module-level function or a partial of one) when the work is spread across processes.
+        With ``background``, even one item goes to a worker process (when there are jobs to
+        spare), so that the caller can do other work until it asks for the result."""
+        if self.jobs == 1 or not items or (len(items) == 1 and not background):
             self._in_this_process()
             return map(function, items)
         if self._pool is None:
