@@ -252,3 +252,22 @@ def test_media_copied_from_the_previous_package_give_the_same_package(tmp_path: 
     import_package(collection, reused)
     assert sorted(p.name for p in Path(collection.media.dir()).iterdir()) == \
         sorted(_media_name(case) for case in range(13))
+
+
+def test_replacing_a_package_leaves_the_new_one_only_and_an_error_leaves_the_old(tmp_path: Path) -> None:
+    # The replaced package's last reference is dropped by a short-lived child process; whoever
+    # reads the folder afterwards sees the new package and nothing else.
+    from cardgen.deck.package import atomic_output
+
+    out = tmp_path / "deck.apkg"
+    out.write_bytes(b"old package")
+    with atomic_output(out) as temp:
+        temp.write_bytes(b"new package")
+    assert out.read_bytes() == b"new package"
+    assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
+    with pytest.raises(RuntimeError):
+        with atomic_output(out) as temp:
+            temp.write_bytes(b"half a package")
+            raise RuntimeError("stopped half-way")
+    assert out.read_bytes() == b"new package"
+    assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]

@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import threading
 import zipfile
@@ -94,9 +95,42 @@ def atomic_output(out: Path) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)
+        replaced = _open_to_release_later(out)
         os.replace(temp, out)
+        if replaced is not None:
+            _release_later(replaced)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _open_to_release_later(path: Path) -> int | None:
+    """A descriptor of the file at ``path`` (the package about to be replaced), or None."""
+    if os.name != "posix":
+        return None  # elsewhere an open file cannot be replaced at all
+    try:
+        return os.open(path, os.O_RDONLY)
+    except OSError:
+        return None  # no previous package
+
+
+def _release_later(descriptor: int) -> None:
+    """Close ``descriptor``, the replaced package's last reference, in a short-lived child process.
+
+    Freeing a large file's blocks is done by whoever drops its last reference, and on a file system
+    that discards freed blocks at once it took ~0.2-0.5 s for a 290 MB deck: the build waited for
+    that after every rebuild. The child (``true``) inherits the descriptor and drops it as it exits,
+    after the build has returned; the space is the same, released a moment later.
+    """
+    try:
+        program = shutil.which("true")
+        if program is not None:
+            child = subprocess.Popen([program], pass_fds=(descriptor,), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+            threading.Thread(target=child.wait, name="cardgen-release", daemon=True).start()  # reaps it
+    except OSError:
+        pass  # no child: this process frees the file itself, now
+    finally:
+        os.close(descriptor)
 
 
 def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpec], media_dir: Path,

@@ -3,7 +3,8 @@
 The audit opens the package the way Anki would and reads all of it: every table, row and column
 of the collection database (card text, tags, deck and notetype names, configuration), the media
 map and every file name, and the metadata of every media file (PNG text chunks, EXIF, XMP, JPEG
-comments). It looks for
+comments; a PNG stored uncompressed is read chunk header by chunk header, which finds every chunk
+it holds, and goes to Pillow whole if any chunk is more than pixels). It looks for
 
 - values taken from the source DICOM headers (with ``against``): every PS3.15 Annex E Basic
   Profile attribute and every private attribute, see :mod:`cardgen.deid.values`;
