@@ -153,7 +153,9 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
     package = genanki.Package(build_decks(root_name, notes, description))
     with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch, atomic_output(out) as temp:
         collection = Path(scratch) / "collection.anki2"
-        with zipfile.ZipFile(temp, "w") as packed:
+        # Opened without truncating (mkstemp made it empty): ext4 flushes a file truncated on open
+        # when it is closed, which made closing a 290 MB package wait ~0.1-0.2 s for the disk.
+        with open(temp, "r+b") as stream, zipfile.ZipFile(stream, "w") as packed:
             # The media files go into the package on a second thread while genanki writes the
             # collection on this one: copying them is file reads, writes and CRCs, which let go of
             # the interpreter lock, so the two overlap (~0.4 s of a 290 MB deck's build).
@@ -194,6 +196,11 @@ def _write_collection(package: genanki.Package, path: Path, timestamp: float) ->
     connection settings, ids and commits: the same bytes), into a file of ours, so that it goes
     into the package once instead of through genanki's own zip first."""
     connection = sqlite3.connect(path)
+    # A scratch file, packed and deleted at once: no journal and no waiting for the disk at each of
+    # genanki's commits (the fsyncs took ~0.4 s of a rebuild while the package's 290 MB were being
+    # written). Neither setting changes the database's bytes.
+    connection.execute("PRAGMA journal_mode = OFF")
+    connection.execute("PRAGMA synchronous = OFF")
     try:
         package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
         connection.commit()
