@@ -8,6 +8,7 @@ byte for byte with genanki's own writing of the same notes.
 from __future__ import annotations
 
 import io
+import sys
 import tempfile
 import tracemalloc
 import zipfile
@@ -271,3 +272,16 @@ def test_replacing_a_package_leaves_the_new_one_only_and_an_error_leaves_the_old
             raise RuntimeError("stopped half-way")
     assert out.read_bytes() == b"new package"
     assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
+def test_exchange_swaps_two_names_in_one_step_or_says_it_cannot(tmp_path: Path) -> None:
+    from cardgen.deck.package import _exchange
+
+    new, old = tmp_path / "new", tmp_path / "old"
+    new.write_text("new package")
+    old.write_text("old package")
+    assert _exchange(new, old)
+    assert (old.read_text(), new.read_text()) == ("new package", "old package")
+    assert not _exchange(new, tmp_path / "missing")  # nothing to swap with: the caller renames
+    assert new.read_text() == "old package"

@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import zipfile
@@ -96,11 +97,38 @@ def atomic_output(out: Path) -> Iterator[Path]:
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)
         replaced = _open_to_release_later(out)
-        os.replace(temp, out)
+        if replaced is not None and _exchange(temp, out):
+            temp.unlink()  # the old package now, under the temporary name
+        else:
+            os.replace(temp, out)
         if replaced is not None:
             _release_later(replaced)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap the two files' names in one step (Linux ``renameat2`` with ``RENAME_EXCHANGE``); False
+    where that is not available, and the caller renames instead.
+
+    Renaming a file over another makes ext4 start writing the new file's data to disk at once (its
+    guard against an empty file after a power cut), ~0.1-0.2 s for a 290 MB package that every
+    rebuild waited for; an exchange is as atomic for readers and leaves the writing to the kernel's
+    own time. The price: a power cut within seconds of a build may leave the new package unwritten,
+    which the next build notices (its size and time no longer match the cache's record) and rewrites.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False  # a C library without renameat2 (glibc before 2.28, musl before 1.2.5)
+    at_current_directory, rename_exchange = -100, 2  # AT_FDCWD and RENAME_EXCHANGE from <fcntl.h>, <stdio.h>
+    done = renameat2(at_current_directory, os.fsencode(first), at_current_directory, os.fsencode(second),
+                     rename_exchange)
+    return done == 0  # else ENOSYS or EINVAL (a kernel or file system that cannot): rename instead
 
 
 def _open_to_release_later(path: Path) -> int | None:
