@@ -7,7 +7,6 @@ byte for byte with genanki's own writing of the same notes.
 
 from __future__ import annotations
 
-import io
 import sys
 import tempfile
 import tracemalloc
