@@ -264,3 +264,26 @@ def test_trie_pattern_finds_where_the_alternation_finds(words: list[str], text: 
     assert bool(found) == bool(expected) == any(word in text for word in words)
     if expected:
         assert found.start() == expected.start()  # the same leftmost place
+
+
+def test_case_file_edited_while_being_parsed_is_parsed_again_next_time(tmp_path: Path) -> None:
+    # The build parses the stale files after stale() looked at them; an edit in between must not
+    # be remembered as parsed (the file's size and time are the ones from before the parse).
+    cases = tmp_path / "cases"
+    case_file = write_case(cases, "a", GOOD_CASE.format(case_id="case-a")) / "case.yaml"
+    cache = BuildCache(tmp_path / "cache")
+
+    parsed_meanwhile: dict[Path, object] = {}
+    parsed = cache.parsed_cases(cases, lambda file: parsed_meanwhile[file])  # as the build's parsed_now
+    assert parsed.stale([case_file]) == [case_file]
+    parsed_meanwhile[case_file] = load_case(case_file)  # the parse, as the workers do it
+    case_file.write_text(GOOD_CASE.format(case_id="case-a").replace("Vertebral body", "Edited meanwhile", 1),
+                         encoding="utf-8")
+    stat = case_file.stat()
+    os.utime(case_file, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    assert parsed.load(case_file).title == "Vertebral body"
+    parsed.save()
+
+    again = cache.parsed_cases(cases, load_case)
+    assert again.stale([case_file]) == [case_file]
+    assert again.load(case_file).title == "Edited meanwhile"

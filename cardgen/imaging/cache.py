@@ -141,14 +141,17 @@ class BuildCache:
         text = repr((code_fingerprint(), arguments, stats))
         return hashlib.sha256(text.encode()).hexdigest()
 
+    def _case_entry(self, key: str) -> Path:
+        return self._cases / key[:2] / key
+
     def has_case(self, key: str) -> bool:
         """True when a result is remembered under ``key`` (not read: :meth:`case_result` reads it)."""
-        return (self._cases / key[:2] / key).is_file()
+        return self._case_entry(key).is_file()
 
     def case_result(self, key: str) -> object | None:
         """The remembered result of the case with ``key``, or None."""
         try:
-            data = (self._cases / key[:2] / key).read_bytes()
+            data = self._case_entry(key).read_bytes()
         except FileNotFoundError:
             return None
         try:
@@ -158,7 +161,7 @@ class BuildCache:
 
     def remember_case(self, key: str, result: object) -> None:
         """Keep a case's result for the next build."""
-        write_atomically(self._cases / key[:2] / key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
+        write_atomically(self._case_entry(key), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
                          make_folder=True)
 
     # -- parsed cases -----------------------------------------------------------------------
@@ -273,33 +276,33 @@ class ParsedCases:
         self._remembered = remembered
         self._parse = load
         self._current: dict[str, tuple] = {}
-        self._checked: dict[str, tuple] = {}  # found fresh by stale(), not checked again by load()
+        # What stale() found of each file, so that load() does not look again: the file's size and
+        # time, taken before anything parses it, and its remembered entry when that is still good.
+        self._checked: dict[str, tuple[tuple[int, int], tuple | None]] = {}
 
-    def _entry(self, case_file: Path) -> tuple | None:
+    def _check(self, case_file: Path) -> tuple[tuple[int, int], tuple | None]:
         status = case_file.stat()
+        stamp = (status.st_size, status.st_mtime_ns)
         entry = self._remembered.get(str(case_file))
-        if entry is not None and entry[0] == (status.st_size, status.st_mtime_ns) and entry[1] == _named_paths(entry[2]):
-            return entry
-        return None
+        if entry is not None and entry[0] == stamp and entry[1] == _named_paths(entry[2]):
+            return stamp, entry
+        return stamp, None
 
     def stale(self, case_files: list[Path]) -> list[Path]:
         """The case files :meth:`load` would parse (so that a build can parse them all at once)."""
         stale = []
         for case_file in case_files:
-            entry = self._entry(case_file)
-            if entry is None:
+            self._checked[str(case_file)] = checked = self._check(case_file)
+            if checked[1] is None:
                 stale.append(case_file)
-            else:
-                self._checked[str(case_file)] = entry
         return stale
 
     def load(self, case_file: Path) -> Case:
         """The case in ``case_file``: remembered, or parsed now."""
-        entry = self._checked.pop(str(case_file), None) or self._entry(case_file)
+        stamp, entry = self._checked.pop(str(case_file), None) or self._check(case_file)
         if entry is None:
-            status = case_file.stat()
-            case = self._parse(case_file)
-            entry = ((status.st_size, status.st_mtime_ns), _named_paths(case), case)
+            case = self._parse(case_file)  # the stamp is from before the parse: a later edit is seen
+            entry = (stamp, _named_paths(case), case)
         self._current[str(case_file)] = entry
         return entry[2]
 
