@@ -34,7 +34,7 @@ import sqlite3
 import struct
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -449,42 +449,37 @@ def _stored_pixel_only_png(raw, info: zipfile.ZipInfo) -> bool:
     start = stored_data_offset(raw, info)
     if start is None:
         return False
-    end = start + info.compress_size
-    if _read_at(raw, start, len(PNG_SIGNATURE)) != PNG_SIGNATURE:
-        return False
-    position = start + len(PNG_SIGNATURE)
-    while position + 12 <= end:
-        chunk = _read_at(raw, position, 8)
-        if len(chunk) != 8:
-            return False
-        length, kind = struct.unpack(">I4s", chunk)
-        if kind not in PIXEL_ONLY_PNG_CHUNKS:
-            return False
-        position += 12 + length
-        if kind == b"IEND":
-            return position == end
-    return False
 
+    def read(offset: int, size: int) -> bytes:
+        raw.seek(start + offset)
+        return raw.read(size)
 
-def _read_at(raw, offset: int, size: int) -> bytes:
-    raw.seek(offset)
-    return raw.read(size)
+    return _pixel_only_chunks(read, info.compress_size)
 
 
 def _pixel_only_png(data: bytes) -> bool:
     """True for a well-formed PNG whose chunks are all in :data:`PIXEL_ONLY_PNG_CHUNKS`, ending
     with IEND at the end of the data; anything else (other chunks, trailing bytes, a damaged
     chunk length) is left to Pillow."""
-    if not data.startswith(PNG_SIGNATURE):
+    return _pixel_only_chunks(lambda offset, size: data[offset:offset + size], len(data))
+
+
+def _pixel_only_chunks(read: Callable[[int, int], bytes], size: int) -> bool:
+    """The PNG check of :func:`_pixel_only_png` over ``size`` bytes that ``read(offset, count)``
+    gives: only the signature and each chunk's length and type are read."""
+    if read(0, len(PNG_SIGNATURE)) != PNG_SIGNATURE:
         return False
     position = len(PNG_SIGNATURE)
-    while position + 12 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, position)
+    while position + 12 <= size:
+        header = read(position, 8)
+        if len(header) != 8:
+            return False
+        length, kind = struct.unpack(">I4s", header)
         if kind not in PIXEL_ONLY_PNG_CHUNKS:
             return False
         position += 12 + length
         if kind == b"IEND":
-            return position == len(data)
+            return position == size
     return False
 
 
