@@ -7,7 +7,7 @@ hash of its bytes), so renders can run in parallel and be cached by the request'
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,9 +132,7 @@ def display_image(request: RenderRequest) -> DisplayImage:
 
 def clean_request(request: RenderRequest) -> RenderRequest:
     """The request for the same picture without annotations (what :func:`display_from_clean` reads)."""
-    return RenderRequest(path=request.path, content_hash=request.content_hash, frame=request.frame,
-                         window=request.window, masks=request.masks, overlays=request.overlays,
-                         output=request.output)
+    return replace(request, shapes=(), annotate=False)
 
 
 def display_from_clean(request: RenderRequest, clean: RenderedImage, media_dir: Path) -> DisplayImage | None:
