@@ -225,8 +225,11 @@ def test_cases_parsed_across_jobs_report_errors_as_one_process_does(cases: Path,
 
 def test_rebuild_with_nothing_changed_loads_no_imaging_or_deck_library(cases: Path, tmp_path: Path) -> None:
     # A rebuild that changes nothing only reads the cache: Python's start with numpy, Pillow,
-    # pydicom, genanki and Jinja2 would be most of its time. A fresh interpreter runs the CLI twice
-    # (the first build fills the cache) and says which of them the second one loaded.
+    # pydicom, genanki and Jinja2 would be most of its time. A fresh interpreter runs the CLI
+    # (the first build fills the cache) and says which of them the build's main process loaded.
+    # The imaging libraries are the workers' alone: the main process of a build whose renders are
+    # all done elsewhere (the first, on two workers; one after an edit of a case's text) loads none.
+    import ast
     import subprocess
     import sys
 
@@ -241,9 +244,17 @@ def test_rebuild_with_nothing_changed_loads_no_imaging_or_deck_library(cases: Pa
         "print(sorted(m for m in ('numpy', 'PIL', 'pydicom', 'genanki', 'jinja2') if m in sys.modules))\n")
     command = [sys.executable, "-c", script, str(cases), str(tmp_path / "deck.apkg"), str(tmp_path / "cache")]
     first = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert "numpy" in first.stdout and "genanki" in first.stdout  # the first build renders and writes
+    imaging = {"numpy", "PIL", "pydicom"}
+    first_loaded = set(ast.literal_eval(first.stdout.strip().splitlines()[-1]))
+    assert "genanki" in first_loaded and not first_loaded & imaging, first.stdout  # it writes the deck
     again = subprocess.run(command, capture_output=True, text=True, check=True)
     assert again.stdout.strip().splitlines()[-1] == "[]", again.stdout + again.stderr
+    case_file = cases / "a" / "case.yaml"
+    case_file.write_text(case_file.read_text().replace("title: Vertebral body", "title: Vertebral body, again"))
+    edited = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert "(0 rendered, 3 reused, 2 cases unchanged)" in edited.stdout, edited.stdout
+    edited_loaded = set(ast.literal_eval(edited.stdout.strip().splitlines()[-1]))
+    assert "genanki" in edited_loaded and not edited_loaded & imaging, edited.stdout + edited.stderr
 
 
 @pytest.mark.parametrize("source", ["CT_small.dcm", "SC_rgb_rle.dcm"])  # pydicom: 128x128 CT; RGB, RLE

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from cardgen.deid.annex_e import is_identifying_tag
 from cardgen.errors import InputError
+from cardgen.imaging.sources import looks_like_dicom
 
 MIN_TEXT_LENGTH = 4
 MIN_NUMBER_LENGTH = 6
@@ -276,8 +277,6 @@ def _worth_searching(value: str) -> bool:
 
 
 def _dicom_files(paths: Iterable[Path]) -> Iterator[Path]:
-    from cardgen.imaging.dicom import looks_like_dicom  # here: it brings numpy and Pillow
-
     for path in paths:
         path = Path(path)
         if path.is_dir():

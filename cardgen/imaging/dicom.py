@@ -15,7 +15,7 @@ from PIL import Image
 from cardgen.errors import InputError
 from cardgen.imaging.decode import decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
-from cardgen.imaging.sources import ImageFacts, refuse_empty_file
+from cardgen.imaging.sources import ImageFacts, looks_like_dicom, refuse_empty_file
 from cardgen.imaging.windows import Window, WindowChoice
 
 __all__ = ["DicomSource", "decoded_pixels", "file_window", "frame_count", "read_dataset", "select_frame",
@@ -135,17 +135,6 @@ def to_display(ds, frame: int | None = None, window: WindowChoice = None, *,
                path: Path | None = None) -> Image.Image:
     """Frame ``frame`` of ``ds`` through the whole display chain (see :mod:`cardgen.imaging.display`)."""
     return render_frame(ds, 0 if frame is None else frame, window, path=path)
-
-
-def looks_like_dicom(path: Path) -> bool:
-    """True for a ``.dcm``/``.dicom`` name or a file with the DICM preamble (any name)."""
-    if path.suffix.lower() in {".dcm", ".dicom"}:
-        return True
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(132)[128:132] == b"DICM"
-    except OSError:
-        return False
 
 
 class DicomSource:

@@ -64,6 +64,21 @@ def source_for(path: Path) -> ImageSource:
     return sources[-1]
 
 
+def looks_like_dicom(path: Path) -> bool:
+    """True for a ``.dcm``/``.dicom`` name or a file with the DICM preamble (any name).
+
+    Here, with the interface, rather than in :mod:`cardgen.imaging.dicom`: the audit asks it of
+    every source file, and that module brings numpy and Pillow.
+    """
+    if path.suffix.lower() in {".dcm", ".dicom"}:
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(132)[128:132] == b"DICM"
+    except OSError:
+        return False
+
+
 def refuse_empty_file(path: Path) -> None:
     """Raise an :class:`InputError` for an empty image file (an interrupted copy), which every
     reader would otherwise report as an unknown format."""
