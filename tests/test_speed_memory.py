@@ -85,14 +85,18 @@ def test_spool_gives_each_decks_notes_in_arrival_order_and_sums_them_up() -> Non
         assert list(spool.media_names()) == [_media_name(case) for case in range(7)]
 
 
-def test_media_names_are_distinct_and_sorted_as_python_sorts_them() -> None:
-    names = ["é-lesion.png", "Z.png", "a.png", "ä.png", "a.png", "😀.png", "z.png"]
-    notes = [NoteSpec(kind=NoteKind.FINDING, guid=f"g{index}", fields=("x",) * 8, tags=(), deck=(),
-                      media=(name, "a.png"), mod=1) for index, name in enumerate(names)]
+def test_media_names_are_distinct_and_in_the_order_the_notes_first_name_them() -> None:
+    # Cases arrive out of order (remembered ones first, then those the workers build); each file
+    # takes the place of the first note, in the deck's order, that names it; one note's files go by name.
+    def note(guid: str, *media: str) -> NoteSpec:
+        return NoteSpec(kind=NoteKind.FINDING, guid=guid, fields=("x",) * 8, tags=(), deck=(), media=media, mod=1)
+
     with NoteSpool() as spool:
-        spool.add(notes)
-        assert list(spool.media_names()) == sorted(set(names))
-        assert spool.media_count == len(set(names))
+        spool.add([note("c2", "shared.png", "c2.png")], position=2)
+        spool.add([note("c0a", "z-c0.png"), note("c0b", "é-c0.png", "a-c0.png")], position=0)
+        spool.add([note("c1", "c1.png", "shared.png"), note("c1b", "z-c0.png")], position=1)
+        assert list(spool.media_names()) == ["z-c0.png", "a-c0.png", "é-c0.png", "c1.png", "shared.png", "c2.png"]
+        assert spool.media_count == 6
 
 
 def test_digest_is_the_same_for_the_same_notes_and_differs_for_any_change() -> None:
@@ -252,6 +256,63 @@ def test_media_copied_from_the_previous_package_give_the_same_package(tmp_path: 
     import_package(collection, reused)
     assert sorted(p.name for p in Path(collection.media.dir()).iterdir()) == \
         sorted(_media_name(case) for case in range(13))
+
+
+def _with_new_image(notes: list[NoteSpec], old: str, new: str) -> list[NoteSpec]:
+    """The notes with the image ``old`` replaced by ``new`` (a case whose annotation moved)."""
+    return [replace(note, fields=tuple(field.replace(old, new) for field in note.fields),
+                    media=tuple(new if name == old else name for name in note.media)) for note in notes]
+
+
+@pytest.mark.parametrize("previous_headers", ["cardgen's", "other dates"])
+def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
+        tmp_path: Path, collection, previous_headers: str) -> None:
+    # Case 5 of 13 gets a new image. Media indexes follow the deck's order, so every other file
+    # keeps its index and its member, header and all, is copied from the previous package: those
+    # before case 5 in one run, those after it in another. A previous package whose headers differ
+    # (another writer's dates) has its files' bytes copied under new headers. Either way the
+    # package is the one a fresh writing gives, byte for byte.
+    from cardgen.deck.package import _MediaPlan
+
+    notes = [note for case in _notes_by_case(13) for note in case]
+    media = _write_media(tmp_path / "media", 13)
+    first = tmp_path / "first.apkg"
+    write_package(first, ROOT, notes, media, TIMESTAMP)
+    if previous_headers == "other dates":
+        with zipfile.ZipFile(first) as original, zipfile.ZipFile(tmp_path / "other.apkg", "w") as other:
+            for info in original.infolist():
+                info.date_time = (2001, 2, 3, 4, 5, 6)
+                other.writestr(info, original.read(info))
+        first = tmp_path / "other.apkg"
+
+    new_image = "case-00005-axial-moved.png"
+    Image.new("L", (4, 4), color=200).save(media / new_image)
+    changed = _with_new_image(notes, _media_name(5), new_image)
+    fresh = tmp_path / "fresh.apkg"
+    write_package(fresh, ROOT, changed, media, TIMESTAMP)
+
+    with NoteSpool() as spool:
+        spool.add(changed)
+        with _MediaPlan(spool.media_names(), first) as plan:
+            steps = plan.steps
+    assert [step.name for step in steps] == [_media_name(case) if case != 5 else new_image for case in range(13)]
+    assert [step.span is None for step in steps] == [case == 5 for case in range(13)]  # read from disk: case 5's only
+    assert all((step.header is None) == (previous_headers == "cardgen's") for step in steps if step.span is not None)
+    if previous_headers == "cardgen's":
+        runs = [steps[:5], steps[6:]]
+        assert all(a.span[0] + a.span[1] == b.span[0] for run in runs for a, b in zip(run, run[1:]))
+
+    only_new = tmp_path / "only-new"  # proof that the others are copied: only the new image is on disk
+    only_new.mkdir()
+    (media / new_image).rename(only_new / new_image)
+    reused = tmp_path / "reused.apkg"
+    write_package(reused, ROOT, changed, only_new, TIMESTAMP, previous=first)
+    assert reused.read_bytes() == fresh.read_bytes()
+    with zipfile.ZipFile(reused) as archive:
+        assert archive.testzip() is None  # every member's bytes match its CRC
+    import_package(collection, reused)
+    assert sorted(p.name for p in Path(collection.media.dir()).iterdir()) == \
+        sorted([_media_name(case) for case in range(13) if case != 5] + [new_image])
 
 
 def test_replacing_a_package_leaves_the_new_one_only_and_an_error_leaves_the_old(tmp_path: Path) -> None:

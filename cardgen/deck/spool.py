@@ -26,7 +26,7 @@ from cardgen.cards.notetypes import NoteKind
 _SCHEMA = """
 CREATE TABLE notes (arrival INTEGER PRIMARY KEY, deck TEXT NOT NULL, note BLOB NOT NULL, digest BLOB NOT NULL);
 CREATE INDEX notes_by_deck ON notes (deck, arrival);
-CREATE TABLE media (name TEXT PRIMARY KEY) WITHOUT ROWID;
+CREATE TABLE media (name TEXT PRIMARY KEY, arrival INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -99,8 +99,10 @@ class NoteSpool:
         with self._db:
             self._db.executemany("INSERT INTO notes (arrival, deck, note, digest) VALUES (?, ?, ?, ?)",
                                  [row[:4] for row in rows])
-            self._db.executemany("INSERT OR IGNORE INTO media (name) VALUES (?)",
-                                 [(name,) for row in rows for name in row[4]])
+            # A file several notes name takes the place of the first of them.
+            self._db.executemany("INSERT INTO media (name, arrival) VALUES (?, ?) ON CONFLICT (name) "
+                                 "DO UPDATE SET arrival = min(arrival, excluded.arrival)",
+                                 [(name, row[0]) for row in rows for name in row[4]])
 
     def digest(self) -> str:
         """SHA-256 over the ``repr`` of every note, in the order they are read back: the same
@@ -117,14 +119,16 @@ class NoteSpool:
         return self._db.execute("SELECT count(*) FROM media").fetchone()[0]
 
     def media_names(self) -> Iterator[str]:
-        """The distinct media file names the notes name, sorted (by code point, as ``sorted`` sorts).
+        """The distinct media file names the notes name, in the order the notes are read back
+        (each file where the first note that names it is; one note's files by name).
 
-        Read through a connection of its own, opened when first iterated, so that another thread
-        may read them (the package's media are packed on one while genanki reads the notes)."""
+        That order gives each file its index in the package, and it does not move when a case
+        changes its images: every other case's files keep their indexes (the package writer copies
+        them from the previous package in long runs). Read through a connection of its own, opened
+        when first iterated, so that another thread may read them too."""
         connection = sqlite3.connect(f"{self._path.as_uri()}?mode=ro", uri=True)
         try:
-            # SQLite's default (BINARY) collation compares UTF-8 bytes: the same order as code points.
-            yield from (name for (name,) in connection.execute("SELECT name FROM media ORDER BY name"))
+            yield from (name for (name,) in connection.execute("SELECT name FROM media ORDER BY arrival, name"))
         finally:
             connection.close()
 
