@@ -19,7 +19,7 @@ from cardgen.cards.notetypes import NoteKind
 from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
-from cardgen.deck.spool import NoteSpool
+from cardgen.deck.spool import EncodedNotes, NoteSpool, encode_notes
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
 from cardgen.imaging.cache import BuildCache
@@ -389,7 +389,7 @@ def _case_files(case: Case, *_options: object) -> list[Path]:
 
 
 def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode, output: OutputOptions,
-                render_to: RenderFn) -> list[NoteSpec]:
+                render_to: RenderFn) -> EncodedNotes:
     """Render every image of one case and make its notes."""
     # Imported here, not at the top (as in _image_facts and _read_header): they bring numpy,
     # Pillow and pydicom, which a rebuild with every case cached never needs.
@@ -443,8 +443,9 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
         key = resolved[image.id]
         finding_images.append(render_to(request(key.key_path, key.key_frame, image.windows[0],
                                                 finding.shapes, annotate=True, image=image)))
-    return (case_notes(case, views, finding_images, context)
-            + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
+    # Encoded for the spool here, in the worker: the main process (and the cache) get them ready to add.
+    return encode_notes(case_notes(case, views, finding_images, context)
+                        + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
 
 
 def _image_facts(path: Path, cache: BuildCache | None) -> ImageFacts:

@@ -85,6 +85,27 @@ def test_spool_gives_each_decks_notes_in_arrival_order_and_sums_them_up() -> Non
         assert list(spool.media_names()) == [_media_name(case) for case in range(7)]
 
 
+def test_notes_encoded_elsewhere_spool_as_the_notes_themselves() -> None:
+    # Workers encode a case's notes (and the build cache keeps them encoded); the spool must hold
+    # and sum up the same as when it is given the notes, whatever order the cases arrive in.
+    from cardgen.deck.spool import encode_notes
+
+    by_case = _notes_by_case(7)
+    by_case[3] = [replace(note, mod=TIMESTAMP + 5) for note in by_case[3]]  # the newest case
+    arrival = [4, 0, 6, 2, 1, 5, 3]
+    with NoteSpool() as plain, NoteSpool() as encoded:
+        for case in arrival:
+            plain.add(by_case[case], position=case)
+            encoded.add(encode_notes(by_case[case]), position=case)
+        assert list(encoded) == list(plain) == [note for notes in by_case for note in notes]
+        assert encoded.digest() == plain.digest()
+        assert list(encoded.media_names()) == list(plain.media_names()) == [_media_name(case) for case in range(7)]
+        summaries = [(spool.count, spool.cards, spool.text_only, spool.latest_mod, spool.deck_paths)
+                     for spool in (plain, encoded)]
+        assert summaries[0] == summaries[1] == (21, 21, 7, TIMESTAMP + 5, set(DECKS))
+    assert encode_notes(by_case[0]).media == (_media_name(0), _media_name(0))  # both findings name it
+
+
 def test_media_names_are_distinct_and_in_the_order_the_notes_first_name_them() -> None:
     # Cases arrive out of order (remembered ones first, then those the workers build); each file
     # takes the place of the first note, in the deck's order, that names it; one note's files go by name.

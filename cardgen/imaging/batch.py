@@ -157,9 +157,9 @@ def _run_one(build_one: Callable[..., Result], after: Callable[..., None] | None
     return result, None, renderer.end_case()
 
 
-def _media_present(notes: object, media_dir: Path) -> bool:
-    """True when every media file the remembered notes name is still in ``media_dir``."""
-    return all((media_dir / name).is_file() for note in notes for name in note.media)
+def _media_present(result: object, media_dir: Path) -> bool:
+    """True when every media file a remembered result names is still in ``media_dir``."""
+    return all((media_dir / name).is_file() for name in result.media)
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -179,9 +179,9 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
 
     Yields an iterator of ``(index in items, outcome)``: first the items whose results are
     remembered, read in turn while the workers build the others, then the others, in the items'
-    order. ``build_one`` returns notes (objects with a ``media`` tuple of names). With a cache, an
-    item whose ``repr``, files (``files_of(*item)``: every file ``build_one`` reads) and cardgen's
-    code are unchanged gives its remembered notes without running. ``build_one`` and ``files_of``
+    order. ``build_one`` returns a result whose ``media`` names every media file it made. With a
+    cache, an item whose ``repr``, files (``files_of(*item)``: every file ``build_one`` reads) and
+    cardgen's code are unchanged gives its remembered result without running. ``build_one`` and ``files_of``
     must be module-level functions and the items picklable; media files land in the workers' media
     folder (the cache's media folder when there is a cache). ``after(*item, cache)``, when given,
     runs in the worker after each item built (with a cache): work the main process would otherwise
