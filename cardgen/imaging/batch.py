@@ -137,7 +137,30 @@ _worker_renderer: MediaRenderer | None = None
 
 def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
     global _worker_renderer
+    _keep_freed_memory()
     _worker_renderer = MediaRenderer(media_dir, BuildCache(cache_root) if cache_root is not None else None)
+
+
+def _keep_freed_memory() -> None:
+    """Have glibc's malloc keep the memory of a freed image for the next one (Linux with glibc).
+
+    A worker allocates and frees arrays of a few MB per image. glibc's defaults hand such blocks
+    back to the kernel and map them anew, zero-filled page by page: measured, a 500-case build on
+    two workers took 760,000 page faults (25,000 on one job in one process) and ~1 s more of its
+    18. With blocks up to 32 MiB from the heap and the heap kept, a worker stays at the size of
+    its largest image's work, which it reaches anyway.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return  # another C library (musl, macOS): its own ways
+    trim_threshold, mmap_threshold = -1, -3  # M_TRIM_THRESHOLD and M_MMAP_THRESHOLD from <malloc.h>
+    mallopt(mmap_threshold, 32 << 20)  # glibc's largest allowed value on 64-bit systems
+    mallopt(trim_threshold, 256 << 20)
 
 
 def _run_one(build_one: Callable[..., Result], after: Callable[..., None] | None,
