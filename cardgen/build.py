@@ -233,7 +233,9 @@ def _load_cases(cases_dir: Path, cache: BuildCache | None, pool: Workers,
 
     remembered = cache.parsed_cases(cases_dir, parsed_now) if cache is not None else None
     to_parse = remembered.stale(case_files) if remembered is not None else case_files
-    parsed.update(zip(to_parse, each_or_error(pool, load_case, to_parse)))
+    # A case file parses in ~2 ms: 16 to a chunk, or the round trips eat much of the second core's
+    # gain (500 cases on two workers, median of 6 runs: 0.97 s in chunks of 2, 0.78 s in chunks of 16).
+    parsed.update(zip(to_parse, each_or_error(pool, load_case, to_parse, most_per_chunk=16)))
     cases = load_cases(cases_dir, on_error=on_error, case_files=case_files,
                        load=remembered.load if remembered is not None else parsed_now)
     if remembered is not None:

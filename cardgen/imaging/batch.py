@@ -259,19 +259,21 @@ class Workers:
         self._pool: multiprocessing.pool.Pool | None = None
         self._local: MediaRenderer | None = None
 
-    def map(self, function: Callable[[T], U], items: Sequence[T], *, background: bool = False) -> Iterator[U]:
+    def map(self, function: Callable[[T], U], items: Sequence[T], *, background: bool = False,
+            most_per_chunk: int = 2) -> Iterator[U]:
         """``function`` of each item, in the items' order; ``function`` must be picklable (a
         module-level function or a partial of one) when the work is spread across processes.
         With ``background``, even one item goes to a worker process (when there are jobs to
-        spare), so that the caller can do other work until it asks for the result."""
+        spare), so that the caller can do other work until it asks for the result. A worker takes
+        up to ``most_per_chunk`` items at a time (more for quick items: each chunk costs a round trip)."""
         if self.jobs == 1 or not items or (len(items) == 1 and not background):
             self._in_this_process()
             return map(function, items)
         if self._pool is None:
             self._pool = _pool_context().Pool(self.jobs, initializer=_start_worker,
                                               initargs=(self.media_dir, self.cache.root if self.cache else None))
-        # Small chunks keep the cores busy to the end: a chunk is a few cases, ~0.1 s of work.
-        chunk = max(1, min(2, len(items) // (self.jobs * 4)))
+        # Small chunks keep the cores busy to the end: two cases to render are ~0.1 s of work.
+        chunk = max(1, min(most_per_chunk, len(items) // (self.jobs * 4)))
         return self._pool.imap(function, items, chunksize=chunk)
 
     def _in_this_process(self) -> None:
@@ -288,10 +290,11 @@ class Workers:
             self._pool = None
 
 
-def each_or_error(workers: Workers, function: Callable[[T], U], items: Sequence[T]) -> Iterator[U | InputError]:
-    """``function`` of each item on the ``workers``, in order; an :class:`InputError` it raises
-    comes back as that item's value (intact, across processes)."""
-    for result, failure in workers.map(partial(_guarded, function), items):
+def each_or_error(workers: Workers, function: Callable[[T], U], items: Sequence[T], *,
+                  most_per_chunk: int = 2) -> Iterator[U | InputError]:
+    """``function`` of each item on the ``workers``, in order (see :meth:`Workers.map`); an
+    :class:`InputError` it raises comes back as that item's value (intact, across processes)."""
+    for result, failure in workers.map(partial(_guarded, function), items, most_per_chunk=most_per_chunk):
         yield failure.error() if failure is not None else result
 
 
