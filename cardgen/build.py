@@ -26,8 +26,8 @@ from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
-from cardgen.deid.audit import AuditFailed, audit_package
-from cardgen.deid.values import identifying_items
+from cardgen.deid.audit import AuditFailed, PackageAudit
+from cardgen.deid.values import identifying_items, values_from_files
 from cardgen.imaging.windows import Window
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.tags import TEXT_ONLY_TAG
@@ -188,20 +188,21 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         timestamp = fixed_time if fixed_time is not None else notes.latest_mod
 
         memo = cache.audit_memo(options.out) if cache is not None else None
+        # The de-identification audit of the package before it replaces the output: its collection
+        # as soon as it is written (while the media are packed), then the rest of the package (with
+        # a cache: only what the last audit of this output did not already find clean).
+        audit = PackageAudit(lambda: values_from_files(sources) if cache is None
+                             else cache.identifying_values_of_all(sources), memo)
 
         def refuse_identifiers(package: Path) -> None:
-            """The de-identification audit of the finished package, before it replaces the output
-            (with a cache: only what the last audit of this output did not already find clean)."""
-            if cache is None:
-                hits = audit_package(package, against=sources)
-            else:
-                hits = audit_package(package, values=cache.identifying_values_of_all(sources), memo=memo)
+            hits = audit.package(package)
             if hits:
                 raise AuditFailed(options.out, hits)
 
         def write(previous: Path | None) -> int:
             return _write_package(options.out, options.deck_name, notes, media_dir, timestamp,
-                                  check=refuse_identifiers, description=description, previous=previous)
+                                  check=refuse_identifiers, description=description, previous=previous,
+                                  check_collection=audit.collection)
 
         # The notes' digest stands for the notes: the same notes give the same fingerprint, any change another.
         result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, description,

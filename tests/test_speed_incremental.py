@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from cardgen.build import BuildOptions, build_deck
-from cardgen.deid.audit import SHAPE_PATTERNS, _SHAPE_HINT, AuditFailed, AuditMemo, _QuickMatcher, audit_package
+from cardgen.deid.audit import (SHAPE_PATTERNS, _SHAPE_HINT, AuditFailed, AuditMemo, PackageAudit, _QuickMatcher,
+                                audit_package)
 from cardgen.deid.values import IdentifyingValue, ValueMatcher
 from cardgen.imaging.cache import BuildCache
 from cardgen.teaching.loader import load_case
@@ -156,6 +157,34 @@ def test_audit_memo_does_not_carry_over_to_other_values(tmp_path: Path) -> None:
     assert audit_package(package, values=[], memo=memo) == []  # nothing to look for yet
     hits = audit_package(package, values=[PATIENT], memo=AuditMemo.load(_saved(tmp_path, memo)))
     assert [hit.value for hit in hits] == ["jane doe"]
+
+
+def _collection_of(package: Path, folder: Path) -> Path:
+    with zipfile.ZipFile(package) as archive:
+        return Path(archive.extract("collection.anki2", folder))
+
+
+def test_audit_in_two_steps_reports_the_collection_searched_before_packing(tmp_path: Path) -> None:
+    # The build searches its collection database as soon as genanki has written it, while the
+    # media are still being packed; the finished package's collection (the same bytes) is not
+    # searched again, and what the first step found is reported with the rest.
+    leaky = _package(tmp_path / "leaky.apkg", "Seen by Jane Doe", _png("Jane Doe"))
+    audit = PackageAudit(lambda: [PATIENT])
+    audit.collection(_collection_of(leaky, tmp_path / "before-packing"))
+    found = {(hit.where, hit.value) for hit in audit.package(leaky)}
+    assert ("collection.anki2: notes row 0 column flds", "jane doe") in found  # found before packing
+    assert ("media file 'image.png' metadata PNG text chunk 'Comment'", "jane doe") in found  # and in the package
+
+
+def test_audit_in_two_steps_searches_a_packed_collection_other_than_the_one_searched(tmp_path: Path) -> None:
+    # Only the very bytes searched before (same size and CRC-32) are skipped in the package.
+    clean = _package(tmp_path / "clean.apkg", "Vertebral body", _png())
+    leaky = _package(tmp_path / "leaky.apkg", "Seen by Jane Doe", _png())
+    audit = PackageAudit(lambda: [PATIENT])
+    audit.collection(_collection_of(clean, tmp_path / "before-packing"))
+    assert audit.package(clean) == []
+    assert [(hit.where, hit.value) for hit in audit.package(leaky)] == [
+        ("collection.anki2: notes row 0 column flds", "jane doe")]
 
 
 def _saved(tmp_path: Path, memo: AuditMemo) -> Path:

@@ -164,21 +164,24 @@ def _release_later(descriptor: int) -> None:
 
 def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpec], media_dir: Path,
                   timestamp: int, check: Callable[[Path], None] | None = None, description: str = "",
-                  previous: Path | None = None) -> int:
+                  previous: Path | None = None, check_collection: Callable[[Path], None] | None = None) -> int:
     """Write the notes and the media files they use to ``out``; returns the package's size in bytes.
 
     ``notes`` is best a :class:`NoteSpool` (what the build passes: memory stays flat however many
     notes); any other iterable of notes is spooled first. ``media_dir`` holds every media file by
     name; ``timestamp`` stamps the notetypes and the ids genanki derives from it. ``check`` sees
     the finished package before it replaces ``out`` and may refuse it by raising (the
-    de-identification audit does). ``description`` goes on the root deck. ``previous`` is a
+    de-identification audit does); ``check_collection`` sees the collection database as soon as
+    it is written, while the media are still being packed (the audit searches it there, and not
+    again in the package when the bytes there are the same). ``description`` goes on the root deck. ``previous`` is a
     package cardgen wrote before and nothing changed since (the build cache knows): a media file
     it holds is copied from it as it lies there, in the kernel, instead of read and written anew.
     """
     if not isinstance(notes, NoteSpool):
         with NoteSpool() as spool:
             spool.add(notes)
-            return write_package(out, root_name, spool, media_dir, timestamp, check, description, previous)
+            return write_package(out, root_name, spool, media_dir, timestamp, check, description, previous,
+                                 check_collection)
     package = genanki.Package(build_decks(root_name, notes, description))
     with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch, atomic_output(out) as temp:
         collection = Path(scratch) / "collection.anki2"
@@ -192,6 +195,8 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
                 media = _Background(_pack_media, packed, media_dir, plan)
                 try:
                     _write_collection(package, collection, timestamp)
+                    if check_collection is not None:
+                        check_collection(collection)
                 finally:
                     media.wait()
             _pack_collection(packed, collection, notes.media_names)

@@ -34,7 +34,9 @@ import sqlite3
 import struct
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -158,6 +160,41 @@ def audit_package(apkg: Path, against: Iterable[Path] | None = None, *,
     return _Auditor(ValueMatcher(items), memo).audit(Path(apkg))
 
 
+class PackageAudit:
+    """:func:`audit_package` in two steps, for a package being written: the collection database
+    as soon as it is written (:meth:`collection`, while the media are still being packed), then
+    the finished package (:meth:`package`), where a collection member holding the very bytes
+    already audited (same size and CRC-32) is not searched again.
+
+    ``values`` is called once, when first needed, for the identifying values to look for.
+    """
+
+    def __init__(self, values: Callable[[], Iterable[IdentifyingValue]], memo: AuditMemo | None = None) -> None:
+        self._values = values
+        self._memo = memo
+        self._auditor: _Auditor | None = None
+        self._audited: set[tuple[str, int, int]] = set()  # (member name, size, CRC-32) of collections searched
+
+    def _the_auditor(self) -> _Auditor:
+        if self._auditor is None:
+            self._auditor = _Auditor(ValueMatcher(list(self._values())), self._memo)
+        return self._auditor
+
+    def collection(self, path: Path, name: str = COLLECTION_NAMES[0]) -> None:
+        """Search the collection database at ``path``, to go into the package as ``name``."""
+        self._the_auditor()._database(name, path)
+        crc = 0
+        with open(path, "rb") as database:
+            while piece := database.read(1 << 20):
+                crc = zlib.crc32(piece, crc)
+        self._audited.add((name, path.stat().st_size, crc))
+
+    def package(self, apkg: Path) -> list[AuditHit]:
+        """Every possible identifier in the finished package ``apkg`` and in the collections
+        searched before, sorted; an empty list means clean."""
+        return self._the_auditor().audit(Path(apkg), already=self._audited)
+
+
 def require_clean_package(apkg: Path, against: Iterable[Path] | None = None) -> None:
     """Raise :class:`AuditFailed` when :func:`audit_package` finds anything."""
     hits = audit_package(apkg, against)
@@ -231,7 +268,9 @@ class _Auditor:
         self.hits: set[AuditHit] = set()
         self.found = 0  # hits added, repeats included: a part that adds none is clean
 
-    def audit(self, apkg: Path) -> list[AuditHit]:
+    def audit(self, apkg: Path, already: AbstractSet[tuple[str, int, int]] = frozenset()) -> list[AuditHit]:
+        """The hits in ``apkg`` (and any found before); a collection member whose (name, size,
+        CRC-32) is in ``already`` was searched from its file before it was packed."""
         try:
             archive = zipfile.ZipFile(apkg)
         except (OSError, zipfile.BadZipFile) as error:
@@ -252,6 +291,8 @@ class _Auditor:
                 elif name != "media":  # the media map was read above
                     media.append(info)
             for info in databases:
+                if (info.filename, info.file_size, info.CRC) in already:
+                    continue  # these bytes were searched before they went into the package
                 if info.filename == COMPRESSED_COLLECTION:
                     self._compressed_collection(archive, info.filename, Path(scratch))
                 else:
