@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cardgen.build import BuildOptions, BuildResult, build_deck
 from cardgen.cli import main
 from cardgen.errors import InputError
-from cardgen.imaging.cache import CACHE_ENV, default_cache_dir
+from cardgen.imaging.cache import CACHE_ENV, BuildCache, default_cache_dir
 from tests.anki_helpers import import_package, media_names_in
 from tests.sample_cases import GOOD_CASE, write_case
 
@@ -126,6 +126,45 @@ def test_changed_image_bytes_render_again(cases: Path, tmp_path: Path) -> None:
     rebuilt = _build(cases, tmp_path / "deck.apkg", cache=cache)
     assert rebuilt.renders.cases_unchanged == 2
     assert rebuilt.renders.rendered == UNIQUE_RENDERS["b"]
+
+
+def test_damaged_cache_entries_are_made_again(cases: Path, tmp_path: Path) -> None:
+    # The cache's small entries are rows of one SQLite database; a row whose value cannot be read
+    # (a case's notes, a render's line) counts as missing: the case is built and rendered again.
+    import sqlite3
+
+    cache = tmp_path / "cache"
+    _build(cases, tmp_path / "deck.apkg", cache=cache)
+    with sqlite3.connect(cache / "entries.sqlite") as database:
+        kinds = dict(database.execute("SELECT kind, count(*) FROM entries GROUP BY kind"))
+        database.execute("UPDATE entries SET value = x'8003' WHERE kind IN ('case', 'render')")
+    database.close()
+    assert kinds["case"] == 3 and kinds["render"] >= sum(UNIQUE_RENDERS.values())
+    rebuilt = _build(cases, tmp_path / "again.apkg", cache=cache)
+    assert (rebuilt.renders.cases_unchanged, rebuilt.renders.rendered) == (0, sum(UNIQUE_RENDERS.values()))
+    assert (tmp_path / "again.apkg").read_bytes() == (tmp_path / "deck.apkg").read_bytes()
+
+
+def _remember_cases(root: Path, tag: str) -> None:
+    cache = BuildCache(root)
+    for number in range(150):
+        cache.remember_case(f"{tag}-{number}", (tag, number))
+
+
+def test_cache_entries_written_by_two_processes_at_once_are_all_kept(tmp_path: Path) -> None:
+    # A build's workers (and builds run side by side) write to the one database at the same time.
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_remember_cases, args=(tmp_path / "cache", tag)) for tag in ("a", "b")]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(timeout=120)
+    assert [writer.exitcode for writer in writers] == [0, 0]
+    cache = BuildCache(tmp_path / "cache")
+    assert all(cache.case_result(f"{tag}-{number}") == (tag, number) for tag in "ab" for number in range(150))
+    assert not cache.has_case("c-0")
 
 
 @pytest.mark.parametrize("jobs", [1, 2])

@@ -10,17 +10,18 @@ skips even reading its image headers.
 Layout under the cache folder (default ``$CARDGEN_CACHE_DIR``, else ``$XDG_CACHE_HOME/cardgen``,
 else ``~/.cache/cardgen``)::
 
-    renders/<key[:2]>/<key>   one line: media name, width, height, source width, source height
     media/<name>              the media file itself (named by the hash of its content)
-    cases/<key[:2]>/<key>     the notes of one case (a pickle, written and read only by cardgen)
+    entries.sqlite            the small entries, one row each (kind, key, value):
+                                render: one line: media name, width, height, source width, source height
+                                case:   the notes of one case (a pickle, written and read only by cardgen)
+                                value:  what was read from one file's header: its image facts and
+                                        identifying values (for the self-audit), by the file's size and time
     parsed/<hash of folder>   the parsed cases of one cases folder, each with its file's size and time
-    values/<key[:2]>/<key>    what was read from one file's header: its image facts and identifying
-                              values (for the self-audit), by the file's size and modification time
     packages/<hash of path>   what the last package written to that path was made of
     packages/<hash>.audit     what the self-audit of that package found clean (see AuditMemo)
 
-Every file is written to a temporary name and renamed into place, so parallel workers and
-concurrent builds never see half a file. Deleting the folder between builds is always safe: the
+Every file is written to a temporary name and renamed into place, and every entry in a transaction of
+its own, so parallel workers and concurrent builds never see half of one. Deleting the folder between builds is always safe: the
 next build renders everything again. Nothing is evicted; delete the folder to reclaim the space.
 """
 
@@ -30,6 +31,7 @@ import functools
 import hashlib
 import os
 import pickle
+import sqlite3
 from stat import S_ISDIR, S_ISREG
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, TypeVar
@@ -58,22 +60,13 @@ def default_cache_dir() -> Path:
     return base / "cardgen"
 
 
-def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object], *, make_folder: bool = False) -> None:
+def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
     """Write ``data`` to ``target`` through a temporary file in the same folder (named by this
     process, so parallel workers never share one), renamed into place. ``data`` is the bytes, or
-    a function that writes them to the stream it is given (no copy of them all in memory). With
-    ``make_folder``, the folder is made when it does not exist yet (asked only then: a build writes
-    thousands of entries)."""
+    a function that writes them to the stream it is given (no copy of them all in memory)."""
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
-        try:
-            stream = open(temp, "wb")
-        except FileNotFoundError:
-            if not make_folder:
-                raise
-            target.parent.mkdir(parents=True, exist_ok=True)
-            stream = open(temp, "wb")
-        with stream:
+        with open(temp, "wb") as stream:
             if callable(data):
                 data(stream)
             else:
@@ -84,34 +77,70 @@ def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object], *
         raise
 
 
+class _EntryStore:
+    """The cache's small entries (renders, cases, header readings) as rows of one SQLite database.
+
+    They were a file each, in folders sharded by key, and a file costs an inode: on this machine
+    (ext4 on a virtual disk) making one takes ~1.1 ms, against ~30 us to write a row, and a cold
+    500-case build made ~3,300 entries and ~700 folders (~4 s of its ~30 s on one core). Every worker
+    writes to the same database: in WAL mode readers never wait, and writers take turns for the
+    moment a one-row transaction lasts. A connection is made per process (never carried across a fork).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._connection: sqlite3.Connection | None = None
+        self._pid = 0
+
+    def _database(self) -> sqlite3.Connection:
+        if self._connection is None or self._pid != os.getpid():
+            # Autocommit: each statement is its own transaction. A cache may lose its last entries
+            # in a power cut (no sync at each commit), never be left half-written.
+            connection = sqlite3.connect(self._path, timeout=120, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, "
+                               "value BLOB NOT NULL, PRIMARY KEY (kind, key))")
+            self._connection, self._pid = connection, os.getpid()
+        return self._connection
+
+    def get(self, kind: str, key: str) -> bytes | None:
+        """The value kept under ``kind`` and ``key``, or None."""
+        row = self._database().execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def has(self, kind: str, key: str) -> bool:
+        """True when a value is kept under ``kind`` and ``key`` (without reading it)."""
+        return self._database().execute("SELECT 1 FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() is not None
+
+    def put(self, kind: str, key: str, value: bytes) -> None:
+        """Keep ``value`` under ``kind`` and ``key`` (replacing what was there)."""
+        self._database().execute("INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)", (kind, key, value))
+
+
 class BuildCache:
     """A content-addressed store of renders under ``root`` (created on first use)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.media_dir = root / "media"
-        self._entries = root / "renders"
-        self._cases = root / "cases"
         self._packages = root / "packages"
         self._parsed = root / "parsed"
-        self._values = root / "values"
+        self._entries = _EntryStore(root / "entries.sqlite")
         try:
-            for folder in (self.media_dir, self._entries, self._cases, self._packages, self._parsed, self._values):
+            for folder in (self.media_dir, self._packages, self._parsed):
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise InputError(f"cannot use the cache folder: {error.strerror}", file=root, field="--cache-dir",
                              hint="give a writable folder with --cache-dir, or build with --no-cache") from error
 
-    def _entry(self, key: str) -> Path:
-        return self._entries / key[:2] / key
-
     def get(self, request: RenderRequest) -> RenderedImage | None:
         """The cached render of ``request`` (without its bytes: they stay in :attr:`media_dir`),
         or None when it was never rendered or its media file is gone."""
-        try:
-            fields = self._entry(request.key()).read_text(encoding="ascii").split()
-        except FileNotFoundError:
+        entry = self._entries.get("render", request.key())
+        if entry is None:
             return None
+        fields = entry.decode("ascii", errors="replace").split()
         if len(fields) != 5 or not (self.media_dir / fields[0]).is_file():
             return None  # an entry from another format, or its media file was deleted: render again
         name, *sizes = fields
@@ -121,10 +150,9 @@ class BuildCache:
 
     def put(self, request: RenderRequest, rendered: RenderedImage) -> None:
         """Remember ``rendered`` (whose media file is already in :attr:`media_dir`) for ``request``."""
-        entry = self._entry(request.key())
         line = (f"{rendered.name} {rendered.width} {rendered.height} "
                 f"{rendered.source_width} {rendered.source_height}\n")
-        write_atomically(entry, line.encode("ascii"), make_folder=True)
+        self._entries.put("render", request.key(), line.encode("ascii"))
 
     # -- whole cases ------------------------------------------------------------------------
 
@@ -141,18 +169,14 @@ class BuildCache:
         text = repr((code_fingerprint(), arguments, stats))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def _case_entry(self, key: str) -> Path:
-        return self._cases / key[:2] / key
-
     def has_case(self, key: str) -> bool:
         """True when a result is remembered under ``key`` (not read: :meth:`case_result` reads it)."""
-        return self._case_entry(key).is_file()
+        return self._entries.has("case", key)
 
     def case_result(self, key: str) -> object | None:
         """The remembered result of the case with ``key``, or None."""
-        try:
-            data = self._case_entry(key).read_bytes()
-        except FileNotFoundError:
+        data = self._entries.get("case", key)
+        if data is None:
             return None
         try:
             return pickle.loads(data)
@@ -161,8 +185,7 @@ class BuildCache:
 
     def remember_case(self, key: str, result: object) -> None:
         """Keep a case's result for the next build."""
-        write_atomically(self._case_entry(key), pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL),
-                         make_folder=True)
+        self._entries.put("case", key, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL))
 
     # -- parsed cases -----------------------------------------------------------------------
 
@@ -205,13 +228,14 @@ class BuildCache:
 
     def of_key(self, key: str, read: Callable[[], T]) -> T:
         """``read()``, remembered under ``key`` (which must cover everything ``read`` depends on)."""
-        entry = self._values / key[:2] / key
-        try:
-            return pickle.loads(entry.read_bytes())
-        except (FileNotFoundError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            pass  # not read yet (or a damaged entry)
+        entry = self._entries.get("value", key)
+        if entry is not None:
+            try:
+                return pickle.loads(entry)
+            except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+                pass  # a damaged entry: read again
         found = read()
-        write_atomically(entry, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL), make_folder=True)
+        self._entries.put("value", key, pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
         return found
 
     def of_file(self, kind: str, path: Path, read: Callable[[Path], T]) -> T:
