@@ -147,13 +147,15 @@ def _release_later(descriptor: int) -> None:
 
     Freeing a large file's blocks is done by whoever drops its last reference, and on a file system
     that discards freed blocks at once it took ~0.2-0.5 s for a 290 MB deck: the build waited for
-    that after every rebuild. The child (``true``) inherits the descriptor and drops it as it exits,
-    after the build has returned; the space is the same, released a moment later.
+    that after every rebuild. The child (``sleep 1``) inherits the descriptor and drops it as it
+    exits, a second later, after the build has returned; the space is the same, released a moment
+    later. (It was ``true``, which often exited before this process had closed its own descriptor:
+    then this process dropped the last reference and waited after all, ~0.05-0.25 s.)
     """
     try:
-        program = shutil.which("true")
+        program = shutil.which("sleep")
         if program is not None:
-            child = subprocess.Popen([program], pass_fds=(descriptor,), stdin=subprocess.DEVNULL,
+            child = subprocess.Popen([program, "1"], pass_fds=(descriptor,), stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
             threading.Thread(target=child.wait, name="cardgen-release", daemon=True).start()  # reaps it
     except OSError:
