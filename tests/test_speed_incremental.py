@@ -256,6 +256,25 @@ def test_audit_sees_identifying_values_of_a_changed_source(tmp_path: Path) -> No
     assert any(hit.value == "jane doe" and "PatientName" in hit.reason for hit in caught.value.hits)
 
 
+def test_identifying_values_follow_a_source_that_now_leads_to_another_file(tmp_path: Path) -> None:
+    # The remembered values of all sources are keyed by each file's path, device, inode, size and
+    # time: a link swapped to another file of the same size and time is read again.
+    first, second = tmp_path / "first.dcm", tmp_path / "second.dcm"
+    for image, name in ((first, "Smith^Alice"), (second, "Jones^Bobby")):  # the same length: the same size
+        shutil.copyfile(CT_SMALL, image)
+        _set_patient_name(image, name)
+    os.utime(second, ns=(first.stat().st_atime_ns, first.stat().st_mtime_ns))
+    assert (first.stat().st_size, first.stat().st_mtime_ns) == (second.stat().st_size, second.stat().st_mtime_ns)
+    source = tmp_path / "ct.dcm"
+    source.symlink_to(first)
+    cache = BuildCache(tmp_path / "cache")
+    assert any("alice" in item.value for item in cache.identifying_values_of_all([source]))
+    source.unlink()
+    source.symlink_to(second)
+    values = cache.identifying_values_of_all([source])
+    assert any("bobby" in item.value for item in values) and not any("alice" in item.value for item in values)
+
+
 def test_stored_png_check_reads_headers_as_the_whole_file_check_does(tmp_path: Path) -> None:
     # Media members the audit checks chunk header by chunk header must be judged as the check of
     # the whole file judges them; a compressed member is left to the whole-file check.
