@@ -265,18 +265,25 @@ def test_media_copied_from_the_previous_package_give_the_same_package(tmp_path: 
     changed = notes + _case_notes(12, ())
     fresh = tmp_path / "fresh.apkg"
     write_package(fresh, ROOT, changed, media, TIMESTAMP)
+    _assert_written_from_previous_as_fresh(tmp_path, collection, changed, media, _media_name(12), first, fresh,
+                                           [_media_name(case) for case in range(13)])
+
+
+def _assert_written_from_previous_as_fresh(tmp_path: Path, collection, notes: list[NoteSpec], media: Path,
+                                           new_image: str, previous: Path, fresh: Path, expected: list[str]) -> None:
+    """Write ``notes`` with only ``new_image`` left on disk, so that every other media file must
+    come from ``previous``: the package must be ``fresh``, byte for byte, and Anki must read every
+    image (``expected``) from it."""
     only_new = tmp_path / "only-new"
     only_new.mkdir()
-    (media / _media_name(12)).rename(only_new / _media_name(12))
+    (media / new_image).rename(only_new / new_image)
     reused = tmp_path / "reused.apkg"
-    write_package(reused, ROOT, changed, only_new, TIMESTAMP, previous=first)
+    write_package(reused, ROOT, notes, only_new, TIMESTAMP, previous=previous)
     assert reused.read_bytes() == fresh.read_bytes()
     with zipfile.ZipFile(reused) as archive:
         assert archive.testzip() is None  # every member's bytes match its CRC
-
     import_package(collection, reused)
-    assert sorted(p.name for p in Path(collection.media.dir()).iterdir()) == \
-        sorted(_media_name(case) for case in range(13))
+    assert sorted(p.name for p in Path(collection.media.dir()).iterdir()) == sorted(expected)
 
 
 def _with_new_image(notes: list[NoteSpec], old: str, new: str) -> list[NoteSpec]:
@@ -323,17 +330,8 @@ def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
         runs = [steps[:5], steps[6:]]
         assert all(a.span[0] + a.span[1] == b.span[0] for run in runs for a, b in zip(run, run[1:]))
 
-    only_new = tmp_path / "only-new"  # proof that the others are copied: only the new image is on disk
-    only_new.mkdir()
-    (media / new_image).rename(only_new / new_image)
-    reused = tmp_path / "reused.apkg"
-    write_package(reused, ROOT, changed, only_new, TIMESTAMP, previous=first)
-    assert reused.read_bytes() == fresh.read_bytes()
-    with zipfile.ZipFile(reused) as archive:
-        assert archive.testzip() is None  # every member's bytes match its CRC
-    import_package(collection, reused)
-    assert sorted(p.name for p in Path(collection.media.dir()).iterdir()) == \
-        sorted([_media_name(case) for case in range(13) if case != 5] + [new_image])
+    _assert_written_from_previous_as_fresh(tmp_path, collection, changed, media, new_image, first, fresh,
+                                           [_media_name(case) for case in range(13) if case != 5] + [new_image])
 
 
 def test_replacing_a_package_leaves_the_new_one_only_and_an_error_leaves_the_old(tmp_path: Path) -> None:
