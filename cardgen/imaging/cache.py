@@ -96,7 +96,7 @@ class _EntryStore:
         if self._connection is None or self._pid != os.getpid():
             # Autocommit: each statement is its own transaction. A cache may lose its last entries
             # in a power cut (no sync at each commit), never be left half-written.
-            connection = sqlite3.connect(self._path, timeout=120, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(self._path, timeout=120, isolation_level=None)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, "
