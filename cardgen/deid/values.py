@@ -41,6 +41,11 @@ PLACEHOLDERS = frozenset({"none", "unknown", "anonymous", "anonymized", "anonymi
 # Value representations that hold binary data, not text a card could show.
 _BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "OB or OW", "US or OW", "US or SS or OW"})
 _NUMBER = re.compile(r"^[0-9.+\-: ]+$")
+# Compiled once: a CT header has ~200 values to look at, and re's cache lookup per call added up.
+_DISTINCTIVE = re.compile(r"\d|\^|@|[^\W\d_],\s?[^\W\d_]")
+_CARETS = re.compile(r"\^+")
+_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{6}(\.\d+)?)?([+-]\d{4})?")
+_SPACES = re.compile(r"\s+")
 # Coded strings hold defined terms (MONOCHROME2, TEXT, M), never identifiers (PS3.15 E.1.1 note 9).
 _CODED_VRS = frozenset({"CS"})
 # Attributes holding descriptions rather than identifiers: the rows Table E.1-1 marks for the
@@ -84,7 +89,8 @@ def identifying_items(ds, source: str = "") -> list[IdentifyingValue]:
             if element.free_text and not _distinctive(element.text):
                 continue
             for form in _forms(element.text, person_name=element.vr == "PN"):
-                found.setdefault(form, IdentifyingValue(form, element.label, source))
+                if form not in found:  # the first element with a value names it
+                    found[form] = IdentifyingValue(form, element.label, source)
     return sorted(found.values(), key=lambda item: (item.tag, item.value))
 
 
@@ -166,10 +172,18 @@ def _haystack_variants(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class _Found:
-    label: str
+    element: object  # the pydicom DataElement
     vr: str
     text: str
     free_text: bool  # a description, comment or private note rather than an identifier
+
+    @property
+    def label(self) -> str:
+        """"(gggg,eeee) Keyword", or the private dictionary's name. Asked for only when a value is
+        kept: most of a CT header's elements are private, most of their values are short numbers
+        that are not searched, and looking up a private name took ~2 ms per file."""
+        tag = int(self.element.tag)
+        return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {self.element.keyword or self.element.name}"
 
 
 def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
@@ -183,23 +197,23 @@ def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
             for item in elem.value or ():
                 yield from _walk(item, inside_identifying=inside_identifying or listed)
             continue
-        keyword = elem.keyword or ""
         if not (listed or inside_identifying):
             continue
+        private = elem.tag.is_private
+        keyword = "" if private else elem.keyword or ""  # a private tag has none (no dictionary lookup)
         if elem.VR in _CODED_VRS and not keyword.endswith("ID"):  # (0020,3401) Modifying Device ID
             continue
         descriptor = bool(_DESCRIPTOR_KEYWORD.search(keyword)) and keyword not in _IDENTIFIER_KEYWORDS
-        identifier = elem.VR == "PN" or (listed and not elem.tag.is_private and not descriptor)
-        label = f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {keyword or elem.name}"
+        identifier = elem.VR == "PN" or (listed and not private and not descriptor)
         for text in _texts(elem):
             if elem.VR == "UI" and _is_standard_uid(text):
                 continue  # a SOP class or transfer syntax: the same in every hospital
-            yield _Found(label, elem.VR, text, free_text=not identifier)
+            yield _Found(elem, elem.VR, text, free_text=not identifier)
 
 
 def _distinctive(text: str) -> bool:
     """Free text worth searching: it holds a number, a DICOM name, an e-mail or "Family, Given"."""
-    return bool(re.search(r"\d|\^|@|[^\W\d_],\s?[^\W\d_]", text))
+    return bool(_DISTINCTIVE.search(text))
 
 
 def _is_standard_uid(text: str) -> bool:
@@ -248,10 +262,12 @@ def _forms(text: str, *, person_name: bool) -> list[str]:
             # The parts alone are not searched: a patient called White or Young would make
             # "white matter" or "young adult" fail every build. The shape patterns remain.
     else:
+        if len(value) < MIN_TEXT_LENGTH:
+            return []  # too short to search, and so is every form made from it (most values of a header)
         forms.append(value)
         if "^" in value:
-            forms.append(re.sub(r"\^+", " ", value))
-        date = re.fullmatch(r"(\d{4})(\d{2})(\d{2})(\d{6}(\.\d+)?)?([+-]\d{4})?", value)
+            forms.append(_CARETS.sub(" ", value))
+        date = _DATE.fullmatch(value)
         if date:
             forms.append(f"{date.group(1)}{date.group(2)}{date.group(3)}")
             forms.append(f"{date.group(1)}-{date.group(2)}-{date.group(3)}")
@@ -263,7 +279,7 @@ def _normalise(text: str) -> str:
 
 
 def _normalise_spaces(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 def _worth_searching(value: str) -> bool:
