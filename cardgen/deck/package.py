@@ -3,9 +3,10 @@
 genanki's own packages stamp zip entries with the media files' times and store everything
 uncompressed. cardgen lets genanki write only the collection database (``Package.write_to_db`` on
 a connection of ours), with the notes read from the build's :class:`~cardgen.deck.spool.NoteSpool`
-one sub-deck at a time, then packs it deflated with the media map and the media files (stored: PNG and JPEG are compressed already; deflate would save ~0.5 % of their bytes
-for ~1.5 s per 60 MB), all with a fixed date, so the same notes and media give byte-identical
-packages. It writes through a temporary file so that an error never leaves a partial package behind.
+one sub-deck at a time, then packs it deflated with the media map and the media files (stored: PNG
+and JPEG are compressed already; deflate would save ~0.5 % of their bytes for ~1.5 s per 60 MB), all
+with a fixed date, so the same notes and media give byte-identical packages. It writes through a
+temporary file so that an error never leaves a partial package behind.
 """
 
 from __future__ import annotations
@@ -175,9 +176,10 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
     the finished package before it replaces ``out`` and may refuse it by raising (the
     de-identification audit does); ``check_collection`` sees the collection database as soon as
     it is written, while the media are still being packed (the audit searches it there, and not
-    again in the package when the bytes there are the same). ``description`` goes on the root deck. ``previous`` is a
-    package cardgen wrote before and nothing changed since (the build cache knows): a media file
-    it holds is copied from it as it lies there, in the kernel, instead of read and written anew.
+    again in the package when the bytes there are the same). ``description`` goes on the root
+    deck. ``previous`` is a package cardgen wrote before and nothing changed since (the build cache
+    knows): a media file it holds is copied from it as it lies there, in the kernel, instead of
+    read and written anew.
     """
     if not isinstance(notes, NoteSpool):
         with NoteSpool() as spool:
@@ -201,7 +203,7 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
                         check_collection(collection)
                 finally:
                     media.wait()
-            _pack_collection(packed, collection, notes.media_names)
+            _pack_collection(packed, collection, [step.name for step in plan.steps])
         if check is not None:
             check(temp)
     return out.stat().st_size
@@ -271,9 +273,10 @@ class _MediaPlan:
     all, the member this package needs (same index, same file), the header goes along, and members
     that lie one after another there are copied in one call. The media's indexes follow the deck's
     order (see :meth:`NoteSpool.media_names`), so after a one-case edit every other case's files keep
-    theirs and the other cases' ~290 MB go in a few calls instead of ~1,750. Each call was a point where the packing thread
-    waited for the interpreter lock while genanki wrote the collection on the other (0.3-0.5 s for
-    what takes 0.13 s alone). The old headers are read here, in the calling thread, for that reason.
+    theirs and the other cases' ~290 MB go in a few calls instead of ~1,750. Each call was a point
+    where the packing thread waited for the interpreter lock while genanki wrote the collection on
+    the other (0.3-0.5 s for what takes 0.13 s alone). The old headers are read here, in the calling
+    thread, for that reason. :attr:`steps` lists the media in the package's order (the media map's too).
     """
 
     def __init__(self, media_names: Iterable[str], previous: Path | None) -> None:
@@ -323,9 +326,9 @@ class _MediaPlan:
 
 def _pack_media(packed: zipfile.ZipFile, media_dir: Path, plan: _MediaPlan) -> None:
     """Each media file stored (PNG and JPEG are compressed already) under its index in the media
-    map (its place in the deck's order), as ``plan`` says: copied from the previous package in the kernel (a run of members that
-    lie one after another there in one copy), or streamed from ``media_dir``. The package is the
-    same, byte for byte, as one whose media were all read from disk."""
+    map (its place in the deck's order), as ``plan`` says: copied from the previous package in the
+    kernel (a run of members that lie one after another there in one copy), or streamed from
+    ``media_dir``. The package is the same, byte for byte, as one whose media were all read from disk."""
     target = packed.fp
     assert target is not None
     position = target.tell()
@@ -366,7 +369,7 @@ def _pack_media(packed: zipfile.ZipFile, media_dir: Path, plan: _MediaPlan) -> N
     packed.start_dir = position
 
 
-def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names: Callable[[], Iterable[str]]) -> None:
+def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names: Iterable[str]) -> None:
     """The collection deflated (it shrinks to a fraction) and the media map as genanki writes it
     (``{"0": name, ...}``), both streamed (memory stays flat as decks grow). Anki finds package
     members by name, so they follow the media files."""
@@ -378,7 +381,7 @@ def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names
     media_map = _entry("media", zipfile.ZIP_DEFLATED)
     media_map._compresslevel = 6
     with packed.open(media_map, "w") as deflated:
-        for piece in _media_map(media_names()):
+        for piece in _media_map(media_names):
             deflated.write(piece)
 
 

@@ -88,7 +88,6 @@ class NoteSpool:
         self._folder = Path(self._own_folder.name) if self._own_folder is not None else _folder
         handle, name = tempfile.mkstemp(prefix="notes-", suffix=".sqlite", dir=self._folder)
         os.close(handle)
-        self._path = Path(name)
         self._db = sqlite3.connect(name)
         # A scratch file nobody else reads, rebuilt from scratch after any crash: no journal, no fsync.
         self._db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;" + _SCHEMA)
@@ -128,7 +127,8 @@ class NoteSpool:
         self.cards += encoded.cards
         self.text_only += encoded.text_only
         if encoded.latest_mod is not None:
-            self.latest_mod = encoded.latest_mod if self.latest_mod is None else max(self.latest_mod, encoded.latest_mod)
+            self.latest_mod = (encoded.latest_mod if self.latest_mod is None
+                               else max(self.latest_mod, encoded.latest_mod))
         self.deck_paths |= encoded.deck_paths
         first = position * _NOTES_PER_POSITION
         with self._db:
@@ -160,13 +160,10 @@ class NoteSpool:
 
         That order gives each file its index in the package, and it does not move when a case
         changes its images: every other case's files keep their indexes (the package writer copies
-        them from the previous package in long runs). Read through a connection of its own, opened
-        when first iterated, so that another thread may read them too."""
-        connection = sqlite3.connect(f"{self._path.as_uri()}?mode=ro", uri=True)
-        try:
-            yield from (name for (name,) in connection.execute("SELECT name FROM media ORDER BY arrival, name"))
-        finally:
-            connection.close()
+        them from the previous package in long runs)."""
+        # A cursor of its own, as _read's: another reading does not disturb it.
+        for (name,) in self._db.cursor().execute("SELECT name FROM media ORDER BY arrival, name"):
+            yield name
 
     def __len__(self) -> int:
         return self.count
