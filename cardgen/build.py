@@ -153,22 +153,21 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         positions = [position for position, context in enumerate(contexts) if not isinstance(context, InputError)]
         # Everything a case's notes depend on goes in its item: the render cache keys on it.
         runnable = [(cases[position], contexts[position], options.occlusion, options.output) for position in positions]
-        with build_cases(_build_case, runnable, files_of=_case_files, workers=pool,
-                         after=_read_identifying_values) as built:
-            # Outcomes come as they are ready (remembered cases while the workers render the
-            # others); each case's notes take the case's place in the deck whatever the order.
-            for index, outcome in built:
-                position = positions[index]
-                try:
-                    result.renders.add(outcome.counts)
-                    if outcome.error is not None:
-                        raise outcome.error
-                    spool.add(outcome.result, position=position)
-                    result.cases += 1
-                except InputError as error:
-                    failed(position, error)
-                finally:
-                    progress.advance(cases[position].id)
+        # Outcomes come as they are ready (remembered cases while the workers render the
+        # others); each case's notes take the case's place in the deck whatever the order.
+        for index, outcome in build_cases(_build_case, runnable, files_of=_case_files, workers=pool,
+                                          after=_read_identifying_values):
+            position = positions[index]
+            try:
+                result.renders.add(outcome.counts)
+                if outcome.error is not None:
+                    raise outcome.error
+                spool.add(outcome.result, position=position)
+                result.cases += 1
+            except InputError as error:
+                failed(position, error)
+            finally:
+                progress.advance(cases[position].id)
         failures += [error for _, error in sorted(case_failures, key=lambda failure: failure[0])]
         if options.objective_cards and curriculum is not None:
             spool.add(objective_notes(curriculum, cases, options, shared_mtime, fixed_time), position=len(cases))

@@ -194,19 +194,18 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
-@contextmanager
 def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
                 files_of: Callable[..., list[Path]], workers: Workers,
-                after: Callable[..., None] | None = None) -> Iterator[Iterator[tuple[int, Outcome[Result]]]]:
-    """Run ``build_one(*item, render_to)`` for every item, on the ``workers``.
+                after: Callable[..., None] | None = None) -> Iterator[tuple[int, Outcome[Result]]]:
+    """Run ``build_one(*item, render_to)`` for every item, on the ``workers`` (started at once).
 
-    Yields an iterator of ``(index in items, outcome)``: first the items whose results are
+    Returns an iterator of ``(index in items, outcome)``: first the items whose results are
     remembered, read in turn while the workers build the others, then the others, in the items'
     order. ``build_one`` returns a result whose ``media`` names every media file it made. With a
     cache, an item whose ``repr``, files (``files_of(*item)``: every file ``build_one`` reads) and
-    cardgen's code are unchanged gives its remembered result without running. ``build_one`` and ``files_of``
-    must be module-level functions and the items picklable; media files land in the workers' media
-    folder (the cache's media folder when there is a cache). ``after(*item, cache)``, when given,
+    cardgen's code are unchanged gives its remembered result without running. ``build_one`` and
+    ``files_of`` must be module-level functions and the items picklable; media files land in the
+    workers' media folder (the cache's media folder when there is a cache). ``after(*item, cache)``, when given,
     runs in the worker after each item built (with a cache): work the main process would otherwise
     do alone later, such as reading what the self-audit needs into the cache.
     """
@@ -243,13 +242,14 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
         for index, raw in zip(task_indexes, built):
             yield index, _outcome(raw)
 
-    yield outcomes()
+    return outcomes()
 
 
 class Workers:
     """The processes a build runs its per-case work on: up to ``jobs`` of them, started when
-    first asked to map more than one item (a rebuild that has one case to do, or none, starts
-    none), each with its own :class:`MediaRenderer`. With one job everything runs in this process.
+    first asked to map more than one item, or one in the background (a rebuild with nothing to do
+    starts none), each with its own :class:`MediaRenderer`. With one job everything runs in this
+    process.
     """
 
     def __init__(self, jobs: int, media_dir: Path, cache: BuildCache | None) -> None:
