@@ -20,9 +20,10 @@ else ``~/.cache/cardgen``)::
     packages/<hash of path>   what the last package written to that path was made of
     packages/<hash>.audit     what the self-audit of that package found clean (see AuditMemo)
 
-Every file is written to a temporary name and renamed into place, and every entry in a transaction of
-its own, so parallel workers and concurrent builds never see half of one. Deleting the folder between builds is always safe: the
-next build renders everything again. Nothing is evicted; delete the folder to reclaim the space.
+Every file is written to a temporary name and renamed into place, and every entry in a transaction
+of its own, so parallel workers and concurrent builds never see half of one. Deleting the folder
+between builds is always safe: the next build renders everything again. Nothing is evicted; delete
+the folder to reclaim the space.
 """
 
 from __future__ import annotations
@@ -106,16 +107,19 @@ class _EntryStore:
 
     def get(self, kind: str, key: str) -> bytes | None:
         """The value kept under ``kind`` and ``key``, or None."""
-        row = self._database().execute("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        row = self._database().execute("SELECT value FROM entries WHERE kind = ? AND key = ?",
+                                       (kind, key)).fetchone()
         return None if row is None else bytes(row[0])
 
     def has(self, kind: str, key: str) -> bool:
         """True when a value is kept under ``kind`` and ``key`` (without reading it)."""
-        return self._database().execute("SELECT 1 FROM entries WHERE kind = ? AND key = ?", (kind, key)).fetchone() is not None
+        return self._database().execute("SELECT 1 FROM entries WHERE kind = ? AND key = ?",
+                                        (kind, key)).fetchone() is not None
 
     def put(self, kind: str, key: str, value: bytes) -> None:
         """Keep ``value`` under ``kind`` and ``key`` (replacing what was there)."""
-        self._database().execute("INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)", (kind, key, value))
+        self._database().execute("INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
+                                 (kind, key, value))
 
 
 class BuildCache:
@@ -221,8 +225,7 @@ class BuildCache:
         from cardgen.imaging.sources import looks_like_dicom
 
         # One stat per file (the key is on a rebuild's critical path: 500 files with a resolve()
-        # and three stats each took ~50 ms). The file is named by its device and inode besides
-        # its path: whatever a symbolic link leads to, that file's content is what was read.
+        # and three stats each took ~50 ms).
         files: list[Path] = []
         stamps: list[tuple[str, int, int, int, int]] = []
         for path in paths:
@@ -236,8 +239,7 @@ class BuildCache:
                 found = [(file, file.stat()) for file in _dicom_files([path])]
             for file, file_status in found:
                 files.append(file)
-                stamps.append((os.path.abspath(file), file_status.st_dev, file_status.st_ino,
-                               file_status.st_size, file_status.st_mtime_ns))
+                stamps.append(_file_stamp(file, file_status))
         key = hashlib.sha256(repr(("all values", code_fingerprint(), stamps)).encode()).hexdigest()
         return self.of_key(key, lambda: _first_of_each_value(item for file in files
                                                              for item in self.identifying_values(file)))
@@ -255,11 +257,9 @@ class BuildCache:
         return found
 
     def of_file(self, kind: str, path: Path, read: Callable[[Path], T]) -> T:
-        """``read(path)``, remembered under ``kind`` while the file's size and modification time
-        (and cardgen's code) stay the same; what ``read`` raises is raised and not remembered."""
-        status = path.stat()
-        key = hashlib.sha256(repr((kind, code_fingerprint(), str(path.resolve()), status.st_size,
-                                   status.st_mtime_ns)).encode()).hexdigest()
+        """``read(path)``, remembered under ``kind`` while the file (see :func:`_file_stamp`) and
+        cardgen's code stay the same; what ``read`` raises is raised and not remembered."""
+        key = hashlib.sha256(repr((kind, code_fingerprint(), _file_stamp(path, path.stat()))).encode()).hexdigest()
         return self.of_key(key, lambda: read(path))
 
     # -- packages ---------------------------------------------------------------------------
@@ -351,6 +351,13 @@ class ParsedCases:
         if self._current != self._remembered:
             write_atomically(self._record, lambda stream: pickle.dump((code_fingerprint(), self._current), stream,
                                                                       protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _file_stamp(path: Path, status: os.stat_result) -> tuple[str, int, int, int, int]:
+    """What a file's remembered readings are kept under: its path, and its device, inode, size and
+    modification time (``status``, from one ``stat``). Whatever a symbolic link leads to, the
+    content read is that file's; no ``resolve()`` (a system call per folder of the path)."""
+    return (os.path.abspath(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 def _first_of_each_value(items: Iterable[IdentifyingValue]) -> list[IdentifyingValue]:
