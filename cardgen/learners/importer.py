@@ -22,6 +22,7 @@ from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import read_progress
 from cardgen.learners.store import add_history, open_store
 
+ANKI_REQUIREMENT = "anki>=26.9.3,<27"  # as in setup.cfg: the Anki backend cardgen is tested with
 # Fewer training items than this: Anki's default parameters (see _fit_params for why).
 MIN_REVIEWS_TO_FIT = 400
 
@@ -82,9 +83,16 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
 
 def _open_history(history: Path, kind: HistoryKind, scratch: Path):
     """A temporary real Anki collection holding the export's contents."""
-    from anki._backend import RustBackend
-    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-    from anki.errors import AnkiException
+    try:
+        from anki._backend import RustBackend
+        from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+        from anki.errors import AnkiException
+    except ImportError as error:  # a default install has it; an install made with --no-deps may not
+        raise InputError(f"reading a {kind.value} export needs the 'anki' package, which is not installed "
+                         f"({error})", file=history,
+                         hint=f"install it beside cardgen: pip install '{ANKI_REQUIREMENT}' "
+                              f"(pipx: pipx inject cardgen '{ANKI_REQUIREMENT}'), or import the add-on's "
+                              "progress file (.json), which needs no Anki") from None
 
     col_path = scratch / "collection.anki2"
     try:
