@@ -32,8 +32,10 @@ from cardgen.imaging.windows import Window
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.loader import find_case_files, load_case, load_cases
+from cardgen.yamlio import refuse_control_characters
 
 DEFAULT_DECK_NAME = "cardgen"
+LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01: Anki's and zip's dates stop not far beyond
 
 
 class Progress(Protocol):
@@ -104,10 +106,13 @@ def source_date_epoch() -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        seconds = int(value) if len(value) <= 20 else -1
     except ValueError:
-        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970", field="SOURCE_DATE_EPOCH",
-                         value=value) from None
+        seconds = -1
+    if not 0 <= seconds <= LATEST_TIMESTAMP:
+        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970, before 2100",
+                         field="SOURCE_DATE_EPOCH", value=value)
+    return seconds
 
 
 def build_deck(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -118,6 +123,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     """
     progress = progress or _Silent()
     started = time.perf_counter()
+    refuse_control_characters(options.deck_name, field="--deck-name")
     curriculum = load_curriculum(options.curriculum) if options.curriculum else None
     failures: list[CardgenError] = []
     on_error = failures.append if options.keep_going else None

@@ -41,6 +41,7 @@ class BadInput:
     make: Maker
     words: tuple[str, ...]
     args: tuple[str, ...] = field(default=())  # extra CLI options
+    env: tuple[tuple[str, str], ...] = field(default=())  # environment variables of the build
 
 
 def good(case_id: str = "a-1") -> str:
@@ -166,6 +167,15 @@ def absolute_path(cases: Path) -> None:
     outside = cases.parent / "elsewhere.dcm"
     outside.write_bytes(CT_SMALL.read_bytes())
     write_case(cases, "a", good().replace("file: ct.dcm", f"file: {outside}"))
+
+
+def alias_bomb() -> str:
+    """A "billion laughs" YAML document: 9 aliases per level, 9 levels, under 1 KB; 387 million
+    strings if its aliases were expanded."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 9):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
 
 
 PNG_CASE = good().replace("file: ct.dcm", "file: shot.png").replace("    window: bone\n", "")
@@ -308,4 +318,66 @@ BAD_INPUTS: list[BadInput] = [
              ("case.yaml", "images[0].file", "'ct.dcm'", "link that leads outside the case folder")),
     BadInput("missing image file", yaml_edit("file: ct.dcm", "file: CT.dcm"),
              ("case.yaml", "images[0].file", "'CT.dcm'", "does not exist", "did you mean 'ct.dcm'")),
+    # --- control characters (Anki's field separator U+001F would split a field) ----------------------
+    BadInput("field separator in the history", yaml_edit("history: Test history.", 'history: "Test\\x1fhistory"'),
+             ("case.yaml", "line 3", "control character U+001F", "remove it")),
+    BadInput("field separator in a finding", yaml_edit("  - text: Vertebral body", '  - text: "Body\\x1f"'),
+             ("case.yaml", "line 12", "control character U+001F")),
+    BadInput("NUL in the title", yaml_edit("title: Vertebral body", 'title: "Vertebral\\0body"'),
+             ("case.yaml", "line 2", "control character U+0000")),
+    BadInput("escape character in a differential item", yaml_text(good() + 'differential: ["a\\eb"]\n'),
+             ("case.yaml", "control character U+001B")),
+    BadInput("C1 control in a shape label", yaml_edit("height: 38}", 'height: 38, label: "x\\x85y"}'),
+             ("case.yaml", "control character U+0085")),
+    BadInput("control character in a mapping key", yaml_text(good() + '"ke\\x1fy": 1\n'),
+             ("case.yaml", "control character U+001F")),
+    # --- case ids that would share one cardgen::case:: tag -------------------------------------------
+    BadInput("case ids that differ by letter case", two_cases(good("Chest-1"), good("chest-1")),
+             ("same tag cardgen::case::chest-1", "'Chest-1'", "'chest-1'", str(Path("a") / "case.yaml"),
+              str(Path("b") / "case.yaml"))),
+    BadInput("case ids that become the same tag word", two_cases(good("chest+001"), good("chest_001")),
+             ("same tag cardgen::case::chest_001", "'chest+001'", str(Path("a") / "case.yaml"),
+              str(Path("b") / "case.yaml"))),
+    BadInput("case id with a zero-width space", yaml_edit("id: a-1", 'id: "a\\u200b-1"'),
+             ("case.yaml", "id", "invisible characters", "a\\u200b-1")),
+    BadInput("case id with a soft hyphen", yaml_edit("id: a-1", 'id: "a\\u00ad1"'),
+             ("case.yaml", "id", "invisible characters")),
+    BadInput("topic id with a space", yaml_edit("topics: [msk.spine]", "topics: ['msk spine']"),
+             ("case.yaml", "topics[0]", "'msk spine'", "may not contain spaces")),
+    # --- resource bounds -----------------------------------------------------------------------------
+    BadInput("YAML alias bomb (1 KB, 387 million values)", yaml_text(good() + alias_bomb()),
+             ("case.yaml", "line 2", "more than 200,000 values", "aliases")),
+    BadInput("YAML alias bomb under a known field", yaml_text(alias_bomb() + good().replace(
+        "title: Vertebral body", "title: *l8")), ("case.yaml", "more than 200,000 values")),
+    BadInput("YAML alias cycle", yaml_text(good() + "z: &z [*z]\n"),
+             ("case.yaml", "line 16", "an alias refers to a value that contains it")),
+    BadInput("YAML lists nested 20,000 deep", yaml_text(good() + "x: " + "[" * 20_000 + "]" * 20_000 + "\n"),
+             ("case.yaml", "line 16", "nested more than 64 levels deep")),
+    BadInput("YAML mappings nested 20,000 deep", yaml_text(good() + "x: " + "{a: " * 20_000 + "1" + "}" * 20_000),
+             ("case.yaml", "line 16", "nested more than 64 levels deep")),
+    BadInput("YAML block mappings nested 100 deep",
+             yaml_text(good() + "".join(" " * i + f"k{i}:\n" for i in range(100)) + " " * 100 + "v\n"),
+             ("case.yaml", "nested more than 64 levels deep")),
+    BadInput("5,000-digit integer in a shape", yaml_edit("x: 42", "x: " + "9" * 5000),
+             ("case.yaml", "line 15", "more than 15 digits")),
+    BadInput("5,000-digit integer in a window", yaml_edit("window: bone", "window: {center: 40, width: " + "9" * 5000 + "}"),
+             ("case.yaml", "line 10", "more than 15 digits")),
+    BadInput("frames 0-999999999 (checked before it is expanded)",
+             yaml_edit("window: bone", 'window: bone\n    frames: "0-999999999"'),
+             ("case.yaml", "images[0].frames", "more than 10,000 frames", "'0-999999999'")),
+    BadInput("frames as a 5,000-digit string", yaml_edit("window: bone", 'window: bone\n    frames: "' + "9" * 5000 + '"'),
+             ("case.yaml", "images[0].frames", "cannot read")),
+    BadInput("window center NaN", yaml_edit("window: bone", "window: {center: .nan, width: 400}"),
+             ("case.yaml", "images[0].window.center", "finite number", "nan")),
+    BadInput("window width inf", yaml_edit("window: bone", "window: {center: 40, width: .inf}"),
+             ("case.yaml", "images[0].window.width", "finite number", "inf")),
+    BadInput("window width 1e300", yaml_edit("window: bone", "window: {center: 40, width: 1e300}"),
+             ("case.yaml", "images[0].window.width", "finite number")),
+    BadInput("SOURCE_DATE_EPOCH=10**20", yaml_text(good()),
+             ("SOURCE_DATE_EPOCH", "before 2100", "'100000000000000000000'"),
+             env=(("SOURCE_DATE_EPOCH", str(10**20)),)),
+    BadInput("SOURCE_DATE_EPOCH negative", yaml_text(good()), ("SOURCE_DATE_EPOCH", "'-5'"),
+             env=(("SOURCE_DATE_EPOCH", "-5"),)),
+    BadInput("deck name with the field separator", yaml_text(good()), ("--deck-name", "U+001F"),
+             args=("--deck-name", "a\x1fb")),
 ]
