@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
@@ -360,9 +360,12 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
     return notes
 
 
-def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
-    """Every shape and every mask must lie on its image (a mask off the image would leave the
-    burned-in text it was meant to hide)."""
+def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> Case:
+    """The case with each finding's shapes clipped to its image; every mask must lie on its image
+    (a mask off the image would leave the burned-in text it was meant to hide), and a shape with
+    nothing on its image is an error."""
+    from cardgen.annotations.clip import clipped
+
     for i_index, image in enumerate(case.images):
         image_facts = facts[image.id]
         for m_index, mask in enumerate(image.masks):
@@ -372,16 +375,22 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
                     file=case.source, field=f"images[{i_index}].mask[{m_index}]",
                     value={"x": mask.x, "y": mask.y, "width": mask.width, "height": mask.height},
                     hint="coordinates are image pixels from the top-left corner")
+    findings = []
     for f_index, finding in enumerate(case.findings):
         image_facts = facts[finding.image_id]
+        shapes = []
         for s_index, shape in enumerate(finding.shapes):
-            if not shape.bounds().within(image_facts.width, image_facts.height):
+            on_image = clipped(shape, image_facts.width, image_facts.height)
+            if on_image is None:
                 b = shape.bounds()
                 raise InputError(
                     f"shape lies outside the {image_facts.width}x{image_facts.height} image",
                     file=case.source, field=f"findings[{f_index}].shapes[{s_index}]",
                     value={"left": b.left, "top": b.top, "right": b.right, "bottom": b.bottom},
                     hint="coordinates are image pixels from the top-left corner")
+            shapes.append(on_image)
+        findings.append(replace(finding, shapes=tuple(shapes)) if shapes != list(finding.shapes) else finding)
+    return replace(case, findings=tuple(findings))
 
 
 RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
@@ -407,13 +416,13 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
     cache = render_to.cache if isinstance(render_to, MediaRenderer) else None
     resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
     facts = {image_id: _image_facts(r.key_path, cache) for image_id, r in resolved.items()}
-    case = with_annotation_files(case, facts)
+    case = with_annotation_files(case, facts, {i: (r.key_path, r.key_frame) for i, r in resolved.items()})
     for i, image in enumerate(case.images):
         if image.stack is None and image.frame is not None and image.frame >= facts[image.id].frames:
             raise InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
                              file=case.source, field=f"images[{i}].frame", value=image.frame,
                              hint=f"use 0 to {facts[image.id].frames - 1}")
-    _check_shapes(case, facts)
+    case = _check_shapes(case, facts)
     for i, image in enumerate(case.images):
         key = resolved[image.id]
         for path in dict.fromkeys([key.key_path] + [p for p, _ in key.stack]):

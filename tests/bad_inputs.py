@@ -316,11 +316,12 @@ BAD_INPUTS: list[BadInput] = [
     BadInput("case id with spaces", yaml_edit("id: a-1", "id: a 1"),
              ("case.yaml", "id", "'a 1'", "spaces")),
     # --- shapes out of bounds --------------------------------------------------------------------
-    BadInput("ellipse past the right edge", yaml_edit("x: 42, y: 4", "x: 100, y: 4"),
+    # (a shape only partly outside is clipped: tests/test_clip.py)
+    BadInput("ellipse wholly past the right edge", yaml_edit("x: 42, y: 4", "x: 130, y: 4"),
              ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image")),
-    BadInput("polygon point above the image", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
-                                                        "{kind: polygon, points: [[1, -2], [30, 2], [15, 25]]}"),
-             ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image", "'top': -2")),
+    BadInput("polygon above the image", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
+                                                  "{kind: polygon, points: [[1, -2], [30, -9], [15, -25]]}"),
+             ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image", "'top': -25")),
     BadInput("arrow tip outside", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
                                             "{kind: arrow, from: [10, 10], to: [500, 40]}"),
              ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image")),

@@ -163,7 +163,7 @@ def test_keep_going_reports_each_broken_case_and_builds_the_rest(tmp_path: Path,
     cases = tmp_path / "cases"
     write_case(cases, "good", good("good-1"))
     write_case(cases, "bad-yaml", good("bad-1").replace("x: 42", "x: forty"))  # fails while loading
-    write_case(cases, "bad-shape", good("bad-2").replace("x: 42", "x: 120"))  # fails while building
+    write_case(cases, "bad-shape", good("bad-2").replace("x: 42", "x: 130"))  # fails while building
     folder = write_case(cases, "bad-dicom", good("bad-3"), image=None)  # fails while decoding
     (folder / "ct.dcm").write_bytes(CT_SMALL.read_bytes()[:25_000])
     out = tmp_path / "out.apkg"
@@ -190,7 +190,7 @@ def test_keep_going_reports_each_broken_case_and_builds_the_rest(tmp_path: Path,
 
 def test_keep_going_with_only_broken_cases_writes_nothing(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
-    write_case(cases, "a", good("a-1").replace("x: 42", "x: 120"))
+    write_case(cases, "a", good("a-1").replace("x: 42", "x: 130"))
     write_case(cases, "b", good("b-1").replace("file: ct.dcm", "file: ../ct.dcm"))
     out = tmp_path / "out.apkg"
     result = build(cases, out, "--keep-going")

@@ -18,7 +18,8 @@ from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.imaging.frames import parse_frames
 from cardgen.teaching.paths import FileKind, resolve_case_file
 from cardgen.imaging.windows import parse_windows
-from cardgen.teaching.case import AnnotationFile, Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
+from cardgen.teaching.case import (AnnotationChoice, AnnotationFile, Case, CaseId, CaseImage, Difficulty,
+                                  Finding, OcclusionMode)
 from cardgen.yamlio import load_yaml_file
 
 CASE_FILE = "case.yaml"
@@ -332,7 +333,26 @@ def _read_annotation_file(item: object, field: str, folder: Path, images: tuple[
     reader = _Fields(data, file, prefix=f"{field}.")
     path = _case_path(folder, reader.text("file", required=True), file, f"{field}.file")
     image_id = _image_id_for(reader.text("image"), f"{field}.image", images, image_ids, file)
-    return AnnotationFile(path=path, image_id=image_id)
+    items = tuple(_read_annotation_choice(c, f"{field}.items[{i}]", file)
+                  for i, c in enumerate(reader.list("items")))
+    return AnnotationFile(path=path, image_id=image_id, text=reader.optional_text("text"),
+                          label=reader.optional_text("label"), items=items)
+
+
+def _read_annotation_choice(item: object, field: str, file: Path) -> AnnotationChoice:
+    """An ``items`` entry: a number from 1 or a name, or a mapping {item, text, label}."""
+    if not isinstance(item, dict):
+        item = {"item": item}
+    data = _mapping(item, field, file)
+    choice = data.get("item")
+    if isinstance(choice, bool) or not (isinstance(choice, str) and choice.strip()
+                                        or isinstance(choice, int) and choice >= 1):
+        raise InputError("an item is its number (from 1) or its label, tracking id or text",
+                         file=file, field=f"{field}.item" if "item" in data else field, value=choice,
+                         hint="e.g. items: [1, 'Nodule 2'] or items: [{item: 1, text: 'Spiculated nodule'}]")
+    reader = _Fields(data, file, prefix=f"{field}.")
+    return AnnotationChoice(item=choice.strip() if isinstance(choice, str) else choice,
+                            text=reader.optional_text("text"), label=reader.optional_text("label"))
 
 
 def _read_finding(item: object, field: str, images: tuple[CaseImage, ...], image_ids: set[str],
