@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
@@ -34,8 +34,10 @@ from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.loader import find_case_files, load_case, load_cases
 from cardgen.yamlmarks import locate
+from cardgen.yamlio import refuse_control_characters
 
 DEFAULT_DECK_NAME = "cardgen"
+LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01: Anki's and zip's dates stop not far beyond
 
 
 class Progress(Protocol):
@@ -106,10 +108,13 @@ def source_date_epoch() -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        seconds = int(value) if len(value) <= 20 else -1
     except ValueError:
-        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970", field="SOURCE_DATE_EPOCH",
-                         value=value) from None
+        seconds = -1
+    if not 0 <= seconds <= LATEST_TIMESTAMP:
+        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970, before 2100",
+                         field="SOURCE_DATE_EPOCH", value=value)
+    return seconds
 
 
 def build_deck(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -135,6 +140,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
 def _build_deck(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     progress = progress or _Silent()
     started = time.perf_counter()
+    refuse_control_characters(options.deck_name, field="--deck-name")
     curriculum = load_curriculum(options.curriculum) if options.curriculum else None
     failures: list[CardgenError] = []
     on_error = failures.append
@@ -386,9 +392,11 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
     return notes
 
 
-def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
-    """Every shape and every mask must lie on its image (a mask off the image would leave the
-    burned-in text it was meant to hide). Every one that does not is reported."""
+def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> Case:
+    """The case with each finding's shapes clipped to its image; every mask must lie on its image
+    (a mask off the image would leave the burned-in text it was meant to hide), and a shape with
+    nothing on its image is an error. Every problem is reported."""
+    from cardgen.annotations.clip import clipped
     from cardgen.annotations.shapes import as_written, overhang
 
     hint = "coordinates are image pixels from the top-left corner (x to the right, y down)"
@@ -402,17 +410,24 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
                     f"mask lies outside the {image_facts.width}x{image_facts.height} image: "
                     + overhang(mask.bounds(), image_facts.width, image_facts.height),
                     file=case.source, field=f"images[{i_index}].mask[{m_index}]", value=written, hint=hint))
+    findings = []
     for f_index, finding in enumerate(case.findings):
         image_facts = facts[finding.image_id]
+        shapes = []
         for s_index, shape in enumerate(finding.shapes):
-            if not shape.bounds().within(image_facts.width, image_facts.height):
+            on_image = clipped(shape, image_facts.width, image_facts.height)
+            if on_image is None:
                 errors.append(InputError(
                     f"shape lies outside the {image_facts.width}x{image_facts.height} image: "
                     + overhang(shape.bounds(), image_facts.width, image_facts.height),
                     file=case.source, field=f"findings[{f_index}].shapes[{s_index}]", value=as_written(shape),
                     hint=hint))
+                continue
+            shapes.append(on_image)
+        findings.append(replace(finding, shapes=tuple(shapes)) if shapes != list(finding.shapes) else finding)
     if errors:
         raise _one_or_all(errors)
+    return replace(case, findings=tuple(findings))
 
 
 RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
@@ -446,14 +461,14 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> tuple[dict
             errors += each_error(error)
     if errors:
         raise _one_or_all(errors)
-    case = with_annotation_files(case, facts)
+    case = with_annotation_files(case, facts, {i: (r.key_path, r.key_frame) for i, r in resolved.items()})
     for i, image in enumerate(case.images):
         if image.stack is None and image.frame is not None and image.frame >= facts[image.id].frames:
             errors.append(InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
                                      file=case.source, field=f"images[{i}].frame", value=image.frame,
                                      hint=frame_range_hint(facts[image.id].frames)))
     try:
-        _check_shapes(case, facts)
+        case = _check_shapes(case, facts)
     except InputError as error:
         errors += each_error(error)
     for i, image in enumerate(case.images):

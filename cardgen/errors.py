@@ -7,6 +7,7 @@ and a non-zero exit. Messages name the file, the field (or DICOM tag), the value
 from __future__ import annotations
 
 import difflib
+import reprlib
 from pathlib import Path
 from typing import Iterable
 
@@ -114,6 +115,20 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """The known word nearest to a misspelt ``word`` (``histroy`` -> ``history``), if one is close."""
     near = difflib.get_close_matches(str(word).strip().lower(), sorted(set(choices)), n=1, cutoff=0.6)
     return near[0] if near else None
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 8, 8, 8, 8
+_REPR.maxlong = _REPR.maxother = 80
+_REPR.maxstring = 60
+
+
+def _short_repr(value: object) -> str:
+    """A value's repr cut to its first 100 or so characters, made without ever building the whole
+    repr (a YAML alias bomb is a small object graph whose full repr is gigabytes)."""
+    if isinstance(value, str):
+        return repr(value[:100])
+    return _REPR.repr(value)
 
 
 class BuildFailed(CardgenError):

@@ -50,9 +50,9 @@ MISTAKES = {
                       ["does not exist", "did you mean 'ct.dcm'", "holds: ct.dcm"]),
     "frame out of range": (("id: axial\n", "id: axial\n    frame: 3\n"), 10, "images[0].frame",
                            ["the file has 1", "single frame"]),
-    "shape off the image": (("x: 42, y: 4", "x: 120, y: 4"), 15, "findings[0].shapes[0]",
-                            ["outside the 128x128 image", "{kind: ellipse, x: 120, y: 4, width: 40, height: 38}",
-                             "past the right edge"]),
+    "shape off the image": (("x: 42, y: 4", "x: 130, y: 4"), 15, "findings[0].shapes[0]",
+                            ["outside the 128x128 image", "{kind: ellipse, x: 130, y: 4, width: 40, height: 38}",
+                             "right of the image (x 130 to 170; the image ends at x 128)"]),
 }
 
 

@@ -162,14 +162,22 @@ def as_written(shape: Shape) -> dict[str, object]:
 
 
 def overhang(bounds: Bounds, width: float, height: float) -> str:
-    """Where a box leaves an image of ``width`` x ``height`` pixels, in words."""
+    """Where a box lies off an image of ``width`` x ``height`` pixels, in words."""
     parts = []
-    if bounds.left < 0:
+    if bounds.right < 0:
+        parts.append(f"it lies left of the image (x {bounds.left:g} to {bounds.right:g})")
+    elif bounds.left < 0:
         parts.append(f"its left edge is at x {bounds.left:g}, left of the image")
-    if bounds.top < 0:
+    if bounds.bottom < 0:
+        parts.append(f"it lies above the image (y {bounds.top:g} to {bounds.bottom:g})")
+    elif bounds.top < 0:
         parts.append(f"its top edge is at y {bounds.top:g}, above the image")
-    if bounds.right > width:
+    if bounds.left > width:
+        parts.append(f"it lies right of the image (x {bounds.left:g} to {bounds.right:g}; the image ends at x {width:g})")
+    elif bounds.right > width:
         parts.append(f"it reaches x {bounds.right:g}, past the right edge (x {width:g})")
-    if bounds.bottom > height:
+    if bounds.top > height:
+        parts.append(f"it lies below the image (y {bounds.top:g} to {bounds.bottom:g}; the image ends at y {height:g})")
+    elif bounds.bottom > height:
         parts.append(f"it reaches y {bounds.bottom:g}, below the bottom edge (y {height:g})")
     return "; ".join(parts)

@@ -21,6 +21,7 @@ from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import read_progress
 from cardgen.learners.store import add_history, open_store
+from cardgen.yamlio import refuse_control_characters
 
 ANKI_REQUIREMENT = "anki>=26.9.3,<27"  # as in setup.cfg: the Anki backend cardgen is tested with
 # Fewer training items than this: Anki's default parameters (see _fit_params for why).
@@ -60,6 +61,7 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     """Read the cardgen reviews of ``history`` and add them to the learners database of ``learners_dir``."""
     if not learner.strip():
         raise InputError("a learner needs a name", field="--learner", value=learner)
+    refuse_control_characters(learner, field="--learner")
     if not history.is_file():
         raise InputError("history file not found", file=history)
     kind = history_kind(history)

@@ -91,10 +91,21 @@ FINDING = Mapping("finding", "A finding", (
     Key("shapes", ListOf(SHAPE), "Where it is: shapes in the image's own pixels (origin top-left, y down)."),
 ))
 
+ANNOTATION_CHOICE = Mapping("annotation_item", "An annotation item", (
+    Key("item", Scalar({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]}, "a number or a name"),
+        "The item's number (from 1, in the file's order), or its label, tracking id or text.", required=True),
+    Key("text", TEXT, "Replaces the file's text for this finding."),
+    Key("label", TEXT, "Replaces the file's label for this finding."),
+))
 ANNOTATION_FILE = Mapping("annotation_file", "An annotation file", (
     Key("file", TEXT, "A GSPS, SR (TID 1500), RTSTRUCT, SEG or overlay DICOM object in the case folder.",
         required=True),
     Key("image", TEXT, "The case image it annotates (id or file name); may be left out with one image."),
+    Key("text", TEXT, "Replaces the words the file gives each of its findings."),
+    Key("label", TEXT, "Replaces the labels the file gives each of its findings."),
+    Key("items", ListOf(AnyOf((Scalar({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
+                                      "a number or a name"), ANNOTATION_CHOICE))),
+        "Which of its items become findings (default: every one): numbers from 1, names, or {item, text, label}."),
 ))
 
 CASE = Mapping("case", "A case", (
