@@ -123,6 +123,33 @@ def patched(group: int, element: int, value: bytes, vr: bytes | None = None) -> 
     return make
 
 
+def rle_dicom_of(rows: int, columns: int) -> Callable[[], bytes]:
+    """CT_small.dcm made ``rows`` x ``columns``, its pixels RLE-compressed: one segment of long runs
+    of zeros, a few kB standing for hundreds of megabytes (written by hand: the RLE encoder would
+    hold the whole image)."""
+
+    def make() -> bytes:
+        from io import BytesIO
+
+        from pydicom.encaps import encapsulate
+        from pydicom.uid import RLELossless
+
+        run = b"\x81\x00"  # PackBits: repeat the next byte 128 times
+        segment = run * (rows * columns // 128 + 1)
+        header = struct.pack("<16I", 1, 64, *([0] * 14))
+        ds = pydicom.dcmread(CT_SMALL)
+        ds.Rows, ds.Columns, ds.BitsAllocated, ds.BitsStored, ds.HighBit = rows, columns, 8, 8, 7
+        ds.PixelRepresentation = 0
+        ds.PixelData = encapsulate([header + segment])
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = RLELossless
+        out = BytesIO()
+        ds.save_as(out, enforce_file_format=False)
+        return out.getvalue()
+
+    return make
+
+
 def png_bytes(size: tuple[int, int] = (128, 128)) -> bytes:
     from io import BytesIO
 
@@ -206,6 +233,9 @@ BAD_INPUTS: list[BadInput] = [
              ("ct.dcm", "(0028,1052)", "'abc'")),
     BadInput("frame beyond the file", yaml_edit("window: bone", "window: bone\n    frame: 5"),
              ("case.yaml", "images[0].frame", "frame 5 does not exist")),
+    BadInput("burned-in MAYBE without review",
+             image_bytes(dicom_edit(lambda ds: setattr(ds, "BurnedInAnnotation", "MAYBE"))),
+             ("ct.dcm", "(0028,0301)", "is 'MAYBE', neither YES nor NO", "burned_in: reviewed")),
     BadInput("burned-in YES without review",
              image_bytes(dicom_edit(lambda ds: setattr(ds, "BurnedInAnnotation", "YES"))),
              ("ct.dcm", "(0028,0301)", "burned_in: reviewed")),
@@ -378,6 +408,28 @@ BAD_INPUTS: list[BadInput] = [
              env=(("SOURCE_DATE_EPOCH", str(10**20)),)),
     BadInput("SOURCE_DATE_EPOCH negative", yaml_text(good()), ("SOURCE_DATE_EPOCH", "'-5'"),
              env=(("SOURCE_DATE_EPOCH", "-5"),)),
+    BadInput("DICOM of 40000 x 40000 (header checked before decoding)",
+             image_bytes(dicom_edit(lambda ds: (setattr(ds, "Rows", 40000), setattr(ds, "Columns", 40000)))),
+             ("ct.dcm", "(0028,0010) Rows", "40000x40000", "over the limit of 64,000,000")),
+    BadInput("DICOM of 12000 x 12000 RLE in 2 MB", image_bytes(rle_dicom_of(12_000, 12_000)),
+             ("ct.dcm", "12000x12000", "over the limit of 64,000,000")),
+    BadInput("DICOM colour 5000 x 5000 x 3 samples",
+             image_bytes(dicom_edit(lambda ds: (setattr(ds, "Rows", 5000), setattr(ds, "Columns", 5000),
+                                               setattr(ds, "SamplesPerPixel", 3)))),
+             ("ct.dcm", "5000x5000 pixels (3 sample(s) each)", "over the limit")),
+    BadInput("DICOM of 200,000 frames of 128 x 128 (header only)",
+             image_bytes(dicom_edit(lambda ds: setattr(ds, "NumberOfFrames", 200_000))),
+             ("ct.dcm", "200,000 frames of 128x128", "over the limit of 2,000,000,000")),
+    BadInput("DICOM of 1 x 65,000 (Columns holds 16 bits)",
+             image_bytes(dicom_edit(lambda ds: (setattr(ds, "Rows", 1), setattr(ds, "Columns", 65_000)))),
+             ("ct.dcm", "65000x1", "a side over 30,000")),
+    BadInput("DICOM of 0 x 128", image_bytes(dicom_edit(lambda ds: setattr(ds, "Rows", 0))),
+             ("ct.dcm", "(0028,0010) Rows", "no image size")),
+    BadInput("PNG of 1 x 100,000", image_bytes(lambda: png_bytes((1, 100_000)), name="shot.png", yaml=PNG_REVIEWED),
+             ("shot.png", "1x100000", "a side over 30,000")),
+    BadInput("PNG of 20 x 5,000 (one side 250 times the other)",
+             image_bytes(lambda: png_bytes((20, 5_000)), name="shot.png", yaml=PNG_REVIEWED),
+             ("shot.png", "20x5000", "100 times the other")),
     BadInput("deck name with the field separator", yaml_text(good()), ("--deck-name", "U+001F"),
              args=("--deck-name", "a\x1fb")),
 ]
