@@ -327,7 +327,7 @@ def test_a_file_no_reader_understands_is_an_input_error(ct):
     with pytest.raises(InputError, match="no annotation reader") as caught:
         read_annotations(path, ImageRef.from_dataset(ct))
     assert caught.value.field == "(0008,0016) SOP Class UID"
-    assert "gsps, sr, rtstruct, overlay" in str(caught.value)
+    assert "gsps, sr, seg, rtstruct, overlay" in str(caught.value)
 
 
 def test_unreferenced_annotations_apply_to_any_image_and_frames_must_match():
