@@ -317,7 +317,7 @@ def test_connected_boxes_joins_diagonal_neighbours():
 
 def test_every_reader_shares_the_interface():
     readers = registered_readers()
-    assert [r.name for r in readers] == ["gsps", "sr", "rtstruct", "overlay"]
+    assert [r.name for r in readers] == ["gsps", "sr", "seg", "rtstruct", "overlay"]
     for reader in readers:
         assert callable(reader.accepts) and callable(reader.read)
 
