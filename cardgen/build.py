@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
@@ -32,8 +32,10 @@ from cardgen.imaging.windows import Window
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.loader import find_case_files, load_case, load_cases
+from cardgen.yamlio import refuse_control_characters
 
 DEFAULT_DECK_NAME = "cardgen"
+LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01: Anki's and zip's dates stop not far beyond
 
 
 class Progress(Protocol):
@@ -104,10 +106,13 @@ def source_date_epoch() -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        seconds = int(value) if len(value) <= 20 else -1
     except ValueError:
-        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970", field="SOURCE_DATE_EPOCH",
-                         value=value) from None
+        seconds = -1
+    if not 0 <= seconds <= LATEST_TIMESTAMP:
+        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970, before 2100",
+                         field="SOURCE_DATE_EPOCH", value=value)
+    return seconds
 
 
 def build_deck(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
@@ -118,6 +123,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
     """
     progress = progress or _Silent()
     started = time.perf_counter()
+    refuse_control_characters(options.deck_name, field="--deck-name")
     curriculum = load_curriculum(options.curriculum) if options.curriculum else None
     failures: list[CardgenError] = []
     on_error = failures.append if options.keep_going else None
@@ -354,9 +360,12 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
     return notes
 
 
-def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
-    """Every shape and every mask must lie on its image (a mask off the image would leave the
-    burned-in text it was meant to hide)."""
+def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> Case:
+    """The case with each finding's shapes clipped to its image; every mask must lie on its image
+    (a mask off the image would leave the burned-in text it was meant to hide), and a shape with
+    nothing on its image is an error."""
+    from cardgen.annotations.clip import clipped
+
     for i_index, image in enumerate(case.images):
         image_facts = facts[image.id]
         for m_index, mask in enumerate(image.masks):
@@ -366,16 +375,22 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
                     file=case.source, field=f"images[{i_index}].mask[{m_index}]",
                     value={"x": mask.x, "y": mask.y, "width": mask.width, "height": mask.height},
                     hint="coordinates are image pixels from the top-left corner")
+    findings = []
     for f_index, finding in enumerate(case.findings):
         image_facts = facts[finding.image_id]
+        shapes = []
         for s_index, shape in enumerate(finding.shapes):
-            if not shape.bounds().within(image_facts.width, image_facts.height):
+            on_image = clipped(shape, image_facts.width, image_facts.height)
+            if on_image is None:
                 b = shape.bounds()
                 raise InputError(
                     f"shape lies outside the {image_facts.width}x{image_facts.height} image",
                     file=case.source, field=f"findings[{f_index}].shapes[{s_index}]",
                     value={"left": b.left, "top": b.top, "right": b.right, "bottom": b.bottom},
                     hint="coordinates are image pixels from the top-left corner")
+            shapes.append(on_image)
+        findings.append(replace(finding, shapes=tuple(shapes)) if shapes != list(finding.shapes) else finding)
+    return replace(case, findings=tuple(findings))
 
 
 RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
@@ -401,13 +416,13 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
     cache = render_to.cache if isinstance(render_to, MediaRenderer) else None
     resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
     facts = {image_id: _image_facts(r.key_path, cache) for image_id, r in resolved.items()}
-    case = with_annotation_files(case, facts)
+    case = with_annotation_files(case, facts, {i: (r.key_path, r.key_frame) for i, r in resolved.items()})
     for i, image in enumerate(case.images):
         if image.stack is None and image.frame is not None and image.frame >= facts[image.id].frames:
             raise InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
                              file=case.source, field=f"images[{i}].frame", value=image.frame,
                              hint=f"use 0 to {facts[image.id].frames - 1}")
-    _check_shapes(case, facts)
+    case = _check_shapes(case, facts)
     for i, image in enumerate(case.images):
         key = resolved[image.id]
         for path in dict.fromkeys([key.key_path] + [p for p, _ in key.stack]):

@@ -229,7 +229,7 @@ def addon() -> None:
 @addon.command("build")
 @click.option("-o", "--output", "out", default=Path("cardgen.ankiaddon"), show_default=True,
               type=click.Path(path_type=Path, dir_okay=False), help="The .ankiaddon file to write.")
-@click.option("--homepage", help="The add-on's homepage in its manifest (default: setup.cfg's url).")
+@click.option("--homepage", help="The add-on's homepage in its manifest   [default: cardgen's homepage].")
 def addon_build(out: Path, homepage: str | None) -> None:
     """Build the add-on archive; learners install it with Tools > Add-ons > Install from file."""
     from cardgen.addon.package import build_addon

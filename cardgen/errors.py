@@ -6,6 +6,7 @@ and a non-zero exit. Messages name the file, the field (or DICOM tag), the value
 
 from __future__ import annotations
 
+import reprlib
 from pathlib import Path
 
 
@@ -43,7 +44,7 @@ class InputError(CardgenError):
             parts.append(self.field)
         text = ": ".join(parts + [self.problem])
         if self.value is not None:
-            shown = repr(self.value)
+            shown = _short_repr(self.value)
             if len(shown) > 80:
                 shown = shown[:77] + "..."
             text += f" (value {shown})"
@@ -63,6 +64,20 @@ class InputError(CardgenError):
             value=self.value,
             hint=self.hint,
         )
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxlist, _REPR.maxtuple, _REPR.maxdict, _REPR.maxset = 3, 8, 8, 8, 8
+_REPR.maxlong = _REPR.maxother = 80
+_REPR.maxstring = 60
+
+
+def _short_repr(value: object) -> str:
+    """A value's repr cut to its first 100 or so characters, made without ever building the whole
+    repr (a YAML alias bomb is a small object graph whose full repr is gigabytes)."""
+    if isinstance(value, str):
+        return repr(value[:100])
+    return _REPR.repr(value)
 
 
 class BuildFailed(CardgenError):

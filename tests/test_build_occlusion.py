@@ -93,6 +93,7 @@ images:
   - file: ct.dcm
 annotations:
   - file: annotations.dcm
+    items: [1, {item: 2, text: Other marks}]
 """)
     _write_gsps(pydicom.dcmread(CT_SMALL), case_dir / "annotations.dcm")
     out = tmp_path / "gsps.apkg"

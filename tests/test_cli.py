@@ -51,7 +51,7 @@ BAD_INPUTS = {
                            ["case.yaml", "images[0].file", "missing.dcm", "does not exist"]),
     "unknown window preset": (lambda t: t.replace("window: bone", "window: lungs"),
                               ["case.yaml", "images[0].window", "'lungs'", "is not a preset", "lung, mediastinum"]),
-    "shape outside the image": (lambda t: t.replace("x: 42, y: 4", "x: 120, y: 4"),
+    "shape outside the image": (lambda t: t.replace("x: 42, y: 4", "x: 130, y: 4"),
                                 ["case.yaml", "findings[0].shapes[0]", "outside the 128x128 image"]),
     "invalid YAML": (lambda t: t.replace("title: Vertebral body", "title: [unclosed"),
                      ["case.yaml", "invalid YAML", "line"]),

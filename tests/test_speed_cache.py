@@ -181,7 +181,7 @@ def test_deleted_cache_media_are_rendered_again(cases: Path, tmp_path: Path, col
 
 def test_errors_from_workers_name_file_and_field(cases: Path, tmp_path: Path) -> None:
     bad = cases / "b" / "case.yaml"
-    bad.write_text(bad.read_text().replace("x: 42, y: 4", "x: 120, y: 4"), encoding="utf-8")
+    bad.write_text(bad.read_text().replace("x: 42, y: 4", "x: 130, y: 4"), encoding="utf-8")
     messages = []
     for jobs in (1, 2):
         result = _build(cases, tmp_path / f"{jobs}.apkg", jobs=jobs, keep_going=True)

@@ -29,6 +29,7 @@ stroke            8     32  Lev et al., Radiology 1999 (narrow window for early 
 from __future__ import annotations
 
 import enum
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -111,7 +112,8 @@ def preset(name: str) -> Window | None:
     return PRESETS.get(key)
 
 
-_FILE_WINDOW = re.compile(r"^file(?:[\s:#]+(\d+))?$", re.IGNORECASE)
+_FILE_WINDOW = re.compile(r"^file(?:[\s:#]+(\d{1,6}))?$", re.IGNORECASE)
+MAX_WINDOW_VALUE = 1e9  # far beyond any modality's values (CT: -1024..3071; PET SUV counts: ~1e6)
 
 
 def parse_window(value: object, *, file: Path | str | None = None, field: str = "window") -> WindowChoice:
@@ -161,10 +163,18 @@ def _window_from_mapping(value: dict, *, file: Path | str | None, field: str) ->
         raise InputError("a window needs both center (or level) and width", file=file, field=field,
                          value=value, hint="for example {center: 40, width: 400}")
     try:
+        if isinstance(center, bool) or isinstance(width, bool):
+            raise TypeError("true/false is not a number")
         center_f, width_f = float(center), float(width)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError("window center and width must be numbers", file=file, field=field,
                          value=value) from None
+    for key, number in (("center", center_f), ("width", width_f)):
+        # NaN would pass every comparison below and draw a black image; inf a flat grey one.
+        if not math.isfinite(number) or abs(number) > MAX_WINDOW_VALUE:
+            raise InputError(f"window {key} must be a finite number within +-{MAX_WINDOW_VALUE:,.0f}",
+                             file=file, field=f"{field}.{key}", value=value,
+                             hint="values are in modality units (HU for CT), e.g. {center: 40, width: 400}")
     try:
         function = VoiFunction.from_text(keys.get("function"))
     except InputError as error:

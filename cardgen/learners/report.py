@@ -199,10 +199,9 @@ def write_class_report(learners_dir: Path, out: Path, curriculum_path: Path | No
     """Compute the class report and write it as one self-contained HTML page (inline SVG charts)."""
     import jinja2
 
-    import cardgen
+    from cardgen.resources import TEMPLATES_DIR as templates
 
     report = class_report(learners_dir, curriculum_path)
-    templates = Path(cardgen.__file__).resolve().parent.parent / "templates"
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     html = environment.get_template("learners_report.html.j2").render(

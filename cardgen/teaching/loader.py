@@ -8,15 +8,18 @@ folder); a problem becomes an :class:`InputError` that names the file, the field
 from __future__ import annotations
 
 import math
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
 from cardgen.errors import InputError
+from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.imaging.frames import parse_frames
 from cardgen.teaching.paths import FileKind, resolve_case_file
 from cardgen.imaging.windows import parse_windows
-from cardgen.teaching.case import AnnotationFile, Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
+from cardgen.teaching.case import (AnnotationChoice, AnnotationFile, Case, CaseId, CaseImage, Difficulty,
+                                  Finding, OcclusionMode)
 from cardgen.yamlio import load_yaml_file
 
 CASE_FILE = "case.yaml"
@@ -47,9 +50,9 @@ def load_case(case_file: Path) -> Case:
     reader = _Fields(data, case_file)
     folder = case_file.parent
     case_id = reader.text("id", required=True)
-    if any(ch.isspace() for ch in case_id) or "::" in case_id:
-        raise InputError("a case id may not contain spaces or '::'", file=case_file, field="id",
-                         value=case_id, hint="use letters, digits, dots and dashes, e.g. chest-001")
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in case_id) or "::" in case_id:
+        raise InputError("a case id may not contain spaces, invisible characters or '::'", file=case_file,
+                         field="id", value=case_id, hint="use letters, digits, dots and dashes, e.g. chest-001")
     images = tuple(
         _read_image(item, f"images[{i}]", folder, case_file, case_burned_in=data.get("burned_in"))
         for i, item in enumerate(reader.list("images"))
@@ -73,7 +76,7 @@ def load_case(case_file: Path) -> Case:
         source=case_file,
         history=reader.text("history"),
         diagnosis=reader.text("diagnosis"),
-        topics=tuple(reader.text_list("topics")),
+        topics=tuple(_topic_ids(reader.text_list("topics"), case_file)),
         difficulty=reader.enum("difficulty", Difficulty),
         images=images,
         findings=findings,
@@ -94,20 +97,26 @@ def load_cases(cases_dir: Path, *, on_error: Callable[[InputError], None] | None
     ``case_files`` is :func:`find_case_files` of ``cases_dir`` when the caller has it already.
     """
     cases: list[Case] = []
-    first_seen: dict[str, Path] = {}
+    first_seen: dict[str, tuple[Path, str]] = {}  # by the case tag word each id gives
     for case_file in case_files if case_files is not None else find_case_files(cases_dir):
         try:
             case = load(case_file)
-            if case.id in first_seen:
-                raise InputError(f"duplicate case id, also used by {first_seen[case.id]}",
+            word = case_tag_word(case.id)
+            if word in first_seen:
+                other_file, other_id = first_seen[word]
+                same = "duplicate case id" if other_id == case.id else (
+                    f"case id gives the same tag {CASE_PREFIX}{word} as {other_id!r}")
+                raise InputError(f"{same}, also used by {other_file}",
                                  file=case_file, field="id", value=case.id,
-                                 hint="case ids are the notes' identity: give each case its own")
+                                 hint="case ids are the notes' identity and tag (compared without letter "
+                                 "case, other characters than letters, digits, '.', '-' and '_' count as '_'): "
+                                 "give each case its own")
         except InputError as error:
             if on_error is None:
                 raise
             on_error(error)
             continue
-        first_seen[case.id] = case_file
+        first_seen[word] = (case_file, case.id)
         cases.append(case)
     return cases
 
@@ -194,6 +203,15 @@ def _is_finite(value: int | float) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+def _topic_ids(topics: list[str], file: Path) -> list[str]:
+    """Topic ids become tags (``cardgen::topic::a::b``) and sub-deck names: no spaces."""
+    for i, topic in enumerate(topics):
+        if any(ch.isspace() for ch in topic) or "::" in topic:
+            raise InputError("a topic id may not contain spaces or '::'", file=file, field=f"topics[{i}]",
+                             value=topic, hint="topic ids are dotted words, e.g. chest.nodules")
+    return topics
 
 
 def _mapping(item: object, field: str, file: Path) -> dict[str, Any]:
@@ -315,7 +333,26 @@ def _read_annotation_file(item: object, field: str, folder: Path, images: tuple[
     reader = _Fields(data, file, prefix=f"{field}.")
     path = _case_path(folder, reader.text("file", required=True), file, f"{field}.file")
     image_id = _image_id_for(reader.text("image"), f"{field}.image", images, image_ids, file)
-    return AnnotationFile(path=path, image_id=image_id)
+    items = tuple(_read_annotation_choice(c, f"{field}.items[{i}]", file)
+                  for i, c in enumerate(reader.list("items")))
+    return AnnotationFile(path=path, image_id=image_id, text=reader.optional_text("text"),
+                          label=reader.optional_text("label"), items=items)
+
+
+def _read_annotation_choice(item: object, field: str, file: Path) -> AnnotationChoice:
+    """An ``items`` entry: a number from 1 or a name, or a mapping {item, text, label}."""
+    if not isinstance(item, dict):
+        item = {"item": item}
+    data = _mapping(item, field, file)
+    choice = data.get("item")
+    if isinstance(choice, bool) or not (isinstance(choice, str) and choice.strip()
+                                        or isinstance(choice, int) and choice >= 1):
+        raise InputError("an item is its number (from 1) or its label, tracking id or text",
+                         file=file, field=f"{field}.item" if "item" in data else field, value=choice,
+                         hint="e.g. items: [1, 'Nodule 2'] or items: [{item: 1, text: 'Spiculated nodule'}]")
+    reader = _Fields(data, file, prefix=f"{field}.")
+    return AnnotationChoice(item=choice.strip() if isinstance(choice, str) else choice,
+                            text=reader.optional_text("text"), label=reader.optional_text("label"))
 
 
 def _read_finding(item: object, field: str, images: tuple[CaseImage, ...], image_ids: set[str],

@@ -24,7 +24,7 @@ from cardgen.annotations.readers.base import (
     read_annotation_dataset,
 )
 from cardgen.annotations.readers.graphics import graphic_type, shapes_for_graphic
-from cardgen.annotations.shapes import Arrow, Point, Rect, Shape
+from cardgen.annotations.shapes import Arrow, Point, Shape
 from cardgen.errors import InputError
 
 # Every presentation state storage class (grayscale, color, pseudo-color, blending, ...) starts so.
@@ -76,7 +76,7 @@ class GspsReader:
             for uid, frame in _references(item):
                 annotations.append(ReadAnnotation(tuple(shapes), label=label, text=text,
                                                   referenced_sop_instance_uid=uid, referenced_frame=frame,
-                                                  reader=self.name))
+                                                  reader=self.name, item=where))
         return annotations
 
 
@@ -143,8 +143,7 @@ def _text_object(item, area: _Area, path: Path, where: str) -> tuple[str, list[S
         shapes.append(Arrow((box[0] + box[2] / 2, box[1] + box[3] / 2), anchor))
     elif anchor is not None:
         shapes.append(Point(anchor))
-    elif box is not None:
-        shapes.append(Rect(*box))
+    # A box alone is where the words are written, not a region of the image: it masks nothing.
     return text, shapes
 
 
