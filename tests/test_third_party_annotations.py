@@ -64,10 +64,12 @@ annotations:
 
 
 def _polygon_points(mask: dict) -> list[tuple[float, float]]:
-    """A polygon's points in source pixels (relative to left/top when Anki's corner is written)."""
+    """A polygon's points in source pixels, where Anki's reviewer draws them: moved so that their
+    bounding box starts at left/top (review.ts getPolygonOffset; absolute or relative points alike)."""
+    points = [(float(x), float(y)) for x, y in (pair.split(",") for pair in mask["points"].split())]
     left, top = float(mask.get("left", 0)), float(mask.get("top", 0))
-    return [((left + float(x)) * SOURCE, (top + float(y)) * SOURCE)
-            for x, y in (pair.split(",") for pair in mask["points"].split())]
+    corner_x, corner_y = min(x for x, _ in points), min(y for _, y in points)
+    return [((x - corner_x + left) * SOURCE, (y - corner_y + top) * SOURCE) for x, y in points]
 
 
 def _centre(mask: dict) -> tuple[float, float]:
