@@ -10,7 +10,7 @@ import click
 
 from cardgen import __version__
 from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
-from cardgen.errors import BuildFailed, CardgenError
+from cardgen.errors import BuildFailed, CardgenError, InputError, each_error
 from cardgen.imaging.encode import OutputFormat
 from cardgen.imaging.render import MAX_LONG_SIDE, OutputOptions
 from cardgen.teaching.case import OcclusionMode
@@ -111,12 +111,42 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for failure in result.failures:
-        click.echo(f"skipped: {failure}", err=True)
+        for problem in each_error(failure) if isinstance(failure, InputError) else [failure]:
+            click.echo(f"skipped: {problem}", err=True)
     click.echo(f"Wrote {out}: {result.summary()}")
     if result.pace is not None:
         click.echo(f"{learner}: pace {result.pace} new cards/day")
     if result.failures:
         raise click.exceptions.Exit(1)
+
+
+@main.command()
+@click.argument("cases_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--curriculum", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="Curriculum YAML or CSV: also check that every topic a case names is in it.")
+@click.option("--no-images", is_flag=True, help="Check the case files only, without opening the images.")
+def check(cases_dir: Path, curriculum: Path | None, no_images: bool) -> None:
+    """Check every case under CASES_DIR and list every problem at once; writes nothing.
+
+    Each problem names the file, line and column, the field, the value and what to do; exit 1 when
+    there is any. `cardgen build` runs the same checks first.
+
+    \b
+    Examples:
+      cardgen check decks/sample/cases
+      cardgen check my-cases --curriculum decks/curricula/esr-level1.yaml
+    """
+    from cardgen.check import check_cases
+
+    try:
+        report = check_cases(cases_dir, curriculum, images=not no_images)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    for problem in report.problems:
+        click.echo(str(problem))
+    if report.problems:
+        raise InputFailure(report.summary())
+    click.echo(report.summary())
 
 
 @main.command()

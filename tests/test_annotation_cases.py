@@ -71,11 +71,13 @@ def _occlusions(collection) -> dict[int, list[dict[str, float]]]:
 
 
 def polygon_points(properties: dict[str, str]) -> list[tuple[float, float]]:
-    """A polygon's points in fractions of the image: Anki's editor writes them relative to the
-    polygon's bounding-box corner ``left``/``top``; without that corner they are absolute."""
+    """A polygon's points in fractions of the image, where Anki's reviewer draws them: moved so
+    that their bounding box starts at ``left``/``top`` (0, 0 when absent; review.ts
+    getPolygonOffset). Points written absolute or relative to that corner land the same."""
+    points = [(float(x), float(y)) for x, y in (pair.split(",") for pair in properties["points"].split())]
     left, top = float(properties.get("left", 0)), float(properties.get("top", 0))
-    return [(left + float(x), top + float(y))
-            for x, y in (pair.split(",") for pair in properties["points"].split())]
+    corner_x, corner_y = min(x for x, _ in points), min(y for _, y in points)
+    return [(x - corner_x + left, y - corner_y + top) for x, y in points]
 
 
 def _answers(collection) -> list[str]:

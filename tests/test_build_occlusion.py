@@ -67,6 +67,8 @@ def test_each_shape_kind_round_trips_through_anki(tmp_path: Path, collection, mo
         assert ("oi" in properties) == (mode == "hide_all")
         if kind == "polygon":
             read = [tuple(float(v) for v in pair.split(",")) for pair in properties["points"].split()]
+            # The reviewer draws the points' bounding box at left/top (the image corner without them).
+            assert (float(properties["left"]), float(properties["top"])) == (min(read)[0], min(y for _, y in read))
             for (x, y), (ex, ey) in zip(read, geometry, strict=True):
                 assert abs(x - ex / SOURCE) <= half_pixel and abs(y - ey / SOURCE) <= half_pixel
         else:

@@ -255,9 +255,9 @@ def test_cases_parsed_across_jobs_report_errors_as_one_process_does(cases: Path,
     write_case(cases, "e", GOOD_CASE.format(case_id="case-e").replace("title: Vertebral body\n", ""))
     serial = _build(cases, tmp_path / "serial.apkg", jobs=1, keep_going=True)
     parallel = _build(cases, tmp_path / "parallel.apkg", jobs=2, cache=tmp_path / "cache", keep_going=True)
-    described = [(failure.file, failure.field, failure.problem) for failure in parallel.failures]
-    assert described == [(failure.file, failure.field, failure.problem) for failure in serial.failures]
-    assert [(file.parent.name, field) for file, field, _ in described] == [("d", "line 3, column 1"), ("e", "title")]
+    described = [(failure.file, failure.field, failure.problem, failure.line) for failure in parallel.failures]
+    assert described == [(failure.file, failure.field, failure.problem, failure.line) for failure in serial.failures]
+    assert [(file.parent.name, field, line) for file, field, _, line in described] == [("d", None, 3), ("e", "title", 1)]
     assert (tmp_path / "parallel.apkg").read_bytes() == (tmp_path / "serial.apkg").read_bytes()
     assert parallel.cases == serial.cases == 3
 

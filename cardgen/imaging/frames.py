@@ -41,11 +41,18 @@ class FrameSelection:
         outside = [i for i in self.indices if i >= count]
         if outside:
             raise InputError(f"frame {outside[0]} does not exist; there are {count} frame(s)", file=file,
-                             field=field, value=outside[0], hint=f"use frames from 0 to {count - 1}")
+                             field=field, value=outside[0], hint=frame_range_hint(count))
         return self.indices
 
 
 FIRST_FRAME = FrameSelection((0,))
+
+
+def frame_range_hint(count: int, what: str = "frame") -> str:
+    """What to write instead of a frame (or slice) that does not exist, among ``count``."""
+    if count <= 1:
+        return f"the file has a single {what}: leave 'frame:' out, or write frame: 0"
+    return f"{what}s count from 0: use 0 to {count - 1}"
 
 
 def parse_frames(frame: object = None, frames: object = None, *, file: Path | str | None = None,

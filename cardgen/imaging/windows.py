@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from cardgen.errors import InputError
+from cardgen.errors import InputError, did_you_mean
 
 
 class VoiFunction(str, enum.Enum):
@@ -132,8 +132,10 @@ def parse_window(value: object, *, file: Path | str | None = None, field: str = 
                 raise InputError("file windows are counted from 1", file=file, field=field, value=value,
                                  hint="write 'file' or 'file 2'")
             return FileWindow(number - 1)
+        near = did_you_mean(text, list(PRESETS) + list(ALIASES) + ["file"])
         raise InputError(f"window {text!r} is not a preset", file=file, field=field, value=value,
-                         hint=f"use one of {', '.join(sorted(PRESETS))}, 'file', or {{center: C, width: W}}")
+                         hint=(f"did you mean '{near}'? " if near else "")
+                         + f"use one of {', '.join(sorted(PRESETS))}, 'file', or {{center: C, width: W}}")
     if isinstance(value, dict):
         return _window_from_mapping(value, file=file, field=field)
     raise InputError("a window is a preset name or {center: C, width: W}", file=file, field=field,
@@ -155,8 +157,12 @@ def _window_from_mapping(value: dict, *, file: Path | str | None, field: str) ->
     keys = {str(k).strip().lower(): v for k, v in value.items()}
     unknown = set(keys) - {"center", "centre", "level", "width", "function", "name"}
     if unknown:
-        raise InputError(f"unknown window key(s) {', '.join(sorted(unknown))}", file=file, field=field,
-                         value=value, hint="a window has center (or level), width and optionally function")
+        first = sorted(unknown)[0]
+        near = did_you_mean(first, ["center", "level", "width", "function", "name"])
+        raise InputError(f"unknown window key(s) {', '.join(sorted(unknown))}", file=file,
+                         field=f"{field}.{first}", value=value,
+                         hint=(f"did you mean '{near}'? " if near else "")
+                         + "a window has center (or level), width and optionally function and name")
     center = keys.get("center", keys.get("centre", keys.get("level")))
     width = keys.get("width")
     if center is None or width is None:
