@@ -337,3 +337,77 @@ annotations:
         points = sorted(_polygon_points(mask))
         expected = sorted([(left, top), (right, top), (right, bottom), (left, bottom)])
         assert [v for p in points for v in p] == pytest.approx([v for p in expected for v in p], abs=HALF_PIXEL)
+
+
+def _series_seg(case_dir: Path, path: Path, *, strip_references: bool) -> None:
+    """A highdicom SEG over the three slices of a series: 'Lesion' on the key slice (sorted index
+    1), 'Other' on another. Stripped of its references to the source images, it is what a tool
+    writes from a volume (a NIfTI mask): only its geometry then places it."""
+    from cardgen.imaging.series import series_files
+
+    slices = [pydicom.dcmread(p) for p in series_files(case_dir / "series")]
+    masks = np.zeros((3, SOURCE, SOURCE, 2), dtype=np.uint8)
+    masks[1, 20:40, 10:30, 0] = 1
+    masks[2, 50:60, 50:60, 1] = 1
+    seg = hd.seg.Segmentation(
+        source_images=slices, pixel_array=masks, segmentation_type="BINARY",
+        segment_descriptions=[_segment(1, "Lesion"), _segment(2, "Other")],
+        series_instance_uid=hd.UID(), series_number=200, sop_instance_uid=hd.UID(), instance_number=1,
+        manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
+        device_serial_number="1")
+    if strip_references:
+        for frame in seg.PerFrameFunctionalGroupsSequence:
+            del frame.DerivationImageSequence
+        del seg.ReferencedSeriesSequence
+        if "SourceImageSequence" in seg:
+            del seg.SourceImageSequence
+    seg.save_as(path)
+
+
+@pytest.mark.parametrize("strip_references", [False, True], ids=["by source image", "by geometry"])
+def test_highdicom_segmentation_of_a_series_keeps_the_key_slice(tmp_path, collection, strip_references):
+    from tests.test_build_stacks import _write_series
+
+    case_dir = write_case(tmp_path / "cases", "seg", """\
+id: seg-1
+title: A segmentation over a series
+images:
+  - file: series
+    frame: 1
+annotations:
+  - file: annotations.dcm
+""", image=None)
+    _write_series(case_dir / "series")
+    _series_seg(case_dir, case_dir / "annotations.dcm", strip_references=strip_references)
+    if strip_references:
+        assert not hd.seg.segread(case_dir / "annotations.dcm").get_source_image_uids()
+    out = tmp_path / "seg.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+    assert [collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*")] == ["<p>Lesion</p>"]
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    [[mask]] = [[{"kind": s.shape, **{p.name: p.value for p in s.properties}} for s in o.shapes]
+                for o in note.occlusions if o.ordinal > 0]
+    assert_mask_is(mask, Polygon(((10, 20), (30, 20), (30, 40), (10, 40))))
+
+
+def test_a_3d_region_needs_a_slice_to_be_placed_on(tmp_path):
+    """SCOORD3D regions were skipped without a word; on an image without geometry they are an error."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+    from cardgen.errors import InputError
+
+    ct = _ct()
+    path = tmp_path / "sr.dcm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        write_dcmjs_sr(ct, [Tool("Length", (patient_mm(ct, 8, 6), patient_mm(ct, 10, 6)), "Node", points_3d=True)],
+                       path)
+    with pytest.raises(InputError, match="SCOORD3D") as caught:
+        read_annotations(path, ImageRef(width=128, height=128))
+    assert caught.value.field.startswith("measurement group 1")
+    # On the slice it was drawn on, it is read; on a slice 50 mm away, it is not there.
+    assert len(read_annotations(path, ImageRef.from_dataset(ct))) == 1
+    ct.ImagePositionPatient = [float(ct.ImagePositionPatient[0]), float(ct.ImagePositionPatient[1]),
+                               float(ct.ImagePositionPatient[2]) + 50]
+    assert read_annotations(path, ImageRef.from_dataset(ct)) == []
