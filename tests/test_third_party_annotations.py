@@ -206,3 +206,208 @@ def test_an_sr_error_names_the_group_and_quotes_no_identifier(tmp_path):
     sr = pydicom.dcmread(path)
     assert not any(uid in message for uid in (sr.SOPInstanceUID, ct.SOPInstanceUID, ct.StudyInstanceUID))
     assert "Dataset" not in message
+
+
+# --- GSPS: highdicom, tracked objects and graphic groups ----------------------------------------
+
+def _highdicom_gsps(ct: pydicom.Dataset, path: Path) -> None:
+    pixel, kind = hd.pr.AnnotationUnitsValues.PIXEL, hd.pr.GraphicTypeValues
+    layer = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+    effusion = hd.pr.GraphicGroup(graphic_group_id=1, label="Effusion")
+    nodule_uid = hd.UID()
+    item = hd.pr.GraphicAnnotation(
+        referenced_images=[ct], graphic_layer=layer,
+        graphic_objects=[
+            # One tracked object drawn twice (an outline and a pointer), one graphic group, and
+            # an untracked ellipse: three findings from one Graphic Annotation item.
+            hd.pr.GraphicObject(kind.CIRCLE, np.array([[40.0, 40.0], [48.0, 40.0]]), units=pixel,
+                                tracking_id="Nodule A", tracking_uid=nodule_uid),
+            hd.pr.GraphicObject(kind.POLYLINE, np.array([[70.0, 20.0], [48.0, 40.0]]), units=pixel,
+                                tracking_id="Nodule A", tracking_uid=nodule_uid),
+            hd.pr.GraphicObject(kind.POLYLINE, np.array([[10.0, 90.0], [40.0, 90.0], [40.0, 120.0], [10.0, 90.0]]),
+                                units=pixel, graphic_group=effusion),
+            hd.pr.GraphicObject(kind.ELLIPSE, np.array([[80.0, 100.0], [110.0, 100.0], [95.0, 95.0], [95.0, 105.0]]),
+                                units=pixel),
+        ],
+        text_objects=[
+            # Words in a box: the untracked objects' answer; the box itself masks nothing.
+            hd.pr.TextObject("Renal cyst", units=pixel, bounding_box=(70.0, 110.0, 120.0, 125.0)),
+        ],
+    )
+    hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[ct], series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests",
+        software_versions="1", device_serial_number="1", content_label="TEACHING",
+        graphic_layers=[layer], graphic_groups=[effusion], graphic_annotations=[item],
+    ).save_as(path)
+
+
+def test_highdicom_presentation_state_one_finding_per_tracked_object_and_group(tmp_path, collection):
+    answers, masks = _read_back(tmp_path, collection, lambda path: _highdicom_gsps(_ct(), path))
+    assert answers == ["<p>Effusion</p>", "<p>Nodule A</p>", "<p>Renal cyst</p>"]
+    _check(masks, [
+        [Ellipse(32, 32, 16, 16), Arrow((70, 20), (48, 40))],
+        [Polygon(((10, 90), (40, 90), (40, 120)))],
+        [Ellipse(80, 95, 30, 10)],
+    ])
+
+
+# --- SEG: highdicom -----------------------------------------------------------------------------------
+
+def _segment(number: int, label: str) -> hd.seg.SegmentDescription:
+    return hd.seg.SegmentDescription(
+        segment_number=number, segment_label=label,
+        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+        segmented_property_type=codes.SCT.Lesion, algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+
+
+def _highdicom_seg(ct: pydicom.Dataset, path: Path, segmentation_type: str = "BINARY") -> None:
+    masks = np.zeros((1, SOURCE, SOURCE, 3), dtype=np.uint8 if segmentation_type == "BINARY" else np.float32)
+    masks[0, 20:40, 10:30, 0] = 1  # a rectangle
+    masks[0, 60:80, 60:70, 1] = 1  # an L: a bar down ...
+    masks[0, 70:80, 70:90, 1] = 1  # ... and its foot
+    masks[0, 100:104, 5:9, 2] = 1  # two separate squares: one segment, two regions
+    masks[0, 100:104, 115:119, 2] = 1
+    hd.seg.Segmentation(
+        source_images=[ct], pixel_array=masks, segmentation_type=segmentation_type,
+        segment_descriptions=[_segment(1, "Lesion"), _segment(2, "Vessel"), _segment(3, "Nodes")],
+        series_instance_uid=hd.UID(), series_number=200, sop_instance_uid=hd.UID(), instance_number=1,
+        manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
+        device_serial_number="1",
+    ).save_as(path)
+
+
+@pytest.mark.parametrize("segmentation_type", ["BINARY", "FRACTIONAL"])
+def test_highdicom_segmentation_each_segment_an_outlined_finding(tmp_path, collection, segmentation_type):
+    answers, masks = _read_back(tmp_path, collection, lambda path: _highdicom_seg(_ct(), path, segmentation_type))
+    assert answers == ["<p>Lesion</p>", "<p>Nodes</p>", "<p>Vessel</p>"]
+    # Outlines run along the pixels' outer edges (corner-origin coordinates).
+    _check(masks, [
+        [Polygon(((10, 20), (30, 20), (30, 40), (10, 40)))],
+        [Polygon(((60, 60), (70, 60), (70, 70), (90, 70), (90, 80), (60, 80)))],
+        [Polygon(((5, 100), (9, 100), (9, 104), (5, 104))), Polygon(((115, 100), (119, 100), (119, 104), (115, 104)))],
+    ])
+
+
+# --- RTSTRUCT: rt-utils ---------------------------------------------------------------------------------
+
+def test_rt_utils_structure_set_on_the_key_slice_of_a_series(tmp_path, collection):
+    """rt-utils (Qurit, PyPI) turns masks into contours with OpenCV, through pixel centres, on each
+    slice of a series folder; the case shows slice 1 (z = 5 mm) of the three."""
+    from rt_utils import RTStructBuilder
+
+    from cardgen.imaging.series import series_files
+    from tests.test_build_stacks import _write_series
+
+    case_dir = write_case(tmp_path / "cases", "rt", """\
+id: rt-1
+title: Contours from an RT structure set
+images:
+  - file: series
+    frame: 1
+annotations:
+  - file: annotations.dcm
+""", image=None)
+    _write_series(case_dir / "series")
+    rtstruct = RTStructBuilder.create_new(dicom_series_path=str(case_dir / "series"))
+    # rt-utils orders its mask's slices as it sorts the series; find the key slice's place in it.
+    key_uid = pydicom.dcmread(series_files(case_dir / "series")[1]).SOPInstanceUID
+    order = [ds.SOPInstanceUID for ds in rtstruct.series_data]
+    key, other = order.index(key_uid), (order.index(key_uid) + 1) % len(order)
+    for name, rows, columns, index in (("Tumour", slice(20, 40), slice(10, 30), key),
+                                        ("Spinal cord", slice(70, 80), slice(60, 66), key),
+                                        ("Elsewhere", slice(5, 15), slice(100, 120), other)):
+        mask = np.zeros((SOURCE, SOURCE, len(order)), dtype=bool)
+        mask[rows, columns, index] = True
+        rtstruct.add_roi(mask=mask, name=name)
+    rtstruct.save(str(case_dir / "annotations.dcm"))
+    out = tmp_path / "rt.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+
+    answers = sorted(collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*"))
+    assert answers == ["<p>Spinal cord</p>", "<p>Tumour</p>"]
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    by_ordinal = {o.ordinal: [{"kind": s.shape, **{p.name: p.value for p in s.properties}} for s in o.shapes]
+                  for o in note.occlusions if o.ordinal > 0}
+    # Contours through the centres of the corner pixels: pixel column c's centre is at x = c + 0.5.
+    for ordinal, (left, top, right, bottom) in ((1, (10.5, 20.5, 29.5, 39.5)), (2, (60.5, 70.5, 65.5, 79.5))):
+        [mask] = by_ordinal[ordinal]
+        points = sorted(_polygon_points(mask))
+        expected = sorted([(left, top), (right, top), (right, bottom), (left, bottom)])
+        assert [v for p in points for v in p] == pytest.approx([v for p in expected for v in p], abs=HALF_PIXEL)
+
+
+def _series_seg(case_dir: Path, path: Path, *, strip_references: bool) -> None:
+    """A highdicom SEG over the three slices of a series: 'Lesion' on the key slice (sorted index
+    1), 'Other' on another. Stripped of its references to the source images, it is what a tool
+    writes from a volume (a NIfTI mask): only its geometry then places it."""
+    from cardgen.imaging.series import series_files
+
+    slices = [pydicom.dcmread(p) for p in series_files(case_dir / "series")]
+    masks = np.zeros((3, SOURCE, SOURCE, 2), dtype=np.uint8)
+    masks[1, 20:40, 10:30, 0] = 1
+    masks[2, 50:60, 50:60, 1] = 1
+    seg = hd.seg.Segmentation(
+        source_images=slices, pixel_array=masks, segmentation_type="BINARY",
+        segment_descriptions=[_segment(1, "Lesion"), _segment(2, "Other")],
+        series_instance_uid=hd.UID(), series_number=200, sop_instance_uid=hd.UID(), instance_number=1,
+        manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
+        device_serial_number="1")
+    if strip_references:
+        for frame in seg.PerFrameFunctionalGroupsSequence:
+            del frame.DerivationImageSequence
+        del seg.ReferencedSeriesSequence
+        if "SourceImageSequence" in seg:
+            del seg.SourceImageSequence
+    seg.save_as(path)
+
+
+@pytest.mark.parametrize("strip_references", [False, True], ids=["by source image", "by geometry"])
+def test_highdicom_segmentation_of_a_series_keeps_the_key_slice(tmp_path, collection, strip_references):
+    from tests.test_build_stacks import _write_series
+
+    case_dir = write_case(tmp_path / "cases", "seg", """\
+id: seg-1
+title: A segmentation over a series
+images:
+  - file: series
+    frame: 1
+annotations:
+  - file: annotations.dcm
+""", image=None)
+    _write_series(case_dir / "series")
+    _series_seg(case_dir, case_dir / "annotations.dcm", strip_references=strip_references)
+    if strip_references:
+        assert not hd.seg.segread(case_dir / "annotations.dcm").get_source_image_uids()
+    out = tmp_path / "seg.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+    assert [collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*")] == ["<p>Lesion</p>"]
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    [[mask]] = [[{"kind": s.shape, **{p.name: p.value for p in s.properties}} for s in o.shapes]
+                for o in note.occlusions if o.ordinal > 0]
+    assert_mask_is(mask, Polygon(((10, 20), (30, 20), (30, 40), (10, 40))))
+
+
+def test_a_3d_region_needs_a_slice_to_be_placed_on(tmp_path):
+    """SCOORD3D regions were skipped without a word; on an image without geometry they are an error."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+    from cardgen.errors import InputError
+
+    ct = _ct()
+    path = tmp_path / "sr.dcm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        write_dcmjs_sr(ct, [Tool("Length", (patient_mm(ct, 8, 6), patient_mm(ct, 10, 6)), "Node", points_3d=True)],
+                       path)
+    with pytest.raises(InputError, match="SCOORD3D") as caught:
+        read_annotations(path, ImageRef(width=128, height=128))
+    assert caught.value.field.startswith("measurement group 1")
+    # On the slice it was drawn on, it is read; on a slice 50 mm away, it is not there.
+    assert len(read_annotations(path, ImageRef.from_dataset(ct))) == 1
+    ct.ImagePositionPatient = [float(ct.ImagePositionPatient[0]), float(ct.ImagePositionPatient[1]),
+                               float(ct.ImagePositionPatient[2]) + 50]
+    assert read_annotations(path, ImageRef.from_dataset(ct)) == []
