@@ -193,6 +193,66 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
     click.echo(f"{deck}: no identifiers found")
 
 
+@main.command()
+@click.option("--server", required=True, metavar="URL",
+              help="The PACS's DICOMweb root, e.g. https://pacs.example.org/dicom-web (Orthanc: http://host:8042/dicom-web).")
+@click.option("-o", "--output", "cases_dir", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Cases folder: each teaching file becomes a sub-folder with a case.yaml.")
+@click.option("--study", metavar="UID", help="Only teaching files in this study (Study Instance UID).")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only studies from this date on (YYYY-MM-DD).")
+@click.option("--kos-title", default="For Teaching", show_default=True,
+              help="The KOS document title (code meaning or value) that flags a teaching file.")
+@click.option("--dates", type=click.Choice(["shift", "remove"]), default="shift", show_default=True,
+              help="Shift every date by the cases folder's secret offset, or remove dates.")
+@click.option("--user", help="HTTP basic user; the password comes from --password-env or --password-file.")
+@click.option("--password-env", default="CARDGEN_PACS_PASSWORD", show_default=True, metavar="VAR",
+              help="Environment variable holding the basic-auth password.")
+@click.option("--password-file", type=click.Path(path_type=Path, dir_okay=False), help="File holding the password.")
+@click.option("--token-env", metavar="VAR", help="Environment variable holding a bearer token.")
+@click.option("--token-file", type=click.Path(path_type=Path, dir_okay=False), help="File holding a bearer token.")
+@click.option("--ca-bundle", type=click.Path(path_type=Path, dir_okay=False),
+              help="PEM file of the CA that signed the server's TLS certificate.")
+@click.option("--no-verify-tls", is_flag=True, help="Do not check the TLS certificate (test servers only).")
+@click.option("--proxy", metavar="URL", help="HTTP(S) proxy to reach the server through.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+              help="Seconds to wait for the server before giving up.")
+@click.option("--dry-run", is_flag=True, help="List what would be pulled; write nothing.")
+def pull(server: str, cases_dir: Path, study: str | None, since, kos_title: str, dates: str,
+         user: str | None, password_env: str, password_file: Path | None, token_env: str | None,
+         token_file: Path | None, ca_bundle: Path | None, no_verify_tls: bool, proxy: str | None,
+         timeout: float, dry_run: bool) -> None:
+    """Pull teaching files flagged in a PACS (KOS "For Teaching") over DICOMweb into case folders.
+
+    Each Key Object Selection becomes one de-identified case folder: the key images in the KOS's
+    order, the GSPS/SR/SEG that annotate them, and a case.yaml with TODO lines to fill in. Cases
+    already pulled are left as they are. See docs/pacs.md.
+
+    \b
+    Examples:
+      cardgen pull --server http://localhost:8042/dicom-web -o cases --dry-run
+      CARDGEN_PACS_PASSWORD=... cardgen pull --server https://pacs/dicom-web --user teacher -o cases --since 2025-01-01
+    """
+    from cardgen.pacs import Connection, DateHandling, PullOptions, pull_teaching_files
+    from cardgen.pacs.server import credentials_from_options
+
+    try:
+        credentials = credentials_from_options(user, password_env, password_file, token_env, token_file)
+        connection = Connection(server, credentials, ca_bundle=ca_bundle, verify_tls=not no_verify_tls,
+                                proxy=proxy, connect_timeout=min(timeout, 10.0), read_timeout=timeout)
+        report = pull_teaching_files(PullOptions(connection, cases_dir, study=study,
+                                                 since=since.date() if since else None, kos_title=kos_title,
+                                                 dates=DateHandling(dates), dry_run=dry_run))
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    for case in report.pulled:
+        click.echo(f"{'would pull' if dry_run else 'pulled'} {case}")
+    for failure in report.failures:
+        click.echo(f"failed: {failure}", err=True)
+    click.echo(f"{cases_dir}: {report.summary(dry_run)}")
+    if report.failures:
+        raise click.exceptions.Exit(1)
+
+
 @main.group()
 def learners() -> None:
     """Learners' review histories: import them, and see how each learner is doing.
