@@ -29,7 +29,8 @@ def with_annotation_files(case: Case, facts: dict[str, ImageFacts]) -> Case:
             raise InputError("the file holds no annotation for this image", file=case.source,
                              field=f"annotations[{index}].file", value=source.path.name,
                              hint="check that it references this image (SOP Instance UID, frame)")
-        for annotation in annotations:
+        for item, annotation in enumerate(annotations):
             text = annotation.text or annotation.label or f"Annotated region ({annotation.reader})"
-            added.append(Finding(text=text, image_id=image.id, shapes=annotation.shapes, label=annotation.label))
+            added.append(Finding(text=text, image_id=image.id, shapes=annotation.shapes, label=annotation.label,
+                                 origin=f"annotations[{index}] ({source.path.name}) item {item}"))
     return replace(case, findings=case.findings + tuple(added))

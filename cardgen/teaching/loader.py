@@ -65,7 +65,7 @@ def load_case(case_file: Path) -> Case:
         for i, item in enumerate(reader.list("annotations"))
     )
     known = {"id", "title", "history", "diagnosis", "topics", "difficulty", "images", "findings",
-             "differential", "teaching_points", "occlusion", "annotations", "burned_in"}
+             "differential", "teaching_points", "occlusion", "annotations", "burned_in", "not_identifying"}
     return Case(
         id=CaseId(case_id),
         title=reader.text("title", required=True),
@@ -81,6 +81,7 @@ def load_case(case_file: Path) -> Case:
         teaching_points=tuple(reader.text_list("teaching_points")),
         occlusion=reader.enum("occlusion", OcclusionMode),
         annotation_files=annotation_files,
+        not_identifying=tuple(reader.text_list("not_identifying")),
         extra={k: v for k, v in data.items() if k not in known},
     )
 
