@@ -12,18 +12,19 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from cardgen.deid.values import IdentifyingValue, ValueMatcher
-from cardgen.errors import InputError
+from cardgen.errors import InputError, InputErrors
 
 ALLOW_HINT = ("remove or reword it; if the word is not identifying here (\"white matter\" when the "
               "patient is called White), list it under 'not_identifying:' in case.yaml")
 
 
 def identifier_error(file: Path, found: list[tuple[str, IdentifyingValue]]) -> InputError:
-    """One line per (field, value) found; a plain :class:`InputError`, so that it crosses from a
-    worker process like any other (the later lines are part of its problem)."""
-    (first_field, first), rest = found[0], found[1:]
-    problem = _describe(first) + "".join(f"\n{file}: {where}: {_describe(item)}" for where, item in rest)
-    return InputError(problem, file=file, field=first_field, hint=ALLOW_HINT)
+    """One line per (field, value) found (an :class:`InputErrors` for several); what to do is
+    said once, after the last."""
+    errors = [InputError(_describe(item), file=file, field=where,
+                         hint=ALLOW_HINT if index == len(found) - 1 else None)
+              for index, (where, item) in enumerate(found)]
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
 
 
 def _describe(item: IdentifyingValue) -> str:

@@ -75,3 +75,32 @@ def is_unspaced(word: str) -> bool:
 
 
 _UNSPACED_CHAR = re.compile(rf"[{_UNSPACED}]")
+
+
+# A run of what :func:`fold` may turn into words: letters, digits, marks and the invisible
+# characters a word may hide behind (a soft hyphen inside a name).
+_RAW_WORD = re.compile(r"(?:[^\W_]|[\u00ad\u200b-\u200d\u2060\ufeff*`~])+")
+
+
+def spanned_words(text: str, *, join_numbers: bool = False) -> list[tuple[str, int, int]]:
+    """The words of ``text`` (as :func:`words` gives them, without HTML handling) with the span
+    of ``text`` each comes from: every word folded from one run of characters has that run's
+    span. With ``join_numbers``, digits across separators are one word, as in :func:`number_words`."""
+    found: list[tuple[str, int, int]] = []
+    for run in _RAW_WORD.finditer(text):
+        for word in _WORD.findall(fold(run.group(0))):
+            found.append((word, run.start(), run.end()))
+    if not join_numbers:
+        return found
+    joined: list[tuple[str, int, int]] = []
+    for word, start, end in found:
+        if (joined and word.isdigit() and joined[-1][0].isdigit()
+                and _NUMBER_GAP.fullmatch(text, joined[-1][2], start)):
+            previous, first, _ = joined.pop()
+            joined.append((previous + word, first, end))
+        else:
+            joined.append((word, start, end))
+    return joined
+
+
+_NUMBER_GAP = re.compile(r"[ \-./]*")

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.deid.annex_e import is_identifying_tag
-from cardgen.deid.text import is_unspaced, number_words, words
+from cardgen.deid.text import is_unspaced, number_words, spanned_words, words
 from cardgen.errors import InputError
 from cardgen.imaging.sources import looks_like_dicom
 
@@ -111,6 +111,10 @@ _IDENTIFIER_KEYWORDS = frozenset({
     "ClinicalTrialProtocolEthicsCommitteeApprovalNumber", "ClinicalTrialProtocolEthicsCommitteeName",
     "ClinicalTrialProtocolID", "ClinicalTrialProtocolName", "IdentifyingComments", "TextString",
     "TextComments", "LabelText", "DeviceLabel", "DeviceDescription", "XRayDetectorLabel"})
+# Listed sequences that hold an object's teaching content (an SR or KOS content tree, the graphics
+# and text of a presentation state): the annotation readers put their text on cards on purpose,
+# so inside them only the listed attributes (person names, observer UIDs, ...) are collected.
+_CONTENT_TREES = frozenset({0x0040A730, 0x00700001})  # ContentSequence, GraphicAnnotationSequence
 # Annotation objects (PS3.4 storage SOP classes, by prefix): presentation states, structured
 # reports, key object selections, segmentations, RT structure sets. Their free text is the
 # annotations' teaching text.
@@ -246,6 +250,32 @@ class ValueMatcher:
                         seen.add(item.value)
                         yield item
 
+    def redact(self, text: str, replacement: str) -> str:
+        """``text`` with every identifying value in it replaced (de-identifying free text): each
+        place a value matches, from its first word to its last, becomes one ``replacement``."""
+        if not self.by_value or not text:
+            return text
+        places: list[tuple[int, int]] = []
+        for found in (spanned_words(text), spanned_words(text, join_numbers=True)):
+            plain = [word for word, _, _ in found]
+            if self._firsts.isdisjoint(plain):
+                continue
+            for index, word in enumerate(plain):
+                for form, _item in self._by_first.get(word, ()):
+                    if tuple(plain[index:index + len(form)]) == form:
+                        places.append((found[index][1], found[index + len(form) - 1][2]))
+        if not places:
+            return text
+        merged: list[list[int]] = []
+        for start, end in sorted(places):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for start, end in reversed(merged):
+            text = text[:start] + replacement + text[end:]
+        return text
+
 
 @dataclass(frozen=True)
 class _Found:
@@ -272,7 +302,8 @@ def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
         listed = is_identifying_tag(tag) or overlay_text or tag in _FILE_META_TITLES
         if elem.VR == "SQ":
             for item in elem.value or ():
-                yield from _walk(item, inside_identifying=inside_identifying or listed)
+                yield from _walk(item, inside_identifying=inside_identifying
+                                 or (listed and tag not in _CONTENT_TREES))
             continue
         if not (listed or inside_identifying):
             continue

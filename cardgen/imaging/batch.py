@@ -21,7 +21,7 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from cardgen.errors import InputError
+from cardgen.errors import InputError, InputErrors, each_error
 from cardgen.imaging.cache import BuildCache, write_atomically
 from cardgen.imaging.render import (DisplayImage, RenderedImage, RenderRequest, clean_request, display_from_clean,
                                     display_image, display_key, render)
@@ -107,20 +107,19 @@ class MediaRenderer:
 
 @dataclass(frozen=True)
 class _Failure:
-    """An :class:`InputError` in a form that crosses process boundaries intact."""
+    """An :class:`InputError` (or each problem of an :class:`InputErrors`) in a form that crosses
+    process boundaries intact."""
 
-    problem: str
-    file: Path | None
-    field: str | None
-    value: object
-    hint: str | None
+    parts: tuple[tuple, ...]  # (problem, file, field, value, hint, line, column) of each problem
 
     @classmethod
     def of(cls, error: InputError) -> _Failure:
-        return cls(error.problem, error.file, error.field, error.value, error.hint)
+        return cls(tuple((e.problem, e.file, e.field, e.value, e.hint, e.line, e.column) for e in each_error(error)))
 
     def error(self) -> InputError:
-        return InputError(self.problem, file=self.file, field=self.field, value=self.value, hint=self.hint)
+        errors = [InputError(problem, file=file, field=field, value=value, hint=hint, line=line, column=column)
+                  for problem, file, field, value, hint, line, column in self.parts]
+        return errors[0] if len(errors) == 1 else InputErrors(errors)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from cardgen.errors import InputError
+from cardgen.imaging.sources import check_pixel_budget
 
 TRANSFER_SYNTAX_FIELD = "(0002,0010) Transfer Syntax UID"
 
@@ -113,6 +114,22 @@ PREFERRED_DECODERS = {
 }
 
 
+def check_dicom_pixel_budget(ds, path: Path | None, frames: int) -> None:
+    """The pixel budget (:func:`cardgen.imaging.sources.check_pixel_budget`) of a DICOM image, from
+    its header: Rows x Columns x Samples per Pixel, per frame and for every frame."""
+    sizes = {}
+    for keyword, tag in (("Rows", "(0028,0010)"), ("Columns", "(0028,0011)"), ("SamplesPerPixel", "(0028,0002)")):
+        try:
+            sizes[keyword] = int(ds.get(keyword, 1 if keyword == "SamplesPerPixel" else 0) or 0)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"damaged image header: {error}", file=path, field=f"{tag} {keyword}",
+                             hint="export the image again") from None
+    if not sizes["Rows"] or not sizes["Columns"]:
+        return  # no image size: the decoder names what is missing
+    check_pixel_budget(sizes["Columns"], sizes["Rows"], frames=frames, samples=max(1, sizes["SamplesPerPixel"]),
+                       path=path, field="(0028,0010) Rows, (0028,0011) Columns")
+
+
 def decode_frame(ds, index: int, path: Path | None = None) -> tuple[np.ndarray, str]:
     """Frame ``index`` (0-based) as stored values, and the photometric interpretation it now has.
 
@@ -142,6 +159,7 @@ def decode_frame(ds, index: int, path: Path | None = None) -> tuple[np.ndarray, 
         raise InputError(f"cannot decode transfer syntax {syntax_description(uid)}: it needs {wanted}",
                          file=path, field=TRANSFER_SYNTAX_FIELD,
                          hint=f"pip install {packages[0] if packages else 'pylibjpeg'}")
+    check_dicom_pixel_budget(ds, path, count)
     preferred = PREFERRED_DECODERS.get(uid)
     options = {"decoding_plugin": preferred} if preferred in decoder.available_plugins else {}
     try:

@@ -56,11 +56,31 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class AnnotationChoice:
+    """One item of an annotation file chosen to become a finding (``items:`` of an annotations entry).
+
+    ``item`` is its number counting from 1 in the file's order, or its label, tracking identifier
+    or text; ``text`` and ``label`` replace the file's own words for it.
+    """
+
+    item: int | str
+    text: str | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class AnnotationFile:
-    """A DICOM object in the case folder that carries annotations (GSPS, SR, RTSTRUCT, overlays)."""
+    """A DICOM object in the case folder that carries annotations (GSPS, SR, SEG, RTSTRUCT, overlays).
+
+    ``text`` and ``label`` replace the words the file gives each of its findings; ``items``, when
+    given, chooses which of its items become findings (every item when empty).
+    """
 
     path: Path
     image_id: str | None = None  # the case image it annotates; None: the case's only image
+    text: str | None = None
+    label: str | None = None
+    items: tuple[AnnotationChoice, ...] = ()
 
 
 @dataclass(frozen=True)
