@@ -133,7 +133,7 @@ def test_audit_passes_a_clean_deck_and_build_refuses_a_leaking_one(tmp_path: Pat
     refused = _build(tmp_path / "cases", out)
     assert refused.exit_code == 1
     # Refused before anything is rendered, naming where the value was typed.
-    assert "case.yaml: history: holds 'compressedsamples ct 1', the value of (0010,0010) PatientName" \
+    assert "history: holds 'compressedsamples ct 1', the value of (0010,0010) PatientName" \
         in refused.output and "no deck written" in refused.output
     assert out.exists()  # the earlier, clean deck is left as it was
     assert CliRunner().invoke(main, ["audit", str(out)]).exit_code == 0

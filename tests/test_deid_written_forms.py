@@ -292,7 +292,7 @@ def test_allowlisted_word_builds_and_is_named_in_the_summary(tmp_path: Path, col
     _write(tmp_path / "refused", "a", yaml, edit=white)
     refused = CliRunner().invoke(main, ["build", str(tmp_path / "refused"), "-o", str(tmp_path / "r.apkg"), "--no-cache"])
     assert refused.exit_code == 1
-    assert "case.yaml: history: holds 'white', the value of (0010,0010) PatientName" in refused.output
+    assert "history: holds 'white', the value of (0010,0010) PatientName" in refused.output
     assert "not_identifying" in refused.output
     assert not (tmp_path / "r.apkg").exists()
 
@@ -323,7 +323,7 @@ def test_overlays_need_the_burned_in_review(tmp_path: Path) -> None:
     _write(tmp_path / "cases", "a", yaml, image=Path(get_testdata_file("examples_overlay.dcm")))
     result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
     assert result.exit_code == 1
-    assert "case.yaml: images[0].overlays: refused: overlays are bitmaps" in result.output
+    assert "images[0].overlays: refused: overlays are bitmaps" in result.output
     assert "burned_in: reviewed" in result.output
     assert not (tmp_path / "o.apkg").exists()
 
