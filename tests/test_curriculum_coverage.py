@@ -202,7 +202,7 @@ class TestObjectivesByWhatCasesTeach:
         assert small.objective("chest.pleura#1", topics) == ("chest.pleura", 0)  # a parent's objective
         assert small.objective("pleural LINE", topics) == ("chest.pleura", 0)
         for ref, words in ((2, "has no objective 2 (value 2); its objectives are 1: Tension signs"),
-                           ("chest.cxr#1", "not one of this case's topics"),
+                           ("chest.cxr#1", "not one of this cases topics"),
                            ("Tension sign", "did you mean Tension signs")):
             with pytest.raises(InputError) as caught:
                 small.objective(ref, topics, field="objectives[0]")
