@@ -152,8 +152,10 @@ _OCCLUSION_READY_JS = """(() => {
     if (!qa || !canvas || !image || !image.complete || canvas.width === 0 || !qa.innerText.includes(%s)) {
         return null;
     }
-    // Drawn for the canvas's present size (a window resize makes Anki size and draw it again).
-    if (Math.abs(canvas.width - canvas.clientWidth * window.devicePixelRatio) > 1.5) {
+    // Drawn for the canvas's present size (a window resize makes Anki size and draw it again),
+    // and the card faded in.
+    if (Math.abs(canvas.width - canvas.clientWidth * window.devicePixelRatio) > 1.5
+            || getComputedStyle(qa).opacity !== "1" || document.getAnimations().length > 0) {
         return null;
     }
     const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
@@ -210,12 +212,19 @@ def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
                 raise AssertionError(f"{name}: the occlusion card never finished drawing")
             mw.web.evalWithCallback(_OCCLUSION_READY_JS % json.dumps(key), seen.append)
             yield f"{name}: the occlusion masks"
-        # Drawn; give the compositor a frame or two to put it on screen before grabbing.
-        until = time.monotonic() + 0.6
-        while time.monotonic() < until:
-            yield f"{name}: a frame on screen"
+        # Drawn; grab until two grabs a few frames apart agree (the compositor has put it on screen).
+        previous, grab = None, None
+        started = time.monotonic()
+        while previous is None or grab.toImage() != previous.toImage():
+            if time.monotonic() - started > 20:
+                raise AssertionError(f"{name}: the reviewer's picture never settled")
+            previous = grab
+            until = time.monotonic() + 0.3
+            while time.monotonic() < until:
+                yield f"{name}: a settled frame on screen"
+            grab = mw.web.grab()
         path = Path(params["out"]) / f"{name}.png"
-        if not mw.web.grab().save(str(path)):
+        if not grab.save(str(path)):
             raise AssertionError(f"{name}: could not save the web view's grab to {path}")
         shots[name] = {"path": str(path), **seen[-1]}
     return {"shots": shots, "zoom": mw.web.zoomFactor()}
