@@ -91,12 +91,20 @@ class BuildResult:
     failures: list[CardgenError] = field(default_factory=list)
 
     def summary(self) -> str:
+        """One line whose numbers add up: the deck's own counts, then how its images were made
+        (images of the cases built now, rendered or reused; unchanged cases took their notes
+        whole from the cache)."""
         text_only = f" ({self.text_only} text-only)" if self.text_only else ""
         per_image = f" ({self.package_bytes / self.media / 1024:.0f} KiB per image)" if self.media else ""
-        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files "
-                f"({self.renders.rendered} rendered, {self.renders.reused} reused, "
-                f"{self.renders.cases_unchanged} cases unchanged), "
+        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files, "
                 f"{self.package_bytes / 1024:.0f} KiB{per_image} in {self.seconds:.1f} s")
+        built = self.cases - self.renders.cases_unchanged
+        made = self.renders.rendered + self.renders.reused
+        if self.renders.cases_unchanged:
+            text += (f"; {self.renders.cases_unchanged} of {self.cases} cases unchanged since the last build, "
+                     f"{built} built: {made} images ({self.renders.rendered} rendered, {self.renders.reused} reused)")
+        elif made:
+            text += f"; {made} images ({self.renders.rendered} rendered, {self.renders.reused} reused from the cache or another card)"
         if self.failures:
             text += f"; {len(self.failures)} case(s) failed and were skipped"
         return text

@@ -118,6 +118,7 @@ def test_installed_cardgen_runs_every_kind_of_command(installed, tmp_path: Path)
     col: Collection = open_collection(tmp_path / "learner")
     try:
         import_package(col, deck)
+        col.decks.select(col.decks.id("cardgen"))  # the deck the cards are in (the default deck is empty)
         answered = 0
         while answered < 5 and (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
             top = queued.cards[0]
@@ -125,6 +126,7 @@ def test_installed_cardgen_runs_every_kind_of_command(installed, tmp_path: Path)
             card.start_timer()
             col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.GOOD))
             answered += 1
+        assert answered == 5
         export = tmp_path / "learner.colpkg"
         col.export_collection_package(str(export), include_media=False, legacy=False)
     finally:

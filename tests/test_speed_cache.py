@@ -291,7 +291,8 @@ def test_rebuild_with_nothing_changed_loads_no_imaging_or_deck_library(cases: Pa
     case_file = cases / "a" / "case.yaml"
     case_file.write_text(case_file.read_text().replace("title: Vertebral body", "title: Vertebral body, again"))
     edited = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert "(0 rendered, 3 reused, 2 cases unchanged)" in edited.stdout, edited.stdout
+    assert "2 of 3 cases unchanged since the last build, 1 built: 3 images (0 rendered, 3 reused)" in edited.stdout, \
+        edited.stdout
     edited_loaded = set(ast.literal_eval(edited.stdout.strip().splitlines()[-1]))
     assert "genanki" in edited_loaded and not edited_loaded & imaging, edited.stdout + edited.stderr
 

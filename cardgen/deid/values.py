@@ -64,6 +64,10 @@ _IDENTIFIER_KEYWORDS = frozenset({
     "TextComments", "LabelText", "DeviceLabel", "DeviceDescription", "XRayDetectorLabel"})
 # Longer text values are searched as plain substrings; shorter ones only as whole words.
 _SUBSTRING_LENGTH = 8
+# Listed sequences that hold an object's teaching content (an SR or KOS content tree, the graphics
+# and text of a presentation state): the annotation readers put their text on cards on purpose,
+# so inside them only the listed attributes (person names, observer UIDs, ...) are collected.
+_CONTENT_TREES = frozenset({0x0040A730, 0x00700001})  # ContentSequence, GraphicAnnotationSequence
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,12 @@ class ValueMatcher:
                     seen.add(key)
                     yield item
 
+    def redact(self, text: str, replacement: str) -> str:
+        """``text`` with every identifying value in it replaced (de-identifying free text)."""
+        if self._pattern is None or not text:
+            return text
+        return self._pattern.sub(replacement, text)
+
 
 def _haystack_variants(text: str) -> list[str]:
     import html
@@ -195,7 +205,8 @@ def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
         listed = is_identifying_tag(tag)
         if elem.VR == "SQ":
             for item in elem.value or ():
-                yield from _walk(item, inside_identifying=inside_identifying or listed)
+                yield from _walk(item, inside_identifying=inside_identifying
+                                 or (listed and tag not in _CONTENT_TREES))
             continue
         if not (listed or inside_identifying):
             continue

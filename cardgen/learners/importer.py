@@ -77,6 +77,13 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
                 kinds = note_kinds(col)
             finally:
                 col.close()
+    if not reviews:
+        # A deck as built, or an export without scheduling: importing it would add a learner with no history.
+        what = "no cardgen card" if not tags else f"{len(tags)} cardgen notes but no review of them"
+        raise InputError(f"this file holds no learner history ({what})", file=history,
+                         hint="import what a learner exported after studying: their collection (.colpkg), the "
+                              "deck exported with 'Include scheduling information' (.apkg), or the add-on's "
+                              "progress file (.json); nothing was added")
     with open_store(learners_dir, create=True) as connection:
         added = add_history(connection, learner, tags, reviews, states, kinds)
     return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,
