@@ -89,6 +89,7 @@ class BuildResult:
     pace: int | None = None  # the learner's new cards per day, for a learner's deck
     renders: RenderCounts = field(default_factory=RenderCounts)
     failures: list[CardgenError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # one line each, shown before the summary
 
     def summary(self) -> str:
         """One line whose numbers add up: the deck's own counts, then how its images were made
@@ -153,6 +154,7 @@ def _build_deck(options: BuildOptions, progress: Progress | None = None) -> Buil
     failures: list[CardgenError] = []
     on_error = failures.append
     cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
+    cache_damage = cache.repair() if cache is not None else []
     # Each case's notes go to the spool as they arrive: the main process holds none of them.
     with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root, NoteSpool() as spool, \
             workers(options.jobs, cache.media_dir if cache is not None else Path(media_root), cache) as pool:
@@ -247,6 +249,11 @@ def _build_deck(options: BuildOptions, progress: Progress | None = None) -> Buil
         result.text_only = notes.text_only
         result.media = notes.media_count
     result.failures = failures
+    if cache is not None:
+        cache_damage += cache.damage_report()
+    if cache_damage:
+        result.warnings.append(f"the build cache was damaged ({len(cache_damage)} part(s), first: {cache_damage[0]}); "
+                               "what was damaged was made again")
     result.seconds = time.perf_counter() - started
     return result
 

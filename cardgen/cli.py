@@ -96,6 +96,8 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
         bar.close()
         raise InputFailure(f"{error}\nno deck written") from error
     bar.close()
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     for failure in result.failures:
         for problem in each_error(failure) if isinstance(failure, InputError) else [failure]:
             click.echo(f"skipped: {problem}", err=True)
