@@ -26,7 +26,7 @@ from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_ca
 from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
-from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
+from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
 from cardgen.deid.audit import AuditFailed, PackageAudit
 from cardgen.deid.values import identifying_items, values_from_files
 from cardgen.imaging.windows import Window
@@ -89,6 +89,7 @@ class BuildResult:
     pace: int | None = None  # the learner's new cards per day, for a learner's deck
     renders: RenderCounts = field(default_factory=RenderCounts)
     failures: list[CardgenError] = field(default_factory=list)
+    not_identifying: list[tuple[str, str]] = field(default_factory=list)  # (case id, word) allowed by a case
     warnings: list[str] = field(default_factory=list)  # one line each, shown before the summary
 
     def summary(self) -> str:
@@ -108,6 +109,9 @@ class BuildResult:
             text += f"; {made} images ({self.renders.rendered} rendered, {self.renders.reused} reused from the cache or another card)"
         if self.failures:
             text += f"; {len(self.failures)} case(s) failed and were skipped"
+        if self.not_identifying:
+            text += "; allowed as not identifying: " + ", ".join(
+                f"{word!r} ({case_id})" for case_id, word in self.not_identifying)
         return text
 
 
@@ -207,6 +211,7 @@ def _build_deck(options: BuildOptions, progress: Progress | None = None) -> Buil
         if options.objective_cards and curriculum is not None:
             spool.add(objective_notes(curriculum, cases, options, shared_mtime, fixed_time), position=len(cases))
         sources = _identity_sources(cases)
+        result.not_identifying = [(case.id, word) for case in cases for word in case.not_identifying]
         # The cases are not needed any more: freed here, their memory serves the package writing
         # and the audit, so that the two do not add up (~4 KB per case).
         del cases, contexts, runnable
@@ -226,7 +231,8 @@ def _build_deck(options: BuildOptions, progress: Progress | None = None) -> Buil
         # as soon as it is written (while the media are packed), then the rest of the package (with
         # a cache: only what the last audit of this output did not already find clean).
         audit = PackageAudit(lambda: values_from_files(sources) if cache is None
-                             else cache.identifying_values_of_all(sources), memo)
+                             else cache.identifying_values_of_all(sources), memo,
+                             allowed=[word for _, word in result.not_identifying])
 
         def refuse_identifiers(package: Path) -> None:
             hits = audit.package(package)
@@ -495,6 +501,15 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> tuple[dict
                                 field=f"images[{i}].burned_in")
             except InputError as error:
                 errors += each_error(error)
+        if image.overlays and not image.burned_in_reviewed:
+            try:
+                check_overlays_reviewed(path=case.source, field=f"images[{i}].overlays")
+            except InputError as error:
+                errors.append(error)
+    try:
+        _refuse_identifying_text(case, cache)
+    except InputError as error:
+        errors += each_error(error)
     if errors:
         raise _one_or_all(errors)
     return resolved, facts, case
@@ -545,6 +560,17 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
     # Encoded for the spool here, in the worker: the main process (and the cache) get them ready to add.
     return encode_notes(case_notes(case, views, finding_images, context)
                         + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
+
+
+def _refuse_identifying_text(case: Case, cache: BuildCache | None) -> None:
+    """Refuse the case when its text (labels drawn into images included) holds an identifying
+    value of its own DICOM files, naming the field where it was typed."""
+    from cardgen.deid.case_text import refuse_identifying_text
+
+    sources = _identity_sources([case])
+    values = ([item for path in sources for item in cache.identifying_values(path)] if cache is not None
+              else values_from_files(sources))
+    refuse_identifying_text(case.texts(), values, allowed=case.not_identifying, file=case.source)
 
 
 def _image_facts(path: Path, cache: BuildCache | None) -> ImageFacts:

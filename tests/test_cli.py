@@ -132,6 +132,8 @@ def test_audit_passes_a_clean_deck_and_build_refuses_a_leaking_one(tmp_path: Pat
     write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1").replace("Test history.", f"'{name}'"))
     refused = _build(tmp_path / "cases", out)
     assert refused.exit_code == 1
-    assert "de-identification audit" in refused.output and "no deck written" in refused.output
+    # Refused before anything is rendered, naming where the value was typed.
+    assert "history: holds 'compressedsamples ct 1', the value of (0010,0010) PatientName" \
+        in refused.output and "no deck written" in refused.output
     assert out.exists()  # the earlier, clean deck is left as it was
     assert CliRunner().invoke(main, ["audit", str(out)]).exit_code == 0

@@ -59,7 +59,8 @@ def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: Shown
             shapes = _on_image(annotation, width, height, source.path, field)
             if label != annotation.label:
                 shapes = tuple(replace(shape, label=label) for shape in shapes)
-            added.append(Finding(text=text, image_id=image.id, shapes=shapes, label=label))
+            added.append(Finding(text=text, image_id=image.id, shapes=shapes, label=label,
+                                 origin=f"{field} ({source.path.name}) item {annotations.index(annotation) + 1}"))
     return replace(case, findings=case.findings + tuple(added))
 
 

@@ -130,6 +130,16 @@ def check_burned_in(source, *, reviewed: bool, path: Path, field: str = "burned_
                      value=facts.written or facts.annotation.value or None, hint=REVIEWED_HINT)
 
 
+def check_overlays_reviewed(*, path: Path, field: str) -> None:
+    """Refuse to draw a file's overlay planes (``overlays: true``) before a person has reviewed
+    them: an overlay is a bitmap drawn into the image, and may spell a name, an ID or a date
+    (graphics annotations from the scanner, a technologist's note) that no text search can see."""
+    raise InputError("refused: overlays are bitmaps drawn into the image and may spell a name, ID "
+                     "or date", file=path, field=field, value=True,
+                     hint="look at the image with its overlays; if they show no name, ID or date, add "
+                     "'burned_in: reviewed' to the image in case.yaml (or set overlays: false)")
+
+
 def mask_rectangles(image: Image.Image, rects: Iterable[Rect]) -> Image.Image:
     """A copy of ``image`` with each rectangle (source-image pixels) filled black.
 

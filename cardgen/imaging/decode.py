@@ -31,7 +31,7 @@ _JPEG_LS = ("pyjpegls", "pylibjpeg-libjpeg", "python-gdcm")
 _J2K = ("pylibjpeg-openjpeg", "python-gdcm")
 _VIDEO = "a video transfer syntax: export the frames you need as PNG"
 
-# Every transfer syntax of DICOM PS3.5 Annex A that carries images (the README table is this table).
+# Every transfer syntax of DICOM PS3.5 Annex A that carries images (the table in docs/dicom-display.md is this table).
 SYNTAXES: dict[str, SyntaxSupport] = {
     "1.2.840.10008.1.2": SyntaxSupport("Implicit VR Little Endian", ()),
     "1.2.840.10008.1.2.1": SyntaxSupport("Explicit VR Little Endian", ()),
@@ -104,7 +104,7 @@ def has_pixel_data(ds) -> bool:
     return any(key in ds for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"))
 
 
-# Decoder plugins chosen by measurement where pydicom's own order is not the fastest (README "Speed"):
+# Decoder plugins chosen by measurement where pydicom's own order is not the fastest (docs/performance.md):
 # pyjpegls decodes JPEG-LS ~3x faster than pylibjpeg (which pydicom tries first); pylibjpeg-rle
 # decodes RLE faster than pydicom's native decoder. Used when installed; otherwise pydicom chooses.
 PREFERRED_DECODERS = {

@@ -52,6 +52,7 @@ class Finding:
     image_id: str
     shapes: tuple[Shape, ...] = ()
     label: str | None = None
+    origin: str | None = None  # where an annotation object's finding came from ("gsps.dcm item 2")
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,23 @@ class Case:
     teaching_points: tuple[str, ...] = ()
     occlusion: OcclusionMode | None = None
     annotation_files: tuple[AnnotationFile, ...] = ()
+    # Words the author declared not identifying here though they match a header value ("white"
+    # in "white matter" when the patient is called White); listed in the build summary.
+    not_identifying: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def texts(self) -> list[tuple[str, str]]:
+        """Every text of the case that can reach a deck, as (field, text): the field names where
+        the author typed it (``findings[0].shapes[1].label``), or, for a finding read from an
+        annotation object, the object and item."""
+        found = [("title", self.title), ("history", self.history), ("diagnosis", self.diagnosis)]
+        found += [(f"differential[{i}]", text) for i, text in enumerate(self.differential)]
+        found += [(f"teaching_points[{i}]", text) for i, text in enumerate(self.teaching_points)]
+        for i, finding in enumerate(self.findings):
+            where = finding.origin or f"findings[{i}]"
+            found += [(f"{where}.text", finding.text), (f"{where}.label", finding.label or "")]
+            found += [(f"{where}.shapes[{j}].label", shape.label or "") for j, shape in enumerate(finding.shapes)]
+        return [(where, text) for where, text in found if text]
 
     def image(self, image_id: str) -> CaseImage:
         """The image a finding refers to (by id; ids default to the file name)."""

@@ -86,6 +86,7 @@ def load_case(case_file: Path) -> Case:
         ("occlusion", lambda: reader.enum("occlusion", OcclusionMode)),
         ("author", lambda: reader.text("author")),
         ("references", lambda: tuple(reader.text_list("references"))),
+        ("not_identifying", lambda: tuple(reader.text_list("not_identifying"))),
     )}
     problems.raise_any()
     known = {key.name for key in CASE.keys}
@@ -104,6 +105,7 @@ def load_case(case_file: Path) -> Case:
         teaching_points=fields["teaching_points"],
         occlusion=fields["occlusion"],
         annotation_files=annotation_files,
+        not_identifying=fields["not_identifying"],
         extra={k: v for k, v in data.items() if k not in known},
     )
 

@@ -131,6 +131,9 @@ CASE = Mapping("case", "A case", (
     Key("burned_in", choice(["reviewed"], "reviewed"), "'reviewed' for every image of the case (see images)."),
     Key("author", TEXT, "Who wrote the case (not put on the cards)."),
     Key("references", ListOf(TEXT, also_single=True), "Sources (not put on the cards)."),
+    Key("not_identifying", ListOf(TEXT, also_single=True), "Words of the case's text that match a value of its "
+        "DICOM headers but identify no one here (\"white\" in \"white matter\" when the patient is called White); "
+        "listed in the build summary. See docs/de-identification.md."),
 ), extension_prefix=EXTENSION_PREFIX)
 
 
