@@ -517,3 +517,19 @@ def test_highdicom_3d_and_volumetric_regions(tmp_path):
     [projected], [drawn] = first.shapes, second.shapes
     assert [v for p in projected.points for v in p] == pytest.approx([10, 10, 40, 10, 40, 30], abs=1e-3)
     assert drawn.points == ((60, 60), (80, 60), (80, 80))
+
+
+def test_dcmjs_report_without_group_containers(tmp_path):
+    """Before 2019 dcmjs wrote each group's items straight into Imaging Measurements."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+
+    ct = _ct()
+    path = tmp_path / "sr.dcm"
+    tools = [Tool("Length", ((20, 20), (40, 20)), "Nodule A", label_in="finding"),
+             Tool("EllipticalRoi", ((90, 80), (110, 80), (100, 75), (100, 85)), "Cyst", label_in="finding")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        write_dcmjs_sr(ct, tools, path, containers=False)
+        read = read_annotations(path, ImageRef.from_dataset(ct))
+    assert [(a.text, a.shapes) for a in read] == [("Nodule A", (Ellipse(20, 10, 20, 20),)),
+                                                   ("Cyst", (Ellipse(90, 75, 20, 10),))]
