@@ -61,6 +61,7 @@ EVAL_FROM_DAY = 31  # the prediction check scores reviews from this day on (fit 
 DAY_WINDOW_S = 12 * 3600
 DECK = "Radiology"
 SWEEP = (5, 10, 20)  # new cards per day tried for baseline (b)
+CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
 AGAIN, GOOD = 1, 3
 
 
@@ -170,6 +171,41 @@ def curriculum(seed: int, cards: int) -> tuple[list[float], list[str]]:
     lo, hi = cut[len(cut) // 3], cut[2 * len(cut) // 3]
     prior = ["easy" if v < lo else "hard" if v >= hi else "medium" for v in noisy]
     return z, prior
+
+
+def class_reviews(model: str, seed: int, z: list[float], days: int = 40) -> list[list[tuple[int, int]]]:
+    """The class that studied this deck before: :data:`CLASS_SIZE` other learners (fast and slow in
+    turn, the same memory model, their own random streams), 10 new cards a day on a plain schedule
+    (the interval doubles from one day on a success, back to one day on a lapse). Returns each
+    learner-card history as (rating, days since the previous review)."""
+    histories = []
+    for k in range(CLASS_SIZE):
+        memory = Memory(model, LEARNERS["fast" if k % 2 else "slow"], z, seed * 1_000 + 500 + k)
+        due: dict[int, int] = {}
+        interval: dict[int, int] = {}
+        history: dict[int, list[tuple[int, int]]] = {}
+        for day in range(days):
+            now = T0 + day * DAY_S + 3600
+            todo = sorted(i for i, d in due.items() if d <= day) + list(range(day * 10, min(len(z), day * 10 + 10)))
+            for i in todo:
+                rating = memory.answer(i, now)
+                now += 20
+                last = history.setdefault(i, [])
+                previous_day = due.get(i, day) - interval.get(i, 0)
+                last.append((rating, day - previous_day if last else 0))
+                interval[i] = 1 if rating == AGAIN or i not in interval else interval[i] * 2
+                due[i] = day + interval[i]
+        histories.extend(history.values())
+    return histories
+
+
+def class_params(col, histories: list[list[tuple[int, int]]]) -> list[float]:
+    """FSRS parameters fitted by Anki (compute_fsrs_params_from_items) on the class's pooled reviews."""
+    from anki.scheduler_pb2 import FsrsItem, FsrsReview
+
+    items = [FsrsItem(reviews=[FsrsReview(rating=r, delta_t=t) for r, t in h[:k + 1]])
+             for h in histories for k in range(1, len(h)) if h[k][1] > 0]
+    return [round(v, 4) for v in col._backend.compute_fsrs_params_from_items(items).params]
 
 
 # ---------------------------------------------------------------- one run, in a faketime process
@@ -285,8 +321,21 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
         config = None
         if arm == "b":
             col.set_config("fsrs", True)
-        elif arm == "addon":
-            from cardgen.addon import drive
+        elif arm.startswith("addon"):
+            from cardgen.addon import drive, policy
+
+            from cardgen.addon import scheduling
+
+            for override in arm.split("+")[1:]:  # "addon+NAME=VALUE": try a policy constant (this run only)
+                name, value = override.split("=")
+                module = scheduling if hasattr(scheduling, name) else policy
+                setattr(module, name, type(getattr(module, name))(float(value)))
+            if arm.split("+")[0] == "addon":  # the deck carries the class's FSRS parameters ("addon-solo": it does not)
+                deck = col.decks.by_name(DECK)
+                cohort = class_params(col, class_reviews(model, seed, z))
+                deck["desc"] = f"<!-- cardgen:fsrs={','.join(str(v) for v in cohort)} -->"
+                col.decks.save(deck)
+                result.notes.append(f"class parameters {cohort}")
 
             target = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
             config = {"minutes_per_day": learner.minutes_per_day, "target_date": target}
@@ -300,8 +349,9 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 morning.append(sum(memory.recall(i, start) for i in range(cards)) / cards)
             if arm == "b" and day % 7 == 0:
                 _diligent_learner(col, day, days, new_per_day, learner, result.notes)
-            elif arm == "addon":
-                drive(col, "profile_open" if day == 0 else "day_start", config)
+            elif arm.startswith("addon"):
+                done = drive(col, "profile_open" if day == 0 else "day_start", config)
+                result.notes.append(f"day {day}: " + "; ".join(line for line in done.describe() if "'" in line))
             spent = 0.0
             budget = learner.minutes_per_day * 60
             while spent < budget:
@@ -399,6 +449,46 @@ def log_loss(probs: list[float], failed: list[bool]) -> float:
     return -statistics.mean(math.log(min(1 - eps, max(eps, p if f else 1 - p))) for p, f in zip(probs, failed))
 
 
+def fit_logistic(xs: list[list[float]], ys: list[bool], steps: int = 300, l2: float = 1e-3) -> list[float]:
+    """Logistic regression by Newton's method (a few features; plain Python)."""
+    k = len(xs[0])
+    w = [0.0] * k
+    for _ in range(steps):
+        grad = [l2 * wi for wi in w]
+        hess = [[l2 * (i == j) for j in range(k)] for i in range(k)]
+        for x, y in zip(xs, ys):
+            p = predict_logistic(w, x)
+            for i in range(k):
+                grad[i] += (p - y) * x[i]
+                for j in range(k):
+                    hess[i][j] += p * (1 - p) * x[i] * x[j]
+        step = _solve(hess, grad)
+        w = [wi - si for wi, si in zip(w, step)]
+        if max(abs(si) for si in step) < 1e-6:
+            break
+    return w
+
+
+def predict_logistic(w: list[float], x: list[float]) -> float:
+    z = max(-30.0, min(30.0, sum(wi * xi for wi, xi in zip(w, x))))
+    return 1 / (1 + math.exp(-z))
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        pivot = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[pivot] = m[pivot], m[c]
+        if abs(m[c][c]) < 1e-12:
+            continue
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / m[c][c]
+                m[r] = [vr - f * vc for vr, vc in zip(m[r], m[c])]
+    return [m[i][n] / m[i][i] if abs(m[i][i]) > 1e-12 else 0.0 for i in range(n)]
+
+
 def prediction_check(reviews: list) -> dict:
     """Score each signal's prediction of failure at a review on days >= EVAL_FROM_DAY, each signal's
     failure rates fitted on the reviews before (a time-ordered split)."""
@@ -423,6 +513,15 @@ def prediction_check(reviews: list) -> dict:
         table, base = rates(key)
         p = [table.get(key(r), base) for r in later]
         out[name] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed)}
+    # calibrated models fitted on the past: FSRS's R alone, and FSRS's R with the band (the tags' model)
+    def features(r, with_band):
+        x = [1.0, math.log(max(1e-4, 1 - r[1]) / max(1e-4, r[1]))]
+        return x + ([float(r[3] == "hard"), float(r[3] == "easy")] if with_band else [])
+
+    for name, with_band in (("fsrs_calibrated", False), ("fsrs_plus_band", True)):
+        weights = fit_logistic([features(r, with_band) for r in past], [r[4] for r in past])
+        p = [predict_logistic(weights, features(r, with_band)) for r in later]
+        out[name] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed)}
     hard = [r[3] == "hard" for r in later]
     out["hard_band"] = {"auc": auc([float(h) for h in hard], failed), "share": sum(hard) / len(hard)}
     return out
@@ -443,17 +542,19 @@ def summarise(results: list[dict], out=print) -> dict:
             for r in arms.get("b", []):
                 sweep_score[r["new_per_day"]] = sweep_score.get(r["new_per_day"], 0) + r["retention_51_60"]
         best_npd = max(sweep_score, key=sweep_score.get) if sweep_score else None
-        deltas_w, deltas_90, lines = [], [], []
+        lines = []
+        addon_arms = sorted({arm for arms in seeds.values() for arm in arms if arm.startswith("addon")})
+        deltas: dict = {arm: ([], []) for arm in addon_arms}
         for seed, arms in sorted(seeds.items()):
             b = next((r for r in arms.get("b", []) if r["new_per_day"] == best_npd), None)
-            a = (arms.get("a") or [None])[0]
-            c = (arms.get("addon") or [None])[0]
-            if b and c:
-                deltas_w.append(100 * (c["retention_51_60"] - b["retention_51_60"]))
-                deltas_90.append(100 * (c["retention_90"] - b["retention_90"]))
-            lines.append((seed, a, b, c))
-        table[(model, learner)] = {"best_new_per_day": best_npd, "deltas_51_60": deltas_w, "deltas_90": deltas_90,
-                                   "lines": lines}
+            row = [(arms.get("a") or [None])[0], b] + [(arms.get(arm) or [None])[0] for arm in addon_arms]
+            for arm in addon_arms:
+                c = (arms.get(arm) or [None])[0]
+                if b and c:
+                    deltas[arm][0].append(100 * (c["retention_51_60"] - b["retention_51_60"]))
+                    deltas[arm][1].append(100 * (c["retention_90"] - b["retention_90"]))
+            lines.append((seed, *row))
+        table[(model, learner)] = {"best_new_per_day": best_npd, "deltas": deltas, "lines": lines}
         out(f"\n## memory model {model}, {learner} learner (baseline b: {best_npd} new/day)")
         out("| seed | arm | retention d51-60 | retention d90 | minutes/day | introduced |")
         out("|---|---|---|---|---|---|")
@@ -462,16 +563,35 @@ def summarise(results: list[dict], out=print) -> dict:
                 if r:
                     out(f"| {seed} | {r['arm']} | {100 * r['retention_51_60']:.1f} | {100 * r['retention_90']:.1f} | "
                         f"{r['minutes_per_day']:.2f} | {100 * r['introduced']:.0f} % |")
-        if deltas_w:
-            out(f"add-on - (b), points: days 51-60 median {statistics.median(deltas_w):+.1f} "
-                f"(seeds {', '.join(f'{d:+.1f}' for d in deltas_w)}); day 90 median {statistics.median(deltas_90):+.1f} "
-                f"(seeds {', '.join(f'{d:+.1f}' for d in deltas_90)})")
+        for arm, (deltas_w, deltas_90) in deltas.items():
+            if deltas_w:
+                out(f"{arm} - (b), points: days 51-60 median {statistics.median(deltas_w):+.1f} "
+                    f"(seeds {', '.join(f'{d:+.1f}' for d in deltas_w)}); day 90 median "
+                    f"{statistics.median(deltas_90):+.1f} (seeds {', '.join(f'{d:+.1f}' for d in deltas_90)})")
+    out("\n## summary: add-on arm - baseline (b), points of curriculum retention, per cell over seeds")
+    out("| memory | learner | arm | d51-60 median | seeds > 0 | worst | d90 median | seeds > 0 | worst "
+        "| minutes/day arm vs (b) | introduced arm vs (b) |")
+    out("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (model, learner), cell in table.items():
+        for arm, (deltas_w, deltas_90) in cell["deltas"].items():
+            if not deltas_w:
+                continue
+            rows = [(r, b) for _, _, b, *others in cell["lines"] for r in others if r and r["arm"] == arm and b]
+            minutes = (statistics.mean(r["minutes_per_day"] for r, _ in rows),
+                       statistics.mean(b["minutes_per_day"] for _, b in rows))
+            introduced = (statistics.mean(r["introduced"] for r, _ in rows),
+                          statistics.mean(b["introduced"] for _, b in rows))
+            out(f"| {model} | {learner} | {arm} | {statistics.median(deltas_w):+.1f} | "
+                f"{sum(d > 0 for d in deltas_w)}/{len(deltas_w)} | {min(deltas_w):+.1f} | "
+                f"{statistics.median(deltas_90):+.1f} | {sum(d > 0 for d in deltas_90)}/{len(deltas_90)} | "
+                f"{min(deltas_90):+.1f} | {minutes[0]:.2f} vs {minutes[1]:.2f} | "
+                f"{100 * introduced[0]:.0f} % vs {100 * introduced[1]:.0f} % |")
     out("\n## prediction check (reviews of days 31-60; failure rates per level fitted on days 0-30)")
-    out("| model | learner | arm | fail rate | FSRS R auc / log loss | prior auc / log loss | band auc / log loss "
-        "| hard band auc (share) |")
-    out("|---|---|---|---|---|---|---|---|")
+    out("| model | learner | arm | fail rate | FSRS R auc / log loss | FSRS R calibrated | FSRS R + band "
+        "| prior auc / log loss | band auc / log loss | hard band auc (share) |")
+    out("|---|---|---|---|---|---|---|---|---|---|")
     for r in sorted(results, key=lambda r: (r["model"], r["learner"], r["arm"], r["seed"])):
-        if r["arm"] not in ("addon", "b") or r["seed"] != min(s for s in cells[(r["model"], r["learner"])]):
+        if not (r["arm"].startswith("addon") or r["arm"] == "b") or r["seed"] != min(s for s in cells[(r["model"], r["learner"])]):
             continue
         if r["arm"] == "b" and r["new_per_day"] != table[(r["model"], r["learner"])]["best_new_per_day"]:
             continue
@@ -480,6 +600,8 @@ def summarise(results: list[dict], out=print) -> dict:
             continue
         out(f"| {r['model']} | {r['learner']} | {r['arm']} | {check['fail_rate']:.3f} | "
             f"{check['fsrs_R']['auc']:.2f} / {check['fsrs_R']['log_loss']:.3f} | "
+            f"{check['fsrs_calibrated']['auc']:.2f} / {check['fsrs_calibrated']['log_loss']:.3f} | "
+            f"{check['fsrs_plus_band']['auc']:.2f} / {check['fsrs_plus_band']['log_loss']:.3f} | "
             f"{check['prior']['auc']:.2f} / {check['prior']['log_loss']:.3f} | "
             f"{check['band']['auc']:.2f} / {check['band']['log_loss']:.3f} | "
             f"{check['hard_band']['auc']:.2f} ({100 * check['hard_band']['share']:.0f} %) |")
@@ -495,7 +617,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--learners", default="fast,slow")
     parser.add_argument("--arms", default="a,b,addon")
     parser.add_argument("--save", type=Path, help="write every run's result here (JSON)")
-    parser.add_argument("--load", type=Path, help="summarise saved results instead of running")
+    parser.add_argument("--load", type=Path, nargs="+", help="summarise saved results instead of running")
     parser.add_argument("--days", type=int, default=STUDY_DAYS, help="days of study (then 30 without)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 24 cards, 12 days")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -505,7 +627,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.child[1]).write_text(json.dumps([_worker(tuple(job)) for job in jobs]))
         return
     if args.load:
-        summarise(json.loads(args.load.read_text()))
+        summarise([r for path in args.load for r in json.loads(path.read_text())])
         return
     if args.quick:
         args.seeds, args.cards, args.days = 1, 24, 12

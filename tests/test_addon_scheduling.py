@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 from cardgen.addon import drive
 from cardgen.addon.policy import (
     PRESET_PREFIX,
-    band_of,
+    bands_of,
+    failure_rate,
     new_cards_today,
     retention_today,
     spread_hard,
@@ -211,18 +212,21 @@ def test_policy_arithmetic() -> None:
     common = dict(review_seconds=10.0, new_seconds=40.0, new_left=100, days_left=None)
     assert new_cards_today(minutes_per_day=20, due_reviews=0, **common) > new_cards_today(
         minutes_per_day=20, due_reviews=100, **common) >= 1
-    by_date = new_cards_today(minutes_per_day=1, due_reviews=50, review_seconds=10, new_seconds=40, new_left=100,
+    by_date = new_cards_today(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=100,
                               days_left=24)
-    assert by_date == 10  # 100 cards in the 10 days before two weeks of consolidation
+    assert by_date == 8  # 100 cards within 60 % of the 24 days left (14 days), though reviews fill the budget
     assert new_cards_today(minutes_per_day=20, due_reviews=0, review_seconds=10, new_seconds=40, new_left=0,
                            days_left=5) == 0
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=0) > 0.9
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=9) == 0.9
-    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0) < 0.9
-    assert band_of(3, 4, 0.1, Difficulty.MEDIUM) is Difficulty.HARD  # fails far more than the learner's mean
-    assert band_of(0, 0, 0.1, Difficulty.HARD) is Difficulty.MEDIUM or band_of(0, 0, 0.1, Difficulty.HARD)
-    assert band_of(0, 6, 0.1, Difficulty.MEDIUM) is Difficulty.EASY
-    assert band_of(1, 8, 0.1, Difficulty.MEDIUM) is Difficulty.MEDIUM  # one lapse does not make a card hard
+    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=2, reviews=50, new_left=0) == 0.9
+    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0) == 0.9
+    rates = {n: failure_rate(f, r, 0.1, Difficulty.MEDIUM) for n, (f, r) in enumerate(
+        [(3, 4), (0, 6), (1, 8), (0, 2), (2, 5), (0, 9), (1, 3), (0, 4), (0, 5), (1, 6)])}
+    bands = bands_of(rates, 0.1)
+    assert bands[0] is bands[4] is bands[6] is Difficulty.HARD  # fail far more often than the learner's mean
+    assert bands[5] is Difficulty.EASY and bands[2] is Difficulty.MEDIUM  # one lapse in 8 does not make it hard
+    assert failure_rate(0, 0, 0.1, Difficulty.HARD) > failure_rate(0, 0, 0.1, Difficulty.EASY)
 
 
 @given(st.lists(st.sampled_from(list(Difficulty)), max_size=60), st.integers(min_value=1, max_value=30))

@@ -9,14 +9,14 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   which left each preset too few reviews to fit.
 * **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
   day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
-  curriculum by the target date (less two weeks of consolidation).
+  curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates).
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
   has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
   better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) summarise how often *this learner* fails a card
-  beyond what its schedule expects: a smoothed failure rate of its reviews (:func:`band_of`), with the
-  educator's prior as the starting guess before the card has reviews.
+  compared with the learner's other cards: a smoothed failure rate of its reviews (:func:`bands_of`),
+  with the educator's prior as the starting guess before the card has reviews.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from cardgen.difficulty import Difficulty
 
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
 DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
-CONSOLIDATION_DAYS = 14  # the whole curriculum is introduced this long before the target date
+INTRODUCE_BY = 0.6  # share of the days to the target date by which the whole curriculum is introduced
 HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
 DEFAULT_NEW_SECONDS = 45.0  # a new card with its learning steps, before the learner has history
 DEFAULT_REVIEW_SECONDS = 10.0
@@ -35,22 +35,23 @@ MAX_NEW_PER_DAY = 50
 FIT_MIN_REVIEWS = 100  # reviews of cardgen cards before the learner's own parameters are fitted
 REFIT_DAYS = 7
 PRIOR_FAIL_WEIGHT = 4.0  # pseudo-reviews the prior counts for in a card's failure rate
-HARD_RATIO, EASY_RATIO = 1.6, 0.5  # failure rate vs the learner's mean: hard above, easy below
+HARD_SHARE, EASY_SHARE = 0.3, 0.3  # of the learner's reviewed cards
+LEARN_FAIL_WEIGHT = 0.5  # an Again in a learning step counts half a failed review
 PRIOR_FAIL = {Difficulty.EASY: 0.6, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.5}  # x the learner's mean
 MANAGED_FIELDS = ("new_per_day", "desired_retention", "fsrs_params")
-DR_LOW, DR_HIGH = 0.88, 0.96
-DR_UP, DR_DOWN = 0.01, 0.02
+DR_HIGH = 0.96
+DR_UP = 0.01
+SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
 
 def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,
                     reviews: int, new_left: int) -> float:
     """Desired retention by feedback on the learner's own time (no simulator, so no model of memory to
-    be wrong about): lower it when reviews pile up past their due date (the budget cannot carry the
-    schedule), raise it when the whole curriculum is introduced and yesterday left minutes unused."""
-    if reviews and overdue > 0.2 * reviews and current > DR_LOW:
-        return round(max(DR_LOW, current - DR_DOWN), 3)
-    if (new_left == 0 and minutes_yesterday is not None and minutes_yesterday < 0.85 * minutes_per_day
-            and current < DR_HIGH):
+    be wrong about): once the whole curriculum is introduced, raise it while the learner finishes their
+    due cards with minutes of their budget left. Never lowered: overdue reviews under a tight budget
+    cost less retention than a lower target does (measured: lowering it lost 1-2 points)."""
+    if (new_left == 0 and overdue == 0 and minutes_yesterday is not None
+            and minutes_yesterday < SLACK * minutes_per_day and current < DR_HIGH):
         return round(min(DR_HIGH, current + DR_UP), 3)
     return current  # no reason to move: the learner's (or the last) value stays
 
@@ -59,27 +60,43 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
                     new_left: int, days_left: int | None) -> int:
     """New cards for today: what the budget leaves after today's due reviews (with some headroom, since
     each new card brings reviews of its own later), and at least enough to introduce the rest of the
-    curriculum by the target date less :data:`CONSOLIDATION_DAYS`."""
+    curriculum within :data:`INTRODUCE_BY` of the days left to the target date."""
     if new_left <= 0:
         return 0
     free = minutes_per_day * 60 - due_reviews * review_seconds
     by_budget = max(0, math.floor(HEADROOM * free / max(new_seconds, 1.0)))
     by_date = 0
     if days_left is not None:
-        by_date = math.ceil(new_left / max(1, days_left - CONSOLIDATION_DAYS))
+        by_date = math.ceil(new_left / max(1, math.floor(INTRODUCE_BY * days_left)))
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
 
 
-def band_of(fails: int, reviews: int, mean_fail: float, prior: Difficulty) -> Difficulty:
-    """A reviewed card's band: its failure rate at review (Again on a review-queue card) smoothed
-    towards the prior's expected rate, against the learner's mean failure rate."""
-    mean_fail = min(max(mean_fail, 0.02), 0.5)
-    rate = (fails + PRIOR_FAIL_WEIGHT * PRIOR_FAIL[prior] * mean_fail) / (reviews + PRIOR_FAIL_WEIGHT)
-    if rate >= HARD_RATIO * mean_fail:
-        return Difficulty.HARD
-    if rate <= EASY_RATIO * mean_fail * 1.5 and reviews >= 3 and fails == 0:
-        return Difficulty.EASY
-    return Difficulty.MEDIUM
+def failure_rate(fails: float, reviews: int, mean_fail: float, prior: Difficulty) -> float:
+    """A card's failure rate at review, smoothed towards what its prior expects of this learner
+    (:data:`PRIOR_FAIL_WEIGHT` pseudo-reviews at the learner's mean rate times the prior's factor)."""
+    mean_fail = min(max(mean_fail, 0.02), 0.6)
+    return (fails + PRIOR_FAIL_WEIGHT * PRIOR_FAIL[prior] * mean_fail) / (reviews + PRIOR_FAIL_WEIGHT)
+
+
+def bands_of(rates: dict, mean_fail: float) -> dict:
+    """Bands of reviewed cards by their smoothed failure rates ({key: rate}): hard are the
+    :data:`HARD_SHARE` that fail most (and more than the learner's mean), easy the :data:`EASY_SHARE`
+    that fail least (and less than the mean); a share, not a fixed threshold, so the band keeps its
+    meaning for a learner who fails much or little."""
+    if not rates:
+        return {}
+    ordered = sorted(rates.values())
+    hard_cut = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - HARD_SHARE)))]
+    easy_cut = ordered[int(len(ordered) * EASY_SHARE)]
+    out = {}
+    for key, rate in rates.items():
+        if rate >= hard_cut and rate > mean_fail:
+            out[key] = Difficulty.HARD
+        elif rate <= easy_cut and rate < mean_fail:
+            out[key] = Difficulty.EASY
+        else:
+            out[key] = Difficulty.MEDIUM
+    return out
 
 
 def spread_hard(ordered: list[tuple[int, Difficulty]], pace: int) -> list[int]:

@@ -33,7 +33,9 @@ from cardgen.addon.policy import (
     MANAGED_FIELDS,
     PRESET_PREFIX,
     REFIT_DAYS,
-    band_of,
+    LEARN_FAIL_WEIGHT,
+    bands_of,
+    failure_rate,
     new_cards_today,
     retention_today,
     spread_hard,
@@ -48,6 +50,7 @@ STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day"
 COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
 DR_CHOICES = (0.8, 0.85, 0.88, 0.9, 0.92, 0.94)
+NEW_FIRST = False  # new cards before reviews: tried (with a cap on new cards per day), not kept
 
 
 @dataclass
@@ -319,27 +322,35 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
     rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
                       f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
-    log = col.db.all(f"SELECT c.nid, r.ease FROM revlog r JOIN cards c ON c.id = r.cid "
-                     f"WHERE r.cid IN ({ids}) AND r.type = 1")
-    fails: dict[int, int] = defaultdict(int)
+    log = col.db.all(f"SELECT c.nid, r.ease, r.type FROM revlog r JOIN cards c ON c.id = r.cid "
+                     f"WHERE r.cid IN ({ids}) AND r.type IN (0, 1)")
+    fails: dict[int, float] = defaultdict(float)
     counts: dict[int, int] = defaultdict(int)
-    for nid, ease in log:
-        counts[nid] += 1
-        fails[nid] += ease == 1
-    mean_fail = sum(fails.values()) / len(log) if log else 0.1
-    note_band: dict[int, Difficulty] = {}
+    review_fails = reviews_done = 0
+    for nid, ease, kind in log:
+        if kind == 1:
+            counts[nid] += 1
+            fails[nid] += ease == 1
+            reviews_done += 1
+            review_fails += ease == 1
+        elif ease == 1:
+            fails[nid] += LEARN_FAIL_WEIGHT
+    mean_fail = review_fails / reviews_done if reviews_done else 0.1
     note_tags: dict[int, list[str]] = {}
+    priors: dict[int, Difficulty] = {}
     for _, nid, _, _, tags in rows:
-        if nid in note_band:
-            continue
-        words = tags.split()
-        note_tags[nid] = words
-        prior = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
-        note_band[nid] = band_of(fails[nid], counts[nid], mean_fail, prior) if counts[nid] else prior
-        plan.bands[note_band[nid]] = plan.bands.get(note_band[nid], 0) + 1
-        if _tag_band(words, DIFFICULTY_PREFIX) is not note_band[nid] or sum(
+        if nid not in note_tags:
+            note_tags[nid] = words = tags.split()
+            priors[nid] = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
+    note_band = dict(priors)  # a card without reviews: the educator's prior
+    note_band.update(bands_of({nid: failure_rate(fails[nid], counts[nid], mean_fail, priors[nid])
+                               for nid in priors if counts[nid]}, mean_fail))
+    for nid, band in note_band.items():
+        words = note_tags[nid]
+        plan.bands[band] = plan.bands.get(band, 0) + 1
+        if _tag_band(words, DIFFICULTY_PREFIX) is not band or sum(
                 t.lower().startswith(DIFFICULTY_PREFIX) for t in words) != 1:
-            plan.retag.setdefault(note_band[nid], []).append(nid)
+            plan.retag.setdefault(band, []).append(nid)
     new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _ in rows if queue == NEW_QUEUE]
     if new_cards:
         ordered = spread_hard([(cid, band) for cid, band, _ in new_cards], max(pace, 1))
@@ -449,6 +460,8 @@ def _update_preset(col, did: int, name: str | None, source_id: int | None, known
     if name is not None and config.id == 0:
         inner.new_card_gather_priority = inner.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
         inner.new_card_sort_order = inner.NEW_CARD_SORT_ORDER_NO_SORT
+        if NEW_FIRST:  # the day's new cards come before reviews, so the pace is kept within the budget
+            inner.new_mix = inner.REVIEW_MIX_BEFORE_REVIEWS
     col.decks.update_deck_configs(deck_config_pb2.UpdateDeckConfigsRequest(
         target_deck_id=did, configs=[config], mode=deck_config_pb2.UPDATE_DECK_CONFIGS_MODE_NORMAL,
         card_state_customizer=current.card_state_customizer, limits=current.current_deck.limits,
