@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
@@ -20,20 +20,24 @@ from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.spool import EncodedNotes, NoteSpool, encode_notes
-from cardgen.errors import BuildFailed, CardgenError, InputError
+from cardgen.errors import BuildFailed, CardgenError, InputError, InputErrors, each_error
+from cardgen.imaging.frames import frame_range_hint
 from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
 from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
-from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in
+from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
 from cardgen.deid.audit import AuditFailed, PackageAudit
 from cardgen.deid.values import identifying_items, values_from_files
 from cardgen.imaging.windows import Window
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.loader import find_case_files, load_case, load_cases
+from cardgen.yamlmarks import locate
+from cardgen.yamlio import refuse_control_characters
 
 DEFAULT_DECK_NAME = "cardgen"
+LATEST_TIMESTAMP = 4_102_444_800  # 2100-01-01: Anki's and zip's dates stop not far beyond
 
 
 class Progress(Protocol):
@@ -85,16 +89,29 @@ class BuildResult:
     pace: int | None = None  # the learner's new cards per day, for a learner's deck
     renders: RenderCounts = field(default_factory=RenderCounts)
     failures: list[CardgenError] = field(default_factory=list)
+    not_identifying: list[tuple[str, str]] = field(default_factory=list)  # (case id, word) allowed by a case
+    warnings: list[str] = field(default_factory=list)  # one line each, shown before the summary
 
     def summary(self) -> str:
+        """One line whose numbers add up: the deck's own counts, then how its images were made
+        (images of the cases built now, rendered or reused; unchanged cases took their notes
+        whole from the cache)."""
         text_only = f" ({self.text_only} text-only)" if self.text_only else ""
         per_image = f" ({self.package_bytes / self.media / 1024:.0f} KiB per image)" if self.media else ""
-        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files "
-                f"({self.renders.rendered} rendered, {self.renders.reused} reused, "
-                f"{self.renders.cases_unchanged} cases unchanged), "
+        text = (f"{self.cases} cases, {self.cards} cards{text_only}, {self.media} media files, "
                 f"{self.package_bytes / 1024:.0f} KiB{per_image} in {self.seconds:.1f} s")
+        built = self.cases - self.renders.cases_unchanged
+        made = self.renders.rendered + self.renders.reused
+        if self.renders.cases_unchanged:
+            text += (f"; {self.renders.cases_unchanged} of {self.cases} cases unchanged since the last build, "
+                     f"{built} built: {made} images ({self.renders.rendered} rendered, {self.renders.reused} reused)")
+        elif made:
+            text += f"; {made} images ({self.renders.rendered} rendered, {self.renders.reused} reused from the cache or another card)"
         if self.failures:
             text += f"; {len(self.failures)} case(s) failed and were skipped"
+        if self.not_identifying:
+            text += "; allowed as not identifying: " + ", ".join(
+                f"{word!r} ({case_id})" for case_id, word in self.not_identifying)
         return text
 
 
@@ -104,24 +121,44 @@ def source_date_epoch() -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        seconds = int(value) if len(value) <= 20 else -1
     except ValueError:
-        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970", field="SOURCE_DATE_EPOCH",
-                         value=value) from None
+        seconds = -1
+    if not 0 <= seconds <= LATEST_TIMESTAMP:
+        raise InputError("SOURCE_DATE_EPOCH must be whole seconds since 1970, before 2100",
+                         field="SOURCE_DATE_EPOCH", value=value)
+    return seconds
 
 
 def build_deck(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     """Build the deck described by ``options``.
 
-    Raises the first :class:`InputError`; with ``keep_going``, skips broken cases and raises
-    :class:`BuildFailed` after writing the rest (or without writing, if no case was good).
+    Every case is read and checked first (the checks of ``cardgen check`` that need no image):
+    without ``keep_going`` any problem raises :class:`BuildFailed` listing every problem of every
+    case, before anything is rendered or written; an image problem found while rendering raises its
+    :class:`InputError`. With ``keep_going``, broken cases are skipped and :class:`BuildFailed`
+    is raised after writing the rest (or without writing, if no case was good). Errors carry the
+    line and column of their field (cardgen.yamlmarks).
     """
+    try:
+        result = _build_deck(options, progress)
+    except BuildFailed as error:
+        raise BuildFailed([locate(e) if isinstance(e, InputError) else e for e in error.errors]) from None
+    except InputError as error:
+        raise locate(error) from None
+    result.failures = [locate(e) if isinstance(e, InputError) else e for e in result.failures]
+    return result
+
+
+def _build_deck(options: BuildOptions, progress: Progress | None = None) -> BuildResult:
     progress = progress or _Silent()
     started = time.perf_counter()
+    refuse_control_characters(options.deck_name, field="--deck-name")
     curriculum = load_curriculum(options.curriculum) if options.curriculum else None
     failures: list[CardgenError] = []
-    on_error = failures.append if options.keep_going else None
+    on_error = failures.append
     cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
+    cache_damage = cache.repair() if cache is not None else []
     # Each case's notes go to the spool as they arrive: the main process holds none of them.
     with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root, NoteSpool() as spool, \
             workers(options.jobs, cache.media_dir if cache is not None else Path(media_root), cache) as pool:
@@ -138,6 +175,8 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
                 contexts.append(_case_context(case, curriculum, options, position, shared_mtime, fixed_time))
             except InputError as error:
                 contexts.append(error)  # reported in the case's turn below
+        if not options.keep_going and (failures or any(isinstance(c, InputError) for c in contexts)):
+            raise BuildFailed(failures + [c for c in contexts if isinstance(c, InputError)])
         case_failures: list[tuple[int, InputError]] = []  # (position, error): reported in the cases' order
 
         def failed(position: int, error: InputError) -> None:
@@ -172,6 +211,7 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         if options.objective_cards and curriculum is not None:
             spool.add(objective_notes(curriculum, cases, options, shared_mtime, fixed_time), position=len(cases))
         sources = _identity_sources(cases)
+        result.not_identifying = [(case.id, word) for case in cases for word in case.not_identifying]
         # The cases are not needed any more: freed here, their memory serves the package writing
         # and the audit, so that the two do not add up (~4 KB per case).
         del cases, contexts, runnable
@@ -191,7 +231,8 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         # as soon as it is written (while the media are packed), then the rest of the package (with
         # a cache: only what the last audit of this output did not already find clean).
         audit = PackageAudit(lambda: values_from_files(sources) if cache is None
-                             else cache.identifying_values_of_all(sources), memo)
+                             else cache.identifying_values_of_all(sources), memo,
+                             allowed=[word for _, word in result.not_identifying])
 
         def refuse_identifiers(package: Path) -> None:
             hits = audit.package(package)
@@ -214,6 +255,11 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
         result.text_only = notes.text_only
         result.media = notes.media_count
     result.failures = failures
+    if cache is not None:
+        cache_damage += cache.damage_report()
+    if cache_damage:
+        result.warnings.append(f"the build cache was damaged ({len(cache_damage)} part(s), first: {cache_damage[0]}); "
+                               "what was damaged was made again")
     result.seconds = time.perf_counter() - started
     return result
 
@@ -310,6 +356,8 @@ def _case_context(case: Case, curriculum: Curriculum | None, options: BuildOptio
     deck: tuple[str, ...] = ()
     tags: list[str] = []
     lines: list[str] = []
+    if curriculum is not None:
+        check_topics(case, curriculum)
     for index, topic_id in enumerate(case.topics):
         if curriculum is None:
             parts = topic_id.split(".")
@@ -317,7 +365,6 @@ def _case_context(case: Case, curriculum: Curriculum | None, options: BuildOptio
             if index == 0:
                 deck = tuple(parts if options.deck_depth is None else parts[:options.deck_depth])
             continue
-        curriculum.topic(topic_id, file=case.source, field=f"topics[{index}]")
         tags.append(curriculum.tag(topic_id))
         level_tag = curriculum.level_tag(topic_id)
         if level_tag:
@@ -331,6 +378,18 @@ def _case_context(case: Case, curriculum: Curriculum | None, options: BuildOptio
              else curriculum.order_key_for(case.topics, within=min(position, 999)))
     return CaseContext(deck=deck, topic_tags=tuple(tags), curriculum_line="; ".join(lines),
                        mod=mod, order=order)
+
+
+def check_topics(case: Case, curriculum: Curriculum) -> None:
+    """Every topic a case names must be in the curriculum (each unknown one is reported)."""
+    errors: list[InputError] = []
+    for index, topic_id in enumerate(case.topics):
+        try:
+            curriculum.topic(topic_id, file=case.source, field=f"topics[{index}]")
+        except InputError as error:
+            errors.append(error)
+    if errors:
+        raise _one_or_all(errors)
 
 
 def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOptions,
@@ -354,28 +413,42 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
     return notes
 
 
-def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> None:
-    """Every shape and every mask must lie on its image (a mask off the image would leave the
-    burned-in text it was meant to hide)."""
+def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> Case:
+    """The case with each finding's shapes clipped to its image; every mask must lie on its image
+    (a mask off the image would leave the burned-in text it was meant to hide), and a shape with
+    nothing on its image is an error. Every problem is reported."""
+    from cardgen.annotations.clip import clipped
+    from cardgen.annotations.shapes import as_written, overhang
+
+    hint = "coordinates are image pixels from the top-left corner (x to the right, y down)"
+    errors: list[InputError] = []
     for i_index, image in enumerate(case.images):
         image_facts = facts[image.id]
         for m_index, mask in enumerate(image.masks):
             if not mask.bounds().within(image_facts.width, image_facts.height):
-                raise InputError(
-                    f"mask lies outside the {image_facts.width}x{image_facts.height} image",
-                    file=case.source, field=f"images[{i_index}].mask[{m_index}]",
-                    value={"x": mask.x, "y": mask.y, "width": mask.width, "height": mask.height},
-                    hint="coordinates are image pixels from the top-left corner")
+                written = {k: v for k, v in as_written(mask).items() if k != "kind"}
+                errors.append(InputError(
+                    f"mask lies outside the {image_facts.width}x{image_facts.height} image: "
+                    + overhang(mask.bounds(), image_facts.width, image_facts.height),
+                    file=case.source, field=f"images[{i_index}].mask[{m_index}]", value=written, hint=hint))
+    findings = []
     for f_index, finding in enumerate(case.findings):
         image_facts = facts[finding.image_id]
+        shapes = []
         for s_index, shape in enumerate(finding.shapes):
-            if not shape.bounds().within(image_facts.width, image_facts.height):
-                b = shape.bounds()
-                raise InputError(
-                    f"shape lies outside the {image_facts.width}x{image_facts.height} image",
-                    file=case.source, field=f"findings[{f_index}].shapes[{s_index}]",
-                    value={"left": b.left, "top": b.top, "right": b.right, "bottom": b.bottom},
-                    hint="coordinates are image pixels from the top-left corner")
+            on_image = clipped(shape, image_facts.width, image_facts.height)
+            if on_image is None:
+                errors.append(InputError(
+                    f"shape lies outside the {image_facts.width}x{image_facts.height} image: "
+                    + overhang(shape.bounds(), image_facts.width, image_facts.height),
+                    file=case.source, field=f"findings[{f_index}].shapes[{s_index}]", value=as_written(shape),
+                    hint=hint))
+                continue
+            shapes.append(on_image)
+        findings.append(replace(finding, shapes=tuple(shapes)) if shapes != list(finding.shapes) else finding)
+    if errors:
+        raise _one_or_all(errors)
+    return replace(case, findings=tuple(findings))
 
 
 RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
@@ -390,30 +463,69 @@ def _case_files(case: Case, *_options: object) -> list[Path]:
     return files + [source.path for source in case.annotation_files]
 
 
-def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode, output: OutputOptions,
-                render_to: RenderFn) -> EncodedNotes:
-    """Render every image of one case and make its notes."""
-    # Imported here, not at the top (as in _image_facts and _read_header): they bring numpy,
-    # Pillow and pydicom, which a rebuild with every case cached never needs.
+def check_case_images(case: Case, cache: BuildCache | None = None) -> tuple[dict, dict[str, ImageFacts], Case]:
+    """Everything about a case's images that can be known without rendering them: each file opens
+    as an image, frames exist, annotation files apply, shapes and masks lie on their image, burned-in
+    text is reviewed. Every problem is reported (an :class:`InputErrors` for several); returns each
+    image's resolved frames and facts, and the case with its annotation files' findings added.
+    Shared by the build and by ``cardgen check``."""
     from cardgen.annotations.from_files import with_annotation_files
     from cardgen.imaging.stacks import resolve_image
 
-    cache = render_to.cache if isinstance(render_to, MediaRenderer) else None
-    resolved = {image.id: resolve_image(image, case.source, f"images[{i}]") for i, image in enumerate(case.images)}
-    facts = {image_id: _image_facts(r.key_path, cache) for image_id, r in resolved.items()}
-    case = with_annotation_files(case, facts)
+    errors: list[InputError] = []
+    resolved, facts = {}, {}
+    for i, image in enumerate(case.images):
+        try:
+            resolved[image.id] = resolve_image(image, case.source, f"images[{i}]")
+            facts[image.id] = _image_facts(resolved[image.id].key_path, cache)
+        except InputError as error:
+            errors += each_error(error)
+    if errors:
+        raise _one_or_all(errors)
+    case = with_annotation_files(case, facts, {i: (r.key_path, r.key_frame) for i, r in resolved.items()})
     for i, image in enumerate(case.images):
         if image.stack is None and image.frame is not None and image.frame >= facts[image.id].frames:
-            raise InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
-                             file=case.source, field=f"images[{i}].frame", value=image.frame,
-                             hint=f"use 0 to {facts[image.id].frames - 1}")
-    _check_shapes(case, facts)
+            errors.append(InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
+                                     file=case.source, field=f"images[{i}].frame", value=image.frame,
+                                     hint=frame_range_hint(facts[image.id].frames)))
+    try:
+        case = _check_shapes(case, facts)
+    except InputError as error:
+        errors += each_error(error)
     for i, image in enumerate(case.images):
         key = resolved[image.id]
         for path in dict.fromkeys([key.key_path] + [p for p, _ in key.stack]):
             burned_in = _header(path, cache)[1] if image.is_dicom else BurnedInFacts.for_raster()
-            check_burned_in(burned_in, reviewed=image.burned_in_reviewed, path=path,
-                            field=f"images[{i}].burned_in")
+            try:
+                check_burned_in(burned_in, reviewed=image.burned_in_reviewed, path=path,
+                                field=f"images[{i}].burned_in")
+            except InputError as error:
+                errors += each_error(error)
+        if image.overlays and not image.burned_in_reviewed:
+            try:
+                check_overlays_reviewed(path=case.source, field=f"images[{i}].overlays")
+            except InputError as error:
+                errors.append(error)
+    try:
+        _refuse_identifying_text(case, cache)
+    except InputError as error:
+        errors += each_error(error)
+    if errors:
+        raise _one_or_all(errors)
+    return resolved, facts, case
+
+
+def _one_or_all(errors: list[InputError]) -> InputError:
+    return errors[0] if len(errors) == 1 else InputErrors(errors)
+
+
+def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode, output: OutputOptions,
+                render_to: RenderFn) -> EncodedNotes:
+    """Render every image of one case and make its notes."""
+    # check_case_images imports its modules on use, not at the top (as _image_facts and _read_header
+    # do): they bring numpy, Pillow and pydicom, which a rebuild with every case cached never needs.
+    cache = render_to.cache if isinstance(render_to, MediaRenderer) else None
+    resolved, facts, case = check_case_images(case, cache)
     hashes: dict[Path, str] = {}
 
     def request(path: Path, frame: int | None, window, shapes=(), annotate: bool = False,
@@ -448,6 +560,17 @@ def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMo
     # Encoded for the spool here, in the worker: the main process (and the cache) get them ready to add.
     return encode_notes(case_notes(case, views, finding_images, context)
                         + occlusion_notes(case, views, context, case.occlusion or default_occlusion))
+
+
+def _refuse_identifying_text(case: Case, cache: BuildCache | None) -> None:
+    """Refuse the case when its text (labels drawn into images included) holds an identifying
+    value of its own DICOM files, naming the field where it was typed."""
+    from cardgen.deid.case_text import refuse_identifying_text
+
+    sources = _identity_sources([case])
+    values = ([item for path in sources for item in cache.identifying_values(path)] if cache is not None
+              else values_from_files(sources))
+    refuse_identifying_text(case.texts(), values, allowed=case.not_identifying, file=case.source)
 
 
 def _image_facts(path: Path, cache: BuildCache | None) -> ImageFacts:

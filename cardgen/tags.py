@@ -26,3 +26,9 @@ def is_cardgen_tag(tag: str) -> bool:
 def tag_word(text: str, *, empty: str = "unknown") -> str:
     """A value made safe for one level of an Anki tag: no spaces or '::'; ``empty`` if nothing is left."""
     return re.sub(r"[^0-9A-Za-z_.\-]+", "_", text.strip()).strip("_") or empty
+
+
+def case_tag_word(case_id: str) -> str:
+    """The word of a case's ``cardgen::case::`` tag as Anki compares it (without letter case): two
+    cases whose ids give the same word would share one tag, and their learners' data would mix."""
+    return tag_word(case_id).casefold()

@@ -1,16 +1,123 @@
-"""Safe YAML reading with errors that name the file and line."""
+"""Safe YAML reading with errors that name the file and line.
+
+A case file comes from another person, so it is read within bounds before any value is used:
+nesting depth, the size of the document once aliases are expanded (a 1 KB "billion laughs" file
+would otherwise stand for billions of values), the length of integers, and no control characters
+in any text (Anki separates a note's fields with U+001F; a stray one would split a field in two).
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import yaml
 
 from cardgen.errors import InputError
 
+MAX_DEPTH = 64  # nested mappings and lists; real case and curriculum files use fewer than 10
+MAX_NODES = 200_000  # values in the document with every alias expanded
+MAX_INT_DIGITS = 15  # no count or coordinate in a case comes near 10**15
+ALLOWED_CONTROLS = frozenset("\t\n\r")
+INT_TAG = "tag:yaml.org,2002:int"
+
+
+def control_character(text: str) -> str | None:
+    """The first control character of ``text`` (tab and line breaks allowed), if any."""
+    for ch in text:
+        if ch not in ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc":
+            return ch
+    return None
+
+
+def refuse_control_characters(text: str, *, file: Path | str | None = None, field: str | None = None) -> None:
+    """Raise an :class:`InputError` naming the first control character of ``text``, if any."""
+    ch = control_character(text)
+    if ch is not None:
+        raise InputError(f"control character U+{ord(ch):04X} in the text", file=file, field=field,
+                         value=_around(text, text.index(ch)),
+                         hint="remove it (Anki separates a note's fields with U+001F)")
+
+
+def _around(text: str, at: int) -> str:
+    return text[max(0, at - 20): at + 20]
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """The pure-Python safe loader with a depth limit on its (recursive) composer."""
+
+    depth = 0
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                raise _Refused(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _Refused(Exception):
+    def __init__(self, problem: str, mark: yaml.Mark | None, hint: str = "simplify the file") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.mark = mark
+        self.hint = hint
+
+
+def _check_nodes(root: yaml.Node) -> None:
+    """Count the document's values with aliases expanded (each distinct node once, memoised),
+    refuse cycles, long integers and control characters in text."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if children_done:
+            on_path.discard(key)
+            children = _children(node)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in children)
+            if sizes[key] > MAX_NODES:
+                raise _Refused(f"more than {MAX_NODES:,} values once its aliases (*name) are expanded",
+                               node.start_mark)
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise _Refused("an alias refers to a value that contains it", node.start_mark)
+        if isinstance(node, yaml.ScalarNode):
+            _check_scalar(node)
+            sizes[key] = 1
+            continue
+        on_path.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _check_scalar(node: yaml.ScalarNode) -> None:
+    value = node.value
+    ch = control_character(value)
+    if ch is not None:
+        raise _Refused(f"control character U+{ord(ch):04X} in the text", node.start_mark,
+                       "remove it (Anki separates a note's fields with U+001F)")
+    if node.tag == INT_TAG and sum(c.isdigit() for c in value) > MAX_INT_DIGITS:
+        raise _Refused(f"a number with more than {MAX_INT_DIGITS} digits", node.start_mark,
+                       "no value in a case is this large; check the number")
+
 
 def load_yaml_file(path: Path) -> object:
-    """Parse a YAML file with the safe loader (no object construction) and clear errors."""
+    """Parse a YAML file with the safe loader (no object construction), within the bounds above,
+    and with clear errors."""
     try:
         raw = path.read_bytes()
     except OSError as error:
@@ -20,14 +127,28 @@ def load_yaml_file(path: Path) -> object:
     except UnicodeDecodeError as error:
         raise InputError(f"the file is not UTF-8 text (byte {error.start})", file=path,
                          hint="save it as UTF-8") from error
+    # The pure-Python safe loader, not libyaml: the two read some text differently (NEL line
+    # breaks), and a case must mean the same on every machine.
+    loader = _BoundedLoader(text)
     try:
-        # The pure-Python safe loader, not libyaml: the two read some text differently (NEL line
-        # breaks), and a case must mean the same on every machine.
-        return yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(node)
+        return loader.construct_document(node)
+    except _Refused as error:
+        raise InputError(error.problem, file=path, field=_where(error.mark), hint=error.hint) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise InputError(f"invalid YAML: {error.problem or error}", file=path, field=where,
+        raise InputError(f"invalid YAML: {error.problem or error}", file=path, field=_where(mark),
                          hint="check the indentation and quoting there") from error
     except yaml.YAMLError as error:
         raise InputError(f"invalid YAML: {error}", file=path) from error
+    except (ValueError, OverflowError) as error:  # a value the constructor cannot make (a bad date)
+        raise InputError(f"invalid value: {error}", file=path) from None
+    finally:
+        loader.dispose()
+
+
+def _where(mark: yaml.Mark | None) -> str | None:
+    return f"line {mark.line + 1}, column {mark.column + 1}" if mark else None

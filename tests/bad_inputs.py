@@ -41,6 +41,7 @@ class BadInput:
     make: Maker
     words: tuple[str, ...]
     args: tuple[str, ...] = field(default=())  # extra CLI options
+    env: tuple[tuple[str, str], ...] = field(default=())  # environment variables of the build
 
 
 def good(case_id: str = "a-1") -> str:
@@ -122,6 +123,33 @@ def patched(group: int, element: int, value: bytes, vr: bytes | None = None) -> 
     return make
 
 
+def rle_dicom_of(rows: int, columns: int) -> Callable[[], bytes]:
+    """CT_small.dcm made ``rows`` x ``columns``, its pixels RLE-compressed: one segment of long runs
+    of zeros, a few kB standing for hundreds of megabytes (written by hand: the RLE encoder would
+    hold the whole image)."""
+
+    def make() -> bytes:
+        from io import BytesIO
+
+        from pydicom.encaps import encapsulate
+        from pydicom.uid import RLELossless
+
+        run = b"\x81\x00"  # PackBits: repeat the next byte 128 times
+        segment = run * (rows * columns // 128 + 1)
+        header = struct.pack("<16I", 1, 64, *([0] * 14))
+        ds = pydicom.dcmread(CT_SMALL)
+        ds.Rows, ds.Columns, ds.BitsAllocated, ds.BitsStored, ds.HighBit = rows, columns, 8, 8, 7
+        ds.PixelRepresentation = 0
+        ds.PixelData = encapsulate([header + segment])
+        ds["PixelData"].VR = "OB"
+        ds.file_meta.TransferSyntaxUID = RLELossless
+        out = BytesIO()
+        ds.save_as(out, enforce_file_format=False)
+        return out.getvalue()
+
+    return make
+
+
 def png_bytes(size: tuple[int, int] = (128, 128)) -> bytes:
     from io import BytesIO
 
@@ -168,6 +196,15 @@ def absolute_path(cases: Path) -> None:
     write_case(cases, "a", good().replace("file: ct.dcm", f"file: {outside}"))
 
 
+def alias_bomb() -> str:
+    """A "billion laughs" YAML document: 9 aliases per level, 9 levels, under 1 KB; 387 million
+    strings if its aliases were expanded."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 9):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
 PNG_CASE = good().replace("file: ct.dcm", "file: shot.png").replace("    window: bone\n", "")
 PNG_REVIEWED = PNG_CASE.replace("id: axial\n", "id: axial\n    burned_in: reviewed\n")
 
@@ -196,6 +233,9 @@ BAD_INPUTS: list[BadInput] = [
              ("ct.dcm", "(0028,1052)", "'abc'")),
     BadInput("frame beyond the file", yaml_edit("window: bone", "window: bone\n    frame: 5"),
              ("case.yaml", "images[0].frame", "frame 5 does not exist")),
+    BadInput("burned-in MAYBE without review",
+             image_bytes(dicom_edit(lambda ds: setattr(ds, "BurnedInAnnotation", "MAYBE"))),
+             ("ct.dcm", "(0028,0301)", "is 'MAYBE', neither YES nor NO", "burned_in: reviewed")),
     BadInput("burned-in YES without review",
              image_bytes(dicom_edit(lambda ds: setattr(ds, "BurnedInAnnotation", "YES"))),
              ("ct.dcm", "(0028,0301)", "burned_in: reviewed")),
@@ -219,7 +259,7 @@ BAD_INPUTS: list[BadInput] = [
     BadInput("case.yaml is a list", yaml_text("- id: a\n- title: b\n"),
              ("case.yaml", "a case is a mapping", "list")),
     BadInput("YAML tag that runs a command", yaml_text("id: !!python/object/apply:os.system ['touch pwned']\n"),
-             ("case.yaml", "invalid YAML", "python/object/apply:os.system", "line 1")),
+             ("case.yaml", "invalid YAML", "python/object/apply:os.system", "case.yaml:1:")),
     BadInput("YAML tag that builds an object", yaml_edit("title: Vertebral body",
                                                         "title: !!python/object:pathlib.Path {}"),
              ("case.yaml", "invalid YAML", "python/object:pathlib.Path")),
@@ -242,13 +282,13 @@ BAD_INPUTS: list[BadInput] = [
     BadInput("images is a string", yaml_text("id: a-1\ntitle: T\nimages: ct.dcm\n"),
              ("case.yaml", "images", "expected a list", "'ct.dcm'")),
     BadInput("title is a list", yaml_edit("title: Vertebral body", "title: [a, b]"),
-             ("case.yaml", "title", "expected text", "['a', 'b']")),
+             ("case.yaml", "title", "expected text", "[a, b]")),
     BadInput("topics is a mapping", yaml_edit("topics: [msk.spine]", "topics: {msk: spine}"),
              ("case.yaml", "topics", "expected a list")),
     BadInput("shape x is text", yaml_edit("x: 42", "x: forty"),
              ("case.yaml", "findings[0].shapes[0].x", "expected a number", "'forty'")),
     BadInput("shape x is true", yaml_edit("x: 42", "x: yes"),
-             ("case.yaml", "findings[0].shapes[0].x", "expected a number", "True")),
+             ("case.yaml", "findings[0].shapes[0].x", "expected a number", "true")),
     BadInput("file name is a number", yaml_edit("file: ct.dcm", "file: 12"),
              ("case.yaml", "images[0].file", "'12'", "does not exist")),
     BadInput("frame is negative", yaml_edit("window: bone", "window: bone\n    frame: -1"),
@@ -270,17 +310,19 @@ BAD_INPUTS: list[BadInput] = [
                                                   "{kind: arrow, from: '1,2', to: [3, 4]}"),
              ("case.yaml", "findings[0].shapes[0].from", "expected a point [x, y]", "'1,2'")),
     BadInput("burned_in says yes", yaml_edit("window: bone", "window: bone\n    burned_in: yes"),
-             ("case.yaml", "images[0].burned_in", "may only say 'reviewed'", "True")),
+             ("case.yaml", "images[0].burned_in", "may only say 'reviewed'", "true")),
     BadInput("unknown occlusion mode", yaml_text(good() + "occlusion: hide_some\n"),
              ("case.yaml", "occlusion", "'hide_some'", "hide_all | hide_one")),
     BadInput("case id with spaces", yaml_edit("id: a-1", "id: a 1"),
              ("case.yaml", "id", "'a 1'", "spaces")),
     # --- shapes out of bounds --------------------------------------------------------------------
-    BadInput("ellipse past the right edge", yaml_edit("x: 42, y: 4", "x: 100, y: 4"),
+    # (a shape only partly outside is clipped: tests/test_clip.py)
+    BadInput("ellipse wholly past the right edge", yaml_edit("x: 42, y: 4", "x: 130, y: 4"),
              ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image")),
-    BadInput("polygon point above the image", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
-                                                        "{kind: polygon, points: [[1, -2], [30, 2], [15, 25]]}"),
-             ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image", "'top': -2")),
+    BadInput("polygon above the image", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
+                                                  "{kind: polygon, points: [[1, -2], [30, -9], [15, -25]]}"),
+             ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image", "above the image (y -25 to -2)",
+              "{kind: polygon, points: [[1, -2], [30, -9], [15, -25]]}")),
     BadInput("arrow tip outside", yaml_edit("{kind: ellipse, x: 42, y: 4, width: 40, height: 38}",
                                             "{kind: arrow, from: [10, 10], to: [500, 40]}"),
              ("case.yaml", "findings[0].shapes[0]", "outside the 128x128 image")),
@@ -307,4 +349,88 @@ BAD_INPUTS: list[BadInput] = [
              ("case.yaml", "images[0].file", "'ct.dcm'", "link that leads outside the case folder")),
     BadInput("missing image file", yaml_edit("file: ct.dcm", "file: CT.dcm"),
              ("case.yaml", "images[0].file", "'CT.dcm'", "does not exist", "did you mean 'ct.dcm'")),
+    # --- control characters (Anki's field separator U+001F would split a field) ----------------------
+    BadInput("field separator in the history", yaml_edit("history: Test history.", 'history: "Test\\x1fhistory"'),
+             ("case.yaml", "case.yaml:3", "control character U+001F", "remove it")),
+    BadInput("field separator in a finding", yaml_edit("  - text: Vertebral body", '  - text: "Body\\x1f"'),
+             ("case.yaml", "case.yaml:12", "control character U+001F")),
+    BadInput("NUL in the title", yaml_edit("title: Vertebral body", 'title: "Vertebral\\0body"'),
+             ("case.yaml", "case.yaml:2", "control character U+0000")),
+    BadInput("escape character in a differential item", yaml_text(good() + 'differential: ["a\\eb"]\n'),
+             ("case.yaml", "control character U+001B")),
+    BadInput("C1 control in a shape label", yaml_edit("height: 38}", 'height: 38, label: "x\\x85y"}'),
+             ("case.yaml", "control character U+0085")),
+    BadInput("control character in a mapping key", yaml_text(good() + '"ke\\x1fy": 1\n'),
+             ("case.yaml", "control character U+001F")),
+    # --- case ids that would share one cardgen::case:: tag -------------------------------------------
+    BadInput("case ids that differ by letter case", two_cases(good("Chest-1"), good("chest-1")),
+             ("same tag cardgen::case::chest-1", "'Chest-1'", "'chest-1'", str(Path("a") / "case.yaml"),
+              str(Path("b") / "case.yaml"))),
+    BadInput("case ids that become the same tag word", two_cases(good("chest+001"), good("chest_001")),
+             ("same tag cardgen::case::chest_001", "'chest+001'", str(Path("a") / "case.yaml"),
+              str(Path("b") / "case.yaml"))),
+    BadInput("case id with a zero-width space", yaml_edit("id: a-1", 'id: "a\\u200b-1"'),
+             ("case.yaml", "id", "invisible characters", "a\\u200b-1")),
+    BadInput("case id with a soft hyphen", yaml_edit("id: a-1", 'id: "a\\u00ad1"'),
+             ("case.yaml", "id", "invisible characters")),
+    BadInput("topic id with a space", yaml_edit("topics: [msk.spine]", "topics: ['msk spine']"),
+             ("case.yaml", "topics[0]", "'msk spine'", "may not contain spaces")),
+    # --- resource bounds -----------------------------------------------------------------------------
+    BadInput("YAML alias bomb (1 KB, 387 million values)", yaml_text(good() + alias_bomb()),
+             ("case.yaml", "case.yaml:2", "more than 200,000 values", "aliases")),
+    BadInput("YAML alias bomb under a known field", yaml_text(alias_bomb() + good().replace(
+        "title: Vertebral body", "title: *l8")), ("case.yaml", "more than 200,000 values")),
+    BadInput("YAML alias cycle", yaml_text(good() + "z: &z [*z]\n"),
+             ("case.yaml", "case.yaml:16", "an alias refers to a value that contains it")),
+    BadInput("YAML lists nested 20,000 deep", yaml_text(good() + "x: " + "[" * 20_000 + "]" * 20_000 + "\n"),
+             ("case.yaml", "case.yaml:16", "nested more than 64 levels deep")),
+    BadInput("YAML mappings nested 20,000 deep", yaml_text(good() + "x: " + "{a: " * 20_000 + "1" + "}" * 20_000),
+             ("case.yaml", "case.yaml:16", "nested more than 64 levels deep")),
+    BadInput("YAML block mappings nested 100 deep",
+             yaml_text(good() + "".join(" " * i + f"k{i}:\n" for i in range(100)) + " " * 100 + "v\n"),
+             ("case.yaml", "nested more than 64 levels deep")),
+    BadInput("5,000-digit integer in a shape", yaml_edit("x: 42", "x: " + "9" * 5000),
+             ("case.yaml", "case.yaml:15", "more than 15 digits")),
+    BadInput("5,000-digit integer in a window", yaml_edit("window: bone", "window: {center: 40, width: " + "9" * 5000 + "}"),
+             ("case.yaml", "case.yaml:10", "more than 15 digits")),
+    BadInput("frames 0-999999999 (checked before it is expanded)",
+             yaml_edit("window: bone", 'window: bone\n    frames: "0-999999999"'),
+             ("case.yaml", "images[0].frames", "more than 10,000 frames", "'0-999999999'")),
+    BadInput("frames as a 5,000-digit string", yaml_edit("window: bone", 'window: bone\n    frames: "' + "9" * 5000 + '"'),
+             ("case.yaml", "images[0].frames", "cannot read")),
+    BadInput("window center NaN", yaml_edit("window: bone", "window: {center: .nan, width: 400}"),
+             ("case.yaml", "images[0].window.center", "finite number", "nan")),
+    BadInput("window width inf", yaml_edit("window: bone", "window: {center: 40, width: .inf}"),
+             ("case.yaml", "images[0].window.width", "finite number", "inf")),
+    BadInput("window width 1e300", yaml_edit("window: bone", "window: {center: 40, width: 1e300}"),
+             ("case.yaml", "images[0].window.width", "finite number")),
+    BadInput("SOURCE_DATE_EPOCH=10**20", yaml_text(good()),
+             ("SOURCE_DATE_EPOCH", "before 2100", "'100000000000000000000'"),
+             env=(("SOURCE_DATE_EPOCH", str(10**20)),)),
+    BadInput("SOURCE_DATE_EPOCH negative", yaml_text(good()), ("SOURCE_DATE_EPOCH", "'-5'"),
+             env=(("SOURCE_DATE_EPOCH", "-5"),)),
+    BadInput("DICOM of 40000 x 40000 (header checked before decoding)",
+             image_bytes(dicom_edit(lambda ds: (setattr(ds, "Rows", 40000), setattr(ds, "Columns", 40000)))),
+             ("ct.dcm", "(0028,0010) Rows", "40000x40000", "over the limit of 64,000,000")),
+    BadInput("DICOM of 12000 x 12000 RLE in 2 MB", image_bytes(rle_dicom_of(12_000, 12_000)),
+             ("ct.dcm", "12000x12000", "over the limit of 64,000,000")),
+    BadInput("DICOM colour 5000 x 5000 x 3 samples",
+             image_bytes(dicom_edit(lambda ds: (setattr(ds, "Rows", 5000), setattr(ds, "Columns", 5000),
+                                               setattr(ds, "SamplesPerPixel", 3)))),
+             ("ct.dcm", "5000x5000 pixels (3 sample(s) each)", "over the limit")),
+    BadInput("DICOM of 200,000 frames of 128 x 128 (header only)",
+             image_bytes(dicom_edit(lambda ds: setattr(ds, "NumberOfFrames", 200_000))),
+             ("ct.dcm", "200,000 frames of 128x128", "over the limit of 2,000,000,000")),
+    BadInput("DICOM of 1 x 65,000 (Columns holds 16 bits)",
+             image_bytes(dicom_edit(lambda ds: (setattr(ds, "Rows", 1), setattr(ds, "Columns", 65_000)))),
+             ("ct.dcm", "65000x1", "a side over 30,000")),
+    BadInput("DICOM of 0 x 128", image_bytes(dicom_edit(lambda ds: setattr(ds, "Rows", 0))),
+             ("ct.dcm", "(0028,0010) Rows", "no image size")),
+    BadInput("PNG of 1 x 100,000", image_bytes(lambda: png_bytes((1, 100_000)), name="shot.png", yaml=PNG_REVIEWED),
+             ("shot.png", "1x100000", "a side over 30,000")),
+    BadInput("PNG of 20 x 5,000 (one side 250 times the other)",
+             image_bytes(lambda: png_bytes((20, 5_000)), name="shot.png", yaml=PNG_REVIEWED),
+             ("shot.png", "20x5000", "100 times the other")),
+    BadInput("deck name with the field separator", yaml_text(good()), ("--deck-name", "U+001F"),
+             args=("--deck-name", "a\x1fb")),
 ]

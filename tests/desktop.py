@@ -126,7 +126,10 @@ def run_desktop(base: Path, *, checks: Path, check: str, params: dict[str, Any] 
                PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1",
                # Qt and Chromium keep caches and settings under XDG folders: keep them in the run's base.
                XDG_CACHE_HOME=str(base / "xdg-cache"), XDG_CONFIG_HOME=str(base / "xdg-config"),
-               XDG_DATA_HOME=str(base / "xdg-data"))
+               XDG_DATA_HOME=str(base / "xdg-data"),
+               # Anki lets one instance run per user (a local socket named by this key): a run of its own,
+               # or another test run on the same machine makes this Anki hand over and exit.
+               ANKI_SINGLE_INSTANCE_KEY=f"cardgen-test-{base.name}-{os.getpid()}")
     # A session of its own: on a timeout the whole group (Anki and its QtWebEngineProcess children) is killed.
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                start_new_session=True)

@@ -154,3 +154,82 @@ def cardgen_after_import(mw: Any, params: dict[str, Any]) -> Check:
         "notes": col.note_count(),
         "last_error": repr(gui.last_error) if gui.last_error else None,
     }
+
+
+# Ready when the reviewer shows the card whose header is ``key``, its image has loaded and Anki's
+# image-occlusion code has sized its canvas (it draws the masks in the same task). Returns where the
+# image and the canvas sit in the web view, in CSS pixels.
+_OCCLUSION_READY_JS = """(() => {
+    const qa = document.getElementById("qa");
+    const canvas = document.querySelector("#image-occlusion-canvas");
+    const image = document.querySelector("#image-occlusion-container img");
+    if (!qa || !canvas || !image || !image.complete || canvas.width === 0 || !qa.innerText.includes(%s)) {
+        return null;
+    }
+    // Drawn for the canvas's present size (a window resize makes Anki size and draw it again).
+    if (Math.abs(canvas.width - canvas.clientWidth * window.devicePixelRatio) > 1.5) {
+        return null;
+    }
+    const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+    return {image: box(image), canvas: box(canvas), canvas_pixels: [canvas.width, canvas.height],
+            natural: [image.naturalWidth, image.naturalHeight], device_pixel_ratio: window.devicePixelRatio,
+            error: document.getElementById("err") ? document.getElementById("err").innerText : ""};
+})()"""
+
+
+def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
+    """The reviewer's question side of chosen Image Occlusion cards, each grabbed from the web view.
+
+    ``params``: ``cards``: [[name, search, header key]] - the first card a search finds is shown (the
+    note's Header must contain the key, so the check knows the new card is on screen); ``add``: notes
+    to make first through the backend's ``add_image_occlusion_note`` (stock IO notetype), as
+    {"image": media file name, "occlusions": text, "header": text}; ``out``: folder for the PNGs;
+    ``size``: the window's size. Returns, per name, the screenshot's path and the geometry the page
+    reported, plus the web view's zoom factor.
+    """
+    import json
+    import os
+    import time
+
+    col = mw.col
+    if params.get("add"):
+        if col.models.by_name("Image Occlusion") is None:
+            col.add_image_occlusion_notetype()
+        stock = col.models.by_name("Image Occlusion")
+        for note in params["add"]:
+            col.add_image_occlusion_note(notetype_id=stock["id"],
+                                         image_path=os.path.join(col.media.dir(), note["image"]),
+                                         occlusions=note["occlusions"], header=note["header"], back_extra="",
+                                         tags=[])
+    mw.resize(*params["size"])
+    until = time.monotonic() + 0.5
+    while time.monotonic() < until:
+        yield "the window's new size"
+    first = col.get_card(col.find_cards(params["cards"][0][1])[0])
+    col.decks.select(first.did)
+    mw.moveToState("review")
+    while mw.reviewer.card is None:
+        yield "the reviewer's first card"
+    mw.web.setZoomFactor(1.0)
+    shots = {}
+    for name, search, key in params["cards"]:
+        card = col.get_card(col.find_cards(search)[0])
+        card.start_timer()
+        mw.reviewer.card = card
+        mw.reviewer._showQuestion()
+        seen: list[Any] = []
+        started = time.monotonic()
+        while not seen or seen[-1] is None:
+            if time.monotonic() - started > 20:
+                raise AssertionError(f"{name}: the occlusion card never finished drawing")
+            mw.web.evalWithCallback(_OCCLUSION_READY_JS % json.dumps(key), seen.append)
+            yield f"{name}: the occlusion masks"
+        # Drawn; give the compositor a frame or two to put it on screen before grabbing.
+        until = time.monotonic() + 0.6
+        while time.monotonic() < until:
+            yield f"{name}: a frame on screen"
+        path = Path(params["out"]) / f"{name}.png"
+        if not mw.web.grab().save(str(path)):
+            raise AssertionError(f"{name}: could not save the web view's grab to {path}")
+        shots[name] = {"path": str(path), **seen[-1]}
+    return {"shots": shots, "zoom": mw.web.zoomFactor()}

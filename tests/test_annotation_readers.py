@@ -317,7 +317,7 @@ def test_connected_boxes_joins_diagonal_neighbours():
 
 def test_every_reader_shares_the_interface():
     readers = registered_readers()
-    assert [r.name for r in readers] == ["gsps", "sr", "rtstruct", "overlay"]
+    assert [r.name for r in readers] == ["gsps", "sr", "seg", "rtstruct", "overlay"]
     for reader in readers:
         assert callable(reader.accepts) and callable(reader.read)
 
@@ -327,7 +327,7 @@ def test_a_file_no_reader_understands_is_an_input_error(ct):
     with pytest.raises(InputError, match="no annotation reader") as caught:
         read_annotations(path, ImageRef.from_dataset(ct))
     assert caught.value.field == "(0008,0016) SOP Class UID"
-    assert "gsps, sr, rtstruct, overlay" in str(caught.value)
+    assert "gsps, sr, seg, rtstruct, overlay" in str(caught.value)
 
 
 def test_unreferenced_annotations_apply_to_any_image_and_frames_must_match():

@@ -19,9 +19,9 @@ from tests.bad_inputs import BAD_INPUTS, BadInput, good
 from tests.sample_cases import CT_SMALL, write_case
 
 
-def build(cases: Path, out: Path, *extra: str):
+def build(cases: Path, out: Path, *extra: str, env: dict[str, str] | None = None):
     """``cardgen build CASES -o OUT`` through Click's runner (stderr mixed into the output)."""
-    return CliRunner().invoke(main, ["build", str(cases), "-o", str(out), *extra])
+    return CliRunner().invoke(main, ["build", str(cases), "-o", str(out), *extra], env=env)
 
 
 def leftovers(folder: Path) -> list[Path]:
@@ -41,7 +41,7 @@ def test_bad_input_stops_the_build_with_a_clear_error(tmp_path: Path, bad: BadIn
     cases.mkdir()
     bad.make(cases)
     out = tmp_path / "out.apkg"
-    result = build(cases, out, *bad.args)
+    result = build(cases, out, *bad.args, env=dict(bad.env))
     assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output
@@ -163,7 +163,7 @@ def test_keep_going_reports_each_broken_case_and_builds_the_rest(tmp_path: Path,
     cases = tmp_path / "cases"
     write_case(cases, "good", good("good-1"))
     write_case(cases, "bad-yaml", good("bad-1").replace("x: 42", "x: forty"))  # fails while loading
-    write_case(cases, "bad-shape", good("bad-2").replace("x: 42", "x: 120"))  # fails while building
+    write_case(cases, "bad-shape", good("bad-2").replace("x: 42", "x: 130"))  # fails while building
     folder = write_case(cases, "bad-dicom", good("bad-3"), image=None)  # fails while decoding
     (folder / "ct.dcm").write_bytes(CT_SMALL.read_bytes()[:25_000])
     out = tmp_path / "out.apkg"
@@ -190,7 +190,7 @@ def test_keep_going_reports_each_broken_case_and_builds_the_rest(tmp_path: Path,
 
 def test_keep_going_with_only_broken_cases_writes_nothing(tmp_path: Path) -> None:
     cases = tmp_path / "cases"
-    write_case(cases, "a", good("a-1").replace("x: 42", "x: 120"))
+    write_case(cases, "a", good("a-1").replace("x: 42", "x: 130"))
     write_case(cases, "b", good("b-1").replace("file: ct.dcm", "file: ../ct.dcm"))
     out = tmp_path / "out.apkg"
     result = build(cases, out, "--keep-going")
@@ -198,3 +198,38 @@ def test_keep_going_with_only_broken_cases_writes_nothing(tmp_path: Path) -> Non
     assert "2 case(s) failed" in result.output and "no deck written" in result.output
     assert "outside the 128x128 image" in result.output and "'..' would leave the case folder" in result.output
     assert not out.exists() and leftovers(tmp_path) == []
+
+
+# --- a learner's name in the deck description ---------------------------------------------------
+
+HOSTILE_LEARNERS = ("---><img src=x onerror=alert(1)>", "--!><script>alert(2)</script>", "a -- b ->c <!-- d")
+
+
+@pytest.mark.parametrize("name", HOSTILE_LEARNERS)
+def test_learner_name_stays_inside_its_comment(tmp_path: Path, collection, name: str) -> None:
+    """Anki's deck overview shows the root deck's description as HTML: whatever the learner's name,
+    the description is one HTML comment (the add-on's marks), with nothing a browser would show or run."""
+    from cardgen.learners.deck_marks import pace_in
+    from cardgen.learners.progress import write_progress
+    from tests.test_learners_import import _progress
+
+    history = tmp_path / "progress.json"
+    write_progress(history, _progress())
+    learners_dir = tmp_path / "learners"
+    imported = CliRunner().invoke(main, ["learners", "import", str(history), "--learner", name,
+                                         "--learners-dir", str(learners_dir)])
+    assert imported.exit_code == 0, imported.output
+    write_case(tmp_path / "cases", "a", good())
+    out = tmp_path / "learner.apkg"
+    result = build(tmp_path / "cases", out, "--learner", name, "--learners-dir", str(learners_dir))
+    assert result.exit_code == 0, result.output
+    import_package(collection, out)
+    root = collection.decks.by_name("cardgen")
+    description = root["desc"]
+    page = _LiveMarkup()
+    page.feed(description)
+    page.close()
+    assert page.tags == set() and page.handlers == [] and page.scripts == []
+    assert "".join(page.text).strip() == "", page.text  # nothing outside the comments
+    assert description.startswith("<!-- cardgen:pace=") and description.count("-->") == 2, description
+    assert pace_in(description) is not None

@@ -67,6 +67,8 @@ def test_each_shape_kind_round_trips_through_anki(tmp_path: Path, collection, mo
         assert ("oi" in properties) == (mode == "hide_all")
         if kind == "polygon":
             read = [tuple(float(v) for v in pair.split(",")) for pair in properties["points"].split()]
+            # The reviewer draws the points' bounding box at left/top (the image corner without them).
+            assert (float(properties["left"]), float(properties["top"])) == (min(read)[0], min(y for _, y in read))
             for (x, y), (ex, ey) in zip(read, geometry, strict=True):
                 assert abs(x - ex / SOURCE) <= half_pixel and abs(y - ey / SOURCE) <= half_pixel
         else:
@@ -91,6 +93,7 @@ images:
   - file: ct.dcm
 annotations:
   - file: annotations.dcm
+    items: [1, {item: 2, text: Other marks}]
 """)
     _write_gsps(pydicom.dcmread(CT_SMALL), case_dir / "annotations.dcm")
     out = tmp_path / "gsps.apkg"

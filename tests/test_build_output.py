@@ -25,6 +25,7 @@ title: Overlay
 images:
   - file: mr.dcm
     overlays: {overlays}
+    burned_in: reviewed
 """
 
 

@@ -28,6 +28,7 @@ from pydicom.sequence import Sequence
 
 from cardgen.deid import AuditFailed, audit_package, identifying_values, require_clean_package
 from cardgen.deid.annex_e import basic_profile, is_identifying_tag
+from cardgen.deid.text import words
 from cardgen.deid.values import values_from_files
 from cardgen.errors import InputError
 from cardgen.imaging.dicom import DicomSource
@@ -37,8 +38,8 @@ TIMESTAMP = 1_700_000_000.0  # a fixed package timestamp: the same input gives t
 # Value representations that cannot hold a searchable planted value: binary data; US, whose
 # largest value (65535) is shorter than the shortest number the audit searches for; and CS, which
 # holds defined terms (PS3.15 E.1.1 note 9: GPS references, sex, smoking status), except the one
-# CS identifier, (0020,3401) Modifying Device ID.
-UNSEARCHABLE_VRS = {"OB", "OW", "US", "CS"}
+# CS identifier, (0020,3401) Modifying Device ID; AS, an age ("077Y": three digits and a unit).
+UNSEARCHABLE_VRS = {"OB", "OW", "US", "CS", "AS"}
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ def _value_for(vr: str, n: int) -> object:
     if vr in ("SH", "AE", "CS"):
         return f"PHIZ{n:04d}Q"  # 9 characters: fits SH/AE/CS (16), upper case for CS
     return f"Phi value z{n:04d} q"  # LO, ST, LT, UT, UC
+
+
+CONTENT_TREES = (0x0040A730, 0x00700001)  # Content Sequence, Graphic Annotation Sequence
 
 
 def _sequence_for(n: int) -> Sequence:
@@ -132,7 +136,8 @@ def make_phi_file(path: Path) -> list[Planted]:
 
 
 def normalised(value: str) -> str:
-    return re.sub(r"\s+", " ", value).strip(" ^").lower()
+    """A value as the collector keeps it: its words (see cardgen.deid.text), joined by spaces."""
+    return " ".join(words(value))
 
 
 @pytest.fixture(scope="module")
@@ -159,20 +164,29 @@ def test_every_known_profile_attribute_is_planted(phi_case) -> None:
 def test_collector_finds_every_searchable_planted_value(phi_case) -> None:
     folder, planted = phi_case
     values = identifying_values(pydicom.dcmread(folder / "phi.dcm"))
-    searchable = [p for p in planted if p.vr not in UNSEARCHABLE_VRS or p.tag == 0x00203401]
+    searchable = [p for p in planted if (p.vr not in UNSEARCHABLE_VRS or p.tag == 0x00203401)
+                  and p.tag not in CONTENT_TREES]
     missing = [p for p in searchable if normalised(p.value) not in values]
     assert missing == []
+    # An SR/KOS content tree and a GSPS's graphics are teaching content (concept names, finding
+    # text, labels that the readers put on cards): inside them only listed attributes count, such as
+    # the person name planted in every sequence item.
+    for tag in CONTENT_TREES:
+        assert normalised(_planted(planted, tag)) not in values
+        n = re.search(r"z(\d{4})", _planted(planted, tag)).group(1)
+        assert f"seqfam {n} seqgiv {n}" in values
     meta_uid = pydicom.dcmread(folder / "phi.dcm").file_meta.MediaStorageSOPInstanceUID
-    assert meta_uid == _planted(planted, 0x00080018) and meta_uid in values
-    assert len(searchable) >= 430
-    # Person names are also searched in the orders people write them.
-    family, given = normalised(_planted(planted, 0x00100010)).split("^")
-    assert {f"{family} {given}", f"{given} {family}", f"{family}, {given}"} <= values
-    assert family not in values and given not in values  # parts alone would flag common words
-    assert "privfam9102 privgiv9102" in values and "privgiv9102 privfam9102" in values
-    # Dates are also searched in ISO form.
-    dates = [p.value for p in planted if p.vr == "DA"]
-    assert f"{dates[0][:4]}-{dates[0][4:6]}-{dates[0][6:]}" in values
+    assert meta_uid == _planted(planted, 0x00080018) and normalised(meta_uid) in values
+    assert len(searchable) >= 428  # every row but the command set, the binary VRs and the content trees
+    # Person names are also searched in the orders people write them, by component and with initials.
+    family, given = map(normalised, _planted(planted, 0x00100010).split("^"))
+    assert {f"{family} {given}", f"{given} {family}", f"{given[0]} {family}"} <= values
+    assert family not in values  # a component holding digits is a code, not searched alone
+    assert "privfam 9102 privgiv 9102" in values and "privgiv 9102 privfam 9102" in values
+    # Dates are also searched as people write them.
+    date = [p.value for p in planted if p.vr == "DA"][0]
+    year, month, day = date[:4], date[4:6], date[6:]
+    assert {f"{year} {month} {day}", f"{day} {month} {year}", f"{month} {day} {year}"} <= values
 
 
 def test_allowlisted_and_non_profile_values_are_not_collected(phi_case) -> None:
@@ -192,7 +206,9 @@ def test_command_set_uids_are_collected() -> None:
     ds = Dataset()
     ds.AffectedSOPInstanceUID = "1.2.826.0.1.3680043.10.999.1.8"
     ds.RequestedSOPInstanceUID = "1.2.826.0.1.3680043.10.999.2.8"
-    assert identifying_values(ds) == {"1.2.826.0.1.3680043.10.999.1.8", "1.2.826.0.1.3680043.10.999.2.8"}
+    # Each UID as its words, and as one number (its digits written with the dots left out).
+    assert identifying_values(ds) == {"1 2 826 0 1 3680043 10 999 1 8", "128260136800431099918",
+                                      "1 2 826 0 1 3680043 10 999 2 8", "128260136800431099928"}
 
 
 def test_short_and_generic_values_are_skipped() -> None:
@@ -203,7 +219,7 @@ def test_short_and_generic_values_are_skipped() -> None:
     ds.StudyTime = "093000"  # six digits but only two non-zero: a setting-like number
     ds.OtherPatientIDs = "100200"
     ds.PatientID = "MRN-48213"
-    assert identifying_values(ds) == {"mrn-48213"}
+    assert identifying_values(ds) == {"mrn 48213"}
 
 
 def test_descriptions_are_searched_only_when_they_look_identifying() -> None:
@@ -219,8 +235,11 @@ def test_descriptions_are_searched_only_when_they_look_identifying() -> None:
     ref.ReferencedSOPClassUID = "1.2.840.10008.5.1.4.1.1.2"  # CT Image Storage: in every file
     ref.ReferencedSOPInstanceUID = "1.2.826.0.1.3680043.10.999.5.5"
     ds.ReferencedImageSequence = Sequence([ref])
-    assert identifying_values(ds) == {"abdomen^liver", "abdomen liver", "scan for j. smith, 12 elm st",
-                                      "memorial", "patient, the", "1.2.826.0.1.3680043.10.999.5.5"}
+    # Whole values as their words; names found in free text only whole, in either order; runs
+    # of capitalised words in comments; private creators like any private text.
+    assert identifying_values(ds) == {"abdomen liver", "liver abdomen", "scan for j smith 12 elm st",
+                                      "memorial", "patient the", "the patient", "elm st", "gems iden 01",
+                                      "1 2 826 0 1 3680043 10 999 5 5", "12826013680043109995 5".replace(" ", "")}
 
 
 def test_every_pydicom_test_file_can_be_collected() -> None:
@@ -362,7 +381,7 @@ def test_private_sequence_and_unknown_vr_values_are_found(phi_case, tmp_path) ->
                       question=f"PRIVZ9103Q and privunknownz9105 and {in_sequence}")
     hits = audit_package(deck, against=[folder])
     found = {h.value for h in hits}
-    assert {"privz9103q", "privunknownz9105", in_sequence.lower()} <= found
+    assert {"privz 9103 q", "privunknownz 9105", normalised(in_sequence)} <= found
 
 
 def test_escaped_html_does_not_hide_a_value(phi_case, tmp_path) -> None:

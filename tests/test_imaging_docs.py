@@ -1,4 +1,4 @@
-"""The support tables of the README say what the code does.
+"""The support tables of docs/dicom-display.md say what the code does.
 
 Test data: the example files named in the tables, from pydicom's bundled test data (in the wheel);
 for unsupported syntaxes, MR_small.dcm (pydicom wheel) relabelled with that syntax.
@@ -18,14 +18,14 @@ from cardgen.imaging.decode import SYNTAXES
 from cardgen.imaging.display import render_frame
 from cardgen.imaging.windows import PRESETS
 
-DOC = Path(__file__).resolve().parent.parent / "README.md"
+DOC = Path(__file__).resolve().parent.parent / "docs" / "dicom-display.md"
 TEST_FILES = Path(pydicom.data.__file__).parent / "test_files"
 
 
 def _table(heading: str) -> list[list[str]]:
-    """Rows (cells stripped) of the first table after ``### heading``."""
+    """Rows (cells stripped) of the first table after ``## heading``."""
     lines = DOC.read_text(encoding="utf-8").splitlines()
-    start = lines.index(f"### {heading}")
+    start = lines.index(f"## {heading}")
     rows = []
     for line in lines[start + 1:]:
         if line.startswith("#"):

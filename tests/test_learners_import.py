@@ -137,6 +137,19 @@ BAD_FILES = {
     "unknown kind": (_edited(lambda d: d.setdefault("kinds", {}).__setitem__(CASE_GUID, "cloze")), "one of case, finding",
                      f"kinds.{CASE_GUID}"),
     "no export time": (_edited(lambda d: d.pop("exported_at_ms")), "a time in ms", "exported_at_ms"),
+    # Out-of-bounds values (issue 18): each a clear error, not a traceback or a silent NaN.
+    "version true": (_edited(lambda d: d.update(version=True)), "unknown version", "version"),
+    "stability Infinity": (_edited(lambda d: d["states"][0].__setitem__(2, float("inf"))),
+                           "Infinity is not a number", None),
+    "stability NaN": (_edited(lambda d: d["states"][0].__setitem__(2, float("nan"))), "NaN is not a number", None),
+    "stability 1e300": (_edited(lambda d: d["states"][0].__setitem__(2, 1e300)), "a stability", "states[0].stability"),
+    "review id 10**20": (_edited(_set_review(0, 2, 10**20)), "the review's time", "reviews[0].review_id"),
+    "interval 10**20": (_edited(_set_review(1, 4, 10**20)), "an interval", "reviews[1].interval"),
+    "factor -10**20": (_edited(_set_review(1, 6, -10**20)), "an ease factor", "reviews[1].factor"),
+    "export time 10**20": (_edited(lambda d: d.update(exported_at_ms=10**20)), "a time in ms", "exported_at_ms"),
+    "params a list": (_edited(lambda d: d["states"][0].__setitem__(6, ["default"])), "fitted or default",
+                      "states[0].params"),
+    "JSON 100,000 deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply", None),
 }
 
 

@@ -181,7 +181,7 @@ def test_deleted_cache_media_are_rendered_again(cases: Path, tmp_path: Path, col
 
 def test_errors_from_workers_name_file_and_field(cases: Path, tmp_path: Path) -> None:
     bad = cases / "b" / "case.yaml"
-    bad.write_text(bad.read_text().replace("x: 42, y: 4", "x: 120, y: 4"), encoding="utf-8")
+    bad.write_text(bad.read_text().replace("x: 42, y: 4", "x: 130, y: 4"), encoding="utf-8")
     messages = []
     for jobs in (1, 2):
         result = _build(cases, tmp_path / f"{jobs}.apkg", jobs=jobs, keep_going=True)
@@ -255,9 +255,9 @@ def test_cases_parsed_across_jobs_report_errors_as_one_process_does(cases: Path,
     write_case(cases, "e", GOOD_CASE.format(case_id="case-e").replace("title: Vertebral body\n", ""))
     serial = _build(cases, tmp_path / "serial.apkg", jobs=1, keep_going=True)
     parallel = _build(cases, tmp_path / "parallel.apkg", jobs=2, cache=tmp_path / "cache", keep_going=True)
-    described = [(failure.file, failure.field, failure.problem) for failure in parallel.failures]
-    assert described == [(failure.file, failure.field, failure.problem) for failure in serial.failures]
-    assert [(file.parent.name, field) for file, field, _ in described] == [("d", "line 3, column 1"), ("e", "title")]
+    described = [(failure.file, failure.field, failure.problem, failure.line) for failure in parallel.failures]
+    assert described == [(failure.file, failure.field, failure.problem, failure.line) for failure in serial.failures]
+    assert [(file.parent.name, field, line) for file, field, _, line in described] == [("d", None, 3), ("e", "title", 1)]
     assert (tmp_path / "parallel.apkg").read_bytes() == (tmp_path / "serial.apkg").read_bytes()
     assert parallel.cases == serial.cases == 3
 
@@ -291,7 +291,8 @@ def test_rebuild_with_nothing_changed_loads_no_imaging_or_deck_library(cases: Pa
     case_file = cases / "a" / "case.yaml"
     case_file.write_text(case_file.read_text().replace("title: Vertebral body", "title: Vertebral body, again"))
     edited = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert "(0 rendered, 3 reused, 2 cases unchanged)" in edited.stdout, edited.stdout
+    assert "2 of 3 cases unchanged since the last build, 1 built: 3 images (0 rendered, 3 reused)" in edited.stdout, \
+        edited.stdout
     edited_loaded = set(ast.literal_eval(edited.stdout.strip().splitlines()[-1]))
     assert "genanki" in edited_loaded and not edited_loaded & imaging, edited.stdout + edited.stderr
 

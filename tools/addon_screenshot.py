@@ -1,4 +1,4 @@
-"""Screenshot the real Anki desktop with the cardgen add-on applied to a deck (for the README).
+"""Screenshot the real Anki desktop with the cardgen add-on applied to a deck (for the docs).
 
 Runs Anki (`pip install "aqt[qt]"`) headless: a fresh profile with the add-on installed from its
 archive and the deck imported; once the add-on has applied its presets, the deck list is expanded

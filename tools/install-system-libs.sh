@@ -17,21 +17,24 @@ QT_DEBIAN_PACKAGES=(
     libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
     libfaketime  # not Qt: the add-on evaluation (benchmarks/fair.py) moves Anki's clock with it
 )
+# The PACS tests (tests/test_pacs.py) run a real Orthanc with its DICOMweb plugin as a child process
+# (the Debian service is not used; in CI the tests fail rather than skip when these are missing).
+PACS_DEBIAN_PACKAGES=(orthanc orthanc-dicomweb)
 if command -v dpkg-query >/dev/null; then
     missing=()
-    for package in "${QT_DEBIAN_PACKAGES[@]}"; do
+    for package in "${QT_DEBIAN_PACKAGES[@]}" "${PACS_DEBIAN_PACKAGES[@]}"; do
         dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
     done
     if ((${#missing[@]})); then
         sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo -n"
         if [[ -n $sudo ]] && ! sudo -n true 2>/dev/null; then
             # No way to install here: say what is missing and let the tests run (only the Anki desktop
-            # test needs these).
-            echo "cardgen: the Anki desktop test needs these Debian packages; install them as root:" >&2
+            # and PACS tests need these).
+            echo "cardgen: the Anki desktop and PACS tests need these Debian packages; install them as root:" >&2
             echo "  apt-get install ${missing[*]}" >&2
             exit 0
         fi
-        echo "installing for Qt/QtWebEngine: ${missing[*]}"
+        echo "installing for Qt/QtWebEngine and Orthanc: ${missing[*]}"
         $sudo apt-get update -qq
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
     fi

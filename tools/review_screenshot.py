@@ -1,4 +1,4 @@
-"""Screenshot the real Anki desktop reviewing a cardgen card (for the README).
+"""Screenshot the real Anki desktop reviewing a cardgen card (for the docs).
 
 Runs Anki (`pip install "aqt[qt]"`) headless: a fresh profile, the deck imported, the reviewer opened
 on the first card matching a search, the answer shown if asked, a screenshot of the main window.

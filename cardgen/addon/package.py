@@ -13,13 +13,13 @@ refuses to build an archive whose modules import anything but the standard libra
 from __future__ import annotations
 
 import ast
-import configparser
 import json
 import sys
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from cardgen import __homepage__, __version__
 from cardgen.deck.package import atomic_output
 from cardgen.errors import CardgenError
 
@@ -59,13 +59,6 @@ class AddonArchive:
     path: Path
     files: tuple[str, ...]
     version: str
-
-
-def _metadata() -> dict[str, str]:
-    setup_cfg = PACKAGE_ROOT.parent / "setup.cfg"
-    parser = configparser.ConfigParser()
-    parser.read(setup_cfg, encoding="utf-8")
-    return dict(parser["metadata"]) if parser.has_section("metadata") else {}
 
 
 def manifest(version: str, homepage: str) -> dict[str, object]:
@@ -112,13 +105,12 @@ def _module_name(member: str) -> str:
 
 def build_addon(out: Path, homepage: str | None = None) -> AddonArchive:
     """Write the .ankiaddon archive to ``out`` (whole or not at all)."""
-    metadata = _metadata()
-    version = metadata.get("version", "0")
+    version = __version__
     sources = {member: _source(member) for member in PACKED_MODULES}
     check_self_contained(sources)
     files_dir = PACKAGE_ROOT / "addon" / "files"
     members = {**sources,
-               "manifest.json": json.dumps(manifest(version, homepage or metadata.get("url", "")), indent=2) + "\n",
+               "manifest.json": json.dumps(manifest(version, homepage or __homepage__), indent=2) + "\n",
                "config.json": (files_dir / "config.json").read_text(encoding="utf-8"),
                "config.md": (files_dir / "config.md").read_text(encoding="utf-8")}
     with atomic_output(out) as temp:

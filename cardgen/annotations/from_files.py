@@ -1,35 +1,104 @@
-"""Findings from annotation objects a case points at (``annotations: [{file: ...}]``)."""
+"""Findings from annotation objects a case points at (``annotations: [{file: ...}]``).
+
+Each annotation read for the case image (the frame or slice the case shows) becomes one finding:
+its regions clipped to the image, its words from the file unless the case's ``text:``/``label:``
+(or an ``items:`` entry's) replace them. ``items:`` chooses which annotations become findings.
+"""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
+from typing import Mapping
 
-from cardgen.annotations.readers import ImageRef, read_annotations
+from cardgen.annotations.clip import clipped
+from cardgen.annotations.readers import ImageRef, ReadAnnotation, read_annotations
 from cardgen.errors import InputError
 from cardgen.imaging.sources import ImageFacts
-from cardgen.teaching.case import Case, Finding
+from cardgen.teaching.case import AnnotationChoice, AnnotationFile, Case, Finding
+
+# Where each case image's shapes are drawn: the file (a series' key slice) and frame shown.
+ShownImages = Mapping[str, "tuple[Path, int | None]"]
 
 
-def with_annotation_files(case: Case, facts: dict[str, ImageFacts]) -> Case:
-    """The case with a finding added for every annotation its annotation files hold for its images."""
+def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: ShownImages | None = None) -> Case:
+    """The case with a finding added for every annotation its annotation files hold for its images.
+
+    ``shown`` maps an image id to the file and frame the case shows for it (for a series folder,
+    its key slice); without it the image's own path and ``frame`` are used.
+    """
     if not case.annotation_files:
         return case
     added: list[Finding] = []
     for index, source in enumerate(case.annotation_files):
+        field = f"annotations[{index}]"
         image = case.image(source.image_id or case.images[0].id)
+        path, frame = (shown or {}).get(image.id, (image.path, image.frame))
         if image.is_dicom:
-            ref = ImageRef.from_file(image.path, image.frame)
+            ref = ImageRef.from_file(path, frame)
         else:
             ref = ImageRef(width=facts[image.id].width, height=facts[image.id].height)
         try:
             annotations = read_annotations(source.path, ref)
         except InputError as error:
-            raise error.located(file=case.source, field_prefix=f"annotations[{index}]") from error
+            raise error.located(file=case.source, field_prefix=field) from error
         if not annotations:
             raise InputError("the file holds no annotation for this image", file=case.source,
-                             field=f"annotations[{index}].file", value=source.path.name,
-                             hint="check that it references this image (SOP Instance UID, frame)")
-        for annotation in annotations:
-            text = annotation.text or annotation.label or f"Annotated region ({annotation.reader})"
-            added.append(Finding(text=text, image_id=image.id, shapes=annotation.shapes, label=annotation.label))
+                             field=f"{field}.file", value=source.path.name,
+                             hint="check that it references this image (SOP Instance UID, frame or slice)")
+        width, height = facts[image.id].width, facts[image.id].height
+        for annotation, choice in _chosen(annotations, source, case.source, field):
+            text = (choice and choice.text) or source.text or annotation.text or annotation.label
+            label = (choice and choice.label) or source.label or annotation.label
+            if not text:
+                number = annotations.index(annotation) + 1
+                raise InputError(f"item {number} ({annotation.item or annotation.reader}) has no words "
+                                 "to answer with", file=case.source, field=field, value=source.path.name,
+                                 hint=f"add 'text: ...' to {field}, or 'items: [{{item: {number}, "
+                                      "text: ...}]' to word each item")
+            shapes = _on_image(annotation, width, height, source.path, field)
+            if label != annotation.label:
+                shapes = tuple(replace(shape, label=label) for shape in shapes)
+            added.append(Finding(text=text, image_id=image.id, shapes=shapes, label=label,
+                                 origin=f"{field} ({source.path.name}) item {annotations.index(annotation) + 1}"))
     return replace(case, findings=case.findings + tuple(added))
+
+
+def _chosen(annotations: list[ReadAnnotation], source: AnnotationFile, case_file: Path,
+            field: str) -> list[tuple[ReadAnnotation, AnnotationChoice | None]]:
+    """The annotations that become findings, each with the case's choice that picked it."""
+    if not source.items:
+        return [(annotation, None) for annotation in annotations]
+    chosen = []
+    for c_index, choice in enumerate(source.items):
+        matches = [a for number, a in enumerate(annotations, 1) if _matches(a, number, choice.item)]
+        if not matches:
+            listed = "; ".join(f"{number}: {a.label or a.text or a.item}"
+                               for number, a in enumerate(annotations, 1))
+            raise InputError(f"no item of {source.path.name} on this image matches", file=case_file,
+                             field=f"{field}.items[{c_index}]", value=choice.item,
+                             hint=f"its items are {listed}")
+        chosen.extend((annotation, choice) for annotation in matches)
+    return chosen
+
+
+def _matches(annotation: ReadAnnotation, number: int, item: int | str) -> bool:
+    if isinstance(item, int):
+        return number == item
+    wanted = item.casefold()
+    return any(name and name.strip().casefold() == wanted
+               for name in (annotation.label, annotation.tracking_id, annotation.text))
+
+
+def _on_image(annotation: ReadAnnotation, width: int, height: int, path: Path, field: str) -> tuple:
+    """The annotation's shapes clipped to the image; an error naming the item when none is on it."""
+    shapes = tuple(s for s in (clipped(shape, width, height) for shape in annotation.shapes) if s is not None)
+    if not shapes:
+        bounds = [shape.bounds() for shape in annotation.shapes]
+        value = {"left": round(min(b.left for b in bounds), 2), "top": round(min(b.top for b in bounds), 2),
+                 "right": round(max(b.right for b in bounds), 2),
+                 "bottom": round(max(b.bottom for b in bounds), 2)}
+        raise InputError(f"the region lies wholly outside the {width}x{height} image", file=path,
+                         field=f"{field}.{annotation.item or annotation.reader}", value=value,
+                         hint="check that the annotation was drawn on this image")
+    return shapes

@@ -136,3 +136,48 @@ class Point:
 
 
 Shape = Union[Rect, Ellipse, Polygon, Arrow, Point]
+
+
+def as_written(shape: Shape) -> dict[str, object]:
+    """A shape the way a case.yaml writes it (``{kind: rect, x: 120, y: 80, width: 40, height: 30}``),
+    for messages: the author recognises what they typed."""
+    def number(value: float) -> float | int:
+        return int(value) if float(value).is_integer() else round(value, 2)
+
+    def point(xy: XY) -> list[float | int]:
+        return [number(xy[0]), number(xy[1])]
+
+    written: dict[str, object] = {"kind": shape.kind.value}
+    if isinstance(shape, (Rect, Ellipse)):
+        written.update(x=number(shape.x), y=number(shape.y), width=number(shape.width), height=number(shape.height))
+    elif isinstance(shape, Polygon):
+        written["points"] = [point(p) for p in shape.points]
+    elif isinstance(shape, Arrow):
+        written.update({"from": point(shape.start), "to": point(shape.end)})
+    else:
+        written["at"] = point(shape.at)
+    if shape.label:
+        written["label"] = shape.label
+    return written
+
+
+def overhang(bounds: Bounds, width: float, height: float) -> str:
+    """Where a box lies off an image of ``width`` x ``height`` pixels, in words."""
+    parts = []
+    if bounds.right < 0:
+        parts.append(f"it lies left of the image (x {bounds.left:g} to {bounds.right:g})")
+    elif bounds.left < 0:
+        parts.append(f"its left edge is at x {bounds.left:g}, left of the image")
+    if bounds.bottom < 0:
+        parts.append(f"it lies above the image (y {bounds.top:g} to {bounds.bottom:g})")
+    elif bounds.top < 0:
+        parts.append(f"its top edge is at y {bounds.top:g}, above the image")
+    if bounds.left > width:
+        parts.append(f"it lies right of the image (x {bounds.left:g} to {bounds.right:g}; the image ends at x {width:g})")
+    elif bounds.right > width:
+        parts.append(f"it reaches x {bounds.right:g}, past the right edge (x {width:g})")
+    if bounds.top > height:
+        parts.append(f"it lies below the image (y {bounds.top:g} to {bounds.bottom:g}; the image ends at y {height:g})")
+    elif bounds.bottom > height:
+        parts.append(f"it reaches y {bounds.bottom:g}, below the bottom edge (y {height:g})")
+    return "; ".join(parts)

@@ -6,6 +6,7 @@ case text goes through escaping (Jinja2 autoescape or :func:`markupsafe.escape`)
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,18 @@ class NoteSpec:
     mod: int  # modification time (seconds): newer notes replace older ones on import
     order: int = 0  # position among new cards (lower first)
     cards: int = 1  # cards the note makes
+
+    def __post_init__(self) -> None:
+        # Case files are refused with a control character in them (cardgen.yamlio); text from
+        # elsewhere (DICOM annotation objects, curriculum CSV) is cleaned here, the last step
+        # before Anki: U+001F in a field would split it in two and Anki would refuse the package.
+        if any(_CONTROL.search(text) for text in self.fields + self.tags):
+            object.__setattr__(self, "fields", tuple(_CONTROL.sub("", text) for text in self.fields))
+            object.__setattr__(self, "tags", tuple(_CONTROL.sub("", text) for text in self.tags))
+
+
+# Control characters other than tab and line breaks (C0, DEL, C1).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """cardgen's notetypes: fixed ids and versioned names, so re-imports update rather than duplicate.
 
 Changing fields or templates in a way older decks cannot take means a new version: a new id and
-a new name. Learners' existing notes then stay on the old notetype; see the README.
+a new name. Learners' existing notes then stay on the old notetype; see docs/cases.md.
 """
 
 from __future__ import annotations

@@ -9,6 +9,13 @@ stock templates) then reads the shapes from the Occlusion field, written as cloz
 fractions of the image's width (x, left, width, rx) or height (y, top, height, ry), so they hold
 for the rendered image at any uniform scale.
 
+Every entry is written in the form Anki's own editor writes (ts/routes/image-occlusion/shapes/
+to-cloze.ts): ``left`` and ``top`` first, for a polygon too (the reviewer moves a polygon's points
+so that their bounding box starts at left/top, and at the image's corner when they are missing),
+then the kind's own properties, then ``oi=1``; numbers as the editor's ``floatToDisplay`` writes
+them. tests/test_occlusion.py compares the field byte for byte with a transcription of that code
+and with a note made by the backend's ``add_image_occlusion_note``.
+
 The templates, CSS and field settings below are the stock ones, copied from the notetype the
 anki 26.9.3 backend creates (``col.models.by_name("Image Occlusion")``; source:
 ankitects/anki rslib/src/image_occlusion/notetype.rs). They are frozen on purpose: re-importing a
@@ -18,6 +25,7 @@ deck whose notetype changed makes Anki skip its notes, so a change means a new m
 from __future__ import annotations
 
 import html
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Sequence
 
 import genanki
@@ -41,6 +49,7 @@ TIP_REGION_FRACTION = 0.08
 # Four decimals reproduce every pixel of images up to 10,000 px wide (Anki's own editor rounds the
 # same way, ts/routes/image-occlusion/shapes/floats.ts).
 _DECIMALS = 4
+_QUANTUM = Decimal(1).scaleb(-_DECIMALS)
 
 _STOCK_FRONT = """{{#Header}}<div>{{Header}}</div>{{/Header}}
 <div style="display: none">{{cloze:Occlusion}}</div>
@@ -142,7 +151,7 @@ def occlusion_cloze(
             entries.append(_cloze_entry(number, _occlusion_shape(shape, image_width, image_height), mode))
         marker = markers[number - 1] if markers is not None else None
         if marker:
-            entries.append(_marker_entry(marker, shapes[0], image_width, image_height))
+            entries.append(_cloze_entry(0, _marker_shape(marker, shapes[0], image_width, image_height), mode))
     # Anki's editor ends every entry with <br>; keep the field looking the same.
     return "".join(entry + "<br>" for entry in entries)
 
@@ -162,44 +171,58 @@ def occlusion_note_fields(
 
 
 def format_fraction(value: float) -> str:
-    """A fraction as Anki's IO editor writes it: four decimals, no leading or trailing zeros."""
-    text = f"{round(value, _DECIMALS):.{_DECIMALS}f}"
-    if text.startswith("-"):
-        # Only possible for -0.0 after rounding a tiny negative; clamped values are never below 0.
-        text = text[1:]
-    text = text.lstrip("0").rstrip("0").rstrip(".")
-    return text or "0"
+    """A fraction as Anki's IO editor writes it (``floatToDisplay``, ts/routes/image-occlusion/shapes/lib.ts):
+    four decimals with leading and trailing zeros stripped, ``.0000`` for zero (``.5``, ``.1235``, ``1.``)."""
+    # JavaScript's toFixed rounds the exact binary value, a tie upwards (0.03125 -> 0.0313); Python's
+    # format would round that tie to even.
+    rounded = Decimal(value).quantize(_QUANTUM, rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        # Anki writes an exact zero as .0000; a value that rounds to zero (or -0) reads the same.
+        return ".0000"
+    return f"{rounded:.{_DECIMALS}f}".strip("0")
 
 
 # --- shapes -> the IO shape kinds (rect, ellipse, polygon) in image fractions ---------------------
 
-def _occlusion_shape(shape: Shape, width: float, height: float) -> tuple[str, list[tuple[str, str]]]:
-    """The IO kind and its properties for one shape, in fractions clamped to the image."""
+def occluded_region(shape: Shape, width: float, height: float) -> Shape:
+    """The region a shape's mask covers, in pixels: the shape itself, or for an arrow or a point
+    (which have no area) a square of ``TIP_REGION_FRACTION`` of the shorter side around its tip."""
     if isinstance(shape, (Arrow, Point)):
         side = TIP_REGION_FRACTION * min(width, height)
         tip_x, tip_y = shape.tip
-        shape = Rect(tip_x - side / 2, tip_y - side / 2, side, side)
+        return Rect(tip_x - side / 2, tip_y - side / 2, side, side, label=shape.label)
+    return shape
+
+
+def _occlusion_shape(shape: Shape, width: float, height: float) -> tuple[str, list[tuple[str, str]]]:
+    """The IO kind and its properties for one shape, in fractions clamped to the image."""
+    shape = occluded_region(shape, width, height)
     if isinstance(shape, (Rect, Ellipse)):
-        left = _clamp(shape.x / width)
-        top = _clamp(shape.y / height)
-        right = _clamp((shape.x + shape.width) / width)
-        bottom = _clamp((shape.y + shape.height) / height)
+        # Clamped in pixels, then divided once by the image's size, as the editor divides its
+        # pixel values (toNormal): the same float, so the same rounding of a tie such as .09375.
+        left = min(width, max(0.0, shape.x))
+        top = min(height, max(0.0, shape.y))
+        right = min(width, max(0.0, shape.x + shape.width))
+        bottom = min(height, max(0.0, shape.y + shape.height))
         if isinstance(shape, Rect):
-            return "rect", [("left", format_fraction(left)), ("top", format_fraction(top)),
-                            ("width", format_fraction(right - left)),
-                            ("height", format_fraction(bottom - top))]
+            return "rect", [("left", format_fraction(left / width)), ("top", format_fraction(top / height)),
+                            ("width", format_fraction((right - left) / width)),
+                            ("height", format_fraction((bottom - top) / height))]
         # Anki draws the ellipse centred at (left + rx, top + ry): left/top is its box's corner.
-        return "ellipse", [("left", format_fraction(left)), ("top", format_fraction(top)),
-                           ("rx", format_fraction((right - left) / 2)),
-                           ("ry", format_fraction((bottom - top) / 2))]
+        return "ellipse", [("left", format_fraction(left / width)), ("top", format_fraction(top / height)),
+                           ("rx", format_fraction((right - left) / 2 / width)),
+                           ("ry", format_fraction((bottom - top) / 2 / height))]
     if isinstance(shape, Polygon):
-        points = " ".join(
-            f"{format_fraction(_clamp(x / width))},{format_fraction(_clamp(y / height))}"
-            for x, y in shape.points
-        )
-        # Unquoted: the backend keeps quotes as part of the value and the reviewer then cannot
-        # parse the points.
-        return "polygon", [("points", points)]
+        points = [(_clamp(x / width), _clamp(y / height)) for x, y in shape.points]
+        # The reviewer draws a polygon with its points' bounding box moved to left/top (0,0 when
+        # absent: ``getPolygonOffset`` in ts/routes/image-occlusion/review.ts, since 2.1.65), so the
+        # corner must be written; the points stay in image fractions, as Anki's editor keeps them
+        # (fabric's polygon points, shapes/polygon.ts). Unquoted: the backend would keep the quotes.
+        return "polygon", [
+            ("left", format_fraction(min(x for x, _ in points))),
+            ("top", format_fraction(min(y for _, y in points))),
+            ("points", " ".join(f"{format_fraction(x)},{format_fraction(y)}" for x, y in points)),
+        ]
     raise TypeError(f"not a shape: {shape!r}")
 
 
@@ -226,15 +249,17 @@ def marker_position(bounds_left: float, bounds_top: float, bounds_bottom: float)
     return _clamp(bounds_left), _clamp(top)
 
 
-def _marker_entry(marker: str, shape: Shape, width: float, height: float) -> str:
-    """A text shape (cloze 0: no card, shown on both sides) beside the finding's box."""
-    bounds = shape.bounds()
-    # The value sits in the Occlusion field's HTML and inside a cloze: escape HTML, the property
-    # separator ':' (as Anki's editor does) and the braces that would end the cloze.
-    safe = html.escape(marker).replace(":", "\\:").replace("{", "(").replace("}", ")")
+def _marker_shape(marker: str, shape: Shape, width: float, height: float) -> tuple[str, list[tuple[str, str]]]:
+    """A text shape (cloze 0: no card, shown on both sides) beside the box its mask covers (for an
+    arrow or a point, the square around the tip, not the zero-size point under it)."""
+    bounds = occluded_region(shape, width, height).bounds()
+    # The value sits in the Occlusion field's HTML and inside a cloze: escape HTML, then as Anki's
+    # editor does the backslash and the property separator ':', and the braces that would end the cloze.
+    safe = (html.escape(marker).replace("\\", "\\\\").replace(":", "\\:")
+            .replace("{", "(").replace("}", ")"))
     left, top = marker_position(bounds.left / width, bounds.top / height, bounds.bottom / height)
-    return (f"{{{{c0::image-occlusion:text:left={format_fraction(left)}:top={format_fraction(top)}"
-            f":text={safe}:scale=1:fs={format_fraction(MARKER_FONT)}}}}}")
+    return "text", [("left", format_fraction(left)), ("top", format_fraction(top)), ("text", safe),
+                    ("scale", format_fraction(1)), ("fs", format_fraction(MARKER_FONT))]
 
 
 def _clamp(value: float) -> float:

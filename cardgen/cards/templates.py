@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from cardgen.resources import TEMPLATES_DIR
+
 if TYPE_CHECKING:
     import jinja2
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
 
 
 @lru_cache(maxsize=None)

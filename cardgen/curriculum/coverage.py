@@ -212,9 +212,8 @@ def render_html(coverage: Coverage, *, title: str | None = None) -> str:
     """A self-contained HTML page (no external files): tables and one bar chart per section."""
     import jinja2
 
-    import cardgen
+    from cardgen.resources import TEMPLATES_DIR as templates
 
-    templates = Path(cardgen.__file__).resolve().parent.parent / "templates"
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
                                      undefined=jinja2.StrictUndefined, trim_blocks=True,
                                      lstrip_blocks=True)

@@ -28,7 +28,13 @@ RADLEX_ID = re.compile(r"RID\d+")
 TOPIC_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 # Notes of one topic share a block of due positions, so the build can order a topic's own cases.
 ORDER_STRIDE = 1000
-YAML_KEYS = frozenset({"id", "title", "level", "objectives", "requires", "radlex", "children"})
+
+
+def yaml_keys() -> frozenset[str]:
+    """The keys a topic may have in YAML: those of cardgen.curriculum.spec, the one description."""
+    from cardgen.curriculum.spec import TOPIC  # it imports this module's Level and patterns
+
+    return frozenset(TOPIC.key_names())
 
 
 class Level(str, enum.Enum):
@@ -366,11 +372,12 @@ def _read_yaml_level(items: list, *, parent: Topic | None, path: Path, where: st
         here = f"{where}[{index}]"
         if not isinstance(item, dict):
             raise InputError("a topic is a mapping with id and title", file=path, field=here, value=item)
-        unknown = sorted(set(map(str, item)) - YAML_KEYS)
+        keys = yaml_keys()
+        unknown = sorted(set(map(str, item)) - keys)
         if unknown:
-            raise InputError("unknown topic key", file=path, field=f"{here}.{unknown[0]}",
-                             value=unknown[0], hint=nearest_hint(unknown[0], YAML_KEYS)
-                             or f"use {', '.join(sorted(YAML_KEYS))}")
+            raise InputError(f"unknown topic key '{unknown[0]}'", file=path, field=f"{here}.{unknown[0]}",
+                             value=item[unknown[0]] if isinstance(item[unknown[0]], (str, int, float)) else None,
+                             hint=nearest_hint(unknown[0], keys) or f"use {', '.join(sorted(keys))}")
         topic = make_topic(
             file=path, where=here, parent=parent, order=index + 1,
             topic_id=item.get("id"), title=item.get("title"), level=item.get("level"),

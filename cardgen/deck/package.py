@@ -11,6 +11,7 @@ temporary file so that an error never leaves a partial package behind.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import itertools
 import json
@@ -27,12 +28,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None  # type: ignore[assignment]
+
 import genanki
 
 from cardgen.cards.notes import NoteSpec
 from cardgen.cards.notetypes import notetype
 from cardgen.deck.spool import NoteSpool
 from cardgen.deck.zipdata import copy_range, stored_data_offset
+from cardgen.errors import CardgenError
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
@@ -85,13 +92,47 @@ def build_decks(root_name: str, notes: NoteSpool, description: str = "") -> list
     return decks
 
 
+class OutputError(CardgenError):
+    """An output file (the deck, a report) could not be written: one line naming the path and the reason (a full disk, a
+    read-only file system, a file where a folder should be); the previous deck is left as it was."""
+
+    HINTS = {errno.ENOSPC: "free some disk space and build again",
+             errno.EDQUOT: "free some disk space (your quota is used up) and build again",
+             errno.EROFS: "the file system is read-only: choose another output with -o",
+             errno.EACCES: "you may not write there: choose another output with -o",
+             errno.EPERM: "you may not write there: choose another output with -o",
+             errno.ENOTDIR: "a part of the path is a file, not a folder: choose another output with -o",
+             errno.EEXIST: "a part of the path is a file, not a folder: choose another output with -o",
+             errno.EISDIR: "the output is a folder: give a file name ending in .apkg",
+             errno.EFBIG: "the file is larger than this system allows: build fewer cases into it"}
+
+    def __init__(self, out: Path, error: OSError) -> None:
+        named = Path(error.filename) if error.filename else out
+        # The temporary file is ours, not the user's: name the output it stands for.
+        self.path = out if named.name.startswith(_partial_prefix(out)) else named
+        hint = self.HINTS.get(error.errno or 0, "check the path and build again")
+        super().__init__(f"{self.path}: {error.strerror or error}; {hint}")
+
+
+def _partial_prefix(out: Path) -> str:
+    return f".{out.name}."
+
+
 @contextmanager
 def atomic_output(out: Path) -> Iterator[Path]:
-    """A temporary path beside ``out`` that replaces ``out`` only when the block succeeds."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent)
-    os.close(handle)
-    temp = Path(temp_name)
+    """A temporary path beside ``out`` that replaces ``out`` only when the block succeeds.
+
+    The temporary file (``.OUT.XXXX.partial``) is locked while it is written: a build killed
+    before it could remove it leaves it unlocked, and the next build to the same output removes
+    it (concurrent builds' files are locked and left alone). An operating system error becomes an
+    :class:`OutputError` naming the path.
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale_partials(out)
+        temp, lock = _locked_temp(out)
+    except OSError as error:
+        raise OutputError(out, error) from None
     try:
         yield temp
         # mkstemp makes the file private; a deck is an ordinary file, so honour the umask instead.
@@ -105,8 +146,49 @@ def atomic_output(out: Path) -> Iterator[Path]:
             os.replace(temp, out)
         if replaced is not None:
             _release_later(replaced)
+    except OSError as error:
+        raise OutputError(out, error) from None
     finally:
         temp.unlink(missing_ok=True)
+        os.close(lock)
+
+
+def _locked_temp(out: Path) -> tuple[Path, int]:
+    """A new temporary file beside ``out`` and a descriptor holding its lock."""
+    while True:
+        handle, temp_name = tempfile.mkstemp(prefix=_partial_prefix(out), suffix=".partial", dir=out.parent)
+        if fcntl is None:
+            return Path(temp_name), handle
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            if os.stat(temp_name).st_ino == os.fstat(handle).st_ino:
+                return Path(temp_name), handle
+        except FileNotFoundError:
+            pass
+        os.close(handle)  # another build took it for a stale one in the moment before the lock: again
+
+
+def _remove_stale_partials(out: Path) -> None:
+    """Remove the temporary files of earlier builds to ``out`` that were killed while writing."""
+    if fcntl is None:
+        return  # no locks to tell a running build's file from a dead one's (Windows)
+    prefix = _partial_prefix(out)
+    for name in os.listdir(out.parent):
+        if not (name.startswith(prefix) and name.endswith(".partial")):
+            continue
+        path = out.parent / name
+        try:
+            handle = os.open(path, os.O_RDONLY)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if os.stat(path).st_ino == os.fstat(handle).st_ino:
+                path.unlink()
+        except OSError:
+            pass  # locked: a build is writing it
+        finally:
+            os.close(handle)
 
 
 def _exchange(first: Path, second: Path) -> bool:

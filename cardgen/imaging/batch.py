@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.pool
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from cardgen.errors import InputError
+from cardgen.errors import InputError, InputErrors, each_error
 from cardgen.imaging.cache import BuildCache, write_atomically
 from cardgen.imaging.render import (DisplayImage, RenderedImage, RenderRequest, clean_request, display_from_clean,
                                     display_image, display_key, render)
@@ -107,20 +108,19 @@ class MediaRenderer:
 
 @dataclass(frozen=True)
 class _Failure:
-    """An :class:`InputError` in a form that crosses process boundaries intact."""
+    """An :class:`InputError` (or each problem of an :class:`InputErrors`) in a form that crosses
+    process boundaries intact."""
 
-    problem: str
-    file: Path | None
-    field: str | None
-    value: object
-    hint: str | None
+    parts: tuple[tuple, ...]  # (problem, file, field, value, hint, line, column) of each problem
 
     @classmethod
     def of(cls, error: InputError) -> _Failure:
-        return cls(error.problem, error.file, error.field, error.value, error.hint)
+        return cls(tuple((e.problem, e.file, e.field, e.value, e.hint, e.line, e.column) for e in each_error(error)))
 
     def error(self) -> InputError:
-        return InputError(self.problem, file=self.file, field=self.field, value=self.value, hint=self.hint)
+        errors = [InputError(problem, file=file, field=field, value=value, hint=hint, line=line, column=column)
+                  for problem, file, field, value, hint, line, column in self.parts]
+        return errors[0] if len(errors) == 1 else InputErrors(errors)
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,10 @@ _worker_renderer: MediaRenderer | None = None
 
 def _start_worker(media_dir: Path, cache_root: Path | None) -> None:
     global _worker_renderer
+    # Ctrl-C is the main process's to handle: it stops the pool. A worker interrupted as well
+    # printed a traceback, and one interrupted while waiting for work died holding the task
+    # queue's lock, so that stopping the pool waited for it forever.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _keep_freed_memory()
     _worker_renderer = MediaRenderer(media_dir, BuildCache(cache_root) if cache_root is not None else None)
 
@@ -180,9 +184,9 @@ def _run_one(build_one: Callable[..., Result], after: Callable[..., None] | None
     return result, None, renderer.end_case()
 
 
-def _media_present(result: object, media_dir: Path) -> bool:
-    """True when every media file a remembered result names is still in ``media_dir``."""
-    return all((media_dir / name).is_file() for name in result.media)
+def _media_present(result: object, cache: BuildCache) -> bool:
+    """True when every media file a remembered result names is still in the cache, whole."""
+    return all(cache.media_intact(name) for name in dict.fromkeys(result.media))
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -227,7 +231,7 @@ def build_cases(build_one: Callable[..., Result], items: Sequence[tuple], *,
     def remembered_outcome(item: tuple, key: str) -> Outcome[Result]:
         assert cache is not None
         result = cache.case_result(key)
-        if result is None or not _media_present(result, workers.media_dir):
+        if result is None or not _media_present(result, cache):
             # A damaged entry, or media files deleted from the cache since: build the case now.
             return _outcome(next(workers.map(run_one, [(item, key)])))
         return Outcome(result=result, error=None, counts=RenderCounts(cases_unchanged=1))
@@ -270,8 +274,13 @@ class Workers:
             self._in_this_process()
             return map(function, items)
         if self._pool is None:
-            self._pool = _pool_context().Pool(self.jobs, initializer=_start_worker,
-                                              initargs=(self.media_dir, self.cache.root if self.cache else None))
+            # Forked workers are born with a Ctrl-C that only notes itself (their initializer then
+            # ignores it); a Ctrl-C in that moment is raised here once the pool is ours to stop.
+            with _interrupts_held() as interrupted:
+                self._pool = _pool_context().Pool(self.jobs, initializer=_start_worker,
+                                                  initargs=(self.media_dir, self.cache.root if self.cache else None))
+            if interrupted:
+                raise KeyboardInterrupt
         # Small chunks keep the cores busy to the end: two cases to render are ~0.1 s of work.
         chunk = max(1, min(most_per_chunk, len(items) // (self.jobs * 4)))
         return self._pool.imap(function, items, chunksize=chunk)
@@ -288,6 +297,20 @@ class Workers:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+
+
+@contextmanager
+def _interrupts_held() -> Iterator[list[int]]:
+    """Ctrl-C noted (in the list the block gets) instead of raised, for the block's duration."""
+    noted: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield noted
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: noted.append(number))
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def each_or_error(workers: Workers, function: Callable[[T], U], items: Sequence[T], *,

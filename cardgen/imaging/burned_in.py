@@ -62,18 +62,21 @@ class BurnedInFacts:
     sop_class_uid: str | None = None
     conversion_type: str | None = None  # (0008,0064): present only in secondary captures
     exported_raster: bool = False  # a PNG/JPEG export: a screenshot with no header at all
+    written: str = ""  # (0028,0301) as the file writes it, when that is neither YES nor NO (read as YES)
 
     @classmethod
     def from_dataset(cls, ds) -> "BurnedInFacts":
         """Read the facts from a pydicom Dataset (pixels need not be loaded)."""
         raw = str(ds.get("BurnedInAnnotation", "") or "").strip().upper()
+        written = ""
         try:
             annotation = BurnedInAnnotation(raw)
         except ValueError:
             # Any value other than YES/NO is non-conformant; treat it like YES, the safe side.
-            annotation = BurnedInAnnotation.YES
+            annotation, written = BurnedInAnnotation.YES, raw[:64]
         return cls(
             annotation=annotation,
+            written=written,
             modality=_text(ds.get("Modality")),
             sop_class_uid=_text(ds.get("SOPClassUID")),
             conversion_type=_text(ds.get("ConversionType")),
@@ -87,6 +90,9 @@ class BurnedInFacts:
 
 def burned_in_reason(facts: BurnedInFacts) -> str | None:
     """Why the image may show identifying text in its pixels, or None when it is trusted."""
+    if facts.annotation is BurnedInAnnotation.YES and facts.written:
+        return (f"{TAG} is {facts.written!r}, neither YES nor NO: taken as YES, the pixels may carry "
+                "text that identifies the patient")
     if facts.annotation is BurnedInAnnotation.YES:
         return f"{TAG} is YES: the pixels carry text that may identify the patient"
     if facts.annotation is BurnedInAnnotation.NO:
@@ -121,7 +127,17 @@ def check_burned_in(source, *, reviewed: bool, path: Path, field: str = "burned_
     if reason.startswith(TAG + " "):  # the field already names the tag: say it once
         reason = "its value " + reason[len(TAG) + 1:]
     raise InputError(f"refused: {reason}", file=path, field=named,
-                     value=facts.annotation.value or None, hint=REVIEWED_HINT)
+                     value=facts.written or facts.annotation.value or None, hint=REVIEWED_HINT)
+
+
+def check_overlays_reviewed(*, path: Path, field: str) -> None:
+    """Refuse to draw a file's overlay planes (``overlays: true``) before a person has reviewed
+    them: an overlay is a bitmap drawn into the image, and may spell a name, an ID or a date
+    (graphics annotations from the scanner, a technologist's note) that no text search can see."""
+    raise InputError("refused: overlays are bitmaps drawn into the image and may spell a name, ID "
+                     "or date", file=path, field=field, value=True,
+                     hint="look at the image with its overlays; if they show no name, ID or date, add "
+                     "'burned_in: reviewed' to the image in case.yaml (or set overlays: false)")
 
 
 def mask_rectangles(image: Image.Image, rects: Iterable[Rect]) -> Image.Image:

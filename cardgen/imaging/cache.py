@@ -32,6 +32,7 @@ import functools
 import hashlib
 import os
 import pickle
+import shutil
 import sqlite3
 from stat import S_ISDIR, S_ISREG
 from pathlib import Path
@@ -86,40 +87,87 @@ class _EntryStore:
     500-case build made ~3,300 entries and ~700 folders (~4 s of its ~30 s on one core). Every worker
     writes to the same database: in WAL mode readers never wait, and writers take turns for the
     moment a one-row transaction lasts. A connection is made per process (never carried across a fork).
+
+    A damaged database (overwritten, truncated, a folder in its place) is never fatal: the process
+    that finds it reports it to ``on_damage`` once and reads nothing more from it (every entry is
+    made again), and :meth:`BuildCache.repair` replaces it before the next build's workers start.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_damage: Callable[[str], None]) -> None:
         self._path = path
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
+        self._on_damage = on_damage
+        self._broken_in = 0  # the process that found the database damaged
 
     def _database(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():
             # Autocommit: each statement is its own transaction. A cache may lose its last entries
             # in a power cut (no sync at each commit), never be left half-written.
             connection = sqlite3.connect(self._path, timeout=120, isolation_level=None)
+            self._connection, self._pid = connection, os.getpid()
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, "
                                "value BLOB NOT NULL, PRIMARY KEY (kind, key))")
-            self._connection, self._pid = connection, os.getpid()
         return self._connection
+
+    def _run(self, statement: str, parameters: tuple) -> list[tuple]:
+        """``statement``'s rows; none when the database is damaged (reported once per process)."""
+        if self._broken_in == os.getpid():
+            return []
+        try:
+            return self._database().execute(statement, parameters).fetchall()
+        except sqlite3.DatabaseError as error:
+            if not is_damage(error):
+                raise
+            self._broken_in = os.getpid()
+            self._on_damage(f"{self._path}: {error}")
+            return []
+
+    def check(self) -> str | None:
+        """What is wrong with the database file, or None (a quick look: its header and schema)."""
+        if self._path.exists() and not self._path.is_file():
+            return f"{self._path} is not a file"
+        try:
+            connection = sqlite3.connect(self._path, timeout=120)
+            try:
+                connection.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                connection.execute("SELECT kind, key FROM entries LIMIT 1").fetchall()
+            finally:
+                connection.close()
+        except sqlite3.DatabaseError as error:
+            if not is_damage(error) and "no such table" not in str(error):
+                raise
+            return None if "no such table" in str(error) else f"{self._path}: {error}"
+        return None
 
     def get(self, kind: str, key: str) -> bytes | None:
         """The value kept under ``kind`` and ``key``, or None."""
-        row = self._database().execute("SELECT value FROM entries WHERE kind = ? AND key = ?",
-                                       (kind, key)).fetchone()
-        return None if row is None else bytes(row[0])
+        rows = self._run("SELECT value FROM entries WHERE kind = ? AND key = ?", (kind, key))
+        return bytes(rows[0][0]) if rows and isinstance(rows[0][0], bytes) else None
 
     def has(self, kind: str, key: str) -> bool:
         """True when a value is kept under ``kind`` and ``key`` (without reading it)."""
-        return self._database().execute("SELECT 1 FROM entries WHERE kind = ? AND key = ?",
-                                        (kind, key)).fetchone() is not None
+        return bool(self._run("SELECT 1 FROM entries WHERE kind = ? AND key = ?", (kind, key)))
 
     def put(self, kind: str, key: str, value: bytes) -> None:
         """Keep ``value`` under ``kind`` and ``key`` (replacing what was there)."""
-        self._database().execute("INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)",
-                                 (kind, key, value))
+        self._run("INSERT OR REPLACE INTO entries (kind, key, value) VALUES (?, ?, ?)", (kind, key, value))
+
+    def close(self) -> None:
+        if self._connection is not None and self._pid == os.getpid():
+            self._connection.close()
+        self._connection = None
+
+
+_TO_REPLACE = "to be replaced before the next build"
+
+
+def is_damage(error: sqlite3.DatabaseError) -> bool:
+    """True for an SQLite error that means a damaged database (not one busy with another writer)."""
+    busy = {getattr(sqlite3, name, -1) for name in ("SQLITE_BUSY", "SQLITE_LOCKED")}
+    return getattr(error, "sqlite_errorcode", None) not in busy
 
 
 class BuildCache:
@@ -130,7 +178,8 @@ class BuildCache:
         self.media_dir = root / "media"
         self._packages = root / "packages"
         self._parsed = root / "parsed"
-        self._entries = _EntryStore(root / "entries.sqlite")
+        self._entries = _EntryStore(root / "entries.sqlite", self.note_damage)
+        self._damage_log = root / "damaged.log"
         try:
             for folder in (self.media_dir, self._packages, self._parsed):
                 folder.mkdir(parents=True, exist_ok=True)
@@ -138,19 +187,89 @@ class BuildCache:
             raise InputError(f"cannot use the cache folder: {error.strerror}", file=root, field="--cache-dir",
                              hint="give a writable folder with --cache-dir, or build with --no-cache") from error
 
+    # -- damage ---------------------------------------------------------------------------
+
+    def note_damage(self, what: str) -> None:
+        """Record that part of the cache was found damaged (in any process; the build reports it)."""
+        try:
+            with open(self._damage_log, "a", encoding="utf-8") as log:
+                log.write(what.replace("\n", " ") + "\n")
+        except OSError:
+            pass  # the warning is lost, the build goes on: what was damaged is made again anyway
+
+    def repair(self) -> list[str]:
+        """Before a build's workers start: replace a damaged entries database (found now, or by the
+        last build) with an empty one, and return one line per damage noted since the last call."""
+        found = self._entries.check()
+        notes = self._damage_notes() + ([found] if found is not None else [])
+        if found is not None or any(self._entries._path.name in note for note in notes):
+            self._entries.close()
+            for path in (self._entries._path, *(Path(f"{self._entries._path}{end}") for end in ("-wal", "-shm"))):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    path.unlink(missing_ok=True)
+        return [note for note in notes if not note.endswith(_TO_REPLACE)]
+
+    def damage_report(self) -> list[str]:
+        """After a build: the damage its processes noted (the next :meth:`repair` mends the database)."""
+        notes = self._damage_notes()
+        if any(self._entries._path.name in note for note in notes):
+            self.note_damage(f"{self._entries._path}: {_TO_REPLACE}")  # for the next repair()
+        return [note for note in notes if not note.endswith(_TO_REPLACE)]
+
+    def _damage_notes(self) -> list[str]:
+        """Every line of the damage log (emptied)."""
+        try:
+            text = self._damage_log.read_text(encoding="utf-8", errors="replace")
+            self._damage_log.unlink()
+        except OSError:
+            return []
+        return [line for line in text.splitlines() if line.strip()]
+
     def get(self, request: RenderRequest) -> RenderedImage | None:
         """The cached render of ``request`` (without its bytes: they stay in :attr:`media_dir`),
-        or None when it was never rendered or its media file is gone."""
+        or None when it was never rendered or its media file is gone or damaged."""
         entry = self._entries.get("render", request.key())
         if entry is None:
             return None
         fields = entry.decode("ascii", errors="replace").split()
-        if len(fields) != 5 or not (self.media_dir / fields[0]).is_file():
-            return None  # an entry from another format, or its media file was deleted: render again
+        if len(fields) != 5 or not all(v.isdigit() for v in fields[1:]):
+            return None  # an entry from another format: render again
+        if not self.media_intact(fields[0]):
+            return None  # its media file was deleted or damaged: render again
         name, *sizes = fields
         width, height, source_width, source_height = (int(v) for v in sizes)
         return RenderedImage(name=name, data=b"", width=width, height=height,
                              source_width=source_width, source_height=source_height)
+
+    def media_intact(self, name: str) -> bool:
+        """True when the media file ``name`` is there and whole: it ends as its format ends (a
+        one-block read; a truncated or half-written file is removed and reported, and its render is
+        made again)."""
+        path = self.media_dir / name
+        try:
+            with open(path, "rb") as stream:
+                size = os.fstat(stream.fileno()).st_size
+                stream.seek(max(0, size - 16))
+                tail = stream.read()
+                head = b""
+                if name.endswith(".webp"):
+                    stream.seek(0)
+                    head = stream.read(12)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return False
+        except OSError as error:
+            self.note_damage(f"{path}: {error.strerror}")
+            return False
+        if _looks_whole(name, size, head, tail):
+            return True
+        self.note_damage(f"{path}: truncated or damaged")
+        try:
+            path.unlink()
+        except OSError:
+            pass
+        return False
 
     def put(self, request: RenderRequest, rendered: RenderedImage) -> None:
         """Remember ``rendered`` (whose media file is already in :attr:`media_dir`) for ``request``."""
@@ -297,8 +416,8 @@ class BuildCache:
                 return stat.st_size
             if remembered[1:] == [str(stat.st_size), str(stat.st_mtime_ns)]:
                 previous = out  # what the last build wrote there, untouched since
-        except FileNotFoundError:
-            pass
+        except (OSError, UnicodeDecodeError):
+            pass  # no package there yet, or no record of it (or a damaged one): write it
         size = write(previous)
         stat = out.stat()
         write_atomically(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
@@ -351,6 +470,19 @@ class ParsedCases:
         if self._current != self._remembered:
             write_atomically(self._record, lambda stream: pickle.dump((code_fingerprint(), self._current), stream,
                                                                       protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _looks_whole(name: str, size: int, head: bytes, tail: bytes) -> bool:
+    """Whether a media file of ``size`` bytes ends as a whole file of its format ends."""
+    if size == 0:
+        return False
+    if name.endswith(".png"):
+        return tail.endswith(b"IEND\xaeB`\x82")
+    if name.endswith((".jpg", ".jpeg")):
+        return tail.rstrip(b"\x00").endswith(b"\xff\xd9")
+    if name.endswith(".webp"):
+        return head[:4] == b"RIFF" and int.from_bytes(head[4:8], "little") + 8 == size
+    return True
 
 
 def _file_stamp(path: Path, status: os.stat_result) -> tuple[str, int, int, int, int]:

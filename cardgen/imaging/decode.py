@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from cardgen.errors import InputError
+from cardgen.imaging.sources import check_pixel_budget
 
 TRANSFER_SYNTAX_FIELD = "(0002,0010) Transfer Syntax UID"
 
@@ -30,7 +31,7 @@ _JPEG_LS = ("pyjpegls", "pylibjpeg-libjpeg", "python-gdcm")
 _J2K = ("pylibjpeg-openjpeg", "python-gdcm")
 _VIDEO = "a video transfer syntax: export the frames you need as PNG"
 
-# Every transfer syntax of DICOM PS3.5 Annex A that carries images (the README table is this table).
+# Every transfer syntax of DICOM PS3.5 Annex A that carries images (the table in docs/dicom-display.md is this table).
 SYNTAXES: dict[str, SyntaxSupport] = {
     "1.2.840.10008.1.2": SyntaxSupport("Implicit VR Little Endian", ()),
     "1.2.840.10008.1.2.1": SyntaxSupport("Explicit VR Little Endian", ()),
@@ -103,7 +104,7 @@ def has_pixel_data(ds) -> bool:
     return any(key in ds for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"))
 
 
-# Decoder plugins chosen by measurement where pydicom's own order is not the fastest (README "Speed"):
+# Decoder plugins chosen by measurement where pydicom's own order is not the fastest (docs/performance.md):
 # pyjpegls decodes JPEG-LS ~3x faster than pylibjpeg (which pydicom tries first); pylibjpeg-rle
 # decodes RLE faster than pydicom's native decoder. Used when installed; otherwise pydicom chooses.
 PREFERRED_DECODERS = {
@@ -111,6 +112,22 @@ PREFERRED_DECODERS = {
     "1.2.840.10008.1.2.4.81": "pyjpegls",  # JPEG-LS Near-Lossless
     "1.2.840.10008.1.2.5": "pylibjpeg",  # RLE Lossless
 }
+
+
+def check_dicom_pixel_budget(ds, path: Path | None, frames: int) -> None:
+    """The pixel budget (:func:`cardgen.imaging.sources.check_pixel_budget`) of a DICOM image, from
+    its header: Rows x Columns x Samples per Pixel, per frame and for every frame."""
+    sizes = {}
+    for keyword, tag in (("Rows", "(0028,0010)"), ("Columns", "(0028,0011)"), ("SamplesPerPixel", "(0028,0002)")):
+        try:
+            sizes[keyword] = int(ds.get(keyword, 1 if keyword == "SamplesPerPixel" else 0) or 0)
+        except (TypeError, ValueError) as error:
+            raise InputError(f"damaged image header: {error}", file=path, field=f"{tag} {keyword}",
+                             hint="export the image again") from None
+    if not sizes["Rows"] or not sizes["Columns"]:
+        return  # no image size: the decoder names what is missing
+    check_pixel_budget(sizes["Columns"], sizes["Rows"], frames=frames, samples=max(1, sizes["SamplesPerPixel"]),
+                       path=path, field="(0028,0010) Rows, (0028,0011) Columns")
 
 
 def decode_frame(ds, index: int, path: Path | None = None) -> tuple[np.ndarray, str]:
@@ -142,6 +159,7 @@ def decode_frame(ds, index: int, path: Path | None = None) -> tuple[np.ndarray, 
         raise InputError(f"cannot decode transfer syntax {syntax_description(uid)}: it needs {wanted}",
                          file=path, field=TRANSFER_SYNTAX_FIELD,
                          hint=f"pip install {packages[0] if packages else 'pylibjpeg'}")
+    check_dicom_pixel_budget(ds, path, count)
     preferred = PREFERRED_DECODERS.get(uid)
     options = {"decoding_plugin": preferred} if preferred in decoder.available_plugins else {}
     try:

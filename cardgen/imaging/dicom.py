@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from cardgen.errors import InputError
-from cardgen.imaging.decode import decode_frame, frame_count
+from cardgen.imaging.decode import check_dicom_pixel_budget, decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
 from cardgen.imaging.sources import ImageFacts, looks_like_dicom, refuse_empty_file
 from cardgen.imaging.windows import Window, WindowChoice
@@ -157,11 +157,13 @@ class DicomSource:
                              field=", ".join(tags[name] for name in missing),
                              hint="the file may be truncated, or it is not an image (a report, "
                                   "plan or structure set); export the image again")
+        frames = frame_count(ds, path)
+        check_dicom_pixel_budget(ds, path, frames)
         return ImageFacts(
             modality=_clean(ds.get("Modality")),
             body_part=_clean(ds.get("BodyPartExamined")),
             plane=_plane(ds),
-            frames=frame_count(ds, path),
+            frames=frames,
             width=int(ds.get("Columns", 0) or 0),
             height=int(ds.get("Rows", 0) or 0),
         )

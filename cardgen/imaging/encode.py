@@ -25,7 +25,7 @@ DEFAULT_QUALITY = 90
 
 
 # Deflate level and strategy of the PNG encoder per image mode, chosen by measurement (512 x 512
-# CT slices, README "Speed"). Grey: run-length, ~1.3 ms for a file as small as Pillow's default
+# CT slices, docs/performance.md). Grey: run-length, ~1.3 ms for a file as small as Pillow's default
 # (~11 ms). Colour (annotated): level 3, ~6 ms for a file ~5 % smaller than Pillow's default
 # (~56 ms); level 1 was ~3 ms but ~50 % larger. PNG is lossless whatever the setting: these trade
 # only time against size.
@@ -98,7 +98,7 @@ def encode_png(image: Image.Image) -> bytes:
 
     cardgen writes the PNG itself: every row with PNG filter 1 ("Sub": each byte minus the one a
     pixel to its left, computed for the whole image at once), deflated by zlib-ng, ~4x faster
-    than Pillow's encoder for the same or a smaller file (README "Speed").
+    than Pillow's encoder for the same or a smaller file (docs/performance.md).
     """
     import numpy as np  # here, not at the top: a rebuild with every case cached never needs it
 

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from cardgen.errors import InputError
 
-_RANGE = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$")
+_RANGE = re.compile(r"^\s*(\d{1,9})\s*(?:-\s*(\d{1,9})\s*)?$")
+# Frames one image of a case may show; checked before a range is expanded ("0-999999999").
+MAX_FRAMES = 10_000
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,18 @@ class FrameSelection:
         outside = [i for i in self.indices if i >= count]
         if outside:
             raise InputError(f"frame {outside[0]} does not exist; there are {count} frame(s)", file=file,
-                             field=field, value=outside[0], hint=f"use frames from 0 to {count - 1}")
+                             field=field, value=outside[0], hint=frame_range_hint(count))
         return self.indices
 
 
 FIRST_FRAME = FrameSelection((0,))
+
+
+def frame_range_hint(count: int, what: str = "frame") -> str:
+    """What to write instead of a frame (or slice) that does not exist, among ``count``."""
+    if count <= 1:
+        return f"the file has a single {what}: leave 'frame:' out, or write frame: 0"
+    return f"{what}s count from 0: use 0 to {count - 1}"
 
 
 def parse_frames(frame: object = None, frames: object = None, *, file: Path | str | None = None,
@@ -69,6 +78,9 @@ def parse_frames(frame: object = None, frames: object = None, *, file: Path | st
         if not frames:
             raise InputError("the list of frames is empty", file=file, field=frames_field,
                              hint="leave it out to show frame 0")
+        if len(frames) > MAX_FRAMES:
+            raise InputError(f"more than {MAX_FRAMES:,} frames", file=file, field=frames_field,
+                             value=len(frames), hint="choose the frames a learner needs to scroll through")
         indices = tuple(_index(item, file, f"{frames_field}[{i}]") for i, item in enumerate(frames))
         return FrameSelection(_unique(indices, file, frames_field))
     if isinstance(frames, str):
@@ -84,6 +96,9 @@ def parse_frames(frame: object = None, frames: object = None, *, file: Path | st
             if last < first:
                 raise InputError(f"the range {first}-{last} runs backwards", file=file, field=frames_field,
                                  value=frames, hint=f"write {last}-{first}")
+            if len(indices) + last - first + 1 > MAX_FRAMES:
+                raise InputError(f"more than {MAX_FRAMES:,} frames", file=file, field=frames_field,
+                                 value=frames, hint="choose the frames a learner needs to scroll through")
             indices.extend(range(first, last + 1))
         return FrameSelection(_unique(tuple(indices), file, frames_field))
     raise InputError("frames must be a number, a range like \"0-9\", a list or all", file=file,
@@ -92,7 +107,7 @@ def parse_frames(frame: object = None, frames: object = None, *, file: Path | st
 
 def _index(value: object, file: Path | str | None, field: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.strip().isdigit():
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 9:
             return int(value.strip())
         raise InputError("a frame is a whole number counted from 0", file=file, field=field, value=value)
     if value < 0:

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cardgen.errors import InputError
-from cardgen.imaging.sources import ImageFacts, refuse_empty_file
+from cardgen.imaging.sources import MAX_PIXELS, ImageFacts, check_pixel_budget, refuse_empty_file
 from cardgen.imaging.windows import Window
 
 RASTER_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
 
-# Refuse images whose pixel count could exhaust memory (a decompression bomb); the largest real
-# radiographs are about 4300 x 3500.
-MAX_PIXELS = 64_000_000
 
 
 class RasterSource:
@@ -37,11 +34,11 @@ class RasterSource:
             raise InputError(f"cannot read the image: {error}", file=path,
                              hint="export it again as PNG or JPEG") from error
         try:
-            if image.width * image.height > MAX_PIXELS:
-                raise InputError(
-                    f"image is {image.width}x{image.height} pixels, over the limit of {MAX_PIXELS:,}",
-                    file=path, hint="downscale the image before adding it to the case")
+            check_pixel_budget(image.width, image.height, path=path)
             image.load()
+            # A camera's photo (or a phone's screenshot) is stored sideways with an EXIF
+            # Orientation that viewers honour: shapes are drawn on the image as a viewer shows it.
+            image = ImageOps.exif_transpose(image)
         except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as error:
             raise InputError(f"cannot read the image: {error}", file=path,
                              hint="export it again as PNG or JPEG") from error

@@ -79,6 +79,34 @@ def looks_like_dicom(path: Path) -> bool:
         return False
 
 
+# The pixel budget of every decoded image, checked from its header before anything is decoded:
+# a few kB of compressed data (a PNG bomb, an RLE or deflated DICOM) can stand for gigabytes. The
+# largest real radiographs are about 4300 x 3500 (15 megapixels); whole-slide images are not for cards.
+MAX_PIXELS = 64_000_000  # one frame, samples counted (an RGB pixel is three)
+MAX_STACK_PIXELS = 2_000_000_000  # every frame of a multi-frame file, samples counted
+MAX_SIDE = 30_000  # either side; a 1 x 100,000 strip has few pixels but no sensible card image
+MAX_ASPECT = 100  # long side over short side
+
+
+def check_pixel_budget(width: int, height: int, *, frames: int = 1, samples: int = 1,
+                       path: Path | None = None, field: str | None = None) -> None:
+    """Raise an :class:`InputError` for an image too large to decode or too thin to show."""
+    hint = "downscale or crop the image before adding it to the case"
+    if width < 1 or height < 1:
+        raise InputError(f"image size {width}x{height} has no pixels", file=path, field=field,
+                         hint="the header is damaged; export the image again")
+    if width * height * samples > MAX_PIXELS:
+        raise InputError(f"image is {width}x{height} pixels ({samples} sample(s) each), over the limit of "
+                         f"{MAX_PIXELS:,}", file=path, field=field, hint=hint)
+    if width * height * samples * frames > MAX_STACK_PIXELS:
+        raise InputError(f"{frames:,} frames of {width}x{height} pixels are over the limit of "
+                         f"{MAX_STACK_PIXELS:,} pixels in one file", file=path, field=field,
+                         hint="split the file, or export the frames a case needs")
+    if max(width, height) > MAX_SIDE or max(width, height) > MAX_ASPECT * min(width, height):
+        raise InputError(f"image is {width}x{height} pixels: a side over {MAX_SIDE:,} or one side over "
+                         f"{MAX_ASPECT} times the other", file=path, field=field, hint=hint)
+
+
 def refuse_empty_file(path: Path) -> None:
     """Raise an :class:`InputError` for an empty image file (an interrupted copy), which every
     reader would otherwise report as an unknown format."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.errors import InputError
+from cardgen.imaging.frames import frame_range_hint
 from cardgen.imaging.series import series_files
 from cardgen.imaging.sources import source_for
 from cardgen.teaching.case import CaseImage
@@ -47,5 +48,5 @@ def _key(image: CaseImage, indices: tuple[int, ...], count: int, case_file: Path
         return indices[len(indices) // 2]
     if image.frame >= count:
         raise InputError(f"{what} {image.frame} does not exist; there are {count}", file=case_file,
-                         field=f"{field}.frame", value=image.frame, hint=f"use 0 to {count - 1}")
+                         field=f"{field}.frame", value=image.frame, hint=frame_range_hint(count, what))
     return image.frame

@@ -29,12 +29,13 @@ stroke            8     32  Lev et al., Radiology 1999 (narrow window for early 
 from __future__ import annotations
 
 import enum
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-from cardgen.errors import InputError
+from cardgen.errors import InputError, did_you_mean
 
 
 class VoiFunction(str, enum.Enum):
@@ -111,7 +112,8 @@ def preset(name: str) -> Window | None:
     return PRESETS.get(key)
 
 
-_FILE_WINDOW = re.compile(r"^file(?:[\s:#]+(\d+))?$", re.IGNORECASE)
+_FILE_WINDOW = re.compile(r"^file(?:[\s:#]+(\d{1,6}))?$", re.IGNORECASE)
+MAX_WINDOW_VALUE = 1e9  # far beyond any modality's values (CT: -1024..3071; PET SUV counts: ~1e6)
 
 
 def parse_window(value: object, *, file: Path | str | None = None, field: str = "window") -> WindowChoice:
@@ -130,8 +132,10 @@ def parse_window(value: object, *, file: Path | str | None = None, field: str = 
                 raise InputError("file windows are counted from 1", file=file, field=field, value=value,
                                  hint="write 'file' or 'file 2'")
             return FileWindow(number - 1)
+        near = did_you_mean(text, list(PRESETS) + list(ALIASES) + ["file"])
         raise InputError(f"window {text!r} is not a preset", file=file, field=field, value=value,
-                         hint=f"use one of {', '.join(sorted(PRESETS))}, 'file', or {{center: C, width: W}}")
+                         hint=(f"did you mean '{near}'? " if near else "")
+                         + f"use one of {', '.join(sorted(PRESETS))}, 'file', or {{center: C, width: W}}")
     if isinstance(value, dict):
         return _window_from_mapping(value, file=file, field=field)
     raise InputError("a window is a preset name or {center: C, width: W}", file=file, field=field,
@@ -153,18 +157,30 @@ def _window_from_mapping(value: dict, *, file: Path | str | None, field: str) ->
     keys = {str(k).strip().lower(): v for k, v in value.items()}
     unknown = set(keys) - {"center", "centre", "level", "width", "function", "name"}
     if unknown:
-        raise InputError(f"unknown window key(s) {', '.join(sorted(unknown))}", file=file, field=field,
-                         value=value, hint="a window has center (or level), width and optionally function")
+        first = sorted(unknown)[0]
+        near = did_you_mean(first, ["center", "level", "width", "function", "name"])
+        raise InputError(f"unknown window key(s) {', '.join(sorted(unknown))}", file=file,
+                         field=f"{field}.{first}", value=value,
+                         hint=(f"did you mean '{near}'? " if near else "")
+                         + "a window has center (or level), width and optionally function and name")
     center = keys.get("center", keys.get("centre", keys.get("level")))
     width = keys.get("width")
     if center is None or width is None:
         raise InputError("a window needs both center (or level) and width", file=file, field=field,
                          value=value, hint="for example {center: 40, width: 400}")
     try:
+        if isinstance(center, bool) or isinstance(width, bool):
+            raise TypeError("true/false is not a number")
         center_f, width_f = float(center), float(width)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InputError("window center and width must be numbers", file=file, field=field,
                          value=value) from None
+    for key, number in (("center", center_f), ("width", width_f)):
+        # NaN would pass every comparison below and draw a black image; inf a flat grey one.
+        if not math.isfinite(number) or abs(number) > MAX_WINDOW_VALUE:
+            raise InputError(f"window {key} must be a finite number within +-{MAX_WINDOW_VALUE:,.0f}",
+                             file=file, field=f"{field}.{key}", value=value,
+                             hint="values are in modality units (HU for CT), e.g. {center: 40, width: 400}")
     try:
         function = VoiFunction.from_text(keys.get("function"))
     except InputError as error:

@@ -1,6 +1,7 @@
 """What a learner's deck tells the add-on, in its root deck's description and its notes' tags.
 
-* ``<!-- cardgen:pace=N learner=NAME -->``: the learner's pace, new cards per day.
+* ``<!-- cardgen:pace=N learner=NAME -->``: the learner's pace, new cards per day; NAME is
+  percent-encoded (:func:`learner_mark`), so no name can leave the comment.
 * ``<!-- cardgen:class=DATA -->``: the class's failure counts (cardgen.learners.model.ClassStats,
   learners' own counts left out), as base64 of zlib-compressed JSON (so no ``-->`` can appear).
   The add-on's refresh uses them for cards the learner has not seen yet.
@@ -16,6 +17,7 @@ import base64
 import json
 import re
 import zlib
+from urllib.parse import quote
 
 from cardgen.difficulty import Difficulty
 from cardgen.learners.model import ClassStats, NoteFacts
@@ -28,10 +30,17 @@ _CLASS_PATTERN = re.compile(r"<!-- cardgen:class=([A-Za-z0-9+/=]*) -->")
 
 def deck_description(pace: int, learner: str, stats: ClassStats | None) -> str:
     """The root deck description of a learner's deck."""
-    text = PACE_MARKER.format(pace=pace, learner=learner.replace("--", "- -"))
+    text = PACE_MARKER.format(pace=int(pace), learner=learner_mark(learner))
     if stats is not None:
         text += "\n" + class_description_text(stats)
     return text
+
+
+def learner_mark(learner: str) -> str:
+    """A learner's name as the pace marker carries it: percent-encoded UTF-8, so the value holds
+    only letters, digits and ``%-._~`` and can never close the comment (``-->``, ``--!>``) or open
+    a tag, whatever the name (Anki's deck overview shows a description as HTML)."""
+    return quote(learner, safe="")
 
 
 def class_description_text(stats: ClassStats) -> str:

@@ -21,7 +21,9 @@ from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import read_progress
 from cardgen.learners.store import add_history, open_store
+from cardgen.yamlio import refuse_control_characters
 
+ANKI_REQUIREMENT = "anki>=26.9.3,<27"  # as in setup.cfg: the Anki backend cardgen is tested with
 # Fewer training items than this: Anki's default parameters (see _fit_params for why).
 MIN_REVIEWS_TO_FIT = 400
 
@@ -59,6 +61,7 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     """Read the cardgen reviews of ``history`` and add them to the learners database of ``learners_dir``."""
     if not learner.strip():
         raise InputError("a learner needs a name", field="--learner", value=learner)
+    refuse_control_characters(learner, field="--learner")
     if not history.is_file():
         raise InputError("history file not found", file=history)
     kind = history_kind(history)
@@ -74,6 +77,13 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
                 kinds = note_kinds(col)
             finally:
                 col.close()
+    if not reviews:
+        # A deck as built, or an export without scheduling: importing it would add a learner with no history.
+        what = "no cardgen card" if not tags else f"{len(tags)} cardgen notes but no review of them"
+        raise InputError(f"this file holds no learner history ({what})", file=history,
+                         hint="import what a learner exported after studying: their collection (.colpkg), the "
+                              "deck exported with 'Include scheduling information' (.apkg), or the add-on's "
+                              "progress file (.json); nothing was added")
     with open_store(learners_dir, create=True) as connection:
         added = add_history(connection, learner, tags, reviews, states, kinds)
     return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,
@@ -82,9 +92,16 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
 
 def _open_history(history: Path, kind: HistoryKind, scratch: Path):
     """A temporary real Anki collection holding the export's contents."""
-    from anki._backend import RustBackend
-    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
-    from anki.errors import AnkiException
+    try:
+        from anki._backend import RustBackend
+        from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+        from anki.errors import AnkiException
+    except ImportError as error:  # a default install has it; an install made with --no-deps may not
+        raise InputError(f"reading a {kind.value} export needs the 'anki' package, which is not installed "
+                         f"({error})", file=history,
+                         hint=f"install it beside cardgen: pip install '{ANKI_REQUIREMENT}' "
+                              f"(pipx: pipx inject cardgen '{ANKI_REQUIREMENT}'), or import the add-on's "
+                              "progress file (.json), which needs no Anki") from None
 
     col_path = scratch / "collection.anki2"
     try:

@@ -1,4 +1,4 @@
-"""The per-learner difficulty model and the pace recommendation (reasoning in the README).
+"""The per-learner difficulty model and the pace recommendation (reasoning in docs/learners.md).
 
 Every card gets ``p_fail``: how likely this learner is to fail it at a review, on one scale for
 every card.

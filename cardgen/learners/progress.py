@@ -85,20 +85,23 @@ def write_progress(path: Path, progress: Progress) -> None:
 def read_progress(path: Path) -> Progress:
     """Read a progress file, checking every field; an InputError names what is wrong."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        document = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
+    except RecursionError:
+        raise InputError("not a readable progress file (nested too deeply)", file=path,
+                         hint="export it again with Tools > cardgen > Export progress") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:  # ValueError: JSONDecodeError, NaN
         raise InputError(f"not a readable progress file ({error})", file=path,
                          hint="export it again with Tools > cardgen > Export progress") from None
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise InputError("not a cardgen progress file", file=path, field="format",
                          value=document.get("format") if isinstance(document, dict) else type(document).__name__,
                          hint="export it with Tools > cardgen > Export progress in Anki")
-    if document.get("version") != VERSION:
+    if not _is_int(document.get("version")) or document.get("version") != VERSION:
         raise InputError("progress file of an unknown version", file=path, field="version",
                          value=document.get("version"), hint=f"this cardgen reads version {VERSION}; "
                                                              "update cardgen or the add-on so they match")
     exported = document.get("exported_at_ms")
-    if not _is_int(exported):
+    if not _is_time_ms(exported):
         raise _malformed(path, "exported_at_ms", exported, "a time in ms since 1970")
     notes = document.get("notes")
     if not isinstance(notes, dict):
@@ -130,8 +133,21 @@ def _malformed(path: Path, field_name: str, value: object, expected: str) -> Inp
                       hint="export it again with Tools > cardgen > Export progress")
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a number a progress file may hold")
+
+
+# Bounds of the integers a row may hold: what Anki itself writes, far inside SQLite's 64 bits.
+LATEST_MS = 4_102_444_800_000  # 2100-01-01
+MAX_INT32 = 2**31 - 1
+
+
+def _is_int(value: object, low: int = -MAX_INT32, high: int = MAX_INT32) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_time_ms(value: object) -> bool:
+    return _is_int(value, 1, LATEST_MS)
 
 
 def _rows(path: Path, document: dict, name: str) -> list:
@@ -145,7 +161,7 @@ def _rows(path: Path, document: dict, name: str) -> list:
 _CHECKS = {
     "note_guid": (lambda v: isinstance(v, str) and v != "", "a note GUID"),
     "card_ord": (lambda v: _is_int(v) and v >= 0, "a card ordinal (0 or more)"),
-    "review_id": (lambda v: _is_int(v) and v > 0, "the review's time in ms since 1970"),
+    "review_id": (_is_time_ms, "the review's time in ms since 1970, before 2100"),
     "ease": (lambda v: _is_int(v) and 0 <= v <= 4, "an answer button 0-4"),
     "interval": (_is_int, "an interval (days, or negative seconds)"),
     "last_interval": (_is_int, "an interval (days, or negative seconds)"),
@@ -155,13 +171,15 @@ _CHECKS = {
     "stability": (lambda v: _is_number(v) and v > 0, "a stability in days (more than 0)"),
     "difficulty": (lambda v: _is_number(v) and 1 <= v <= 10, "an FSRS difficulty 1-10"),
     "decay": (lambda v: _is_number(v) and v > 0, "an FSRS decay (more than 0)"),
-    "last_review_ms": (lambda v: _is_int(v) and v > 0, "the last review's time in ms since 1970"),
-    "params": (lambda v: v in {p.value for p in FsrsParams}, " or ".join(p.value for p in FsrsParams)),
+    "last_review_ms": (_is_time_ms, "the last review's time in ms since 1970, before 2100"),
+    "params": (lambda v: isinstance(v, str) and v in {p.value for p in FsrsParams},
+               " or ".join(p.value for p in FsrsParams)),
 }
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    # abs(NaN) and abs(inf) fail the comparison; a huge int compares exactly, without overflow.
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and abs(value) <= 1e9
 
 
 def _row(path: Path, name: str, index: int, row: object, columns: tuple[str, ...], notes: dict) -> list:

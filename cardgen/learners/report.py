@@ -22,16 +22,17 @@ class LearnerSummary:
     """One learner at a glance."""
 
     name: str
-    reviews: int
+    reviews: int  # every answer, learning steps on the day a card was first seen included
     retention: float | None  # share of delayed reviews recalled
     pace: int  # recommended new cards per day
     hardest_topics: tuple[str, ...]  # by lapse rate, worst first (at most three)
+    delayed_reviews: int = 0  # answers on a later day than the card's last: the ones that test recall
 
     def line(self) -> str:
-        kept = f"{self.retention:.0%}" if self.retention is not None else "n/a"
+        kept = f"{self.retention:.0%}" if self.retention is not None else "n/a (no delayed review yet)"
         hardest = ", ".join(self.hardest_topics) or "none yet"
-        return (f"{self.name}: {self.reviews} reviews, retention {kept}, pace {self.pace} new cards/day, "
-                f"hardest topics: {hardest}")
+        return (f"{self.name}: {self.reviews} reviews ({self.delayed_reviews} delayed), retention {kept}, "
+                f"pace {self.pace} new cards/day, hardest topics: {hardest}")
 
 
 @dataclass
@@ -119,7 +120,8 @@ def _summary(connection: sqlite3.Connection, name: str, tags: dict[str, tuple[st
                      key=lambda t: (-by_topic[t][0] / by_topic[t][1], t))[:3]
     own = learner_reviews(connection, name)
     return LearnerSummary(name=name, reviews=reviews, retention=retention(own),
-                          pace=pace(own), hardest_topics=tuple(hardest))
+                          pace=pace(own), hardest_topics=tuple(hardest),
+                          delayed_reviews=sum(review.tests_recall for review in own))
 
 
 def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> ClassReport:
@@ -199,10 +201,9 @@ def write_class_report(learners_dir: Path, out: Path, curriculum_path: Path | No
     """Compute the class report and write it as one self-contained HTML page (inline SVG charts)."""
     import jinja2
 
-    import cardgen
+    from cardgen.resources import TEMPLATES_DIR as templates
 
     report = class_report(learners_dir, curriculum_path)
-    templates = Path(cardgen.__file__).resolve().parent.parent / "templates"
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     html = environment.get_template("learners_report.html.j2").render(

@@ -52,14 +52,35 @@ class Finding:
     image_id: str
     shapes: tuple[Shape, ...] = ()
     label: str | None = None
+    origin: str | None = None  # where an annotation object's finding came from ("gsps.dcm item 2")
+
+
+@dataclass(frozen=True)
+class AnnotationChoice:
+    """One item of an annotation file chosen to become a finding (``items:`` of an annotations entry).
+
+    ``item`` is its number counting from 1 in the file's order, or its label, tracking identifier
+    or text; ``text`` and ``label`` replace the file's own words for it.
+    """
+
+    item: int | str
+    text: str | None = None
+    label: str | None = None
 
 
 @dataclass(frozen=True)
 class AnnotationFile:
-    """A DICOM object in the case folder that carries annotations (GSPS, SR, RTSTRUCT, overlays)."""
+    """A DICOM object in the case folder that carries annotations (GSPS, SR, SEG, RTSTRUCT, overlays).
+
+    ``text`` and ``label`` replace the words the file gives each of its findings; ``items``, when
+    given, chooses which of its items become findings (every item when empty).
+    """
 
     path: Path
     image_id: str | None = None  # the case image it annotates; None: the case's only image
+    text: str | None = None
+    label: str | None = None
+    items: tuple[AnnotationChoice, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,7 +101,23 @@ class Case:
     teaching_points: tuple[str, ...] = ()
     occlusion: OcclusionMode | None = None
     annotation_files: tuple[AnnotationFile, ...] = ()
+    # Words the author declared not identifying here though they match a header value ("white"
+    # in "white matter" when the patient is called White); listed in the build summary.
+    not_identifying: tuple[str, ...] = ()
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+
+    def texts(self) -> list[tuple[str, str]]:
+        """Every text of the case that can reach a deck, as (field, text): the field names where
+        the author typed it (``findings[0].shapes[1].label``), or, for a finding read from an
+        annotation object, the object and item."""
+        found = [("title", self.title), ("history", self.history), ("diagnosis", self.diagnosis)]
+        found += [(f"differential[{i}]", text) for i, text in enumerate(self.differential)]
+        found += [(f"teaching_points[{i}]", text) for i, text in enumerate(self.teaching_points)]
+        for i, finding in enumerate(self.findings):
+            where = finding.origin or f"findings[{i}]"
+            found += [(f"{where}.text", finding.text), (f"{where}.label", finding.label or "")]
+            found += [(f"{where}.shapes[{j}].label", shape.label or "") for j, shape in enumerate(finding.shapes)]
+        return [(where, text) for where, text in found if text]
 
     def image(self, image_id: str) -> CaseImage:
         """The image a finding refers to (by id; ids default to the file name)."""

@@ -8,16 +8,21 @@ folder); a problem becomes an :class:`InputError` that names the file, the field
 from __future__ import annotations
 
 import math
+import unicodedata
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
-from cardgen.errors import InputError
+from cardgen.errors import InputError, InputErrors, did_you_mean, each_error
+from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.imaging.frames import parse_frames
 from cardgen.teaching.paths import FileKind, resolve_case_file
 from cardgen.imaging.windows import parse_windows
-from cardgen.teaching.case import AnnotationFile, Case, CaseId, CaseImage, Difficulty, Finding, OcclusionMode
+from cardgen.teaching.case import (AnnotationChoice, AnnotationFile, Case, CaseId, CaseImage, Difficulty,
+                                  Finding, OcclusionMode)
+from cardgen.teaching.spec import CASE
 from cardgen.yamlio import load_yaml_file
+from cardgen.yamlspec import drop_consequences, unknown_keys
 
 CASE_FILE = "case.yaml"
 T = TypeVar("T")
@@ -36,7 +41,12 @@ def find_case_files(cases_dir: Path) -> list[Path]:
 
 
 def load_case(case_file: Path) -> Case:
-    """Parse and validate one ``case.yaml``."""
+    """Parse and validate one ``case.yaml``.
+
+    Every problem of the file is found in one reading: unknown keys (with the nearest known key),
+    then each field, image, finding and shape on its own. One problem raises an :class:`InputError`,
+    several an :class:`InputErrors` listing each.
+    """
     data = load_yaml_file(case_file)
     if data is None:
         raise InputError("the file is empty", file=case_file,
@@ -44,45 +54,89 @@ def load_case(case_file: Path) -> Case:
     if not isinstance(data, dict):
         raise InputError("a case is a mapping of fields (id, title, images, ...)", file=case_file,
                          value=type(data).__name__)
+    problems = _Problems(unknown_keys(data, CASE, file=case_file))
+    attempt = problems.attempt
     reader = _Fields(data, case_file)
     folder = case_file.parent
-    case_id = reader.text("id", required=True)
-    if any(ch.isspace() for ch in case_id) or "::" in case_id:
-        raise InputError("a case id may not contain spaces or '::'", file=case_file, field="id",
-                         value=case_id, hint="use letters, digits, dots and dashes, e.g. chest-001")
-    images = tuple(
-        _read_image(item, f"images[{i}]", folder, case_file, case_burned_in=data.get("burned_in"))
-        for i, item in enumerate(reader.list("images"))
-    )
-    _check_unique([img.id for img in images], "images", "id", case_file)
-    image_ids = {img.id for img in images} | {img.path.name for img in images}
-    findings = tuple(
-        _read_finding(item, f"findings[{i}]", images, image_ids, case_file)
-        for i, item in enumerate(reader.list("findings"))
-    )
+    case_id = attempt(_case_id, reader, case_file)
+    title = attempt(reader.text, "title", required=True)
+    image_items = attempt(reader.list, "images") or []
+    read_images = [attempt(_read_image, item, f"images[{i}]", folder, case_file, case_burned_in=data.get("burned_in"))
+                   for i, item in enumerate(image_items)]
+    images = tuple(image for image in read_images if image is not None)
+    attempt(_check_unique, [img.id for img in images], "images", "id", case_file)
+    # Names of images that could not be read count as known: a finding on one is not a second problem.
+    image_ids = {img.id for img in images} | {img.path.name for img in images} | {
+        str(name) for item, image in zip(image_items, read_images) if image is None
+        for name in ((item.get("id"), item.get("file")) if isinstance(item, dict) else (item,)) if name}
+    findings = tuple(finding for i, item in enumerate(attempt(reader.list, "findings") or [])
+                     if (finding := attempt(_read_finding, item, f"findings[{i}]", images, image_ids, case_file))
+                     is not None)
     annotation_files = tuple(
-        _read_annotation_file(item, f"annotations[{i}]", folder, images, image_ids, case_file)
-        for i, item in enumerate(reader.list("annotations"))
-    )
-    known = {"id", "title", "history", "diagnosis", "topics", "difficulty", "images", "findings",
-             "differential", "teaching_points", "occlusion", "annotations", "burned_in"}
+        annotation for i, item in enumerate(attempt(reader.list, "annotations") or [])
+        if (annotation := attempt(_read_annotation_file, item, f"annotations[{i}]", folder, images, image_ids,
+                                  case_file)) is not None)
+    fields = {name: attempt(read) for name, read in (
+        ("history", lambda: reader.text("history")),
+        ("diagnosis", lambda: reader.text("diagnosis")),
+        ("topics", lambda: tuple(_topic_ids(reader.text_list("topics"), case_file))),
+        ("difficulty", lambda: reader.enum("difficulty", Difficulty)),
+        ("differential", lambda: tuple(reader.text_list("differential"))),
+        ("teaching_points", lambda: tuple(reader.text_list("teaching_points"))),
+        ("occlusion", lambda: reader.enum("occlusion", OcclusionMode)),
+        ("author", lambda: reader.text("author")),
+        ("references", lambda: tuple(reader.text_list("references"))),
+        ("not_identifying", lambda: tuple(reader.text_list("not_identifying"))),
+    )}
+    problems.raise_any()
+    known = {key.name for key in CASE.keys}
     return Case(
         id=CaseId(case_id),
-        title=reader.text("title", required=True),
+        title=title,
         folder=folder,
         source=case_file,
-        history=reader.text("history"),
-        diagnosis=reader.text("diagnosis"),
-        topics=tuple(reader.text_list("topics")),
-        difficulty=reader.enum("difficulty", Difficulty),
+        history=fields["history"],
+        diagnosis=fields["diagnosis"],
+        topics=fields["topics"],
+        difficulty=fields["difficulty"],
         images=images,
         findings=findings,
-        differential=tuple(reader.text_list("differential")),
-        teaching_points=tuple(reader.text_list("teaching_points")),
-        occlusion=reader.enum("occlusion", OcclusionMode),
+        differential=fields["differential"],
+        teaching_points=fields["teaching_points"],
+        occlusion=fields["occlusion"],
         annotation_files=annotation_files,
+        not_identifying=fields["not_identifying"],
         extra={k: v for k, v in data.items() if k not in known},
     )
+
+
+def _case_id(reader: "_Fields", case_file: Path) -> str:
+    case_id = reader.text("id", required=True)
+    if any(ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf") for ch in case_id) or "::" in case_id:
+        raise InputError("a case id may not contain spaces, invisible characters or '::'", file=case_file,
+                         field="id", value=case_id, hint="use letters, digits, dots and dashes, e.g. chest-001")
+    return case_id
+
+
+class _Problems:
+    """The problems found so far in one file; ``attempt`` runs one check and keeps its error."""
+
+    def __init__(self, found: list[InputError] | None = None) -> None:
+        self.errors: list[InputError] = list(found or [])
+
+    def attempt(self, check: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        try:
+            return check(*args, **kwargs)
+        except InputError as error:
+            self.errors += each_error(error)
+            return None
+
+    def raise_any(self) -> None:
+        self.errors = drop_consequences(self.errors)
+        if len(self.errors) == 1:
+            raise self.errors[0]
+        if self.errors:
+            raise InputErrors(self.errors)
 
 
 def load_cases(cases_dir: Path, *, on_error: Callable[[InputError], None] | None = None,
@@ -94,20 +148,26 @@ def load_cases(cases_dir: Path, *, on_error: Callable[[InputError], None] | None
     ``case_files`` is :func:`find_case_files` of ``cases_dir`` when the caller has it already.
     """
     cases: list[Case] = []
-    first_seen: dict[str, Path] = {}
+    first_seen: dict[str, tuple[Path, str]] = {}  # by the case tag word each id gives
     for case_file in case_files if case_files is not None else find_case_files(cases_dir):
         try:
             case = load(case_file)
-            if case.id in first_seen:
-                raise InputError(f"duplicate case id, also used by {first_seen[case.id]}",
+            word = case_tag_word(case.id)
+            if word in first_seen:
+                other_file, other_id = first_seen[word]
+                same = "duplicate case id" if other_id == case.id else (
+                    f"case id gives the same tag {CASE_PREFIX}{word} as {other_id!r}")
+                raise InputError(f"{same}, also used by {other_file}",
                                  file=case_file, field="id", value=case.id,
-                                 hint="case ids are the notes' identity: give each case its own")
+                                 hint="case ids are the notes' identity and tag (compared without letter "
+                                 "case, other characters than letters, digits, '.', '-' and '_' count as '_'): "
+                                 "give each case its own")
         except InputError as error:
             if on_error is None:
                 raise
             on_error(error)
             continue
-        first_seen[case.id] = case_file
+        first_seen[word] = (case_file, case.id)
         cases.append(case)
     return cases
 
@@ -169,9 +229,10 @@ class _Fields:
         try:
             return kind(str(value).strip().lower())  # type: ignore[call-arg]
         except ValueError:
-            allowed = " | ".join(m.value for m in kind)  # type: ignore[attr-defined]
+            values = [m.value for m in kind]  # type: ignore[attr-defined]
+            near = did_you_mean(str(value), values)
             raise InputError("unknown value", file=self.file, field=self._name(key), value=value,
-                             hint=f"use one of {allowed}") from None
+                             hint=(f"did you mean '{near}'? " if near else "") + f"use one of {' | '.join(values)}") from None
 
     def number(self, key: str, *, required: bool = True) -> float | None:
         value = self.data.get(key)
@@ -194,6 +255,15 @@ def _is_finite(value: int | float) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+def _topic_ids(topics: list[str], file: Path) -> list[str]:
+    """Topic ids become tags (``cardgen::topic::a::b``) and sub-deck names: no spaces."""
+    for i, topic in enumerate(topics):
+        if any(ch.isspace() for ch in topic) or "::" in topic:
+            raise InputError("a topic id may not contain spaces or '::'", file=file, field=f"topics[{i}]",
+                             value=topic, hint="topic ids are dotted words, e.g. chest.nodules")
+    return topics
 
 
 def _mapping(item: object, field: str, file: Path) -> dict[str, Any]:
@@ -276,7 +346,8 @@ def read_shape(item: object, field: str, file: Path) -> Shape:
         x, y, w, h = (reader.number(k) for k in ("x", "y", "width", "height"))
         assert x is not None and y is not None and w is not None and h is not None
         if w <= 0 or h <= 0:
-            raise InputError("width and height must be positive", file=file, field=field, value={"width": w, "height": h})
+            raise InputError("width and height must be positive", file=file, field=field, value=data,
+                             hint="x, y is the top-left corner; width and height are in pixels")
         cls = Rect if kind is ShapeKind.RECT else Ellipse
         return cls(x=x, y=y, width=w, height=h, label=label)
     if kind is ShapeKind.POLYGON:
@@ -288,7 +359,8 @@ def read_shape(item: object, field: str, file: Path) -> Shape:
         start = _xy(data.get("from"), file, f"{field}.from")
         end = _xy(data.get("to"), file, f"{field}.to")
         if start == end:
-            raise InputError("an arrow needs two different points", file=file, field=field, value=[start, end])
+            raise InputError("an arrow needs two different points", file=file, field=field, value=data,
+                             hint="'from' is the tail, 'to' the tip")
         return Arrow(start=start, end=end, label=label)
     return Point(at=_xy(data.get("at"), file, f"{field}.at"), label=label)
 
@@ -304,7 +376,7 @@ def _image_id_for(ref: str, field: str, images: tuple[CaseImage, ...], image_ids
     if ref not in image_ids:
         raise InputError("no image with this id or file name", file=file, field=field,
                          value=ref, hint="known: " + ", ".join(sorted(image_ids)))
-    return next(img.id for img in images if ref in (img.id, img.path.name))
+    return next((img.id for img in images if ref in (img.id, img.path.name)), ref)  # ref: an image that failed
 
 
 def _read_annotation_file(item: object, field: str, folder: Path, images: tuple[CaseImage, ...],
@@ -315,14 +387,37 @@ def _read_annotation_file(item: object, field: str, folder: Path, images: tuple[
     reader = _Fields(data, file, prefix=f"{field}.")
     path = _case_path(folder, reader.text("file", required=True), file, f"{field}.file")
     image_id = _image_id_for(reader.text("image"), f"{field}.image", images, image_ids, file)
-    return AnnotationFile(path=path, image_id=image_id)
+    items = tuple(_read_annotation_choice(c, f"{field}.items[{i}]", file)
+                  for i, c in enumerate(reader.list("items")))
+    return AnnotationFile(path=path, image_id=image_id, text=reader.optional_text("text"),
+                          label=reader.optional_text("label"), items=items)
+
+
+def _read_annotation_choice(item: object, field: str, file: Path) -> AnnotationChoice:
+    """An ``items`` entry: a number from 1 or a name, or a mapping {item, text, label}."""
+    if not isinstance(item, dict):
+        item = {"item": item}
+    data = _mapping(item, field, file)
+    choice = data.get("item")
+    if isinstance(choice, bool) or not (isinstance(choice, str) and choice.strip()
+                                        or isinstance(choice, int) and choice >= 1):
+        raise InputError("an item is its number (from 1) or its label, tracking id or text",
+                         file=file, field=f"{field}.item" if "item" in data else field, value=choice,
+                         hint="e.g. items: [1, 'Nodule 2'] or items: [{item: 1, text: 'Spiculated nodule'}]")
+    reader = _Fields(data, file, prefix=f"{field}.")
+    return AnnotationChoice(item=choice.strip() if isinstance(choice, str) else choice,
+                            text=reader.optional_text("text"), label=reader.optional_text("label"))
 
 
 def _read_finding(item: object, field: str, images: tuple[CaseImage, ...], image_ids: set[str],
                   file: Path) -> Finding:
     data = _mapping(item, field, file)
     reader = _Fields(data, file, prefix=f"{field}.")
-    text = reader.text("text", required=True)
-    image_id = _image_id_for(reader.text("image"), f"{field}.image", images, image_ids, file)
-    shapes = tuple(read_shape(s, f"{field}.shapes[{i}]", file) for i, s in enumerate(reader.list("shapes")))
-    return Finding(text=text, image_id=image_id, shapes=shapes, label=reader.optional_text("label"))
+    problems = _Problems()
+    text = problems.attempt(reader.text, "text", required=True)
+    image_id = problems.attempt(_image_id_for, reader.text("image"), f"{field}.image", images, image_ids, file)
+    read = [problems.attempt(read_shape, s, f"{field}.shapes[{i}]", file)
+            for i, s in enumerate(problems.attempt(reader.list, "shapes") or [])]
+    label = problems.attempt(reader.optional_text, "label")
+    problems.raise_any()
+    return Finding(text=text, image_id=image_id, shapes=tuple(s for s in read if s is not None), label=label)

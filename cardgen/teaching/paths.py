@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from cardgen.errors import InputError
+from cardgen.errors import InputError, did_you_mean
 
 
 class FileKind(str, enum.Enum):
@@ -85,6 +85,13 @@ def _missing_hint(candidate: Path) -> str:
         for sibling in sorted(parent.iterdir()):
             if sibling.name.lower() == wanted and sibling.name != candidate.name:
                 return f"did you mean {sibling.name!r}? names are case-sensitive"
+        there = sorted(p.name + ("/" if p.is_dir() else "") for p in parent.iterdir()
+                       if p.name != "case.yaml" and not p.name.startswith("."))
+        if there:
+            near = did_you_mean(candidate.name, [name.rstrip("/") for name in there])
+            shown = ", ".join(there[:12]) + (f" and {len(there) - 12} more" if len(there) > 12 else "")
+            return (f"did you mean {near!r}? " if near else "") + f"the folder {parent.name}/ holds: {shown}"
+        return f"the folder {parent.name}/ holds no other file: copy the image there"
     return "check the spelling; names are relative to the case folder"
 
 

@@ -27,10 +27,11 @@ def registered_readers() -> list[AnnotationReader]:
     from cardgen.annotations.readers.gsps import GspsReader
     from cardgen.annotations.readers.overlay import OverlayReader
     from cardgen.annotations.readers.rtstruct import RtstructReader
+    from cardgen.annotations.readers.seg import SegReader
     from cardgen.annotations.readers.sr import SrReader
 
     # Overlays last: a presentation state may carry overlays as well as its graphics.
-    return [GspsReader(), SrReader(), RtstructReader(), OverlayReader()]
+    return [GspsReader(), SrReader(), SegReader(), RtstructReader(), OverlayReader()]
 
 
 def reader_for(path: Path) -> AnnotationReader:
@@ -45,7 +46,7 @@ def reader_for(path: Path) -> AnnotationReader:
     raise InputError(f"no annotation reader understands this file (SOP Class {name})", file=path,
                      field="(0008,0016) SOP Class UID",
                      hint="give a presentation state (GSPS), a TID 1500 measurement report (SR), "
-                          "an RT structure set or an image with overlays; readers: "
+                          "a segmentation (SEG), an RT structure set or an image with overlays; readers: "
                           + ", ".join(r.name for r in readers))
 
 

@@ -117,7 +117,12 @@ class ImageRef:
 
     @classmethod
     def from_dataset(cls, ds, frame: int | None = None) -> "ImageRef":
-        """The reference for a DICOM image dataset (pixel data not needed)."""
+        """The reference for a DICOM image dataset (pixel data not needed).
+
+        ``frame`` None means the frame a case shows without ``frame:``, the first: annotations
+        that reference another frame of a multi-frame image then do not belong on it.
+        """
+        frame = 0 if frame is None else frame
         uid = ds.get("SOPInstanceUID")
         return cls(
             width=int(ds.get("Columns", 0) or 0),
@@ -145,6 +150,8 @@ class ReadAnnotation:
     referenced_sop_instance_uid: str | None = None  # matching only: never reaches a card
     referenced_frame: int | None = None  # from 0
     reader: str = ""
+    tracking_id: str | None = None  # a Tracking Identifier, for choosing items by name
+    item: str = ""  # where in the file it came from, for error messages ("GraphicAnnotationSequence[2]")
 
     def applies_to(self, image: ImageRef) -> bool:
         """True when this annotation belongs on ``image`` (an unreferenced one belongs on any)."""

@@ -71,10 +71,15 @@ def shapes_for_graphic(kind: GraphicType, points: np.ndarray, path: Path, tag: s
 def _ellipse(pairs: list[tuple[float, float]], label: str | None) -> Shape:
     """ELLIPSE: the end points of the major axis, then those of the minor axis."""
     (x1, y1), (x2, y2), (x3, y3), (x4, y4) = pairs
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    major = math.hypot(x2 - x1, y2 - y1) / 2
-    minor = math.hypot(x4 - x3, y4 - y3) / 2
-    angle = math.atan2(y2 - y1, x2 - x1)
+    return ellipse_from_axes(((x1 + x2) / 2, (y1 + y2) / 2), math.hypot(x2 - x1, y2 - y1) / 2,
+                             math.hypot(x4 - x3, y4 - y3) / 2, math.atan2(y2 - y1, x2 - x1), label)
+
+
+def ellipse_from_axes(centre: tuple[float, float], major: float, minor: float, angle: float,
+                      label: str | None = None) -> Shape:
+    """An ellipse from its centre, semi-axes and the angle of its first axis (radians): an
+    :class:`Ellipse` when that axis is along the image axes, else a polygon on its outline."""
+    cx, cy = centre
     tilt = math.degrees(angle) % 90.0
     if min(tilt, 90.0 - tilt) <= _AXIS_ALIGNED_DEGREES:
         horizontal = abs(math.cos(angle)) >= abs(math.sin(angle))

@@ -5,7 +5,11 @@ names the images it belongs on (Referenced Image Sequence, or every image of the
 state when absent) and carries Graphic Object Sequence (0070,0009) and Text Object Sequence
 (0070,0008). Units are PIXEL (image pixels) or DISPLAY (fractions of the displayed area, PS3.3
 C.10.4 Displayed Area Module; the whole image when the state selects none).
-One item becomes one :class:`ReadAnnotation` per referenced image; its text objects give the label.
+One finding becomes one :class:`ReadAnnotation` per referenced image: a tracked object (objects
+sharing a Tracking ID or UID, across items), else a graphic group (Graphic Group ID, labelled by
+Graphic Group Sequence), else the remaining objects of one item. Text objects give a finding its
+words; a text's anchor becomes a point or an arrow, but the box the words are written in masks
+nothing.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from cardgen.annotations.readers.base import (
     read_annotation_dataset,
 )
 from cardgen.annotations.readers.graphics import graphic_type, shapes_for_graphic
-from cardgen.annotations.shapes import Arrow, Point, Rect, Shape
+from cardgen.annotations.shapes import Arrow, Point, Shape
 from cardgen.errors import InputError
 
 # Every presentation state storage class (grayscale, color, pseudo-color, blending, ...) starts so.
@@ -50,34 +54,81 @@ class GspsReader:
     def read(self, path: Path, image: ImageRef) -> list[ReadAnnotation]:
         ds = read_annotation_dataset(path)
         area = _displayed_area(ds, image, path)
-        annotations: list[ReadAnnotation] = []
+        group_labels = {int(g.GraphicGroupID): str(g.get("GraphicGroupLabel", "") or "").strip() or None
+                        for g in ds.get("GraphicGroupSequence") or [] if "GraphicGroupID" in g}
+        findings: dict[tuple, _Finding] = {}
         for index, item in enumerate(ds.get("GraphicAnnotationSequence") or []):
             where = f"GraphicAnnotationSequence[{index}]"
-            shapes: list[Shape] = []
-            texts: list[str] = []
+            references = _references(item)
             for g_index, graphic in enumerate(item.get("GraphicObjectSequence") or []):
                 tag = f"{where}.GraphicObjectSequence[{g_index}]"
                 units = _units(graphic.get("GraphicAnnotationUnits"), path, f"{tag}.GraphicAnnotationUnits")
                 points = _to_pixels(points_of(graphic.get("GraphicData"), path, f"{tag}.GraphicData (0070,0022)"),
                                     units, area)
                 kind = graphic_type(graphic.get("GraphicType"), path, f"{tag}.GraphicType (0070,0023)")
-                shapes.extend(shapes_for_graphic(kind, points, path, tag))
+                finding = _finding_for(findings, graphic, index, where, group_labels)
+                finding.add(references, shapes_for_graphic(kind, points, path, tag))
             for t_index, text_object in enumerate(item.get("TextObjectSequence") or []):
                 text, text_shapes = _text_object(text_object, area, path, f"{where}.TextObjectSequence[{t_index}]")
+                finding = _finding_for(findings, text_object, index, where, group_labels)
                 if text:
-                    texts.append(text)
-                shapes.extend(text_shapes)
-            if not shapes:
-                continue
-            label = texts[0] if texts else None
-            text = "; ".join(texts) or None
-            if label:
-                shapes = [_labelled(shape, label) for shape in shapes]
-            for uid, frame in _references(item):
+                    finding.texts.append(text)
+                finding.add(references, text_shapes)
+        annotations: list[ReadAnnotation] = []
+        for finding in findings.values():
+            label = finding.label or (finding.texts[0] if finding.texts else None)
+            text = "; ".join(finding.texts) or label
+            for (uid, frame), shapes in finding.shapes.items():
+                if not shapes:
+                    continue
+                if label:
+                    shapes = [_labelled(shape, label) for shape in shapes]
                 annotations.append(ReadAnnotation(tuple(shapes), label=label, text=text,
                                                   referenced_sop_instance_uid=uid, referenced_frame=frame,
-                                                  reader=self.name))
+                                                  reader=self.name, tracking_id=finding.tracking_id,
+                                                  item=finding.item))
         return annotations
+
+
+class _Finding:
+    """The graphics and words of one finding: a tracked object, a graphic group, or the untracked,
+    ungrouped objects of one Graphic Annotation item."""
+
+    def __init__(self, item: str, label: str | None = None, tracking_id: str | None = None) -> None:
+        self.item = item
+        self.label = label
+        self.tracking_id = tracking_id
+        self.texts: list[str] = []
+        self.shapes: dict[tuple[str | None, int | None], list[Shape]] = {}
+
+    def add(self, references: list[tuple[str | None, int | None]], shapes: list[Shape]) -> None:
+        for reference in references:
+            self.shapes.setdefault(reference, []).extend(shapes)
+
+
+def _finding_for(findings: dict[tuple, _Finding], graphic_or_text, index: int, where: str,
+                 group_labels: dict[int, str | None]) -> _Finding:
+    """The finding an object belongs to (PS3.3 C.10.5): its Tracking ID (0062,0020) or Tracking UID
+    (0062,0021) names one finding across items; else its Graphic Group ID (0070,0295) one group of
+    Graphic Group Sequence (0070,0234); else its Graphic Annotation item."""
+    tracking_id = str(graphic_or_text.get("TrackingID", "") or "").strip() or None
+    tracking_uid = str(graphic_or_text.get("TrackingUID", "") or "").strip() or None
+    group = graphic_or_text.get("GraphicGroupID")
+    if tracking_id or tracking_uid:
+        key: tuple = ("tracking", tracking_id or tracking_uid)
+        # The UID is an identifier: it matches objects, but never names the finding.
+        name = f"tracked object {tracking_id!r}" if tracking_id else f"tracked object {len(findings) + 1}"
+        make = lambda: _Finding(name, label=tracking_id, tracking_id=tracking_id)  # noqa: E731
+    elif group is not None:
+        key = ("group", int(group))
+        label = group_labels.get(int(group))
+        make = lambda: _Finding(f"GraphicGroupSequence group {int(group)}", label=label)  # noqa: E731
+    else:
+        key = ("item", index)
+        make = lambda: _Finding(where)  # noqa: E731
+    if key not in findings:
+        findings[key] = make()
+    return findings[key]
 
 
 # A displayed area: (left, top, width, height) in image pixels.
@@ -143,8 +194,7 @@ def _text_object(item, area: _Area, path: Path, where: str) -> tuple[str, list[S
         shapes.append(Arrow((box[0] + box[2] / 2, box[1] + box[3] / 2), anchor))
     elif anchor is not None:
         shapes.append(Point(anchor))
-    elif box is not None:
-        shapes.append(Rect(*box))
+    # A box alone is where the words are written, not a region of the image: it masks nothing.
     return text, shapes
 
 

@@ -64,7 +64,7 @@ class OverlayReader:
             )
             if shapes:
                 annotations.append(ReadAnnotation(shapes, label=label, text=label,
-                                                  referenced_sop_instance_uid=uid, reader=self.name))
+                                                  referenced_sop_instance_uid=uid, reader=self.name, item=field))
         return annotations
 
 

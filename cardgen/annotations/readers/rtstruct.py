@@ -76,7 +76,8 @@ class RtstructReader:
                     shapes.append(Polygon(pairs, label=label))
             if shapes:
                 # Matched by geometry, not by UID: the plane decides which slice a contour is on.
-                annotations.append(ReadAnnotation(tuple(shapes), label=label, text=label, reader=self.name))
+                annotations.append(ReadAnnotation(tuple(shapes), label=label, text=label, reader=self.name,
+                                                  item=f"ROIContourSequence[{index}]"))
         return annotations
 
 

@@ -1,0 +1,169 @@
+"""A TID 1500 measurement report shaped as dcmjs writes it for Cornerstone and OHIF, built with pydicom.
+
+dcmjs is JavaScript, so it cannot run here; this module lays the content tree out item by item as
+its source does (github.com/dcmjs-org/dcmjs, read for this test):
+
+- ``src/derivations/StructuredReport``: SOP Class Enhanced SR, Modality SR, ValueType CONTAINER;
+- ``src/utilities/TID1500/TID1500MeasurementReport.js``: root (126000, DCM, "Imaging Measurement
+  Report"), TID 1500 / DCMR, language, Person Observer Name ``unknown^unknown``, procedure
+  reported (1, 99dcmjs), Image Library (111028) > Image Library Group (126200) > IMAGE items,
+  then Imaging Measurements (126010);
+- ``src/utilities/TID1500/TID1501MeasurementGroup.js``: one Measurement Group (125007) CONTAINER
+  per measurement;
+- ``src/utilities/TID300/TID300Measurement.js``: Tracking Identifier (tool name, e.g.
+  ``cornerstoneTools@^4.0.0:Length``), Tracking Unique Identifier, Finding (121071) when there is
+  one (the adapters write the label typed in the viewer as code CORNERSTONEFREETEXT), then the
+  measurement NUMs;
+- ``Length.js`` (NUM G-D7FE Length > INFERRED FROM SCOORD POLYLINE, 2 points), ``Bidirectional.js``
+  (NUM Long Axis and Short Axis, each > SCOORD POLYLINE), ``Ellipse.js`` and ``TID320ContentItem.js``
+  (NUM AREA > SCOORD ELLIPSE, 4 points), ``Point.js`` as used by the ArrowAnnotate adapter (NUM
+  111010 Center with no measured value > SCOORD POINT with *two* points: the tip, then the tail);
+  each 2D SCOORD has a SELECTED FROM IMAGE child, a 3D one (``use3DSpatialCoordinates``) is a
+  SCOORD3D with ReferencedFrameOfReferenceUID and no image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.sequence import Sequence
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+ENHANCED_SR = "1.2.840.10008.5.1.4.1.1.88.22"
+
+
+def _code(value: str, scheme: str, meaning: str) -> Dataset:
+    code = Dataset()
+    code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = value, scheme, meaning
+    return code
+
+
+def _item(relationship: str, value_type: str, concept: tuple[str, str, str] | None = None, **values) -> Dataset:
+    item = Dataset()
+    item.RelationshipType = relationship
+    item.ValueType = value_type
+    if concept:
+        item.ConceptNameCodeSequence = Sequence([_code(*concept)])
+    for keyword, value in values.items():
+        setattr(item, keyword, value)
+    return item
+
+
+def _image(ds: Dataset, frame: int | None = None) -> Dataset:
+    ref = Dataset()
+    ref.ReferencedSOPClassUID = ds.SOPClassUID
+    ref.ReferencedSOPInstanceUID = ds.SOPInstanceUID
+    ref.ReferencedFrameNumber = frame or 1  # MeasurementReport.js: frameNumber || 1
+    return ref
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One Cornerstone measurement: its tool name, SCOORDs and the label typed in the viewer."""
+
+    tool: str  # Length, Bidirectional, EllipticalRoi, ArrowAnnotate
+    points: tuple  # 2D pixels; for Bidirectional (long axis points, short axis points)
+    label: str | None = None
+    points_3d: bool = False  # use3DSpatialCoordinates: points are patient mm
+
+
+def _scoord(ds: Dataset, graphic_type: str, points, three_d: bool) -> Dataset:
+    flat = [float(v) for point in points for v in point]
+    if three_d:
+        return _item("INFERRED FROM", "SCOORD3D", GraphicType=graphic_type, GraphicData=flat,
+                     ReferencedFrameOfReferenceUID=ds.FrameOfReferenceUID)
+    return _item("INFERRED FROM", "SCOORD", GraphicType=graphic_type, GraphicData=flat,
+                 ContentSequence=Sequence([_item("SELECTED FROM", "IMAGE", ReferencedSOPSequence=Sequence([_image(ds)]))]))
+
+
+def _num(concept: tuple[str, str, str], value: float | None, unit: tuple[str, str, str], scoord: Dataset) -> Dataset:
+    item = _item("CONTAINS", "NUM", concept, ContentSequence=Sequence([scoord]))
+    if value is not None:
+        measured = Dataset()
+        measured.MeasurementUnitsCodeSequence = Sequence([_code(*unit)])
+        measured.NumericValue = value
+        item.MeasuredValueSequence = Sequence([measured])
+    return item
+
+
+def _measurements(ds: Dataset, tool: Tool) -> list[Dataset]:
+    mm = ("mm", "UCUM", "mm")
+    if tool.tool == "Length":
+        return [_num(("G-D7FE", "SRT", "Length"), 20.0, mm, _scoord(ds, "POLYLINE", tool.points, tool.points_3d))]
+    if tool.tool == "Bidirectional":
+        long_axis, short_axis = tool.points
+        return [_num(("G-A185", "SRT", "Long Axis"), 20.0, mm, _scoord(ds, "POLYLINE", long_axis, tool.points_3d)),
+                _num(("G-A186", "SRT", "Short Axis"), 10.0, mm, _scoord(ds, "POLYLINE", short_axis, tool.points_3d))]
+    if tool.tool == "EllipticalRoi":
+        return [_num(("G-D7FE", "SRT", "AREA"), 157.0, ("mm2", "UCUM", "mm2"),
+                     _scoord(ds, "ELLIPSE", tool.points, tool.points_3d))]
+    if tool.tool == "ArrowAnnotate":
+        return [_num(("111010", "DCM", "Center"), None, mm, _scoord(ds, "POINT", tool.points[:2], tool.points_3d))]
+    raise ValueError(tool.tool)
+
+
+def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path) -> None:
+    """An SR on ``image`` with one measurement group per tool, laid out as dcmjs lays it out."""
+    groups = []
+    for tool in tools:
+        content = [
+            _item("HAS OBS CONTEXT", "TEXT", ("112039", "DCM", "Tracking Identifier"),
+                  TextValue=f"cornerstoneTools@^4.0.0:{tool.tool}"),
+            _item("HAS OBS CONTEXT", "UIDREF", ("112040", "DCM", "Tracking Unique Identifier"), UID=generate_uid()),
+        ]
+        if tool.label:
+            content.append(_item("CONTAINS", "CODE", ("121071", "DCM", "Finding"),
+                                 ConceptCodeSequence=Sequence([_code("CORNERSTONEFREETEXT", "CST4", tool.label)])))
+        content += _measurements(image, tool)
+        groups.append(_item("CONTAINS", "CONTAINER", ("125007", "DCM", "Measurement Group"),
+                            ContinuityOfContent="SEPARATE", ContentSequence=Sequence(content)))
+
+    language = _item("HAS CONCEPT MOD", "CODE", ("121049", "DCM", "Language of Content Item and Descendants"),
+                     ConceptCodeSequence=Sequence([_code("eng", "RFC5646", "English")]))
+    library = _item("CONTAINS", "CONTAINER", ("111028", "DCM", "Image Library"), ContinuityOfContent="SEPARATE",
+                    ContentSequence=Sequence([_item(
+                        "CONTAINS", "CONTAINER", ("126200", "DCM", "Image Library Group"),
+                        ContinuityOfContent="SEPARATE",
+                        ContentSequence=Sequence([_item("CONTAINS", "IMAGE", ReferencedSOPSequence=Sequence([_image(image)]))]))]))
+    ds = Dataset()
+    ds.SOPClassUID = ENHANCED_SR
+    ds.SOPInstanceUID = generate_uid()
+    ds.Modality = "SR"
+    ds.StudyInstanceUID = image.StudyInstanceUID
+    ds.SeriesInstanceUID = generate_uid()
+    ds.ValueType = "CONTAINER"
+    ds.ConceptNameCodeSequence = Sequence([_code("126000", "DCM", "Imaging Measurement Report")])
+    ds.ContinuityOfContent = "SEPARATE"
+    ds.CompletionFlag = "COMPLETE"
+    ds.VerificationFlag = "UNVERIFIED"
+    ds.InstanceNumber = 1
+    template = Dataset()
+    template.MappingResource, template.TemplateIdentifier = "DCMR", "1500"
+    ds.ContentTemplateSequence = Sequence([template])
+    ds.ContentSequence = Sequence([
+        language,
+        _item("HAS OBS CONTEXT", "PNAME", ("121008", "DCM", "Person Observer Name"), PersonName="unknown^unknown"),
+        _item("HAS CONCEPT MOD", "CODE", ("121058", "DCM", "Procedure reported"),
+              ConceptCodeSequence=Sequence([_code("1", "99dcmjs", "Unknown procedure")])),
+        library,
+        _item("CONTAINS", "CONTAINER", ("126010", "DCM", "Imaging Measurements"), ContinuityOfContent="SEPARATE",
+              ContentSequence=Sequence(groups)),
+    ])
+    ds.file_meta = FileMetaDataset()
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+    ds.file_meta.ImplementationVersionName = "dcmjs"
+    pydicom.dcmwrite(path, ds, enforce_file_format=True)
+
+
+def patient_mm(image: Dataset, x: float, y: float) -> tuple[float, float, float]:
+    """The patient position (mm) of image point (x, y) in the shape model's corner-origin pixels."""
+    position = [float(v) for v in image.ImagePositionPatient]
+    row, column = [float(v) for v in image.ImageOrientationPatient[:3]], [float(v) for v in image.ImageOrientationPatient[3:]]
+    row_spacing, column_spacing = (float(v) for v in image.PixelSpacing)
+    return tuple(position[i] + (x - 0.5) * column_spacing * row[i] + (y - 0.5) * row_spacing * column[i]
+                 for i in range(3))

@@ -1,0 +1,258 @@
+"""Annotation files pointed at by a case: stacks, multi-frame images, clipping, and the case's own
+words and choices (``text:``, ``label:``, ``items:`` on an ``annotations`` entry).
+
+Test data: the images are pydicom's CT_small.dcm (inside the pydicom wheel), copied into a series of
+three slices or a four-frame file here (tests/test_build_stacks.py); the presentation states are
+written here with highdicom against those images.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+
+from cardgen.build import BuildOptions, build_deck
+from cardgen.errors import InputError
+from cardgen.imaging.series import series_files
+from tests.anki_helpers import import_package
+from tests.sample_cases import CT_SMALL, write_case
+from tests.test_build_stacks import _write_multiframe, _write_series
+
+SOURCE = 128  # CT_small.dcm is 128 x 128
+PIXEL = hd.pr.AnnotationUnitsValues.PIXEL
+KIND = hd.pr.GraphicTypeValues
+LAYER = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+
+
+def _circle(cx: float, cy: float, r: float) -> hd.pr.GraphicObject:
+    return hd.pr.GraphicObject(KIND.CIRCLE, np.array([[cx, cy], [cx + r, cy]]), units=PIXEL)
+
+
+def _gsps(images: list[pydicom.Dataset], annotations: list[hd.pr.GraphicAnnotation], path: Path) -> None:
+    hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=images, series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests",
+        software_versions="1", device_serial_number="1", content_label="TEACHING",
+        graphic_layers=[LAYER], graphic_annotations=annotations,
+    ).save_as(path)
+
+
+def _edit(path: Path, change) -> None:
+    ds = pydicom.dcmread(path)
+    change(ds)
+    ds.save_as(path)
+
+
+def _text(words: str) -> hd.pr.TextObject:
+    return hd.pr.TextObject(words, units=PIXEL, bounding_box=(2.0, 2.0, 40.0, 12.0))
+
+
+def _occlusions(collection) -> dict[int, list[dict[str, float]]]:
+    """Ordinal -> the geometry of its shapes, in source pixels, read back through Anki."""
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    out: dict[int, list[dict[str, float]]] = {}
+    for occlusion in (o for o in note.occlusions if o.ordinal > 0):  # 0: text, no card
+        for shape in occlusion.shapes:
+            properties = {p.name: p.value for p in shape.properties}
+            geometry = {k: float(v) * SOURCE for k, v in properties.items()
+                        if k in ("left", "top", "width", "height", "rx", "ry")}
+            geometry["kind"] = shape.shape
+            if shape.shape == "polygon":
+                points = polygon_points(properties)
+                geometry["left"] = min(x for x, _ in points) * SOURCE
+                geometry["top"] = min(y for _, y in points) * SOURCE
+            out.setdefault(occlusion.ordinal, []).append(geometry)
+    return out
+
+
+def polygon_points(properties: dict[str, str]) -> list[tuple[float, float]]:
+    """A polygon's points in fractions of the image, where Anki's reviewer draws them: moved so
+    that their bounding box starts at ``left``/``top`` (0, 0 when absent; review.ts
+    getPolygonOffset). Points written absolute or relative to that corner land the same."""
+    points = [(float(x), float(y)) for x, y in (pair.split(",") for pair in properties["points"].split())]
+    left, top = float(properties.get("left", 0)), float(properties.get("top", 0))
+    corner_x, corner_y = min(x for x, _ in points), min(y for _, y in points)
+    return [(x - corner_x + left, y - corner_y + top) for x, y in points]
+
+
+def _answers(collection) -> list[str]:
+    return sorted(collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*"))
+
+
+def test_a_series_keeps_only_the_annotations_of_its_key_slice(tmp_path, collection):
+    """Defect 3 of issue 16: a GSPS on a series folder with `frame:` failed with 'Is a directory'."""
+    case_dir = write_case(tmp_path / "cases", "series", """\
+id: series-1
+title: Annotations on a stack
+images:
+  - file: series
+    frame: 1
+annotations:
+  - file: gsps.dcm
+""", image=None)
+    _write_series(case_dir / "series")
+    slices = [pydicom.dcmread(p, stop_before_pixels=True) for p in series_files(case_dir / "series")]
+    key, other = slices[1], slices[2]  # frame 1 of the series sorted by position (z = 5 mm)
+    _gsps(slices, [
+        hd.pr.GraphicAnnotation([key], LAYER, graphic_objects=[_circle(40, 50, 10)], text_objects=[_text("key")]),
+        hd.pr.GraphicAnnotation([other], LAYER, graphic_objects=[_circle(90, 90, 5)], text_objects=[_text("other")]),
+    ], case_dir / "gsps.dcm")
+    out = tmp_path / "series.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+
+    assert _answers(collection) == ["<p>key</p>"]
+    [[circle]] = _occlusions(collection).values()
+    assert circle == pytest.approx({"kind": "ellipse", "left": 30, "top": 40, "rx": 10, "ry": 10}, abs=0.5)
+
+
+@pytest.mark.parametrize("frame_lines, expected", [
+    ("", "first"),  # no `frame:` shows frame 0: annotations of other frames must not mask it
+    ("    frames: all\n    frame: 2\n", "third"),
+])
+def test_a_multiframe_image_keeps_only_the_annotations_of_the_frame_shown(tmp_path, collection, frame_lines, expected):
+    """Defect 5 of issue 16: frame 0 was shown with the ROIs of every frame."""
+    case_dir = write_case(tmp_path / "cases", "cine", f"""\
+id: cine-1
+title: Annotations on a multi-frame image
+images:
+  - file: cine.dcm
+{frame_lines}annotations:
+  - file: gsps.dcm
+""", image=None)
+    _write_multiframe(case_dir / "cine.dcm")
+    cine = pydicom.dcmread(case_dir / "cine.dcm", stop_before_pixels=True)
+    centres = {"first": (30, 30), "second": (60, 60), "third": (90, 90)}
+    _gsps([cine], [
+        hd.pr.GraphicAnnotation([cine], LAYER, graphic_objects=[_circle(*centres[name], 8)],
+                                text_objects=[_text(name)])
+        for name in ("first", "second", "third")
+    ], case_dir / "gsps.dcm")
+    # highdicom takes the copied CT for a single-frame image: the frame numbers are added here.
+    _edit(case_dir / "gsps.dcm", lambda ds: [
+        setattr(item.ReferencedImageSequence[0], "ReferencedFrameNumber", number)
+        for number, item in enumerate(ds.GraphicAnnotationSequence, 1)])
+    out = tmp_path / "cine.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+
+    assert _answers(collection) == [f"<p>{expected}</p>"]
+    [[circle]] = _occlusions(collection).values()
+    cx, cy = centres[expected]
+    assert circle == pytest.approx({"kind": "ellipse", "left": cx - 8, "top": cy - 8, "rx": 8, "ry": 8}, abs=0.5)
+
+
+def _case_with_gsps(tmp_path: Path, entry: str, annotations: list[hd.pr.GraphicAnnotation]) -> Path:
+    case_dir = write_case(tmp_path / "cases", "gsps", f"""\
+id: gsps-1
+title: Annotations from a presentation state
+images:
+  - file: ct.dcm
+annotations:
+  - file: gsps.dcm
+{entry}""")
+    ct = pydicom.dcmread(case_dir / "ct.dcm", stop_before_pixels=True)
+    _gsps([ct], annotations, case_dir / "gsps.dcm")
+    return case_dir
+
+
+def _build(tmp_path: Path) -> Path:
+    out = tmp_path / "deck.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    return out
+
+
+def _annotation(ct_path: Path, *graphics, words: str | None = None) -> hd.pr.GraphicAnnotation:
+    ct = pydicom.dcmread(ct_path, stop_before_pixels=True)
+    return hd.pr.GraphicAnnotation([ct], LAYER, graphic_objects=list(graphics),
+                                   text_objects=[_text(words)] if words else None)
+
+
+def test_a_region_partly_outside_the_image_is_clipped(tmp_path, collection):
+    """Defect 4 of issue 16: a circle over the right edge stopped the case."""
+    case_dir = _case_with_gsps(tmp_path, "", [_annotation(CT_SMALL, _circle(100, 60, 20), words="edge")])
+    # Viewers let a reader draw past the edge; highdicom refuses to, so the circle is moved here.
+    _edit(case_dir / "gsps.dcm", lambda ds: setattr(
+        ds.GraphicAnnotationSequence[0].GraphicObjectSequence[0], "GraphicData", [120.0, 60.0, 140.0, 60.0]))
+    import_package(collection, _build(tmp_path))
+    [[polygon]] = _occlusions(collection).values()
+    # The circle (100..140 x 40..80) cut at x = 128: a polygon whose box is 100..128 x 40..80.
+    assert polygon["kind"] == "polygon"
+    assert polygon["left"] == pytest.approx(100, abs=0.5) and polygon["top"] == pytest.approx(40, abs=0.5)
+
+
+def test_a_region_wholly_outside_names_the_annotation_file_item_and_value(tmp_path):
+    case_dir = _case_with_gsps(tmp_path, "", [
+        _annotation(CT_SMALL, _circle(40, 40, 5), words="inside"),
+        _annotation(CT_SMALL, _circle(100, 60, 10), words="outside"),
+    ])
+    _edit(case_dir / "gsps.dcm", lambda ds: setattr(
+        ds.GraphicAnnotationSequence[1].GraphicObjectSequence[0], "GraphicData", [200.0, 60.0, 210.0, 60.0]))
+    with pytest.raises(InputError) as caught:
+        _build(tmp_path)
+    error = caught.value
+    assert error.file.name == "gsps.dcm"
+    assert error.field == "annotations[0].GraphicAnnotationSequence[1]"
+    assert "wholly outside the 128x128 image" in str(error)
+    assert error.value == {"left": 190.0, "top": 50.0, "right": 210.0, "bottom": 70.0}
+    assert "findings[" not in str(error)
+
+
+def test_text_and_label_on_the_entry_replace_the_files_words(tmp_path, collection):
+    """Defect 8 of issue 16: `text:`/`label:` on an annotations entry were ignored."""
+    _case_with_gsps(tmp_path, "    text: Pulmonary nodule\n    label: N\n",
+                    [_annotation(CT_SMALL, _circle(40, 40, 5))])
+    import_package(collection, _build(tmp_path))
+    assert _answers(collection) == ["<p>Pulmonary nodule</p>"]
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    assert "Pulmonary nodule" in collection.get_note(note_id)["Back Extra"]
+
+
+def test_items_choose_which_annotations_become_findings_and_word_each(tmp_path, collection):
+    _case_with_gsps(tmp_path, "    items: [{item: 1, text: Lytic lesion}, {item: second, text: Sclerotic rim}]\n", [
+        _annotation(CT_SMALL, _circle(30, 30, 5)),                 # 1: no words of its own
+        _annotation(CT_SMALL, _circle(60, 60, 5), words="second"),  # chosen by its text
+        _annotation(CT_SMALL, _circle(90, 90, 5), words="third"),   # not chosen
+    ])
+    import_package(collection, _build(tmp_path))
+    assert _answers(collection) == ["<p>Lytic lesion</p>", "<p>Sclerotic rim</p>"]
+    lefts = sorted(shape["left"] for shapes in _occlusions(collection).values() for shape in shapes)
+    assert lefts == pytest.approx([25, 55], abs=0.5)
+
+
+def test_an_annotation_without_words_asks_for_them(tmp_path):
+    """It was answered 'Annotated region (gsps)'; now the case must word it."""
+    _case_with_gsps(tmp_path, "", [_annotation(CT_SMALL, _circle(30, 30, 5), words="named"),
+                                   _annotation(CT_SMALL, _circle(60, 60, 5))])
+    with pytest.raises(InputError) as caught:
+        _build(tmp_path)
+    message = str(caught.value)
+    assert "annotations[0]" in message and "item 2 (GraphicAnnotationSequence[1]) has no words" in message
+    assert "items: [{item: 2, text: ...}]" in message
+
+
+def test_an_item_that_matches_nothing_lists_the_items(tmp_path):
+    _case_with_gsps(tmp_path, "    items: [nodule]\n", [_annotation(CT_SMALL, _circle(30, 30, 5), words="mass")])
+    with pytest.raises(InputError) as caught:
+        _build(tmp_path)
+    error = caught.value
+    assert error.field == "annotations[0].items[0]" and error.value == "nodule"
+    assert "its items are 1: mass" in str(error)
+
+
+@pytest.mark.parametrize("items, problem", [
+    ("[0]", r"number \(from 1\)"), ("[true]", r"number \(from 1\)"), ("[{text: x}]", r"number \(from 1\)"),
+    ("[{item: 1, text: [a]}]", "expected text"),
+])
+def test_bad_items_are_input_errors(tmp_path, items, problem):
+    from cardgen.teaching.loader import load_case
+
+    case_dir = _case_with_gsps(tmp_path, f"    items: {items}\n", [_annotation(CT_SMALL, _circle(30, 30, 5))])
+    with pytest.raises(InputError, match=problem) as caught:
+        load_case(case_dir / "case.yaml")
+    assert caught.value.field.startswith("annotations[0].items[0]")

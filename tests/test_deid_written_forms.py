@@ -1,0 +1,386 @@
+"""Identifiers written another way than the header: none may reach a deck.
+
+Each planted case copies pydicom's CT_small.dcm (inside the pydicom wheel) with identifying values
+planted in its header, and writes one of them in its own text the way a person might: a name part
+alone, an initial, Markdown inside, invisible characters, full-width letters, an ideographic name,
+a date in another format, an ID with separators; in every text field, in a shape label (drawn
+into the image's pixels) and through an overlay. One build with ``--keep-going`` holds them all
+beside one clean case: every planted case must fail, naming its case file and field, and the deck
+written from the clean case must carry none of the planted values, in the package's bytes or in
+the collection and media after import into the real Anki backend.
+
+The real ultrasound file is pydicom's ``examples_ybr_color.dcm`` (a 27 KB private XML value).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+import pytest
+from click.testing import CliRunner
+from pydicom.data import get_testdata_file
+from pydicom.dataset import Dataset
+
+from cardgen.cli import main
+from cardgen.deid.text import words
+from cardgen.deid.values import ValueMatcher, identifying_items, identifying_values
+from tests.anki_helpers import import_package
+from tests.sample_cases import CT_SMALL, GOOD_CASE
+
+ULTRASOUND = Path(get_testdata_file("examples_ybr_color.dcm"))
+
+# The header every planted case starts from (besides CT_small's own values).
+HEADER = {
+    "PatientName": "Zyqrab^Johnathan^Quincy^Dr^Jr",
+    "PatientID": "4471902",
+    "PatientBirthDate": "19790314",
+    "StudyDate": "20240301",
+    "AccessionNumber": "ACC7781234",
+    "ReferringPhysicianName": "Qwelt^Marla",
+    "OtherPatientIDs": "AB-55123",
+    "ImageComments": "Patient Sally Smith MRN 33445566",
+}
+
+
+@dataclass(frozen=True)
+class Plant:
+    """One planted identifier: where it is typed, what is typed, and header changes."""
+
+    name: str
+    field: str  # history, title, diagnosis, finding, label, shape_label, differential, teaching_point
+    text: str
+    header: tuple[tuple[str, object], ...] = ()
+    shown: str = ""  # the field as the error names it (defaults from ``field``)
+
+
+def _private(ds: Dataset, creator: str, value: str) -> None:
+    ds.private_block(0x0011, creator, create=True).add_new(0x01, "LO", value)
+
+
+PLANTS = [
+    # --- names, by component and however written ---------------------------------------------
+    Plant("family name alone", "history", "Seen by Zyqrab last week."),
+    Plant("given family, middle and prefix dropped", "title", "Johnathan Zyqrab"),
+    Plant("initial and family", "diagnosis", "J. Zyqrab"),
+    Plant("family comma given", "finding", "ZYQRAB, JOHNATHAN"),
+    Plant("Markdown inside", "teaching_point", "**Johnathan** Zyqrab"),
+    Plant("HTML inside a word", "differential", "Zyq<b>rab</b>"),
+    Plant("soft hyphen inside", "history", "Patient Zyq\u00adrab"),
+    Plant("zero-width space inside", "title", "Zy\u200bqrab"),
+    Plant("zero-width joiner inside", "diagnosis", "Zyq\u200drab"),
+    Plant("full-width letters", "finding", "\uff3a\uff39\uff31\uff32\uff21\uff22"),
+    Plant("accent added", "history", "Zyqr\u00e1b"),
+    Plant("given name alone", "teaching_point", "Johnathan was scanned"),
+    Plant("middle name alone", "differential", "Quincy"),
+    Plant("upper case", "history", "ZYQRAB"),
+    Plant("name in a shape label (drawn into pixels)", "shape_label", "Zyqrab"),
+    Plant("name in a finding label", "label", "J Zyqrab"),
+    Plant("referring physician alone", "history", "Referred by Dr Qwelt."),
+    Plant("ideographic name joined", "history", "\u5c71\u7530\u592a\u90ce",
+          (("PatientName", "YAMADA^TARO=\u5c71\u7530^\u592a\u90ce=\u3084\u307e\u3060^\u305f\u308d\u3046"),)),
+    Plant("ideographic family name", "title", "\u5c71\u7530\u3055\u3093",
+          (("PatientName", "YAMADA^TARO=\u5c71\u7530^\u592a\u90ce=\u3084\u307e\u3060^\u305f\u308d\u3046"),)),
+    Plant("phonetic name", "diagnosis", "\u3084\u307e\u3060 \u305f\u308d\u3046",
+          (("PatientName", "YAMADA^TARO=\u5c71\u7530^\u592a\u90ce=\u3084\u307e\u3060^\u305f\u308d\u3046"),)),
+    Plant("alphabetic group of a multi-group name", "finding", "Taro Yamada",
+          (("PatientName", "YAMADA^TARO=\u5c71\u7530^\u592a\u90ce"),)),
+    # --- IDs with separators ------------------------------------------------------------------
+    Plant("ID with a dash", "history", "MRN 447-1902"),
+    Plant("ID with spaces", "title", "447 1902"),
+    Plant("ID glued to letters", "diagnosis", "MRN4471902"),
+    Plant("ID in a shape label", "shape_label", "#4471902"),
+    Plant("other ID without its dash", "finding", "ab55123"),
+    Plant("accession number split", "teaching_point", "ACC 7781234"),
+    # --- dates in every common written form ---------------------------------------------------
+    Plant("birth date dd/mm/yyyy", "history", "born 14/03/1979"),
+    Plant("birth date dd.mm.yyyy", "title", "14.03.1979"),
+    Plant("birth date mm/dd/yyyy", "diagnosis", "03/14/1979"),
+    Plant("birth date ISO", "finding", "1979-03-14"),
+    Plant("birth date d Month yyyy", "teaching_point", "14 March 1979"),
+    Plant("birth date Month dth, yyyy", "differential", "March 14th, 1979"),
+    Plant("birth date dd-Mon-yyyy", "label", "14-Mar-1979"),
+    Plant("birth date d/m/yyyy", "history", "14/3/1979"),
+    Plant("birth date dd/mm/yy", "history", "14/03/79"),
+    Plant("study date d Month yyyy", "history", "scanned 1 March 2024"),
+    Plant("study date mm/dd/yyyy", "title", "03/01/2024"),
+    Plant("study date yyyy/mm/dd", "shape_label", "2024/03/01"),
+    Plant("study date first of March", "history", "on the 1st of March 2024"),
+    # --- values that were never searched ------------------------------------------------------
+    Plant("name inside a long free-text value", "history", "Sally Smith"),
+    Plant("MRN inside a long free-text value", "finding", "MRN 33445566"),
+    Plant("private value without a digit", "history", "Seen with Marlo Quibbs",
+          (("private", ("CARDGEN TEST", "Marlo Quibbs")),)),
+    Plant("private creator value", "title", "Dorrit Vexley",
+          (("private", ("Dorrit Vexley", "x")),)),
+    Plant("overlay comments", "history", "Brant Oxley",
+          (("element", (0x60004000, "LT", "Seen for Brant Oxley")),)),
+    Plant("overlay description", "diagnosis", "55667788",
+          (("element", (0x60000022, "LO", "Oxley 55667788")),)),
+    Plant("file meta Source AE Title", "history", "sent from QWELTPC1",
+          (("meta", ("SourceApplicationEntityTitle", "QWELTPC1")),)),
+]
+
+
+def _case_yaml(case_id: str, plant: Plant) -> str:
+    text = GOOD_CASE.format(case_id=case_id)
+    quoted = '"' + plant.text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if plant.field == "history":
+        return text.replace("history: Test history.", f"history: {quoted}")
+    if plant.field == "title":
+        return text.replace("title: Vertebral body", f"title: {quoted}")
+    if plant.field == "diagnosis":
+        return text.replace("diagnosis: Normal vertebra", f"diagnosis: {quoted}")
+    if plant.field == "finding":
+        return text.replace("  - text: Vertebral body", f"  - text: {quoted}")
+    if plant.field == "label":
+        return text.replace("    image: axial\n    shapes:", f"    image: axial\n    label: {quoted}\n    shapes:")
+    if plant.field == "shape_label":
+        return text.replace("height: 38}", f"height: 38, label: {quoted}}}")
+    if plant.field == "differential":
+        return text + f"differential: [{quoted}]\n"
+    if plant.field == "teaching_point":
+        return text + f"teaching_points: [{quoted}]\n"
+    raise AssertionError(plant.field)
+
+
+FIELD_NAMES = {"history": "history", "title": "title", "diagnosis": "diagnosis", "finding": "findings[0].text",
+               "label": "findings[0].label", "shape_label": "findings[0].shapes[0].label",
+               "differential": "differential[0]", "teaching_point": "teaching_points[0]"}
+
+
+def _planted_file(path: Path, plant: Plant) -> None:
+    ds = pydicom.dcmread(CT_SMALL)
+    ds.SpecificCharacterSet = "ISO_IR 192"  # UTF-8: ideographic and phonetic names
+    for keyword, value in HEADER.items():
+        setattr(ds, keyword, value)
+    for kind, value in plant.header:
+        if kind == "private":
+            _private(ds, *value)
+        elif kind == "element":
+            ds.add_new(*value)
+        elif kind == "meta":
+            setattr(ds.file_meta, *value)
+        else:
+            setattr(ds, kind, value)
+    ds.save_as(path, enforce_file_format=True)
+
+
+def _write_planted_cases(cases: Path) -> None:
+    for index, plant in enumerate(PLANTS):
+        folder = cases / f"p{index:02d}"
+        folder.mkdir(parents=True)
+        (folder / "case.yaml").write_text(_case_yaml(f"planted-{index:02d}", plant), encoding="utf-8")
+        _planted_file(folder / "ct.dcm", plant)
+    clean = cases / "clean"
+    clean.mkdir()
+    (clean / "case.yaml").write_text(GOOD_CASE.format(case_id="clean"), encoding="utf-8")
+    _planted_file(clean / "ct.dcm", Plant("clean", "history", ""))
+
+
+def test_there_are_at_least_forty_written_variants() -> None:
+    assert len(PLANTS) >= 40
+    assert {plant.field for plant in PLANTS} == set(FIELD_NAMES)
+    assert len({plant.name for plant in PLANTS}) == len(PLANTS)
+
+
+@pytest.fixture(scope="module")
+def planted_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("planted")
+    cases = root / "cases"
+    _write_planted_cases(cases)
+    out = root / "out.apkg"
+    result = CliRunner().invoke(main, ["build", str(cases), "-o", str(out), "--keep-going", "--no-cache", "-j", "1"])
+    return root, out, result
+
+
+def test_every_planted_case_fails_naming_its_file_and_field(planted_build) -> None:
+    root, _out, result = planted_build
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    missing = []
+    for index, plant in enumerate(PLANTS):
+        case_file = str(root / "cases" / f"p{index:02d}" / "case.yaml")
+        field = FIELD_NAMES[plant.field]
+        if not [line for line in lines if case_file in line and f": {field}: holds " in line]:
+            missing.append((plant.name, case_file, field))
+    assert missing == [], result.output
+    assert f"{len(PLANTS)} case(s) failed" in result.output
+
+
+def test_the_deck_of_the_clean_case_carries_no_planted_value(planted_build, collection) -> None:
+    _root, out, _result = planted_build
+    assert out.exists()
+    texts = [plant.text for plant in PLANTS] + [str(v) for v in HEADER.values()]
+    plain = [t for t in texts if len(t) >= 5]
+    with zipfile.ZipFile(out) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    for name, data in members.items():
+        for text in plain:
+            assert text.encode("utf-8") not in data, (name, text)
+    import_package(collection, out)
+    notes = [collection.get_note(nid) for nid in collection.find_notes("")]
+    assert notes  # the clean case's cards
+    everything = " ".join(" ".join(note.fields) + " " + " ".join(note.tags) for note in notes)
+    matcher = ValueMatcher(identifying_items(pydicom.dcmread(Path(_root) / "cases" / "clean" / "ct.dcm")))
+    assert list(matcher.find(everything)) == []
+    media = Path(collection.media.dir())
+    for file in media.iterdir():
+        data = file.read_bytes()
+        for text in plain:
+            assert text.encode("utf-8") not in data, (file.name, text)
+
+
+# --- the opposite error: teaching text is not an identifier -----------------------------------
+
+ANNOTATION_TEXTS = ["Nodule 12 mm", "Nodule 1", "LungNodule0001", "Lesion 2 of 3, 14 x 9 mm",
+                    "white matter", "Segment 7"]
+
+
+@pytest.mark.parametrize("text", ANNOTATION_TEXTS)
+def test_annotation_text_with_digits_is_teaching_text(text: str) -> None:
+    # The text of an annotation object (here a GSPS text object) is not collected: only the
+    # object's names, IDs, dates and UIDs are.
+    gsps = Dataset()
+    gsps.SOPClassUID = "1.2.840.10008.5.1.4.1.1.11.1"
+    gsps.Modality = "PR"
+    gsps.PatientName = "Zyqrab^Johnathan"
+    gsps.PatientID = "4471902"
+    gsps.ContentLabel = "LESION1"
+    annotation = Dataset()
+    text_object = Dataset()
+    text_object.UnformattedTextValue = text
+    annotation.TextObjectSequence = [text_object]
+    gsps.GraphicAnnotationSequence = [annotation]
+    gsps.ContentDescription = text
+    matcher = ValueMatcher(identifying_items(gsps))
+    assert list(matcher.find(f"<b>{text}</b>")) == []
+    assert {item.value for item in matcher.find("J. Zyqrab, 447-1902")} == {"j zyqrab", "zyqrab", "4471902"}
+
+
+def _write(cases: Path, folder: str, yaml: str, image: Path = CT_SMALL, edit=None) -> Path:
+    case_dir = cases / folder
+    case_dir.mkdir(parents=True)
+    (case_dir / "case.yaml").write_text(yaml, encoding="utf-8")
+    ds = pydicom.dcmread(image)
+    if edit is not None:
+        edit(ds)
+    ds.save_as(case_dir / "ct.dcm", enforce_file_format=True)
+    return case_dir
+
+
+def test_case_text_with_digits_builds(tmp_path: Path, collection) -> None:
+    yaml = GOOD_CASE.format(case_id="n-1").replace("  - text: Vertebral body", "  - text: Nodule 12 mm") \
+        .replace("height: 38}", "height: 38, label: LungNodule0001}") + "teaching_points: [Nodule 1, 'Lesion 2 of 3']\n"
+    _write(tmp_path / "cases", "a", yaml)
+    out = tmp_path / "out.apkg"
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(out), "--no-cache"])
+    assert result.exit_code == 0, result.output
+    import_package(collection, out)
+    fields = " ".join(" ".join(collection.get_note(n).fields) for n in collection.find_notes(""))
+    assert "Nodule 12 mm" in fields and "Nodule 1<" in fields  # (the label is drawn into the image)
+
+
+def test_allowlisted_word_builds_and_is_named_in_the_summary(tmp_path: Path, collection) -> None:
+    def white(ds):
+        ds.PatientName = "White^Walter"
+
+    yaml = GOOD_CASE.format(case_id="w-1").replace("history: Test history.", "history: Normal white matter.")
+    _write(tmp_path / "refused", "a", yaml, edit=white)
+    refused = CliRunner().invoke(main, ["build", str(tmp_path / "refused"), "-o", str(tmp_path / "r.apkg"), "--no-cache"])
+    assert refused.exit_code == 1
+    assert "history: holds 'white', the value of (0010,0010) PatientName" in refused.output
+    assert "not_identifying" in refused.output
+    assert not (tmp_path / "r.apkg").exists()
+
+    _write(tmp_path / "allowed", "a", yaml + "not_identifying: [white]\n", edit=white)
+    out = tmp_path / "ok.apkg"
+    allowed = CliRunner().invoke(main, ["build", str(tmp_path / "allowed"), "-o", str(out), "--no-cache"])
+    assert allowed.exit_code == 0, allowed.output
+    assert "allowed as not identifying: 'white' (w-1)" in allowed.output
+    import_package(collection, out)
+    fields = " ".join(" ".join(collection.get_note(n).fields) for n in collection.find_notes(""))
+    assert "white matter" in fields and "Walter" not in fields
+
+
+def test_the_allowlist_names_a_word_not_the_whole_name(tmp_path: Path) -> None:
+    def white(ds):
+        ds.PatientName = "White^Walter"
+
+    yaml = (GOOD_CASE.format(case_id="w-2").replace("history: Test history.", "history: Walter White, white matter.")
+            + "not_identifying: [white]\n")
+    _write(tmp_path / "cases", "a", yaml, edit=white)
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1
+    assert "holds 'walter white'" in result.output
+
+
+def test_overlays_need_the_burned_in_review(tmp_path: Path) -> None:
+    yaml = "id: ov-1\ntitle: Overlay\nimages:\n  - file: ct.dcm\n    overlays: true\n"
+    _write(tmp_path / "cases", "a", yaml, image=Path(get_testdata_file("examples_overlay.dcm")))
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1
+    assert "images[0].overlays: refused: overlays are bitmaps" in result.output
+    assert "burned_in: reviewed" in result.output
+    assert not (tmp_path / "o.apkg").exists()
+
+
+# --- bounded patterns: a real ultrasound file and long values ----------------------------------
+
+ULTRASOUND_CASE = """\
+id: us-1
+title: Liver ultrasound
+history: Test history.
+images:
+  - file: us.dcm
+    burned_in: reviewed
+"""
+
+
+def test_real_ultrasound_file_builds_and_audits(tmp_path: Path) -> None:
+    # examples_ybr_color.dcm holds a 27 KB private XML value: it once made every build and audit
+    # die with RecursionError.
+    cases = tmp_path / "cases"
+    (cases / "us").mkdir(parents=True)
+    (cases / "us" / "case.yaml").write_text(ULTRASOUND_CASE, encoding="utf-8")
+    (cases / "us" / "us.dcm").write_bytes(ULTRASOUND.read_bytes())
+    out = tmp_path / "us.apkg"
+    built = CliRunner().invoke(main, ["build", str(cases), "-o", str(out), "--no-cache"])
+    assert built.exit_code == 0, built.output
+    audited = CliRunner().invoke(main, ["audit", str(out), "--against", str(cases)])
+    assert audited.exit_code == 0, audited.output
+    assert "no identifiers found" in audited.output
+    # The long value is searched inside: its numbers are collected, not the whole 27 KB.
+    values = identifying_values(pydicom.dcmread(ULTRASOUND))
+    assert max(len(value) for value in values) < 200
+    assert "sonopps 0002171" in values  # Performed Procedure Step ID
+
+
+@pytest.mark.parametrize("length", [1_400, 20_000, 200_000])
+def test_long_text_values_with_digits_are_searched_in_linear_time(length: int) -> None:
+    import time
+
+    ds = Dataset()
+    ds.PatientName = "Zyqrab^Johnathan"
+    block = ds.private_block(0x0011, "CARDGEN TEST", create=True)
+    text = ("Seen 12345678 by Dr Qwelt, 1979-03-14; " * (length // 38 + 1))[:length]
+    block.add_new(0x01, "UT", text)
+    ds.ImageComments = text[:10_000]
+    started = time.perf_counter()
+    items = identifying_items(ds)
+    matcher = ValueMatcher(items)
+    found = {item.value for item in matcher.find(text)}
+    assert time.perf_counter() - started < 10  # a bound, not a benchmark: once RecursionError
+    assert {"12345678", "1979 03 14"} <= found
+
+
+def test_folding_is_what_a_reader_sees() -> None:
+    assert words("**John**\u00a0Do\u00ade") == ["john", "doe"]
+    assert words("J<b>oh</b>n<br>Doe") == ["john", "doe"]
+    assert words("\uff2a\uff4f\uff48\uff4e &amp; Jos\u00e9") == ["john", "jose"]
+    assert words("MRN33445566") == ["mrn", "33445566"]
+    assert words("\u5c71\u7530\u592a\u90ce") == ["\u5c71", "\u7530", "\u592a", "\u90ce"]
+    assert words("S\u0130MON \u017fmith") == ["simon", "smith"]

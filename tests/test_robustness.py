@@ -1,0 +1,275 @@
+"""Faults and smaller robustness fixes of issue 18 that are not bad case files: photos' EXIF
+orientation, interrupted and killed builds, full and read-only disks, damaged build caches.
+
+The images come from the pydicom wheel (CT_small.dcm, see tests.sample_cases) or are made with Pillow.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PIL import Image
+
+from cardgen.imaging.raster import RasterSource
+
+
+def test_jpeg_exif_orientation_is_honoured(tmp_path: Path) -> None:
+    """A photo stored 40 x 20 with EXIF Orientation 6 (viewers turn it 90 degrees clockwise) is the
+    20 x 40 image a viewer shows: its stored left half (white) on top."""
+    stored = Image.new("L", (40, 20), 0)
+    stored.paste(255, (0, 0, 20, 20))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90 CW to display
+    path = tmp_path / "photo.jpg"
+    stored.save(path, format="JPEG", exif=exif.tobytes(), quality=95)
+    source = RasterSource()
+    facts = source.facts(path)
+    assert (facts.width, facts.height) == (20, 40)
+    shown = source.read(path, None, None)
+    assert shown.size == (20, 40)
+    assert shown.getpixel((10, 5)) > 200 and shown.getpixel((10, 35)) < 50
+
+
+# --- process faults: Ctrl-C, kill -9 ------------------------------------------------------------
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from click.testing import CliRunner
+
+from cardgen.cli import main
+from tests.sample_cases import GOOD_CASE, REPO, write_case
+
+
+def _cases(root: Path, count: int) -> Path:
+    """``count`` copies of the good case (CT_small.dcm), ids c-0, c-1, ..."""
+    cases = root / "cases"
+    for index in range(count):
+        write_case(cases, f"c{index}", GOOD_CASE.format(case_id=f"c-{index}"))
+    return cases
+
+
+def _stray(folder: Path) -> list[str]:
+    """Temporary files a build might leave beside its output."""
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith((".partial", ".tmp")))
+
+
+def _command(cases: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "cardgen", "build", str(cases), "-o", str(out), *extra]
+
+
+def _environment() -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
+def _build(cases: Path, out: Path, *extra: str):
+    return CliRunner().invoke(main, ["build", str(cases), "-o", str(out), *extra])
+
+
+def test_ctrl_c_stops_a_build_promptly_and_quietly(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group, as a terminal sends it, at many points of a two-job
+    build (loading, rendering, packaging; with and without a cache): every build stops within
+    seconds, prints no traceback (its workers ignore the signal: the main process stops them), and
+    leaves the previous deck byte-identical with no temporary file beside it."""
+    cases = _cases(tmp_path, 24)
+    out = tmp_path / "out.apkg"
+    first = subprocess.run(_command(cases, out, "--no-cache", "-j", "2"), env=_environment(), capture_output=True,
+                           cwd=tmp_path, timeout=120)
+    assert first.returncode == 0, first.stderr
+    before = out.read_bytes()
+    interrupted = 0
+    for run, delay in enumerate((0.2, 0.35, 0.5, 0.65, 0.8, 1.0)):
+        (cases / "c0" / "case.yaml").touch()  # a change, so that every build writes the deck again
+        caching = ("--cache-dir", str(tmp_path / "cache")) if run % 2 else ("--no-cache",)
+        process = subprocess.Popen(_command(cases, out, "-j", "2", *caching), env=_environment(), cwd=tmp_path,
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            pytest.fail(f"the build hung after Ctrl-C at {delay} s")
+        text = stderr.decode(errors="replace")
+        noise = [line for line in text.splitlines() if line.strip() and not line.startswith(("Building", "Aborted!"))]
+        assert noise == [], text
+        if process.returncode != 0:
+            interrupted += 1
+            assert "Aborted!" in text and out.read_bytes() == before
+        assert _stray(tmp_path) == []
+        before = out.read_bytes()
+    assert interrupted >= 3  # the test did interrupt builds, not only watch them finish
+    assert _build(cases, out, "--no-cache").exit_code == 0
+
+
+def test_kill_9_leaves_the_old_deck_and_the_next_build_removes_its_partial_file(tmp_path: Path) -> None:
+    cases = _cases(tmp_path, 12)
+    out = tmp_path / "out.apkg"
+    assert _build(cases, out, "--no-cache").exit_code == 0
+    before = out.read_bytes()
+    for delay in (0.3, 0.6, 0.9):
+        (cases / "c0" / "case.yaml").touch()
+        process = subprocess.Popen(_command(cases, out, "--no-cache", "-j", "2"), env=_environment(), cwd=tmp_path,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=20)
+        assert out.read_bytes() == before or process.returncode == 0
+        before = out.read_bytes()
+    # What a build killed while packaging leaves (made by hand: the moment is short and varies).
+    stale = tmp_path / ".out.apkg.k1ll3d.partial"
+    stale.write_bytes(before[: len(before) // 2])
+    result = _build(cases, out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert _stray(tmp_path) == []
+
+
+def test_a_partial_file_another_build_is_writing_is_left_alone(tmp_path: Path) -> None:
+    import fcntl
+
+    cases = _cases(tmp_path, 1)
+    out = tmp_path / "out.apkg"
+    other = tmp_path / ".out.apkg.running.partial"
+    with open(other, "wb") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as a concurrent build holds its own
+        assert _build(cases, out, "--no-cache").exit_code == 0
+        assert other.exists()
+    assert _build(cases, out, "--no-cache").exit_code == 0
+    assert _stray(tmp_path) == []
+
+
+# --- output faults: a file in the path, a full disk, a read-only file system ---------------------
+
+def _one_line_error(result, *words: str) -> None:
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    error = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+    assert len(error) == 1, result.output
+    for word in words:
+        assert word in error[0], (word, result.output)
+    assert "no deck written" in result.output
+
+
+def test_output_path_under_a_regular_file(tmp_path: Path) -> None:
+    cases = _cases(tmp_path, 1)
+    blocker = tmp_path / "decks"
+    blocker.write_text("a file where a folder should be\n")
+    result = _build(cases, blocker / "out.apkg", "--no-cache")
+    _one_line_error(result, str(blocker), "a part of the path is a file")
+    assert blocker.read_text() == "a file where a folder should be\n"
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 512 KiB tmpfs (needs root, as CI and this machine have; skipped elsewhere), unmounted after."""
+    mount_point = tmp_path / "disk"
+    mount_point.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
+                          capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {made.stderr.decode(errors='replace').strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_disk_full_and_read_only_keep_the_old_deck(tmp_path: Path, small_disk: Path) -> None:
+    cases = _cases(tmp_path, 2)
+    out = small_disk / "out.apkg"
+    assert _build(cases, out, "--no-cache").exit_code == 0
+    before = out.read_bytes()
+    # Fill the disk to within a few kB of full: the new package cannot be written beside the old one.
+    filler = small_disk / "filler"
+    free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
+    filler.write_bytes(b"\0" * max(0, free - 8192))
+    (cases / "c0" / "case.yaml").touch()
+    _one_line_error(_build(cases, out, "--no-cache"), str(out), "No space left on device", "free some disk space")
+    assert out.read_bytes() == before and _stray(small_disk) == []
+    filler.unlink()
+    # Read-only: the same, with the file system's own word for it.
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        _one_line_error(_build(cases, out, "--no-cache"), str(out), "Read-only file system")
+        assert out.read_bytes() == before
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    result = _build(cases, out, "--no-cache")
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes() != before and _stray(small_disk) == []
+
+
+# --- a damaged build cache -----------------------------------------------------------------------
+
+def _garbage(cache: Path) -> None:
+    (cache / "entries.sqlite").write_bytes(os.urandom(20_000))
+    for end in ("-wal", "-shm"):
+        Path(f"{cache / 'entries.sqlite'}{end}").unlink(missing_ok=True)
+
+
+def _checkpointed(cache: Path) -> None:
+    """Every entry moved from the write-ahead log into the database file (as when the last
+    connection closes), so that damage to the file is damage to the entries."""
+    import sqlite3
+
+    connection = sqlite3.connect(cache / "entries.sqlite")
+    connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+
+
+def _truncated(cache: Path) -> None:
+    _checkpointed(cache)
+    with open(cache / "entries.sqlite", "r+b") as database:
+        database.truncate(3000)
+
+
+def _half_overwritten(cache: Path) -> None:
+    _checkpointed(cache)
+    database = cache / "entries.sqlite"
+    size = database.stat().st_size
+    with open(database, "r+b") as stream:
+        stream.seek(size // 2)
+        stream.write(bytes(range(256)) * (size // 4 // 256 + 1))
+
+
+def _folder_in_its_place(cache: Path) -> None:
+    for path in cache.glob("entries.sqlite*"):
+        path.unlink()
+    (cache / "entries.sqlite").mkdir()
+    (cache / "entries.sqlite" / "x").write_text("x")
+
+
+def _media_truncated(cache: Path) -> None:
+    for media in (cache / "media").iterdir():
+        with open(media, "r+b") as stream:
+            stream.truncate(media.stat().st_size // 2)
+
+
+@pytest.mark.parametrize("damage", [_garbage, _truncated, _half_overwritten, _folder_in_its_place, _media_truncated],
+                         ids=lambda damage: damage.__name__.strip("_"))
+def test_damaged_cache_is_rebuilt_with_a_warning(tmp_path: Path, damage) -> None:
+    """The cache (SQLite entries and media files) damaged between two builds: the next build
+    succeeds, says so in one line, and writes the same deck a build without a cache writes; the one
+    after that finds the cache whole again. The previous deck is untouched throughout."""
+    cases = _cases(tmp_path, 6)
+    cache = tmp_path / "cache"
+    out, again, plain = tmp_path / "out.apkg", tmp_path / "again.apkg", tmp_path / "plain.apkg"
+    assert _build(cases, out, "--cache-dir", str(cache), "-j", "2").exit_code == 0
+    before = out.read_bytes()
+    damage(cache)
+    result = _build(cases, again, "--cache-dir", str(cache), "-j", "2")
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and "build cache was damaged" in warnings[0], result.output
+    assert _build(cases, plain, "--no-cache").exit_code == 0
+    assert again.read_bytes() == plain.read_bytes() == before
+    assert out.read_bytes() == before
+    result = _build(cases, again, "--cache-dir", str(cache), "-j", "2")
+    assert result.exit_code == 0 and "warning" not in result.output, result.output
+    assert again.read_bytes() == before
+    assert _stray(tmp_path) == [] and not (cache / "damaged.log").exists()

@@ -1,0 +1,413 @@
+"""Annotation objects written by other tools become findings and Image Occlusion masks.
+
+Each test writes an annotation object with a third-party library (highdicom SR TID 1500, GSPS and
+SEG; rt-utils RTSTRUCT) or lays one out as dcmjs does (tests/dcmjs_sr.py says where from), on
+pydicom's CT_small.dcm (a 128 x 128 axial CT slice inside the pydicom wheel), points a case at it,
+builds the deck, imports it into a real Anki collection and reads the occlusions back with
+``col.get_image_occlusion_note``: every region drawn becomes a finding, and every mask lies within
+half a rendered pixel of where the region was drawn. Nothing is stored on disk: every input is
+written by the test.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import highdicom as hd
+import numpy as np
+import pydicom
+import pytest
+from pydicom.sr.codedict import codes
+
+from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape
+from cardgen.build import BuildOptions, build_deck
+from cardgen.imaging.render import display_scale
+from tests.anki_helpers import import_package
+from tests.dcmjs_sr import Tool, patient_mm, write_dcmjs_sr
+from tests.sample_cases import CT_SMALL, write_case
+
+SOURCE = 128
+SCALE = display_scale(SOURCE, SOURCE)  # CT_small is rendered at 512 x 512
+HALF_PIXEL = 0.5 / SCALE  # half a rendered pixel, in source pixels
+
+
+def _ct() -> pydicom.Dataset:
+    return pydicom.dcmread(CT_SMALL)
+
+
+def _read_back(tmp_path: Path, collection, write, entry: str = "") -> tuple[list[str], dict[int, list[dict]]]:
+    """Build a case whose annotations come from ``write(case_dir / 'annotations.dcm')``; the
+    answers of its finding notes and, per occlusion ordinal, its masks in source pixels."""
+    case_dir = write_case(tmp_path / "cases", "third-party", f"""\
+id: third-party-1
+title: Annotations from another tool
+images:
+  - file: ct.dcm
+annotations:
+  - file: annotations.dcm
+{entry}""")
+    write(case_dir / "annotations.dcm")
+    out = tmp_path / "deck.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    masks: dict[int, list[dict]] = {}
+    for occlusion in (o for o in note.occlusions if o.ordinal > 0):
+        for shape in occlusion.shapes:
+            properties = {p.name: p.value for p in shape.properties}
+            masks.setdefault(occlusion.ordinal, []).append({"kind": shape.shape, **properties})
+    answers = [collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*")]
+    return sorted(answers), masks
+
+
+def _polygon_points(mask: dict) -> list[tuple[float, float]]:
+    """A polygon's points in source pixels, where Anki's reviewer draws them: moved so that their
+    bounding box starts at left/top (review.ts getPolygonOffset; absolute or relative points alike)."""
+    points = [(float(x), float(y)) for x, y in (pair.split(",") for pair in mask["points"].split())]
+    left, top = float(mask.get("left", 0)), float(mask.get("top", 0))
+    corner_x, corner_y = min(x for x, _ in points), min(y for _, y in points)
+    return [((x - corner_x + left) * SOURCE, (y - corner_y + top) * SOURCE) for x, y in points]
+
+
+def _centre(mask: dict) -> tuple[float, float]:
+    left, top = float(mask["left"]) * SOURCE, float(mask["top"]) * SOURCE
+    if mask["kind"] == "ellipse":
+        return left + float(mask["rx"]) * SOURCE, top + float(mask["ry"]) * SOURCE
+    return left + float(mask["width"]) * SOURCE / 2, top + float(mask["height"]) * SOURCE / 2
+
+
+def assert_mask_is(mask: dict, shape: Shape) -> None:
+    """The mask Anki read back lies where ``shape`` (source pixels) was drawn, within half a
+    rendered pixel."""
+    near = dict(abs=HALF_PIXEL)
+    if isinstance(shape, Ellipse):
+        assert mask["kind"] == "ellipse", mask
+        got = [float(mask[k]) * SOURCE for k in ("left", "top", "rx", "ry")]
+        assert got == pytest.approx([shape.x, shape.y, shape.width / 2, shape.height / 2], **near), mask
+    elif isinstance(shape, Rect):
+        assert mask["kind"] == "rect", mask
+        got = [float(mask[k]) * SOURCE for k in ("left", "top", "width", "height")]
+        assert got == pytest.approx([shape.x, shape.y, shape.width, shape.height], **near), mask
+    elif isinstance(shape, Polygon):
+        assert mask["kind"] == "polygon", mask
+        got = _polygon_points(mask)
+        assert len(got) == len(shape.points)
+        assert [v for p in got for v in p] == pytest.approx([v for p in shape.points for v in p], **near)
+    else:  # an arrow or a point: its mask is centred on what it points at
+        assert isinstance(shape, (Arrow, Point))
+        assert _centre(mask) == pytest.approx(shape.tip, **near), mask
+
+
+def _check(masks: dict[int, list[dict]], expected: list[list[Shape]]) -> None:
+    assert sorted(masks) == list(range(1, len(expected) + 1))
+    for ordinal, shapes in enumerate(expected, 1):
+        assert len(masks[ordinal]) == len(shapes)
+        for mask, shape in zip(masks[ordinal], shapes):
+            assert_mask_is(mask, shape)
+
+
+# --- SR: dcmjs (Cornerstone / OHIF) --------------------------------------------------------------
+
+def test_dcmjs_measurement_report(tmp_path, collection):
+    """Length, bidirectional, ellipse and arrow as OHIF writes them, and a length in 3D (SCOORD3D)."""
+    ct = _ct()
+    tools = [
+        Tool("Length", ((20, 20), (40, 20)), "Nodule A"),
+        Tool("Bidirectional", (((60, 30), (60, 50)), ((55, 40), (65, 40))), "Mass"),
+        Tool("EllipticalRoi", ((90, 80), (110, 80), (100, 75), (100, 85)), "Cyst"),
+        Tool("ArrowAnnotate", ((30, 100), (50, 110)), "Fracture"),
+        Tool("Length", (patient_mm(ct, 80, 60), patient_mm(ct, 100, 70)), "Node", points_3d=True),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
+        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+
+    assert answers == sorted(f"<p>{t.label}</p>" for t in tools)
+    half = math.hypot(20, 10) / 2
+    _check(masks, [
+        [Ellipse(20, 10, 20, 20)],  # a length: the circle on it as diameter
+        [Ellipse(55, 30, 10, 20)],  # bidirectional: the ellipse on its axes
+        [Ellipse(90, 75, 20, 10)],
+        [Arrow((50, 110), (30, 100))],  # dcmjs's arrow: the first point is the tip
+        [Ellipse(90 - half, 65 - half, 2 * half, 2 * half)],  # SCOORD3D projected onto the slice
+    ])
+
+
+def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):
+    from cardgen.errors import InputError
+
+    ct = _ct()
+    with pytest.raises(InputError, match=r"item 1 \(measurement group 1\) has no words"):
+        _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, [Tool("Length", ((2, 2), (9, 9)))], path))
+
+
+# --- SR: highdicom TID 1500 ------------------------------------------------------------------------
+
+def _highdicom_sr(ct: pydicom.Dataset, path: Path) -> None:
+    source = hd.sr.SourceImageForRegion.from_source_image(ct)
+    kind = hd.sr.GraphicTypeValues
+    regions = [
+        ("Lesion A", kind.POLYLINE, [[10.0, 10.0], [30.0, 10.0], [30.0, 30.0], [10.0, 30.0], [10.0, 10.0]]),
+        ("Lesion B", kind.CIRCLE, [[64.0, 64.0], [64.0, 74.0]]),
+        ("Lesion C", kind.ELLIPSE, [[90.0, 40.0], [90.0, 60.0], [85.0, 50.0], [95.0, 50.0]]),
+        ("Lesion D", kind.POINT, [[100.25, 12.75]]),
+    ]
+    groups = [
+        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+            tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=name),
+            referenced_region=hd.sr.ImageRegion(graphic_type=graphic_type, graphic_data=np.array(points),
+                                                source_image=source),
+            finding_type=codes.SCT.Nodule,
+        )
+        for name, graphic_type, points in regions
+    ]
+    observer = hd.sr.ObserverContext(
+        observer_type=codes.DCM.Device,
+        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(uid=hd.UID()))
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_person_context=None, observer_device_context=observer),
+        procedure_reported=codes.LN.CTUnspecifiedBodyRegion, imaging_measurements=groups)
+    hd.sr.Comprehensive3DSR(
+        evidence=[ct], content=report[0], series_instance_uid=hd.UID(), series_number=101,
+        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="cardgen tests",
+    ).save_as(path)
+
+
+def test_highdicom_measurement_report(tmp_path, collection):
+    answers, masks = _read_back(tmp_path, collection, lambda path: _highdicom_sr(_ct(), path),
+                                entry="    items: [{item: lesion b, text: Hypodense lesion}, 1, 3, 4]\n")
+    assert answers == ["<p>Hypodense lesion</p>"] + ["<p>Nodule</p>"] * 3
+    _check(masks, [
+        [Ellipse(54, 54, 20, 20)],  # items order: Lesion B first (labels with digits: the deid helper, issue 16 defect 2)
+        [Polygon(((10, 10), (30, 10), (30, 30), (10, 30)))],
+        [Ellipse(85, 40, 10, 20)],
+        [Point((100.25, 12.75))],
+    ])
+
+
+def test_an_sr_error_names_the_group_and_quotes_no_identifier(tmp_path):
+    """highdicom's refusal quotes the dataset (UIDs included); the reader's own errors do not."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+    from cardgen.errors import InputError
+
+    ct = _ct()
+    path = tmp_path / "sr.dcm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        write_dcmjs_sr(ct, [Tool("ArrowAnnotate", ((3, 4), (9, 9)), "Pointer"),
+                            Tool("EllipticalRoi", ((1, 1), (5, 1), (3, 0)), "Broken")], path)
+    with pytest.raises(InputError) as caught:
+        read_annotations(path, ImageRef.from_dataset(ct))
+    message = str(caught.value)
+    assert "measurement group 2" in message and "a ELLIPSE needs 4 points, got 3" in message
+    sr = pydicom.dcmread(path)
+    assert not any(uid in message for uid in (sr.SOPInstanceUID, ct.SOPInstanceUID, ct.StudyInstanceUID))
+    assert "Dataset" not in message
+
+
+# --- GSPS: highdicom, tracked objects and graphic groups ----------------------------------------
+
+def _highdicom_gsps(ct: pydicom.Dataset, path: Path) -> None:
+    pixel, kind = hd.pr.AnnotationUnitsValues.PIXEL, hd.pr.GraphicTypeValues
+    layer = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+    effusion = hd.pr.GraphicGroup(graphic_group_id=1, label="Effusion")
+    nodule_uid = hd.UID()
+    item = hd.pr.GraphicAnnotation(
+        referenced_images=[ct], graphic_layer=layer,
+        graphic_objects=[
+            # One tracked object drawn twice (an outline and a pointer), one graphic group, and
+            # an untracked ellipse: three findings from one Graphic Annotation item.
+            hd.pr.GraphicObject(kind.CIRCLE, np.array([[40.0, 40.0], [48.0, 40.0]]), units=pixel,
+                                tracking_id="Nodule A", tracking_uid=nodule_uid),
+            hd.pr.GraphicObject(kind.POLYLINE, np.array([[70.0, 20.0], [48.0, 40.0]]), units=pixel,
+                                tracking_id="Nodule A", tracking_uid=nodule_uid),
+            hd.pr.GraphicObject(kind.POLYLINE, np.array([[10.0, 90.0], [40.0, 90.0], [40.0, 120.0], [10.0, 90.0]]),
+                                units=pixel, graphic_group=effusion),
+            hd.pr.GraphicObject(kind.ELLIPSE, np.array([[80.0, 100.0], [110.0, 100.0], [95.0, 95.0], [95.0, 105.0]]),
+                                units=pixel),
+        ],
+        text_objects=[
+            # Words in a box: the untracked objects' answer; the box itself masks nothing.
+            hd.pr.TextObject("Renal cyst", units=pixel, bounding_box=(70.0, 110.0, 120.0, 125.0)),
+        ],
+    )
+    hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[ct], series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests",
+        software_versions="1", device_serial_number="1", content_label="TEACHING",
+        graphic_layers=[layer], graphic_groups=[effusion], graphic_annotations=[item],
+    ).save_as(path)
+
+
+def test_highdicom_presentation_state_one_finding_per_tracked_object_and_group(tmp_path, collection):
+    answers, masks = _read_back(tmp_path, collection, lambda path: _highdicom_gsps(_ct(), path))
+    assert answers == ["<p>Effusion</p>", "<p>Nodule A</p>", "<p>Renal cyst</p>"]
+    _check(masks, [
+        [Ellipse(32, 32, 16, 16), Arrow((70, 20), (48, 40))],
+        [Polygon(((10, 90), (40, 90), (40, 120)))],
+        [Ellipse(80, 95, 30, 10)],
+    ])
+
+
+# --- SEG: highdicom -----------------------------------------------------------------------------------
+
+def _segment(number: int, label: str) -> hd.seg.SegmentDescription:
+    return hd.seg.SegmentDescription(
+        segment_number=number, segment_label=label,
+        segmented_property_category=codes.SCT.MorphologicallyAbnormalStructure,
+        segmented_property_type=codes.SCT.Lesion, algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+
+
+def _highdicom_seg(ct: pydicom.Dataset, path: Path, segmentation_type: str = "BINARY") -> None:
+    masks = np.zeros((1, SOURCE, SOURCE, 3), dtype=np.uint8 if segmentation_type == "BINARY" else np.float32)
+    masks[0, 20:40, 10:30, 0] = 1  # a rectangle
+    masks[0, 60:80, 60:70, 1] = 1  # an L: a bar down ...
+    masks[0, 70:80, 70:90, 1] = 1  # ... and its foot
+    masks[0, 100:104, 5:9, 2] = 1  # two separate squares: one segment, two regions
+    masks[0, 100:104, 115:119, 2] = 1
+    hd.seg.Segmentation(
+        source_images=[ct], pixel_array=masks, segmentation_type=segmentation_type,
+        segment_descriptions=[_segment(1, "Lesion"), _segment(2, "Vessel"), _segment(3, "Nodes")],
+        series_instance_uid=hd.UID(), series_number=200, sop_instance_uid=hd.UID(), instance_number=1,
+        manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
+        device_serial_number="1",
+    ).save_as(path)
+
+
+@pytest.mark.parametrize("segmentation_type", ["BINARY", "FRACTIONAL"])
+def test_highdicom_segmentation_each_segment_an_outlined_finding(tmp_path, collection, segmentation_type):
+    answers, masks = _read_back(tmp_path, collection, lambda path: _highdicom_seg(_ct(), path, segmentation_type))
+    assert answers == ["<p>Lesion</p>", "<p>Nodes</p>", "<p>Vessel</p>"]
+    # Outlines run along the pixels' outer edges (corner-origin coordinates).
+    _check(masks, [
+        [Polygon(((10, 20), (30, 20), (30, 40), (10, 40)))],
+        [Polygon(((60, 60), (70, 60), (70, 70), (90, 70), (90, 80), (60, 80)))],
+        [Polygon(((5, 100), (9, 100), (9, 104), (5, 104))), Polygon(((115, 100), (119, 100), (119, 104), (115, 104)))],
+    ])
+
+
+# --- RTSTRUCT: rt-utils ---------------------------------------------------------------------------------
+
+def test_rt_utils_structure_set_on_the_key_slice_of_a_series(tmp_path, collection):
+    """rt-utils (Qurit, PyPI) turns masks into contours with OpenCV, through pixel centres, on each
+    slice of a series folder; the case shows slice 1 (z = 5 mm) of the three."""
+    from rt_utils import RTStructBuilder
+
+    from cardgen.imaging.series import series_files
+    from tests.test_build_stacks import _write_series
+
+    case_dir = write_case(tmp_path / "cases", "rt", """\
+id: rt-1
+title: Contours from an RT structure set
+images:
+  - file: series
+    frame: 1
+annotations:
+  - file: annotations.dcm
+""", image=None)
+    _write_series(case_dir / "series")
+    rtstruct = RTStructBuilder.create_new(dicom_series_path=str(case_dir / "series"))
+    # rt-utils orders its mask's slices as it sorts the series; find the key slice's place in it.
+    key_uid = pydicom.dcmread(series_files(case_dir / "series")[1]).SOPInstanceUID
+    order = [ds.SOPInstanceUID for ds in rtstruct.series_data]
+    key, other = order.index(key_uid), (order.index(key_uid) + 1) % len(order)
+    for name, rows, columns, index in (("Tumour", slice(20, 40), slice(10, 30), key),
+                                        ("Spinal cord", slice(70, 80), slice(60, 66), key),
+                                        ("Elsewhere", slice(5, 15), slice(100, 120), other)):
+        mask = np.zeros((SOURCE, SOURCE, len(order)), dtype=bool)
+        mask[rows, columns, index] = True
+        rtstruct.add_roi(mask=mask, name=name)
+    rtstruct.save(str(case_dir / "annotations.dcm"))
+    out = tmp_path / "rt.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+
+    answers = sorted(collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*"))
+    assert answers == ["<p>Spinal cord</p>", "<p>Tumour</p>"]
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    by_ordinal = {o.ordinal: [{"kind": s.shape, **{p.name: p.value for p in s.properties}} for s in o.shapes]
+                  for o in note.occlusions if o.ordinal > 0}
+    # Contours through the centres of the corner pixels: pixel column c's centre is at x = c + 0.5.
+    for ordinal, (left, top, right, bottom) in ((1, (10.5, 20.5, 29.5, 39.5)), (2, (60.5, 70.5, 65.5, 79.5))):
+        [mask] = by_ordinal[ordinal]
+        points = sorted(_polygon_points(mask))
+        expected = sorted([(left, top), (right, top), (right, bottom), (left, bottom)])
+        assert [v for p in points for v in p] == pytest.approx([v for p in expected for v in p], abs=HALF_PIXEL)
+
+
+def _series_seg(case_dir: Path, path: Path, *, strip_references: bool) -> None:
+    """A highdicom SEG over the three slices of a series: 'Lesion' on the key slice (sorted index
+    1), 'Other' on another. Stripped of its references to the source images, it is what a tool
+    writes from a volume (a NIfTI mask): only its geometry then places it."""
+    from cardgen.imaging.series import series_files
+
+    slices = [pydicom.dcmread(p) for p in series_files(case_dir / "series")]
+    masks = np.zeros((3, SOURCE, SOURCE, 2), dtype=np.uint8)
+    masks[1, 20:40, 10:30, 0] = 1
+    masks[2, 50:60, 50:60, 1] = 1
+    seg = hd.seg.Segmentation(
+        source_images=slices, pixel_array=masks, segmentation_type="BINARY",
+        segment_descriptions=[_segment(1, "Lesion"), _segment(2, "Other")],
+        series_instance_uid=hd.UID(), series_number=200, sop_instance_uid=hd.UID(), instance_number=1,
+        manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
+        device_serial_number="1")
+    if strip_references:
+        for frame in seg.PerFrameFunctionalGroupsSequence:
+            del frame.DerivationImageSequence
+        del seg.ReferencedSeriesSequence
+        if "SourceImageSequence" in seg:
+            del seg.SourceImageSequence
+    seg.save_as(path)
+
+
+@pytest.mark.parametrize("strip_references", [False, True], ids=["by source image", "by geometry"])
+def test_highdicom_segmentation_of_a_series_keeps_the_key_slice(tmp_path, collection, strip_references):
+    from tests.test_build_stacks import _write_series
+
+    case_dir = write_case(tmp_path / "cases", "seg", """\
+id: seg-1
+title: A segmentation over a series
+images:
+  - file: series
+    frame: 1
+annotations:
+  - file: annotations.dcm
+""", image=None)
+    _write_series(case_dir / "series")
+    _series_seg(case_dir, case_dir / "annotations.dcm", strip_references=strip_references)
+    if strip_references:
+        assert not hd.seg.segread(case_dir / "annotations.dcm").get_source_image_uids()
+    out = tmp_path / "seg.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+    assert [collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*")] == ["<p>Lesion</p>"]
+    [note_id] = collection.find_notes('"note:Image Occlusion (cardgen v1)"')
+    note = collection.get_image_occlusion_note(note_id=note_id).note
+    [[mask]] = [[{"kind": s.shape, **{p.name: p.value for p in s.properties}} for s in o.shapes]
+                for o in note.occlusions if o.ordinal > 0]
+    assert_mask_is(mask, Polygon(((10, 20), (30, 20), (30, 40), (10, 40))))
+
+
+def test_a_3d_region_needs_a_slice_to_be_placed_on(tmp_path):
+    """SCOORD3D regions were skipped without a word; on an image without geometry they are an error."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+    from cardgen.errors import InputError
+
+    ct = _ct()
+    path = tmp_path / "sr.dcm"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        write_dcmjs_sr(ct, [Tool("Length", (patient_mm(ct, 8, 6), patient_mm(ct, 10, 6)), "Node", points_3d=True)],
+                       path)
+    with pytest.raises(InputError, match="SCOORD3D") as caught:
+        read_annotations(path, ImageRef(width=128, height=128))
+    assert caught.value.field.startswith("measurement group 1")
+    # On the slice it was drawn on, it is read; on a slice 50 mm away, it is not there.
+    assert len(read_annotations(path, ImageRef.from_dataset(ct))) == 1
+    ct.ImagePositionPatient = [float(ct.ImagePositionPatient[0]), float(ct.ImagePositionPatient[1]),
+                               float(ct.ImagePositionPatient[2]) + 50]
+    assert read_annotations(path, ImageRef.from_dataset(ct)) == []
