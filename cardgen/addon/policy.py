@@ -27,7 +27,7 @@ from cardgen.difficulty import Difficulty
 
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
 DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
-INTRODUCE_BY = 0.6  # share of the days to the target date by which the whole curriculum is introduced
+INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
 HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
 DEFAULT_NEW_SECONDS = 45.0  # a new card with its learning steps, before the learner has history
 DEFAULT_REVIEW_SECONDS = 10.0

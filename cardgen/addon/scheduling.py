@@ -50,6 +50,7 @@ STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day"
 COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
 DR_CHOICES = (0.8, 0.85, 0.88, 0.9, 0.92, 0.94)
+SPREAD = True  # new cards in curriculum order with hard ones spread out
 NEW_FIRST = False  # new cards before reviews: tried (with a cap on new cards per day), not kept
 
 
@@ -352,7 +353,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
                 t.lower().startswith(DIFFICULTY_PREFIX) for t in words) != 1:
             plan.retag.setdefault(band, []).append(nid)
     new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _ in rows if queue == NEW_QUEUE]
-    if new_cards:
+    if new_cards and SPREAD:
         ordered = spread_hard([(cid, band) for cid, band, _ in new_cards], max(pace, 1))
         if ordered != [cid for cid, _, _ in new_cards]:
             plan.new_order = (min(d for _, _, d in new_cards), ordered)
