@@ -18,6 +18,7 @@ from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, no
 from cardgen.cards.notetypes import NoteKind
 from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime
+from cardgen.confine import confined_to
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.spool import EncodedNotes, NoteSpool, encode_notes
 from cardgen.errors import BuildFailed, CardgenError, InputError, InputErrors, each_error
@@ -521,7 +522,13 @@ def _one_or_all(errors: list[InputError]) -> InputError:
 
 def _build_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode, output: OutputOptions,
                 render_to: RenderFn) -> EncodedNotes:
-    """Render every image of one case and make its notes."""
+    """Render every image of one case and make its notes, reading only files inside its folder."""
+    with confined_to(case.folder):
+        return _build_confined_case(case, context, default_occlusion, output, render_to)
+
+
+def _build_confined_case(case: Case, context: CaseContext, default_occlusion: OcclusionMode,
+                         output: OutputOptions, render_to: RenderFn) -> EncodedNotes:
     # check_case_images imports its modules on use, not at the top (as _image_facts and _read_header
     # do): they bring numpy, Pillow and pydicom, which a rebuild with every case cached never needs.
     cache = render_to.cache if isinstance(render_to, MediaRenderer) else None

@@ -137,6 +137,31 @@ def check(cases_dir: Path, curriculum: Path | None, no_images: bool) -> None:
 
 
 @main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--image", required=True, type=click.Path(path_type=Path, exists=True),
+              help="The case's image: a DICOM file, a PNG/JPEG, or a folder of DICOM slices (copied in).")
+def new(case_dir: Path, image: Path) -> None:
+    """Start a case: CASE_DIR with a copy of the image and a case.yaml filled from it.
+
+    The skeleton says what the image says (modality, size, frames, its own windows, a suggested
+    preset) and comments every field; what only you know is marked TODO, and `cardgen check` points
+    at each TODO left.
+
+    \b
+    Examples:
+      cardgen new cases/chest-003 --image ~/exports/IM-0001.dcm
+      cardgen new cases/neuro-007 --image ~/exports/series-3/
+    """
+    from cardgen.teaching.skeleton import new_case
+
+    try:
+        case_file = new_case(case_dir, image)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    click.echo(f"Wrote {case_file}: fill in the TODO lines, then run cardgen check {case_dir.parent}")
+
+
+@main.command()
 @cases_dir_argument()
 @curriculum_option("Curriculum YAML or CSV to measure against.", required=True)
 @output_option("Also write an HTML page with a bar chart per section.")

@@ -190,6 +190,19 @@ def symlink_out(cases: Path) -> None:
     os.symlink(outside, folder / "ct.dcm")
 
 
+def series_member_links_out(cases: Path) -> None:
+    """A series folder (three slices of tests.test_build_stacks) whose middle slice is a link to
+    another patient's slice outside the case folder: the folder itself passes the path check."""
+    from tests.test_build_stacks import _write_series
+
+    folder = write_case(cases, "a", good().replace("file: ct.dcm", "file: series").replace(
+        "    window: bone\n", "    window: bone\n    frames: all\n"), image=None)
+    _write_series(folder / "series")
+    outside = cases.parent / "other-patient.dcm"
+    (folder / "series" / "slice-1.dcm").rename(outside)
+    os.symlink(outside, folder / "series" / "slice-1.dcm")
+
+
 def absolute_path(cases: Path) -> None:
     outside = cases.parent / "elsewhere.dcm"
     outside.write_bytes(CT_SMALL.read_bytes())
@@ -347,6 +360,8 @@ BAD_INPUTS: list[BadInput] = [
              ("case.yaml", "images[0].file", "elsewhere.dcm", "absolute paths are not allowed")),
     BadInput("symlink out of the case folder", symlink_out,
              ("case.yaml", "images[0].file", "'ct.dcm'", "link that leads outside the case folder")),
+    BadInput("symlink inside a series folder to a file outside the case", series_member_links_out,
+             ("slice-1.dcm", "link that leads outside the case folder")),
     BadInput("missing image file", yaml_edit("file: ct.dcm", "file: CT.dcm"),
              ("case.yaml", "images[0].file", "'CT.dcm'", "does not exist", "did you mean 'ct.dcm'")),
     # --- control characters (Anki's field separator U+001F would split a field) ----------------------

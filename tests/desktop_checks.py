@@ -163,12 +163,19 @@ _OCCLUSION_READY_JS = """(() => {
     const qa = document.getElementById("qa");
     const canvas = document.querySelector("#image-occlusion-canvas");
     const image = document.querySelector("#image-occlusion-container img");
-    if (!qa || !canvas || !image || !image.complete || canvas.width === 0 || !qa.innerText.includes(%s)) {
-        return null;
+    if (!qa || !canvas || !image || !qa.innerText.includes(%s)) {
+        return {waiting: "the card's page"};
     }
-    // Drawn for the canvas's present size (a window resize makes Anki size and draw it again).
+    if (!image.complete || canvas.width === 0) {
+        return {waiting: "the image and the first drawing"};
+    }
+    // Drawn for the canvas's present size (a later resize of the view leaves a stale drawing),
+    // and the card faded in.
     if (Math.abs(canvas.width - canvas.clientWidth * window.devicePixelRatio) > 1.5) {
-        return null;
+        return {waiting: `a drawing at the shown size (${canvas.width} px for ${canvas.clientWidth} CSS px)`};
+    }
+    if (getComputedStyle(qa).opacity !== "1" || document.getAnimations().length > 0) {
+        return {waiting: "the card's fade-in"};
     }
     const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
     return {image: box(image), canvas: box(canvas), canvas_pixels: [canvas.width, canvas.height],
@@ -202,34 +209,49 @@ def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
                                          occlusions=note["occlusions"], header=note["header"], back_extra="",
                                          tags=[])
     mw.resize(*params["size"])
-    until = time.monotonic() + 0.5
-    while time.monotonic() < until:
-        yield "the window's new size"
     first = col.get_card(col.find_cards(params["cards"][0][1])[0])
     col.decks.select(first.did)
     mw.moveToState("review")
     while mw.reviewer.card is None:
         yield "the reviewer's first card"
     mw.web.setZoomFactor(1.0)
+    # Anki's occlusion code sizes its canvas when a card is shown: start once the page has the
+    # web view's final size (a loaded machine applies the window's resize late).
+    sizes: list[Any] = []
+    while len(sizes) < 3 or sizes[-1] != [mw.web.width(), mw.web.height()] or sizes[-1] != sizes[-3]:
+        mw.web.evalWithCallback("[window.innerWidth, window.innerHeight]", sizes.append)
+        yield "the reviewer page's final size"
     shots = {}
     for name, search, key in params["cards"]:
         card = col.get_card(col.find_cards(search)[0])
         card.start_timer()
-        mw.reviewer.card = card
-        mw.reviewer._showQuestion()
-        seen: list[Any] = []
-        started = time.monotonic()
-        while not seen or seen[-1] is None:
-            if time.monotonic() - started > 20:
-                raise AssertionError(f"{name}: the occlusion card never finished drawing")
+        seen: list[Any] = [{"waiting": "the card"}]
+        started = shown = 0.0
+        while "waiting" in (seen[-1] or {"waiting": "the page"}):
+            if time.monotonic() - shown > 5:
+                if shown and time.monotonic() - started > 25:
+                    raise AssertionError(f"{name}: the occlusion card never finished drawing; "
+                                         f"waiting for {seen[-1]}")
+                # (again, after 5 s: a resize after the card was shown leaves a stale drawing)
+                mw.reviewer.card = card
+                mw.reviewer._showQuestion()
+                started = started or time.monotonic()
+                shown = time.monotonic()
             mw.web.evalWithCallback(_OCCLUSION_READY_JS % json.dumps(key), seen.append)
-            yield f"{name}: the occlusion masks"
-        # Drawn; give the compositor a frame or two to put it on screen before grabbing.
-        until = time.monotonic() + 0.6
-        while time.monotonic() < until:
-            yield f"{name}: a frame on screen"
+            yield f"{name}: the occlusion masks ({seen[-1]})"
+        # Drawn; grab until two grabs a few frames apart agree (the compositor has put it on screen).
+        previous, grab = None, None
+        started = time.monotonic()
+        while previous is None or grab.toImage() != previous.toImage():
+            if time.monotonic() - started > 20:
+                raise AssertionError(f"{name}: the reviewer's picture never settled")
+            previous = grab
+            until = time.monotonic() + 0.3
+            while time.monotonic() < until:
+                yield f"{name}: a settled frame on screen"
+            grab = mw.web.grab()
         path = Path(params["out"]) / f"{name}.png"
-        if not mw.web.grab().save(str(path)):
+        if not grab.save(str(path)):
             raise AssertionError(f"{name}: could not save the web view's grab to {path}")
         shots[name] = {"path": str(path), **seen[-1]}
     return {"shots": shots, "zoom": mw.web.zoomFactor()}

@@ -197,7 +197,7 @@ def test_a_region_wholly_outside_names_the_annotation_file_item_and_value(tmp_pa
         _build(tmp_path)
     error = caught.value
     assert error.file.name == "gsps.dcm"
-    assert error.field == "annotations[0].GraphicAnnotationSequence[1]"
+    assert error.field == "annotations[0].GraphicAnnotationSequence[1].GraphicObjectSequence[0]"
     assert "wholly outside the 128x128 image" in str(error)
     assert error.value == {"left": 190.0, "top": 50.0, "right": 210.0, "bottom": 70.0}
     assert "findings[" not in str(error)
@@ -232,7 +232,7 @@ def test_an_annotation_without_words_asks_for_them(tmp_path):
     with pytest.raises(InputError) as caught:
         _build(tmp_path)
     message = str(caught.value)
-    assert "annotations[0]" in message and "item 2 (GraphicAnnotationSequence[1]) has no words" in message
+    assert "annotations[0]" in message and "item 2 (GraphicAnnotationSequence[1].GraphicObjectSequence[0]) has no words" in message
     assert "items: [{item: 2, text: ...}]" in message
 
 

@@ -96,7 +96,7 @@ def test_gsps_graphics_and_text_land_where_they_were_drawn(ct, tmp_path):
     _write_gsps(ct, path)
     assert reader_for(path).name == "gsps"
 
-    lesion, others = read_annotations(path, ImageRef.from_dataset(ct))
+    lesion, *others = read_annotations(path, ImageRef.from_dataset(ct))
 
     # Item 1: a circle and a text object whose visible anchor line becomes an arrow at the anchor.
     assert lesion.label == "nodule" and lesion.text == "nodule"
@@ -107,9 +107,11 @@ def test_gsps_graphics_and_text_land_where_they_were_drawn(ct, tmp_path):
     assert _close(pointer.end, (45.0, 45.0)) and _close(pointer.start, (95.0, 15.0))
     assert circle.label == "nodule"
 
-    # Item 2: every other graphic type, in the order written.
-    point, triangle, line, curve, ellipse, tilted, display = others.shapes
-    assert others.label is None
+    # Item 2: every other graphic type, in the order written; untracked, ungrouped and apart, each
+    # is its own finding.
+    assert all(len(a.shapes) == 1 and a.label is None for a in others)
+    assert [a.item for a in others] == [f"GraphicAnnotationSequence[1].GraphicObjectSequence[{i}]" for i in range(7)]
+    point, triangle, line, curve, ellipse, tilted, display = (a.shapes[0] for a in others)
     assert isinstance(point, Point) and _close(point.at, (10.5, 20.25))
     assert isinstance(triangle, Polygon) and _close(triangle.points, [(5, 5), (25, 5), (25, 15)])
     assert isinstance(line, Arrow) and _close(line.start, (100, 100)) and _close(line.end, (90, 80))

@@ -273,3 +273,32 @@ def test_damaged_cache_is_rebuilt_with_a_warning(tmp_path: Path, damage) -> None
     assert result.exit_code == 0 and "warning" not in result.output, result.output
     assert again.read_bytes() == before
     assert _stray(tmp_path) == [] and not (cache / "damaged.log").exists()
+
+
+# --- files from outside the case folder, checked on the open file ---------------------------------
+
+def test_a_file_swapped_for_an_outside_link_after_its_check_is_refused(tmp_path: Path) -> None:
+    """What a swap between the path check and the reading does: the name now leads outside. The
+    open file is checked, inside the case being built; outside a build nothing is confined."""
+    from cardgen.confine import confined_to, open_confined
+    from cardgen.errors import InputError
+
+    case = tmp_path / "case"
+    case.mkdir()
+    inside = case / "ct.dcm"
+    inside.write_bytes(b"inside")
+    outside = tmp_path / "other-patient.dcm"
+    outside.write_bytes(b"outside")
+    link_in = case / "link-in.dcm"
+    os.symlink(inside, link_in)
+    with confined_to(case):
+        with open_confined(inside) as stream:
+            assert stream.read() == b"inside"
+        with open_confined(link_in) as stream:  # a link that stays inside is fine
+            assert stream.read() == b"inside"
+        inside.unlink()
+        os.symlink(outside, inside)  # the swap
+        with pytest.raises(InputError, match="link that leads outside the case folder"):
+            open_confined(inside)
+    with open_confined(inside) as stream:
+        assert stream.read() == b"outside"

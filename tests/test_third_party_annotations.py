@@ -411,3 +411,73 @@ def test_a_3d_region_needs_a_slice_to_be_placed_on(tmp_path):
     ct.ImagePositionPatient = [float(ct.ImagePositionPatient[0]), float(ct.ImagePositionPatient[1]),
                                float(ct.ImagePositionPatient[2]) + 50]
     assert read_annotations(path, ImageRef.from_dataset(ct)) == []
+
+
+# --- GSPS: shaped as Weasis writes it --------------------------------------------------------------
+
+def _weasis_gsps(ct: pydicom.Dataset, path: Path) -> None:
+    """A presentation state laid out as Weasis's PrSerializer writes one (github.com/nroduit/Weasis,
+    weasis-dicom-explorer .../pr/PrSerializer.java, read for this test): one Graphic Annotation item
+    per layer holding every drawing of that layer, no tracking IDs or graphic groups; an ellipse or
+    an arrow flattened into POLYLINE contours (transformShapeToContour: an arrow is its shaft and
+    its head, meeting at the tip); each drawing's label a text object with a bounding box only; a
+    text annotation a text object with a visible anchor."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    def polyline(points) -> Dataset:
+        graphic = Dataset()
+        graphic.GraphicAnnotationUnits, graphic.GraphicDimensions, graphic.GraphicFilled = "PIXEL", 2, "N"
+        graphic.GraphicType = "POLYLINE"
+        graphic.GraphicData = [float(v) for point in points for v in point]
+        graphic.NumberOfGraphicPoints = len(points)
+        return graphic
+
+    def label(text: str, left: float, top: float, right: float, bottom: float, anchor=None) -> Dataset:
+        item = Dataset()
+        item.BoundingBoxAnnotationUnits = "PIXEL"
+        item.BoundingBoxTopLeftHandCorner, item.BoundingBoxBottomRightHandCorner = [left, top], [right, bottom]
+        item.BoundingBoxTextHorizontalJustification = "LEFT"
+        item.UnformattedTextValue = text
+        if anchor is not None:
+            item.AnchorPoint, item.AnchorPointVisibility, item.AnchorPointAnnotationUnits = list(anchor), "Y", "PIXEL"
+        return item
+
+    ellipse = [(95 + 10 * math.cos(t), 60 + 5 * math.sin(t)) for t in np.linspace(0, 2 * math.pi, 17)[:-1]]
+    layer = Dataset()
+    layer.GraphicLayer = "DRAW"
+    layer.GraphicObjectSequence = Sequence([
+        polyline(ellipse + [ellipse[0]]),
+        polyline([(20, 100), (40, 80)]), polyline([(33, 81), (40, 80), (39, 87)]),  # shaft, head
+        polyline([(10, 10), (30, 10), (30, 25), (10, 25), (10, 10)]),
+    ])
+    layer.TextObjectSequence = Sequence([
+        label("Cyst", 100, 68, 120, 75),
+        label("Fracture", 5, 110, 35, 118),
+        label("Node", 12, 27, 30, 33),
+        label("Erosion", 60, 5, 100, 12, anchor=(110.0, 30.0)),
+    ])
+    reference = Dataset()
+    reference.ReferencedSOPClassUID, reference.ReferencedSOPInstanceUID = ct.SOPClassUID, ct.SOPInstanceUID
+    layer.ReferencedImageSequence = Sequence([reference])
+    gsps = hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[ct], series_instance_uid=hd.UID(), series_number=999, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests",
+        software_versions="1", device_serial_number="1", content_label="GSPS",
+        graphic_layers=[hd.pr.GraphicLayer(layer_name="DRAW", order=0)], graphic_annotations=[],
+    )
+    gsps.GraphicAnnotationSequence = Sequence([layer])
+    gsps.save_as(path)
+
+
+def test_weasis_presentation_state_one_finding_per_drawing(tmp_path, collection):
+    ct = _ct()
+    answers, masks = _read_back(tmp_path, collection, lambda path: _weasis_gsps(ct, path))
+    assert answers == ["<p>Cyst</p>", "<p>Erosion</p>", "<p>Fracture</p>", "<p>Node</p>"]
+    ellipse = [(95 + 10 * math.cos(t), 60 + 5 * math.sin(t)) for t in np.linspace(0, 2 * math.pi, 17)[:-1]]
+    _check(masks, [
+        [Polygon(tuple(ellipse))],
+        [Arrow((20, 100), (40, 80)), Polygon(((33, 81), (40, 80), (39, 87)))],  # the arrow and its head
+        [Polygon(((10, 10), (30, 10), (30, 25), (10, 25)))],
+        [Arrow((80, 8.5), (110, 30))],  # the text's anchor line
+    ])

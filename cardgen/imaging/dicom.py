@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from cardgen.confine import open_confined
 from cardgen.errors import InputError
 from cardgen.imaging.decode import check_dicom_pixel_budget, decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
@@ -48,7 +49,8 @@ def _read_checked(path: Path, pixels: bool):
     from pydicom.errors import BytesLengthException, InvalidDicomError
 
     try:
-        ds = pydicom.dcmread(path, stop_before_pixels=not pixels)
+        with open_confined(path) as stream:
+            ds = pydicom.dcmread(stream, stop_before_pixels=not pixels)
     except InvalidDicomError as error:
         raise InputError("not a DICOM file (no DICM preamble)", file=path,
                          hint="give a .dcm file, or a PNG/JPEG export") from error

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from cardgen.confine import open_confined
 from cardgen.errors import InputError
 from cardgen.imaging.sources import MAX_PIXELS, ImageFacts, check_pixel_budget, refuse_empty_file
 from cardgen.imaging.windows import Window
@@ -25,7 +26,15 @@ class RasterSource:
     def _open(self, path: Path) -> Image.Image:
         refuse_empty_file(path)
         try:
-            image = Image.open(path)
+            stream = open_confined(path)
+        except OSError as error:
+            raise InputError(f"cannot read the image: {error.strerror}", file=path) from error
+        with stream:
+            return self._decoded(stream, path)
+
+    def _decoded(self, stream, path: Path) -> Image.Image:
+        try:
+            image = Image.open(stream)
         except Image.DecompressionBombError as error:
             # Pillow refuses images over twice its own limit before we see their size.
             raise InputError(f"image is over the limit of {MAX_PIXELS:,} pixels ({error})", file=path,

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cardgen.annotations.shapes import Rect, Shape
+from cardgen.confine import open_confined
 from cardgen.imaging.encode import PNG_SETTINGS, OutputFormat, deflate_library, encode
 from cardgen.imaging.sources import source_for
 from cardgen.imaging.windows import Window
@@ -74,7 +75,7 @@ class RenderedImage:
 def file_hash(path: Path) -> str:
     """SHA-256 of a file's bytes."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with open_confined(path) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -194,7 +194,8 @@ class _Fields:
             raise InputError("expected text", file=self.file, field=self._name(key), value=value)
         text = str(value).strip()
         if required and not text:
-            raise InputError("may not be empty", file=self.file, field=self._name(key))
+            raise InputError("may not be empty", file=self.file, field=self._name(key),
+                             hint=f"write the {key} (a new case marks it TODO)")
         return text
 
     def optional_text(self, key: str) -> str | None:

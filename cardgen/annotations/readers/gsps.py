@@ -7,9 +7,11 @@ state when absent) and carries Graphic Object Sequence (0070,0009) and Text Obje
 C.10.4 Displayed Area Module; the whole image when the state selects none).
 One finding becomes one :class:`ReadAnnotation` per referenced image: a tracked object (objects
 sharing a Tracking ID or UID, across items), else a graphic group (Graphic Group ID, labelled by
-Graphic Group Sequence), else the remaining objects of one item. Text objects give a finding its
-words; a text's anchor becomes a point or an arrow, but the box the words are written in masks
-nothing.
+Graphic Group Sequence), else one drawing: a graphic object, joined with those sharing an end
+point (Weasis writes an arrow as shaft and head, and every drawing of a layer in one item).
+Text objects give a finding its words: a tracked or grouped one its finding's, an anchored one
+the drawing its anchor points into (else it is its own point or arrow), one in a box alone the
+nearest drawing (a viewer's label beside its drawing); the box itself masks nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from cardgen.annotations.readers.base import (
     read_annotation_dataset,
 )
 from cardgen.annotations.readers.graphics import graphic_type, shapes_for_graphic
-from cardgen.annotations.shapes import Arrow, Point, Shape
+from cardgen.annotations.shapes import Arrow, Point, Polygon, Shape
 from cardgen.errors import InputError
 
 # Every presentation state storage class (grayscale, color, pseudo-color, blending, ...) starts so.
@@ -60,20 +62,43 @@ class GspsReader:
         for index, item in enumerate(ds.get("GraphicAnnotationSequence") or []):
             where = f"GraphicAnnotationSequence[{index}]"
             references = _references(item)
+            pieces: list[_Finding] = []  # the item's objects that no tracking or group ties together
             for g_index, graphic in enumerate(item.get("GraphicObjectSequence") or []):
                 tag = f"{where}.GraphicObjectSequence[{g_index}]"
                 units = _units(graphic.get("GraphicAnnotationUnits"), path, f"{tag}.GraphicAnnotationUnits")
                 points = _to_pixels(points_of(graphic.get("GraphicData"), path, f"{tag}.GraphicData (0070,0022)"),
                                     units, area)
                 kind = graphic_type(graphic.get("GraphicType"), path, f"{tag}.GraphicType (0070,0023)")
-                finding = _finding_for(findings, graphic, index, where, group_labels)
-                finding.add(references, shapes_for_graphic(kind, points, path, tag))
+                shapes = shapes_for_graphic(kind, points, path, tag)
+                finding = _finding_for(findings, graphic, group_labels)
+                if finding is None:
+                    finding = _Finding(tag)
+                    pieces.append(finding)
+                finding.add(references, shapes)
+            loose_texts: list[tuple[str, tuple]] = []
             for t_index, text_object in enumerate(item.get("TextObjectSequence") or []):
-                text, text_shapes = _text_object(text_object, area, path, f"{where}.TextObjectSequence[{t_index}]")
-                finding = _finding_for(findings, text_object, index, where, group_labels)
+                tag = f"{where}.TextObjectSequence[{t_index}]"
+                text, text_shapes, box, anchor = _text_object(text_object, area, path, tag)
+                finding = _finding_for(findings, text_object, group_labels)
+                if finding is None:
+                    finding = _piece_at(pieces, anchor) if anchor is not None else None
+                    if finding is None and not text_shapes:
+                        if text and box is not None:
+                            loose_texts.append((text, box))
+                        continue
+                    if finding is None:
+                        finding = _Finding(tag)
+                        pieces.append(finding)
                 if text:
                     finding.texts.append(text)
                 finding.add(references, text_shapes)
+            for text, box in loose_texts:
+                # Words in a box (a viewer's label beside its drawing): they name the nearest one.
+                nearest = min(pieces, key=lambda piece: piece.distance_to(box), default=None)
+                if nearest is not None:
+                    nearest.texts.append(text)
+            for number, piece in enumerate(_joined(pieces)):
+                findings[("item", index, number)] = piece
         annotations: list[ReadAnnotation] = []
         for finding in findings.values():
             label = finding.label or (finding.texts[0] if finding.texts else None)
@@ -105,30 +130,92 @@ class _Finding:
         for reference in references:
             self.shapes.setdefault(reference, []).extend(shapes)
 
+    def all_shapes(self) -> list[Shape]:
+        return next(iter(self.shapes.values()), [])
 
-def _finding_for(findings: dict[tuple, _Finding], graphic_or_text, index: int, where: str,
-                 group_labels: dict[int, str | None]) -> _Finding:
-    """The finding an object belongs to (PS3.3 C.10.5): its Tracking ID (0062,0020) or Tracking UID
-    (0062,0021) names one finding across items; else its Graphic Group ID (0070,0295) one group of
-    Graphic Group Sequence (0070,0234); else its Graphic Annotation item."""
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        boxes = [shape.bounds() for shape in self.all_shapes()]
+        if not boxes:
+            return None
+        return (min(b.left for b in boxes), min(b.top for b in boxes),
+                max(b.right for b in boxes), max(b.bottom for b in boxes))
+
+    def vertices(self) -> list[tuple[float, float]]:
+        """The end points and corners of its lines and polygons (what a compound drawing shares)."""
+        points: list[tuple[float, float]] = []
+        for shape in self.all_shapes():
+            if isinstance(shape, Arrow):
+                points += [shape.start, shape.end]
+            elif isinstance(shape, Polygon):
+                points += list(shape.points)
+        return points
+
+    def distance_to(self, box: tuple[float, float, float, float]) -> float:
+        bounds = self.bounds()
+        if bounds is None:
+            return float("inf")
+        left, top, width, height = box
+        dx = max(bounds[0] - (left + width), left - bounds[2], 0.0)
+        dy = max(bounds[1] - (top + height), top - bounds[3], 0.0)
+        return (dx * dx + dy * dy) ** 0.5
+
+
+def _finding_for(findings: dict[tuple, _Finding], graphic_or_text,
+                 group_labels: dict[int, str | None]) -> _Finding | None:
+    """The finding a tracked or grouped object belongs to (PS3.3 C.10.5): its Tracking ID
+    (0062,0020) or Tracking UID (0062,0021) names one finding across items; else its Graphic Group
+    ID (0070,0295) one group of Graphic Group Sequence (0070,0234). None for any other object."""
     tracking_id = str(graphic_or_text.get("TrackingID", "") or "").strip() or None
     tracking_uid = str(graphic_or_text.get("TrackingUID", "") or "").strip() or None
     group = graphic_or_text.get("GraphicGroupID")
     if tracking_id or tracking_uid:
         key: tuple = ("tracking", tracking_id or tracking_uid)
-        # The UID is an identifier: it matches objects, but never names the finding.
-        name = f"tracked object {tracking_id!r}" if tracking_id else f"tracked object {len(findings) + 1}"
-        make = lambda: _Finding(name, label=tracking_id, tracking_id=tracking_id)  # noqa: E731
-    elif group is not None:
+        if key not in findings:
+            # The UID is an identifier: it matches objects, but never names the finding.
+            name = f"tracked object {tracking_id!r}" if tracking_id else f"tracked object {len(findings) + 1}"
+            findings[key] = _Finding(name, label=tracking_id, tracking_id=tracking_id)
+        return findings[key]
+    if group is not None:
         key = ("group", int(group))
-        label = group_labels.get(int(group))
-        make = lambda: _Finding(f"GraphicGroupSequence group {int(group)}", label=label)  # noqa: E731
-    else:
-        key = ("item", index)
-        make = lambda: _Finding(where)  # noqa: E731
-    if key not in findings:
-        findings[key] = make()
-    return findings[key]
+        if key not in findings:
+            findings[key] = _Finding(f"GraphicGroupSequence group {int(group)}", label=group_labels.get(int(group)))
+        return findings[key]
+    return None
+
+
+def _piece_at(pieces: list[_Finding], point: tuple[float, float]) -> _Finding | None:
+    """The drawing a text's anchor points into (the last drawn, when several hold it)."""
+    for piece in reversed(pieces):
+        bounds = piece.bounds()
+        if bounds and bounds[0] - 1 <= point[0] <= bounds[2] + 1 and bounds[1] - 1 <= point[1] <= bounds[3] + 1:
+            return piece
+    return None
+
+
+def _joined(pieces: list[_Finding]) -> list[_Finding]:
+    """Drawings that share an end point are one drawing: viewers such as Weasis write an arrow or
+    an angle as several polylines meeting at a point."""
+    parent = list(range(len(pieces)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    vertices = [piece.vertices() for piece in pieces]
+    for i in range(len(pieces)):
+        for j in range(i + 1, len(pieces)):
+            if any(abs(a[0] - b[0]) <= 0.5 and abs(a[1] - b[1]) <= 0.5 for a in vertices[i] for b in vertices[j]):
+                parent[root(j)] = root(i)
+    joined: dict[int, _Finding] = {}
+    for i, piece in enumerate(pieces):
+        first = joined.setdefault(root(i), piece)
+        if first is not piece:
+            first.texts.extend(piece.texts)
+            for reference, shapes in piece.shapes.items():
+                first.shapes.setdefault(reference, []).extend(shapes)
+    return list(joined.values())
 
 
 # A displayed area: (left, top, width, height) in image pixels.
@@ -173,8 +260,9 @@ def _to_pixels(points: np.ndarray, units: AnnotationUnits, area: _Area) -> np.nd
     return np.stack([left + points[:, 0] * width, top + points[:, 1] * height], axis=1)
 
 
-def _text_object(item, area: _Area, path: Path, where: str) -> tuple[str, list[Shape]]:
-    """The text and the shapes of one text object: an arrow from its box to its anchor, if shown."""
+def _text_object(item, area: _Area, path: Path, where: str):
+    """The text, the shapes (an arrow from its box to its anchor, if shown), the box (left, top,
+    width, height) and the anchor of one text object."""
     text = str(item.get("UnformattedTextValue", "") or "").strip()
     box = None
     if item.get("BoundingBoxTopLeftHandCorner") is not None:
@@ -195,7 +283,7 @@ def _text_object(item, area: _Area, path: Path, where: str) -> tuple[str, list[S
     elif anchor is not None:
         shapes.append(Point(anchor))
     # A box alone is where the words are written, not a region of the image: it masks nothing.
-    return text, shapes
+    return text, shapes, box, anchor
 
 
 def _references(item) -> list[tuple[str | None, int | None]]:
