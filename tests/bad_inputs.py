@@ -390,6 +390,10 @@ BAD_INPUTS: list[BadInput] = [
              ("case.yaml", "id", "invisible characters")),
     BadInput("topic id with a space", yaml_edit("topics: [msk.spine]", "topics: ['msk spine']"),
              ("case.yaml", "topics[0]", "'msk spine'", "may not contain spaces")),
+    BadInput("topic id with an ideographic space", yaml_edit("topics: [msk.spine]", "topics: ['msk\u3000spine']"),
+             ("case.yaml", "topics[0]", "may not contain spaces")),
+    BadInput("topic id with an empty part", yaml_edit("topics: [msk.spine]", "topics: [msk..spine]"),
+             ("case.yaml", "topics[0]", "'msk..spine'", "empty parts")),
     # --- resource bounds -----------------------------------------------------------------------------
     BadInput("YAML alias bomb (1 KB, 387 million values)", yaml_text(good() + alias_bomb()),
              ("case.yaml", "case.yaml:2", "more than 200,000 values", "aliases")),

@@ -256,3 +256,24 @@ def test_bad_items_are_input_errors(tmp_path, items, problem):
     with pytest.raises(InputError, match=problem) as caught:
         load_case(case_dir / "case.yaml")
     assert caught.value.field.startswith("annotations[0].items[0]")
+
+
+def test_annotations_only_on_other_frames_say_which_frame_to_show(tmp_path):
+    case_dir = write_case(tmp_path / "cases", "cine", """\
+id: cine-1
+title: Annotations on another frame
+images:
+  - file: cine.dcm
+annotations:
+  - file: gsps.dcm
+""", image=None)
+    _write_multiframe(case_dir / "cine.dcm")
+    cine = pydicom.dcmread(case_dir / "cine.dcm", stop_before_pixels=True)
+    _gsps([cine], [hd.pr.GraphicAnnotation([cine], LAYER, graphic_objects=[_circle(30, 30, 8)],
+                                           text_objects=[_text("later")])], case_dir / "gsps.dcm")
+    _edit(case_dir / "gsps.dcm", lambda ds: setattr(
+        ds.GraphicAnnotationSequence[0].ReferencedImageSequence[0], "ReferencedFrameNumber", 3))
+    with pytest.raises(InputError) as caught:
+        _build(tmp_path)
+    assert caught.value.field == "annotations[0].file"
+    assert "its 1 annotation(s) are on other slices or frames" in str(caught.value)

@@ -302,3 +302,21 @@ def test_a_file_swapped_for_an_outside_link_after_its_check_is_refused(tmp_path:
             open_confined(inside)
     with open_confined(inside) as stream:
         assert stream.read() == b"outside"
+
+
+def test_audit_of_a_deck_with_a_truncated_image_is_a_finding_not_a_traceback(tmp_path: Path) -> None:
+    import zipfile
+
+    cases = _cases(tmp_path, 1)
+    deck, damaged = tmp_path / "deck.apkg", tmp_path / "damaged.apkg"
+    assert _build(cases, deck, "--no-cache").exit_code == 0
+    with zipfile.ZipFile(deck) as source, zipfile.ZipFile(damaged, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if data.startswith(b"\x89PNG") and info.filename not in ("collection.anki2", "media"):
+                data = data[: len(data) // 3]
+            target.writestr(info, data)
+    result = CliRunner().invoke(main, ["audit", str(damaged)])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert "is a damaged image whose metadata cannot be checked" in result.output, result.output

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Mapping
 
 from cardgen.annotations.clip import clipped
-from cardgen.annotations.readers import ImageRef, ReadAnnotation, read_annotations
+from cardgen.annotations.readers import ImageRef, ReadAnnotation, reader_for
 from cardgen.errors import InputError
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import AnnotationChoice, AnnotationFile, Case, Finding
@@ -21,11 +21,11 @@ from cardgen.teaching.case import AnnotationChoice, AnnotationFile, Case, Findin
 ShownImages = Mapping[str, "tuple[Path, int | None]"]
 
 
-def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: ShownImages | None = None) -> Case:
+def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: ShownImages) -> Case:
     """The case with a finding added for every annotation its annotation files hold for its images.
 
     ``shown`` maps an image id to the file and frame the case shows for it (for a series folder,
-    its key slice); without it the image's own path and ``frame`` are used.
+    its key slice: the folder itself is not an image).
     """
     if not case.annotation_files:
         return case
@@ -33,19 +33,23 @@ def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: Shown
     for index, source in enumerate(case.annotation_files):
         field = f"annotations[{index}]"
         image = case.image(source.image_id or case.images[0].id)
-        path, frame = (shown or {}).get(image.id, (image.path, image.frame))
+        path, frame = shown[image.id]
         if image.is_dicom:
             ref = ImageRef.from_file(path, frame)
         else:
             ref = ImageRef(width=facts[image.id].width, height=facts[image.id].height)
         try:
-            annotations = read_annotations(source.path, ref)
+            everything = reader_for(source.path).read(source.path, ref)
         except InputError as error:
             raise error.located(file=case.source, field_prefix=field) from error
+        annotations = [annotation for annotation in everything if annotation.applies_to(ref)]
         if not annotations:
+            elsewhere = len(everything)
             raise InputError("the file holds no annotation for this image", file=case.source,
                              field=f"{field}.file", value=source.path.name,
-                             hint="check that it references this image (SOP Instance UID, frame or slice)")
+                             hint=(f"its {elsewhere} annotation(s) are on other slices or frames: set the "
+                                   "image's 'frame:' to the one they were drawn on" if elsewhere else
+                                   "check that it references this image (SOP Instance UID, frame or slice)"))
         width, height = facts[image.id].width, facts[image.id].height
         for annotation, choice in _chosen(annotations, source, case.source, field):
             text = (choice and choice.text) or source.text or annotation.text or annotation.label

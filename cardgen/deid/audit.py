@@ -420,7 +420,13 @@ class _Auditor:
                 pass
             return
         with image:
-            for label, value in _image_metadata(image):
+            try:
+                metadata = list(_image_metadata(image))
+            except (OSError, ValueError, SyntaxError) as error:  # Pillow's words for a damaged file
+                self.add(where, _shorten(str(error)), "is a damaged image whose metadata cannot be "
+                         "checked; build the deck again")
+                return
+            for label, value in metadata:
                 self.add(where, _shorten(value), f"carries image metadata ({label}); media files "
                          "must hold pixels only")
                 self.text(f"{where} metadata {label}", value)

@@ -261,9 +261,9 @@ def _is_finite(value: int | float) -> bool:
 def _topic_ids(topics: list[str], file: Path) -> list[str]:
     """Topic ids become tags (``cardgen::topic::a::b``) and sub-deck names: no spaces."""
     for i, topic in enumerate(topics):
-        if any(ch.isspace() for ch in topic) or "::" in topic:
-            raise InputError("a topic id may not contain spaces or '::'", file=file, field=f"topics[{i}]",
-                             value=topic, hint="topic ids are dotted words, e.g. chest.nodules")
+        if any(ch.isspace() for ch in topic) or "::" in topic or "" in topic.split("."):
+            raise InputError("a topic id may not contain spaces, '::' or empty parts between dots", file=file,
+                             field=f"topics[{i}]", value=topic, hint="topic ids are dotted words, e.g. chest.nodules")
     return topics
 
 
