@@ -203,6 +203,21 @@ def series_member_links_out(cases: Path) -> None:
     os.symlink(outside, folder / "series" / "slice-1.dcm")
 
 
+def with_csv_curriculum(rows: list[str]) -> Maker:
+    """The good case (topic msk.spine) and ``{tmp}/curriculum.csv``: the header, ``msk`` and
+    ``msk.spine``, then ``rows`` (give ``--curriculum {tmp}/curriculum.csv``)."""
+
+    def make(cases: Path) -> None:
+        write_case(cases, "a", good())
+        lines = ["id,title,parent", "msk,Musculoskeletal,", "msk.spine,Spine,msk", *rows]
+        (cases.parent / "curriculum.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    return make
+
+
+CSV_CURRICULUM = ("--curriculum", "{tmp}/curriculum.csv")
+
+
 def absolute_path(cases: Path) -> None:
     outside = cases.parent / "elsewhere.dcm"
     outside.write_bytes(CT_SMALL.read_bytes())
@@ -450,6 +465,17 @@ BAD_INPUTS: list[BadInput] = [
     BadInput("PNG of 20 x 5,000 (one side 250 times the other)",
              image_bytes(lambda: png_bytes((20, 5_000)), name="shot.png", yaml=PNG_REVIEWED),
              ("shot.png", "20x5000", "100 times the other")),
+    # --- curriculum CSV ------------------------------------------------------------------------------
+    BadInput("curriculum CSV nested 300 deep (a chain of parents)",
+             with_csv_curriculum([f"t{i},T{i},{'t' + str(i - 1) if i else 'msk'}" for i in range(300)]),
+             ("curriculum.csv", "nested more than 64 levels deep"), args=CSV_CURRICULUM),
+    BadInput("curriculum CSV with a cell over the csv module's limit",
+             with_csv_curriculum([f"big,{'x' * 200_000},msk"]),
+             ("curriculum.csv", "line 4", "field larger than field limit"), args=CSV_CURRICULUM),
+    BadInput("curriculum CSV with a NUL byte", with_csv_curriculum(["nul,a\0b,msk"]),
+             ("curriculum.csv", "line 4"), args=CSV_CURRICULUM),
+    BadInput("curriculum CSV title with the field separator", with_csv_curriculum(["sep,a\x1fb,msk"]),
+             ("curriculum.csv", "line 4", "control character U+001F"), args=CSV_CURRICULUM),
     BadInput("deck name with the field separator", yaml_text(good()), ("--deck-name", "U+001F"),
              args=("--deck-name", "a\x1fb")),
 ]

@@ -11,9 +11,11 @@ its source does (github.com/dcmjs-org/dcmjs, read for this test):
 - ``src/utilities/TID1500/TID1501MeasurementGroup.js``: one Measurement Group (125007) CONTAINER
   per measurement;
 - ``src/utilities/TID300/TID300Measurement.js``: Tracking Identifier (tool name, e.g.
-  ``cornerstoneTools@^4.0.0:Length``), Tracking Unique Identifier, Finding (121071) when there is
-  one (the adapters write the label typed in the viewer as code CORNERSTONEFREETEXT), then the
-  measurement NUMs;
+  ``cornerstoneTools@^4.0.0:Length``), Tracking Unique Identifier, Finding (121071) and Finding
+  Sites (363698007) when there are some, then the measurement NUMs; OHIF
+  (github.com/OHIF/Viewers, extensions/cornerstone-dicom-sr, getFilteredCornerstoneToolState)
+  passes the label typed in its panel as code CORNERSTONEFREETEXT (scheme CORNERSTONEJS): a
+  Finding for ArrowAnnotate, a Finding Site for the other tools;
 - ``Length.js`` (NUM G-D7FE Length > INFERRED FROM SCOORD POLYLINE, 2 points), ``Bidirectional.js``
   (NUM Long Axis and Short Axis, each > SCOORD POLYLINE), ``Ellipse.js`` and ``TID320ContentItem.js``
   (NUM AREA > SCOORD ELLIPSE, 4 points), ``Point.js`` as used by the ArrowAnnotate adapter (NUM
@@ -68,6 +70,10 @@ class Tool:
     points: tuple  # 2D pixels; for Bidirectional (long axis points, short axis points)
     label: str | None = None
     points_3d: bool = False  # use3DSpatialCoordinates: points are patient mm
+    # Where OHIF puts the typed label (extensions/cornerstone-dicom-sr getFilteredCornerstoneToolState):
+    # a Finding for ArrowAnnotate, a Finding Site for the other tools; Cornerstone 4 (OHIF 2) and
+    # dcmjs's own ArrowAnnotate adapter wrote it as the Finding.
+    label_in: str = "auto"  # "finding", "finding_site" or "auto" (as OHIF 3 does)
 
 
 def _scoord(ds: Dataset, graphic_type: str, points, three_d: bool) -> Dataset:
@@ -114,9 +120,14 @@ def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path) -> None:
                   TextValue=f"cornerstoneTools@^4.0.0:{tool.tool}"),
             _item("HAS OBS CONTEXT", "UIDREF", ("112040", "DCM", "Tracking Unique Identifier"), UID=generate_uid()),
         ]
-        if tool.label:
+        where = tool.label_in if tool.label_in != "auto" else (
+            "finding" if tool.tool == "ArrowAnnotate" else "finding_site")
+        if tool.label and where == "finding":
             content.append(_item("CONTAINS", "CODE", ("121071", "DCM", "Finding"),
-                                 ConceptCodeSequence=Sequence([_code("CORNERSTONEFREETEXT", "CST4", tool.label)])))
+                                 ConceptCodeSequence=Sequence([_code("CORNERSTONEFREETEXT", "CORNERSTONEJS", tool.label)])))
+        if tool.label and where == "finding_site":
+            content.append(_item("CONTAINS", "CODE", ("363698007", "SCT", "Finding Site"),
+                                 ConceptCodeSequence=Sequence([_code("CORNERSTONEFREETEXT", "CORNERSTONEJS", tool.label)])))
         content += _measurements(image, tool)
         groups.append(_item("CONTAINS", "CONTAINER", ("125007", "DCM", "Measurement Group"),
                             ContinuityOfContent="SEPARATE", ContentSequence=Sequence(content)))

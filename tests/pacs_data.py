@@ -139,23 +139,7 @@ def teaching_study(patient: Patient, *, slices: int = 4, study_date: str = "2024
     images = [ct_slice(patient, study_uid, series_uid, frame_of_reference, i, study_date) for i in range(slices)]
     first, second = images[1], images[2]
 
-    pixel = hd.pr.AnnotationUnitsValues.PIXEL
-    layer = hd.pr.GraphicLayer(layer_name="TEACHING", order=1)
-    annotation = hd.pr.GraphicAnnotation(
-        referenced_images=[first], graphic_layer=layer,
-        graphic_objects=[hd.pr.GraphicObject(hd.pr.GraphicTypeValues.CIRCLE,
-                                             np.array([[96.0, 128.0], [110.0, 128.0]]), units=pixel)],
-        text_objects=[hd.pr.TextObject(finding, units=pixel, bounding_box=(130.0, 100.0, 200.0, 115.0),
-                                       anchor_point=(108.0, 124.0), anchor_point_visible=True)],
-    )
-    gsps = hd.pr.GrayscaleSoftcopyPresentationState(
-        referenced_images=[first], series_instance_uid=hd.UID(), series_number=90, sop_instance_uid=hd.UID(),
-        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="viewer",
-        software_versions="1", device_serial_number="SN-ELSEWHERE-1", content_label="TEACHING",
-        graphic_layers=[layer], graphic_annotations=[annotation],
-        voi_lut_transformations=[hd.pr.SoftcopyVOILUTTransformation(window_center=50.0, window_width=350.0)],
-        content_creator_name=patient.referring, institution_name=patient.institution,
-    )
+    gsps = presentation_state(first, finding, patient)
 
     source = hd.sr.SourceImageForRegion.from_source_image(second)
     group = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
@@ -182,6 +166,29 @@ def teaching_study(patient: Patient, *, slices: int = 4, study_date: str = "2024
         description=description or f"{given} {family} ({patient.patient_id}): 63F, smoker. "
                                    f"Solitary pulmonary {finding} on staging CT.")
     return TeachingStudy(slices=images, gsps=gsps, sr=sr, kos=kos, key_images=[first, second], finding=finding)
+
+
+def presentation_state(image: Dataset, finding: str, patient: Patient, *, series_number: int = 90,
+                       window: tuple[float, float] | None = (50.0, 350.0)) -> Dataset:
+    """A GSPS on ``image``: a circle round the disc and a text label ``finding`` anchored on it."""
+    pixel = hd.pr.AnnotationUnitsValues.PIXEL
+    layer = hd.pr.GraphicLayer(layer_name="TEACHING", order=1)
+    annotation = hd.pr.GraphicAnnotation(
+        referenced_images=[image], graphic_layer=layer,
+        graphic_objects=[hd.pr.GraphicObject(hd.pr.GraphicTypeValues.CIRCLE,
+                                             np.array([[96.0, 128.0], [110.0, 128.0]]), units=pixel)],
+        text_objects=[hd.pr.TextObject(finding, units=pixel, bounding_box=(130.0, 100.0, 200.0, 115.0),
+                                       anchor_point=(108.0, 124.0), anchor_point_visible=True)],
+    )
+    voi = [hd.pr.SoftcopyVOILUTTransformation(window_center=window[0], window_width=window[1])] if window else None
+    return hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[image], series_instance_uid=hd.UID(), series_number=series_number,
+        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="cardgen tests",
+        manufacturer_model_name="viewer", software_versions="1", device_serial_number="SN-ELSEWHERE-1",
+        content_label="TEACHING", graphic_layers=[layer], graphic_annotations=[annotation],
+        voi_lut_transformations=voi, content_creator_name=patient.referring,
+        institution_name=patient.institution,
+    )
 
 
 def key_object_selection(key_images: list[Dataset], *, description: str,

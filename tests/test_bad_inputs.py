@@ -41,7 +41,7 @@ def test_bad_input_stops_the_build_with_a_clear_error(tmp_path: Path, bad: BadIn
     cases.mkdir()
     bad.make(cases)
     out = tmp_path / "out.apkg"
-    result = build(cases, out, *bad.args, env=dict(bad.env))
+    result = build(cases, out, *(arg.replace("{tmp}", str(tmp_path)) for arg in bad.args), env=dict(bad.env))
     assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     assert "Traceback" not in result.output

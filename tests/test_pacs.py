@@ -26,7 +26,8 @@ from cardgen.pacs import Connection, DateHandling, PullOptions, TransferCut, pul
 from cardgen.teaching.loader import find_case_files, load_case
 from tests.anki_helpers import import_package, open_collection
 from tests.orthanc import CuttingProxy, Orthanc, require_orthanc, start_orthanc
-from tests.pacs_data import DOE, ROE, TeachingStudy, key_object_selection, teaching_study, to_bytes, unique_strings
+from tests.pacs_data import (DOE, ROE, TeachingStudy, key_object_selection, presentation_state, teaching_study,
+                             to_bytes, unique_strings)
 
 
 @pytest.fixture(scope="module")
@@ -163,6 +164,30 @@ def test_a_second_pull_changes_nothing_and_keeps_edits(pacs: Orthanc, pulled: Pa
     assert load_case(case_file).diagnosis == "Hamartoma"
 
 
+def test_annotations_made_later_go_beside_the_case_never_over_it(pacs: Orthanc, pulled: Path) -> None:
+    from cardgen.annotations.readers import ImageRef, read_annotations
+
+    study = pacs.studies[0]
+    folder = _case_of(pulled, study)
+    before = _tree(folder)
+    later = presentation_state(study.key_images[1], "calcification", DOE, series_number=95, window=None)
+    pacs.upload(to_bytes(later))
+    report = _pull(pacs.dicomweb, pulled)
+    assert report.pulled == [] and len(report.added) == 1, report
+    after = _tree(folder)
+    assert {k: v for k, v in after.items() if k in before} == before  # case.yaml and every file as they were
+    assert sorted(set(after) - set(before)) == ["gsps-02.dcm", "pulled-later.yaml"]
+    snippet = (folder / "pulled-later.yaml").read_text()
+    assert "- {file: gsps-02.dcm, image: key-02}" in snippet
+    # The new GSPS references the key image already in the folder (UIDs remapped the same way).
+    (note,) = read_annotations(folder / "gsps-02.dcm", ImageRef.from_file(folder / "key-02.dcm", None))
+    assert note.text == "calcification"
+    # Nothing more on the next pull.
+    whole = _tree(pulled)
+    report = _pull(pacs.dicomweb, pulled)
+    assert report.added == [] and _tree(pulled) == whole
+
+
 def test_one_more_kos_adds_exactly_one_case_with_the_same_pseudonym(pacs: Orthanc, pulled: Path) -> None:
     before = _tree(pulled)
     _load(pacs, teaching_study(DOE, study_date="20250301", finding="granuloma"))
@@ -212,6 +237,12 @@ def test_dry_run_lists_and_writes_nothing(pacs: Orthanc, tmp_path: Path) -> None
     assert result.output.count("would pull pacs-") == len(pacs.studies)
     assert "2 key image(s), 1 GSPS, 1 SR" in result.output
     assert not cases.exists()
+    # --since filters on the study date the PACS holds (QIDO range matching).
+    dated = [s for s in pacs.studies if str(s.kos.StudyDate) >= "20250301"]
+    assert 0 < len(dated) < len(pacs.studies)
+    result = CliRunner().invoke(main, ["pull", "--server", pacs.dicomweb, "-o", str(cases), "--dry-run",
+                                       "--since", "2025-03-01"])
+    assert result.exit_code == 0 and result.output.count("would pull pacs-") == len(dated), result.output
 
 
 def test_study_filter_and_removed_dates(pacs: Orthanc, tmp_path: Path) -> None:

@@ -115,7 +115,7 @@ def test_dcmjs_measurement_report(tmp_path, collection):
     """Length, bidirectional, ellipse and arrow as OHIF writes them, and a length in 3D (SCOORD3D)."""
     ct = _ct()
     tools = [
-        Tool("Length", ((20, 20), (40, 20)), "Nodule A"),
+        Tool("Length", ((20, 20), (40, 20)), "Nodule A", label_in="finding"),  # as OHIF 2 wrote it
         Tool("Bidirectional", (((60, 30), (60, 50)), ((55, 40), (65, 40))), "Mass"),
         Tool("EllipticalRoi", ((90, 80), (110, 80), (100, 75), (100, 85)), "Cyst"),
         Tool("ArrowAnnotate", ((30, 100), (50, 110)), "Fracture"),

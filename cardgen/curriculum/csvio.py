@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cardgen.curriculum.model import Curriculum, Topic, make_topic, nearest_hint
 from cardgen.errors import InputError
+from cardgen.yamlio import MAX_DEPTH, refuse_control_characters
 
 COLUMNS = ("id", "title", "parent", "level", "objectives", "requires", "radlex")
 REQUIRED_COLUMNS = ("id", "title")
@@ -45,7 +46,7 @@ def read_csv_topics(path: Path) -> list[Topic]:
     except UnicodeDecodeError as error:
         raise InputError(f"the file is not UTF-8 text (byte {error.start})", file=path,
                          hint="export the spreadsheet as 'CSV UTF-8'") from error
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _checked_rows(csv.reader(io.StringIO(text, newline="")), path)
     try:
         header = next(reader)
     except StopIteration:
@@ -96,8 +97,12 @@ def read_csv_topics(path: Path) -> list[Topic]:
     topics: list[Topic] = []
     visiting: set[str] = set()
 
-    def add_level(parent: Topic | None) -> None:
+    def add_level(parent: Topic | None, depth: int = 1) -> None:
         for order, (number, row) in enumerate(children.get(parent.id if parent else "", []), start=1):
+            if depth > MAX_DEPTH:
+                raise InputError(f"topics nested more than {MAX_DEPTH} levels deep", file=path,
+                                 field=f"row {number}, column parent", value=row.get("parent"),
+                                 hint="a curriculum has a few levels: section, topic, sub-topic")
             topic = make_topic(
                 file=path, where=f"row {number}", parent=parent, order=order,
                 topic_id=row["id"], title=row["title"], level=row.get("level"),
@@ -107,7 +112,7 @@ def read_csv_topics(path: Path) -> list[Topic]:
             )
             visiting.add(topic.id)
             topics.append(topic)
-            add_level(topic)
+            add_level(topic, depth + 1)
 
     add_level(None)
     if len(topics) < len(rows):
@@ -117,6 +122,22 @@ def read_csv_topics(path: Path) -> list[Topic]:
                          file=path, field=f"row {number}, column parent", value=row.get("parent"),
                          hint="one topic in the loop needs an empty parent or another parent")
     return topics
+
+
+def _checked_rows(reader, path: Path):
+    """The CSV reader's rows; its errors (a NUL byte, a cell over the field size limit) and
+    control characters in a cell become an :class:`InputError` naming the line."""
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise InputError(f"cannot read the CSV file: {error}", file=path, field=f"line {reader.line_num}",
+                             hint="export the spreadsheet again as 'CSV UTF-8'") from None
+        for cell in cells:
+            refuse_control_characters(cell, file=path, field=f"line {reader.line_num}")
+        yield cells
 
 
 def curriculum_to_csv(curriculum: Curriculum) -> str:

@@ -77,11 +77,14 @@ class PullReport:
     pulled: list[PlannedCase] = field(default_factory=list)  # written now (or, in a dry run, would be)
     present: list[str] = field(default_factory=list)  # already in the cases folder: left as they are
     removed: list[str] = field(default_factory=list)  # pulled once, deleted by the educator: not pulled back
+    added: list[str] = field(default_factory=list)  # new annotations written beside a case already there
     failures: list[str] = field(default_factory=list)  # cases that could not be pulled, with why
 
     def summary(self, dry_run: bool = False) -> str:
         verb = "would pull" if dry_run else "pulled"
         text = f"{verb} {len(self.pulled)} case(s); {len(self.present)} already present"
+        if self.added:
+            text += f"; new annotations beside {len(self.added)} of them"
         if self.removed:
             text += f"; {len(self.removed)} deleted here earlier, not pulled again"
         if self.failures:
@@ -110,6 +113,16 @@ def pull_teaching_files(options: PullOptions) -> PullReport:
         case_id = state.case_id(document.instance)
         if (cases_dir / case_id).exists():
             report.present.append(case_id)
+            try:
+                added = _add_new_material(server, document, case_id, cases_dir, deidentifier, state,
+                                          dry_run=options.dry_run)
+            except (_CaseRefused, MissingInstance) as error:
+                report.failures.append(f"{case_id}: new annotations not added: {error}")
+                continue
+            if added:
+                report.added.append(added)
+            if not options.dry_run:
+                state.save()
             continue
         if case_id in state.pulled:
             report.removed.append(case_id)
@@ -118,7 +131,7 @@ def pull_teaching_files(options: PullOptions) -> PullReport:
         if not title_matches(kos, options.kos_title):
             continue
         try:
-            planned = _pull_case(server, kos, case_id, cases_dir, deidentifier, dry_run=options.dry_run)
+            planned, seen = _pull_case(server, kos, case_id, cases_dir, deidentifier, dry_run=options.dry_run)
         except MissingInstance as error:
             report.failures.append(f"{case_id}: the KOS references an object the server does not have "
                                    f"({error}); restore it on the PACS, or fix the KOS")
@@ -131,6 +144,7 @@ def pull_teaching_files(options: PullOptions) -> PullReport:
         report.pulled.append(planned)
         if not options.dry_run:
             state.pulled.add(case_id)
+            state.seen[case_id] = {state.digest(uid) for uid in seen}
             state.save()
     return report
 
@@ -157,7 +171,9 @@ def _number(result: dict, tag: str) -> int:
 
 
 def _pull_case(server: Server, kos, case_id: str, cases_dir: Path, deidentifier: Deidentifier, *,
-               dry_run: bool) -> PlannedCase:
+               dry_run: bool) -> tuple[PlannedCase, set[str]]:
+    """Pull one KOS into a new case folder; returns what it holds and the SOP Instance UIDs of every
+    annotation object of its studies that was looked at (so that a later pull only looks at new ones)."""
     refs = selected_images(kos)
     if not refs:
         raise _CaseRefused("the KOS selects no image; flag the key images in the viewer again")
@@ -166,13 +182,15 @@ def _pull_case(server: Server, kos, case_id: str, cases_dir: Path, deidentifier:
         series = ref.series or _series_of(server, ref)
         images.append(server.retrieve(ref.study, series, ref.instance, what="key image"))
     key_uids = [ref.instance for ref in refs]
-    annotations = _annotations(server, sorted({ref.study for ref in refs}), set(key_uids))
+    candidates = _annotation_candidates(server, sorted({ref.study for ref in refs}))
+    annotations = _annotations_of(server, candidates, set(key_uids))
+    seen = {ref.instance for ref, _kind in candidates}
     counts: dict[str, int] = {}
     for kind, _ds in annotations:
         counts[kind] = counts.get(kind, 0) + 1
     planned = PlannedCase(case_id, len(images), counts)
     if dry_run:
-        return planned
+        return planned, seen
 
     originals = [kos, *images, *(ds for _kind, ds in annotations)]
     matcher = matcher_for(originals)
@@ -212,7 +230,7 @@ def _pull_case(server: Server, kos, case_id: str, cases_dir: Path, deidentifier:
         raise _CaseRefused("the de-identification check found identifying values left "
                            f"({'; '.join(hits[:5])}); nothing was written for this case")
     _write_case(cases_dir, case_id, files, case_yaml)
-    return planned
+    return planned, seen
 
 
 def _series_of(server: Server, ref: InstanceRef) -> str:
@@ -222,8 +240,8 @@ def _series_of(server: Server, ref: InstanceRef) -> str:
     return _ref(found[0]).series
 
 
-def _annotations(server: Server, studies: list[str], key_uids: set[str]) -> list[tuple[str, object]]:
-    """Every GSPS, SR and SEG in the studies that references a key image, in series/instance order."""
+def _annotation_candidates(server: Server, studies: list[str]) -> list[tuple[InstanceRef, str]]:
+    """Every GSPS, SR and SEG in the studies (QIDO-RS), in series/instance number order."""
     candidates = []
     for study in studies:
         for result in server.search_instances({}, study=study):
@@ -231,12 +249,87 @@ def _annotations(server: Server, studies: list[str], key_uids: set[str]) -> list
             if kind is not None:
                 candidates.append((_number(result, _SERIES_NUMBER), _number(result, _INSTANCE_NUMBER),
                                    _ref(result), kind))
+    return [(ref, kind) for _s, _i, ref, kind in sorted(candidates, key=lambda c: (c[0], c[1], c[2].instance))]
+
+
+def _annotations_of(server: Server, candidates: list[tuple[InstanceRef, str]],
+                    key_uids: set[str]) -> list[tuple[str, object]]:
+    """The candidates that reference a key image, retrieved (WADO-RS)."""
     found = []
-    for _series_number, _instance_number, ref, kind in sorted(candidates, key=lambda c: (c[0], c[1], c[2].instance)):
+    for ref, kind in candidates:
         ds = server.retrieve(ref.study, ref.series, ref.instance, what=kind.upper())
         if referenced_instances(ds) & key_uids:
             found.append((kind, ds))
     return found
+
+
+def _add_new_material(server: Server, document: InstanceRef, case_id: str, cases_dir: Path,
+                      deidentifier: Deidentifier, state: _State, *, dry_run: bool) -> str | None:
+    """Annotations made on a case's key images since it was pulled, written beside it.
+
+    The case's files and its case.yaml are never touched: new objects get new file names and a
+    ``pulled-later*.yaml`` lists the ``annotations:`` lines to move into case.yaml. Returns what was
+    added (None when nothing was). Only annotation objects not looked at before are retrieved, so a
+    pull with nothing new costs one search per case.
+    """
+    candidates = _annotation_candidates(server, [document.study])
+    seen = state.seen.get(case_id)
+    if seen is None:  # a state from before this was recorded: take what is there as seen
+        state.seen[case_id] = {state.digest(ref.instance) for ref, _kind in candidates}
+        return None
+    new = [(ref, kind) for ref, kind in candidates if state.digest(ref.instance) not in seen]
+    if not new:
+        return None
+    kos = server.retrieve(document.study, document.series, document.instance, what="KOS")
+    key_uids = [ref.instance for ref in selected_images(kos)]
+    found = _annotations_of(server, new, set(key_uids))
+    image_ids = [[f"key-{i:02d}" for i, uid in enumerate(key_uids, start=1) if uid in referenced_instances(ds)]
+                 for _kind, ds in found]
+    folder = cases_dir / case_id
+    names: list[str] = []
+    taken = {p.name for p in folder.iterdir()}
+    for kind, _ds in found:
+        number = 1
+        while f"{kind}-{number:02d}.dcm" in taken:
+            number += 1
+        taken.add(f"{kind}-{number:02d}.dcm")
+        names.append(f"{kind}-{number:02d}.dcm")
+    if found and not dry_run:
+        originals = [kos, *(ds for _kind, ds in found)]
+        matcher = matcher_for(originals)
+        clean = deidentifier.deidentify(originals, matcher)[1:]
+        notes = [SkeletonAnnotation(name, image_id) for name, ids in zip(names, image_ids) for image_id in ids]
+        snippet = _later_snippet(notes)
+        hits = [f"{name}: {hit}" for name, ds in zip(names, clean) for hit in audit_dataset(ds, matcher)]
+        hits += [f"snippet: {found.tag} value" for found in matcher.find(snippet)]
+        if hits:
+            raise _CaseRefused("the de-identification check found identifying values left "
+                               f"({'; '.join(hits[:5])}); nothing was written")
+        snippet_name = next(n for n in (f"pulled-later{'' if i == 1 else f'-{i}'}.yaml" for i in range(1, 10_000))
+                            if n not in taken)
+        partial = cases_dir / STATE_DIR / f"partial-{case_id}"
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
+        for name, ds in zip(names, clean):
+            ds.save_as(partial / name, enforce_file_format=True)
+        (partial / snippet_name).write_text(snippet, encoding="utf-8")
+        for name in [*names, snippet_name]:  # each rename is atomic; none replaces a file of the case
+            os.replace(partial / name, folder / name)
+        partial.rmdir()
+    if not dry_run:
+        state.seen[case_id] = seen | {state.digest(ref.instance) for ref, _kind in new}
+    if not found:
+        return None
+    return f"{case_id}: {', '.join(names)}" + ("" if dry_run else " (see pulled-later*.yaml)")
+
+
+def _later_snippet(notes: list[SkeletonAnnotation]) -> str:
+    lines = ["# Annotations made in the PACS after this case was pulled. `cardgen pull` never edits",
+             "# case.yaml: move these lines under its `annotations:` to use them, then delete this file.",
+             "annotations:"]
+    lines += [f"  - {{file: {note.file}, image: {note.image}}}" for note in notes]
+    return "\n".join(lines) + "\n"
 
 
 def _gsps_window(ds, image_uid: str) -> dict | None:
@@ -296,6 +389,7 @@ class _State:
     path: Path
     secret: str
     pulled: set[str]
+    seen: dict[str, set[str]] = field(default_factory=dict)  # case -> digests of annotation objects looked at
 
     @classmethod
     def load(cls, cases_dir: Path) -> _State:
@@ -304,19 +398,24 @@ class _State:
             return cls(path, secrets.token_hex(32), set())
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(path, str(data["secret"]), set(data.get("pulled", [])))
+            return cls(path, str(data["secret"]), set(data.get("pulled", [])),
+                       {case: set(digests) for case, digests in data.get("seen", {}).items()})
         except (OSError, ValueError, KeyError, TypeError) as error:
             raise InputError(f"cannot read the pull state ({error})", file=path,
                              hint="restore it from a backup: it holds the seed of every pseudonym; without "
                                   "it the same patients would get new pseudonyms") from None
 
+    def digest(self, uid: str) -> str:
+        """A UID as the state may keep it: an HMAC under the secret, never the UID itself."""
+        return hmac.new(self.secret.encode(), uid.encode(), hashlib.sha256).hexdigest()[:20]
+
     def case_id(self, kos_uid: str) -> str:
-        digest = hmac.new(self.secret.encode(), kos_uid.encode(), hashlib.sha256).hexdigest()
-        return f"pacs-{digest[:10]}"
+        return f"pacs-{self.digest(kos_uid)[:10]}"
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"format": STATE_FORMAT, "secret": self.secret, "pulled": sorted(self.pulled)},
+        text = json.dumps({"format": STATE_FORMAT, "secret": self.secret, "pulled": sorted(self.pulled),
+                           "seen": {case: sorted(digests) for case, digests in sorted(self.seen.items())}},
                           indent=1) + "\n"
         if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
             return

@@ -10,16 +10,18 @@ place a region in two ways, and both are read:
 
 A SCOORD names its image with a SELECTED FROM IMAGE child; a SCOORD3D lies in patient space and is
 projected onto the case slice, as RT contours are (``SliceGeometry``). One group becomes one
-:class:`ReadAnnotation` per image it marks: text = the Finding's meaning (OHIF keeps the label typed
-by the reader there, coded CORNERSTONEFREETEXT), label = the Tracking Identifier unless it is a
-writer's tool name ("cornerstoneTools@^4.0.0:Length").
+:class:`ReadAnnotation` per image it marks: text = the label typed in OHIF, else the Finding's
+meaning; label = the Tracking Identifier unless it is a writer's tool name
+("cornerstoneTools@^4.0.0:Length").
 
 Measurements become regions a learner can be asked to find: a length line the circle it is the
 diameter of (the lesion it measures), a bidirectional pair the ellipse on its two axes, a dcmjs
 arrow (a POINT carrying a second point) an arrow to its first point.
 
 highdicom reads the report first; when it refuses one (dcmjs's arrow is a POINT with two points,
-its Center a NUM without a value), the content tree is walked with pydicom per the standard. Its
+its Center a NUM without a value), the content tree is walked with pydicom per the standard.
+OHIF keeps the label typed in its measurement panel as a Finding Site (or, for arrows, a Finding)
+coded CORNERSTONEFREETEXT: that label, when present, is the finding's text. Its
 errors are not shown: they can quote the dataset, UIDs included.
 """
 
@@ -47,6 +49,8 @@ _MEASUREMENT_GROUP = ("125007", "DCM")
 _TRACKING_IDENTIFIER = ("112039", "DCM")
 _TRACKING_UID = ("112040", "DCM")
 _FINDING = ("121071", "DCM")
+_FINDING_SITE = {("363698007", "SCT"), ("G-C0E3", "SRT")}
+_FREE_TEXT = "CORNERSTONEFREETEXT"  # Cornerstone's code for a label typed by the reader
 _LENGTH = {("G-D7FE", "SRT"), ("410668003", "SCT")}
 _LONG_AXIS = {("G-A185", "SRT"), ("103339001", "SCT")}
 _SHORT_AXIS = {("G-A186", "SRT"), ("103340004", "SCT")}
@@ -69,7 +73,7 @@ class SrReader:
         for number, group in enumerate(groups, 1):
             tracking = _text_of(group, _TRACKING_IDENTIFIER)
             label = tracking if tracking and not _TOOL_NAME.match(tracking) else None
-            finding = _code_meaning_of(group, _FINDING)
+            finding = _free_text(group) or _code_meaning_of(group, _FINDING)
             item = f"measurement group {number}" + (f" ({label})" if label else "")
             by_image: dict[tuple[str | None, int | None], list[Shape]] = {}
             for reference, shapes in _regions(group, image, path, item):
@@ -150,6 +154,16 @@ def _text_of(group, concept: tuple[str, str]) -> str | None:
     for item in group.get("ContentSequence") or []:
         if _concept(item) == concept and item.get("TextValue"):
             return str(item.TextValue).strip() or None
+    return None
+
+
+def _free_text(group) -> str | None:
+    """The label typed in OHIF: a Finding Site, or a Finding, coded CORNERSTONEFREETEXT."""
+    for concepts in (_FINDING_SITE, {_FINDING}):
+        for item in group.get("ContentSequence") or []:
+            code = item.get("ConceptCodeSequence")
+            if _concept(item) in concepts and code and str(code[0].get("CodeValue", "")) == _FREE_TEXT:
+                return str(code[0].get("CodeMeaning", "")).strip() or None
     return None
 
 
