@@ -382,13 +382,20 @@ def _case_context(case: Case, curriculum: Curriculum | None, options: BuildOptio
 
 
 def check_topics(case: Case, curriculum: Curriculum) -> None:
-    """Every topic a case names must be in the curriculum (each unknown one is reported)."""
+    """Every topic a case names must be in the curriculum, and every objective it says it teaches
+    must be one of those topics' (each problem is reported)."""
     errors: list[InputError] = []
     for index, topic_id in enumerate(case.topics):
         try:
             curriculum.topic(topic_id, file=case.source, field=f"topics[{index}]")
         except InputError as error:
             errors.append(error)
+    if not errors:
+        for index, ref in enumerate(case.objectives):
+            try:
+                curriculum.objective(ref, case.topics, file=case.source, field=f"objectives[{index}]")
+            except InputError as error:
+                errors.append(error)
     if errors:
         raise _one_or_all(errors)
 

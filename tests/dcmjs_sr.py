@@ -111,8 +111,12 @@ def _measurements(ds: Dataset, tool: Tool) -> list[Dataset]:
     raise ValueError(tool.tool)
 
 
-def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path) -> None:
-    """An SR on ``image`` with one measurement group per tool, laid out as dcmjs lays it out."""
+def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path, *, containers: bool = True) -> None:
+    """An SR on ``image`` with one measurement group per tool, laid out as dcmjs lays it out.
+
+    ``containers=False``: as dcmjs wrote them before its TID1501MeasurementGroup wrapped each
+    group in a Measurement Group container (its items then follow each other directly in
+    Imaging Measurements)."""
     groups = []
     for tool in tools:
         content = [
@@ -129,6 +133,9 @@ def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path) -> None:
             content.append(_item("CONTAINS", "CODE", ("363698007", "SCT", "Finding Site"),
                                  ConceptCodeSequence=Sequence([_code("CORNERSTONEFREETEXT", "CORNERSTONEJS", tool.label)])))
         content += _measurements(image, tool)
+        if not containers:
+            groups.extend(content)
+            continue
         groups.append(_item("CONTAINS", "CONTAINER", ("125007", "DCM", "Measurement Group"),
                             ContinuityOfContent="SEPARATE", ContentSequence=Sequence(content)))
 

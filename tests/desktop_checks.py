@@ -163,7 +163,7 @@ _OCCLUSION_READY_JS = """(() => {
     const qa = document.getElementById("qa");
     const canvas = document.querySelector("#image-occlusion-canvas");
     const image = document.querySelector("#image-occlusion-container img");
-    if (!qa || !canvas || !image || !qa.innerText.includes(%s)) {
+    if (!qa || !canvas || !image || !qa.innerText.includes(%s) || !!document.getElementById("toggle") !== %s) {
         return {waiting: "the card's page"};
     }
     if (!image.complete || canvas.width === 0) {
@@ -180,17 +180,20 @@ _OCCLUSION_READY_JS = """(() => {
     const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
     return {image: box(image), canvas: box(canvas), canvas_pixels: [canvas.width, canvas.height],
             natural: [image.naturalWidth, image.naturalHeight], device_pixel_ratio: window.devicePixelRatio,
-            error: document.getElementById("err") ? document.getElementById("err").innerText : ""};
+            error: document.getElementById("err") ? document.getElementById("err").innerText : "",
+            back_items: Array.from(document.querySelectorAll(".cg-io-back li")).map(
+                (li) => [li.className, getComputedStyle(li).color])};
 })()"""
 
 
 def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
-    """The reviewer's question side of chosen Image Occlusion cards, each grabbed from the web view.
+    """The reviewer showing chosen Image Occlusion cards, each grabbed from the web view.
 
-    ``params``: ``cards``: [[name, search, header key]] - the first card a search finds is shown (the
-    note's Header must contain the key, so the check knows the new card is on screen); ``add``: notes
-    to make first through the backend's ``add_image_occlusion_note`` (stock IO notetype), as
-    {"image": media file name, "occlusions": text, "header": text}; ``out``: folder for the PNGs;
+    ``params``: ``cards``: [[name, search, header key]] - the question of the first card a search
+    finds is shown, or its answer when "answer" follows the key (the note's Header must contain the
+    key, so the check knows the new card is on screen); ``add``: notes
+    to make first through the backend's ``add_image_occlusion_note``, as {"image": media file name,
+    "occlusions": text, "header": text, "notetype": name, or "" for Anki's stock IO notetype}; ``out``: folder for the PNGs;
     ``size``: the window's size. Returns, per name, the screenshot's path and the geometry the page
     reported, plus the web view's zoom factor.
     """
@@ -202,9 +205,9 @@ def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
     if params.get("add"):
         if col.models.by_name("Image Occlusion") is None:
             col.add_image_occlusion_notetype()
-        stock = col.models.by_name("Image Occlusion")
         for note in params["add"]:
-            col.add_image_occlusion_note(notetype_id=stock["id"],
+            notetype = col.models.by_name(note["notetype"] or "Image Occlusion")
+            col.add_image_occlusion_note(notetype_id=notetype["id"],
                                          image_path=os.path.join(col.media.dir(), note["image"]),
                                          occlusions=note["occlusions"], header=note["header"], back_extra="",
                                          tags=[])
@@ -222,7 +225,8 @@ def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
         mw.web.evalWithCallback("[window.innerWidth, window.innerHeight]", sizes.append)
         yield "the reviewer page's final size"
     shots = {}
-    for name, search, key in params["cards"]:
+    for name, search, key, *side in params["cards"]:
+        answer = side == ["answer"]
         card = col.get_card(col.find_cards(search)[0])
         card.start_timer()
         seen: list[Any] = [{"waiting": "the card"}]
@@ -235,9 +239,11 @@ def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
                 # (again, after 5 s: a resize after the card was shown leaves a stale drawing)
                 mw.reviewer.card = card
                 mw.reviewer._showQuestion()
+                if answer:
+                    mw.reviewer._showAnswer()
                 started = started or time.monotonic()
                 shown = time.monotonic()
-            mw.web.evalWithCallback(_OCCLUSION_READY_JS % json.dumps(key), seen.append)
+            mw.web.evalWithCallback(_OCCLUSION_READY_JS % (json.dumps(key), json.dumps(answer)), seen.append)
             yield f"{name}: the occlusion masks ({seen[-1]})"
         # Drawn; grab until two grabs a few frames apart agree (the compositor has put it on screen).
         previous, grab = None, None

@@ -118,3 +118,12 @@ def test_unknown_topic_is_found_with_its_line(tmp_path: Path) -> None:
 def test_author_keys_with_x_prefix_are_allowed(tmp_path: Path) -> None:
     write_case(tmp_path / "cases", "a", GOOD + "x-source: teaching file 2019/12\nauthor: Dr. A\nreferences: [Radiopaedia]\n")
     assert check_cases(tmp_path / "cases").problems == []
+
+
+def test_objectives_a_case_names_are_checked_against_its_topics(tmp_path: Path) -> None:
+    text = GOOD.replace("topics: [msk.spine]", "topics: [msk.spine]\nobjectives: [1, 3, msk.spine#1, Read it as a ring]")
+    write_case(tmp_path / "cases", "a", text)
+    messages = [str(p) for p in check_cases(tmp_path / "cases", SAMPLE_CURRICULUM).problems]
+    assert len(messages) == 2, messages
+    assert ":6:" in messages[0] and "objectives[1]" in messages[0] and "has no objective 3" in messages[0]
+    assert "objectives[3]" in messages[1] and "no objective of this case's topics has this text" in messages[1]

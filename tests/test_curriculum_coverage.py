@@ -41,6 +41,8 @@ SMALL = """
 
 CASES = {"case-a": ["chest.pleura.ptx"], "case-b": ["chest.pleura.ptx", "neuro.ct"], "case-c": ["neuro.ct"]}
 CARDS = {"case-a": 3, "case-b": 2, "case-c": 5}
+# What each case says it teaches: (topic, objective index); chest.cxr and neuro.bleed have no case.
+OBJECTIVES = {"case-a": [("chest.pleura.ptx", 0)], "case-b": [("chest.pleura", 0)], "case-c": [("neuro.ct", 0)]}
 
 
 @pytest.fixture
@@ -91,7 +93,7 @@ def parse(page: str) -> WellFormed:
 
 class TestNumbers:
     def test_per_topic(self, small) -> None:
-        coverage = compute_coverage(small, CASES, CARDS)
+        coverage = compute_coverage(small, CASES, CARDS, cases_objectives=OBJECTIVES)
         ptx = coverage.topics["chest.pleura.ptx"]
         assert (ptx.cases, ptx.cards) == (("case-a", "case-b"), 5)
         pleura = coverage.topics["chest.pleura"]
@@ -103,7 +105,7 @@ class TestNumbers:
         assert coverage.topics["neuro"].branch_cards == 7  # case-b 2 + case-c 5, each once
 
     def test_per_section_and_level(self, small) -> None:
-        coverage = compute_coverage(small, CASES, CARDS)
+        coverage = compute_coverage(small, CASES, CARDS, cases_objectives=OBJECTIVES)
         chest, neuro, physics = coverage.sections
         # chest: chest, chest.cxr, chest.pleura, chest.pleura.ptx; covered: chest, pleura, ptx
         assert chest.tally == Tally(topics=4, topics_covered=3, objectives=4, objectives_covered=2,
@@ -122,7 +124,7 @@ class TestNumbers:
         assert [t.topic.id for t in coverage.uncovered()] == ["chest.cxr", "neuro.bleed", "physics"]
 
     def test_text_only_objectives(self, small) -> None:
-        coverage = compute_coverage(small, CASES, CARDS, objective_cards=True)
+        coverage = compute_coverage(small, CASES, CARDS, objective_cards=True, cases_objectives=OBJECTIVES)
         assert [s for _, s in coverage.topics["neuro.bleed"].objectives] == [ObjectiveStatus.TEXT_ONLY] * 2
         assert coverage.total.objectives_covered == 3  # text-only cards do not count as cases
         assert "text only" in format_table(coverage)
@@ -137,7 +139,7 @@ class TestNumbers:
 
 class TestReports:
     def test_table(self, small) -> None:
-        table = format_table(compute_coverage(small, CASES, CARDS))
+        table = format_table(compute_coverage(small, CASES, CARDS, cases_objectives=OBJECTIVES))
         lines = table.splitlines()
         ptx_line = next(line for line in lines if "chest.pleura.ptx" in line and "Pneumothorax" in line)
         assert ptx_line.split()[-5:] == ["2", "5", "1/1", "(100%)", "ok"]
@@ -150,7 +152,7 @@ class TestReports:
         assert level_i.split() == ["I", "5/6", "(83%)", "3/5", "(60%)", "3", "10"]
 
     def test_html_is_well_formed_and_self_contained(self, small) -> None:
-        page = render_html(compute_coverage(small, CASES, CARDS))
+        page = render_html(compute_coverage(small, CASES, CARDS, cases_objectives=OBJECTIVES))
         parsed = parse(page)
         assert parsed.problems == [] and parsed.stack == []
         assert parsed.references == []  # no external files of any kind
@@ -181,3 +183,36 @@ def test_the_well_formed_check_can_fail() -> None:
     parsed = parse('<div><p>text</div><img src="https://example.org/x.png">')
     assert parsed.problems == ["</div> closes p"]
     assert parsed.references == ["https://example.org/x.png"]
+
+
+class TestObjectivesByWhatCasesTeach:
+    """A case filed under a topic teaches only the objectives it names (``objectives:``), not all of them."""
+
+    def test_unnamed_objectives_are_not_taught(self, small) -> None:
+        coverage = compute_coverage(small, CASES, CARDS)  # no case names an objective
+        assert coverage.topics["chest.pleura.ptx"].covered
+        assert coverage.total.objectives_covered == 0
+        named = compute_coverage(small, {"case-a": ["chest.cxr"]}, {}, cases_objectives={"case-a": [("chest.cxr", 1)]})
+        assert [s for _, s in named.topics["chest.cxr"].objectives] == [ObjectiveStatus.NONE, ObjectiveStatus.CASE]
+
+    def test_cases_name_objectives_by_number_topic_or_text(self, small) -> None:
+        topics = ["chest.pleura.ptx", "neuro.ct"]
+        assert small.objective(1, topics) == ("chest.pleura.ptx", 0)
+        assert small.objective("neuro.ct#1", topics) == ("neuro.ct", 0)
+        assert small.objective("chest.pleura#1", topics) == ("chest.pleura", 0)  # a parent's objective
+        assert small.objective("pleural LINE", topics) == ("chest.pleura", 0)
+        for ref, words in ((2, "has no objective 2 (value 2); its objectives are 1: Tension signs"),
+                           ("chest.cxr#1", "not one of this cases topics"),
+                           ("Tension sign", "did you mean Tension signs")):
+            with pytest.raises(InputError) as caught:
+                small.objective(ref, topics, field="objectives[0]")
+            assert words in str(caught.value).replace("'", ""), str(caught.value)
+
+    def test_sample_report_counts_what_the_sample_cases_teach(self) -> None:
+        from cardgen.curriculum.report import coverage_report
+
+        repo = Path(__file__).resolve().parent.parent
+        report = coverage_report(repo / "decks" / "sample" / "cases", SAMPLE_YAML)
+        topics = report.coverage.topics
+        assert [s for _, s in topics["msk.spine"].objectives] == [ObjectiveStatus.CASE]
+        assert topics["chest.lungs"].covered and [s for _, s in topics["chest.lungs"].objectives] == [ObjectiveStatus.NONE] * 2

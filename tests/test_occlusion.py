@@ -16,6 +16,7 @@ from cardgen.annotations.readers.graphics import GraphicType, shapes_for_graphic
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect
 from cardgen.cards.occlusion import (
     OCCLUSION_MODEL_ID,
+    OcclusionModel,
     TIP_REGION_FRACTION,
     format_fraction,
     occluded_region,
@@ -287,3 +288,39 @@ def test_bad_inputs_are_refused():
         occlusion_cloze([(Point((1.0, 1.0)),)], 0, HEIGHT, OcclusionMode.HIDE_ALL)
     with pytest.raises(ValueError, match="inside an <img>"):
         occlusion_note_fields('a".png', "", "", "")
+
+
+def test_a_rebuilt_deck_with_new_template_content_updates_notes_and_keeps_reviews(collection, tmp_path):
+    """Template and CSS content may change under the same notetype id (fields and template names
+    may not): the learner's notetype and notes are updated on re-import and the reviews stay."""
+    media = tmp_path / "occlusion-reimport.png"
+    media.write_bytes(_png_bytes(WIDTH, HEIGHT))
+    current = occlusion_model()
+    older = OcclusionModel(OCCLUSION_MODEL_ID, current.name, fields=current.fields, css=".card { color: black; }",
+                           templates=[{**current.templates[0], "afmt": "{{cloze:Occlusion}}{{Image}}"}],
+                           model_type=genanki.Model.CLOZE)
+
+    def package(model, shapes, timestamp, name):
+        deck = genanki.Deck(2_059_400_111, "cardgen occlusion reimport")
+        cloze = occlusion_cloze(shapes, WIDTH, HEIGHT, OcclusionMode.HIDE_ALL)
+        deck.add_note(genanki.Note(model=model, fields=occlusion_note_fields(media.name, cloze), guid="io-reimport"))
+        out = tmp_path / name
+        genanki.Package(deck, media_files=[str(media)]).write_to_file(str(out), timestamp=timestamp)
+        return out
+
+    import_package(collection, package(older, [FINDINGS[0], FINDINGS[2]], 1_700_000_000, "old.apkg"))
+    card = collection.get_card(collection.find_cards("")[0])
+    collection.decks.select(card.did)
+    card.start_timer()
+    queued = collection.sched.get_queued_cards().cards[0]
+    collection.sched.answer_card(collection.sched.build_answer(card=card, states=queued.states, rating=3))
+
+    import_package(collection, package(current, [FINDINGS[0], FINDINGS[2], FINDINGS[1]], 1_800_000_000, "new.apkg"))
+    (note_id,) = collection.find_notes("")
+    note = collection.get_note(note_id)
+    assert "image-occlusion:ellipse" in note["Occlusion"]  # the note was updated
+    assert len(note.cards()) == 3
+    assert collection.db.scalar("SELECT count() FROM revlog") == 1  # the review stayed
+    assert collection.get_card(card.id).reps == 1
+    notetype = collection.models.get(note.mid)
+    assert notetype["css"] == current.css and notetype["tmpls"][0]["afmt"] == current.templates[0]["afmt"]

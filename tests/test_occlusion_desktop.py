@@ -7,7 +7,8 @@ grey image and grabs the reviewer's web view at 100 % zoom:
   ellipse, a polygon, a tilted ellipse (a polygon, as the annotation readers make it from an SR/GSPS
   ELLIPSE) and a point;
 - ``anki``: the same shapes written as Anki's own editor writes them (tests/io_reference.py), added
-  through the backend's ``col.add_image_occlusion_note`` inside the running Anki;
+  through the backend's ``col.add_image_occlusion_note`` inside the running Anki, with cardgen's
+  notetype (the same page layout, so the same pixels) and (``anki_stock``) Anki's stock one;
 - ``old_form``: cardgen's note with the polygons' ``left``/``top`` taken out, the form cardgen wrote
   before (issue 16, defect 1), to show that this test fails on it.
 
@@ -29,7 +30,14 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from cardgen.annotations.readers.graphics import GraphicType, shapes_for_graphic
 from cardgen.annotations.shapes import Ellipse, Point, Polygon, Rect
-from cardgen.cards.occlusion import TIP_REGION_FRACTION, occlusion_cloze, occlusion_model, occlusion_note_fields
+from cardgen.cards.occlusion import (
+    OCCLUSION_MODEL_NAME,
+    TIP_REGION_FRACTION,
+    occlusion_cloze,
+    occlusion_model,
+    occlusion_note_fields,
+)
+from cardgen.cards.templates import render_fragment
 from cardgen.teaching.case import OcclusionMode
 from tests.desktop import run_desktop
 from tests.io_reference import EditorEllipse, EditorPolygon, EditorRect, editor_cloze
@@ -134,8 +142,9 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert old_form.count("polygon:points=") == 2, old_form
     model = occlusion_model()
     deck = genanki.Deck(2_059_400_120, "io desktop")
+    back = str(render_fragment("fields/numbered.html.j2", items=list(SHAPES)))
     for header, text in (("cardgen-form", cloze), ("old-form", old_form)):
-        deck.add_note(genanki.Note(model=model, fields=occlusion_note_fields(image.name, text, header),
+        deck.add_note(genanki.Note(model=model, fields=occlusion_note_fields(image.name, text, header, back),
                                    guid=f"io-desktop-{header}"))
     package = root / "io.apkg"
     genanki.Package(deck, media_files=[str(image)]).write_to_file(str(package), timestamp=1_700_000_000)
@@ -143,10 +152,14 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict:
     out.mkdir()
     anki_form = editor_cloze([[shape] for shape in EDITOR_SHAPES], WIDTH, HEIGHT, occlude_inactive=True)
     params = {
-        "add": [{"image": image.name, "occlusions": anki_form, "header": "anki-form"}],
+        "add": [{"image": image.name, "occlusions": anki_form, "header": "anki-form",
+                 "notetype": OCCLUSION_MODEL_NAME},
+                {"image": image.name, "occlusions": anki_form, "header": "anki-stock", "notetype": ""}],
         "cards": [["cardgen", "Header:cardgen-form card:1", "cardgen-form"],
                   ["anki", "Header:anki-form card:1", "anki-form"],
-                  ["old_form", "Header:old-form card:1", "old-form"]],
+                  ["anki_stock", "Header:anki-stock card:1", "anki-stock"],
+                  ["old_form", "Header:old-form card:1", "old-form"],
+                  ["cardgen_back_3", "Header:cardgen-form card:3", "cardgen-form", "answer"]],
         "out": str(out), "size": [1000, 800],
     }
     run = run_desktop(root / "anki", checks=CHECKS, check="occlusion_screens", params=params, deck=package)
@@ -169,6 +182,9 @@ def test_shapes_written_by_ankis_add_image_occlusion_note_give_the_same_mask_pix
     shots = screens["result"]["shots"]
     assert screens["cloze"] == screens["anki_form"]  # the same text, byte for byte
     assert _masks_misplaced(shots["anki"]) == {}
+    # In Anki's stock notetype (its own templates and style) the masks are in place as well.
+    assert _masks_misplaced(shots["anki_stock"]) == {}
+    # Through cardgen's notetype, the page is laid out the same: the masks are pixel for pixel the same.
     assert shots["anki"]["canvas"] == shots["cardgen"]["canvas"]
     ours, anki = _mask_image(shots["cardgen"]), _mask_image(shots["anki"])
     assert ours.shape == anki.shape
@@ -181,3 +197,12 @@ def test_the_check_fails_on_polygons_without_their_corner(screens: dict) -> None
     assert {"polygon", "tilted ellipse", "(elsewhere)"} <= set(problems), problems
     # (the rectangle is partly under the misplaced polygons' borders)
     assert "ellipse" not in problems and "point" not in problems
+
+
+def test_the_back_marks_the_finding_asked(screens: dict) -> None:
+    """Card 3's answer: the third finding of the list is marked, in another colour; no other is."""
+    shot = screens["result"]["shots"]["cardgen_back_3"]
+    classes = [name for name, _ in shot["back_items"]]
+    assert classes == ["", "", "cg-asked", "", ""]
+    colours = [colour for _, colour in shot["back_items"]]
+    assert colours[2] != colours[0] and len(set(colours[:2] + colours[3:])) == 1

@@ -481,3 +481,55 @@ def test_weasis_presentation_state_one_finding_per_drawing(tmp_path, collection)
         [Polygon(((10, 10), (30, 10), (30, 25), (10, 25)))],
         [Arrow((80, 8.5), (110, 30))],  # the text's anchor line
     ])
+
+
+def test_highdicom_3d_and_volumetric_regions(tmp_path):
+    """A planar group whose region is an ImageRegion3D (SCOORD3D POLYGON in patient mm) and a
+    volumetric group (TID 1411) with a region per slice, as highdicom writes them."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+
+    ct = _ct()
+    polygon = np.array([patient_mm(ct, x, y) for x, y in [(10, 10), (40, 10), (40, 30), (10, 10)]])
+    planar = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="Planar region"),
+        referenced_region=hd.sr.ImageRegion3D(graphic_type=hd.sr.GraphicTypeValues3D.POLYGON, graphic_data=polygon,
+                                              frame_of_reference_uid=ct.FrameOfReferenceUID),
+        finding_type=codes.SCT.Nodule)
+    volumetric = hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="Volume"),
+        referenced_regions=[hd.sr.ImageRegion(
+            graphic_type=hd.sr.GraphicTypeValues.POLYLINE,
+            graphic_data=np.array([[60.0, 60.0], [80.0, 60.0], [80.0, 80.0], [60.0, 60.0]]),
+            source_image=hd.sr.SourceImageForRegion.from_source_image(ct))],
+        finding_type=codes.SCT.Mass)
+    observer = hd.sr.ObserverContext(
+        observer_type=codes.DCM.Device,
+        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(uid=hd.UID()))
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_person_context=None, observer_device_context=observer),
+        procedure_reported=codes.LN.CTUnspecifiedBodyRegion, imaging_measurements=[planar, volumetric])
+    path = tmp_path / "sr.dcm"
+    hd.sr.Comprehensive3DSR(evidence=[ct], content=report[0], series_instance_uid=hd.UID(), series_number=1,
+                            sop_instance_uid=hd.UID(), instance_number=1, manufacturer="cardgen tests").save_as(path)
+
+    first, second = read_annotations(path, ImageRef.from_dataset(ct))
+    assert (first.label, first.text, second.label, second.text) == ("Planar region", "Nodule", "Volume", "Mass")
+    [projected], [drawn] = first.shapes, second.shapes
+    assert [v for p in projected.points for v in p] == pytest.approx([10, 10, 40, 10, 40, 30], abs=1e-3)
+    assert drawn.points == ((60, 60), (80, 60), (80, 80))
+
+
+def test_dcmjs_report_without_group_containers(tmp_path):
+    """Before 2019 dcmjs wrote each group's items straight into Imaging Measurements."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+
+    ct = _ct()
+    path = tmp_path / "sr.dcm"
+    tools = [Tool("Length", ((20, 20), (40, 20)), "Nodule A", label_in="finding"),
+             Tool("EllipticalRoi", ((90, 80), (110, 80), (100, 75), (100, 85)), "Cyst", label_in="finding")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        write_dcmjs_sr(ct, tools, path, containers=False)
+        read = read_annotations(path, ImageRef.from_dataset(ct))
+    assert [(a.text, a.shapes) for a in read] == [("Nodule A", (Ellipse(20, 10, 20, 20),)),
+                                                   ("Cyst", (Ellipse(90, 75, 20, 10),))]

@@ -182,8 +182,9 @@ def occlusion_notes(case: Case, views: list[ImageView], context: CaseContext,
                     mode: OcclusionMode) -> list[NoteSpec]:
     """A native Image Occlusion note per image with findings: one card (cloze) per finding.
 
-    Stock Image Occlusion shows the same back for every card of a note, so each finding's region
-    carries a neutral number and the back lists the numbered findings.
+    Each finding's region carries a neutral number and the back lists the numbered findings; the
+    card asks for the region under the red (active) mask, and its back marks that finding in the
+    list (templates/anki/occlusion_back.html).
     """
     from cardgen.cards.occlusion import occlusion_cloze, occlusion_note_fields
 
@@ -197,7 +198,7 @@ def occlusion_notes(case: Case, views: list[ImageView], context: CaseContext,
         cloze = occlusion_cloze([f.shapes for f in findings], view.facts.width, view.facts.height,
                                 mode, markers=markers)
         header = Markup('<div class="cg-history">{}</div><div class="cg-prompt">{}</div>').format(
-            _text(case.history), "Name the masked structure or finding.")
+            _text(case.history), "Name the finding under the red mask.")
         back = render_fragment("fields/numbered.html.j2", items=[_text(f.text) for f in findings])
         fields = occlusion_note_fields(view.clean[0].name, cloze, str(header), str(back))
         notes.append(NoteSpec(kind=NoteKind.OCCLUSION, guid=note_guid(case.id, NoteKind.OCCLUSION, image_index),

@@ -16,10 +16,15 @@ then the kind's own properties, then ``oi=1``; numbers as the editor's ``floatTo
 them. tests/test_occlusion.py compares the field byte for byte with a transcription of that code
 and with a note made by the backend's ``add_image_occlusion_note``.
 
-The templates, CSS and field settings below are the stock ones, copied from the notetype the
-anki 26.9.3 backend creates (``col.models.by_name("Image Occlusion")``; source:
-ankitects/anki rslib/src/image_occlusion/notetype.rs). They are frozen on purpose: re-importing a
-deck whose notetype changed makes Anki skip its notes, so a change means a new model id and name.
+The fields and their settings are the stock ones, copied from the notetype the anki 26.9.3
+backend creates (``col.models.by_name("Image Occlusion")``; source: ankitects/anki
+rslib/src/image_occlusion/notetype.rs). The card templates (templates/anki/occlusion_*.html) keep
+the stock structure (hidden ``{{cloze:Occlusion}}``, ``#image-occlusion-container`` with the image
+and the canvas, ``anki.imageOcclusion.setup()``, the toggle button) and add cardgen's dark style
+and the mark on the finding asked. Field names and the template's name are the schema and are
+frozen: a notetype whose fields changed makes Anki skip its notes on re-import, so such a change
+means a new model id and name. Template and CSS content may change under the same id: a rebuilt
+deck then updates the notetype and its notes and keeps every review (tests/test_occlusion.py).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from typing import Sequence
 import genanki
 
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape
+from cardgen.cards.templates import anki_template
 from cardgen.teaching.case import OcclusionMode
 
 # Fixed forever for this schema version (see the module docstring); never derived from time.
@@ -50,45 +56,6 @@ TIP_REGION_FRACTION = 0.08
 # same way, ts/routes/image-occlusion/shapes/floats.ts).
 _DECIMALS = 4
 _QUANTUM = Decimal(1).scaleb(-_DECIMALS)
-
-_STOCK_FRONT = """{{#Header}}<div>{{Header}}</div>{{/Header}}
-<div style="display: none">{{cloze:Occlusion}}</div>
-<div id="err"></div>
-<div id="image-occlusion-container">
-    {{Image}}
-    <canvas id="image-occlusion-canvas"></canvas>
-</div>
-<script>
-try {
-    anki.imageOcclusion.setup();
-} catch (exc) {
-    document.getElementById("err").innerHTML = `Error loading image occlusion. Is your Anki version up to date?<br><br>${exc}`;
-}
-</script>
-"""
-
-_STOCK_BACK = _STOCK_FRONT + """
-<div><button id="toggle">Toggle Masks</button></div>
-{{#Back Extra}}<div>{{Back Extra}}</div>{{/Back Extra}}
-"""
-
-_STOCK_CSS = """#image-occlusion-canvas {
-    --inactive-shape-color: #ffeba2;
-    --active-shape-color: #ff8e8e;
-    --inactive-shape-border: 1px #212121;
-    --active-shape-border: 1px #212121;
-    --highlight-shape-color: #ff8e8e00;
-    --highlight-shape-border: 1px #ff8e8e;
-}
-
-.card {
-    font-family: arial;
-    font-size: 20px;
-    text-align: center;
-    color: black;
-    background-color: white;
-}
-"""
 
 # Stock field names in stock order; `tag` is how Anki's backend knows each IO field's role, and
 # the four fields the IO editor needs cannot be deleted in Anki's UI.
@@ -115,8 +82,9 @@ def occlusion_model() -> OcclusionModel:
         OCCLUSION_MODEL_ID,
         OCCLUSION_MODEL_NAME,
         fields=fields,
-        templates=[{"name": "Image Occlusion", "qfmt": _STOCK_FRONT, "afmt": _STOCK_BACK}],
-        css=_STOCK_CSS,
+        templates=[{"name": "Image Occlusion", "qfmt": anki_template("occlusion_front.html"),
+                    "afmt": anki_template("occlusion_back.html")}],
+        css=anki_template("style.css") + anki_template("occlusion.css"),
         model_type=genanki.Model.CLOZE,
     )
 

@@ -2,8 +2,10 @@
 
 A topic is covered when a case is filed under it or under one of its sub-topics (a section with
 cases on some of its topics is covered; its uncovered topics are still listed). An objective is
-covered by a case when its topic is covered; otherwise a text-only objective card may stand in for
-it. A case filed under several topics counts for each of them; a section counts it once.
+covered by a case only when a case says it teaches it (``objectives:`` in its case.yaml): a case
+filed under a topic does not teach all of the topic's objectives by being there. A topic without any
+case may have text-only objective cards instead. A case filed under several topics counts for each
+of them; a section counts it once.
 """
 
 from __future__ import annotations
@@ -102,13 +104,17 @@ def compute_coverage(
     *,
     objective_cards: bool = False,
     source: Path | None = None,
+    cases_objectives: Mapping[str, Sequence[tuple[str, int]]] | None = None,
 ) -> Coverage:
     """Coverage of ``curriculum`` by cases (``case id -> topic ids``) and their card counts.
 
     A case missing from ``cards_per_case`` counts 0 cards. An unknown topic id is an
     :class:`InputError` suggesting the nearest ids (``source`` names the cases folder in it).
     ``objective_cards`` says whether the deck carries text-only cards for objectives without a case.
+    ``cases_objectives`` gives the objectives each case says it teaches, as (topic id, index from 0)
+    (:meth:`Curriculum.objective`); an objective no case names is not taught by a case.
     """
+    taught = {pair for pairs in (cases_objectives or {}).values() for pair in pairs}
     cards_per_case = cards_per_case or {}
     direct: dict[str, list[str]] = {topic_id: [] for topic_id in curriculum.topics}
     for case_id, topic_ids in cases_topics.items():
@@ -125,12 +131,13 @@ def compute_coverage(
         branch = list(direct[topic.id])
         for below in curriculum.descendants(topic.id):
             branch.extend(c for c in direct[below.id] if c not in branch)
-        fallback = ObjectiveStatus.TEXT_ONLY if objective_cards else ObjectiveStatus.NONE
-        status = ObjectiveStatus.CASE if branch else fallback
+        # Objective cards are made for topics with no case in their branch (cardgen.curriculum.objectives).
+        fallback = ObjectiveStatus.TEXT_ONLY if objective_cards and not branch else ObjectiveStatus.NONE
         topics[topic.id] = TopicCoverage(
             topic=topic, depth=curriculum.depth(topic.id), cases=tuple(direct[topic.id]),
             cards=cards_of(direct[topic.id]), branch_cases=tuple(branch), branch_cards=cards_of(branch),
-            objectives=tuple((text, status) for text in topic.objectives))
+            objectives=tuple((text, ObjectiveStatus.CASE if (topic.id, index) in taught else fallback)
+                             for index, text in enumerate(topic.objectives)))
 
     levels: dict[Level | None, Tally] = {}
     total = Tally()

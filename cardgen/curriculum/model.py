@@ -110,6 +110,44 @@ class Curriculum:
             raise InputError("unknown curriculum topic", file=file, field=field, value=topic_id,
                              hint=hint) from None
 
+    def objective(self, ref: object, case_topics: Iterable[str], *, file: Path | None = None,
+                  field: str = "objectives") -> tuple[str, int]:
+        """The objective a case names as taught: ``(topic id, index from 0)``.
+
+        ``ref`` is a number (from 1) among the objectives of the case's first topic,
+        ``topic.id#N`` for another topic of the case (or one of their parents), or an objective's text.
+        """
+        topics = [t for t in case_topics if t in self.topics]
+        allowed = list(dict.fromkeys(a.id for t in topics for a in reversed(self.ancestors(t))))
+        if not topics:
+            raise InputError("a case names objectives but none of its topics is in the curriculum", file=file,
+                             field=field, value=ref, hint="add 'topics:' with curriculum topic ids first")
+
+        def numbered(topic_id: str, number: object) -> tuple[str, int]:
+            objectives = self.topics[topic_id].objectives
+            if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= len(objectives):
+                listed = "; ".join(f"{i}: {text}" for i, text in enumerate(objectives, start=1)) or "none"
+                raise InputError(f"topic {topic_id} has no objective {number}", file=file, field=field, value=ref,
+                                 hint=f"its objectives are {listed}")
+            return topic_id, number - 1
+
+        if isinstance(ref, int) and not isinstance(ref, bool):
+            return numbered(topics[0], ref)
+        text = str(ref).strip()
+        if "#" in text:
+            topic_id, _, number = text.rpartition("#")
+            if topic_id not in allowed:
+                raise InputError(f"{topic_id!r} is not one of this case's topics or their parents", file=file,
+                                 field=field, value=ref, hint=f"use one of {', '.join(allowed)}")
+            return numbered(topic_id, int(number) if number.strip().isdigit() else number)
+        for topic_id in allowed:
+            for index, objective in enumerate(self.topics[topic_id].objectives):
+                if " ".join(objective.split()).lower() == " ".join(text.split()).lower():
+                    return topic_id, index
+        known = [o for t in allowed for o in self.topics[t].objectives]
+        raise InputError("no objective of this case's topics has this text", file=file, field=field, value=ref,
+                         hint=nearest_hint(text, known) or "write its number (from 1) or 'topic.id#N'")
+
     def children(self, topic_id: str | None) -> list[Topic]:
         """The topic's children in file order (``None``: the top-level sections)."""
         return [self.topics[i] for i in self._children.get(topic_id, [])]

@@ -31,6 +31,8 @@ def coverage_report(cases_dir: Path, curriculum_path: Path, html_out: Path | Non
         {case.id: 1 + len(case.findings) + sum(1 for f in case.findings if f.shapes) for case in cases},
         objective_cards=objective_cards,
         source=cases_dir,
+        cases_objectives={case.id: [curriculum.objective(ref, case.topics, file=case.source, field=f"objectives[{i}]")
+                                    for i, ref in enumerate(case.objectives)] for case in cases},
     )
     if html_out is not None:
         with atomic_output(html_out) as temp:

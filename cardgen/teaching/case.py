@@ -104,6 +104,7 @@ class Case:
     # Words the author declared not identifying here though they match a header value ("white"
     # in "white matter" when the patient is called White); listed in the build summary.
     not_identifying: tuple[str, ...] = ()
+    objectives: tuple[int | str, ...] = ()  # curriculum objectives it teaches, as the case names them
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     def texts(self) -> list[tuple[str, str]]:

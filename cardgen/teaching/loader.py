@@ -80,6 +80,7 @@ def load_case(case_file: Path) -> Case:
         ("history", lambda: reader.text("history")),
         ("diagnosis", lambda: reader.text("diagnosis")),
         ("topics", lambda: tuple(_topic_ids(reader.text_list("topics"), case_file))),
+        ("objectives", lambda: tuple(_objective_refs(data.get("objectives"), case_file))),
         ("difficulty", lambda: reader.enum("difficulty", Difficulty)),
         ("differential", lambda: tuple(reader.text_list("differential"))),
         ("teaching_points", lambda: tuple(reader.text_list("teaching_points"))),
@@ -98,6 +99,7 @@ def load_case(case_file: Path) -> Case:
         history=fields["history"],
         diagnosis=fields["diagnosis"],
         topics=fields["topics"],
+        objectives=fields["objectives"],
         difficulty=fields["difficulty"],
         images=images,
         findings=findings,
@@ -256,6 +258,21 @@ def _is_finite(value: int | float) -> bool:
         return math.isfinite(value)
     except OverflowError:
         return False
+
+
+def _objective_refs(value: object, file: Path) -> list[int | str]:
+    """``objectives:``: numbers from 1 or texts (checked against the curriculum by the build and check)."""
+    items = [] if value is None else value if isinstance(value, list) else [value]
+    refs: list[int | str] = []
+    for i, item in enumerate(items):
+        if isinstance(item, int) and not isinstance(item, bool) and item >= 1:
+            refs.append(item)
+        elif isinstance(item, str) and item.strip():
+            refs.append(item.strip())
+        else:
+            raise InputError("an objective is its number (from 1), 'topic.id#N' or its text", file=file,
+                             field=f"objectives[{i}]", value=item, hint="e.g. objectives: [1, chest.pleura#2]")
+    return refs
 
 
 def _topic_ids(topics: list[str], file: Path) -> list[str]:

@@ -117,6 +117,11 @@ CASE = Mapping("case", "A case", (
     Key("diagnosis", TEXT, "The final diagnosis, shown on the answer side.", example="Lobar pneumonia"),
     Key("topics", ListOf(TEXT, also_single=True), "Curriculum topic ids (e.g. chest.lungs): sub-decks and tags.",
         example="[chest.lungs]"),
+    Key("objectives", ListOf(Scalar({"anyOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
+                                    "a number or a text"), also_single=True),
+        "The curriculum objectives this case teaches (coverage counts only these): a number from 1 among "
+        "the first topic's objectives, 'topic.id#N' for another of its topics, or the objective's text.",
+        example="[1, 2]"),
     Key("difficulty", choice([d.value for d in Difficulty], "easy, medium or hard"),
         "The educator's prior of how hard the case is.", example="medium"),
     Key("images", ListOf(AnyOf((TEXT, IMAGE))), "The case's images: a file name, or a mapping with file and "

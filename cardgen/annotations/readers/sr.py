@@ -46,6 +46,7 @@ _SR_CLASSES = frozenset({
 })
 
 _MEASUREMENT_GROUP = ("125007", "DCM")
+_IMAGING_MEASUREMENTS = ("126010", "DCM")
 _TRACKING_IDENTIFIER = ("112039", "DCM")
 _TRACKING_UID = ("112040", "DCM")
 _FINDING = ("121071", "DCM")
@@ -110,11 +111,35 @@ def _measurement_groups(path: Path) -> list:
     groups = [item for item in _walk(ds) if _concept(item) == _MEASUREMENT_GROUP
               and str(item.get("ValueType", "")).upper() == "CONTAINER"]
     if not groups:
+        groups = _unwrapped_groups(ds)
+    if not groups:
         raise InputError("the structured report holds no measurement group (TID 1500)", file=path,
                          field="ContentSequence (0040,A730)",
                          value=f"template {identifier}" if identifier else None,
                          hint="export the measurements as a TID 1500 measurement report, "
                               "or draw the findings in case.yaml instead")
+    return groups
+
+
+def _unwrapped_groups(ds) -> list:
+    """Groups written without their container, as dcmjs did before 2019 (OHIF 1 and 2): the
+    Imaging Measurements container (126010) holds each group's items in a row, every group
+    starting with its Tracking Identifier. Each row becomes a group of its own."""
+    from pydicom.dataset import Dataset
+    from pydicom.sequence import Sequence
+
+    groups = []
+    for container in (item for item in _walk(ds) if _concept(item) == _IMAGING_MEASUREMENTS):
+        rows: list[list] = []
+        for item in container.get("ContentSequence") or []:
+            if _concept(item) == _TRACKING_IDENTIFIER or not rows:
+                rows.append([])
+            rows[-1].append(item)
+        for row in rows:
+            group = Dataset()
+            group.ContentSequence = Sequence(row)
+            if any(True for _ in _scoords(group)):
+                groups.append(group)
     return groups
 
 
