@@ -207,14 +207,14 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
       cardgen audit sample.apkg
       cardgen audit chest.apkg --against cases
     """
-    from cardgen.deid.audit import audit_package
+    from cardgen.deid.audit import audit_package, grouped
 
     try:
         hits = audit_package(deck, against=list(against) if against else None)
     except CardgenError as error:
         raise InputFailure(str(error)) from error
-    for hit in hits:
-        click.echo(str(hit))
+    for line in grouped(hits):  # one line per value, not per note
+        click.echo(line)
     if hits:
         raise InputFailure(f"{deck}: {len(hits)} possible identifier(s); do not share this deck")
     click.echo(f"{deck}: no identifiers found")

@@ -233,6 +233,31 @@ def alias_bomb() -> str:
     return "\n".join(lines) + "\n"
 
 
+def planted(header: dict[str, object], old: str, new: str) -> Maker:
+    """The good case with ``old`` replaced by ``new`` in its YAML and CT_small.dcm's header given
+    ``header`` (keywords and values): an identifier of the header written into the case's text."""
+
+    def edit(ds: pydicom.Dataset) -> None:
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        for keyword, value in header.items():
+            setattr(ds, keyword, value)
+
+    text = good()
+    assert old in text, old
+    return image_bytes(dicom_edit(edit), yaml=text.replace(old, new))
+
+
+def private_planted(creator: str, value: str, old: str, new: str) -> Maker:
+    """Like :func:`planted`, with a private block ``creator`` holding ``value`` (LO)."""
+
+    def edit(ds: pydicom.Dataset) -> None:
+        ds.private_block(0x0011, creator, create=True).add_new(0x01, "LO", value)
+
+    text = good()
+    assert old in text, old
+    return image_bytes(dicom_edit(edit), yaml=text.replace(old, new))
+
+
 PNG_CASE = good().replace("file: ct.dcm", "file: shot.png").replace("    window: bone\n", "")
 PNG_REVIEWED = PNG_CASE.replace("id: axial\n", "id: axial\n    burned_in: reviewed\n")
 
@@ -478,4 +503,32 @@ BAD_INPUTS: list[BadInput] = [
              ("curriculum.csv", "line 4", "control character U+001F"), args=CSV_CURRICULUM),
     BadInput("deck name with the field separator", yaml_text(good()), ("--deck-name", "U+001F"),
              args=("--deck-name", "a\x1fb")),
+    # --- identifiers of the header written into the case (see docs/de-identification.md) ---------
+    BadInput("family name alone in the history", planted({"PatientName": "Zyqrab^John"}, "Test history.", "Seen by Zyqrab."),
+             ("case.yaml", "history", "holds 'zyqrab'", "(0010,0010) PatientName", "not_identifying")),
+    BadInput("initial and family name in a shape label (drawn into pixels)",
+             planted({"PatientName": "Zyqrab^John"}, "height: 38}", "height: 38, label: J. Zyqrab}"),
+             ("case.yaml", "findings[0].shapes[0].label", "holds 'j zyqrab'")),
+    BadInput("birth date as dd.mm.yyyy in the title", planted({"PatientBirthDate": "19790314"},
+                                                             "title: Vertebral body", "title: Born 14.03.1979"),
+             ("case.yaml", "title", "holds '14 03 1979'", "(0010,0030) PatientBirthDate")),
+    BadInput("study date as 1 March 2024 in a finding", planted({"StudyDate": "20240301"},
+                                                               "  - text: Vertebral body", "  - text: 1 March 2024"),
+             ("case.yaml", "findings[0].text", "holds '1 march 2024'", "(0008,0020) StudyDate")),
+    BadInput("patient ID with a dash", planted({"PatientID": "4471902"}, "Test history.", "MRN 447-1902"),
+             ("case.yaml", "history", "holds '4471902'", "(0010,0020) PatientID")),
+    BadInput("ideographic name joined", planted({"PatientName": "YAMADA^TARO=\u5c71\u7530^\u592a\u90ce"},
+                                                "Test history.", "\u5c71\u7530\u592a\u90ce"),
+             ("case.yaml", "history", "(0010,0010) PatientName")),
+    BadInput("name with a soft hyphen and Markdown", planted({"PatientName": "Zyqrab^John"}, "Test history.",
+                                                             "'**John** Zyq\u00adrab'"),
+             ("case.yaml", "history", "holds 'john zyqrab'")),
+    BadInput("name in a private creator", private_planted("Dorrit Vexley", "x", "Test history.", "Dorrit Vexley"),
+             ("case.yaml", "history", "holds 'dorrit vexley'", "Private Creator")),
+    BadInput("MRN inside Image Comments", planted({"ImageComments": "Patient Sally Smith MRN 33445566"},
+                                                  "Test history.", "MRN 33445566"),
+             ("case.yaml", "history", "holds '33445566'", "(0020,4000) ImageComments")),
+    BadInput("overlays drawn without the burned-in review",
+             yaml_edit("window: bone", "window: bone\n    overlays: true"),
+             ("case.yaml", "images[0].overlays", "overlays are bitmaps", "burned_in: reviewed")),
 ]

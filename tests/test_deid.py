@@ -404,7 +404,9 @@ def test_escaped_html_does_not_hide_a_value(phi_case, tmp_path) -> None:
 def test_identifier_shapes_are_found_without_a_source(phi_case, tmp_path, text, value, reason) -> None:
     folder, _ = phi_case
     hits = audit_package(build_deck(folder, tmp_path / "shape.apkg", answer=text))
-    assert [(h.value, h.where) for h in hits] == [(value, "collection.anki2: notes row 0 column flds")]
+    # The note is named by its first field, where a person can find it.
+    assert [(h.value, h.where) for h in hits] == [
+        (value, "collection.anki2: notes row 0 column flds (note 'Which modality is this?')")]
     assert reason in hits[0].reason
 
 

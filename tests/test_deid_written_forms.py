@@ -384,3 +384,15 @@ def test_folding_is_what_a_reader_sees() -> None:
     assert words("MRN33445566") == ["mrn", "33445566"]
     assert words("\u5c71\u7530\u592a\u90ce") == ["\u5c71", "\u7530", "\u592a", "\u90ce"]
     assert words("S\u0130MON \u017fmith") == ["simon", "smith"]
+
+
+def test_audit_findings_are_one_line_per_value() -> None:
+    from cardgen.deid.audit import AuditHit, grouped
+
+    reason = "value of (0010,0010) PatientName in ct.dcm"
+    hits = [AuditHit(f"collection.anki2: notes row {n} column flds (note 'case-{n}')", "jane doe", reason)
+            for n in range(3)] + [AuditHit("media file 'a.png'", "4471902", "value of (0010,0020) PatientID")]
+    assert sorted(grouped(hits)) == [
+        "value of (0010,0010) PatientName in ct.dcm: 'jane doe' at collection.anki2: notes row 0 column flds "
+        "(note 'case-0') (and 2 more place(s))",
+        "value of (0010,0020) PatientID: '4471902' at media file 'a.png'"]

@@ -96,11 +96,25 @@ class AuditFailed(CardgenError):
     def __init__(self, package: Path, hits: list[AuditHit]) -> None:
         self.package = package
         self.hits = hits
-        shown = [f"  {hit}" for hit in hits[:20]]
-        if len(hits) > 20:
-            shown.append(f"  ... and {len(hits) - 20} more")
-        super().__init__("\n".join([f"{package}: de-identification audit found {len(hits)} "
+        lines = grouped(hits)
+        shown = [f"  {line}" for line in lines[:20]]
+        if len(lines) > 20:
+            shown.append(f"  ... and {len(lines) - 20} more")
+        super().__init__("\n".join([f"{package}: de-identification audit found {len(lines)} "
                                     "possible identifier(s):", *shown]))
+
+
+def grouped(hits: list[AuditHit]) -> list[str]:
+    """One line per value found (not one per note that repeats it): the value, why it counts, the
+    first place it was found and how many more."""
+    places: dict[tuple[str, str], list[str]] = {}
+    for hit in sorted(hits):
+        places.setdefault((hit.value, hit.reason), []).append(hit.where)
+    lines = []
+    for (value, reason), wheres in places.items():
+        more = f" (and {len(wheres) - 1} more place(s))" if len(wheres) > 1 else ""
+        lines.append(f"{reason}: {value!r} at {wheres[0]}{more}")
+    return lines
 
 
 @dataclass
@@ -350,11 +364,17 @@ class _Auditor:
                 quoted = '"' + table.replace('"', '""') + '"'
                 cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608 (names from the db)
                 columns = [d[0] for d in cursor.description]
+                fields_at = columns.index("flds") if table == "notes" and "flds" in columns else None
                 for row_number, row in enumerate(cursor):
                     where = f"{name}: {table} row {row_number} column "
+                    if fields_at is not None and isinstance(row[fields_at], str):
+                        # A note is known by its first field (a case id, a finding key): name it.
+                        note = f" (note {row[fields_at].split(chr(0x1F))[0][:60]!r})"
+                    else:
+                        note = ""
                     if self.memo is None:
                         for column, value in zip(columns, row):
-                            self._cell(where + column, value, shapes=(table, column) not in OPAQUE_COLUMNS)
+                            self._cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS)
                         continue
                     # Numbers (ids, times: new in every build) are searched every time, which is quick;
                     # the row's text is searched unless the same text was found clean, searched for
@@ -363,7 +383,7 @@ class _Auditor:
                              if value is not None and not isinstance(value, (int, float))]
                     for column, value in zip(columns, row):
                         if isinstance(value, float) or (isinstance(value, int) and self.matcher.may_hold(value)):
-                            self._cell(where + column, value)
+                            self._cell(where + column + note, value)
                     if not any(value for _, value in texts):
                         continue  # no text to search (a card row: numbers and an empty data column)
                     key = AuditMemo.key("row", self.matcher.fingerprint, table, texts)
@@ -371,7 +391,7 @@ class _Auditor:
                         continue
                     found = self.found
                     for column, value in texts:
-                        self._cell(where + column, value, shapes=(table, column) not in OPAQUE_COLUMNS)
+                        self._cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS)
                     if self.found == found:
                         self.memo.clean(key)
         except sqlite3.Error as error:
