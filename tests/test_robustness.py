@@ -188,7 +188,9 @@ def test_disk_full_and_read_only_keep_the_old_deck(tmp_path: Path, small_disk: P
     filler = small_disk / "filler"
     free = os.statvfs(small_disk).f_bavail * os.statvfs(small_disk).f_frsize
     filler.write_bytes(b"\0" * max(0, free - 8192))
-    (cases / "c0" / "case.yaml").touch()
+    edited = cases / "c0" / "case.yaml"
+    later = edited.stat().st_mtime + 60  # a newer case: the new deck differs from the old one
+    os.utime(edited, (later, later))
     _one_line_error(_build(cases, out, "--no-cache"), str(out), "No space left on device", "free some disk space")
     assert out.read_bytes() == before and _stray(small_disk) == []
     filler.unlink()
@@ -320,3 +322,20 @@ def test_audit_of_a_deck_with_a_truncated_image_is_a_finding_not_a_traceback(tmp
     assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
     assert "Traceback" not in result.output
     assert "is a damaged image whose metadata cannot be checked" in result.output, result.output
+
+
+def test_read_only_cache_folder_is_one_clear_error(tmp_path: Path, small_disk: Path) -> None:
+    cases = _cases(tmp_path, 1)
+    cache = small_disk / "cache"
+    # In a process of its own: this one would keep the cache database open (a busy mount).
+    first = subprocess.run(_command(cases, tmp_path / "first.apkg", "--cache-dir", str(cache)), env=_environment(),
+                           cwd=tmp_path, capture_output=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    subprocess.run(["mount", "-o", "remount,ro", str(small_disk)], check=True)
+    try:
+        (cases / "c0" / "case.yaml").touch()
+        _one_line_error(_build(cases, tmp_path / "out.apkg", "--cache-dir", str(cache), "-j", "2"),
+                        str(cache), "--cache-dir", "Read-only file system", "--no-cache")
+    finally:
+        subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
+    assert not (tmp_path / "out.apkg").exists()

@@ -183,6 +183,9 @@ class BuildCache:
         try:
             for folder in (self.media_dir, self._packages, self._parsed):
                 folder.mkdir(parents=True, exist_ok=True)
+            probe = root / f".writable.{os.getpid()}"  # a read-only cache would fail each write later
+            probe.write_bytes(b"")
+            probe.unlink()
         except OSError as error:
             raise InputError(f"cannot use the cache folder: {error.strerror}", file=root, field="--cache-dir",
                              hint="give a writable folder with --cache-dir, or build with --no-cache") from error
@@ -205,10 +208,15 @@ class BuildCache:
         if found is not None or any(self._entries._path.name in note for note in notes):
             self._entries.close()
             for path in (self._entries._path, *(Path(f"{self._entries._path}{end}") for end in ("-wal", "-shm"))):
-                if path.is_dir() and not path.is_symlink():
-                    shutil.rmtree(path, ignore_errors=True)
-                else:
-                    path.unlink(missing_ok=True)
+                try:
+                    if path.is_dir() and not path.is_symlink():
+                        shutil.rmtree(path)
+                    else:
+                        path.unlink(missing_ok=True)
+                except OSError as error:
+                    raise InputError(f"cannot replace the damaged cache database: {error.strerror}", file=path,
+                                     field="--cache-dir", hint="delete the cache folder, or build with "
+                                     "--no-cache") from error
         return [note for note in notes if not note.endswith(_TO_REPLACE)]
 
     def damage_report(self) -> list[str]:
