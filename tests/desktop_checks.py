@@ -31,34 +31,49 @@ def trivial(mw: Any, params: dict[str, Any]) -> Check:
     }
 
 
-def cardgen_addon(mw: Any, params: dict[str, Any]) -> Check:
-    """The cardgen add-on inside Anki: its apply on opening the profile, then a few answers and its export.
+def _say_yes_to_the_first_run(gui: Any) -> Check:
+    """Wait for the add-on's first-run question, then answer Yes as the learner would; returns its text."""
+    from aqt.qt import QMessageBox
 
-    Returns what it applied, the decks' presets, the new cards' order right after the apply (as note
-    GUID, card ordinal, band: card ids differ between collections), and what was exported.
+    while gui.question is None and gui.last_plan is None and gui.last_error is None:
+        yield "the cardgen add-on's first-run question"
+    if gui.last_error is not None:
+        raise AssertionError(f"the add-on failed: {gui.last_error!r}")
+    asked = gui.question.text() if gui.question is not None else None
+    if gui.question is not None:
+        gui.question.done(QMessageBox.StandardButton.Yes.value)
+    while gui.last_plan is None and gui.last_error is None:
+        yield "the cardgen add-on's run after the learner said yes"
+    if gui.last_error is not None:
+        raise AssertionError(f"the add-on's run failed: {gui.last_error!r}")
+    return asked
+
+
+def cardgen_addon(mw: Any, params: dict[str, Any]) -> Check:
+    """The cardgen add-on inside Anki: its first-run question, its run after Yes, its status dialog's
+    text, then a few answers and its export.
+
+    Returns the question, the decks' presets, the new cards' order after the run (as note GUID, card
+    ordinal, band: card ids differ between collections), the status text and what was exported.
     """
     gui = sys.modules["cardgen.addon.gui"]
-    while gui.last_apply is None and gui.last_error is None:
-        yield "the cardgen add-on's apply on opening the profile"
-    if gui.last_error is not None:
-        raise AssertionError(f"the add-on's apply failed: {gui.last_error!r}")
+    asked = yield from _say_yes_to_the_first_run(gui)
     col = mw.col
     search = params["search"]
     presets = {}
     for deck in col.decks.all_names_and_ids():
         config = col.decks.config_dict_for_deck_id(deck.id)
         presets[deck.name] = {"preset": config["name"], "new_per_day": config["new"]["perDay"],
-                              "desired_retention": config.get("desiredRetention"),
-                              "learn_steps": list(config["new"]["delays"])}
+                              "desired_retention": config.get("desiredRetention")}
     new_order = [[guid, ordinal, deck_id, tags.split()] for guid, ordinal, deck_id, tags in col.db.all(
         "SELECT n.guid, c.ord, c.did, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
         f"WHERE c.queue = 0 AND c.id IN ({','.join(str(c) for c in col.find_cards(search))}) ORDER BY c.due, c.id")]
     deck_names = {int(deck.id): deck.name for deck in col.decks.all_names_and_ids()}
     for row in new_order:
         row[2] = deck_names[row[2]]
-    report = gui.last_apply
     menus = {action.text(): [item.text() for item in action.menu().actions()]
              for action in mw.form.menuTools.actions() if action.menu() is not None}
+    status = gui.status_text(col, gui.config())
 
     # Study as the learner would: the first cards the root deck gives, through Anki's scheduler.
     col.decks.select(col.decks.id_for_name(params["root"]))
@@ -78,12 +93,14 @@ def cardgen_addon(mw: Any, params: dict[str, Any]) -> Check:
     while not exported:
         yield "the cardgen add-on's progress export"
     return {
-        "apply": {"cards_moved": report.cards_moved, "decks_created": report.decks_created,
-                  "new_cards_ordered": report.new_cards_ordered, "paces": report.paces,
-                  "bands": {band.value: count for band, count in report.bands.items()}},
+        "asked": asked,
+        "consent": col.get_config("cardgenConsent", None),
+        "did": gui.last_plan.describe(),
         "tools_menus": menus,
         "presets": presets,
         "new_order": new_order,
+        "status": status,
+        "fsrs": col.get_config("fsrs", False),
         "answered": answered,
         "reviews_in_collection": col.db.scalar("SELECT count() FROM revlog"),
         "exported": exported,
@@ -105,10 +122,9 @@ def cardgen_after_import(mw: Any, params: dict[str, Any]) -> Check:
     from aqt.operations.tag import add_tags_to_notes
 
     gui = sys.modules["cardgen.addon.gui"]
-    while gui.last_apply is None and gui.last_error is None:
-        yield "the cardgen add-on's apply on opening the profile"
+    yield from _say_yes_to_the_first_run(gui)
     col = mw.col
-    first_apply = gui.last_apply
+    first_apply = gui.last_plan
     tagged = col.find_notes(params["search"])[0]
     guid = col.get_note(tagged).guid
     added = []
@@ -124,9 +140,8 @@ def cardgen_after_import(mw: Any, params: dict[str, Any]) -> Check:
     stand_in = ImportDialog.__new__(ImportDialog)
     CollectionOp(parent=mw, op=lambda col: col.import_anki_package(request)).success(
         lambda _: imported.append(True)).run_in_background(initiator=stand_in)
-    while not imported or gui.last_apply is first_apply:
-        yield "the import, then the add-on's apply after it"
-    report = gui.last_apply
+    while not imported or gui.last_plan is first_apply:
+        yield "the import, then the add-on's run after it"
     decks = {}
     for card_id in col.find_cards(params["search"]):
         card = col.get_card(card_id)
@@ -135,7 +150,6 @@ def cardgen_after_import(mw: Any, params: dict[str, Any]) -> Check:
         "remembered": remembered,
         "tags_after": col.get_note(tagged).tags,
         "guid": guid,
-        "second_apply": {"cards_moved": report.cards_moved, "decks_created": report.decks_created},
         "decks": {name: sorted(set(guids)) for name, guids in decks.items()},
         "notes": col.note_count(),
         "last_error": repr(gui.last_error) if gui.last_error else None,

@@ -23,7 +23,8 @@ import requests
 
 ORTHANC_BINARY = "Orthanc"
 DICOMWEB_PLUGIN = Path("/usr/share/orthanc/plugins/libOrthancDicomWeb.so")
-START_TIMEOUT_SECONDS = 30.0
+START_TIMEOUT_SECONDS = 60.0
+START_ATTEMPTS = 3  # a free port can be taken by another process between the probe and Orthanc's bind
 
 
 def free_port() -> int:
@@ -86,6 +87,16 @@ class Orthanc:
 
 def start_orthanc(folder: Path, *, extra_config: dict | None = None) -> Orthanc:
     """Start Orthanc with storage in ``folder``; returns once GET /system answers."""
+    failures = []
+    for attempt in range(START_ATTEMPTS):
+        try:
+            return _start_once(folder / f"run-{attempt}", extra_config)
+        except RuntimeError as error:
+            failures.append(str(error))
+    raise RuntimeError("Orthanc did not start:\n" + "\n---\n".join(failures))
+
+
+def _start_once(folder: Path, extra_config: dict | None) -> Orthanc:
     folder.mkdir(parents=True, exist_ok=True)
     port, dicom_port = free_port(), free_port()
     config = {

@@ -26,7 +26,7 @@ from cardgen.addon.learner_side import (
     restore_own_tags,
 )
 from cardgen.addon.package import AddonBuildError, check_self_contained
-from cardgen.addon.scheduling import apply_scheduling
+from cardgen.addon import drive
 from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
 from cardgen.difficulty import Difficulty
@@ -56,7 +56,7 @@ def test_archive_layout_and_manifest(tmp_path: Path) -> None:
     assert not any("__pycache__" in n or n.endswith(".pyc") or n.startswith("cardgen/") for n in names)
     assert manifest["package"] == "cardgen" and manifest["name"]
     assert {"min_point_version", "human_version", "homepage"} <= manifest.keys()
-    assert config == {"apply_on_open": True, "default_pace": 15, "refresh_on_open": False}
+    assert config == {"minutes_per_day": 20, "target_date": None}
     assert "setup()" in entry and "aqt" not in entry.replace("(aqt", "")
     # The model the add-on runs is the very file cardgen learners runs.
     assert packed_model == (Path(__file__).parents[1] / "cardgen" / "learners" / "model.py").read_bytes()
@@ -137,8 +137,9 @@ def test_own_tags_survive_importing_a_newer_deck(tmp_path: Path, collection: Col
     collection.update_note(note)
     assert remember_own_tags(collection) == 1
     assert collection.get_config(OWN_TAGS_KEY) == {note.guid: ["my::review-before-exam"]}
-    apply_scheduling(collection)
+    drive(collection, "profile_open")
     reviews = _answer_all(collection, CardAnswer.GOOD)
+    homes = {c: collection.get_card(c).did for c in collection.find_cards(CARDGEN_SEARCH)}
 
     # The educator edits a case: the rebuilt deck's notes are newer, so the import replaces their tags.
     for case_file in (tmp_path / "cases").rglob("case.yaml"):
@@ -151,8 +152,8 @@ def test_own_tags_survive_importing_a_newer_deck(tmp_path: Path, collection: Col
     assert "my::review-before-exam" in collection.get_note(note.id).tags
     assert restore_own_tags(collection) == 0
     assert collection.db.scalar("SELECT count() FROM revlog") == reviews  # not one review lost
-    report = apply_scheduling(collection)
-    assert report.cards_moved == 0  # the import left existing cards in their band decks
+    drive(collection, "sync_done")
+    assert {c: collection.get_card(c).did for c in homes} == homes  # the add-on moves no card
 
 
 def test_progress_export_is_what_learners_import_reads(tmp_path: Path, collection: Collection) -> None:

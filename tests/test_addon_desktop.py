@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cardgen.addon.policy import BAND_POLICIES
+from cardgen.addon.policy import spread_hard
 from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
+from cardgen.difficulty import Difficulty
 from cardgen.learners.deck_marks import band_from_tags
 from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import import_package, open_collection
@@ -89,12 +90,9 @@ def test_harness_reports_an_addon_that_fails_to_load(tmp_path: Path) -> None:
     assert "broken_addon" in message and "broken on purpose" in message
 
 
-PACE = 4  # the learner's default_pace setting: at most one hard card in any four new cards
+MINUTES = 3  # the learner's budget: a few new cards a day
 # Three cases in curriculum order: hard, medium, easy priors; a case, a finding and an occlusion card each.
 CURRICULUM_BANDS = ["hard"] * 3 + ["medium"] * 3 + ["easy"] * 3
-# The same new cards with the hard ones spread out (worked out by hand from the policy: a hard card waits
-# until the three cards before it hold none; the last has nothing left to wait behind).
-SPREAD_BANDS = ["hard", "medium", "medium", "medium", "hard", "easy", "easy", "easy", "hard"]
 ROOT = "Radiology e2e"
 HOME = f"{ROOT}::msk"  # the cases' topic msk.spine, one curriculum level deep: the cards' topic deck
 AGAIN, GOOD = 0, 2  # anki.scheduler_pb2.CardAnswer.Rating
@@ -126,42 +124,32 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
     export = tmp_path / "progress.json"
 
     run = run_desktop(tmp_path / "anki", checks=CHECKS, check="cardgen_addon", ankiaddons=[archive],
-                      addon_config={"cardgen": {"default_pace": PACE}}, deck=small_deck,
+                      addon_config={"cardgen": {"minutes_per_day": MINUTES}}, deck=small_deck,
                       params={"search": CARDGEN_SEARCH, "root": ROOT, "export": str(export),
                               "ratings": [AGAIN, GOOD, GOOD]})
 
     assert run.loaded == {"cardgen": True}
     seen = run.result
-    assert seen["tools_menus"]["cardgen"] == ["Apply difficulty and pace", "Refresh difficulty from my reviews",
-                                              "Export progress..."]
-    # The learner is told what the apply did, and what was exported.
-    assert run.messages == [
-        f"tooltip: cardgen: 3 easy, 3 medium, 3 hard cards; 9 moved to their band, 9 new cards ordered; "
-        f"pace {ROOT}: {PACE} new/day",
-        f"tooltip: cardgen: exported 3 reviews to {export.name}"]
-    # Difficulty: every card moved into its band's sub-deck, which uses the band's preset.
-    assert seen["apply"]["cards_moved"] == 9
-    assert seen["apply"]["bands"] == {"hard": 3, "medium": 3, "easy": 3}
-    for band, policy in BAND_POLICIES.items():
-        preset = seen["presets"][f"{HOME}::{policy.deck_name}"]
-        assert preset["preset"] == policy.preset_name == f"cardgen: {band.value} cards"
-        assert preset["desired_retention"] == pytest.approx(policy.desired_retention)
-        assert [float(step) for step in preset["learn_steps"]] == list(policy.learn_steps)
-    for guid, ordinal, deck, tags in seen["new_order"]:
-        assert deck == f"{HOME}::{BAND_POLICIES[band_from_tags(tags)].deck_name}"
-    # Pace: the root and topic decks' preset takes the learner's pace as its daily new-card limit.
-    assert seen["apply"]["paces"] == {ROOT: PACE}
-    for deck in (ROOT, HOME):
-        assert (seen["presets"][deck]["preset"], seen["presets"][deck]["new_per_day"]) == \
-            (f"cardgen: pace of {ROOT}", PACE)
-    assert seen["presets"]["Default"]["preset"] == "Default"  # a deck that is not cardgen's keeps its preset
-    # Order: curriculum order, hard cards spread out; within a band the curriculum order is kept.
+    assert seen["tools_menus"]["cardgen"] == ["Status...", "Apply now", "Export progress..."]
+    # The first run says what it will change and asks; the learner said yes.
+    assert "Turn on FSRS" in seen["asked"] and "'cardgen: Default'" in seen["asked"]
+    assert seen["consent"] is True and seen["fsrs"] is True
+    assert run.messages[0].startswith("tooltip: cardgen: Turn on FSRS")
+    assert run.messages[-1] == f"tooltip: cardgen: exported 3 reviews to {export.name}"
+    # Only the deck holding the cards gets the cardgen preset (a copy of Default); the root deck and
+    # Anki's Default deck keep theirs.
+    assert seen["presets"][HOME]["preset"] == "cardgen: Default"
+    assert seen["presets"][ROOT]["preset"] == seen["presets"]["Default"]["preset"] == "Default"
+    pace = seen["presets"][HOME]["new_per_day"]
+    assert 1 <= pace <= 9
+    assert f"Budget: {MINUTES} minutes a day" in seen["status"]
+    assert f"pace {pace} new cards/day" in seen["status"] and "Bands: 3 hard, 3 medium, 3 easy" in seen["status"]
+    assert "Last done:" in seen["status"] and "Turn on FSRS" in seen["status"]
+    # Order: curriculum order with hard cards spread out at the learner's pace; no card changed deck.
+    assert {deck for _, _, deck, _ in seen["new_order"]} == {HOME}
     applied = [(guid, ordinal) for guid, ordinal, _, _ in seen["new_order"]]
-    bands_in_order = {(guid, ordinal): band for guid, ordinal, band in curriculum}
-    assert [bands_in_order[card] for card in applied] == SPREAD_BANDS
-    for band in ("hard", "medium", "easy"):
-        assert [c for c in applied if bands_in_order[c] == band] == \
-            [(g, o) for g, o, b in curriculum if b == band]
+    assert applied == [curriculum[i][:2] for i in spread_hard(
+        [(i, Difficulty(band)) for i, (_, _, band) in enumerate(curriculum)], pace)]
 
     # Progress: three answers inside Anki, exported by the add-on, accepted by `cardgen learners import`.
     assert len(seen["answered"]) == seen["reviews_in_collection"] == 3
@@ -214,7 +202,5 @@ def test_after_importing_a_newer_deck_the_addon_keeps_own_tags_and_applies_again
     assert seen["remembered"] == {seen["guid"]: ["my::before-exam"]}
     assert "my::before-exam" in seen["tags_after"]  # given back after the import replaced the tags
     assert seen["notes"] == 12
-    # The new case's three cards went to the hard band deck; the others stayed where the first apply put them.
-    assert seen["second_apply"]["cards_moved"] == 3
-    hard = seen["decks"][f"{HOME}::Hard"]
-    assert len(hard) == 6 and set(seen["decks"]) == {f"{HOME}::Hard", f"{HOME}::Medium", f"{HOME}::Easy"}
+    # Every card, the new case's too, stays in its topic deck: the add-on moves no card.
+    assert set(seen["decks"]) == {HOME} and len(seen["decks"][HOME]) == 12

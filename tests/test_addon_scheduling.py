@@ -1,25 +1,38 @@
-"""The add-on's scheduling logic against the real Anki backend (no Qt): band sub-decks and presets,
-pace, curriculum order with hard cards spread out, one undo step, nothing twice, no other note touched."""
+"""The add-on's scheduling against the real Anki backend (no Qt), through its one entry point
+``cardgen.addon.drive``: it leaves the learner's Anki alone (their parent decks and presets, their
+edits, the review log), starts from the preset each deck used, and one undo step reverts it."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from anki.collection import Collection
+from anki.scheduler.v3 import CardAnswer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardgen.addon.policy import BAND_POLICIES, DEFAULT_PACE, PACE_PRESET_PREFIX, band_deck, home_deck, spread_hard
-from cardgen.addon.scheduling import UNDO_NAME, apply_scheduling, plan_scheduling
+from cardgen.addon import drive
+from cardgen.addon.policy import (
+    PRESET_PREFIX,
+    bands_of,
+    failure_rate,
+    new_cards_today,
+    retention_today,
+    spread_hard,
+)
+from cardgen.addon.scheduling import OWNED_KEY, STATE_KEY, UNDO_NAME, status
 from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import band_from_tags, deck_description
 from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import import_package
 from tests.sample_cases import write_cases_with_priors
 
 ROOT = "Course"
+OWN_PARAMS = [0.3, 1.5, 3.0, 9.0, 6.0, 0.8, 3.0, 0.01, 1.7, 0.15, 0.8, 1.5, 0.06, 0.27, 1.6, 0.6, 1.9, 0.5, 0.09,
+              0.07, 0.15]
 
 
 def class_deck(root: Path, count: int = 3) -> Path:
@@ -30,108 +43,190 @@ def class_deck(root: Path, count: int = 3) -> Path:
     return out
 
 
-def _personal_note(col: Collection) -> tuple[int, int]:
-    """A note of the learner's own, in a deck of their own: (card id, its due position)."""
-    deck_id = col.decks.add_normal_deck_with_name("Mine").id
+def _learners_anki(col: Collection, deck: Path) -> dict:
+    """A learner's collection: their own preset (FSRS parameters, desired retention 0.85, 40 new a
+    day, Easy Days) on their parent deck ``Medicine``, a sub-deck of their own cards, and the cardgen
+    class deck imported and moved under ``Medicine``."""
+    col.set_config("fsrs", True)
+    medicine = col.decks.id("Medicine")
+    preset = col.decks.add_config_returning_id("Mine")
+    conf = col.decks.get_config(preset)
+    conf["new"]["perDay"], conf["desiredRetention"], conf["fsrsParams6"] = 40, 0.85, OWN_PARAMS
+    conf["easyDaysPercentages"] = [1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 0.0]
+    col.decks.update_config(conf)
+    for name in ("Medicine", "Medicine::Pharmacology"):
+        deck_dict = col.decks.get(col.decks.id(name))
+        deck_dict["conf"] = preset
+        col.decks.save(deck_dict)
     note = col.new_note(col.models.by_name("Basic"))
     note["Front"], note["Back"] = "my question", "my answer"
-    col.add_note(note, deck_id)
-    card = note.cards()[0]
-    return card.id, card.due
+    col.add_note(note, col.decks.id("Medicine::Pharmacology"))
+    import_package(col, deck)
+    col.decks.reparent([col.decks.id_for_name(ROOT)], medicine)
+    for did in [d.id for d in col.decks.all_names_and_ids() if d.name.startswith(f"Medicine::{ROOT}")]:
+        deck_dict = col.decks.get(did)
+        deck_dict["conf"] = preset
+        col.decks.save(deck_dict)
+    return {"preset": preset, "own_card": note.cards()[0].id}
 
 
-def _cardgen_cards(col: Collection) -> list:
-    return [col.get_card(card_id) for card_id in col.find_cards(CARDGEN_SEARCH)]
+def _presets_of_decks(col: Collection) -> dict[str, dict]:
+    return {d.name: col.decks.config_dict_for_deck_id(d.id) for d in col.decks.all_names_and_ids()}
+
+
+def _cardgen_homes(col: Collection) -> set[str]:
+    return {col.decks.name(col.get_card(c).did) for c in col.find_cards(CARDGEN_SEARCH)}
+
+
+def _answer(col: Collection, deck: str, count: int, rating=CardAnswer.GOOD) -> int:
+    col.decks.select(col.decks.id_for_name(deck))
+    done = 0
+    while done < count and (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
+        top = queued.cards[0]
+        card = col.get_card(top.card.id)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=rating))
+        done += 1
+    return done
+
+
+def _new_day(col: Collection) -> None:
+    """What a new Anki day means to the add-on: its day's work has not run today."""
+    state = dict(col.get_config(STATE_KEY, None) or {})
+    state["day"] = -1
+    col.set_config(STATE_KEY, state)
 
 
 @pytest.fixture
-def course(tmp_path: Path, collection: Collection) -> Collection:
-    import_package(collection, class_deck(tmp_path))
-    return collection
+def learner(tmp_path: Path, collection: Collection) -> tuple[Collection, dict]:
+    return collection, _learners_anki(collection, class_deck(tmp_path))
 
 
-def test_cards_go_to_band_decks_with_band_presets(course: Collection) -> None:
-    mine, mine_due = _personal_note(course)
-    default_preset = course.decks.get_config(1)
-    homes = {card.id: course.decks.name(card.did) for card in _cardgen_cards(course)}
+def test_only_decks_holding_only_cardgen_cards_get_a_copy_of_their_preset(learner) -> None:
+    col, mine = learner
+    before = _presets_of_decks(col)
+    own_due = col.get_card(mine["own_card"]).due
+    homes = _cardgen_homes(col)
+    assert homes and all(h.startswith(f"Medicine::{ROOT}::") for h in homes)
 
-    report = apply_scheduling(course)
+    drive(col, "profile_open")
 
-    cards = _cardgen_cards(course)
-    assert report.cards_moved == len(cards) > 0
-    assert set(report.bands) == {Difficulty.HARD, Difficulty.MEDIUM, Difficulty.EASY}
-    for card in cards:
-        band = band_from_tags(card.note().tags)
-        deck = course.decks.name(card.did)
-        assert deck == band_deck(homes[card.id], band)
-        preset = course.decks.config_dict_for_deck_id(card.did)
-        policy = BAND_POLICIES[band]
-        assert preset["name"] == policy.preset_name
-        assert preset["desiredRetention"] == pytest.approx(policy.desired_retention, abs=1e-6)
-        assert preset["rev"]["ivlFct"] == pytest.approx(policy.interval_multiplier, abs=1e-6)
-        assert [float(step) for step in preset["new"]["delays"]] == list(policy.learn_steps)
-        assert [float(step) for step in preset["lapse"]["delays"]] == list(policy.relearn_steps)
-    root_preset = course.decks.config_dict_for_deck_id(course.decks.id_for_name(ROOT))
-    assert root_preset["name"] == PACE_PRESET_PREFIX + ROOT
-    assert root_preset["new"]["perDay"] == DEFAULT_PACE == report.paces[ROOT]
-    # Nothing of the learner's own changed: their note, its deck, their default preset.
-    card = course.get_card(mine)
-    assert (course.decks.name(card.did), card.due) == ("Mine", mine_due)
-    assert course.decks.config_dict_for_deck_id(card.did)["name"] == "Default"
-    assert course.decks.get_config(1)["new"] == default_preset["new"]
+    after = _presets_of_decks(col)
+    for name, preset in after.items():
+        if name in homes:  # a copy of the learner's preset: their parameters, retention, Easy Days
+            assert preset["name"] == PRESET_PREFIX + "Mine" and preset["id"] != mine["preset"]
+            assert preset["fsrsParams6"] == pytest.approx(OWN_PARAMS, abs=1e-4)
+            assert preset["desiredRetention"] == pytest.approx(0.85, abs=1e-4)
+            assert preset["easyDaysPercentages"] == before[name]["easyDaysPercentages"]
+        else:  # the learner's parent decks (Medicine, Course) and their own deck: untouched
+            assert preset == before[name], name
+    assert col.decks.get_config(mine["preset"]) == before["Medicine"]
+    assert col.get_card(mine["own_card"]).due == own_due
+    # one preset for every cardgen card: Anki's optimizer sees all of them together
+    assert len({after[h]["id"] for h in homes}) == 1
 
 
-def test_applying_is_one_undo_step_and_idempotent(course: Collection) -> None:
-    homes = {card.id: card.did for card in _cardgen_cards(course)}
-    presets_before = sorted(c["name"] for c in course.decks.all_config())
+def test_a_deck_that_also_holds_the_learners_cards_is_left_alone(learner) -> None:
+    col, _ = learner
+    home = sorted(_cardgen_homes(col))[0]
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"] = "mine, in a cardgen deck"
+    col.add_note(note, col.decks.id_for_name(home))
+    before = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
 
-    apply_scheduling(course)
-    assert course.undo_status().undo == UNDO_NAME
-    assert plan_scheduling(course).is_empty()  # the policy holds: a second run has nothing to do
-    again = apply_scheduling(course)
-    assert (again.cards_moved, again.decks_created, again.decks_preset, again.new_cards_ordered) == (0, 0, 0, 0)
-    assert course.undo_status().undo == UNDO_NAME  # no empty second step either
+    plan = drive(col, "profile_open")
 
-    course.undo()
-    assert {card.id: card.did for card in _cardgen_cards(course)} == homes
-    assert sorted(c["name"] for c in course.decks.all_config()) == presets_before
+    assert home in plan.left_alone
+    assert col.decks.config_dict_for_deck_id(col.decks.id_for_name(home)) == before
 
 
-def test_pace_from_the_deck_description_and_order(tmp_path: Path, collection: Collection) -> None:
-    import_package(collection, class_deck(tmp_path, count=6))
-    root = collection.decks.by_name(ROOT)
-    root["desc"] = deck_description(4, "ann", None)  # what a learner's deck carries (cardgen.learners.personal)
-    collection.decks.save(root)
-    curriculum = [card.id for card in sorted((c for c in _cardgen_cards(collection) if c.queue == 0),
-                                             key=lambda c: (c.due, c.id))]
+def test_the_learners_edit_survives_profile_open_sync_and_a_new_day(learner) -> None:
+    col, _ = learner
+    drive(col, "profile_open")
+    home = sorted(_cardgen_homes(col))[0]
+    conf = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
+    conf["new"]["perDay"], conf["desiredRetention"] = 3, 0.97
+    col.decks.update_config(conf)  # the learner, in Anki's deck options (or on their phone, then a sync)
 
-    report = apply_scheduling(collection)
-
-    assert report.paces == {ROOT: 4}
-    for deck in (ROOT, *(home_deck(collection.decks.name(c.did)) for c in _cardgen_cards(collection))):
-        assert collection.decks.config_dict_for_deck_id(collection.decks.id_for_name(deck))["new"]["perDay"] == 4
-    new = sorted((c for c in _cardgen_cards(collection) if c.queue == 0), key=lambda c: c.due)
-    order = [c.id for c in new]
-    bands = [band_from_tags(c.note().tags) for c in new]
-    assert sorted(order) == sorted(curriculum)
-    assert order == spread_hard([(cid, band_from_tags(collection.get_card(cid).note().tags))
-                                 for cid in curriculum], 4)
-    # One day's worth (4 cards) holds at most one hard card, as long as other cards are left to
-    # put between them (the rest come last).
-    spread_part = bands[:max(i for i, b in enumerate(bands) if b is not Difficulty.HARD) + 1]
-    assert spread_part.count(Difficulty.HARD) >= 2
-    assert all(spread_part[i:i + 4].count(Difficulty.HARD) <= 1 for i in range(len(spread_part)))
-    assert bands != [band_from_tags(collection.get_card(cid).note().tags) for cid in curriculum]
-    # The cards Anki itself would show first, studying the root deck, follow that order.
-    collection.decks.select(collection.decks.id_for_name(ROOT))
-    queued = collection.sched.get_queued_cards(fetch_limit=4).cards
-    assert [q.card.id for q in queued] == order[:4]
+    for moment in ("profile_open", "sync_done", "day_start"):
+        _new_day(col)
+        drive(col, moment)
+        again = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
+        assert again["new"]["perDay"] == 3 and again["desiredRetention"] == pytest.approx(0.97, abs=1e-4), moment
+    assert set(col.get_config(OWNED_KEY)[str(conf["id"])]) == {"new_per_day", "desired_retention"}
+    assert set(status(col)["presets"][0]["yours"]) == {"new_per_day", "desired_retention"}
 
 
-def test_home_deck_strips_only_band_sub_decks() -> None:
-    assert home_deck("Course::01 Chest::Hard") == "Course::01 Chest"
-    assert home_deck("Course::01 Chest") == "Course::01 Chest"
-    assert home_deck("Hard") == "Hard"  # a top-level deck named Hard is nobody's band deck
+def test_review_log_is_byte_identical_and_one_undo_step_reverts(learner) -> None:
+    col, _ = learner
+    assert _answer(col, "Medicine", 5) == 5
+    revlog = col.db.all("SELECT * FROM revlog ORDER BY id")
+    cards = col.db.all("SELECT id, did, due, queue FROM cards ORDER BY id")
+    tags = col.db.all("SELECT id, tags FROM notes ORDER BY id")
+    presets = _presets_of_decks(col)
+
+    plan = drive(col, "profile_open")
+
+    assert not plan.is_empty()
+    assert col.db.all("SELECT * FROM revlog ORDER BY id") == revlog
+    assert col.undo_status().undo == UNDO_NAME
+    col.undo()
+    assert col.db.all("SELECT id, did, due, queue FROM cards ORDER BY id") == cards
+    assert col.db.all("SELECT id, tags FROM notes ORDER BY id") == tags
+    assert {k: v["id"] for k, v in _presets_of_decks(col).items()} == {k: v["id"] for k, v in presets.items()}
+    assert col.db.all("SELECT * FROM revlog ORDER BY id") == revlog
+
+
+def test_nothing_twice_and_the_status_says_what_was_done(learner) -> None:
+    col, _ = learner
+    first = drive(col, "profile_open")
+    assert any("preset" in line for line in first.describe())
+    assert drive(col, "sync_done").is_empty()  # same day, nothing new: nothing to change
+    seen = status(col, {"minutes_per_day": 15})
+    assert seen["minutes_per_day"] == 15 and seen["last"] == first.describe()
+    assert sum(seen["bands"].values()) == len(col.find_notes(CARDGEN_SEARCH))
+    with pytest.raises(ValueError):
+        drive(col, "whenever")
+
+
+def test_pace_follows_the_budget_and_the_target_date(learner) -> None:
+    col, _ = learner
+    drive(col, "profile_open", {"minutes_per_day": 1})
+    home = sorted(_cardgen_homes(col))[0]
+    small = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["new"]["perDay"]
+    _new_day(col)
+    drive(col, "day_start", {"minutes_per_day": 60})
+    large = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["new"]["perDay"]
+    assert small < large
+
+
+def test_drive_imports_without_qt() -> None:
+    script = ("import sys; from cardgen.addon import drive; "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aqt', 'PyQt6')))")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"
+
+
+def test_policy_arithmetic() -> None:
+    common = dict(review_seconds=10.0, new_seconds=40.0, new_left=100, days_left=None)
+    assert new_cards_today(minutes_per_day=20, due_reviews=0, **common) > new_cards_today(
+        minutes_per_day=20, due_reviews=100, **common) >= 1
+    by_date = new_cards_today(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=100,
+                              days_left=24)
+    assert by_date == 17  # 100 cards within 25 % of the 24 days left (6 days), though reviews fill the budget
+    assert new_cards_today(minutes_per_day=20, due_reviews=0, review_seconds=10, new_seconds=40, new_left=0,
+                           days_left=5) == 0
+    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=0) > 0.9
+    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=9) == 0.9
+    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=2, reviews=50, new_left=0) == 0.9
+    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0) == 0.9
+    rates = {n: failure_rate(f, r, 0.1, Difficulty.MEDIUM) for n, (f, r) in enumerate(
+        [(3, 4), (0, 6), (1, 8), (0, 2), (2, 5), (0, 9), (1, 3), (0, 4), (0, 5), (1, 6)])}
+    bands = bands_of(rates, 0.1)
+    assert bands[0] is bands[4] is bands[6] is Difficulty.HARD  # fail far more often than the learner's mean
+    assert bands[5] is Difficulty.EASY and bands[2] is Difficulty.MEDIUM  # one lapse in 8 does not make it hard
+    assert failure_rate(0, 0, 0.1, Difficulty.HARD) > failure_rate(0, 0, 0.1, Difficulty.EASY)
 
 
 @given(st.lists(st.sampled_from(list(Difficulty)), max_size=60), st.integers(min_value=1, max_value=30))
@@ -143,25 +238,3 @@ def test_spread_hard_keeps_every_card_and_both_orders(bands: list[Difficulty], p
     assert [i for i in spread if i in hard] == hard
     assert [i for i in spread if i not in hard] == [i for i, b in ordered if b is not Difficulty.HARD]
     assert spread_hard([(i, bands[i]) for i in spread], pace) == spread  # a spread order stays as it is
-
-
-def test_more_operations_than_ankis_undo_limit_are_still_one_step(collection: Collection) -> None:
-    """Anki keeps 30 undo entries: 12 topic decks x 3 bands make well over 30 operations."""
-    basic = collection.models.by_name("Basic")
-    homes = {}
-    for topic in range(12):
-        deck_id = collection.decks.add_normal_deck_with_name(f"{ROOT}::T{topic:02d}").id
-        for band in Difficulty:
-            note = collection.new_note(basic)
-            note["Front"] = f"{topic} {band.value}"
-            note.tags = [f"cardgen::case::t{topic}-{band.value}", f"cardgen::difficulty::{band.value}"]
-            collection.add_note(note, deck_id)
-            homes[note.cards()[0].id] = deck_id
-
-    report = apply_scheduling(collection)
-
-    assert report.decks_created == 36 and report.cards_moved == 36
-    assert collection.undo_status().undo == UNDO_NAME
-    collection.undo()
-    assert {card_id: collection.get_card(card_id).did for card_id in homes} == homes
-    assert collection.decks.by_name(f"{ROOT}::T00::Hard") is None

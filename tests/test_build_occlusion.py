@@ -110,3 +110,23 @@ annotations:
                                         "rx": 10 / SOURCE, "ry": 10 / SOURCE}, abs=0.5 / RENDERED)
     finding_texts = [collection.get_note(n)["Answer"] for n in collection.find_notes("note:cardgen*finding*")]
     assert "<p>nodule</p>" in finding_texts
+
+
+def test_a_finding_without_shapes_makes_no_where_is_it_card(tmp_path: Path, collection) -> None:
+    write_case(tmp_path / "cases", "mixed", """\
+id: mixed-1
+title: One finding drawn, one not
+images:
+  - file: ct.dcm
+findings:
+  - text: Rectangle
+    shapes: [{kind: rect, x: 10, y: 12, width: 30, height: 20}]
+  - text: Diffuse ground-glass change
+""")
+    out = tmp_path / "mixed.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+    keys = [collection.get_note(n)["Key"] for n in collection.find_notes("note:cardgen*finding*")]
+    assert keys == ["mixed-1#1"]  # no card asks where the undrawn finding is
+    [case_note] = collection.find_notes("note:cardgen*case*")
+    assert "Diffuse ground-glass change" in collection.get_note(case_note)["Findings"]  # still listed

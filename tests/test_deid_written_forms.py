@@ -318,6 +318,17 @@ def test_the_allowlist_names_a_word_not_the_whole_name(tmp_path: Path) -> None:
     assert "holds 'walter white'" in result.output
 
 
+def test_a_window_name_is_checked_like_any_text(tmp_path: Path) -> None:
+    def named(ds):
+        ds.PatientName = "Zyqrab^Johnathan"
+
+    yaml = GOOD_CASE.format(case_id="wn-1").replace("window: bone", "window: {center: 40, width: 400, name: Zyqrab}")
+    _write(tmp_path / "cases", "a", yaml, edit=named)
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1
+    assert "images[0].window: holds 'zyqrab'" in result.output
+
+
 def test_overlays_need_the_burned_in_review(tmp_path: Path) -> None:
     yaml = "id: ov-1\ntitle: Overlay\nimages:\n  - file: ct.dcm\n    overlays: true\n"
     _write(tmp_path / "cases", "a", yaml, image=Path(get_testdata_file("examples_overlay.dcm")))

@@ -143,7 +143,9 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict:
     model = occlusion_model()
     deck = genanki.Deck(2_059_400_120, "io desktop")
     back = str(render_fragment("fields/numbered.html.j2", items=list(SHAPES)))
-    for header, text in (("cardgen-form", cloze), ("old-form", old_form)):
+    # As cardgen's build writes it: each finding's number beside its region (text shapes, cloze 0).
+    marked = occlusion_cloze(shapes, WIDTH, HEIGHT, OcclusionMode.HIDE_ALL, markers=[str(n) for n in range(1, 6)])
+    for header, text in (("cardgen-form", cloze), ("old-form", old_form), ("cardgen-marked", marked)):
         deck.add_note(genanki.Note(model=model, fields=occlusion_note_fields(image.name, text, header, back),
                                    guid=f"io-desktop-{header}"))
     package = root / "io.apkg"
@@ -159,7 +161,7 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict:
                   ["anki", "Header:anki-form card:1", "anki-form"],
                   ["anki_stock", "Header:anki-stock card:1", "anki-stock"],
                   ["old_form", "Header:old-form card:1", "old-form"],
-                  ["cardgen_back_3", "Header:cardgen-form card:3", "cardgen-form", "answer"]],
+                  ["cardgen_back_3", "Header:cardgen-marked card:3", "cardgen-marked", "answer"]],
         "out": str(out), "size": [1000, 800],
     }
     run = run_desktop(root / "anki", checks=CHECKS, check="occlusion_screens", params=params, deck=package)

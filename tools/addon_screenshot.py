@@ -43,11 +43,15 @@ def main() -> None:
 
     def wait_for_apply() -> None:
         gui = sys.modules["cardgen.addon.gui"]
-        if gui.last_apply is None and gui.last_error is None:
+        if gui.question is not None:  # the first-run question: the learner says yes
+            from aqt.qt import QMessageBox
+
+            gui.question.done(QMessageBox.StandardButton.Yes.value)
+        if gui.last_plan is None and gui.last_error is None:
             QTimer.singleShot(300, wait_for_apply)
             return
         main_window = aqt.mw
-        for deck in main_window.col.decks.all():  # expand the tree to show the band sub-decks
+        for deck in main_window.col.decks.all():  # expand the deck tree
             deck["collapsed"] = False
             main_window.col.decks.save(deck)
         main_window.resize(width, height)

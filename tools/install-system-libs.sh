@@ -15,6 +15,7 @@ QT_DEBIAN_PACKAGES=(
     libxkbcommon0 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 libxcb-dri3-0 libxcb-glx0 libxcb-icccm4
     libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0
     libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
+    libfaketime  # not Qt: the add-on evaluation (benchmarks/fair.py) moves Anki's clock with it
 )
 # The PACS tests (tests/test_pacs.py) run a real Orthanc with its DICOMweb plugin as a child process
 # (the Debian service is not used; in CI the tests fail rather than skip when these are missing).

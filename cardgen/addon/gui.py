@@ -1,8 +1,9 @@
-"""The add-on inside the Anki desktop: the Tools > cardgen menu, the hooks, and background operations.
+"""The add-on inside the Anki desktop: the first-run question, the Tools > cardgen menu with its status
+dialog, and the hooks that call :func:`cardgen.addon.drive` (cardgen.addon.moments).
 
 The only module of the add-on that imports Qt (through ``aqt``); the work itself is in
 cardgen.addon.scheduling and cardgen.addon.learner_side, which the tests run against the ``anki``
-backend alone.
+backend alone. Each hook does exactly what ``drive(col, moment, config)`` does, in the background.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from cardgen.addon.learner_side import export_progress, refresh_difficulty, remember_own_tags, restore_own_tags
-from cardgen.addon.policy import DEFAULT_PACE
-from cardgen.addon.scheduling import ApplyReport, apply_plan, plan_scheduling, report_of
+from cardgen.addon.learner_side import export_progress, remember_own_tags, restore_own_tags
+from cardgen.addon.moments import DEFAULT_CONFIG, drive
+from cardgen.addon.scheduling import STATE_KEY, SchedulingPlan, plan_scheduling, status
 
-# The outcome of the last apply, for the learner's tooltip and for the end-to-end test.
-last_apply: ApplyReport | None = None
+CONSENT_KEY = "cardgenConsent"  # collection config: True once the learner said yes, False if no
+
+# The outcome of the last drive, for the status dialog and the end-to-end test.
+last_plan: SchedulingPlan | None = None
 last_error: BaseException | None = None
+question: Any = None  # the first-run question while it is open (a QMessageBox)
 
 
 class _Initiator:
@@ -33,85 +37,149 @@ def setup() -> None:
 
     if mw is None:
         return  # imported by something other than a running Anki desktop
-    gui_hooks.profile_did_open.append(_on_profile_open)
+    gui_hooks.profile_did_open.append(lambda: _at("profile_open"))
+    gui_hooks.sync_did_finish.append(lambda: _at("sync_done"))
+    gui_hooks.state_did_change.append(_on_state)
     gui_hooks.operation_did_execute.append(_on_operation)
-    gui_hooks.sync_did_finish.append(_on_sync)
     _add_menu(mw)
 
 
-def _config() -> dict[str, Any]:
+def config() -> dict[str, Any]:
+    """The add-on's config (Tools > Add-ons > Config), over the defaults."""
     from aqt import mw
 
-    return mw.addonManager.getConfig(__name__) or {}
+    return {**DEFAULT_CONFIG, **(mw.addonManager.getConfig(__name__) or {})}
 
 
-def _on_profile_open() -> None:
+def _at(moment: str, *, restore: bool = False) -> None:
     from aqt import mw
 
-    config = _config()
-    if config.get("apply_on_open", True):  # the apply notes the learner's own tags when done
-        apply(restore=False, refresh=bool(config.get("refresh_on_open", False)), quiet=True)
+    if mw.col is None:
+        return
+    consent = mw.col.get_config(CONSENT_KEY, None)
+    if consent is None:
+        _ask_first(moment)
+    elif consent:
+        run(moment, restore=restore)
     else:
         remember_own_tags(mw.col)
 
 
-def _on_sync() -> None:
-    if _config().get("apply_on_open", True):
-        apply(restore=False, quiet=True)
+def _on_state(new_state: str, _old: str) -> None:
+    """The first time the learner comes back to the deck list on a new Anki day: the day's work."""
+    from aqt import mw
+
+    if mw.col is None or new_state not in ("deckBrowser", "overview"):
+        return
+    if (mw.col.get_config(STATE_KEY, None) or {}).get("day") != mw.col.sched.today:
+        _at("day_start")
 
 
 def _on_operation(changes: Any, handler: object | None) -> None:
-    """After an import: give back the learner's own tags, apply again. After an edit: note own tags."""
+    """After an import: give back the learner's own tags, run again. After an edit: note own tags."""
     from aqt import mw
     from aqt.import_export.import_dialog import ImportDialog
 
     if handler is _OURS or mw.col is None:
         return
     if isinstance(handler, ImportDialog) and (changes.note_text or changes.card or changes.deck):
-        apply(restore=True, quiet=False)
+        _at("sync_done", restore=True)
     elif changes.note_text or changes.tag:
         remember_own_tags(mw.col)
 
 
-def apply(*, restore: bool, refresh: bool = False, quiet: bool = False,
-          on_done: Callable[[ApplyReport], None] | None = None) -> None:
-    """Restore own tags (after an import), refresh the difficulty tags (if asked) and apply the
-    scheduling policy, in the background; one CollectionOp."""
+def _ask_first(moment: str) -> None:
+    """The first run: show what the add-on would change, and ask (a non-blocking dialog)."""
+    global question
+    from aqt import mw
+    from aqt.qt import QMessageBox
+
+    if question is not None:
+        return
+    plan = plan_scheduling(mw.col, config())
+    if not plan.decks:
+        return  # no cardgen deck yet: nothing to ask about
+    box = QMessageBox(mw)
+    box.setWindowTitle("cardgen")
+    box.setText("cardgen can schedule your cardgen decks by your budget and your own reviews. "
+                "It would now:\n\n" + "\n".join(f"- {line}" for line in plan.describe())
+                + "\n\nEverything can be undone with Edit > Undo; a setting you change later stays yours.")
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+
+    def answered(button: int) -> None:
+        global question
+        question = None
+        yes = button == QMessageBox.StandardButton.Yes.value or button == QMessageBox.StandardButton.Yes
+        mw.col.set_config(CONSENT_KEY, bool(yes))
+        if yes:
+            run(moment)
+
+    box.finished.connect(answered)
+    question = box
+    box.open()
+
+
+def run(moment: str, *, restore: bool = False, on_done: Callable[[SchedulingPlan], None] | None = None) -> None:
+    """``drive(col, moment, config)`` in the background (one CollectionOp), after giving back the
+    learner's own tags when an import took them."""
     from anki.collection import OpChanges
     from aqt import mw
     from aqt.operations import CollectionOp
     from aqt.utils import tooltip
 
-    default_pace = int(_config().get("default_pace", DEFAULT_PACE))
-    outcome: dict[str, ApplyReport] = {}
+    outcome: dict[str, SchedulingPlan] = {}
+    settings = config()
 
     def work(col) -> OpChanges:
         touched = restore_own_tags(col) if restore else 0
-        refreshed = refresh_difficulty(col).changed if refresh else 0
-        plan = plan_scheduling(col, default_pace)
-        apply_plan(col, plan)
-        outcome["report"] = report_of(plan)
+        outcome["plan"] = plan = drive(col, moment, settings)
         remember_own_tags(col)
-        changed = bool(touched or refreshed or not plan.is_empty())
+        changed = bool(touched or not plan.is_empty())
         return OpChanges(card=changed, note_text=changed, deck=changed, deck_config=changed, tag=changed,
                          study_queues=changed, browser_table=changed)
 
     def done(_: object) -> None:
-        global last_apply, last_error
-        last_apply, last_error = outcome["report"], None
-        if not quiet or last_apply.cards_moved or last_apply.new_cards_ordered:
-            tooltip(f"cardgen: {last_apply.summary()}")
+        global last_plan, last_error
+        last_plan, last_error = outcome["plan"], None
+        if not last_plan.is_empty():
+            tooltip("cardgen: " + "; ".join(last_plan.describe()[:3]))
         if on_done is not None:
-            on_done(last_apply)
+            on_done(last_plan)
 
     def failed(error: Exception) -> None:
         global last_error
         last_error = error
         from aqt.utils import showWarning
 
-        showWarning(f"cardgen could not apply difficulty and pace: {error}")
+        showWarning(f"cardgen could not apply its schedule: {error}")
 
     CollectionOp(parent=mw, op=work).success(done).failure(failed).run_in_background(initiator=_OURS)
+
+
+def status_text(col, settings: dict[str, Any]) -> str:
+    """The status dialog's text: pace, budget, bands and what the add-on last did."""
+    seen = status(col, settings)
+    lines = [f"Budget: {seen['minutes_per_day']:g} minutes a day"
+             + (f", curriculum by {seen['target_date']}" if seen["target_date"] else "")]
+    for preset in seen["presets"]:
+        lines.append(f"Preset '{preset['name']}': pace {preset['new_per_day']} new cards/day, desired retention "
+                     f"{preset['desired_retention']:.2f}, "
+                     + ("FSRS parameters set" if preset["own_parameters"] else "Anki's default FSRS parameters")
+                     + (f"; yours, left alone: {', '.join(preset['yours'])}" if preset["yours"] else ""))
+    lines.append("Bands: " + ", ".join(f"{seen['bands'].get(b, 0)} {b}" for b in ("hard", "medium", "easy")))
+    lines.append(f"Decks: {', '.join(seen['decks']) or 'none'}")
+    if seen["left_alone"]:
+        lines.append(f"Left alone (they hold cards of your own): {', '.join(seen['left_alone'])}")
+    lines.append("Last done:" if seen["last"] else "Last done: nothing yet")
+    lines.extend(f"  - {line}" for line in seen["last"])
+    return "\n".join(lines)
+
+
+def show_status() -> None:
+    from aqt import mw
+    from aqt.utils import showInfo
+
+    showInfo(status_text(mw.col, config()), title="cardgen status")
 
 
 def export_progress_to(path: Path, on_done: Callable[[Path], None] | None = None) -> None:
@@ -139,12 +207,18 @@ def _ask_and_export() -> None:
         export_progress_to(Path(chosen))
 
 
+def _apply_now() -> None:
+    from aqt import mw
+
+    mw.col.set_config(CONSENT_KEY, True)
+    run("sync_done")
+
+
 def _add_menu(mw: Any) -> None:
     from aqt.qt import QAction, QMenu
 
     menu = QMenu("cardgen", mw)
-    for label, action in (("Apply difficulty and pace", lambda: apply(restore=False)),
-                          ("Refresh difficulty from my reviews", lambda: apply(restore=False, refresh=True)),
+    for label, action in (("Status...", show_status), ("Apply now", _apply_now),
                           ("Export progress...", _ask_and_export)):
         item = QAction(label, mw)
         item.triggered.connect(action)

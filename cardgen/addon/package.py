@@ -39,6 +39,7 @@ PACKED_MODULES = (
     "addon/__init__.py",
     "addon/policy.py",
     "addon/scheduling.py",
+    "addon/moments.py",
     "addon/learner_side.py",
     "addon/gui.py",
 )

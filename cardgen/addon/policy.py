@@ -1,60 +1,102 @@
-"""The scheduling policy the add-on applies to cardgen cards: one deck preset per difficulty band,
-the learner's pace as the daily new-card limit, new cards in curriculum order with hard ones spread out.
+"""The scheduling policy the add-on applies to cardgen cards, as plain arithmetic (standard library only;
+cardgen.addon.scheduling turns it into Anki collection operations).
 
-Why presets and band sub-decks: Anki schedules by deck preset (desired retention, learning steps,
-limits), and presets and decks sync, so the policy holds wherever the learner reviews: desktop,
-AnkiMobile, AnkiDroid. (Per-card custom data with Anki's custom-scheduling JavaScript would keep cards
-in their topic decks, but cannot be shown here to run on a phone.) So each card of a cardgen note sits
-in a sub-deck of its topic deck named after its band, and that sub-deck uses the band's preset.
+What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-evaluation.md):
 
-* hard: desired retention 0.95 (FSRS), interval multiplier 0.80 (SM-2), learning steps 1m 10m,
-  relearning steps 10m: a card this learner keeps failing is seen sooner. (An extra 1-hour learning
-  step cost answers without raising retention in benchmarks/addon.py; 0.93 raised it too little.)
-* medium: 0.90 / 1.00, 1m 10m / 10m: Anki's defaults.
-* easy: 0.85 / 1.20, 10m / 10m: a card this learner keeps anyway costs fewer reviews.
-
-Standard library only; cardgen.addon.scheduling turns it into Anki collection operations.
+* **One preset for the cardgen decks**, copied from the preset those decks used (the learner's own FSRS
+  parameters, desired retention, Easy Days and every other setting carry over), so Anki's optimizer sees
+  all of the learner's cardgen reviews at once. Earlier versions split cards into per-band presets,
+  which left each preset too few reviews to fit.
+* **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
+  day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
+  curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates).
+* **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
+  has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
+  better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
+* **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
+* **The difficulty tags** (``cardgen::difficulty::``) summarise how often *this learner* fails a card
+  compared with the learner's other cards: a smoothed failure rate of its reviews (:func:`bands_of`),
+  with the educator's prior as the starting guess before the card has reviews.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 from cardgen.difficulty import Difficulty
 
-
-@dataclass(frozen=True)
-class BandPolicy:
-    """How the cards of one band are scheduled."""
-
-    band: Difficulty
-    deck_name: str  # the band's sub-deck under each topic deck
-    preset_name: str
-    desired_retention: float  # FSRS
-    interval_multiplier: float  # SM-2 (FSRS ignores it)
-    learn_steps: tuple[float, ...]  # minutes
-    relearn_steps: tuple[float, ...]  # minutes
-
-
-BAND_POLICIES: dict[Difficulty, BandPolicy] = {
-    Difficulty.HARD: BandPolicy(Difficulty.HARD, "Hard", "cardgen: hard cards", 0.95, 0.80, (1, 10), (10,)),
-    Difficulty.MEDIUM: BandPolicy(Difficulty.MEDIUM, "Medium", "cardgen: medium cards", 0.90, 1.00, (1, 10), (10,)),
-    Difficulty.EASY: BandPolicy(Difficulty.EASY, "Easy", "cardgen: easy cards", 0.85, 1.20, (10,), (10,)),
-}
-BAND_DECK_NAMES = {policy.deck_name: band for band, policy in BAND_POLICIES.items()}
-PACE_PRESET_PREFIX = "cardgen: pace of "  # + the root deck's name; used by the root and topic decks
-DEFAULT_PACE = 15  # new cards per day when a deck carries no pace (a class deck)
+PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
+DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
+INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
+HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
+DEFAULT_NEW_SECONDS = 45.0  # a new card with its learning steps, before the learner has history
+DEFAULT_REVIEW_SECONDS = 10.0
+MAX_NEW_PER_DAY = 50
+FIT_MIN_REVIEWS = 100  # reviews of cardgen cards before the learner's own parameters are fitted
+REFIT_DAYS = 7
+PRIOR_FAIL_WEIGHT = 4.0  # pseudo-reviews the prior counts for in a card's failure rate
+HARD_SHARE, EASY_SHARE = 0.3, 0.3  # of the learner's reviewed cards
+LEARN_FAIL_WEIGHT = 0.5  # an Again in a learning step counts half a failed review
+PRIOR_FAIL = {Difficulty.EASY: 0.6, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.5}  # x the learner's mean
+MANAGED_FIELDS = ("new_per_day", "desired_retention", "fsrs_params")
+DR_HIGH = 0.96
+DR_UP = 0.01
+SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
 
-def home_deck(deck_name: str) -> str:
-    """The topic deck a card belongs to: its deck without a band sub-deck at the end."""
-    parent, _, last = deck_name.rpartition("::")
-    return parent if parent and last in BAND_DECK_NAMES else deck_name
+def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,
+                    reviews: int, new_left: int) -> float:
+    """Desired retention by feedback on the learner's own time (no simulator, so no model of memory to
+    be wrong about): once the whole curriculum is introduced, raise it while the learner finishes their
+    due cards with minutes of their budget left. Never lowered: overdue reviews under a tight budget
+    cost less retention than a lower target does (measured: lowering it lost 1-2 points)."""
+    if (new_left == 0 and overdue == 0 and minutes_yesterday is not None
+            and minutes_yesterday < SLACK * minutes_per_day and current < DR_HIGH):
+        return round(min(DR_HIGH, current + DR_UP), 3)
+    return current  # no reason to move: the learner's (or the last) value stays
 
 
-def band_deck(home: str, band: Difficulty) -> str:
-    """The band sub-deck of a topic deck."""
-    return f"{home}::{BAND_POLICIES[band].deck_name}"
+def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds: float, new_seconds: float,
+                    new_left: int, days_left: int | None) -> int:
+    """New cards for today: what the budget leaves after today's due reviews (with some headroom, since
+    each new card brings reviews of its own later), and at least enough to introduce the rest of the
+    curriculum within :data:`INTRODUCE_BY` of the days left to the target date."""
+    if new_left <= 0:
+        return 0
+    free = minutes_per_day * 60 - due_reviews * review_seconds
+    by_budget = max(0, math.floor(HEADROOM * free / max(new_seconds, 1.0)))
+    by_date = 0
+    if days_left is not None:
+        by_date = math.ceil(new_left / max(1, math.floor(INTRODUCE_BY * days_left)))
+    return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
+
+
+def failure_rate(fails: float, reviews: int, mean_fail: float, prior: Difficulty) -> float:
+    """A card's failure rate at review, smoothed towards what its prior expects of this learner
+    (:data:`PRIOR_FAIL_WEIGHT` pseudo-reviews at the learner's mean rate times the prior's factor)."""
+    mean_fail = min(max(mean_fail, 0.02), 0.6)
+    return (fails + PRIOR_FAIL_WEIGHT * PRIOR_FAIL[prior] * mean_fail) / (reviews + PRIOR_FAIL_WEIGHT)
+
+
+def bands_of(rates: dict, mean_fail: float) -> dict:
+    """Bands of reviewed cards by their smoothed failure rates ({key: rate}): hard are the
+    :data:`HARD_SHARE` that fail most (and more than the learner's mean), easy the :data:`EASY_SHARE`
+    that fail least (and less than the mean); a share, not a fixed threshold, so the band keeps its
+    meaning for a learner who fails much or little."""
+    if not rates:
+        return {}
+    ordered = sorted(rates.values())
+    hard_cut = ordered[min(len(ordered) - 1, int(len(ordered) * (1 - HARD_SHARE)))]
+    easy_cut = ordered[int(len(ordered) * EASY_SHARE)]
+    out = {}
+    for key, rate in rates.items():
+        if rate >= hard_cut and rate > mean_fail:
+            out[key] = Difficulty.HARD
+        elif rate <= easy_cut and rate < mean_fail:
+            out[key] = Difficulty.EASY
+        else:
+            out[key] = Difficulty.MEDIUM
+    return out
 
 
 def spread_hard(ordered: list[tuple[int, Difficulty]], pace: int) -> list[int]:

@@ -1,180 +1,377 @@
-"""Difficulty and pace to scheduling, as Anki collection operations (no Qt; the ``anki`` package only).
+"""The policy (cardgen.addon.policy) as Anki collection operations (no Qt; the ``anki`` package only).
 
-:func:`plan_scheduling` reads the collection and works out what the policy (cardgen.addon.policy)
-asks for; :func:`apply_plan` carries it out as one undoable step ("cardgen: apply difficulty and
-pace"), through Anki's own operations: deck creation, set_deck, update_deck_configs,
-reposition_new_cards. Only cards of cardgen notes are moved or repositioned, only decks that hold
-them (and the band sub-decks cardgen made) get cardgen presets. A plan of a collection the policy
-already holds is empty, so applying twice changes nothing the second time.
+:func:`plan_scheduling` reads the collection and works out what the policy asks for; :func:`apply_plan`
+carries it out as one undoable step ("cardgen: apply difficulty and pace") through Anki's own
+operations (update_deck_configs, reposition_new_cards, tag operations, collection config).
+
+What the add-on leaves alone:
+
+* Only decks that hold cardgen cards and nothing else get the cardgen preset: never a parent deck the
+  learner made (it holds their other decks), never a deck where the learner keeps cards of their own.
+* The cardgen preset starts as a copy of the preset those decks used: the learner's FSRS parameters,
+  desired retention, Easy Days and every other setting carry over.
+* The add-on notes (collection config :data:`MANAGED_KEY`, which syncs) each value it wrote. A value
+  found different later was changed by the learner (on any device): from then on it is theirs and the
+  add-on never writes it again (:data:`OWNED_KEY`).
+* The review log is only read.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import math
+import re
+import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from cardgen.addon.policy import (
-    BAND_POLICIES,
-    DEFAULT_PACE,
-    PACE_PRESET_PREFIX,
-    band_deck,
-    home_deck,
+    DEFAULT_MINUTES,
+    DEFAULT_NEW_SECONDS,
+    DEFAULT_REVIEW_SECONDS,
+    FIT_MIN_REVIEWS,
+    MANAGED_FIELDS,
+    PRESET_PREFIX,
+    REFIT_DAYS,
+    LEARN_FAIL_WEIGHT,
+    bands_of,
+    failure_rate,
+    new_cards_today,
+    retention_today,
     spread_hard,
 )
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import band_from_tags, pace_in
-from cardgen.tags import CARDGEN_SEARCH
+from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, PRIOR_PREFIX
 
 UNDO_NAME = "cardgen: apply difficulty and pace"
+MANAGED_KEY = "cardgenManaged"  # {preset id: {field: the value the add-on last wrote}}
+OWNED_KEY = "cardgenLearnerOwned"  # {preset id: [fields the learner changed, never written again]}
+STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day", "last": what was done}
+COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
-
-
-@dataclass(frozen=True)
-class PresetValues:
-    """The preset fields the policy sets; every other field of a preset is the learner's."""
-
-    name: str
-    new_per_day: int
-    desired_retention: float | None = None
-    interval_multiplier: float | None = None
-    learn_steps: tuple[float, ...] | None = None
-    relearn_steps: tuple[float, ...] | None = None
+DR_CHOICES = (0.8, 0.85, 0.88, 0.9, 0.92, 0.94)
+SPREAD = True  # new cards in curriculum order with hard ones spread out
+NEW_FIRST = False  # new cards before reviews: tried (with a cap on new cards per day), not kept
 
 
 @dataclass
 class SchedulingPlan:
     """What applying the policy would change."""
 
-    decks_to_create: list[str] = field(default_factory=list)
-    moves: dict[str, list[int]] = field(default_factory=dict)  # target deck name -> card ids
-    presets: dict[str, PresetValues] = field(default_factory=dict)  # deck name -> preset it should use
-    new_orders: dict[str, tuple[int, list[int]]] = field(default_factory=dict)  # root -> (first position, ids)
-    paces: dict[str, int] = field(default_factory=dict)  # root deck -> new cards per day
-    bands: dict[Difficulty, int] = field(default_factory=dict)  # cards per band
+    enable_fsrs: bool = False
+    assign: dict[int, str] = field(default_factory=dict)  # deck id -> cardgen preset name it should use
+    sources: dict[str, int] = field(default_factory=dict)  # cardgen preset name -> preset copied from
+    settings: dict[str, dict] = field(default_factory=dict)  # cardgen preset name -> {field: value}
+    reasons: dict[str, dict] = field(default_factory=dict)  # preset name -> {field: why}
+    owned: dict[str, list[str]] = field(default_factory=dict)  # preset id -> fields found changed by the learner
+    new_order: tuple[int, list[int]] | None = None  # (first position, card ids)
+    retag: dict[Difficulty, list[int]] = field(default_factory=dict)  # band -> note ids to retag
+    bands: dict[Difficulty, int] = field(default_factory=dict)
+    left_alone: list[str] = field(default_factory=list)  # decks with cardgen cards the add-on does not touch
+    decks: list[str] = field(default_factory=list)  # the decks under the cardgen preset(s)
 
     def is_empty(self) -> bool:
-        return not (self.decks_to_create or self.moves or self.presets or self.new_orders)
+        return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order
+                    or self.retag or self.owned)
 
-
-@dataclass(frozen=True)
-class ApplyReport:
-    """What :func:`apply_scheduling` changed."""
-
-    cards_moved: int
-    decks_created: int
-    decks_preset: int
-    new_cards_ordered: int
-    paces: dict[str, int]
-    bands: dict[Difficulty, int]
-
-    def summary(self) -> str:
-        """One line for the learner."""
-        bands = ", ".join(f"{self.bands.get(b, 0)} {b.value}" for b in Difficulty)
-        paces = ", ".join(f"{root}: {pace} new/day" for root, pace in sorted(self.paces.items()))
-        return (f"{bands} cards; {self.cards_moved} moved to their band, {self.new_cards_ordered} new cards "
-                f"ordered; pace {paces or 'none'}")
-
-
-@dataclass(frozen=True)
-class _Card:
-    card_id: int
-    deck: str
-    queue: int
-    due: int
-    band: Difficulty
-
-
-def _cardgen_cards(col, names: dict[int, str]) -> list[_Card]:
-    """Cards of cardgen notes outside filtered decks (a filtered deck's cards go back home first);
-    ``names``: every deck's name by id."""
-    card_ids = list(col.find_cards(CARDGEN_SEARCH))
-    if not card_ids:
-        return []
-    rows = col.db.all("SELECT c.id, c.did, c.odid, c.queue, c.due, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
-                      f"WHERE c.id IN ({','.join(str(int(c)) for c in card_ids)}) ORDER BY c.due, c.id")
-    return [_Card(card_id, names[did], queue, due, band_from_tags(tags.split()))
-            for card_id, did, odid, queue, due, tags in rows if not odid and did in names]
-
-
-def _preset_differs(col, deck_name: str, wanted: PresetValues) -> bool:
-    deck_id = col.decks.id_for_name(deck_name)
-    if deck_id is None:
-        return True
-    config = col.decks.config_dict_for_deck_id(deck_id)
-    if config.get("name") != wanted.name or config["new"]["perDay"] != wanted.new_per_day:
-        return True
-    if wanted.desired_retention is not None and abs(config.get("desiredRetention", 0) - wanted.desired_retention) > 1e-4:
-        return True
-    if wanted.interval_multiplier is not None and abs(config["rev"].get("ivlFct", 1) - wanted.interval_multiplier) > 1e-4:
-        return True
-    if wanted.learn_steps is not None and [float(s) for s in config["new"]["delays"]] != list(wanted.learn_steps):
-        return True
-    if wanted.relearn_steps is not None and [float(s) for s in config["lapse"]["delays"]] != list(wanted.relearn_steps):
-        return True
-    return False
-
-
-def plan_scheduling(col, default_pace: int = DEFAULT_PACE) -> SchedulingPlan:
-    """What the policy asks of ``col``: band sub-decks, presets, pace and new-card order."""
-    plan = SchedulingPlan()
-    names = {int(d.id): d.name for d in col.decks.all_names_and_ids()}
-    cards = _cardgen_cards(col, names)
-    by_root: dict[str, list[_Card]] = defaultdict(list)
-    homes: set[str] = set()
-    for card in cards:
-        home = home_deck(card.deck)
-        homes.add(home)
-        target = band_deck(home, card.band)
-        plan.bands[card.band] = plan.bands.get(card.band, 0) + 1
-        if target != card.deck:
-            plan.moves.setdefault(target, []).append(card.card_id)
-        by_root[home.split("::")[0]].append(card)
-    existing = set(names.values())
-    plan.decks_to_create = sorted(target for target in plan.moves if target not in existing)
-
-    for root, root_cards in sorted(by_root.items()):
-        root_deck = col.decks.by_name(root)
-        pace = pace_in(root_deck.get("desc", "") if root_deck else "") or default_pace
-        plan.paces[root] = pace
-        pace_preset = PresetValues(PACE_PRESET_PREFIX + root, new_per_day=pace)
-        # The root and every topic deck between it and the cards: studying any of them gathers
-        # new cards by position (the curriculum order) under the learner's pace.
-        for home in {home_deck(c.deck) for c in root_cards}:
-            parts = home.split("::")
-            for depth in range(1, len(parts) + 1):
-                name = "::".join(parts[:depth])
-                if name not in plan.presets and _preset_differs(col, name, pace_preset):
-                    plan.presets[name] = pace_preset
-        new_cards = [c for c in root_cards if c.queue == NEW_QUEUE]
-        ordered = spread_hard([(c.card_id, c.band) for c in new_cards], pace)
-        if ordered != [c.card_id for c in new_cards]:
-            plan.new_orders[root] = (min(c.due for c in new_cards), ordered)
-    band_limit = max(plan.paces.values(), default=default_pace)
-    for home in homes:
-        for band, policy in BAND_POLICIES.items():
-            name = band_deck(home, band)
-            wanted = PresetValues(policy.preset_name, band_limit, policy.desired_retention,
-                                  policy.interval_multiplier, policy.learn_steps, policy.relearn_steps)
-            if (name in existing or name in plan.decks_to_create) and _preset_differs(col, name, wanted):
-                plan.presets[name] = wanted
-    return plan
+    def describe(self) -> list[str]:
+        """What applying changes, one line each, for the first-run question and the status dialog."""
+        lines = []
+        if self.enable_fsrs:
+            lines.append("Turn on FSRS (Anki's modern scheduler) for this collection.")
+        for name, source in sorted(self.sources.items()):
+            decks = [d for d, p in self.assign.items() if p == name]
+            lines.append(f"Give {len(decks)} deck(s) holding only cardgen cards the preset '{name}', "
+                         f"a copy of the preset they use now; other decks and presets are not touched.")
+        for name, values in sorted(self.settings.items()):
+            for key, value in sorted(values.items()):
+                why = self.reasons.get(name, {}).get(key, "")
+                shown = f"{len(value)} parameters" if isinstance(value, list) else value
+                lines.append(f"'{name}': {key.replace('_', ' ')} -> {shown}{f' ({why})' if why else ''}")
+        if self.new_order:
+            lines.append(f"Order {len(self.new_order[1])} new cardgen cards along the curriculum, hard ones spread out.")
+        for band, ids in sorted(self.retag.items(), key=lambda item: item[0].value):
+            lines.append(f"Tag {len(ids)} note(s) {DIFFICULTY_PREFIX}{band.value} (from your reviews).")
+        for deck in self.left_alone:
+            lines.append(f"Leave '{deck}' alone: it also holds cards of your own.")
+        return lines or ["Nothing to change."]
 
 
 class UndoStep:
-    """One named undo step gathering several collection operations.
-
-    Each operation is merged into the step as soon as it is done: Anki keeps only the last 30 undo
-    entries, so merging once at the end would lose the step after 30 operations.
-    """
+    """One named undo step gathering several collection operations, merged as each one is done (Anki
+    keeps only the last 30 undo entries)."""
 
     def __init__(self, col, name: str) -> None:
         self.col = col
         self.target = col.add_custom_undo_entry(name)
 
     def merge(self):
-        """Fold the operations done since the last merge into the step; returns Anki's OpChanges."""
         return self.col.merge_undo_entries(self.target)
 
+
+# ---------------------------------------------------------------- reading the collection
+
+def _home_decks(col) -> tuple[dict[int, str], list[str]]:
+    """Decks holding cardgen cards and nothing else ({id: name}), and those also holding other cards."""
+    rows = col.db.all("SELECT did, count() FROM cards WHERE odid = 0 GROUP BY did")
+    total = dict(rows)
+    ids = list(col.find_cards(CARDGEN_SEARCH))
+    if not ids:
+        return {}, []
+    ours = dict(col.db.all(f"SELECT did, count() FROM cards WHERE odid = 0 AND id IN ({','.join(map(str, ids))}) "
+                           "GROUP BY did"))
+    homes, mixed = {}, []
+    for did, count in ours.items():
+        name = col.decks.name(did)
+        (homes.__setitem__(did, name) if total.get(did) == count else mixed.append(name))
+    return homes, sorted(mixed)
+
+
+def _preset(col, did: int) -> dict:
+    return col.decks.config_dict_for_deck_id(did)
+
+
+def _current(preset: dict, key: str):
+    if key == "new_per_day":
+        return int(preset["new"]["perDay"])
+    if key == "desired_retention":
+        return round(float(preset.get("desiredRetention", 0.9)), 4)
+    return [round(float(v), 4) for v in preset.get("fsrsParams6") or []]
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        a, b = list(a or []), list(b or [])
+        return len(a) == len(b) and all(abs(x - y) <= 1e-3 * max(1.0, abs(x)) for x, y in zip(a, b))
+    return abs(float(a) - float(b)) <= 1e-3
+
+
+def _state(col) -> dict:
+    return dict(col.get_config(STATE_KEY, None) or {})
+
+
+def _target_days_left(col, config: dict) -> int | None:
+    target = config.get("target_date")
+    if not target:
+        return None
+    try:
+        date = _dt.date.fromisoformat(str(target))
+    except ValueError:
+        return None
+    today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - 86_400).date()
+    return max(1, (date - today).days + 1)
+
+
+def _timings(col, search_ids: str) -> tuple[float, float]:
+    """The learner's seconds per review and per new card (with its learning steps) from their log."""
+    review = col.db.scalar(f"SELECT avg(time) / 1000.0 FROM revlog WHERE type = 1 AND cid IN ({search_ids})")
+    learn = col.db.all(f"SELECT cid, sum(time) / 1000.0 FROM revlog WHERE type = 0 AND cid IN ({search_ids}) "
+                       "GROUP BY cid")
+    new = statistics.mean(t for _, t in learn) if len(learn) >= 5 else None
+    return (review if review else DEFAULT_REVIEW_SECONDS), (new or DEFAULT_NEW_SECONDS)
+
+
+def _cohort_params(col, homes: dict[int, str]) -> list[float] | None:
+    """The class's FSRS parameters a cardgen root deck's description carries, if any."""
+    for name in sorted({n.split("::")[0] for n in homes.values()} | set(homes.values())):
+        deck = col.decks.by_name(name)
+        match = COHORT_MARKER.search((deck or {}).get("desc", "") or "")
+        if match:
+            try:
+                params = [float(v) for v in match.group(1).split(",")]
+            except ValueError:
+                continue
+            if len(params) in (19, 21):
+                return params
+    return None
+
+
+def _fit(col, search: str, current: list[float]) -> list[float] | None:
+    """The learner's own parameters when Anki can fit them and they predict the learner's reviews
+    better than ``current`` (Anki's own evaluation, log loss)."""
+    try:
+        fitted = list(col._backend.compute_fsrs_params(search=search, current_params=current,
+                                                        ignore_revlogs_before_ms=0, num_of_relearning_steps=1,
+                                                        health_check=False).params)
+    except Exception:  # too few reviews: Anki cannot fit yet
+        return None
+    if not fitted or _same(fitted, current):
+        return None
+    if current:
+        try:
+            old = col._backend.evaluate_params_legacy(params=current, search=search, ignore_revlogs_before_ms=0)
+            new = col._backend.evaluate_params_legacy(params=fitted, search=search, ignore_revlogs_before_ms=0)
+            if new.log_loss >= old.log_loss:
+                return None
+        except Exception:
+            pass
+    return fitted
+
+
+def recommended_retention(col, params: list[float], search: str, new_per_day: int, days: int,
+                          minutes: float) -> float:
+    """The desired retention Anki's own simulator (simulate_fsrs_review) finds gives the most knowledge
+    with a simulated daily time within ``minutes``."""
+    from anki.scheduler_pb2 import SimulateFsrsReviewRequest
+
+    best, best_knowledge = 0.9, -1.0
+    size = len(col.find_cards(search))
+    for dr in DR_CHOICES:
+        request = SimulateFsrsReviewRequest(params=params, desired_retention=dr, deck_size=size,
+                                            days_to_simulate=max(7, days), new_limit=new_per_day, review_limit=9999,
+                                            max_interval=36500, search=search, new_cards_ignore_review_limit=True,
+                                            learning_step_count=2, relearning_step_count=1, historical_retention=0.9)
+        try:
+            sim = col._backend.simulate_fsrs_review(request)
+        except Exception:
+            return best
+        used = statistics.mean(sim.daily_time_cost) / 60 if sim.daily_time_cost else 0.0
+        knowledge = sim.accumulated_knowledge_acquisition[-1] if sim.accumulated_knowledge_acquisition else 0.0
+        if used <= minutes and knowledge > best_knowledge:
+            best, best_knowledge = dr, knowledge
+    return best
+
+
+# ---------------------------------------------------------------- the plan
+
+def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -> SchedulingPlan:
+    """What the policy asks of ``col``. ``day_work``: also the once-a-day decisions (pace, desired
+    retention, parameters, order, tags); without it only the setup (which decks use which preset)."""
+    config = dict(config or {})
+    plan = SchedulingPlan()
+    homes, plan.left_alone = _home_decks(col)
+    if not homes:
+        return plan
+    plan.enable_fsrs = not col.get_config("fsrs", False)
+    managed = col.get_config(MANAGED_KEY, None) or {}
+    owned = {k: list(v) for k, v in (col.get_config(OWNED_KEY, None) or {}).items()}
+    presets: dict[str, dict] = {}  # cardgen preset name -> its current settings (or the source's)
+    for did, name in sorted(homes.items(), key=lambda item: item[1]):
+        preset = _preset(col, did)
+        plan.decks.append(name)
+        if preset["name"].startswith(PRESET_PREFIX):
+            presets.setdefault(preset["name"], preset)
+            continue
+        wanted = PRESET_PREFIX + preset["name"]
+        existing = next((c for c in col.decks.all_config() if c["name"] == wanted), None)
+        plan.assign[did] = wanted
+        if existing is None:
+            plan.sources.setdefault(wanted, int(preset["id"]))
+        presets.setdefault(wanted, existing or preset)
+    # values the learner changed since the add-on wrote them are theirs from now on
+    for name, preset in presets.items():
+        key = str(preset["id"])
+        if not name == preset["name"]:
+            continue
+        for fld, written in (managed.get(key) or {}).items():
+            if fld not in owned.get(key, []) and not _same(_current(preset, fld), written):
+                plan.owned.setdefault(key, []).append(fld)
+                owned.setdefault(key, []).append(fld)
+    if not day_work:
+        return plan
+
+    ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
+    today = col.sched.today
+    minutes = float(config.get("minutes_per_day") or DEFAULT_MINUTES)
+    days_left = _target_days_left(col, config)
+    review_s, new_s = _timings(col, ids)
+    due = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND "
+                        f"((queue = 2 AND due <= {today}) OR queue IN (1, 3))")
+    new_left = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = {NEW_QUEUE}")
+    pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
+                           new_left=new_left, days_left=days_left)
+    state = _state(col)
+    cutoff_ms = col.sched.day_cutoff * 1000
+    yesterday_s = col.db.scalar(f"SELECT sum(time) / 1000.0 FROM revlog WHERE cid IN ({ids}) AND "
+                                f"id >= {cutoff_ms - 2 * 86_400_000} AND id < {cutoff_ms - 86_400_000}")
+    yesterday = None if yesterday_s is None else yesterday_s / 60
+    overdue = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2 AND due < {today}")
+    review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
+    reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
+    n_decks = len(homes)
+    for name, preset in presets.items():
+        key = str(preset["id"]) if preset["name"] == name else None
+        mine = set(owned.get(key, [])) if key else set()
+        values, why = {}, {}
+        per_deck = math.ceil(pace / max(1, n_decks))
+        if "new_per_day" not in mine and _current(preset, "new_per_day") != per_deck:
+            values["new_per_day"] = per_deck
+            why["new_per_day"] = f"{minutes:g} min/day, {due} reviews due, {new_left} new left"
+        params = _current(preset, "fsrs_params")
+        if "fsrs_params" not in mine:
+            cohort = _cohort_params(col, homes)
+            if not params and cohort:
+                values["fsrs_params"], why["fsrs_params"] = cohort, "the class's parameters (cold start)"
+                params = cohort
+            if reviews >= FIT_MIN_REVIEWS and today - int(state.get("fit_day", -REFIT_DAYS)) >= REFIT_DAYS:
+                fitted = _fit(col, f"cid:{ids}", params)
+                plan.settings.setdefault("__fit_day__", {})["day"] = today
+                if fitted:
+                    values["fsrs_params"], why["fsrs_params"] = fitted, f"your own fit on {reviews} reviews"
+                    params = fitted
+        if "desired_retention" not in mine:
+            dr = retention_today(_current(preset, "desired_retention"), minutes_per_day=minutes,
+                                 minutes_yesterday=yesterday, overdue=overdue, reviews=review_cards, new_left=new_left)
+            if not _same(_current(preset, "desired_retention"), dr):
+                values["desired_retention"] = dr
+                why["desired_retention"] = (f"{overdue} reviews overdue" if dr < _current(preset, "desired_retention")
+                                            else f"{yesterday or 0:.0f} of {minutes:g} minutes used yesterday")
+        if values:
+            plan.settings[name] = values
+            plan.reasons[name] = why
+
+    # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
+    rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
+                      f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
+    log = col.db.all(f"SELECT c.nid, r.ease, r.type FROM revlog r JOIN cards c ON c.id = r.cid "
+                     f"WHERE r.cid IN ({ids}) AND r.type IN (0, 1)")
+    fails: dict[int, float] = defaultdict(float)
+    counts: dict[int, int] = defaultdict(int)
+    review_fails = reviews_done = 0
+    for nid, ease, kind in log:
+        if kind == 1:
+            counts[nid] += 1
+            fails[nid] += ease == 1
+            reviews_done += 1
+            review_fails += ease == 1
+        elif ease == 1:
+            fails[nid] += LEARN_FAIL_WEIGHT
+    mean_fail = review_fails / reviews_done if reviews_done else 0.1
+    note_tags: dict[int, list[str]] = {}
+    priors: dict[int, Difficulty] = {}
+    for _, nid, _, _, tags in rows:
+        if nid not in note_tags:
+            note_tags[nid] = words = tags.split()
+            priors[nid] = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
+    note_band = dict(priors)  # a card without reviews: the educator's prior
+    note_band.update(bands_of({nid: failure_rate(fails[nid], counts[nid], mean_fail, priors[nid])
+                               for nid in priors if counts[nid]}, mean_fail))
+    for nid, band in note_band.items():
+        words = note_tags[nid]
+        plan.bands[band] = plan.bands.get(band, 0) + 1
+        if _tag_band(words, DIFFICULTY_PREFIX) is not band or sum(
+                t.lower().startswith(DIFFICULTY_PREFIX) for t in words) != 1:
+            plan.retag.setdefault(band, []).append(nid)
+    new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _ in rows if queue == NEW_QUEUE]
+    if new_cards and SPREAD:
+        ordered = spread_hard([(cid, band) for cid, band, _ in new_cards], max(pace, 1))
+        if ordered != [cid for cid, _, _ in new_cards]:
+            plan.new_order = (min(d for _, _, d in new_cards), ordered)
+    plan._note_tags = note_tags  # type: ignore[attr-defined]
+    return plan
+
+
+def _tag_band(tags: list[str], prefix: str) -> Difficulty | None:
+    for tag in tags:
+        if tag.lower().startswith(prefix):
+            try:
+                return Difficulty(tag[len(prefix):].lower())
+            except ValueError:
+                return None
+    return None
+
+
+# ---------------------------------------------------------------- carrying it out
 
 def apply_plan(col, plan: SchedulingPlan):
     """Carry out ``plan`` as one undoable step; returns Anki's OpChanges (for the GUI's CollectionOp)."""
@@ -183,73 +380,119 @@ def apply_plan(col, plan: SchedulingPlan):
     if plan.is_empty():
         return OpChanges()
     step = UndoStep(col, UNDO_NAME)
-    for name in plan.decks_to_create:
-        col.decks.add_normal_deck_with_name(name)
+    managed = {k: dict(v) for k, v in (col.get_config(MANAGED_KEY, None) or {}).items()}
+    owned = {k: list(v) for k, v in (col.get_config(OWNED_KEY, None) or {}).items()}
+    for key, fields in plan.owned.items():
+        owned.setdefault(key, []).extend(f for f in fields if f not in owned.get(key, []))
+        for f in fields:
+            managed.get(key, {}).pop(f, None)
+    settings = {k: v for k, v in plan.settings.items() if not k.startswith("__")}
+    names = set(plan.assign.values()) | set(settings)
+    done_ids: dict[str, int] = {}
+    enable = plan.enable_fsrs
+    for name in sorted(names):
+        decks = sorted(d for d, p in plan.assign.items() if p == name)
+        if not decks:  # the preset exists and is in use: change it through one of its decks
+            decks = [next(d for d in _home_decks(col)[0] if _preset(col, d)["name"] == name)]
+        values = settings.get(name, {})
+        for did in decks:
+            preset_id = _update_preset(col, did, name, plan.sources.get(name), done_ids.get(name), values, enable)
+            enable = False
+            done_ids[name] = preset_id
+            step.merge()
+        # what the preset holds now is what the add-on last left: a later difference is the learner's
+        key = str(done_ids[name])
+        record = managed.setdefault(key, {})
+        now = col.decks.get_config(done_ids[name])
+        for fld in MANAGED_FIELDS:
+            if fld not in owned.get(key, []):
+                record[fld] = _current(now, fld)
+    if enable:  # FSRS only
+        _update_preset(col, next(iter(_home_decks(col)[0])), None, None, None, {}, True)
         step.merge()
-    for target, card_ids in sorted(plan.moves.items()):
-        col.set_deck(card_ids, col.decks.id_for_name(target))
-        step.merge()
-    preset_ids: dict[str, int] = {}
-    for deck_name, wanted in sorted(plan.presets.items()):
-        preset_ids[wanted.name] = _use_preset(col, deck_name, wanted, preset_ids.get(wanted.name))
-        step.merge()
-    for root, (first, card_ids) in sorted(plan.new_orders.items()):
+    if plan.new_order:
+        first, card_ids = plan.new_order
         col.sched.reposition_new_cards(card_ids=card_ids, starting_from=first, step_size=1, randomize=False,
                                        shift_existing=False)
         step.merge()
+    tags = getattr(plan, "_note_tags", {})
+    for band, note_ids in sorted(plan.retag.items(), key=lambda item: item[0].value):
+        old = sorted({t for n in note_ids for t in tags.get(n, []) if t.lower().startswith(DIFFICULTY_PREFIX)})
+        if old:
+            col.tags.bulk_remove(note_ids, " ".join(old))
+        col.tags.bulk_add(note_ids, DIFFICULTY_PREFIX + band.value)
+        step.merge()
+    state = _state(col)
+    if "__fit_day__" in plan.settings:
+        state["fit_day"] = plan.settings["__fit_day__"]["day"]
+    state["last"] = plan.describe()
+    col.set_config(MANAGED_KEY, managed, undoable=True)
+    col.set_config(OWNED_KEY, owned, undoable=True)
+    col.set_config(STATE_KEY, state, undoable=True)
     return step.merge()
 
 
-def apply_scheduling(col, default_pace: int = DEFAULT_PACE) -> ApplyReport:
-    """Plan and apply the policy to every cardgen card of ``col``."""
-    plan = plan_scheduling(col, default_pace)
-    apply_plan(col, plan)
-    return report_of(plan)
-
-
-def report_of(plan: SchedulingPlan) -> ApplyReport:
-    """What carrying out ``plan`` changes."""
-    return ApplyReport(cards_moved=sum(len(ids) for ids in plan.moves.values()),
-                       decks_created=len(plan.decks_to_create), decks_preset=len(plan.presets),
-                       new_cards_ordered=sum(len(ids) for _, ids in plan.new_orders.values()),
-                       paces=dict(plan.paces), bands=dict(plan.bands))
-
-
-def _use_preset(col, deck_name: str, wanted: PresetValues, known_id: int | None) -> int:
-    """Give ``deck_name`` the preset ``wanted`` (created from the learner's default preset if new,
-    so their other settings and FSRS parameters carry over); returns the preset's id."""
+def _update_preset(col, did: int, name: str | None, source_id: int | None, known_id: int | None, values: dict,
+                   enable_fsrs: bool) -> int:
+    """Give deck ``did`` the preset ``name`` (a copy of preset ``source_id`` when new) with ``values``."""
     from anki import deck_config_pb2
 
-    deck_id = col.decks.id_for_name(deck_name)
-    current = col.decks.get_deck_configs_for_update(deck_id)
-    by_name = {c.config.name: c.config for c in current.all_config}
+    current = col.decks.get_deck_configs_for_update(did)
     by_id = {c.config.id: c.config for c in current.all_config}
+    by_name = {c.config.name: c.config for c in current.all_config}
     config = deck_config_pb2.DeckConfig()
-    if known_id is not None and known_id in by_id:
+    if name is None:
+        config.CopyFrom(by_id[current.current_deck.config_id])
+    elif known_id in by_id:
         config.CopyFrom(by_id[known_id])
-    elif wanted.name in by_name:
-        config.CopyFrom(by_name[wanted.name])
+    elif name in by_name:
+        config.CopyFrom(by_name[name])
     else:
-        config.CopyFrom(by_id.get(1) or current.all_config[0].config)
+        config.CopyFrom(by_id.get(source_id) or by_id[current.current_deck.config_id])
         config.id = 0
-        config.name = wanted.name
-    settings = config.config
-    settings.new_per_day = wanted.new_per_day
-    settings.new_card_gather_priority = settings.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
-    settings.new_card_sort_order = settings.NEW_CARD_SORT_ORDER_NO_SORT
-    if wanted.desired_retention is not None:
-        settings.desired_retention = wanted.desired_retention
-    if wanted.interval_multiplier is not None:
-        settings.interval_multiplier = wanted.interval_multiplier
-    if wanted.learn_steps is not None:
-        settings.learn_steps[:] = wanted.learn_steps
-    if wanted.relearn_steps is not None:
-        settings.relearn_steps[:] = wanted.relearn_steps
+        config.name = name
+    inner = config.config
+    if "new_per_day" in values:
+        inner.new_per_day = int(values["new_per_day"])
+    if "desired_retention" in values:
+        inner.desired_retention = float(values["desired_retention"])
+    if "fsrs_params" in values:
+        inner.fsrs_params_6[:] = [float(v) for v in values["fsrs_params"]]
+    if name is not None and config.id == 0:
+        inner.new_card_gather_priority = inner.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
+        inner.new_card_sort_order = inner.NEW_CARD_SORT_ORDER_NO_SORT
+        if NEW_FIRST:  # the day's new cards come before reviews, so the pace is kept within the budget
+            inner.new_mix = inner.REVIEW_MIX_BEFORE_REVIEWS
     col.decks.update_deck_configs(deck_config_pb2.UpdateDeckConfigsRequest(
-        target_deck_id=deck_id, configs=[config], mode=deck_config_pb2.UPDATE_DECK_CONFIGS_MODE_NORMAL,
+        target_deck_id=did, configs=[config], mode=deck_config_pb2.UPDATE_DECK_CONFIGS_MODE_NORMAL,
         card_state_customizer=current.card_state_customizer, limits=current.current_deck.limits,
-        new_cards_ignore_review_limit=current.new_cards_ignore_review_limit, fsrs=current.fsrs,
+        new_cards_ignore_review_limit=current.new_cards_ignore_review_limit, fsrs=current.fsrs or enable_fsrs,
         apply_all_parent_limits=current.apply_all_parent_limits, fsrs_reschedule=False,
         fsrs_health_check=current.fsrs_health_check))
-    return int(col.decks.config_dict_for_deck_id(deck_id)["id"])
+    return int(_preset(col, did)["id"])
 
+
+def status(col, config: dict | None = None) -> dict:
+    """What the status dialog shows: budget, pace, desired retention, bands, what was last done."""
+    config = dict(config or {})
+    homes, mixed = _home_decks(col)
+    presets = {(_preset(col, d)["name"], _preset(col, d)["id"]): _preset(col, d) for d in homes}
+    plan = plan_scheduling(col, config, day_work=False)
+    counts: dict[str, int] = defaultdict(int)
+    for nid in col.find_notes(CARDGEN_SEARCH):
+        band = _tag_band(col.get_note(nid).tags, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
+        counts[band.value] += 1
+    owned = col.get_config(OWNED_KEY, None) or {}
+    return {
+        "minutes_per_day": float(config.get("minutes_per_day") or DEFAULT_MINUTES),
+        "target_date": config.get("target_date"),
+        "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
+                     "desired_retention": round(float(p.get("desiredRetention", 0.9)), 3),
+                     "own_parameters": bool(p.get("fsrsParams6")),
+                     "yours": owned.get(str(pid), [])} for (name, pid), p in sorted(presets.items())],
+        "bands": dict(counts),
+        "decks": sorted(homes.values()),
+        "left_alone": mixed,
+        "last": _state(col).get("last", []),
+        "pending": [] if plan.is_empty() else plan.describe(),
+    }

@@ -137,7 +137,7 @@ def _case_images(views: list[ImageView]) -> Markup:
 
 def case_notes(case: Case, views: list[ImageView], finding_images: list[RenderedImage],
                context: CaseContext) -> list[NoteSpec]:
-    """The case card and one card per finding.
+    """The case card and one card per finding that has shapes.
 
     ``finding_images[i]`` is finding ``i``'s image with only its own shapes drawn.
     """
@@ -161,6 +161,10 @@ def case_notes(case: Case, views: list[ImageView], finding_images: list[Rendered
     total = len(case.findings)
     view_by_id = {v.image_id: v for v in views}
     for index, (finding, marked) in enumerate(zip(case.findings, finding_images)):
+        if not finding.shapes:
+            # Nothing on the image says where it is: a "where is it" card could not be answered.
+            # (It stays in the case card's findings list; the others keep their numbers and GUIDs.)
+            continue
         view = view_by_id[finding.image_id]
         clean_image = view.clean[0]
         hint = f" ({finding.label})" if finding.label else ""

@@ -114,6 +114,9 @@ class Case:
         found = [("title", self.title), ("history", self.history), ("diagnosis", self.diagnosis)]
         found += [(f"differential[{i}]", text) for i, text in enumerate(self.differential)]
         found += [(f"teaching_points[{i}]", text) for i, text in enumerate(self.teaching_points)]
+        for i, image in enumerate(self.images):  # a window's own name is shown in the card's caption
+            found += [(f"images[{i}].window", window.name) for window in image.windows
+                      if window is not None and getattr(window, "name", None)]
         for i, finding in enumerate(self.findings):
             where = finding.origin or f"findings[{i}]"
             found += [(f"{where}.text", finding.text), (f"{where}.label", finding.label or "")]

@@ -69,8 +69,8 @@ def _masks_on(seg, image: ImageRef, path: Path) -> np.ndarray | None:
     referenced = {str(uid) for _, _, uid in seg.get_source_image_uids()}
     if image.sop_instance_uid and image.sop_instance_uid in referenced:
         try:
-            pixels = seg.get_pixels_by_source_frame(image.sop_instance_uid, source_frame_numbers=[(image.frame or 0) + 1],
-                                                    dtype=np.float32)
+            pixels = seg.get_pixels_by_source_frame(image.sop_instance_uid,
+                                                    source_frame_numbers=[(image.frame or 0) + 1], dtype=np.float32)
         except (ValueError, KeyError, IndexError, RuntimeError):
             try:
                 pixels = seg.get_pixels_by_source_instance([image.sop_instance_uid], dtype=np.float32)

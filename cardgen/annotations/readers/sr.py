@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +70,13 @@ class SrReader:
         return str(ds.get("SOPClassUID", "")) in _SR_CLASSES
 
     def read(self, path: Path, image: ImageRef) -> list[ReadAnnotation]:
+        with warnings.catch_warnings():
+            # dcmjs writes CORNERSTONEFREETEXT (19 characters) where SH allows 16; pydicom warns on
+            # every such value, which says nothing to a teacher.
+            warnings.filterwarnings("ignore", message="The value length", category=UserWarning)
+            return self._read(path, image)
+
+    def _read(self, path: Path, image: ImageRef) -> list[ReadAnnotation]:
         groups = _measurement_groups(path)
         annotations: list[ReadAnnotation] = []
         for number, group in enumerate(groups, 1):

@@ -1,0 +1,656 @@
+"""Does the add-on help? A fair comparison through Anki's own scheduler, at a fixed study budget.
+
+Each run is one simulated learner studying one cardgen-tagged deck in a real Anki collection for 60
+days and then not at all for 30. Anki (v3 scheduler, its own FSRS) decides every card shown; the
+learner answers from a hidden memory model; the process runs under libfaketime, so Anki's clock (and
+every timestamp it writes: review log ids, due times, last-review times) moves with the simulation and
+no database row is edited.
+
+* **Budget**: the learner studies until ``minutes_per_day`` is spent (each answer costs seconds by
+  kind: a new card, a learning step, a passed review, a failed one; slow learners take longer), then
+  stops for the day. Learning steps due later that day are waited for within a 12-hour day.
+* **Memory models** (the ground truth; the scheduler never sees it):
+  ``fsrs``: FSRS-6 equations with learner-specific parameters (not Anki's defaults) and a true
+  difficulty per card; ``irt``: not FSRS: recall = ceiling(ability - difficulty) x exp(-t / h), the
+  half-life h grows on success by a factor that rises with the spacing since the last exposure
+  (massed repetition gains almost nothing) and with ability - difficulty, and shrinks on a lapse.
+* **Educator priors**: each card's ``cardgen::prior::`` tag is a tercile of a noisy copy of its true
+  difficulty (correlation ~0.5), so the prior is only partly right.
+* **Arms** (same cards, same learner, same random numbers per card and review):
+  ``a``: plain Anki defaults of a new collection (20 new/day, its default scheduler settings);
+  ``b``: the strongest plain-Anki setup a diligent learner could choose: FSRS on, weekly
+  re-optimisation of their own FSRS parameters once Anki can fit them (``compute_fsrs_params``), the
+  desired retention Anki's simulator (``simulate_fsrs_review``) recommends for their budget (the most
+  knowledge whose simulated daily time fits the budget), and the best new-cards/day of a sweep
+  (:data:`SWEEP`, chosen per cell on the outcome itself: in hindsight, stronger than any learner could
+  do); ``addon``: the add-on, driven through ``cardgen.addon.drive`` exactly as the desktop drives it
+  (profile open on day 0, day start on every later day), with the learner's budget and a target date.
+* **Metrics**: curriculum retention (true recall averaged over *every* card of the deck, an
+  unintroduced card counting 0) averaged over the mornings of days 51-60, and at day 90 after 30 days
+  without study; minutes used per day; share of the curriculum introduced by day 60; and a
+  time-ordered prediction check (reviews of days 31-60) of the difficulty signals: FSRS's own predicted
+  recall, the educator prior, the add-on's ``cardgen::difficulty::hard`` band.
+
+Run from the repository root: ``python -m benchmarks.fair [--seeds 5] [--cards 200] [--jobs 2]``
+(libfaketime must be installed: Debian package ``libfaketime``). ``--quick`` is the smoke test's run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
+DAY_S = 86_400
+T0 = 1_767_254_400 + 6 * 3600  # 2026-01-01 06:00 UTC: day 0 starts here (Anki's day rolls over at 04:00)
+STUDY_DAYS = 60
+FINAL_DAY = 90
+EVAL_FROM_DAY = 31  # the prediction check scores reviews from this day on (fit on the days before)
+DAY_WINDOW_S = 12 * 3600
+DECK = "Radiology"
+SWEEP = (5, 10, 20)  # new cards per day tried for baseline (b)
+CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
+AGAIN, GOOD = 1, 3
+
+
+@dataclass(frozen=True)
+class Learner:
+    name: str
+    minutes_per_day: float
+    seconds: dict  # by kind: new, learn, pass, fail
+    ability: float  # irt: ability; fsrs: shifts stability
+    fsrs_scale: float  # fsrs model: multiplies initial stability and growth
+
+
+LEARNERS = {
+    "fast": Learner("fast", 4.0, {"new": 20, "learn": 8, "pass": 7, "fail": 14}, 0.3, 1.0),
+    "slow": Learner("slow", 6.0, {"new": 35, "learn": 12, "pass": 11, "fail": 22}, -0.7, 0.5),
+}
+
+# FSRS-6 default parameters (the true model perturbs them per learner; Anki starts from these).
+FSRS6 = [0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614,
+         0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.1542]
+
+
+# ---------------------------------------------------------------- the hidden memory models
+
+class Memory:
+    """A learner's true memory of every card; ``recall`` and ``answer`` use a per-card random stream
+    (common random numbers: every arm sees the same luck on a card's n-th answer)."""
+
+    def __init__(self, model: str, learner: Learner, difficulty: list[float], seed: int) -> None:
+        self.model, self.learner, self.z = model, learner, difficulty
+        self.rngs = [random.Random(seed * 100_003 + i) for i in range(len(difficulty))]
+        self.state: dict[int, list[float]] = {}  # card index -> model state
+        self.last: dict[int, float] = {}  # card index -> time of last exposure (s)
+        self.w = list(FSRS6)
+        if model == "fsrs":
+            for g in range(4):
+                self.w[g] *= learner.fsrs_scale
+            self.w[8] += math.log(learner.fsrs_scale) * 0.6
+            self.w[20] = 0.25  # a different forgetting-curve shape than Anki's default
+        self.factor = 0.9 ** (-1 / self.w[20]) - 1
+
+    def recall(self, i: int, now: float) -> float:
+        if i not in self.state:
+            return 0.0
+        t = max(0.0, (now - self.last[i]) / DAY_S)
+        if self.model == "fsrs":
+            s = self.state[i][0]
+            return (1 + self.factor * t / s) ** (-self.w[20])
+        ceiling, h = self.state[i]
+        return ceiling * math.exp(-t / h)
+
+    def answer(self, i: int, now: float) -> int:
+        """The learner's answer (Again or Good), and the memory's update."""
+        u = self.rngs[i].random()
+        if i not in self.state:
+            # first sight of a card: known beforehand only sometimes
+            known = 1 / (1 + math.exp(-(self.learner.ability - self.z[i] - 2.0)))
+            ok = u < known
+            self._first(i, ok)
+        else:
+            p = self.recall(i, now)
+            ok = u < p
+            self._update(i, now, ok, p)
+        self.last[i] = now
+        return GOOD if ok else AGAIN
+
+    def _first(self, i: int, ok: bool) -> None:
+        if self.model == "fsrs":
+            d = min(10.0, max(1.0, 5.0 + 2.0 * self.z[i]))
+            self.state[i] = [self.w[2] if ok else self.w[0], d]
+        else:
+            gap = self.learner.ability - self.z[i]
+            self.state[i] = [1 / (1 + math.exp(-(gap + 3.0))), 10.0 * math.exp(0.5 * gap)]
+
+    def _update(self, i: int, now: float, ok: bool, p: float) -> None:
+        t = (now - self.last[i]) / DAY_S
+        w = self.w
+        if self.model == "fsrs":
+            s, d = self.state[i]
+            if t < 0.5:  # same day: FSRS-6's short-term stability
+                g = GOOD if ok else AGAIN
+                s = s * math.exp(w[17] * (g - 3 + w[18])) * s ** (-w[19])
+            elif ok:
+                s = s * (math.exp(w[8]) * (11 - d) * s ** (-w[9]) * (math.exp(w[10] * (1 - p)) - 1) + 1)
+            else:
+                s = min(s, w[11] * d ** (-w[12]) * ((s + 1) ** w[13] - 1) * math.exp(w[14] * (1 - p)))
+                d = min(10.0, d + w[6] * 2 * (10 - d) / 9)
+            self.state[i] = [max(0.01, s), d]
+        else:
+            ceiling, h = self.state[i]
+            gap = self.learner.ability - self.z[i]
+            spacing = 1 - math.exp(-t / h)  # ~0 when massed, ~1 when spaced past the half-life
+            if ok:
+                h *= 1 + 3.0 * math.exp(0.4 * gap) * spacing + 0.05
+            else:
+                h = max(2.0 * math.exp(0.5 * gap), h * 0.35)
+            self.state[i] = [ceiling, h]
+
+
+def curriculum(seed: int, cards: int) -> tuple[list[float], list[str]]:
+    """Each card's true difficulty (standard normal) and the educator's prior (a tercile of a noisy
+    copy: correlation ~0.5 with the truth). Fixed by the seed: every arm and learner sees the same."""
+    rng = random.Random(seed)
+    z = [rng.gauss(0, 1) for _ in range(cards)]
+    noisy = [0.5 * v + math.sqrt(0.75) * rng.gauss(0, 1) for v in z]
+    cut = sorted(noisy)
+    lo, hi = cut[len(cut) // 3], cut[2 * len(cut) // 3]
+    prior = ["easy" if v < lo else "hard" if v >= hi else "medium" for v in noisy]
+    return z, prior
+
+
+def class_reviews(model: str, seed: int, z: list[float], days: int = 40) -> list[list[tuple[int, int]]]:
+    """The class that studied this deck before: :data:`CLASS_SIZE` other learners (fast and slow in
+    turn, the same memory model, their own random streams), 10 new cards a day on a plain schedule
+    (the interval doubles from one day on a success, back to one day on a lapse). Returns each
+    learner-card history as (rating, days since the previous review)."""
+    histories = []
+    for k in range(CLASS_SIZE):
+        memory = Memory(model, LEARNERS["fast" if k % 2 else "slow"], z, seed * 1_000 + 500 + k)
+        due: dict[int, int] = {}
+        interval: dict[int, int] = {}
+        history: dict[int, list[tuple[int, int]]] = {}
+        for day in range(days):
+            now = T0 + day * DAY_S + 3600
+            todo = sorted(i for i, d in due.items() if d <= day) + list(range(day * 10, min(len(z), day * 10 + 10)))
+            for i in todo:
+                rating = memory.answer(i, now)
+                now += 20
+                last = history.setdefault(i, [])
+                previous_day = due.get(i, day) - interval.get(i, 0)
+                last.append((rating, day - previous_day if last else 0))
+                interval[i] = 1 if rating == AGAIN or i not in interval else interval[i] * 2
+                due[i] = day + interval[i]
+        histories.extend(history.values())
+    return histories
+
+
+def class_params(col, histories: list[list[tuple[int, int]]]) -> list[float]:
+    """FSRS parameters fitted by Anki (compute_fsrs_params_from_items) on the class's pooled reviews."""
+    from anki.scheduler_pb2 import FsrsItem, FsrsReview
+
+    items = [FsrsItem(reviews=[FsrsReview(rating=r, delta_t=t) for r, t in h[:k + 1]])
+             for h in histories for k in range(1, len(h)) if h[k][1] > 0]
+    return [round(v, 4) for v in col._backend.compute_fsrs_params_from_items(items).params]
+
+
+# ---------------------------------------------------------------- one run, in a faketime process
+
+class Clock:
+    def __init__(self, path: str) -> None:
+        self.path, self.now = path, float(T0)
+
+    def set(self, t: float) -> None:
+        self.now = t
+        with open(self.path, "w") as f:
+            f.write("@" + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)))
+
+
+@dataclass
+class RunResult:
+    model: str
+    learner: str
+    seed: int
+    arm: str
+    new_per_day: int | None
+    retention_51_60: float
+    retention_90: float
+    minutes_per_day: float
+    introduced: float
+    reviews: list = field(default_factory=list)  # (day, fsrs R, prior, band, failed) of review answers
+    notes: list = field(default_factory=list)
+
+
+def make_collection(folder: Path, z: list[float], prior: list[str]):
+    from anki.collection import Collection
+
+    col = Collection(str(folder / "collection.anki2"))
+    deck_id = col.decks.id(DECK)
+    model = col.models.by_name("Basic")
+    for i, p in enumerate(prior):
+        note = col.new_note(model)
+        note["Front"], note["Back"] = f"case {i}", f"answer {i}"
+        note.tags = [f"cardgen::case::c{i:04d}", f"cardgen::prior::{p}", f"cardgen::difficulty::{p}",
+                     f"cardgen::topic::t{i * 5 // len(prior)}"]
+        col.add_note(note, deck_id)
+    col.decks.select(deck_id)  # the learner studies this deck
+    return col
+
+
+def _deck_config(col):
+    return col.decks.config_dict_for_deck_id(col.decks.id_for_name(DECK))
+
+
+def _fsrs_r(card, now: float) -> float | None:
+    if card.memory_state is None or card.last_review_time is None:
+        return None
+    t = max(0.0, (now - card.last_review_time) / DAY_S)
+    decay = card.decay or 0.5
+    factor = 0.9 ** (-1 / decay) - 1
+    return (1 + factor * t / card.memory_state.stability) ** (-decay)
+
+
+def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learner, notes: list) -> None:
+    """Baseline (b)'s weekly routine: Anki's optimizer on their own reviews (kept when Anki can fit
+    them), then the desired retention Anki's simulator recommends for their budget."""
+    from anki.scheduler_pb2 import SimulateFsrsReviewRequest
+
+    conf = _deck_config(col)
+    search = f'deck:"{DECK}"'
+    params = list(conf.get("fsrsParams6") or [])
+    if day > 0:
+        try:
+            fitted = col._backend.compute_fsrs_params(search=search, current_params=params,
+                                                      ignore_revlogs_before_ms=0, num_of_relearning_steps=1,
+                                                      health_check=False)
+            if fitted.params and list(fitted.params) != params:
+                params = list(fitted.params)
+                notes.append(f"day {day}: own params fitted on {fitted.fsrs_items} items")
+        except Exception as error:  # too few reviews yet
+            notes.append(f"day {day}: no fit ({error})")
+    best, best_knowledge = 0.9, -1.0
+    cards_left = len(col.find_cards(search))
+    for dr in (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96):
+        request = SimulateFsrsReviewRequest(params=params or FSRS6, desired_retention=dr, deck_size=cards_left,
+                                            days_to_simulate=days - day, new_limit=new_per_day,
+                                            review_limit=9999, max_interval=36500, search=search,
+                                            new_cards_ignore_review_limit=True, learning_step_count=2,
+                                            relearning_step_count=1, historical_retention=0.9)
+        sim = col._backend.simulate_fsrs_review(request)
+        minutes = statistics.mean(sim.daily_time_cost) / 60 if sim.daily_time_cost else 0
+        knowledge = sim.accumulated_knowledge_acquisition[-1] if sim.accumulated_knowledge_acquisition else 0
+        if minutes <= learner.minutes_per_day and knowledge > best_knowledge:
+            best, best_knowledge = dr, knowledge
+    conf = _deck_config(col)
+    conf["fsrsParams6"] = params
+    conf["desiredRetention"] = best
+    conf["new"]["perDay"] = new_per_day
+    col.decks.update_config(conf)
+    notes.append(f"day {day}: desired retention {best}")
+
+
+def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int | None, cards: int,
+            days: int = STUDY_DAYS) -> RunResult:
+    """One simulated learner in one arm; call in a process started with libfaketime (see :func:`run`)."""
+    sys.path.insert(0, str(REPO))
+    learner = LEARNERS[learner_name]
+    z, prior = curriculum(seed, cards)
+    memory = Memory(model, learner, z, seed + (0 if learner_name == "fast" else 7919))
+    clock = Clock(os.environ["FAKETIME_TIMESTAMP_FILE"])
+    clock.set(T0)
+    from anki.scheduler_pb2 import CardAnswer
+
+    result = RunResult(model, learner_name, seed, arm, new_per_day, 0, 0, 0, 0)
+    with tempfile.TemporaryDirectory() as tmp:
+        col = make_collection(Path(tmp), z, prior)
+        index = {cid: i for i, cid in enumerate(sorted(col.find_cards(f'deck:"{DECK}"')))}
+        config = None
+        if arm == "b":
+            col.set_config("fsrs", True)
+        elif arm.startswith("addon"):
+            from cardgen.addon import drive, policy
+
+            from cardgen.addon import scheduling
+
+            for override in arm.split("+")[1:]:  # "addon+NAME=VALUE": try a policy constant (this run only)
+                name, value = override.split("=")
+                module = scheduling if hasattr(scheduling, name) else policy
+                setattr(module, name, type(getattr(module, name))(float(value)))
+            if arm.split("+")[0] == "addon":  # the deck carries the class's FSRS parameters ("addon-solo": it does not)
+                deck = col.decks.by_name(DECK)
+                cohort = class_params(col, class_reviews(model, seed, z))
+                deck["desc"] = f"<!-- cardgen:fsrs={','.join(str(v) for v in cohort)} -->"
+                col.decks.save(deck)
+                result.notes.append(f"class parameters {cohort}")
+
+            target = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
+            config = {"minutes_per_day": learner.minutes_per_day, "target_date": target}
+        used_s = 0.0
+        morning: list[float] = []
+        window = range(days - 9, days + 1)
+        for day in range(days):
+            start = T0 + day * DAY_S
+            clock.set(start)
+            if day in window:
+                morning.append(sum(memory.recall(i, start) for i in range(cards)) / cards)
+            if arm == "b" and day % 7 == 0:
+                _diligent_learner(col, day, days, new_per_day, learner, result.notes)
+            elif arm.startswith("addon"):
+                done = drive(col, "profile_open" if day == 0 else "day_start", config)
+                result.notes.append(f"day {day}: " + "; ".join(line for line in done.describe() if "'" in line))
+            spent = 0.0
+            budget = learner.minutes_per_day * 60
+            while spent < budget:
+                queued = col.sched.get_queued_cards(fetch_limit=1)
+                if not queued.cards:
+                    due = col.db.scalar(f"select min(due) from cards where queue = 1")
+                    if due and due < start + DAY_WINDOW_S:
+                        clock.set(max(clock.now + 1, due + 1))
+                        continue
+                    break
+                from anki.cards import Card
+
+                backend_card = queued.cards[0]
+                card = Card(col, backend_card=backend_card.card)
+                i = index[card.id]
+                kind = "new" if card.type == 0 else "learn" if card.queue in (1, 3) else "review"
+                r_fsrs = _fsrs_r(card, clock.now) if kind == "review" else None
+                band = next((t.split("::")[-1] for t in card.note().tags if t.startswith("cardgen::difficulty::")),
+                            "medium") if kind == "review" else None
+                rating = memory.answer(i, clock.now)
+                cost = learner.seconds["new" if kind == "new" else "learn" if kind == "learn" else
+                                       "pass" if rating == GOOD else "fail"]
+                if kind == "review":
+                    result.reviews.append((day, r_fsrs, prior[i], band, rating == AGAIN))
+                states = backend_card.states
+                answer = CardAnswer(card_id=card.id, current_state=states.current,
+                                    new_state=states.good if rating == GOOD else states.again,
+                                    rating=CardAnswer.GOOD if rating == GOOD else CardAnswer.AGAIN,
+                                    answered_at_millis=int(clock.now * 1000), milliseconds_taken=int(cost * 1000))
+                col.sched.answer_card(answer)
+                spent += cost
+                clock.set(clock.now + cost)
+            used_s += spent
+        clock.set(T0 + days * DAY_S)
+        morning.append(sum(memory.recall(i, T0 + days * DAY_S) for i in range(cards)) / cards)
+        introduced = col.db.scalar(f"select count() from cards where type != 0") / cards
+        col.close()
+    result.retention_51_60 = statistics.mean(morning)
+    result.retention_90 = sum(memory.recall(i, T0 + (days + FINAL_DAY - STUDY_DAYS) * DAY_S)
+                              for i in range(cards)) / cards
+    result.minutes_per_day = used_s / 60 / days
+    result.introduced = introduced
+    return result
+
+
+def _worker(args: tuple) -> dict:
+    return asdict(run_one(*args))
+
+
+def run_in_faketime(jobs: list[tuple], parallel: int) -> list[dict]:
+    """Run ``jobs`` (arguments of :func:`run_one`) in child processes under libfaketime."""
+    if not Path(FAKETIME_LIB).exists():
+        raise SystemExit(f"libfaketime is needed ({FAKETIME_LIB}): apt-get install libfaketime")
+    with tempfile.TemporaryDirectory() as tmp:
+        children = []
+        for k in range(parallel):
+            stamp = Path(tmp) / f"time{k}"
+            stamp.write_text("@2026-01-01 06:00:00")
+            spec = Path(tmp) / f"jobs{k}.json"
+            spec.write_text(json.dumps(jobs[k::parallel]))
+            env = dict(os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1",
+                       TZ="UTC", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+            out = Path(tmp) / f"out{k}.json"
+            children.append((subprocess.Popen([sys.executable, "-m", "benchmarks.fair", "--child", str(spec), str(out)],
+                                              cwd=REPO, env=env), out))
+        results = []
+        for child, out in children:
+            if child.wait() != 0:
+                raise SystemExit("a simulation process failed")
+            results.extend(json.loads(out.read_text()))
+    return results
+
+
+# ---------------------------------------------------------------- the prediction check
+
+def auc(scores: list[float], failed: list[bool]) -> float:
+    pairs = sorted(zip(scores, failed))
+    pos = sum(failed)
+    neg = len(failed) - pos
+    if not pos or not neg:
+        return float("nan")
+    rank_sum, i = 0.0, 0
+    while i < len(pairs):
+        j = i
+        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
+            j += 1
+        rank = (i + j + 1) / 2
+        rank_sum += rank * sum(f for _, f in pairs[i:j])
+        i = j
+    return (rank_sum - pos * (pos + 1) / 2) / (pos * neg)
+
+
+def log_loss(probs: list[float], failed: list[bool]) -> float:
+    eps = 1e-6
+    return -statistics.mean(math.log(min(1 - eps, max(eps, p if f else 1 - p))) for p, f in zip(probs, failed))
+
+
+def fit_logistic(xs: list[list[float]], ys: list[bool], steps: int = 300, l2: float = 1e-3) -> list[float]:
+    """Logistic regression by Newton's method (a few features; plain Python)."""
+    k = len(xs[0])
+    w = [0.0] * k
+    for _ in range(steps):
+        grad = [l2 * wi for wi in w]
+        hess = [[l2 * (i == j) for j in range(k)] for i in range(k)]
+        for x, y in zip(xs, ys):
+            p = predict_logistic(w, x)
+            for i in range(k):
+                grad[i] += (p - y) * x[i]
+                for j in range(k):
+                    hess[i][j] += p * (1 - p) * x[i] * x[j]
+        step = _solve(hess, grad)
+        w = [wi - si for wi, si in zip(w, step)]
+        if max(abs(si) for si in step) < 1e-6:
+            break
+    return w
+
+
+def predict_logistic(w: list[float], x: list[float]) -> float:
+    z = max(-30.0, min(30.0, sum(wi * xi for wi, xi in zip(w, x))))
+    return 1 / (1 + math.exp(-z))
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        pivot = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[pivot] = m[pivot], m[c]
+        if abs(m[c][c]) < 1e-12:
+            continue
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / m[c][c]
+                m[r] = [vr - f * vc for vr, vc in zip(m[r], m[c])]
+    return [m[i][n] / m[i][i] if abs(m[i][i]) > 1e-12 else 0.0 for i in range(n)]
+
+
+def prediction_check(reviews: list) -> dict:
+    """Score each signal's prediction of failure at a review on days >= EVAL_FROM_DAY, each signal's
+    failure rates fitted on the reviews before (a time-ordered split)."""
+    past = [r for r in reviews if r[0] < EVAL_FROM_DAY and r[1] is not None]
+    later = [r for r in reviews if r[0] >= EVAL_FROM_DAY and r[1] is not None]
+    if not past or not later:
+        return {}
+    failed = [r[4] for r in later]
+    out = {"reviews": len(later), "fail_rate": sum(failed) / len(failed)}
+
+    def rates(key):  # failure rate per level of a categorical signal, fitted on the past (smoothed)
+        base = sum(r[4] for r in past) / len(past)
+        counts: dict = {}
+        for r in past:
+            n, f = counts.get(key(r), (0, 0))
+            counts[key(r)] = (n + 1, f + r[4])
+        return {k: (f + 5 * base) / (n + 5) for k, (n, f) in counts.items()}, base
+
+    fsrs_p = [1 - r[1] for r in later]
+    out["fsrs_R"] = {"auc": auc(fsrs_p, failed), "log_loss": log_loss(fsrs_p, failed)}
+    for name, key in (("prior", lambda r: r[2]), ("band", lambda r: r[3])):
+        table, base = rates(key)
+        p = [table.get(key(r), base) for r in later]
+        out[name] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed)}
+    # calibrated models fitted on the past: FSRS's R alone, and FSRS's R with the band (the tags' model)
+    def features(r, with_band):
+        x = [1.0, math.log(max(1e-4, 1 - r[1]) / max(1e-4, r[1]))]
+        return x + ([float(r[3] == "hard"), float(r[3] == "easy")] if with_band else [])
+
+    for name, with_band in (("fsrs_calibrated", False), ("fsrs_plus_band", True)):
+        weights = fit_logistic([features(r, with_band) for r in past], [r[4] for r in past])
+        p = [predict_logistic(weights, features(r, with_band)) for r in later]
+        out[name] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed)}
+    hard = [r[3] == "hard" for r in later]
+    out["hard_band"] = {"auc": auc([float(h) for h in hard], failed), "share": sum(hard) / len(hard)}
+    return out
+
+
+# ---------------------------------------------------------------- the table
+
+def summarise(results: list[dict], out=print) -> dict:
+    cells: dict = {}
+    for r in results:
+        cells.setdefault((r["model"], r["learner"]), {}).setdefault(r["seed"], {}).setdefault(r["arm"], []).append(r)
+    table = {}
+    for (model, learner), seeds in sorted(cells.items()):
+        # baseline (b): the best new/day of the sweep for this cell, chosen on the days 51-60 outcome
+        # summed over seeds (one setting per cell, as a learner would keep one)
+        sweep_score = {}
+        for seed, arms in seeds.items():
+            for r in arms.get("b", []):
+                sweep_score[r["new_per_day"]] = sweep_score.get(r["new_per_day"], 0) + r["retention_51_60"]
+        best_npd = max(sweep_score, key=sweep_score.get) if sweep_score else None
+        lines = []
+        addon_arms = sorted({arm for arms in seeds.values() for arm in arms if arm.startswith("addon")})
+        deltas: dict = {arm: ([], []) for arm in addon_arms}
+        for seed, arms in sorted(seeds.items()):
+            b = next((r for r in arms.get("b", []) if r["new_per_day"] == best_npd), None)
+            row = [(arms.get("a") or [None])[0], b] + [(arms.get(arm) or [None])[0] for arm in addon_arms]
+            for arm in addon_arms:
+                c = (arms.get(arm) or [None])[0]
+                if b and c:
+                    deltas[arm][0].append(100 * (c["retention_51_60"] - b["retention_51_60"]))
+                    deltas[arm][1].append(100 * (c["retention_90"] - b["retention_90"]))
+            lines.append((seed, *row))
+        table[(model, learner)] = {"best_new_per_day": best_npd, "deltas": deltas, "lines": lines}
+        out(f"\n## memory model {model}, {learner} learner (baseline b: {best_npd} new/day)")
+        out("| seed | arm | retention d51-60 | retention d90 | minutes/day | introduced |")
+        out("|---|---|---|---|---|---|")
+        for seed, *arms in lines:
+            for r in arms:
+                if r:
+                    out(f"| {seed} | {r['arm']} | {100 * r['retention_51_60']:.1f} | {100 * r['retention_90']:.1f} | "
+                        f"{r['minutes_per_day']:.2f} | {100 * r['introduced']:.0f} % |")
+        for arm, (deltas_w, deltas_90) in deltas.items():
+            if deltas_w:
+                out(f"{arm} - (b), points: days 51-60 median {statistics.median(deltas_w):+.1f} "
+                    f"(seeds {', '.join(f'{d:+.1f}' for d in deltas_w)}); day 90 median "
+                    f"{statistics.median(deltas_90):+.1f} (seeds {', '.join(f'{d:+.1f}' for d in deltas_90)})")
+    out("\n## summary: add-on arm - baseline (b), points of curriculum retention, per cell over seeds")
+    out("| memory | learner | arm | d51-60 median | seeds > 0 | worst | d90 median | seeds > 0 | worst "
+        "| minutes/day arm vs (b) | introduced arm vs (b) |")
+    out("|---|---|---|---|---|---|---|---|---|---|---|")
+    for (model, learner), cell in table.items():
+        for arm, (deltas_w, deltas_90) in cell["deltas"].items():
+            if not deltas_w:
+                continue
+            rows = [(r, b) for _, _, b, *others in cell["lines"] for r in others if r and r["arm"] == arm and b]
+            minutes = (statistics.mean(r["minutes_per_day"] for r, _ in rows),
+                       statistics.mean(b["minutes_per_day"] for _, b in rows))
+            introduced = (statistics.mean(r["introduced"] for r, _ in rows),
+                          statistics.mean(b["introduced"] for _, b in rows))
+            out(f"| {model} | {learner} | {arm} | {statistics.median(deltas_w):+.1f} | "
+                f"{sum(d > 0 for d in deltas_w)}/{len(deltas_w)} | {min(deltas_w):+.1f} | "
+                f"{statistics.median(deltas_90):+.1f} | {sum(d > 0 for d in deltas_90)}/{len(deltas_90)} | "
+                f"{min(deltas_90):+.1f} | {minutes[0]:.2f} vs {minutes[1]:.2f} | "
+                f"{100 * introduced[0]:.0f} % vs {100 * introduced[1]:.0f} % |")
+    out("\n## prediction check: failure at a review of days 31-60, each signal fitted on the reviews of days 0-30 "
+        "(median over seeds of AUC / log loss)")
+    out("| model | learner | arm | fail rate | FSRS R | FSRS R calibrated | FSRS R + band (the tags' model) "
+        "| prior | band alone | hard band AUC (share of reviews) |")
+    out("|---|---|---|---|---|---|---|---|---|---|")
+    checks: dict = {}
+    for r in results:
+        cell = table.get((r["model"], r["learner"]))
+        if cell is None or not (r["arm"].startswith("addon") or r["arm"] == "b"):
+            continue
+        if r["arm"] == "b" and r["new_per_day"] != cell["best_new_per_day"]:
+            continue
+        check = prediction_check(r["reviews"])
+        if check:
+            checks.setdefault((r["model"], r["learner"], r["arm"]), []).append(check)
+    for (model, learner, arm), cs in sorted(checks.items()):
+        def med(name, key):
+            return statistics.median(c[name][key] for c in cs if not math.isnan(c[name][key]))
+
+        def pair(name):
+            return f"{med(name, 'auc'):.2f} / {med(name, 'log_loss'):.3f}"
+
+        out(f"| {model} | {learner} | {arm} | {statistics.median(c['fail_rate'] for c in cs):.3f} | "
+            f"{pair('fsrs_R')} | {pair('fsrs_calibrated')} | {pair('fsrs_plus_band')} | {pair('prior')} | "
+            f"{pair('band')} | {med('hard_band', 'auc'):.2f} ({100 * med('hard_band', 'share'):.0f} %) |")
+    return table
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--cards", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--models", default="fsrs,irt")
+    parser.add_argument("--learners", default="fast,slow")
+    parser.add_argument("--arms", default="a,b,addon")
+    parser.add_argument("--save", type=Path, help="write every run's result here (JSON)")
+    parser.add_argument("--load", type=Path, nargs="+", help="summarise saved results instead of running")
+    parser.add_argument("--days", type=int, default=STUDY_DAYS, help="days of study (then 30 without)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 24 cards, 12 days")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        jobs = json.loads(Path(args.child[0]).read_text())
+        Path(args.child[1]).write_text(json.dumps([_worker(tuple(job)) for job in jobs]))
+        return
+    if args.load:
+        summarise([r for path in args.load for r in json.loads(path.read_text())])
+        return
+    if args.quick:
+        args.seeds, args.cards, args.days = 1, 24, 12
+    jobs = []
+    for model in args.models.split(","):
+        for learner in args.learners.split(","):
+            for seed in range(1, args.seeds + 1):
+                for arm in args.arms.split(","):
+                    for npd in (SWEEP if arm == "b" else (None,)):
+                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days))
+    started = time.time()
+    results = run_in_faketime(jobs, args.jobs)
+    if args.save:
+        args.save.write_text(json.dumps(results))
+    summarise(results)
+    print(f"\n{len(jobs)} runs in {time.time() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""The add-on's one entry point: what it does at each moment the desktop calls it (no Qt).
+
+``drive(col, moment, config)`` is what the desktop hooks call (cardgen.addon.gui) and what any
+harness calls: the add-on does exactly the same thing in both.
+
+* ``"profile_open"`` and ``"sync_done"``: the setup (decks holding only cardgen cards under the
+  cardgen preset, FSRS on), and the day's work if it has not been done on this Anki day yet.
+* ``"day_start"``: the first use of a new Anki day: the day's work (pace from the budget and target
+  date, desired retention, the learner's own FSRS parameters when they fit better, the order of new
+  cards, the difficulty tags), once a day.
+
+Everything is one undoable step; nothing is written when there is nothing to change.
+"""
+
+from __future__ import annotations
+
+from cardgen.addon.scheduling import STATE_KEY, SchedulingPlan, apply_plan, plan_scheduling
+
+MOMENTS = ("profile_open", "sync_done", "day_start")
+DEFAULT_CONFIG = {"minutes_per_day": 20, "target_date": None}
+
+
+def drive(col, moment: str, config: dict | None = None) -> SchedulingPlan:
+    """Do what the add-on does at ``moment`` to the open collection ``col``; returns what it did.
+    ``config``: the add-on's config (None: the defaults after the learner said yes to the first run)."""
+    if moment not in MOMENTS:
+        raise ValueError(f"moment must be one of {', '.join(MOMENTS)}, not {moment!r}")
+    config = {**DEFAULT_CONFIG, **(config or {})}
+    state = dict(col.get_config(STATE_KEY, None) or {})
+    today = col.sched.today
+    day_work = state.get("day") != today
+    plan = plan_scheduling(col, config, day_work=day_work)
+    apply_plan(col, plan)
+    if day_work:
+        state = dict(col.get_config(STATE_KEY, None) or {})
+        state["day"] = today
+        col.set_config(STATE_KEY, state)  # bookkeeping only, outside the undo step (Anki's default)
+    return plan

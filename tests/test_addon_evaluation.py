@@ -1,0 +1,57 @@
+"""The add-on evaluation harness (benchmarks/fair.py), fast parts only: its hidden memory models, its
+scoring, and a smoke run through the real Anki scheduler under libfaketime (the full benchmark takes
+tens of minutes and does not run here)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks.fair import FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, log_loss, prediction_check, run_in_faketime
+
+
+def test_priors_are_only_partly_right() -> None:
+    z, prior = curriculum(1, 3000)
+    level = {"easy": -1.0, "medium": 0.0, "hard": 1.0}
+    xs, ys = z, [level[p] for p in prior]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
+    corr = cov / math.sqrt(sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
+    assert 0.35 < corr < 0.6
+
+
+@pytest.mark.parametrize("model", ["fsrs", "irt"])
+def test_memory_forgets_and_spacing_helps(model: str) -> None:
+    memory = Memory(model, LEARNERS["fast"], [0.0, 0.0], seed=1)
+    memory._first(0, True)
+    memory.last[0] = 0.0
+    assert memory.recall(0, 86_400) > memory.recall(0, 10 * 86_400) > 0
+    massed, spaced = Memory(model, LEARNERS["fast"], [0.0], 1), Memory(model, LEARNERS["fast"], [0.0], 1)
+    for m, gap in ((massed, 600), (spaced, 3 * 86_400)):
+        m._first(0, True)
+        m.last[0] = 0.0
+        m._update(0, gap, True, m.recall(0, gap))
+        m.last[0] = gap
+    # a second success after days builds a longer-lasting memory than one ten minutes later
+    assert spaced.recall(0, 30 * 86_400) > massed.recall(0, 30 * 86_400 - 3 * 86_400 + 600)
+
+
+def test_scores() -> None:
+    assert auc([0.1, 0.2, 0.8, 0.9], [False, False, True, True]) == 1.0
+    assert auc([0.5] * 4, [False, True, False, True]) == 0.5
+    assert log_loss([0.5, 0.5], [True, False]) == pytest.approx(math.log(2))
+    reviews = [(d, 0.9, "medium", "hard" if d % 2 else "medium", bool(d % 2)) for d in range(60)]
+    check = prediction_check(reviews)
+    assert check["band"]["auc"] == 1.0 and check["hard_band"]["auc"] == 1.0
+
+
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_smoke_run_through_ankis_scheduler_and_the_addon() -> None:
+    results = run_in_faketime([("irt", "fast", 1, "addon", None, 12, 6), ("fsrs", "slow", 1, "b", 5, 12, 6)], 1)
+    assert [r["arm"] for r in results] == ["addon", "b"]
+    for r in results:
+        assert 0 < r["introduced"] <= 1 and 0 < r["minutes_per_day"] <= LEARNERS[r["learner"]].minutes_per_day + 1
+        assert 0 < r["retention_90"] <= 1 and 0 < r["retention_51_60"] <= 1
+        assert r["reviews"] or r["introduced"] > 0
