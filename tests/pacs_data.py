@@ -191,6 +191,23 @@ def presentation_state(image: Dataset, finding: str, patient: Patient, *, series
     )
 
 
+def segmentation(image: Dataset, label: str, *, series_number: int = 92) -> Dataset:
+    """A binary SEG on ``image`` with one segment, ``label``, over the bright disc."""
+    from pydicom.sr.codedict import codes as sr_codes
+
+    side = int(image.Rows)
+    yy, xx = np.mgrid[0:side, 0:side]
+    mask = ((xx - 96) ** 2 + (yy - 128) ** 2 < 12 ** 2).astype(np.uint8)
+    segment = hd.seg.SegmentDescription(
+        segment_number=1, segment_label=label, segmented_property_category=sr_codes.SCT.MorphologicallyAbnormalStructure,
+        segmented_property_type=sr_codes.SCT.Nodule, algorithm_type=hd.seg.SegmentAlgorithmTypeValues.MANUAL)
+    return hd.seg.Segmentation(
+        source_images=[image], pixel_array=mask, segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
+        segment_descriptions=[segment], series_instance_uid=hd.UID(), series_number=series_number,
+        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="cardgen tests",
+        manufacturer_model_name="segmenter", software_versions="1", device_serial_number="SN-ELSEWHERE-2")
+
+
 def key_object_selection(key_images: list[Dataset], *, description: str,
                          title=codes.DCM.ForTeaching, series_number: int = 99) -> Dataset:
     """A KOS document titled ``title`` selecting ``key_images`` in this order."""

@@ -26,8 +26,8 @@ from cardgen.pacs import Connection, DateHandling, PullOptions, TransferCut, pul
 from cardgen.teaching.loader import find_case_files, load_case
 from tests.anki_helpers import import_package, open_collection
 from tests.orthanc import CuttingProxy, Orthanc, require_orthanc, start_orthanc
-from tests.pacs_data import (DOE, ROE, TeachingStudy, key_object_selection, presentation_state, teaching_study,
-                             to_bytes, unique_strings)
+from tests.pacs_data import (DOE, ROE, TeachingStudy, key_object_selection, presentation_state, segmentation,
+                             teaching_study, to_bytes, unique_strings)
 
 
 @pytest.fixture(scope="module")
@@ -345,3 +345,26 @@ def test_a_bearer_token_is_sent_and_never_written(pacs: Orthanc, tmp_path: Path)
     assert all(b"tok-7f3a9c" not in data for data in _tree(cases).values())
     state = (cases / ".cardgen-pull" / "state.json")
     assert state.stat().st_mode & 0o077 == 0  # the pseudonym secret is readable by its owner only
+
+
+def test_a_segmentation_is_pulled_and_its_segment_becomes_a_card(pacs: Orthanc, tmp_path: Path) -> None:
+    study = teaching_study(ROE, study_date="20250611", finding="opacity")
+    study.extra.append(segmentation(study.key_images[0], "ground-glass opacity"))
+    for ds in study.all():
+        pacs.upload(to_bytes(ds))
+    cases = tmp_path / "cases"
+    report = _pull(pacs.dicomweb, cases, study=str(study.kos.StudyInstanceUID))
+    assert [p.annotations for p in report.pulled] == [{"gsps": 1, "seg": 1, "sr": 1}]
+    (case_file,) = find_case_files(cases)
+    case = load_case(case_file)
+    assert [(a.path.name, a.image_id) for a in case.annotation_files] == [
+        ("gsps-01.dcm", "key-01"), ("sr-01.dcm", "key-02"), ("seg-01.dcm", "key-01")]
+    out = tmp_path / "seg.apkg"
+    build_deck(BuildOptions(cases_dir=cases, out=out))
+    col = open_collection(tmp_path / "anki")
+    try:
+        import_package(col, out)
+        fields = " ".join(" ".join(col.get_note(nid).fields) for nid in col.find_notes(""))
+        assert "ground-glass opacity" in fields and "opacity" in fields
+    finally:
+        col.close()

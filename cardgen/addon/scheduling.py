@@ -49,7 +49,6 @@ OWNED_KEY = "cardgenLearnerOwned"  # {preset id: [fields the learner changed, ne
 STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day", "last": what was done}
 COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
-DR_CHOICES = (0.8, 0.85, 0.88, 0.9, 0.92, 0.94)
 SPREAD = True  # new cards in curriculum order with hard ones spread out
 NEW_FIRST = False  # new cards before reviews: tried (with a cap on new cards per day), not kept
 
@@ -206,30 +205,6 @@ def _fit(col, search: str, current: list[float]) -> list[float] | None:
         except Exception:
             pass
     return fitted
-
-
-def recommended_retention(col, params: list[float], search: str, new_per_day: int, days: int,
-                          minutes: float) -> float:
-    """The desired retention Anki's own simulator (simulate_fsrs_review) finds gives the most knowledge
-    with a simulated daily time within ``minutes``."""
-    from anki.scheduler_pb2 import SimulateFsrsReviewRequest
-
-    best, best_knowledge = 0.9, -1.0
-    size = len(col.find_cards(search))
-    for dr in DR_CHOICES:
-        request = SimulateFsrsReviewRequest(params=params, desired_retention=dr, deck_size=size,
-                                            days_to_simulate=max(7, days), new_limit=new_per_day, review_limit=9999,
-                                            max_interval=36500, search=search, new_cards_ignore_review_limit=True,
-                                            learning_step_count=2, relearning_step_count=1, historical_retention=0.9)
-        try:
-            sim = col._backend.simulate_fsrs_review(request)
-        except Exception:
-            return best
-        used = statistics.mean(sim.daily_time_cost) / 60 if sim.daily_time_cost else 0.0
-        knowledge = sim.accumulated_knowledge_acquisition[-1] if sim.accumulated_knowledge_acquisition else 0.0
-        if used <= minutes and knowledge > best_knowledge:
-            best, best_knowledge = dr, knowledge
-    return best
 
 
 # ---------------------------------------------------------------- the plan

@@ -26,7 +26,8 @@ SR_CLASSES = {uid: "sr" for uid in (
     "1.2.840.10008.5.1.4.1.1.88.33",  # Comprehensive SR
     "1.2.840.10008.5.1.4.1.1.88.34",  # Comprehensive 3D SR
 )}
-SEG_CLASSES = {"1.2.840.10008.5.1.4.1.1.66.4": "seg"}
+SEG_CLASSES = {"1.2.840.10008.5.1.4.1.1.66.4": "seg",  # Segmentation
+               "1.2.840.10008.5.1.4.1.1.66.7": "seg"}  # Label Map Segmentation
 ANNOTATION_CLASSES = {**GSPS_CLASSES, **SR_CLASSES, **SEG_CLASSES}
 
 
