@@ -329,6 +329,17 @@ def test_a_window_name_is_checked_like_any_text(tmp_path: Path) -> None:
     assert "images[0].window: holds 'zyqrab'" in result.output
 
 
+def test_a_case_id_is_checked_like_any_text(tmp_path: Path) -> None:
+    # The case id is a field and a tag of every note of the case.
+    def named(ds):
+        ds.PatientName = "Zyqrab^Johnathan"
+
+    _write(tmp_path / "cases", "a", GOOD_CASE.format(case_id="zyqrab-001"), edit=named)
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1
+    assert "id: holds 'zyqrab'" in result.output
+
+
 def test_overlays_need_the_burned_in_review(tmp_path: Path) -> None:
     yaml = "id: ov-1\ntitle: Overlay\nimages:\n  - file: ct.dcm\n    overlays: true\n"
     _write(tmp_path / "cases", "a", yaml, image=Path(get_testdata_file("examples_overlay.dcm")))

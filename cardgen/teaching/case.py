@@ -111,7 +111,9 @@ class Case:
         """Every text of the case that can reach a deck, as (field, text): the field names where
         the author typed it (``findings[0].shapes[1].label``), or, for a finding read from an
         annotation object, the object and item."""
-        found = [("title", self.title), ("history", self.history), ("diagnosis", self.diagnosis)]
+        # The case id becomes a field and a tag of every note; an image id a part of note keys.
+        found = [("id", self.id), ("title", self.title), ("history", self.history), ("diagnosis", self.diagnosis)]
+        found += [(f"images[{i}].id", image.id) for i, image in enumerate(self.images)]
         found += [(f"differential[{i}]", text) for i, text in enumerate(self.differential)]
         found += [(f"teaching_points[{i}]", text) for i, text in enumerate(self.teaching_points)]
         for i, image in enumerate(self.images):  # a window's own name is shown in the card's caption
