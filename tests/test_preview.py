@@ -27,7 +27,10 @@ def _chromium(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProc
     command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
-               "--window-size=1200,900", *extra, url]
+               "--window-size=1200,900", "--run-all-compositor-stages-before-draw",
+               # Let the page load its images and run its script before the DOM or screenshot is taken,
+               # however busy the machine.
+               "--virtual-time-budget=5000", *extra, url]
     return subprocess.run(command, capture_output=True, text=True, timeout=120)
 
 
