@@ -163,6 +163,40 @@ def new(case_dir: Path, image: Path) -> None:
 
 @main.command()
 @cases_dir_argument()
+@click.option("-o", "--output", "out", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to write the pages to (one per case, and index.html).")
+@curriculum_option("Curriculum YAML or CSV: sub-decks and topic checks as in the build.")
+@click.option("--watch", is_flag=True, help="Keep running: write a case's page again when a file of its folder changes.")
+def preview(cases_dir: Path, out: Path, curriculum: Path | None, watch: bool) -> None:
+    """Write an HTML page per case: every card as Anki renders it, the images with a pixel grid and
+    the coordinates under the pointer, and the problems `cardgen check` finds.
+
+    \b
+    Examples:
+      cardgen preview decks/sample/cases -o preview
+      cardgen preview my-cases -o preview --watch
+    """
+    from cardgen.preview import watch as watch_cases, write_preview
+
+    try:
+        result = write_preview(cases_dir, out, curriculum)
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
+    click.echo(f"Wrote {out / 'index.html'}: {len(result.pages)} case page(s), {result.cards} cards, "
+               f"{result.problems} problem(s)")
+    if watch:
+        click.echo("Watching for changes (Ctrl-C to stop)", err=True)
+        try:
+            watch_cases(cases_dir, out, curriculum,
+                        lambda changed: click.echo(f"Wrote again: {', '.join(str(f.parent) for f in changed)}"))
+        except KeyboardInterrupt:
+            pass
+        except CardgenError as error:
+            raise InputFailure(str(error)) from error
+
+
+@main.command()
+@cases_dir_argument()
 @curriculum_option("Curriculum YAML or CSV to measure against.", required=True)
 @output_option("Also write an HTML page with a bar chart per section.")
 @click.option("--html", "html_out", hidden=True, type=click.Path(path_type=Path, dir_okay=False),

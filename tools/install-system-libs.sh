@@ -20,9 +20,11 @@ QT_DEBIAN_PACKAGES=(
 # The PACS tests (tests/test_pacs.py) run a real Orthanc with its DICOMweb plugin as a child process
 # (the Debian service is not used; in CI the tests fail rather than skip when these are missing).
 PACS_DEBIAN_PACKAGES=(orthanc orthanc-dicomweb)
+# tests/test_preview.py opens cardgen preview's pages in headless Chromium.
+PREVIEW_DEBIAN_PACKAGES=(chromium)
 if command -v dpkg-query >/dev/null; then
     missing=()
-    for package in "${QT_DEBIAN_PACKAGES[@]}" "${PACS_DEBIAN_PACKAGES[@]}"; do
+    for package in "${QT_DEBIAN_PACKAGES[@]}" "${PACS_DEBIAN_PACKAGES[@]}" "${PREVIEW_DEBIAN_PACKAGES[@]}"; do
         dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed || missing+=("$package")
     done
     if ((${#missing[@]})); then

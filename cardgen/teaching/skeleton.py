@@ -184,7 +184,7 @@ def skeleton(case_id: str, image_name: str, summary: ImageSummary) -> str:
     size = max(8, min(summary.width, summary.height) // 8)
     x, y = (summary.width - size) // 2, (summary.height - size) // 2
     lines.extend(_comment(_doc(FINDING, "shapes") + f" This image is {summary.width} x {summary.height}; "
-                          "a DICOM viewer's pixel coordinates (OHIF, Weasis, Horos) are these.", "    "))
+                          "`cardgen preview` shows a pixel grid and the coordinates under the pointer.", "    "))
     lines.append("    shapes:")
     lines.append(f"      - {{kind: ellipse, x: {x}, y: {y}, width: {size}, height: {size}}}  # TODO: place it on the finding")
     field("differential", "[]", "differential diagnoses, or delete this line")

@@ -1,0 +1,107 @@
+"""``cardgen preview`` opened in headless Chromium (Debian ``chromium``; tools/install-system-libs.sh
+installs it): every card of the sample deck is on a page and visible, the pixel grid toggles (the
+screenshots with and without it differ, inside the image only), and the pages log no console error.
+A case with a mistake shows the problem on its page. ``--watch`` writes a changed case's page again."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageChops
+
+from cardgen.preview import watch, write_preview
+from tests.sample_cases import GOOD_CASE, SAMPLE_CASES, SAMPLE_CURRICULUM, write_case
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (tools/install-system-libs.sh)")
+
+
+def _chromium(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
+    profile = tmp_path / f"profile-{time.monotonic_ns()}"
+    command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync",
+               f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
+               "--window-size=1200,900", *extra, url]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def _console_errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+
+
+@pytest.fixture(scope="module")
+def sample_preview(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
+    out = tmp_path_factory.mktemp("preview")
+    result = write_preview(SAMPLE_CASES, out, SAMPLE_CURRICULUM)
+    return out, result.cards
+
+
+def test_every_card_of_the_sample_deck_is_visible_without_console_errors(sample_preview, tmp_path: Path) -> None:
+    from cardgen.build import BuildOptions, build_deck
+
+    out, cards = sample_preview
+    deck = build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=tmp_path / "sample.apkg", curriculum=SAMPLE_CURRICULUM))
+    assert cards == deck.cards  # every card of the deck has a place on a page
+    seen = 0
+    for page in sorted(out.glob("*.html")):
+        run = _chromium(tmp_path, page.as_uri(), "--dump-dom")
+        assert run.returncode == 0, run.stderr[-2000:]
+        assert not _console_errors(run.stderr), (page.name, _console_errors(run.stderr))
+        dom = run.stdout
+        if page.name == "index.html":
+            continue
+        assert 'data-ready="1"' in dom, page.name  # the page's script ran to the end
+        sides = re.findall(r'class="side (?:question|answer) card" data-visible="(\d)"', dom)
+        assert sides and set(sides) == {"1"}, (page.name, sides)
+        shown = re.sub(r"<script.*?</script>", "", dom, flags=re.S)
+        assert "Error loading image occlusion" not in shown  # Anki's occlusion script found its stand-in
+        seen += len(sides) // 2
+    assert seen == cards
+
+
+def test_grid_toggles_inside_the_image(sample_preview, tmp_path: Path) -> None:
+    out, _ = sample_preview
+    page = out / "gi__gi-001.html"
+    shots = {}
+    for state, suffix in (("off", ""), ("on", "#grid")):
+        shot = tmp_path / f"{state}.png"
+        run = _chromium(tmp_path, page.as_uri() + suffix, f"--screenshot={shot}")
+        assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
+        assert not _console_errors(run.stderr)
+        shots[state] = Image.open(shot).convert("RGB")
+    box = ImageChops.difference(shots["on"], shots["off"]).getbbox()
+    assert box is not None, "the grid changed nothing on screen"
+    # What changed is the 484 x 300 image (drawn at its own size) and the checkbox above it.
+    left, top, right, bottom = box
+    assert right - left <= 484 + 2 and bottom - top <= 300 + 100, box
+    # With the grid on, many pixels of the image turn towards yellow (more red and green than blue).
+    def yellowish(im: Image.Image) -> int:
+        return sum(1 for r, g, b in im.crop(box).getdata() if r - b > 60 and g - b > 60)
+    assert yellowish(shots["on"]) > yellowish(shots["off"]) + 1000, (yellowish(shots["on"]), yellowish(shots["off"]))
+
+
+def test_problems_show_on_the_page_and_watch_rewrites_it(tmp_path: Path) -> None:
+    cases = tmp_path / "cases"
+    case_dir = write_case(cases, "a", GOOD_CASE.format(case_id="a-1").replace("history:", "histroy:"))
+    out = tmp_path / "out"
+    result = write_preview(cases, out)
+    page = out / "a.html"
+    assert result.problems == 1 and "did you mean &#x27;history&#x27;" in page.read_text(encoding="utf-8")
+    run = _chromium(tmp_path, page.as_uri(), "--dump-dom")
+    assert 'id="problems"' in run.stdout and not _console_errors(run.stderr)
+
+    changed: list[list[Path]] = []
+    watcher = threading.Thread(target=watch, args=(cases, out, None, changed.append), kwargs={"interval": 0.2, "rounds": 15})
+    watcher.start()
+    time.sleep(0.5)
+    (case_dir / "case.yaml").write_text(GOOD_CASE.format(case_id="a-1"), encoding="utf-8")
+    watcher.join()
+    assert changed and changed[0] == [case_dir / "case.yaml"]
+    text = page.read_text(encoding="utf-8")
+    assert 'id="problems"' not in text and "data-card=" in text
