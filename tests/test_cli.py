@@ -137,3 +137,27 @@ def test_audit_passes_a_clean_deck_and_build_refuses_a_leaking_one(tmp_path: Pat
         in refused.output and "no deck written" in refused.output
     assert out.exists()  # the earlier, clean deck is left as it was
     assert CliRunner().invoke(main, ["audit", str(out)]).exit_code == 0
+
+
+def test_ctrl_c_while_the_command_loads_is_quiet() -> None:
+    """The installed script and ``python -m cardgen`` start in ``cardgen.entry``: a Ctrl-C that comes
+    while ``cardgen.cli`` is still being imported says "Aborted!" like Click, exit 1, no traceback.
+    The interrupt is raised by an import hook at the moment ``cardgen.cli`` is imported."""
+    import subprocess
+    import sys
+
+    program = (
+        "import sys\n"
+        "class Interrupt:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'cardgen.cli':\n"
+        "            raise KeyboardInterrupt\n"
+        "sys.meta_path.insert(0, Interrupt())\n"
+        "sys.argv = ['cardgen', '--help']\n"
+        "from cardgen.entry import run\n"
+        "run()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "Aborted!"
+    assert "Traceback" not in result.stderr + result.stdout
