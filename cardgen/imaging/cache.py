@@ -34,6 +34,7 @@ import os
 import pickle
 import shutil
 import sqlite3
+import time
 from stat import S_ISDIR, S_ISREG
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, TypeVar
@@ -106,10 +107,21 @@ class _EntryStore:
             # in a power cut (no sync at each commit), never be left half-written.
             connection = sqlite3.connect(self._path, timeout=120, isolation_level=None)
             self._connection, self._pid = connection, os.getpid()
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, key TEXT NOT NULL, "
-                               "value BLOB NOT NULL, PRIMARY KEY (kind, key))")
+            # Switching a new database to WAL takes an exclusive lock, and SQLite answers "database
+            # is locked" at once, without its busy handler, when another process opens it meanwhile:
+            # the set-up is tried again until the timeout, as the busy handler would.
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    connection.execute("PRAGMA journal_mode = WAL")
+                    connection.execute("PRAGMA synchronous = NORMAL")
+                    connection.execute("CREATE TABLE IF NOT EXISTS entries (kind TEXT NOT NULL, "
+                                       "key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (kind, key))")
+                    break
+                except sqlite3.OperationalError as error:
+                    if is_damage(error) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
         return self._connection
 
     def _run(self, statement: str, parameters: tuple) -> list[tuple]:
