@@ -183,3 +183,43 @@ def test_objective_cards_and_new_card_order_follow_the_curriculum(tmp_path: Path
                 assert first_seen[required] < position, f"{required} served after {topic}"
                 checked += 1
     assert checked >= 3
+
+
+def test_finding_question_names_or_marks_the_finding_asked(imported) -> None:
+    """Each finding card's question says which finding it asks: its label, or a box around it."""
+    import re
+
+    cases = {c.id: c for c in _sample_cases()}
+    seen = {"named": 0, "marked": 0}
+    for note_id in imported.find_notes('"note:cardgen finding (v1)"'):
+        note = imported.get_note(note_id)
+        case_id, number = note["Key"].rsplit("#", 1)
+        case = cases[case_id]
+        finding = case.findings[int(number) - 1]
+        question = note.cards()[0].question()
+        boxes = re.findall(r'class="cg-mark" style="left:([\d.]+)%;top:([\d.]+)%;width:([\d.]+)%;'
+                           r'height:([\d.]+)%"', question)
+        if finding.label:
+            assert f"({finding.label})" in question and not boxes
+            seen["named"] += 1
+            continue
+        assert "dashed box" in question and len(boxes) == 1, question
+        # The box holds every shape of the finding, in percent of the rendered image's size.
+        image = case.image(finding.image_id)
+        if image.path.suffix.lower() == ".png":
+            from PIL import Image
+
+            with Image.open(image.path) as png:
+                width, height = png.size
+        else:
+            with pydicom.dcmread(image.path, stop_before_pixels=True) as ds:
+                width, height = int(ds.Columns), int(ds.Rows)
+        left, top, box_w, box_h = (float(v) for v in boxes[0])
+        for shape in finding.shapes:
+            b = shape.bounds()
+            assert left <= 100 * b.left / width and 100 * b.right / width <= left + box_w + 0.01
+            assert top <= 100 * b.top / height and 100 * b.bottom / height <= top + box_h + 0.01
+        # ... and not the whole image: it says which region, not "somewhere here".
+        assert box_w * box_h < 100 * 100 * 0.5
+        seen["marked"] += 1
+    assert seen["named"] and seen["marked"], seen

@@ -20,6 +20,7 @@ from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case, Difficulty, OcclusionMode
 
 if TYPE_CHECKING:
+    from cardgen.annotations.shapes import Shape
     from cardgen.imaging.render import RenderedImage
 
 DEFAULT_DIFFICULTY = Difficulty.MEDIUM
@@ -135,6 +136,31 @@ def _case_images(views: list[ImageView]) -> Markup:
     return Markup("").join(parts)
 
 
+# Margin around a marked region, as a fraction of the image's shorter side: the box must not hide
+# the finding's edge, and a point or an arrow's tip (no area) still gets a box to look into.
+MARK_MARGIN_FRACTION = 0.04
+
+
+def mark_box(shapes: tuple[Shape, ...], width: int, height: int) -> tuple[float, float, float, float]:
+    """The box around every shape, with a margin: (left, top, width, height) in percent of the image."""
+    bounds = [shape.bounds() for shape in shapes]
+    margin = MARK_MARGIN_FRACTION * min(width, height)
+    left = max(0.0, min(b.left for b in bounds) - margin)
+    top = max(0.0, min(b.top for b in bounds) - margin)
+    right = min(float(width), max(b.right for b in bounds) + margin)
+    bottom = min(float(height), max(b.bottom for b in bounds) + margin)
+    return (round(100 * left / width, 2), round(100 * top / height, 2),
+            round(100 * (right - left) / width, 2), round(100 * (bottom - top) / height, 2))
+
+
+def _marked_figure(image: RenderedImage, caption: str, shapes: tuple[Shape, ...], width: int,
+                   height: int) -> Markup:
+    """One image with the region of ``shapes`` (pixels of a ``width`` x ``height`` image) marked."""
+    left, top, box_width, box_height = mark_box(shapes, width, height)
+    return render_fragment("fields/marked.html.j2", src=image.name, alt="image, finding marked",
+                           caption=caption, left=left, top=top, width=box_width, height=box_height)
+
+
 def case_notes(case: Case, views: list[ImageView], finding_images: list[RenderedImage],
                context: CaseContext) -> list[NoteSpec]:
     """The case card and one card per finding that has shapes.
@@ -167,11 +193,18 @@ def case_notes(case: Case, views: list[ImageView], finding_images: list[Rendered
             continue
         view = view_by_id[finding.image_id]
         clean_image = view.clean[0]
-        hint = f" ({finding.label})" if finding.label else ""
-        prompt = f"Finding {index + 1} of {total}{hint}: where is it, and what is it?"
+        if finding.label:
+            # Named: the learner finds it on the clean image and says what it is.
+            prompt = f"Finding {index + 1} of {total} ({finding.label}): where is it, and what is it?"
+            question_image = _figures([(clean_image, view.captions[0])], "image")
+        else:
+            # No name to give: the card marks its region instead, so the question is never "which one?".
+            prompt = f"Finding {index + 1} of {total}: what is the finding in the dashed box?"
+            question_image = _marked_figure(clean_image, view.captions[0], finding.shapes,
+                                            view.facts.width, view.facts.height)
         fields = (
             f"{case.id}#{index + 1}", str(escape(prompt)), str(_text(case.history)),
-            str(_figures([(clean_image, view.captions[0])], "image")), str(_text(finding.text)),
+            str(question_image), str(_text(finding.text)),
             str(_figures([(marked, view.captions[0])], "annotated image")),
             str(_text(case.diagnosis or case.title)), str(escape(facts)),
         )
