@@ -22,12 +22,12 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Debian's chromium (tools/install-system-libs.sh)")
 
 
-def _chromium(tmp_path: Path, url: str, *extra: str) -> subprocess.CompletedProcess:
+def _chromium(tmp_path: Path, url: str, *extra: str, window: str = "1200,900") -> subprocess.CompletedProcess:
     profile = tmp_path / f"profile-{time.monotonic_ns()}"
     command = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
                f"--user-data-dir={profile}", "--enable-logging=stderr", "--v=0", "--hide-scrollbars",
-               "--window-size=1200,900", "--run-all-compositor-stages-before-draw",
+               f"--window-size={window}", "--run-all-compositor-stages-before-draw",
                # Let the page load its images and run its script before the DOM or screenshot is taken,
                # however busy the machine.
                "--virtual-time-budget=5000", *extra, url]
@@ -74,7 +74,9 @@ def test_grid_toggles_inside_the_image(sample_preview, tmp_path: Path) -> None:
     shots = {}
     for state, suffix in (("off", ""), ("on", "#grid")):
         shot = tmp_path / f"{state}.png"
-        run = _chromium(tmp_path, page.as_uri() + suffix, f"--screenshot={shot}")
+        # The window ends just below the image: the cards further down load their own images, which
+        # a busy machine may not have drawn yet in one of the two screenshots.
+        run = _chromium(tmp_path, page.as_uri() + suffix, f"--screenshot={shot}", window="1200,630")
         assert run.returncode == 0 and shot.is_file(), run.stderr[-2000:]
         assert not _console_errors(run.stderr)
         shots[state] = Image.open(shot).convert("RGB")
