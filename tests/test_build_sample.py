@@ -223,3 +223,29 @@ def test_finding_question_names_or_marks_the_finding_asked(imported) -> None:
         assert box_w * box_h < 100 * 100 * 0.5
         seen["marked"] += 1
     assert seen["named"] and seen["marked"], seen
+
+
+def test_case_answer_draws_finding_numbers_with_a_toggle(imported) -> None:
+    """The case answer numbers the findings list and draws the same numbers over its images (HTML,
+    not pixels), next to each finding's shapes, with a checkbox that hides them."""
+    import re
+
+    cases = {c.id: c for c in _sample_cases()}
+    checked = 0
+    for note_id in imported.find_notes('"note:cardgen case (v1)"'):
+        note = imported.get_note(note_id)
+        case = cases[note["CaseId"]]
+        answer = note.cards()[0].answer()
+        if not any(f.shapes for f in case.findings):
+            continue
+        assert "<ol>" in note["Findings"] and note["Findings"].count("<li>") == len(case.findings)
+        assert 'type="checkbox"' in answer and "cg-nolabels" in answer
+        drawn = {int(n): (float(x), float(y)) for x, y, n in re.findall(
+            r'class="cg-num" style="left:([\d.]+)%;top:([\d.]+)%">(\d+)</span>', answer)}
+        expected = {i for i, f in enumerate(case.findings, start=1) if f.shapes}
+        assert set(drawn) == expected, (case.id, drawn)
+        for number in expected:
+            x, y = drawn[number]
+            assert 0 < x < 100 and 0 < y < 100
+        checked += 1
+    assert checked >= 3

@@ -161,6 +161,29 @@ def _marked_figure(image: RenderedImage, caption: str, shapes: tuple[Shape, ...]
                            caption=caption, left=left, top=top, width=box_width, height=box_height)
 
 
+def number_labels(case: Case, view: ImageView) -> list[dict[str, object]]:
+    """Each finding's number on ``view``, at its shapes' top-left corner (percent of the image)."""
+    width, height = view.facts.width, view.facts.height
+    labels: list[dict[str, object]] = []
+    for number, finding in enumerate(case.findings, start=1):
+        if finding.image_id != view.image_id or not finding.shapes:
+            continue
+        bounds = [shape.bounds() for shape in finding.shapes]
+        left = min(b.left for b in bounds)
+        top = min(b.top for b in bounds)
+        # Kept inside the image so a number at an edge is not cut off.
+        labels.append({"number": number, "left": round(min(max(100 * left / width, 3.0), 97.0), 2),
+                       "top": round(min(max(100 * top / height, 3.0), 97.0), 2)})
+    return labels
+
+
+def _labelled_figures(case: Case, views: list[ImageView]) -> Markup:
+    """The answer's annotated images, each finding's number drawn over them by the card."""
+    images = [{"src": r.name, "alt": "annotated case image", "caption": c, "labels": number_labels(case, v)}
+              for v in views for r, c in zip(v.annotated, v.captions)]
+    return render_fragment("fields/labelled.html.j2", images=images)
+
+
 def case_notes(case: Case, views: list[ImageView], finding_images: list[RenderedImage],
                context: CaseContext) -> list[NoteSpec]:
     """The case card and one card per finding that has shapes.
@@ -172,11 +195,12 @@ def case_notes(case: Case, views: list[ImageView], finding_images: list[Rendered
     clean = [(r, c) for v in views for r, c in zip(v.clean, v.captions)]
     annotated = [(r, c) for v in views for r, c in zip(v.annotated, v.captions)]
     stack_media = tuple(r.name for v in views for r in v.stack)
-    findings_html = _list([f.text for f in case.findings])
+    # Numbered: the numbers the card draws over the answer's images (_labelled_figures) refer to it.
+    findings_html = render_fragment("fields/numbered.html.j2", items=[_text(f.text) for f in case.findings])
     case_fields = (
         str(escape(case.id)), str(_text(case.title)), str(_text(case.history)),
         str(_case_images(views)), str(_text(case.diagnosis or case.title)),
-        str(findings_html), str(_figures(annotated, "annotated case image")),
+        str(findings_html), str(_labelled_figures(case, views)),
         str(_list(case.differential)), str(_list(case.teaching_points)), str(escape(facts)),
         str(escape(context.curriculum_line)),
     )
