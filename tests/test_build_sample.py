@@ -239,7 +239,7 @@ def test_case_answer_draws_finding_numbers_with_a_toggle(imported) -> None:
         if not any(f.shapes for f in case.findings):
             continue
         assert "<ol>" in note["Findings"] and note["Findings"].count("<li>") == len(case.findings)
-        assert 'type="checkbox"' in answer and "cg-nolabels" in answer
+        assert 'type="checkbox" id="cg-numbers"' in answer
         drawn = {int(n): (float(x), float(y)) for x, y, n in re.findall(
             r'class="cg-num" style="left:([\d.]+)%;top:([\d.]+)%">(\d+)</span>', answer)}
         expected = {i for i, f in enumerate(case.findings, start=1) if f.shapes}
