@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cardgen.annotations.clip import ellipse_outline
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Shape
 from cardgen.errors import InputError
 
@@ -85,13 +86,7 @@ def ellipse_from_axes(centre: tuple[float, float], major: float, minor: float, a
         horizontal = abs(math.cos(angle)) >= abs(math.sin(angle))
         rx, ry = (major, minor) if horizontal else (minor, major)
         return Ellipse(cx - rx, cy - ry, 2 * rx, 2 * ry, label=label)
-    cos_a, sin_a = math.cos(angle), math.sin(angle)
-    outline = []
-    for step in range(_ELLIPSE_POLYGON_POINTS):
-        t = 2 * math.pi * step / _ELLIPSE_POLYGON_POINTS
-        u, v = major * math.cos(t), minor * math.sin(t)
-        outline.append((cx + u * cos_a - v * sin_a, cy + u * sin_a + v * cos_a))
-    return Polygon(tuple(outline), label=label)
+    return Polygon(ellipse_outline(cx, cy, major, minor, angle, count=_ELLIPSE_POLYGON_POINTS), label=label)
 
 
 def _need(pairs: list, count: int, kind: GraphicType, path: Path, tag: str) -> None:
