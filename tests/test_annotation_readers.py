@@ -2,9 +2,10 @@
 shapes read back land where they were drawn.
 
 Test data: CT_small.dcm, rtstruct.dcm and examples_overlay.dcm ship inside the pydicom wheel
-(pydicom.data.get_testdata_file); the GSPS and the SR are written here with highdicom against
-CT_small.dcm; the overlay dataset in ``test_overlay_regions_are_placed_with_the_overlay_origin`` is
-CT_small.dcm with an overlay plane added here.
+(pydicom.data.get_testdata_file); the GSPS (here) and the SR (tests/highdicom_sr.py) are written
+with highdicom against CT_small.dcm; the overlay dataset in
+``test_overlay_regions_are_placed_with_the_overlay_origin`` is CT_small.dcm with an overlay plane
+added here.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import numpy as np
 import pydicom
 import pytest
 from pydicom.data import get_testdata_file
-from pydicom.sr.codedict import codes
 
 from cardgen.annotations.readers import (
     ImageRef,
@@ -30,6 +30,7 @@ from cardgen.annotations.readers import (
 from cardgen.annotations.readers.overlay import connected_boxes
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect
 from cardgen.errors import InputError
+from tests.highdicom_sr import write_measurement_report
 
 TOLERANCE = 1e-6  # the readers do arithmetic on the stored values only
 
@@ -137,47 +138,9 @@ def test_gsps_annotations_for_another_image_are_left_out(ct, tmp_path):
 
 # --- SR TID 1500 ------------------------------------------------------------------------------
 
-def _write_sr(ct: pydicom.Dataset, path: Path) -> None:
-    """A TID 1500 measurement report on CT_small with one planar ROI per graphic type highdicom
-    writes for an image region (it refuses MULTIPOINT there, so the reader's MULTIPOINT path is the
-    same POINT path, checked with POINT)."""
-    source = hd.sr.SourceImageForRegion.from_source_image(ct)
-    kind = hd.sr.GraphicTypeValues
-    regions = [
-        ("polyline", kind.POLYLINE, [[10.0, 10.0], [30.0, 10.0], [30.0, 30.0], [10.0, 30.0], [10.0, 10.0]]),
-        ("circle", kind.CIRCLE, [[64.0, 64.0], [64.0, 74.0]]),
-        ("ellipse", kind.ELLIPSE, [[90.0, 40.0], [90.0, 60.0], [85.0, 50.0], [95.0, 50.0]]),
-        ("point", kind.POINT, [[100.25, 12.75]]),
-    ]
-    groups = [
-        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=name),
-            referenced_region=hd.sr.ImageRegion(graphic_type=graphic_type, graphic_data=np.array(points),
-                                                source_image=source),
-            finding_type=codes.SCT.Nodule,
-        )
-        for name, graphic_type, points in regions
-    ]
-    observer = hd.sr.ObserverContext(
-        observer_type=codes.DCM.Device,
-        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(uid=hd.UID()),
-    )
-    report = hd.sr.MeasurementReport(
-        observation_context=hd.sr.ObservationContext(observer_person_context=None,
-                                                     observer_device_context=observer),
-        procedure_reported=codes.LN.CTUnspecifiedBodyRegion,
-        imaging_measurements=groups,
-    )
-    sr = hd.sr.Comprehensive3DSR(
-        evidence=[ct], content=report[0], series_instance_uid=hd.UID(), series_number=101,
-        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="cardgen tests",
-    )
-    sr.save_as(path)
-
-
 def test_sr_planar_rois_land_where_they_were_drawn(ct, tmp_path):
     path = tmp_path / "measurements.dcm"
-    _write_sr(ct, path)
+    write_measurement_report(ct, path)
     assert reader_for(path).name == "sr"
 
     by_label = {a.label: a for a in read_annotations(path, ImageRef.from_dataset(ct))}

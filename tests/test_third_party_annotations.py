@@ -26,6 +26,7 @@ from cardgen.build import BuildOptions, build_deck
 from cardgen.imaging.render import display_scale
 from tests.anki_helpers import import_package
 from tests.dcmjs_sr import Tool, patient_mm, write_dcmjs_sr
+from tests.highdicom_sr import write_measurement_report
 from tests.sample_cases import CT_SMALL, write_case
 
 SOURCE = 128
@@ -146,42 +147,12 @@ def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):
 
 # --- SR: highdicom TID 1500 ------------------------------------------------------------------------
 
-def _highdicom_sr(ct: pydicom.Dataset, path: Path) -> None:
-    source = hd.sr.SourceImageForRegion.from_source_image(ct)
-    kind = hd.sr.GraphicTypeValues
-    regions = [
-        ("Lesion A", kind.POLYLINE, [[10.0, 10.0], [30.0, 10.0], [30.0, 30.0], [10.0, 30.0], [10.0, 10.0]]),
-        ("Lesion B", kind.CIRCLE, [[64.0, 64.0], [64.0, 74.0]]),
-        ("Lesion C", kind.ELLIPSE, [[90.0, 40.0], [90.0, 60.0], [85.0, 50.0], [95.0, 50.0]]),
-        ("Lesion D", kind.POINT, [[100.25, 12.75]]),
-    ]
-    groups = [
-        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
-            tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier=name),
-            referenced_region=hd.sr.ImageRegion(graphic_type=graphic_type, graphic_data=np.array(points),
-                                                source_image=source),
-            finding_type=codes.SCT.Nodule,
-        )
-        for name, graphic_type, points in regions
-    ]
-    observer = hd.sr.ObserverContext(
-        observer_type=codes.DCM.Device,
-        observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(uid=hd.UID()))
-    report = hd.sr.MeasurementReport(
-        observation_context=hd.sr.ObservationContext(observer_person_context=None, observer_device_context=observer),
-        procedure_reported=codes.LN.CTUnspecifiedBodyRegion, imaging_measurements=groups)
-    hd.sr.Comprehensive3DSR(
-        evidence=[ct], content=report[0], series_instance_uid=hd.UID(), series_number=101,
-        sop_instance_uid=hd.UID(), instance_number=1, manufacturer="cardgen tests",
-    ).save_as(path)
-
-
 def test_highdicom_measurement_report(tmp_path, collection):
-    answers, masks = _read_back(tmp_path, collection, lambda path: _highdicom_sr(_ct(), path),
+    answers, masks = _read_back(tmp_path, collection, lambda path: write_measurement_report(_ct(), path, ("Lesion A", "Lesion B", "Lesion C", "Lesion D")),
                                 entry="    items: [{item: lesion b, text: Hypodense lesion}, 1, 3, 4]\n")
     assert answers == ["<p>Hypodense lesion</p>"] + ["<p>Nodule</p>"] * 3
     _check(masks, [
-        [Ellipse(54, 54, 20, 20)],  # items order: Lesion B first (labels with digits: the deid helper, issue 16 defect 2)
+        [Ellipse(54, 54, 20, 20)],  # items order: Lesion B first
         [Polygon(((10, 10), (30, 10), (30, 30), (10, 30)))],
         [Ellipse(85, 40, 10, 20)],
         [Point((100.25, 12.75))],
