@@ -12,8 +12,8 @@ from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
 from cardgen.cli_support import (InputFailure, Progress, cases_dir_argument, curriculum_option, learners_dir_option,
                                  output_option)
 from cardgen.errors import BuildFailed, CardgenError, InputError, each_error
-from cardgen.imaging.encode import OutputFormat
-from cardgen.imaging.render import MAX_LONG_SIDE, OutputOptions
+from cardgen.imaging.encode import DEFAULT_FORMAT, DEFAULT_MAX_SIDE, DEFAULT_QUALITY, OutputFormat
+from cardgen.imaging.render import OutputOptions
 from cardgen.teaching.case import OcclusionMode
 
 
@@ -43,11 +43,11 @@ def main() -> None:
 @click.option("--occlusion", type=click.Choice([m.value for m in OcclusionMode]), default="hide_all",
               show_default=True, help="Image Occlusion cards: hide every region, or only the one asked "
               "(a case's own 'occlusion:' wins).")
-@click.option("--image-format", type=click.Choice([f.value for f in OutputFormat]), default="png",
+@click.option("--image-format", type=click.Choice([f.value for f in OutputFormat]), default=DEFAULT_FORMAT.value,
               show_default=True, help="Media format: PNG is lossless; JPEG and WebP are smaller.")
-@click.option("--quality", type=click.IntRange(1, 100), default=90, show_default=True,
+@click.option("--quality", type=click.IntRange(1, 100), default=DEFAULT_QUALITY, show_default=True,
               help="JPEG/WebP quality.")
-@click.option("--max-side", type=click.IntRange(min=64), default=MAX_LONG_SIDE, show_default=True,
+@click.option("--max-side", type=click.IntRange(min=64), default=DEFAULT_MAX_SIDE, show_default=True,
               help="Longest side of a media image in pixels; larger images are reduced.")
 @click.option("--keep-going", is_flag=True,
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")

@@ -49,6 +49,8 @@ OWNED_KEY = "cardgenLearnerOwned"  # {preset id: [fields the learner changed, ne
 STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day", "last": what was done}
 COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
+ANKI_DEFAULT_RETENTION = 0.9  # a preset's desired retention when Anki has stored none
+DAY_SECONDS = 86_400
 SPREAD = True  # new cards in curriculum order with hard ones spread out
 NEW_FIRST = False  # new cards before reviews: tried (with a cap on new cards per day), not kept
 
@@ -134,7 +136,7 @@ def _current(preset: dict, key: str):
     if key == "new_per_day":
         return int(preset["new"]["perDay"])
     if key == "desired_retention":
-        return round(float(preset.get("desiredRetention", 0.9)), 4)
+        return round(float(preset.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 4)
     return [round(float(v), 4) for v in preset.get("fsrsParams6") or []]
 
 
@@ -157,7 +159,7 @@ def _target_days_left(col, config: dict) -> int | None:
         date = _dt.date.fromisoformat(str(target))
     except ValueError:
         return None
-    today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - 86_400).date()
+    today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - DAY_SECONDS).date()
     return max(1, (date - today).days + 1)
 
 
@@ -256,9 +258,9 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
                            new_left=new_left, days_left=days_left)
     state = _state(col)
-    cutoff_ms = col.sched.day_cutoff * 1000
+    cutoff_ms, day_ms = col.sched.day_cutoff * 1000, DAY_SECONDS * 1000
     yesterday_s = col.db.scalar(f"SELECT sum(time) / 1000.0 FROM revlog WHERE cid IN ({ids}) AND "
-                                f"id >= {cutoff_ms - 2 * 86_400_000} AND id < {cutoff_ms - 86_400_000}")
+                                f"id >= {cutoff_ms - 2 * day_ms} AND id < {cutoff_ms - day_ms}")
     yesterday = None if yesterday_s is None else yesterday_s / 60
     overdue = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2 AND due < {today}")
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
@@ -462,7 +464,7 @@ def status(col, config: dict | None = None) -> dict:
         "minutes_per_day": float(config.get("minutes_per_day") or DEFAULT_MINUTES),
         "target_date": config.get("target_date"),
         "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
-                     "desired_retention": round(float(p.get("desiredRetention", 0.9)), 3),
+                     "desired_retention": round(float(p.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 3),
                      "own_parameters": bool(p.get("fsrsParams6")),
                      "yours": owned.get(str(pid), [])} for (name, pid), p in sorted(presets.items())],
         "bands": dict(counts),

@@ -18,10 +18,13 @@ from cardgen.errors import InputError
 if TYPE_CHECKING:
     from PIL import Image
 
-# Longest side of a picture on a card. Phone and laptop screens show about 2000 pixels; a 4300 x
-# 3500 radiograph shown larger only costs space in the deck.
-DEFAULT_MAX_SIDE = 2048
+# The output settings a build uses unless told otherwise (``cardgen build --image-format --quality
+# --max-side``). The longest side bounds every picture on a card: larger images are reduced, since a
+# card shows an image at about a phone's or a laptop window's width and more pixels only cost space
+# in the deck. Quality applies to JPEG and WebP only (PNG is lossless).
+DEFAULT_MAX_SIDE = 1024
 DEFAULT_QUALITY = 90
+FULL_CHROMA_QUALITY = 90  # from this JPEG quality on, colour keeps full resolution (no 4:2:0 subsampling)
 
 
 # Deflate level and strategy of the PNG encoder per image mode, chosen by measurement (512 x 512
@@ -57,6 +60,9 @@ class OutputFormat(str, enum.Enum):
                              hint="use png, jpeg or webp") from None
 
 
+DEFAULT_FORMAT = OutputFormat.PNG  # lossless: a lossy format changes the grey values a reader judges
+
+
 def downscale(image: Image.Image, max_side: int | None) -> Image.Image:
     """``image`` shrunk (never enlarged) so its longest side is at most ``max_side``; aspect kept."""
     if max_side is None or max(image.size) <= max_side:
@@ -70,7 +76,7 @@ def downscale(image: Image.Image, max_side: int | None) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def encode(image: Image.Image, fmt: OutputFormat = OutputFormat.PNG, quality: int = DEFAULT_QUALITY,
+def encode(image: Image.Image, fmt: OutputFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY,
            max_side: int | None = DEFAULT_MAX_SIDE) -> bytes:
     """The image as file bytes; ``quality`` (1-100) applies to JPEG and WebP."""
     if image.mode not in ("L", "RGB"):
@@ -86,7 +92,7 @@ def encode(image: Image.Image, fmt: OutputFormat = OutputFormat.PNG, quality: in
     if fmt is OutputFormat.PNG:
         out.write(encode_png(bare))
     elif fmt is OutputFormat.JPEG:
-        bare.save(out, format="JPEG", quality=quality, optimize=True, subsampling=0 if quality >= 90 else 2)
+        bare.save(out, format="JPEG", quality=quality, optimize=True, subsampling=0 if quality >= FULL_CHROMA_QUALITY else 2)
     else:
         bare.save(out, format="WEBP", quality=quality, method=4, exact=True)
     return out.getvalue()

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 from cardgen.annotations.shapes import Rect, Shape
 from cardgen.confine import open_confined
-from cardgen.imaging.encode import PNG_SETTINGS, OutputFormat, deflate_library, encode
+from cardgen.imaging.encode import (DEFAULT_FORMAT, DEFAULT_MAX_SIDE, DEFAULT_QUALITY, PNG_SETTINGS, OutputFormat,
+                                    deflate_library, encode)
 from cardgen.imaging.sources import source_for
 from cardgen.imaging.windows import Window
 
@@ -23,19 +24,19 @@ if TYPE_CHECKING:
 # Bump when the rendered pixels for the same request change, so cached renders are not reused.
 RENDER_VERSION = 3
 
-# Small images (a 128-pixel CT thumbnail) are enlarged so arrows and labels stay legible on the
-# answer side; large ones are reduced so decks stay small. Both keep the aspect ratio.
+# Small images (a 128-pixel CT thumbnail) are enlarged to at least this longest side so arrows and
+# labels stay legible on the answer side; large ones are reduced to the output's ``max_side``
+# (DEFAULT_MAX_SIDE unless told otherwise). Both keep the aspect ratio.
 MIN_LONG_SIDE = 512
-MAX_LONG_SIDE = 1024
 
 
 @dataclass(frozen=True)
 class OutputOptions:
     """How media files are written: format, quality (JPEG/WebP) and the longest side in pixels."""
 
-    format: OutputFormat = OutputFormat.PNG
-    quality: int = 90
-    max_side: int = MAX_LONG_SIDE
+    format: OutputFormat = DEFAULT_FORMAT
+    quality: int = DEFAULT_QUALITY
+    max_side: int = DEFAULT_MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def display_scale(width: int, height: int, max_side: int = MAX_LONG_SIDE) -> float:
+def display_scale(width: int, height: int, max_side: int = DEFAULT_MAX_SIDE) -> float:
     """The factor from source pixels to rendered pixels."""
     long_side = max(width, height)
     if long_side < min(MIN_LONG_SIDE, max_side):
