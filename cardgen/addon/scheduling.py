@@ -41,7 +41,7 @@ from cardgen.addon.policy import (
     spread_hard,
 )
 from cardgen.difficulty import Difficulty
-from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, PRIOR_PREFIX
+from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, PRIOR_PREFIX, after_prefix, has_prefix
 
 UNDO_NAME = "cardgen: apply difficulty and pace"
 MANAGED_KEY = "cardgenManaged"  # {preset id: {field: the value the add-on last wrote}}
@@ -327,7 +327,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
         words = note_tags[nid]
         plan.bands[band] = plan.bands.get(band, 0) + 1
         if _tag_band(words, DIFFICULTY_PREFIX) is not band or sum(
-                t.lower().startswith(DIFFICULTY_PREFIX) for t in words) != 1:
+                has_prefix(t, DIFFICULTY_PREFIX) for t in words) != 1:
             plan.retag.setdefault(band, []).append(nid)
     new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _ in rows if queue == NEW_QUEUE]
     if new_cards and SPREAD:
@@ -340,9 +340,9 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
 
 def _tag_band(tags: list[str], prefix: str) -> Difficulty | None:
     for tag in tags:
-        if tag.lower().startswith(prefix):
+        if has_prefix(tag, prefix):
             try:
-                return Difficulty(tag[len(prefix):].lower())
+                return Difficulty(after_prefix(tag, prefix).lower())
             except ValueError:
                 return None
     return None
@@ -394,7 +394,7 @@ def apply_plan(col, plan: SchedulingPlan):
         step.merge()
     tags = getattr(plan, "_note_tags", {})
     for band, note_ids in sorted(plan.retag.items(), key=lambda item: item[0].value):
-        old = sorted({t for n in note_ids for t in tags.get(n, []) if t.lower().startswith(DIFFICULTY_PREFIX)})
+        old = sorted({t for n in note_ids for t in tags.get(n, []) if has_prefix(t, DIFFICULTY_PREFIX)})
         if old:
             col.tags.bulk_remove(note_ids, " ".join(old))
         col.tags.bulk_add(note_ids, DIFFICULTY_PREFIX + band.value)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.deck.package import atomic_output
-from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX
+from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX, after_prefix, has_prefix, same_tag
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
 from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
 from cardgen.errors import InputError
@@ -87,7 +87,7 @@ class ClassReport:
 
 
 def _topics(tags: tuple[str, ...]) -> list[str]:
-    return [tag[len(TOPIC_PREFIX):] for tag in tags if tag.startswith(TOPIC_PREFIX)]
+    return [after_prefix(tag, TOPIC_PREFIX) for tag in tags if has_prefix(tag, TOPIC_PREFIX)]
 
 
 def _lapses_by_topic(connection: sqlite3.Connection, learner: str | None,
@@ -152,7 +152,7 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
         kinds = note_kinds(connection)
         for guid, card_ord, lapses, learners in rows:
             note = tags.get(guid, ())
-            case = next((t[len(CASE_PREFIX):] for t in note if t.startswith(CASE_PREFIX)), None)
+            case = next((after_prefix(t, CASE_PREFIX) for t in note if has_prefix(t, CASE_PREFIX)), None)
             if case is None:  # an objective's text-only card: its topic says where it belongs
                 case = next((report.title_of(t) for t in _topics(note)), guid)
             report.failed_most.append(FailedCard(case, guid, card_ord, lapses, learners,
@@ -172,9 +172,9 @@ def card_label(guid: str, card_ord: int, tags: tuple[str, ...], kind: str | None
     from cardgen.cards.notes import note_guid
     from cardgen.cards.notetypes import NoteKind
 
-    if TEXT_ONLY_TAG in tags:
+    if any(same_tag(tag, TEXT_ONLY_TAG) for tag in tags):
         kind = kind or NoteKind.OBJECTIVE.value
-    case_id = next((t[len(CASE_PREFIX):] for t in tags if t.startswith(CASE_PREFIX)), None)
+    case_id = next((after_prefix(t, CASE_PREFIX) for t in tags if has_prefix(t, CASE_PREFIX)), None)
     index = None
     if case_id is not None:
         for candidate in (NoteKind.CASE, NoteKind.FINDING, NoteKind.OCCLUSION):
