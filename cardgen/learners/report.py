@@ -13,6 +13,7 @@ from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX, after_prefix,
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
 from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
 from cardgen.errors import InputError
+from cardgen.resources import jinja_environment
 
 _MAX_INDEX = 200  # findings (or images) per case tried when matching a note's GUID
 
@@ -199,14 +200,8 @@ def card_label(guid: str, card_ord: int, tags: tuple[str, ...], kind: str | None
 
 def write_class_report(learners_dir: Path, out: Path, curriculum_path: Path | None = None) -> ClassReport:
     """Compute the class report and write it as one self-contained HTML page (inline SVG charts)."""
-    import jinja2
-
-    from cardgen.resources import TEMPLATES_DIR as templates
-
     report = class_report(learners_dir, curriculum_path)
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    html = environment.get_template("learners_report.html.j2").render(
+    html = jinja_environment().get_template("learners_report.html.j2").render(
         report=report, max_pace=max([s.pace for s in report.learners] + [1]))
     with atomic_output(out) as temp:
         temp.write_text(html, encoding="utf-8")
