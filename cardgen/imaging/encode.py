@@ -27,11 +27,11 @@ DEFAULT_QUALITY = 90
 FULL_CHROMA_QUALITY = 90  # from this JPEG quality on, colour keeps full resolution (no 4:2:0 subsampling)
 
 
-# Deflate level and strategy of the PNG encoder per image mode, chosen by measurement (512 x 512
-# CT slices, docs/performance.md). Grey: run-length, ~1.3 ms for a file as small as Pillow's default
-# (~11 ms). Colour (annotated): level 3, ~6 ms for a file ~5 % smaller than Pillow's default
-# (~56 ms); level 1 was ~3 ms but ~50 % larger. PNG is lossless whatever the setting: these trade
-# only time against size.
+# Deflate level and strategy of the PNG encoder per image mode, chosen by measurement (docs/
+# performance.md, "PNG encoding"). Grey: run-length, a file as small as Pillow's default in a
+# fraction of its time. Colour (annotated): level 3, a little smaller than Pillow's default and
+# much faster; level 1 is faster still but makes far larger files. PNG is lossless whatever the
+# setting: these trade only time against size.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_SETTINGS = {"L": (1, zlib.Z_RLE), "RGB": (3, zlib.Z_DEFAULT_STRATEGY)}
 
@@ -103,8 +103,8 @@ def encode_png(image: Image.Image) -> bytes:
     (no text, time or ICC chunks: nothing but pixels can leak through them).
 
     cardgen writes the PNG itself: every row with PNG filter 1 ("Sub": each byte minus the one a
-    pixel to its left, computed for the whole image at once), deflated by zlib-ng, ~4x faster
-    than Pillow's encoder for the same or a smaller file (docs/performance.md).
+    pixel to its left, computed for the whole image at once), deflated by zlib-ng: faster than
+    Pillow's encoder for the same or a smaller file (docs/performance.md, "PNG encoding").
     """
     import numpy as np  # here, not at the top: a rebuild with every case cached never needs it
 
@@ -131,7 +131,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 @functools.cache
 def _deflate():
-    """zlib-ng (a dependency) when installed, else Python's zlib: the same format, ~2-4x slower."""
+    """zlib-ng (a dependency) when installed, else Python's zlib: the same format, slower."""
     try:
         from zlib_ng import zlib_ng
     except ImportError:
