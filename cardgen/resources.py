@@ -12,8 +12,14 @@ import functools
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from cardgen import __homepage__
+
 if TYPE_CHECKING:
     import jinja2
+
+# Where the JSON Schemas of case.yaml and the curriculum are published (docs/schema/ on the main
+# branch): a case.yaml written by ``cardgen new`` names its schema there, for editors to check it.
+SCHEMA_BASE_URL = __homepage__.replace("https://github.com/", "https://raw.githubusercontent.com/") + "/main/docs/schema/"
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.errors import InputError
+from cardgen.resources import SCHEMA_BASE_URL
 from cardgen.teaching.paths import CASE_FILE
 from cardgen.teaching.spec import CASE, FINDING, IMAGE
 
-SCHEMA_URL = "https://raw.githubusercontent.com/cardgen/cardgen/main/docs/schema/case.schema.json"
+SCHEMA_URL = SCHEMA_BASE_URL + "case.schema.json"
 # A preset to start from, by modality and words of the body part or series (CT only: presets are in HU).
 _CT_PRESETS = (("lung", ("CHEST", "THORAX", "LUNG")), ("brain", ("HEAD", "BRAIN", "SKULL")),
                ("bone", ("SPINE", "BONE", "EXTREMITY", "KNEE", "HIP", "SHOULDER", "ANKLE", "WRIST")),
