@@ -11,14 +11,13 @@ Standard library only: the Anki add-on carries this module (see cardgen.addon.pa
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 TAG_ROOT = "cardgen"
 CASE_PREFIX = f"{TAG_ROOT}::case::"
 DIFFICULTY_PREFIX = f"{TAG_ROOT}::difficulty::"  # the educator's prior in a class deck, a learner's band in theirs
 PRIOR_PREFIX = f"{TAG_ROOT}::prior::"  # always the educator's difficulty of the case
 TOPIC_PREFIX = f"{TAG_ROOT}::topic::"
-LEVEL_PREFIX = f"{TAG_ROOT}::level::"  # a curriculum topic's ESR level (I, II, III)
+LEVEL_PREFIX = f"{TAG_ROOT}::level::"  # the ESR level of a curriculum topic: cardgen::level::II
 MODALITY_PREFIX = f"{TAG_ROOT}::modality::"  # the DICOM modality of a case's images (CT, MR, ...)
 TEXT_ONLY_TAG = f"{TAG_ROOT}::text_only"  # a curriculum objective's text-only card
 # Every note cardgen writes carries a case tag or the text-only tag: how a collection's cardgen notes are found.
@@ -64,16 +63,6 @@ def case_tag_word(case_id: str) -> str:
 def case_tag(case_id: str) -> str:
     """``cardgen::case::<id>``: every note of a case carries it."""
     return CASE_PREFIX + tag_word(case_id)
-
-
-def topic_tag(parts: Iterable[str]) -> str:
-    """``cardgen::topic::a::b`` from the topic's path, outermost first (words already tag-safe)."""
-    return TOPIC_PREFIX + "::".join(parts)
-
-
-def level_tag(level: str) -> str:
-    """``cardgen::level::I``: the ESR level of a case's curriculum topic."""
-    return LEVEL_PREFIX + level
 
 
 def modality_tag(modality: str) -> str:

@@ -16,8 +16,8 @@ from cardgen.learners.personal import personalise
 from cardgen.learners.report import card_label
 from cardgen.learners.store import open_store
 from cardgen.difficulty import Difficulty
-from cardgen.tags import (DIFFICULTY_PREFIX, TEXT_ONLY_TAG, after_prefix, has_prefix, is_cardgen_tag, same_tag,
-                          tag_key, topic_tag)
+from cardgen.tags import (DIFFICULTY_PREFIX, TEXT_ONLY_TAG, after_prefix, case_tag, has_prefix, is_cardgen_tag,
+                          modality_tag, same_tag, tag_key)
 
 
 def test_kinds_and_values_ignore_letter_case():
@@ -27,7 +27,7 @@ def test_kinds_and_values_ignore_letter_case():
     assert not has_prefix("cardgen", DIFFICULTY_PREFIX)
     assert same_tag("Cardgen::Text_Only", TEXT_ONLY_TAG) and tag_key("A::B") == tag_key("a::b")
     assert is_cardgen_tag("CardGen::case::x") and not is_cardgen_tag("leech")
-    assert topic_tag(["01_chest", "02_pleura"]) == "cardgen::topic::01_chest::02_pleura"
+    assert case_tag("chest 01") == "cardgen::case::chest_01" and modality_tag("CT") == "cardgen::modality::CT"
 
 
 def test_the_learners_model_reads_tags_in_any_case():
