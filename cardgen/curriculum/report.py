@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.curriculum.coverage import Coverage, compute_coverage, format_table, render_html
-from cardgen.curriculum.model import load_curriculum
+from cardgen.curriculum.loading import load_curriculum
 from cardgen.deck.package import atomic_output
 from cardgen.teaching.loader import load_cases
 
