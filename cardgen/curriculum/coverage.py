@@ -15,7 +15,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.curriculum.model import Curriculum, Level, Topic
+from cardgen.curriculum.model import Curriculum
+from cardgen.curriculum.topic import Level, Topic
 from cardgen.resources import jinja_environment
 
 
