@@ -166,7 +166,7 @@ def _grid_images(case: Case, out: Path) -> list[GridImage]:
         except CardgenError:
             continue
         for mask in image.masks:
-            from cardgen.imaging.burned_in import mask_rectangles
+            from cardgen.imaging.masks import mask_rectangles
 
             picture = mask_rectangles(picture, [mask])
         name = f"grid-{case_tag_word(case.id)}-{index}.png"

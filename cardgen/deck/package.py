@@ -38,8 +38,9 @@ import genanki
 from cardgen.cards.notes import NoteSpec
 from cardgen.cards.notetypes import notetype
 from cardgen.deck.spool import NoteSpool
-from cardgen.deck.zipdata import copy_range, stored_data_offset
+from cardgen.deck.zipdata import copy_range
 from cardgen.errors import CardgenError
+from cardgen.zipmember import stored_data_offset
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 

@@ -113,7 +113,7 @@ def display_image(request: RenderRequest) -> DisplayImage:
     # Imported here, not at the top: a rebuild with every case cached never needs numpy or Pillow.
     from PIL import Image
 
-    from cardgen.imaging.burned_in import mask_rectangles
+    from cardgen.imaging.masks import mask_rectangles
     from cardgen.imaging.dicom import read_dataset
     from cardgen.imaging.overlays import draw_overlays
 

@@ -68,7 +68,7 @@ def summarise(image: Path) -> ImageSummary:
     series = image.is_dir()
     first = series_files(image)[0] if series else image
     facts = source_for(first).facts(first)
-    from cardgen.imaging.burned_in import BurnedInFacts, burned_in_reason
+    from cardgen.deid.burned_in import BurnedInFacts, burned_in_reason
 
     windows: tuple[str, ...] = ()
     burned_in = BurnedInFacts.for_raster()
