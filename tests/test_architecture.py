@@ -107,9 +107,6 @@ KNOWN_VIOLATIONS = {
     ("lazy", "cardgen.build", "cardgen.learners.personal"),
     ("lazy", "cardgen.build", "cardgen.teaching.annotation_files"),
     ("lazy", "cardgen.build", "cardgen.teaching.stacks"),
-    ("lazy", "cardgen.docs", "cardgen.cli"),
-    ("lazy", "cardgen.docs", "cardgen.curriculum.spec"),
-    ("lazy", "cardgen.docs", "cardgen.teaching.spec"),
     ("lazy", "cardgen.imaging.cache", "cardgen.cards.templates"),
     ("lazy", "cardgen.imaging.cache", "cardgen.deid.audit"),
     ("lazy", "cardgen.imaging.cache", "cardgen.deid.values"),
@@ -120,7 +117,6 @@ KNOWN_VIOLATIONS = {
     ("lazy", "cardgen.imaging.render", "cardgen.imaging.overlays"),
     ("lazy", "cardgen.learners.report", "cardgen.curriculum"),
     ("lazy", "cardgen.learners.report", "cardgen.resources"),
-    ("lazy", "cardgen.pacs.pull", "cardgen.teaching.loader"),
     ("lazy", "cardgen.preview", "cardgen.imaging.burned_in"),
     ("lazy", "cardgen.teaching.skeleton", "cardgen.imaging.burned_in"),
 }
