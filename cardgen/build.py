@@ -29,8 +29,9 @@ from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.sources import ImageFacts
-from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
-from cardgen.deid.audit import AuditFailed, PackageAudit
+from cardgen.deid.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
+from cardgen.deid.audit import PackageAudit
+from cardgen.deid.findings import AuditFailed
 from cardgen.deid.values import identifying_items, values_from_files
 from cardgen.imaging.windows import Window
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
