@@ -75,8 +75,8 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
       cardgen build cases -o chest.apkg --curriculum curriculum.yaml --deck-name "Chest" --image-format webp
       cardgen build cases -o anna.apkg --learner anna --learners-dir learners
     """
-    from cardgen.imaging.batch import available_cores
-    from cardgen.imaging.cache import default_cache_dir
+    from cardgen.build.workers import available_cores
+    from cardgen.build.cache import default_cache_dir
 
     bar = Progress()
     try:

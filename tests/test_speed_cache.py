@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cardgen.build import BuildOptions, BuildResult, build_deck
 from cardgen.cli import main
 from cardgen.errors import InputError
-from cardgen.imaging.cache import CACHE_ENV, BuildCache, default_cache_dir
+from cardgen.build.cache import CACHE_ENV, BuildCache, default_cache_dir
 from tests.anki_helpers import import_package, media_names_in
 from tests.sample_cases import GOOD_CASE, write_case
 
@@ -306,8 +306,8 @@ def test_annotation_drawn_on_the_cached_clean_picture_equals_one_drawn_on_the_de
     from pydicom.data import get_testdata_file
 
     from cardgen.annotations.shapes import Ellipse
-    from cardgen.imaging.batch import MediaRenderer
-    from cardgen.imaging.cache import BuildCache
+    from cardgen.build.workers import MediaRenderer
+    from cardgen.build.cache import BuildCache
     from cardgen.imaging.render import RenderRequest, file_hash
     from cardgen.imaging.burned_in import Rect
 

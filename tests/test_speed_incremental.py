@@ -26,7 +26,7 @@ from cardgen.deid.audit import (SHAPE_PATTERNS, _SHAPE_HINT, AuditFailed, AuditM
                                 audit_package)
 from cardgen.deid.values import IdentifyingValue, ValueMatcher
 from cardgen.errors import InputError
-from cardgen.imaging.cache import BuildCache
+from cardgen.build.cache import BuildCache
 from cardgen.teaching.loader import load_case
 from tests.anki_helpers import import_package
 from tests.sample_cases import CT_SMALL, GOOD_CASE, write_case

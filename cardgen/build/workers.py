@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Generic, TypeVar
 
 from cardgen.errors import InputError, InputErrors, each_error
-from cardgen.imaging.cache import BuildCache, write_atomically
+from cardgen.build.cache import BuildCache, write_atomically
 from cardgen.imaging.render import (DisplayImage, RenderedImage, RenderRequest, clean_request, display_from_clean,
                                     display_image, display_key, render)
 

@@ -23,8 +23,8 @@ from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.spool import EncodedNotes, NoteSpool, encode_notes
 from cardgen.errors import BuildFailed, CardgenError, InputError, InputErrors, each_error
 from cardgen.imaging.frames import frame_range_hint
-from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
-from cardgen.imaging.cache import BuildCache
+from cardgen.build.workers import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
+from cardgen.build.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
 from cardgen.imaging.sources import ImageFacts, source_for
 from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
@@ -459,7 +459,7 @@ def _check_shapes(case: Case, facts: dict[str, ImageFacts]) -> Case:
     return replace(case, findings=tuple(findings))
 
 
-RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.imaging.batch.MediaRenderer is the one in use
+RenderFn = Callable[[RenderRequest], RenderedImage]  # cardgen.build.workers.MediaRenderer is the one in use
 
 
 def _case_files(case: Case, *_options: object) -> list[Path]:
