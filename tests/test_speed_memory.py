@@ -7,7 +7,6 @@ byte for byte with genanki's own writing of the same notes.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import tracemalloc
 import zipfile
@@ -332,35 +331,3 @@ def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
 
     _assert_written_from_previous_as_fresh(tmp_path, collection, changed, media, new_image, first, fresh,
                                            [_media_name(case) for case in range(13) if case != 5] + [new_image])
-
-
-def test_replacing_a_package_leaves_the_new_one_only_and_an_error_leaves_the_old(tmp_path: Path) -> None:
-    # The replaced package's last reference is dropped by a short-lived child process; whoever
-    # reads the folder afterwards sees the new package and nothing else.
-    from cardgen.deck.package import atomic_output
-
-    out = tmp_path / "deck.apkg"
-    out.write_bytes(b"old package")
-    with atomic_output(out) as temp:
-        temp.write_bytes(b"new package")
-    assert out.read_bytes() == b"new package"
-    assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
-    with pytest.raises(RuntimeError):
-        with atomic_output(out) as temp:
-            temp.write_bytes(b"half a package")
-            raise RuntimeError("stopped half-way")
-    assert out.read_bytes() == b"new package"
-    assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
-def test_exchange_swaps_two_names_in_one_step_or_says_it_cannot(tmp_path: Path) -> None:
-    from cardgen.deck.package import _exchange
-
-    new, old = tmp_path / "new", tmp_path / "old"
-    new.write_text("new package")
-    old.write_text("old package")
-    assert _exchange(new, old)
-    assert (old.read_text(), new.read_text()) == ("new package", "old package")
-    assert not _exchange(new, tmp_path / "missing")  # nothing to swap with: the caller renames
-    assert new.read_text() == "old package"

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.deck.package import atomic_output
+from cardgen.atomic import atomic_output
 from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
 from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
