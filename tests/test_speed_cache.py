@@ -306,7 +306,7 @@ def test_annotation_drawn_on_the_cached_clean_picture_equals_one_drawn_on_the_de
     from pydicom.data import get_testdata_file
 
     from cardgen.annotations.shapes import Ellipse
-    from cardgen.build.workers import MediaRenderer
+    from cardgen.build.renderer import MediaRenderer
     from cardgen.build.cache import BuildCache
     from cardgen.imaging.render import RenderRequest, file_hash
     from cardgen.imaging.burned_in import Rect

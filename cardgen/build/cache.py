@@ -37,15 +37,15 @@ import sqlite3
 import time
 from stat import S_ISDIR, S_ISREG
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, TypeVar
+from typing import BinaryIO, Callable, Iterable, TypeVar
 
+from cardgen.deid.audit import AuditMemo
+from cardgen.deid.values import IdentifyingValue, _dicom_files, values_from_files
 from cardgen.errors import InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest
-
-if TYPE_CHECKING:
-    from cardgen.deid.audit import AuditMemo
-    from cardgen.deid.values import IdentifyingValue
-    from cardgen.teaching.case import Case
+from cardgen.imaging.sources import looks_like_dicom
+from cardgen.resources import TEMPLATES_DIR
+from cardgen.teaching.case import Case
 
 CARDGEN_ROOT = Path(__file__).resolve().parent.parent
 
@@ -352,17 +352,12 @@ class BuildCache:
         """The identifying values of the DICOM file ``path`` (or of every DICOM file in the folder
         ``path``), as :func:`cardgen.deid.values.values_from_files` reads them, remembered per
         file by its size and modification time."""
-        from cardgen.deid.values import _dicom_files, values_from_files
-
         return [item for file in _dicom_files([path])
                 for item in self.of_file("values", file, lambda one: values_from_files([one]))]
 
     def identifying_values_of_all(self, paths: list[Path]) -> list[IdentifyingValue]:
         """:meth:`identifying_values` of every path, kept together as well, so that a rebuild whose
         sources are all unchanged reads one entry instead of one per file."""
-        from cardgen.deid.values import _dicom_files
-        from cardgen.imaging.sources import looks_like_dicom
-
         # One stat per file (the key is on a rebuild's critical path: 500 files with a resolve()
         # and three stats each took ~50 ms).
         files: list[Path] = []
@@ -405,8 +400,6 @@ class BuildCache:
 
     def audit_memo(self, out: Path) -> AuditMemo:
         """What the self-audit found clean in the last package written to ``out``."""
-        from cardgen.deid.audit import AuditMemo
-
         return AuditMemo.load(self._package_record(out).with_suffix(".audit"))
 
     def keep_audit_memo(self, out: Path, memo: AuditMemo) -> None:
@@ -540,8 +533,6 @@ def _kind(path: Path) -> str:
 @functools.cache
 def code_fingerprint() -> str:
     """A hash of cardgen's source files and templates: cached notes never outlive the code."""
-    from cardgen.cards.templates import TEMPLATES_DIR
-
     digest = hashlib.sha256()
     roots = [CARDGEN_ROOT] + ([TEMPLATES_DIR] if TEMPLATES_DIR.is_dir() else [])
     for root in roots:
