@@ -270,10 +270,10 @@ def test_identifying_values_follow_a_source_that_now_leads_to_another_file(tmp_p
     source = tmp_path / "ct.dcm"
     source.symlink_to(first)
     cache = BuildCache(tmp_path / "cache")
-    assert any("alice" in item.value for item in cache.identifying_values_of_all([source]))
+    assert any("alice" in item.value for item in cache.readings.identifying_values_of_all([source]))
     source.unlink()
     source.symlink_to(second)
-    values = cache.identifying_values_of_all([source])
+    values = cache.readings.identifying_values_of_all([source])
     assert any("bobby" in item.value for item in values) and not any("alice" in item.value for item in values)
 
 

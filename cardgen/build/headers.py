@@ -40,7 +40,7 @@ def header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, Bur
     a DICOM file, from one reading of its header, remembered in the cache while the file is unchanged."""
     if cache is None:
         return _read_header(path, None)
-    return cache.of_file("header", path, partial(_read_header, cache=cache))
+    return cache.readings.of_file("header", path, partial(_read_header, cache=cache))
 
 
 def _read_header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | None, BurnedInFacts]:
@@ -55,7 +55,7 @@ def _read_header(path: Path, cache: BuildCache | None) -> tuple[ImageFacts | Non
     if cache is not None and whole:
         # The self-audit's values of this file, from this reading (everything after the pixels too).
         items = identifying_items(ds, str(path))
-        cache.of_file("values", path, lambda _path: items)
+        cache.readings.of_file("values", path, lambda _path: items)
     return facts, BurnedInFacts.from_dataset(ds)
 
 
@@ -73,4 +73,4 @@ def identifying_values(sources: list[Path], cache: BuildCache | None) -> list[Id
     when it holds them."""
     if cache is None:
         return values_from_files(sources)
-    return [item for path in sources for item in cache.identifying_values(path)]
+    return [item for path in sources for item in cache.readings.identifying_values(path)]

@@ -50,7 +50,7 @@ def read_identifying_values(job: CaseJob, cache: BuildCache) -> None:
     """Read the identifying values of a case's DICOM files into the cache (in the worker that
     built the case), so that the self-audit of the package finds them there."""
     for path in identity_sources([job.case]):
-        cache.identifying_values(path)
+        cache.readings.identifying_values(path)
 
 
 def _build_confined_case(job: CaseJob, render_to: MediaRenderer) -> EncodedNotes:

@@ -192,12 +192,12 @@ def write_and_audit(notes: NoteSpool, description: str, options: BuildOptions, t
     the output (not written again when the cache says the same package is there, untouched)."""
     assert notes.latest_mod is not None  # there is a note
     timestamp = times.fixed if times.fixed is not None else notes.latest_mod
-    memo = cache.audit_memo(options.out) if cache is not None else None
+    memo = cache.packages.audit_memo(options.out) if cache is not None else None
     # The de-identification audit of the package before it replaces the output: its collection
     # as soon as it is written (while the media are packed), then the rest of the package (with
     # a cache: only what the last audit of this output did not already find clean).
     audit = PackageAudit(lambda: values_from_files(sources) if cache is None
-                         else cache.identifying_values_of_all(sources), memo,
+                         else cache.readings.identifying_values_of_all(sources), memo,
                          allowed=[word for _, word in result.not_identifying])
 
     def refuse_identifiers(package: Path) -> None:
@@ -211,11 +211,11 @@ def write_and_audit(notes: NoteSpool, description: str, options: BuildOptions, t
                               check_collection=audit.collection)
 
     # The notes' digest stands for the notes: the same notes give the same fingerprint, any change another.
-    result.package_bytes = (cache.write_package_once(options.out, [options.deck_name, timestamp, description,
-                                                                   notes.digest()], write)
+    result.package_bytes = (cache.packages.write_once(options.out, [options.deck_name, timestamp, description,
+                                                                    notes.digest()], write)
                             if cache is not None else write(None))
     if memo is not None and memo.used:
-        cache.keep_audit_memo(options.out, memo)
+        cache.packages.keep_audit_memo(options.out, memo)
     result.notes = notes.count
     result.cards = notes.cards
     result.text_only = notes.text_only

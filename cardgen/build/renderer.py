@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from cardgen.build.cache import BuildCache, write_atomically
+from cardgen.atomic import write_atomically
+from cardgen.build.cache import BuildCache
 from cardgen.imaging.render import (DisplayImage, RenderedImage, RenderRequest, clean_request, display_from_clean,
                                     display_image, display_key, render)
 
@@ -41,7 +42,7 @@ class MediaRenderer:
 
     def __call__(self, request: RenderRequest) -> RenderedImage:
         key = request.key()
-        found = self._done.get(key) or (self.cache.get(request) if self.cache is not None else None)
+        found = self._done.get(key) or (self.cache.renders.get(request) if self.cache is not None else None)
         if found is not None:
             self.counts.reused += 1
             self._done[key] = found
@@ -55,7 +56,7 @@ class MediaRenderer:
             write_atomically(target, rendered.data)
         kept = replace(rendered, data=b"")  # the bytes are on disk; keep only the name and sizes
         if self.cache is not None:
-            self.cache.put(request, kept)
+            self.cache.renders.put(request, kept)
         self.counts.rendered += 1
         self._done[key] = kept
         return kept
@@ -66,7 +67,7 @@ class MediaRenderer:
         if not request.annotate:
             return None
         clean = clean_request(request)
-        found = self._done.get(clean.key()) or (self.cache.get(clean) if self.cache is not None else None)
+        found = self._done.get(clean.key()) or (self.cache.renders.get(clean) if self.cache is not None else None)
         return display_from_clean(request, found, self.media_dir) if found is not None else None
 
     def end_case(self) -> RenderCounts:

@@ -54,8 +54,8 @@ def run_cases(jobs: Sequence[CaseJob], workers: Workers) -> Iterator[tuple[int, 
     tasks: list[_Task] = []
     task_indexes: list[int] = []
     for index, job in enumerate(jobs):
-        task = _Task(job, cache.case_key(job, files=job.files()) if cache is not None else None)
-        if cache is not None and task.key is not None and cache.has_case(task.key):
+        task = _Task(job, cache.cases.key(job, files=job.files()) if cache is not None else None)
+        if cache is not None and task.key is not None and cache.cases.has(task.key):
             known.append((index, task))
         else:
             tasks.append(task)
@@ -63,7 +63,7 @@ def run_cases(jobs: Sequence[CaseJob], workers: Workers) -> Iterator[tuple[int, 
 
     def remembered(task: _Task) -> Outcome:
         assert cache is not None and task.key is not None
-        notes = cache.case_result(task.key)
+        notes = cache.cases.get(task.key)
         if notes is None or not _media_present(notes, cache):
             # A damaged entry, or media files deleted from the cache since: build the case now.
             return next(workers.map(_run_one, [task]))
@@ -91,10 +91,10 @@ def _run_one(task: _Task) -> Outcome:
     except InputError as error:
         return Outcome(notes=None, failure=Failure.of(error), counts=renderer.end_case())
     if task.key is not None and renderer.cache is not None:
-        renderer.cache.remember_case(task.key, notes)  # failures are not remembered: they are reported every time
+        renderer.cache.cases.put(task.key, notes)  # failures are not remembered: they are reported every time
     return Outcome(notes=notes, failure=None, counts=renderer.end_case())
 
 
 def _media_present(notes: EncodedNotes, cache: BuildCache) -> bool:
     """True when every media file remembered notes name is still in the cache, whole."""
-    return all(cache.media_intact(name) for name in dict.fromkeys(notes.media))
+    return all(cache.media.intact(name) for name in dict.fromkeys(notes.media))
