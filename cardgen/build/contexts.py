@@ -4,11 +4,13 @@ topic tags and modification time, and the text-only notes of objectives no case 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from cardgen.build.checks import check_topics
-from cardgen.build.options import BuildOptions
+from cardgen.build.options import BuildOptions, source_date_epoch
 from cardgen.cards.notes import CaseContext, NoteSpec, note_guid
 from cardgen.cards.notetypes import NoteKind
+from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum
 from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.tags import TEXT_ONLY_TAG, TOPIC_PREFIX
@@ -22,6 +24,12 @@ class NoteTimes:
 
     shared: int
     fixed: int | None
+
+    @classmethod
+    def of(cls, curriculum: Path | None) -> NoteTimes:
+        """The times of a build from the templates and the ``curriculum`` file (when there is one)."""
+        shared = max(templates_mtime(), int(curriculum.stat().st_mtime) if curriculum else 0)
+        return cls(shared=shared, fixed=source_date_epoch())
 
 
 def in_teaching_order(cases: list[Case], curriculum: Curriculum | None) -> list[Case]:

@@ -17,11 +17,10 @@ from cardgen.build.cache import BuildCache
 from cardgen.build.contexts import NoteTimes, case_context, in_teaching_order, objective_notes
 from cardgen.build.headers import identity_sources
 from cardgen.build.job import CaseJob
-from cardgen.build.options import BuildOptions, BuildResult, Progress, Silent, source_date_epoch
+from cardgen.build.options import BuildOptions, BuildResult, Progress, Silent
 from cardgen.build.run import run_cases
 from cardgen.build.workers import Workers, each_or_error, workers
 from cardgen.cards.notes import CaseContext
-from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.spool import NoteSpool
 from cardgen.deid.audit import AuditFailed, PackageAudit
@@ -66,9 +65,7 @@ def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
             workers(options.jobs, cache.media_dir if cache is not None else Path(media_root), cache) as pool:
         cases = in_teaching_order(load_cases_of(options.cases_dir, cache, pool, result.failures.append),
                                   curriculum)
-        times = NoteTimes(shared=max(templates_mtime(),
-                                     int(options.curriculum.stat().st_mtime) if options.curriculum else 0),
-                          fixed=source_date_epoch())
+        times = NoteTimes.of(options.curriculum)
         contexts = case_contexts(cases, curriculum, options, times)
         if not options.keep_going and (result.failures or any(isinstance(c, InputError) for c in contexts)):
             raise BuildFailed(result.failures + [c for c in contexts if isinstance(c, InputError)])
@@ -88,8 +85,7 @@ def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
     if cache is not None:
         cache_damage += cache.damage_report()
     if cache_damage:
-        result.warnings.append(f"the build cache was damaged ({len(cache_damage)} part(s), first: {cache_damage[0]}); "
-                               "what was damaged was made again")
+        result.warnings.append(_damage_warning(cache_damage))
     result.seconds = time.perf_counter() - started
     return result
 
@@ -146,14 +142,15 @@ def run_case_jobs(cases: list[Case], contexts: list[CaseContext | InputError], o
             raise error
         case_failures.append((position, error))
 
-    # A case whose topic is unknown fails before anything is rendered.
+    positions: list[int] = []
+    jobs: list[CaseJob] = []
     for position, (case, context) in enumerate(zip(cases, contexts)):
-        if isinstance(context, InputError):
+        if isinstance(context, InputError):  # a case whose topic is unknown fails before anything is rendered
             progress.advance(case.id)
             failed(position, context)
-    positions = [position for position, context in enumerate(contexts) if not isinstance(context, InputError)]
-    jobs = [CaseJob(cases[position], contexts[position], options.occlusion, options.output)  # type: ignore[arg-type]
-            for position in positions]
+        else:
+            positions.append(position)
+            jobs.append(CaseJob(case, context, options.occlusion, options.output))
     # Outcomes come as they are ready (remembered cases while the workers render the others).
     for index, outcome in run_cases(jobs, pool):
         position = positions[index]
@@ -220,6 +217,11 @@ def write_and_audit(notes: NoteSpool, description: str, options: BuildOptions, t
     result.cards = notes.cards
     result.text_only = notes.text_only
     result.media = notes.media_count
+
+
+def _damage_warning(damage: list[str]) -> str:
+    return (f"the build cache was damaged ({len(damage)} part(s), first: {damage[0]}); "
+            "what was damaged was made again")
 
 
 def _write_package(*arguments: object, **options: object) -> int:
