@@ -149,9 +149,8 @@ def _exchange(first: Path, second: Path) -> bool:
     where that is not available, and the caller renames instead.
 
     Renaming a file over another makes ext4 start writing the new file's data to disk at once (its
-    guard against an empty file after a power cut), ~0.1-0.2 s for a 290 MB package that every
-    rebuild waited for; an exchange is as atomic for readers and leaves the writing to the kernel's
-    own time. The price: a power cut within seconds of a build may leave the new package unwritten,
+    guard against an empty file after a power cut), and the build would wait for it; an exchange is
+    as atomic for readers and leaves the writing to the kernel's own time (docs/performance.md). The price: a power cut within seconds of a build may leave the new package unwritten,
     which the next build notices (its size and time no longer match the cache's record) and rewrites.
     """
     if not sys.platform.startswith("linux"):
@@ -182,11 +181,11 @@ def _release_later(descriptor: int) -> None:
     """Close ``descriptor``, the replaced package's last reference, in a short-lived child process.
 
     Freeing a large file's blocks is done by whoever drops its last reference, and on a file system
-    that discards freed blocks at once it took ~0.2-0.5 s for a 290 MB deck: the build waited for
-    that after every rebuild. The child (``sleep 1``) inherits the descriptor and drops it as it
-    exits, a second later, after the build has returned; the space is the same, released a moment
-    later. (It was ``true``, which often exited before this process had closed its own descriptor:
-    then this process dropped the last reference and waited after all, ~0.05-0.25 s.)
+    that discards freed blocks at once the build would wait for that after every rebuild
+    (docs/performance.md). The child (``sleep 1``) inherits the descriptor and drops it as it exits,
+    a second later, after the build has returned; the space is the same, released a moment later.
+    The child must outlive this process's own close: one that exits at once may leave this process
+    dropping the last reference, and waiting, after all.
     """
     try:
         program = shutil.which("sleep")

@@ -18,8 +18,9 @@ import pytest
 from PIL import Image
 
 from cardgen.cards.notes import NoteSpec
-from cardgen.cards.notetypes import NoteKind, notetype
-from cardgen.deck.package import _TimedNote, deck_id, write_package
+from cardgen.cards.notetypes import NoteKind
+from cardgen.deck.collection import TimedNote, deck_id, model_of
+from cardgen.deck.package import write_package
 from cardgen.deck.spool import NoteSpool
 from tests.anki_helpers import import_package
 
@@ -173,8 +174,8 @@ def _genanki_collection(notes: list[NoteSpec], out: Path) -> bytes:
     for note in notes:
         for depth in range(1, len(note.deck)):
             deck_for(note.deck[:depth])
-        deck_for(note.deck).add_note(_TimedNote(model=notetype(note.kind), fields=list(note.fields),
-                                                tags=list(note.tags), guid=note.guid, due=note.order, mod=note.mod))
+        deck_for(note.deck).add_note(TimedNote(model=model_of(note.kind), fields=list(note.fields),
+                                               tags=list(note.tags), guid=note.guid, due=note.order, mod=note.mod))
     genanki.Package([decks[name] for name in sorted(decks)]).write_to_file(str(out), timestamp=TIMESTAMP)
     with zipfile.ZipFile(out) as package:
         return package.read("collection.anki2")
@@ -299,7 +300,7 @@ def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
     # before case 5 in one run, those after it in another. A previous package whose headers differ
     # (another writer's dates) has its files' bytes copied under new headers. Either way the
     # package is the one a fresh writing gives, byte for byte.
-    from cardgen.deck.package import _MediaPlan
+    from cardgen.deck.media import MediaPlan
 
     notes = [note for case in _notes_by_case(13) for note in case]
     media = _write_media(tmp_path / "media", 13)
@@ -320,7 +321,7 @@ def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
 
     with NoteSpool() as spool:
         spool.add(changed)
-        with _MediaPlan(spool.media_names(), first) as plan:
+        with MediaPlan(spool.media_names(), first) as plan:
             steps = plan.steps
     assert [step.name for step in steps] == [_media_name(case) if case != 5 else new_image for case in range(13)]
     assert [step.span is None for step in steps] == [case == 5 for case in range(13)]  # read from disk: case 5's only

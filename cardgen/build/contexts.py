@@ -8,7 +8,8 @@ from pathlib import Path
 
 from cardgen.build.checks import check_topics
 from cardgen.build.options import BuildOptions, source_date_epoch
-from cardgen.cards.notes import CaseContext, NoteSpec, note_guid
+from cardgen.cards.guids import note_guid
+from cardgen.cards.notes import CaseContext, NoteSpec
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cardgen.atomic import atomic_output
 from cardgen.curriculum.coverage import Coverage, compute_coverage, format_table, render_html
-from cardgen.curriculum.model import load_curriculum
+from cardgen.curriculum.loading import load_curriculum
 from cardgen.teaching.loader import load_cases
 
 
