@@ -13,8 +13,9 @@ from cardgen.cards.notes import CaseContext, NoteSpec
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import Curriculum
+from cardgen.curriculum.names import dotted_deck_path, dotted_topic_tag, topic_tags
 from cardgen.curriculum.objectives import objective_cards, objective_fields
-from cardgen.tags import TEXT_ONLY_TAG, TOPIC_PREFIX
+from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.case import Case
 
 
@@ -41,13 +42,7 @@ def in_teaching_order(cases: list[Case], curriculum: Curriculum | None) -> list[
     """
     if curriculum is None:
         return sorted(cases, key=lambda c: c.id)
-    last = len(curriculum.topics) * 1000 + 1
-
-    def key(case: Case) -> tuple[int, str]:
-        known = [t for t in case.topics if t in curriculum.topics]
-        return (curriculum.order_key_for(known) if known else last, case.id)
-
-    return sorted(cases, key=key)
+    return sorted(cases, key=lambda case: (curriculum.order.case_key(case.topics), case.id))
 
 
 def case_context(case: Case, curriculum: Curriculum | None, options: BuildOptions, position: int,
@@ -60,15 +55,11 @@ def case_context(case: Case, curriculum: Curriculum | None, options: BuildOption
         check_topics(case, curriculum)
     for index, topic_id in enumerate(case.topics):
         if curriculum is None:
-            parts = topic_id.split(".")
-            tags.append(TOPIC_PREFIX + "::".join(parts))
+            tags.append(dotted_topic_tag(topic_id))
             if index == 0:
-                deck = tuple(parts if options.deck_depth is None else parts[:options.deck_depth])
+                deck = tuple(dotted_deck_path(topic_id, options.deck_depth))
             continue
-        tags.append(curriculum.tag(topic_id))
-        level_tag = curriculum.level_tag(topic_id)
-        if level_tag:
-            tags.append(level_tag)
+        tags += topic_tags(curriculum, topic_id)
         lines.append(" › ".join(t.title for t in curriculum.ancestors(topic_id)))
         if index == 0:
             deck = tuple(curriculum.deck_path(topic_id, options.deck_depth, numbered=True))
@@ -89,10 +80,7 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
     notes: list[NoteSpec] = []
     for card in objective_cards(curriculum, topics_with_cases=covered):
         fields = objective_fields(curriculum, card)
-        tags = [curriculum.tag(card.topic_id), TEXT_ONLY_TAG]
-        level_tag = curriculum.level_tag(card.topic_id)
-        if level_tag:
-            tags.append(level_tag)
+        tags = [*topic_tags(curriculum, card.topic_id), TEXT_ONLY_TAG]
         notes.append(NoteSpec(
             kind=NoteKind.OBJECTIVE, guid=note_guid(card.identity, NoteKind.OBJECTIVE),
             fields=(card.identity, fields["Front"], fields["Back"], fields["Kind"]),
