@@ -47,8 +47,8 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> tuple[dict
     as an image, frames exist, annotation files apply, shapes and masks lie on their image, burned-in
     text is reviewed. Every problem is reported (an :class:`InputErrors` for several); returns each
     image's resolved frames and facts, and the case with its annotation files' findings added."""
-    from cardgen.annotations.from_files import with_annotation_files
-    from cardgen.imaging.stacks import resolve_image
+    from cardgen.teaching.annotation_files import with_annotation_files
+    from cardgen.teaching.stacks import resolve_image
 
     errors: list[InputError] = []
     resolved, facts = {}, {}
