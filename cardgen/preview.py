@@ -25,7 +25,7 @@ from cardgen.annotations.shapes import as_written
 from cardgen.build import BuildOptions, build_deck
 from cardgen.check import check_cases
 from cardgen.errors import BuildFailed, CardgenError, InputError
-from cardgen.imaging.sources import source_for
+from cardgen.imaging.registry import source_for
 from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.teaching.case import Case
 from cardgen.teaching.loader import find_case_files, load_case

@@ -15,7 +15,8 @@ from cardgen.build.cache import BuildCache
 from cardgen.deid.values import IdentifyingValue, identifying_items, values_from_files
 from cardgen.errors import InputError
 from cardgen.imaging.burned_in import BurnedInFacts
-from cardgen.imaging.sources import ImageFacts, source_for
+from cardgen.imaging.registry import source_for
+from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case
 
 # A DICOM file up to this size is read whole when its header is needed: the render reads it

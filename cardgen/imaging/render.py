@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from cardgen.annotations.shapes import Rect, Shape
 from cardgen.confine import open_confined
 from cardgen.imaging.encode import PNG_SETTINGS, OutputFormat, deflate_library, encode
-from cardgen.imaging.sources import source_for
+from cardgen.imaging.registry import source_for
 from cardgen.imaging.windows import Window
 
 if TYPE_CHECKING:
