@@ -15,9 +15,9 @@ from cardgen.annotations.shapes import as_written, overhang
 from cardgen.build.cache import BuildCache
 from cardgen.build.headers import header, identifying_values, identity_sources, image_facts
 from cardgen.curriculum import Curriculum
+from cardgen.deid.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
 from cardgen.deid.case_text import refuse_identifying_text
 from cardgen.errors import InputError, InputErrors, each_error
-from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
 from cardgen.imaging.frames import frame_range_hint
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case

@@ -12,9 +12,10 @@ from functools import partial
 from pathlib import Path
 
 from cardgen.build.cache import BuildCache
-from cardgen.deid.values import IdentifyingValue, identifying_items, values_from_files
+from cardgen.deid.burned_in import BurnedInFacts
+from cardgen.deid.matcher import IdentifyingValue
+from cardgen.deid.values import identifying_items, values_from_files
 from cardgen.errors import InputError
-from cardgen.imaging.burned_in import BurnedInFacts
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case

@@ -23,7 +23,8 @@ from cardgen.build.workers import Workers, each_or_error, workers
 from cardgen.cards.notes import CaseContext
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.spool import NoteSpool
-from cardgen.deid.audit import AuditFailed, PackageAudit
+from cardgen.deid.audit import PackageAudit
+from cardgen.deid.findings import AuditFailed
 from cardgen.deid.values import values_from_files
 from cardgen.errors import BuildFailed, InputError
 from cardgen.learners.personal import class_description, personalise

@@ -14,6 +14,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from cardgen.deid.burned_in import BurnedInFacts, burned_in_reason
 from cardgen.errors import InputError
 from cardgen.imaging.dicom import read_dataset
 from cardgen.imaging.registry import source_for
@@ -68,8 +69,6 @@ def summarise(image: Path) -> ImageSummary:
     series = image.is_dir()
     first = series_files(image)[0] if series else image
     facts = source_for(first).facts(first)
-    from cardgen.imaging.burned_in import BurnedInFacts, burned_in_reason
-
     windows: tuple[str, ...] = ()
     burned_in = BurnedInFacts.for_raster()
     if facts.modality is not None:  # a DICOM file: its own windows

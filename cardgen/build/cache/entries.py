@@ -19,7 +19,8 @@ from typing import Callable, Iterable, TypeVar
 from cardgen.build.cache.fingerprint import code_fingerprint, file_stamp
 from cardgen.build.cache.media import MediaFiles
 from cardgen.build.cache.store import UNPICKLING_ERRORS, EntryStore
-from cardgen.deid.values import IdentifyingValue, _dicom_files, values_from_files
+from cardgen.deid.matcher import IdentifyingValue
+from cardgen.deid.values import dicom_files, values_from_files
 from cardgen.imaging.render import RenderedImage, RenderRequest
 from cardgen.imaging.sources import looks_like_dicom
 
@@ -120,7 +121,7 @@ class Readings:
     def identifying_values(self, path: Path) -> list[IdentifyingValue]:
         """The identifying values of the DICOM file ``path`` (or of every DICOM file in the folder
         ``path``), as :func:`cardgen.deid.values.values_from_files` reads them, remembered per file."""
-        return [item for file in _dicom_files([path])
+        return [item for file in dicom_files([path])
                 for item in self.of_file("values", file, lambda one: values_from_files([one]))]
 
     def identifying_values_of_all(self, paths: list[Path]) -> list[IdentifyingValue]:
@@ -136,8 +137,8 @@ class Readings:
                 status = None
             if status is not None and S_ISREG(status.st_mode):
                 found = [(Path(path), status)] if looks_like_dicom(Path(path)) else []
-            else:  # a series folder (or a path gone missing, which _dicom_files reports)
-                found = [(file, file.stat()) for file in _dicom_files([path])]
+            else:  # a series folder (or a path gone missing, which dicom_files reports)
+                found = [(file, file.stat()) for file in dicom_files([path])]
             for file, file_status in found:
                 files.append(file)
                 stamps.append(file_stamp(file, file_status))

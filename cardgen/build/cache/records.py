@@ -10,7 +10,7 @@ from typing import Callable, Iterable
 
 from cardgen.atomic import write_atomically
 from cardgen.build.cache.fingerprint import code_fingerprint
-from cardgen.deid.audit import AuditMemo
+from cardgen.deid.memo import AuditMemo
 
 
 class PackageRecords:
