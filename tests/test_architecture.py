@@ -132,7 +132,6 @@ KNOWN_VIOLATIONS = {
     ("lazy", "cardgen.imaging.series", "cardgen.imaging.dicom"),
     ("lazy", "cardgen.imaging.sources", "cardgen.imaging.dicom"),
     ("lazy", "cardgen.imaging.sources", "cardgen.imaging.raster"),
-    ("lazy", "cardgen.learners.report", "cardgen.curriculum"),
     ("lazy", "cardgen.learners.report", "cardgen.resources"),
     ("lazy", "cardgen.pacs.pull", "cardgen.teaching.loader"),
     ("lazy", "cardgen.preview", "cardgen.imaging.burned_in"),
