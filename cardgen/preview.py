@@ -25,7 +25,8 @@ from cardgen.annotations.shapes import as_written
 from cardgen.build import BuildOptions, build_deck
 from cardgen.check import check_cases
 from cardgen.errors import BuildFailed, CardgenError, InputError
-from cardgen.imaging.sources import source_for
+from cardgen.imaging.masks import mask_rectangles
+from cardgen.imaging.registry import source_for
 from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.teaching.case import Case
 from cardgen.teaching.loader import find_case_files, load_case
@@ -165,8 +166,6 @@ def _grid_images(case: Case, out: Path) -> list[GridImage]:
         except CardgenError:
             continue
         for mask in image.masks:
-            from cardgen.imaging.burned_in import mask_rectangles
-
             picture = mask_rectangles(picture, [mask])
         name = f"grid-{case_tag_word(case.id)}-{index}.png"
         picture.convert("RGB").save(out / name)
