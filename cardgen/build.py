@@ -26,7 +26,8 @@ from cardgen.errors import BuildFailed, CardgenError, InputError, InputErrors, e
 from cardgen.imaging.frames import frame_range_hint
 from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
 from cardgen.imaging.cache import BuildCache
-from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
+from cardgen.annotations.render import RenderRequest
+from cardgen.imaging.render import OutputOptions, RenderedImage, file_hash
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.sources import ImageFacts
 from cardgen.deid.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed

@@ -22,10 +22,11 @@ from functools import partial
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from cardgen.annotations.render import (RenderRequest, clean_request, display_from_clean, display_image, display_key,
+                                        render)
 from cardgen.errors import InputError, InputErrors, each_error
 from cardgen.imaging.cache import BuildCache, write_atomically
-from cardgen.imaging.render import (DisplayImage, RenderedImage, RenderRequest, clean_request, display_from_clean,
-                                    display_image, display_key, render)
+from cardgen.imaging.render import DisplayImage, RenderedImage
 
 Result = TypeVar("Result")
 T = TypeVar("T")

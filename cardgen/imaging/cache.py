@@ -39,8 +39,9 @@ from stat import S_ISDIR, S_ISREG
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Callable, Iterable, TypeVar
 
+from cardgen.annotations.render import RenderRequest
 from cardgen.errors import InputError
-from cardgen.imaging.render import RenderedImage, RenderRequest
+from cardgen.imaging.render import RenderedImage
 
 if TYPE_CHECKING:
     from cardgen.deid.matcher import IdentifyingValue
