@@ -20,6 +20,8 @@ from cardgen.addon.policy import (
     bands_of,
     failure_rate,
     new_cards_today,
+    predicted_failure,
+    recall_after,
     retention_today,
     spread_hard,
 )
@@ -227,6 +229,19 @@ def test_policy_arithmetic() -> None:
     assert bands[0] is bands[4] is bands[6] is Difficulty.HARD  # fail far more often than the learner's mean
     assert bands[5] is Difficulty.EASY and bands[2] is Difficulty.MEDIUM  # one lapse in 8 does not make it hard
     assert failure_rate(0, 0, 0.1, Difficulty.HARD) > failure_rate(0, 0, 0.1, Difficulty.EASY)
+
+
+def test_predicted_failure_is_fsrs_moved_by_the_cards_own_record() -> None:
+    # FSRS's forgetting curve: recall 0.9 after one stability, whatever the decay
+    assert recall_after(10.0, 10.0, 0.154) == pytest.approx(0.9, abs=1e-9)
+    assert recall_after(0.0, 3.0, 0.5) == 1.0 and recall_after(30.0, 3.0, 0.5) < recall_after(3.0, 3.0, 0.5)
+    # a card failing as often as the learner's mean: exactly FSRS's own prediction
+    assert predicted_failure(0.85, 0.1, 0.1) == pytest.approx(0.15, abs=1e-9)
+    # failing more often than the mean raises it, less often lowers it; lower recall raises it
+    assert predicted_failure(0.85, 0.3, 0.1) > 0.15 > predicted_failure(0.85, 0.03, 0.1)
+    assert predicted_failure(0.6, 0.1, 0.1) > predicted_failure(0.9, 0.1, 0.1)
+    # an overdue card the learner never failed can still be the likelier to fail today
+    assert predicted_failure(0.5, 0.05, 0.1) > predicted_failure(0.9, 0.3, 0.1)
 
 
 @given(st.lists(st.sampled_from(list(Difficulty)), max_size=60), st.integers(min_value=1, max_value=30))

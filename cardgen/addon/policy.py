@@ -14,9 +14,11 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
   better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
-* **The difficulty tags** (``cardgen::difficulty::``) summarise how often *this learner* fails a card
-  compared with the learner's other cards: a smoothed failure rate of its reviews (:func:`bands_of`),
-  with the educator's prior as the starting guess before the card has reviews.
+* **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
+  fail at their next review: FSRS's own predicted recall then (today for an overdue card), moved by
+  how much more often than the learner's mean the card failed (:func:`predicted_failure`); ``hard``
+  are the :data:`HARD_SHARE` of reviewed cards likeliest to fail, ``easy`` the :data:`EASY_SHARE`
+  least likely (:func:`bands_of`). A card without reviews keeps the educator's prior.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ DEFAULT_REVIEW_SECONDS = 10.0
 MAX_NEW_PER_DAY = 50
 FIT_MIN_REVIEWS = 100  # reviews of cardgen cards before the learner's own parameters are fitted
 REFIT_DAYS = 7
+RESIDUAL_WEIGHT = 0.5  # weight of a card's excess failure rate over FSRS's prediction (logit scale)
 PRIOR_FAIL_WEIGHT = 4.0  # pseudo-reviews the prior counts for in a card's failure rate
 HARD_SHARE, EASY_SHARE = 0.3, 0.3  # of the learner's reviewed cards
 LEARN_FAIL_WEIGHT = 0.5  # an Again in a learning step counts half a failed review
@@ -78,11 +81,31 @@ def failure_rate(fails: float, reviews: int, mean_fail: float, prior: Difficulty
     return (fails + PRIOR_FAIL_WEIGHT * PRIOR_FAIL[prior] * mean_fail) / (reviews + PRIOR_FAIL_WEIGHT)
 
 
+def recall_after(days: float, stability: float, decay: float) -> float:
+    """FSRS's forgetting curve: the probability of recall ``days`` after the last review."""
+    factor = 0.9 ** (-1 / decay) - 1
+    return (1 + factor * max(days, 0.0) / max(stability, 1e-3)) ** (-decay)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def predicted_failure(recall: float, rate: float, mean_fail: float) -> float:
+    """A card's probability of failing its next review: FSRS's own prediction (1 - ``recall``) moved,
+    on the logit scale, by :data:`RESIDUAL_WEIGHT` times how much the card's smoothed failure rate
+    (:func:`failure_rate`) exceeds the learner's mean. With a weight of 0 it is FSRS's prediction
+    exactly; the weight is kept small because FSRS's own difficulty already reacts to lapses."""
+    z = _logit(1 - recall) + RESIDUAL_WEIGHT * (_logit(rate) - _logit(min(max(mean_fail, 0.02), 0.6)))
+    return 1 / (1 + math.exp(-z))
+
+
 def bands_of(rates: dict, mean_fail: float) -> dict:
-    """Bands of reviewed cards by their smoothed failure rates ({key: rate}): hard are the
-    :data:`HARD_SHARE` that fail most (and more than the learner's mean), easy the :data:`EASY_SHARE`
-    that fail least (and less than the mean); a share, not a fixed threshold, so the band keeps its
-    meaning for a learner who fails much or little."""
+    """Bands of reviewed cards by their failure chances ({key: chance}): hard are the
+    :data:`HARD_SHARE` likeliest to fail (and above ``mean_fail``), easy the :data:`EASY_SHARE` least
+    likely (and below it); a share, not a fixed threshold, so the band keeps its meaning for a learner
+    who fails much or little."""
     if not rates:
         return {}
     ordered = sorted(rates.values())

@@ -19,6 +19,7 @@ What the add-on leaves alone:
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 import re
 import statistics
@@ -37,6 +38,8 @@ from cardgen.addon.policy import (
     bands_of,
     failure_rate,
     new_cards_today,
+    predicted_failure,
+    recall_after,
     retention_today,
     spread_hard,
 )
@@ -296,7 +299,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
             plan.reasons[name] = why
 
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
-    rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
+    rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags, c.data FROM cards c JOIN notes n ON n.id = c.nid "
                       f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
     log = col.db.all(f"SELECT c.nid, r.ease, r.type FROM revlog r JOIN cards c ON c.id = r.cid "
                      f"WHERE r.cid IN ({ids}) AND r.type IN (0, 1)")
@@ -314,26 +317,52 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     mean_fail = review_fails / reviews_done if reviews_done else 0.1
     note_tags: dict[int, list[str]] = {}
     priors: dict[int, Difficulty] = {}
-    for _, nid, _, _, tags in rows:
+    for _, nid, _, _, tags, _ in rows:
         if nid not in note_tags:
             note_tags[nid] = words = tags.split()
             priors[nid] = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
-    note_band = dict(priors)  # a card without reviews: the educator's prior
-    note_band.update(bands_of({nid: failure_rate(fails[nid], counts[nid], mean_fail, priors[nid])
-                               for nid in priors if counts[nid]}, mean_fail))
+    # each reviewed note's predicted failure at its next review: FSRS's own recall then, adjusted by how
+    # much more (or less) often than the learner's mean the note failed (policy.predicted_failure)
+    day_start = col.sched.day_cutoff - 86_400
+    predicted: dict[int, float] = {}
+    for _, nid, queue, due_, _, data in rows:
+        recall = _recall_at_next_review(queue, due_, data, today, day_start)
+        if recall is None:
+            continue
+        rate = failure_rate(fails[nid], counts[nid], mean_fail, priors[nid])
+        p = predicted_failure(recall, rate, mean_fail)
+        predicted[nid] = max(p, predicted.get(nid, 0.0))  # a note is as hard as its hardest card
+    note_band = dict(priors)  # a note without reviews: the educator's prior
+    note_band.update(bands_of(predicted, statistics.mean(predicted.values()) if predicted else 0.0))
     for nid, band in note_band.items():
         words = note_tags[nid]
         plan.bands[band] = plan.bands.get(band, 0) + 1
         if _tag_band(words, DIFFICULTY_PREFIX) is not band or sum(
                 t.lower().startswith(DIFFICULTY_PREFIX) for t in words) != 1:
             plan.retag.setdefault(band, []).append(nid)
-    new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _ in rows if queue == NEW_QUEUE]
+    new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _, _ in rows if queue == NEW_QUEUE]
     if new_cards and SPREAD:
         ordered = spread_hard([(cid, band) for cid, band, _ in new_cards], max(pace, 1))
         if ordered != [cid for cid, _, _ in new_cards]:
             plan.new_order = (min(d for _, _, d in new_cards), ordered)
     plan._note_tags = note_tags  # type: ignore[attr-defined]
     return plan
+
+
+def _recall_at_next_review(queue: int, due: int, data: str, today: int, day_start: float) -> float | None:
+    """FSRS's predicted recall of a card at its next review (today when overdue), from the memory state
+    Anki keeps in the card (stability, decay, last review time); None for a card without one."""
+    if queue not in (1, 2, 3):
+        return None
+    try:
+        state = json.loads(data or "{}")
+        stability, last = float(state["s"]), float(state["lrt"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    decay = float(state.get("decay") or 0.5)
+    days_until = max(0, due - today) if queue in (2, 3) else 0
+    elapsed = max(0.0, (day_start - last) / 86_400) + days_until
+    return recall_after(elapsed, stability, decay)
 
 
 def _tag_band(tags: list[str], prefix: str) -> Difficulty | None:
