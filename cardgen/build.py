@@ -14,7 +14,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable, Protocol
 
-from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, note_guid, occlusion_notes
+from cardgen.cards.guids import note_guid
+from cardgen.cards.notes import CaseContext, ImageView, NoteSpec, case_notes, occlusion_notes
 from cardgen.cards.notetypes import NoteKind
 from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.cards.templates import templates_mtime

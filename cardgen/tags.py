@@ -13,6 +13,7 @@ CASE_PREFIX = f"{TAG_ROOT}::case::"
 DIFFICULTY_PREFIX = f"{TAG_ROOT}::difficulty::"  # the educator's prior in a class deck, a learner's band in theirs
 PRIOR_PREFIX = f"{TAG_ROOT}::prior::"  # always the educator's difficulty of the case
 TOPIC_PREFIX = f"{TAG_ROOT}::topic::"
+LEVEL_PREFIX = f"{TAG_ROOT}::level::"  # the ESR level of a curriculum topic: cardgen::level::II
 TEXT_ONLY_TAG = f"{TAG_ROOT}::text_only"  # a curriculum objective's text-only card
 # Every note cardgen writes carries a case tag or the text-only tag: how a collection's cardgen notes are found.
 CARDGEN_SEARCH = f"(tag:{CASE_PREFIX}* OR tag:{TEXT_ONLY_TAG})"

@@ -21,7 +21,7 @@ import pytest
 from anki.collection import Collection
 from anki.deck_config_pb2 import DeckConfig
 
-from cardgen.curriculum.model import Curriculum, load_curriculum
+from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.curriculum.ordering import deck_order_conflicts
 from tests.anki_helpers import import_package
 

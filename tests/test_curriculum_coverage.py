@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cardgen.curriculum.coverage import ObjectiveStatus, Tally, compute_coverage, format_table, render_html
-from cardgen.curriculum.model import Level, load_curriculum
+from cardgen.curriculum import Level, load_curriculum
 from cardgen.errors import InputError
 
 SAMPLE_YAML = Path(__file__).resolve().parent.parent / "decks" / "curricula" / "esr-level1.yaml"

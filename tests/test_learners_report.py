@@ -2,7 +2,7 @@
 messages for an unknown learner or a learners database cardgen cannot read.
 
 Histories come from progress files (cardgen.learners.progress.write_progress, what the add-on's
-export calls) whose GUIDs are the ones cardgen gives its notes (cardgen.cards.notes.note_guid).
+export calls) whose GUIDs are the ones cardgen gives its notes (cardgen.cards.guids.note_guid).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from cardgen.cards.notes import note_guid
+from cardgen.cards.guids import note_guid
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cli import main
 from cardgen.curriculum import load_curriculum

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import genanki
@@ -14,16 +15,15 @@ from PIL import Image
 
 from cardgen.annotations.readers.graphics import GraphicType, shapes_for_graphic
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect
+from cardgen.cards.notetypes import OCCLUSION_MODEL_ID, occlusion_notetype
 from cardgen.cards.occlusion import (
-    OCCLUSION_MODEL_ID,
-    OcclusionModel,
     TIP_REGION_FRACTION,
     format_fraction,
     occluded_region,
     occlusion_cloze,
-    occlusion_model,
     occlusion_note_fields,
 )
+from cardgen.deck.collection import genanki_model
 from cardgen.teaching.case import OcclusionMode
 from tests.anki_helpers import import_package
 from tests.io_reference import (
@@ -88,7 +88,7 @@ def _build_and_import(collection, tmp_path: Path, mode: OcclusionMode, markers=N
                       findings=FINDINGS) -> list[int]:
     media = tmp_path / "occlusion-test-3f2a.png"  # a content-hash style name, as the renderer makes
     media.write_bytes(_png_bytes(WIDTH, HEIGHT))
-    model = occlusion_model()
+    model = genanki_model(occlusion_notetype())
     deck = genanki.Deck(2_059_400_110, "cardgen occlusion test")
     cloze = occlusion_cloze(findings, WIDTH, HEIGHT, mode, markers=markers)
     fields = occlusion_note_fields(media.name, cloze, "<b>CT chest</b>", "findings 1-6")
@@ -274,7 +274,7 @@ def test_note_is_the_same_as_one_made_by_add_image_occlusion_note(collection, tm
 
 
 def test_model_id_is_fixed_and_json_carries_the_stock_kind():
-    data = occlusion_model().to_json(1_700_000_000, 1)
+    data = genanki_model(occlusion_notetype()).to_json(1_700_000_000, 1)
     assert data["id"] == str(OCCLUSION_MODEL_ID)
     assert data["originalStockKind"] == 6
     assert data["type"] == genanki.Model.CLOZE
@@ -295,15 +295,15 @@ def test_a_rebuilt_deck_with_new_template_content_updates_notes_and_keeps_review
     may not): the learner's notetype and notes are updated on re-import and the reviews stay."""
     media = tmp_path / "occlusion-reimport.png"
     media.write_bytes(_png_bytes(WIDTH, HEIGHT))
-    current = occlusion_model()
-    older = OcclusionModel(OCCLUSION_MODEL_ID, current.name, fields=current.fields, css=".card { color: black; }",
-                           templates=[{**current.templates[0], "afmt": "{{cloze:Occlusion}}{{Image}}"}],
-                           model_type=genanki.Model.CLOZE)
+    current = occlusion_notetype()
+    older = replace(current, css=".card { color: black; }",
+                    templates=(replace(current.templates[0], back="{{cloze:Occlusion}}{{Image}}"),))
 
-    def package(model, shapes, timestamp, name):
+    def package(description, shapes, timestamp, name):
         deck = genanki.Deck(2_059_400_111, "cardgen occlusion reimport")
         cloze = occlusion_cloze(shapes, WIDTH, HEIGHT, OcclusionMode.HIDE_ALL)
-        deck.add_note(genanki.Note(model=model, fields=occlusion_note_fields(media.name, cloze), guid="io-reimport"))
+        deck.add_note(genanki.Note(model=genanki_model(description), fields=occlusion_note_fields(media.name, cloze),
+                                   guid="io-reimport"))
         out = tmp_path / name
         genanki.Package(deck, media_files=[str(media)]).write_to_file(str(out), timestamp=timestamp)
         return out
@@ -323,4 +323,4 @@ def test_a_rebuilt_deck_with_new_template_content_updates_notes_and_keeps_review
     assert collection.db.scalar("SELECT count() FROM revlog") == 1  # the review stayed
     assert collection.get_card(card.id).reps == 1
     notetype = collection.models.get(note.mid)
-    assert notetype["css"] == current.css and notetype["tmpls"][0]["afmt"] == current.templates[0]["afmt"]
+    assert notetype["css"] == current.css and notetype["tmpls"][0]["afmt"] == current.templates[0].back

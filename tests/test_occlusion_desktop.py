@@ -30,14 +30,14 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from cardgen.annotations.readers.graphics import GraphicType, shapes_for_graphic
 from cardgen.annotations.shapes import Ellipse, Point, Polygon, Rect
+from cardgen.cards.notetypes import OCCLUSION_MODEL_NAME, occlusion_notetype
 from cardgen.cards.occlusion import (
-    OCCLUSION_MODEL_NAME,
     TIP_REGION_FRACTION,
     occlusion_cloze,
-    occlusion_model,
     occlusion_note_fields,
 )
 from cardgen.cards.templates import render_fragment
+from cardgen.deck.collection import genanki_model
 from cardgen.teaching.case import OcclusionMode
 from tests.desktop import run_desktop
 from tests.io_reference import EditorEllipse, EditorPolygon, EditorRect, editor_cloze
@@ -140,7 +140,7 @@ def screens(tmp_path_factory: pytest.TempPathFactory) -> dict:
     cloze = occlusion_cloze(shapes, WIDTH, HEIGHT, OcclusionMode.HIDE_ALL)
     old_form = re.sub(r"(image-occlusion:polygon):left=[^:]*:top=[^:]*", r"\1", cloze)
     assert old_form.count("polygon:points=") == 2, old_form
-    model = occlusion_model()
+    model = genanki_model(occlusion_notetype())
     deck = genanki.Deck(2_059_400_120, "io desktop")
     back = str(render_fragment("fields/numbered.html.j2", items=list(SHAPES)))
     # As cardgen's build writes it: each finding's number beside its region (text shapes, cloze 0).

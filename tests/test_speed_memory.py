@@ -7,7 +7,6 @@ byte for byte with genanki's own writing of the same notes.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 import tracemalloc
 import zipfile
@@ -19,8 +18,9 @@ import pytest
 from PIL import Image
 
 from cardgen.cards.notes import NoteSpec
-from cardgen.cards.notetypes import NoteKind, notetype
-from cardgen.deck.package import _TimedNote, deck_id, write_package
+from cardgen.cards.notetypes import NoteKind
+from cardgen.deck.collection import TimedNote, deck_id, model_of
+from cardgen.deck.package import write_package
 from cardgen.deck.spool import NoteSpool
 from tests.anki_helpers import import_package
 
@@ -174,8 +174,8 @@ def _genanki_collection(notes: list[NoteSpec], out: Path) -> bytes:
     for note in notes:
         for depth in range(1, len(note.deck)):
             deck_for(note.deck[:depth])
-        deck_for(note.deck).add_note(_TimedNote(model=notetype(note.kind), fields=list(note.fields),
-                                                tags=list(note.tags), guid=note.guid, due=note.order, mod=note.mod))
+        deck_for(note.deck).add_note(TimedNote(model=model_of(note.kind), fields=list(note.fields),
+                                               tags=list(note.tags), guid=note.guid, due=note.order, mod=note.mod))
     genanki.Package([decks[name] for name in sorted(decks)]).write_to_file(str(out), timestamp=TIMESTAMP)
     with zipfile.ZipFile(out) as package:
         return package.read("collection.anki2")
@@ -300,7 +300,7 @@ def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
     # before case 5 in one run, those after it in another. A previous package whose headers differ
     # (another writer's dates) has its files' bytes copied under new headers. Either way the
     # package is the one a fresh writing gives, byte for byte.
-    from cardgen.deck.package import _MediaPlan
+    from cardgen.deck.media import MediaPlan
 
     notes = [note for case in _notes_by_case(13) for note in case]
     media = _write_media(tmp_path / "media", 13)
@@ -321,7 +321,7 @@ def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
 
     with NoteSpool() as spool:
         spool.add(changed)
-        with _MediaPlan(spool.media_names(), first) as plan:
+        with MediaPlan(spool.media_names(), first) as plan:
             steps = plan.steps
     assert [step.name for step in steps] == [_media_name(case) if case != 5 else new_image for case in range(13)]
     assert [step.span is None for step in steps] == [case == 5 for case in range(13)]  # read from disk: case 5's only
@@ -332,35 +332,3 @@ def test_a_rebuild_after_one_image_changed_copies_the_others_in_two_runs(
 
     _assert_written_from_previous_as_fresh(tmp_path, collection, changed, media, new_image, first, fresh,
                                            [_media_name(case) for case in range(13) if case != 5] + [new_image])
-
-
-def test_replacing_a_package_leaves_the_new_one_only_and_an_error_leaves_the_old(tmp_path: Path) -> None:
-    # The replaced package's last reference is dropped by a short-lived child process; whoever
-    # reads the folder afterwards sees the new package and nothing else.
-    from cardgen.deck.package import atomic_output
-
-    out = tmp_path / "deck.apkg"
-    out.write_bytes(b"old package")
-    with atomic_output(out) as temp:
-        temp.write_bytes(b"new package")
-    assert out.read_bytes() == b"new package"
-    assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
-    with pytest.raises(RuntimeError):
-        with atomic_output(out) as temp:
-            temp.write_bytes(b"half a package")
-            raise RuntimeError("stopped half-way")
-    assert out.read_bytes() == b"new package"
-    assert [p.name for p in tmp_path.iterdir()] == ["deck.apkg"]
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="renameat2 is Linux's")
-def test_exchange_swaps_two_names_in_one_step_or_says_it_cannot(tmp_path: Path) -> None:
-    from cardgen.deck.package import _exchange
-
-    new, old = tmp_path / "new", tmp_path / "old"
-    new.write_text("new package")
-    old.write_text("old package")
-    assert _exchange(new, old)
-    assert (old.read_text(), new.read_text()) == ("new package", "old package")
-    assert not _exchange(new, tmp_path / "missing")  # nothing to swap with: the caller renames
-    assert new.read_text() == "old package"

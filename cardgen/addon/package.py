@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen import __homepage__, __version__
-from cardgen.deck.package import atomic_output
+from cardgen.atomic import atomic_output
 from cardgen.errors import CardgenError
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the cardgen package folder

@@ -1,7 +1,8 @@
 """Notes made from one teaching case: a case card and a card per finding.
 
-This module decides what a learner sees; it knows nothing of genanki or files. Every piece of
-case text goes through escaping (Jinja2 autoescape or :func:`markupsafe.escape`).
+This module decides what a learner sees; its notes are plain data (:class:`NoteSpec`), which
+:mod:`cardgen.deck` alone turns into the package's notes. Every piece of case text goes through
+escaping (Jinja2 autoescape or :func:`markupsafe.escape`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup, escape
 
+from cardgen.cards.guids import note_guid
 from cardgen.cards.notetypes import NoteKind
+from cardgen.cards.occlusion import occlusion_cloze, occlusion_note_fields
 from cardgen.cards.templates import render_fragment
 from cardgen.cards.text import render_teaching_text
 from cardgen.tags import CASE_PREFIX, DIFFICULTY_PREFIX, PRIOR_PREFIX, TAG_ROOT, tag_word
@@ -28,7 +31,7 @@ DEFAULT_DIFFICULTY = Difficulty.MEDIUM
 
 @dataclass(frozen=True)
 class NoteSpec:
-    """A note as cardgen means it, before it becomes a genanki note."""
+    """A note as cardgen means it, before the package writer (:mod:`cardgen.deck`) stores it."""
 
     kind: NoteKind
     guid: str
@@ -76,13 +79,6 @@ class CaseContext:
     mod: int = 0
     order: int = 0
     extra_tags: tuple[str, ...] = field(default_factory=tuple)
-
-
-def note_guid(case_id: str, kind: NoteKind, index: int = 0) -> str:
-    """A note's GUID: from the case id, the kind of card and the finding's index, nothing else."""
-    import genanki  # imported here, not at the top: a rebuild with every case cached never needs it
-
-    return genanki.guid_for("cardgen", case_id, kind.value, index)
 
 
 def case_tags(case: Case, views: list[ImageView], context: CaseContext) -> tuple[str, ...]:
@@ -247,8 +243,6 @@ def occlusion_notes(case: Case, views: list[ImageView], context: CaseContext,
     card asks for the region under the red (active) mask, and its back marks that finding in the
     list (templates/anki/occlusion_back.html).
     """
-    from cardgen.cards.occlusion import occlusion_cloze, occlusion_note_fields
-
     tags = case_tags(case, views, context)
     notes: list[NoteSpec] = []
     for image_index, view in enumerate(views):

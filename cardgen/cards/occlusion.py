@@ -1,10 +1,7 @@
-"""Native Anki Image Occlusion notes, built from the findings' shapes.
+"""Native Anki Image Occlusion notes' fields, built from the findings' shapes.
 
-Anki treats a notetype as its own Image Occlusion type when the notetype's JSON carries
-``"originalStockKind": 6`` (the stock kind IMAGE_OCCLUSION, counted from 1 in
-``NotetypeConfig.OriginalStockKind``) and keeps the stock fields in the stock order: Occlusion,
-Image, Header, Back Extra, Comments. The reviewer (``anki.imageOcclusion.setup()``, called by the
-stock templates) then reads the shapes from the Occlusion field, written as cloze entries such as
+Anki's Image Occlusion reviewer (``anki.imageOcclusion.setup()``, called by the stock templates)
+reads the shapes from the Occlusion field, written as cloze entries such as
 ``{{c1::image-occlusion:rect:left=.1:top=.2:width=.3:height=.4:oi=1}}``. Coordinates are
 fractions of the image's width (x, left, width, rx) or height (y, top, height, ry), so they hold
 for the rendered image at any uniform scale.
@@ -16,15 +13,7 @@ then the kind's own properties, then ``oi=1``; numbers as the editor's ``floatTo
 them. tests/test_occlusion.py compares the field byte for byte with a transcription of that code
 and with a note made by the backend's ``add_image_occlusion_note``.
 
-The fields and their settings are the stock ones, copied from the notetype the anki 26.9.3
-backend creates (``col.models.by_name("Image Occlusion")``; source: ankitects/anki
-rslib/src/image_occlusion/notetype.rs). The card templates (templates/anki/occlusion_*.html) keep
-the stock structure (hidden ``{{cloze:Occlusion}}``, ``#image-occlusion-container`` with the image
-and the canvas, ``anki.imageOcclusion.setup()``, the toggle button) and add cardgen's dark style
-and the mark on the finding asked. Field names and the template's name are the schema and are
-frozen: a notetype whose fields changed makes Anki skip its notes on re-import, so such a change
-means a new model id and name. Template and CSS content may change under the same id: a rebuilt
-deck then updates the notetype and its notes and keeps every review (tests/test_occlusion.py).
+The Image Occlusion notetype is described in :mod:`cardgen.cards.notetypes`.
 """
 
 from __future__ import annotations
@@ -33,19 +22,8 @@ import html
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Sequence
 
-import genanki
-
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape
-from cardgen.cards.templates import anki_template
 from cardgen.teaching.case import OcclusionMode
-
-# Fixed forever for this schema version (see the module docstring); never derived from time.
-OCCLUSION_MODEL_ID = 1_734_812_406
-OCCLUSION_MODEL_NAME = "Image Occlusion (cardgen v1)"
-
-# NotetypeConfig.OriginalStockKind.IMAGE_OCCLUSION (the StockNotetype.Kind enum starts at 0 and
-# says 5; the "original stock kind" enum reserves 0 for unknown, hence 6).
-ORIGINAL_STOCK_KIND_IMAGE_OCCLUSION = 6
 
 # Side of the square region put around an arrow's tip or a point, as a fraction of the image's
 # shorter side: big enough to hide what the arrow points at on a typical key image, small enough
@@ -56,37 +34,6 @@ TIP_REGION_FRACTION = 0.08
 # same way, ts/routes/image-occlusion/shapes/floats.ts).
 _DECIMALS = 4
 _QUANTUM = Decimal(1).scaleb(-_DECIMALS)
-
-# Stock field names in stock order; `tag` is how Anki's backend knows each IO field's role, and
-# the four fields the IO editor needs cannot be deleted in Anki's UI.
-_STOCK_FIELDS = ("Occlusion", "Image", "Header", "Back Extra", "Comments")
-
-
-class OcclusionModel(genanki.Model):
-    """A genanki model whose JSON also carries ``originalStockKind`` (genanki does not write it)."""
-
-    def to_json(self, timestamp: float, deck_id):  # noqa: D102 - genanki's own signature
-        data = super().to_json(timestamp, deck_id)
-        data["originalStockKind"] = ORIGINAL_STOCK_KIND_IMAGE_OCCLUSION
-        return data
-
-
-def occlusion_model() -> OcclusionModel:
-    """The Image Occlusion notetype every occlusion note uses (one fixed id and name)."""
-    fields = [
-        {"name": name, "font": "Arial", "size": 20, "tag": index,
-         "preventDeletion": name != "Comments"}
-        for index, name in enumerate(_STOCK_FIELDS)
-    ]
-    return OcclusionModel(
-        OCCLUSION_MODEL_ID,
-        OCCLUSION_MODEL_NAME,
-        fields=fields,
-        templates=[{"name": "Image Occlusion", "qfmt": anki_template("occlusion_front.html"),
-                    "afmt": anki_template("occlusion_back.html")}],
-        css=anki_template("style.css") + anki_template("occlusion.css"),
-        model_type=genanki.Model.CLOZE,
-    )
 
 
 def occlusion_cloze(

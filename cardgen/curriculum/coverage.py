@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.curriculum.model import Curriculum, Level, Topic
+from cardgen.curriculum.model import Curriculum
+from cardgen.curriculum.topic import Level, Topic
+from cardgen.resources import TEMPLATES_DIR
 
 
 class ObjectiveStatus(str, enum.Enum):
@@ -217,11 +219,9 @@ def format_table(coverage: Coverage) -> str:
 
 def render_html(coverage: Coverage, *, title: str | None = None) -> str:
     """A self-contained HTML page (no external files): tables and one bar chart per section."""
-    import jinja2
+    import jinja2  # only the HTML page needs it
 
-    from cardgen.resources import TEMPLATES_DIR as templates
-
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
                                      undefined=jinja2.StrictUndefined, trim_blocks=True,
                                      lstrip_blocks=True)
     source = coverage.curriculum.source

@@ -17,7 +17,8 @@ import io
 import re
 from pathlib import Path
 
-from cardgen.curriculum.model import Curriculum, Topic, make_topic, nearest_hint
+from cardgen.curriculum.topic import Topic, make_topic, nearest_hint
+from cardgen.curriculum.tree import TopicTree
 from cardgen.errors import InputError
 from cardgen.yamlio import MAX_DEPTH, refuse_control_characters
 
@@ -140,7 +141,7 @@ def _checked_rows(reader, path: Path):
         yield cells
 
 
-def curriculum_to_csv(curriculum: Curriculum) -> str:
+def curriculum_to_csv(curriculum: TopicTree) -> str:
     """The curriculum as CSV text, rows in tree order; reading it back gives the same topics."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\n")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cardgen.atomic import atomic_output
 from cardgen.curriculum.coverage import Coverage, compute_coverage, format_table, render_html
-from cardgen.curriculum.model import load_curriculum
-from cardgen.deck.package import atomic_output
+from cardgen.curriculum.loading import load_curriculum
 from cardgen.teaching.loader import load_cases
 
 

@@ -1,12 +1,12 @@
 """What a curriculum YAML file may say: every key of a topic, its value and its meaning, written once.
 
-The YAML reader (cardgen.curriculum.model) refuses keys this does not know; the published JSON Schema
+The YAML reader (cardgen.curriculum.loading) refuses keys this does not know; the published JSON Schema
 (``docs/schema/curriculum.schema.json``, ``cardgen schema curriculum``) is made from it.
 """
 
 from __future__ import annotations
 
-from cardgen.curriculum.model import RADLEX_ID, TOPIC_ID, Level
+from cardgen.curriculum.topic import RADLEX_ID, TOPIC_ID, Level
 from cardgen.yamlspec import TEXT, Key, ListOf, Mapping, Ref, Scalar, choice, json_schema
 
 TOPIC_ID_VALUE = Scalar({"type": "string", "pattern": f"^{TOPIC_ID.pattern}$"}, "a topic id")

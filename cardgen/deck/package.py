@@ -1,250 +1,31 @@
-"""Writing the .apkg: genanki builds the collection, then cardgen packs it reproducibly.
+"""Writing the .apkg: the collection database, the media map and the media files, reproducibly.
 
 genanki's own packages stamp zip entries with the media files' times and store everything
-uncompressed. cardgen lets genanki write only the collection database (``Package.write_to_db`` on
-a connection of ours), with the notes read from the build's :class:`~cardgen.deck.spool.NoteSpool`
-one sub-deck at a time, then packs it deflated with the media map and the media files (stored: PNG
-and JPEG are compressed already; deflate would save ~0.5 % of their bytes for ~1.5 s per 60 MB), all
-with a fixed date, so the same notes and media give byte-identical packages. It writes through a
-temporary file so that an error never leaves a partial package behind.
+uncompressed. cardgen lets genanki write only the collection database
+(:mod:`cardgen.deck.collection`), with the notes read from the build's
+:class:`~cardgen.deck.spool.NoteSpool` one sub-deck at a time, then packs it deflated with the media
+map and the media files (stored: PNG and JPEG are compressed already; see :mod:`cardgen.deck.media`),
+all with a fixed date, so the same notes and media give byte-identical packages. It writes through a
+temporary file (:func:`cardgen.atomic.atomic_output`) so that an error never leaves a partial
+package behind.
 """
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import itertools
 import json
-import os
 import shutil
-import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 import zipfile
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
-
-import genanki
-
+from cardgen.atomic import atomic_output
 from cardgen.cards.notes import NoteSpec
-from cardgen.cards.notetypes import notetype
+from cardgen.deck.collection import write_collection
+from cardgen.deck.media import MediaPlan, pack_media
 from cardgen.deck.spool import NoteSpool
-from cardgen.deck.zipdata import copy_range, stored_data_offset
-from cardgen.errors import CardgenError
-
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-
-
-def deck_id(full_name: str) -> int:
-    """A stable deck id from the deck's full name (in genanki's recommended id range)."""
-    digest = int(hashlib.sha256(full_name.encode("utf-8")).hexdigest()[:12], 16)
-    return (1 << 30) + digest % (1 << 30)
-
-
-class _TimedNote(genanki.Note):
-    """A genanki note with its own modification time, so only changed cases look newer to Anki."""
-
-    def __init__(self, *, mod: int, **kwargs: object) -> None:
-        super().__init__(**kwargs)
-        self.mod = mod
-
-    def write_to_db(self, cursor, timestamp: float, deck_id, id_gen):  # noqa: D102 - genanki's hook
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
-
-
-class _SpooledNotes:
-    """One sub-deck's notes as genanki notes, made from the spool each time they are iterated.
-
-    genanki's ``Deck.write_to_db`` reads ``deck.notes`` twice (the notetypes, then the notes):
-    this view reads the spool twice instead of holding a genanki note per note."""
-
-    def __init__(self, spool: NoteSpool, paths: list[tuple[str, ...]]) -> None:
-        self._spool = spool
-        self._paths = paths  # usually one; more when paths name the same deck (("a::b",) and ("a", "b"))
-
-    def __iter__(self) -> Iterator[_TimedNote]:
-        for note in self._spool.notes_in(*self._paths):
-            yield _TimedNote(model=notetype(note.kind), fields=list(note.fields), tags=list(note.tags),
-                             guid=note.guid, due=note.order, mod=note.mod)
-
-
-def build_decks(root_name: str, notes: NoteSpool, description: str = "") -> list[genanki.Deck]:
-    """genanki decks for the spooled notes, one per sub-deck path (parents too, even when they hold
-    no card), sorted by full name; each deck's notes are read from the spool when genanki writes them."""
-    paths = {()} | {path[:depth] for path in notes.deck_paths for depth in range(1, len(path) + 1)}
-    paths_of: dict[str, list[tuple[str, ...]]] = {}
-    for path in sorted(paths):
-        paths_of.setdefault("::".join((root_name, *path)), []).append(path)
-    decks = []
-    for name in sorted(paths_of):
-        deck = genanki.Deck(deck_id(name), name, description=description if paths_of[name][0] == () else "")
-        deck.notes = _SpooledNotes(notes, paths_of[name])
-        decks.append(deck)
-    return decks
-
-
-class OutputError(CardgenError):
-    """An output file (the deck, a report) could not be written: one line naming the path and the reason (a full disk, a
-    read-only file system, a file where a folder should be); the previous deck is left as it was."""
-
-    HINTS = {errno.ENOSPC: "free some disk space and build again",
-             errno.EDQUOT: "free some disk space (your quota is used up) and build again",
-             errno.EROFS: "the file system is read-only: choose another output with -o",
-             errno.EACCES: "you may not write there: choose another output with -o",
-             errno.EPERM: "you may not write there: choose another output with -o",
-             errno.ENOTDIR: "a part of the path is a file, not a folder: choose another output with -o",
-             errno.EEXIST: "a part of the path is a file, not a folder: choose another output with -o",
-             errno.EISDIR: "the output is a folder: give a file name ending in .apkg",
-             errno.EFBIG: "the file is larger than this system allows: build fewer cases into it"}
-
-    def __init__(self, out: Path, error: OSError) -> None:
-        named = Path(error.filename) if error.filename else out
-        # The temporary file is ours, not the user's: name the output it stands for.
-        self.path = out if named.name.startswith(_partial_prefix(out)) else named
-        hint = self.HINTS.get(error.errno or 0, "check the path and build again")
-        super().__init__(f"{self.path}: {error.strerror or error}; {hint}")
-
-
-def _partial_prefix(out: Path) -> str:
-    return f".{out.name}."
-
-
-@contextmanager
-def atomic_output(out: Path) -> Iterator[Path]:
-    """A temporary path beside ``out`` that replaces ``out`` only when the block succeeds.
-
-    The temporary file (``.OUT.XXXX.partial``) is locked while it is written: a build killed
-    before it could remove it leaves it unlocked, and the next build to the same output removes
-    it (concurrent builds' files are locked and left alone). An operating system error becomes an
-    :class:`OutputError` naming the path.
-    """
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale_partials(out)
-        temp, lock = _locked_temp(out)
-    except OSError as error:
-        raise OutputError(out, error) from None
-    try:
-        yield temp
-        # mkstemp makes the file private; a deck is an ordinary file, so honour the umask instead.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)
-        replaced = _open_to_release_later(out)
-        if replaced is not None and _exchange(temp, out):
-            temp.unlink()  # the old package now, under the temporary name
-        else:
-            os.replace(temp, out)
-        if replaced is not None:
-            _release_later(replaced)
-    except OSError as error:
-        raise OutputError(out, error) from None
-    finally:
-        temp.unlink(missing_ok=True)
-        os.close(lock)
-
-
-def _locked_temp(out: Path) -> tuple[Path, int]:
-    """A new temporary file beside ``out`` and a descriptor holding its lock."""
-    while True:
-        handle, temp_name = tempfile.mkstemp(prefix=_partial_prefix(out), suffix=".partial", dir=out.parent)
-        if fcntl is None:
-            return Path(temp_name), handle
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            if os.stat(temp_name).st_ino == os.fstat(handle).st_ino:
-                return Path(temp_name), handle
-        except FileNotFoundError:
-            pass
-        os.close(handle)  # another build took it for a stale one in the moment before the lock: again
-
-
-def _remove_stale_partials(out: Path) -> None:
-    """Remove the temporary files of earlier builds to ``out`` that were killed while writing."""
-    if fcntl is None:
-        return  # no locks to tell a running build's file from a dead one's (Windows)
-    prefix = _partial_prefix(out)
-    for name in os.listdir(out.parent):
-        if not (name.startswith(prefix) and name.endswith(".partial")):
-            continue
-        path = out.parent / name
-        try:
-            handle = os.open(path, os.O_RDONLY)
-        except OSError:
-            continue
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            if os.stat(path).st_ino == os.fstat(handle).st_ino:
-                path.unlink()
-        except OSError:
-            pass  # locked: a build is writing it
-        finally:
-            os.close(handle)
-
-
-def _exchange(first: Path, second: Path) -> bool:
-    """Swap the two files' names in one step (Linux ``renameat2`` with ``RENAME_EXCHANGE``); False
-    where that is not available, and the caller renames instead.
-
-    Renaming a file over another makes ext4 start writing the new file's data to disk at once (its
-    guard against an empty file after a power cut), ~0.1-0.2 s for a 290 MB package that every
-    rebuild waited for; an exchange is as atomic for readers and leaves the writing to the kernel's
-    own time. The price: a power cut within seconds of a build may leave the new package unwritten,
-    which the next build notices (its size and time no longer match the cache's record) and rewrites.
-    """
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        import ctypes
-
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False  # a C library without renameat2 (glibc before 2.28, musl before 1.2.5)
-    at_current_directory, rename_exchange = -100, 2  # AT_FDCWD and RENAME_EXCHANGE from <fcntl.h>, <stdio.h>
-    done = renameat2(at_current_directory, os.fsencode(first), at_current_directory, os.fsencode(second),
-                     rename_exchange)
-    return done == 0  # else ENOSYS or EINVAL (a kernel or file system that cannot): rename instead
-
-
-def _open_to_release_later(path: Path) -> int | None:
-    """A descriptor of the file at ``path`` (the package about to be replaced), or None."""
-    if os.name != "posix":
-        return None  # elsewhere an open file cannot be replaced at all
-    try:
-        return os.open(path, os.O_RDONLY)
-    except OSError:
-        return None  # no previous package
-
-
-def _release_later(descriptor: int) -> None:
-    """Close ``descriptor``, the replaced package's last reference, in a short-lived child process.
-
-    Freeing a large file's blocks is done by whoever drops its last reference, and on a file system
-    that discards freed blocks at once it took ~0.2-0.5 s for a 290 MB deck: the build waited for
-    that after every rebuild. The child (``sleep 1``) inherits the descriptor and drops it as it
-    exits, a second later, after the build has returned; the space is the same, released a moment
-    later. (It was ``true``, which often exited before this process had closed its own descriptor:
-    then this process dropped the last reference and waited after all, ~0.05-0.25 s.)
-    """
-    try:
-        program = shutil.which("sleep")
-        if program is not None:
-            child = subprocess.Popen([program, "1"], pass_fds=(descriptor,), stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-            threading.Thread(target=child.wait, name="cardgen-release", daemon=True).start()  # reaps it
-    except OSError:
-        pass  # no child: this process frees the file itself, now
-    finally:
-        os.close(descriptor)
+from cardgen.deck.zipdata import new_entry
 
 
 def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpec], media_dir: Path,
@@ -268,19 +49,18 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
             spool.add(notes)
             return write_package(out, root_name, spool, media_dir, timestamp, check, description, previous,
                                  check_collection)
-    package = genanki.Package(build_decks(root_name, notes, description))
     with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch, atomic_output(out) as temp:
         collection = Path(scratch) / "collection.anki2"
         # Opened without truncating (mkstemp made it empty): ext4 flushes a file truncated on open
-        # when it is closed, which made closing a 290 MB package wait ~0.1-0.2 s for the disk.
+        # when it is closed, and closing a large package would wait for the disk.
         with open(temp, "r+b") as stream, zipfile.ZipFile(stream, "w") as packed:
             # The media files go into the package on a second thread while genanki writes the
             # collection on this one: copying them is file reads, writes and CRCs, which let go of
-            # the interpreter lock, so the two overlap (~0.4 s of a 290 MB deck's build).
-            with _MediaPlan(notes.media_names(), previous) as plan:
-                media = _Background(_pack_media, packed, media_dir, plan)
+            # the interpreter lock, so the two overlap.
+            with MediaPlan(notes.media_names(), previous) as plan:
+                media = _Background(pack_media, packed, media_dir, plan)
                 try:
-                    _write_collection(package, collection, timestamp)
+                    write_collection(collection, root_name, notes, timestamp, description)
                     if check_collection is not None:
                         check_collection(collection)
                 finally:
@@ -312,156 +92,15 @@ class _Background:
             raise self._error
 
 
-def _write_collection(package: genanki.Package, path: Path, timestamp: float) -> None:
-    """The collection database, written as ``genanki.Package.write_to_file`` writes it (the same
-    connection settings, ids and commits: the same bytes), into a file of ours, so that it goes
-    into the package once instead of through genanki's own zip first."""
-    connection = sqlite3.connect(path)
-    # A scratch file, packed and deleted at once: no journal and no waiting for the disk at each of
-    # genanki's commits (the fsyncs took ~0.4 s of a rebuild while the package's 290 MB were being
-    # written). Neither setting changes the database's bytes.
-    connection.execute("PRAGMA journal_mode = OFF")
-    connection.execute("PRAGMA synchronous = OFF")
-    try:
-        package.write_to_db(connection.cursor(), timestamp, itertools.count(int(timestamp * 1000)))
-        connection.commit()
-    finally:
-        connection.close()
-
-
-def _entry(name: str, compress_type: int) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
-    info.compress_type = compress_type
-    info.external_attr = 0o644 << 16
-    return info
-
-
-@dataclass(frozen=True)
-class _MediaStep:
-    """How one media member gets into the new package: ``span`` (start, length) of the previous
-    package's bytes, copied as they lie, after ``header`` when the old member's own header is not
-    the one this package needs (then ``span`` is its data alone); no span: read from disk."""
-
-    entry: zipfile.ZipInfo
-    name: str
-    header: bytes | None = None
-    span: tuple[int, int] | None = None
-
-
-class _MediaPlan:
-    """Where each media member of a new package comes from, worked out before the packing starts.
-
-    A media file the previous package holds is copied from it. Where the old member is, header and
-    all, the member this package needs (same index, same file), the header goes along, and members
-    that lie one after another there are copied in one call. The media's indexes follow the deck's
-    order (see :meth:`NoteSpool.media_names`), so after a one-case edit every other case's files keep
-    theirs and the other cases' ~290 MB go in a few calls instead of ~1,750. Each call was a point
-    where the packing thread waited for the interpreter lock while genanki wrote the collection on
-    the other (0.3-0.5 s for what takes 0.13 s alone). The old headers are read here, in the calling
-    thread, for that reason. :attr:`steps` lists the media in the package's order (the media map's too).
-    """
-
-    def __init__(self, media_names: Iterable[str], previous: Path | None) -> None:
-        self.source: int | None = None  # the previous package, open while the plan is
-        members: dict[str, zipfile.ZipInfo] = {}
-        if previous is not None:
-            try:
-                with zipfile.ZipFile(previous) as archive:
-                    media_map = json.loads(archive.read("media"))
-                    members = {str(name): archive.getinfo(str(number)) for number, name in media_map.items()}
-                self.source = os.open(previous, os.O_RDONLY)
-            except (OSError, zipfile.BadZipFile, KeyError, ValueError, AttributeError):
-                members = {}  # not a package this could reuse: every media file is read anew
-        try:
-            self.steps = [self._step(_entry(str(index), zipfile.ZIP_STORED), name, members.get(name))
-                          for index, name in enumerate(media_names)]
-        except BaseException:
-            self.close()
-            raise
-
-    def _step(self, entry: zipfile.ZipInfo, name: str, old: zipfile.ZipInfo | None) -> _MediaStep:
-        if old is None or self.source is None or old.file_size != old.compress_size:
-            return _MediaStep(entry, name)
-        # The header zipfile would write for the file (a media file's name is the hash of its
-        # bytes: the old member's CRC and size are this file's).
-        entry.CRC, entry.compress_size, entry.file_size = old.CRC, old.compress_size, old.file_size
-        header = entry.FileHeader(False)
-        if os.pread(self.source, len(header), old.header_offset) == header:
-            return _MediaStep(entry, name, span=(old.header_offset, len(header) + old.file_size))
-        with open(self.source, "rb", buffering=0, closefd=False) as raw:
-            start = stored_data_offset(raw, old)
-        if start is None:
-            return _MediaStep(_entry(entry.filename, zipfile.ZIP_STORED), name)  # compressed there: read anew
-        return _MediaStep(entry, name, header=header, span=(start, old.file_size))
-
-    def __enter__(self) -> _MediaPlan:
-        return self
-
-    def __exit__(self, *_exception: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.source is not None:
-            os.close(self.source)
-            self.source = None
-
-
-def _pack_media(packed: zipfile.ZipFile, media_dir: Path, plan: _MediaPlan) -> None:
-    """Each media file stored (PNG and JPEG are compressed already) under its index in the media
-    map (its place in the deck's order), as ``plan`` says: copied from the previous package in the
-    kernel (a run of members that lie one after another there in one copy), or streamed from
-    ``media_dir``. The package is the same, byte for byte, as one whose media were all read from disk."""
-    target = packed.fp
-    assert target is not None
-    position = target.tell()
-    pending: list[int] = []  # [source start, length, target start] of the copy not made yet
-
-    def copy_pending() -> None:
-        if pending:
-            assert plan.source is not None
-            copy_range(plan.source, target.fileno(), pending[1], pending[0], pending[2])
-            pending.clear()
-
-    for step in plan.steps:
-        if step.span is None:
-            copy_pending()
-            packed.start_dir = position  # where ZipFile.open(entry, "w") writes the member
-            with open(media_dir / step.name, "rb") as media, packed.open(step.entry, "w") as stored:
-                shutil.copyfileobj(media, stored, 1 << 20)
-            target.flush()  # before the kernel copies more after it
-            position = target.tell()
-            continue
-        step.entry.header_offset = position
-        if step.header is not None:
-            copy_pending()
-            os.pwrite(target.fileno(), step.header, position)
-            position += len(step.header)
-        start, length = step.span
-        if pending and pending[0] + pending[1] == start:
-            pending[1] += length
-        else:
-            copy_pending()
-            pending.extend((start, length, position))
-        position += length
-        # What ZipFile.open(entry, "w") records when its stream closes: the central directory lists it.
-        packed.filelist.append(step.entry)
-        packed.NameToInfo[step.entry.filename] = step.entry
-    copy_pending()
-    target.seek(position)
-    packed.start_dir = position
-
-
 def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names: Iterable[str]) -> None:
     """The collection deflated (it shrinks to a fraction) and the media map as genanki writes it
     (``{"0": name, ...}``), both streamed (memory stays flat as decks grow). Anki finds package
     members by name, so they follow the media files."""
-    collection = _entry("collection.anki2", zipfile.ZIP_DEFLATED)
-    collection.file_size = collection_path.stat().st_size  # as writestr would know it (zip64 or not)
-    collection._compresslevel = 6  # what writestr(..., compresslevel=6) sets; open() has no argument for it
+    collection = new_entry("collection.anki2", zipfile.ZIP_DEFLATED, compress_level=6,
+                           size=collection_path.stat().st_size)
     with open(collection_path, "rb") as database, packed.open(collection, "w") as deflated:
         shutil.copyfileobj(database, deflated, 1 << 20)
-    media_map = _entry("media", zipfile.ZIP_DEFLATED)
-    media_map._compresslevel = 6
+    media_map = new_entry("media", zipfile.ZIP_DEFLATED, compress_level=6)
     with packed.open(media_map, "w") as deflated:
         for piece in _media_map(media_names):
             deflated.write(piece)

@@ -1,8 +1,11 @@
-"""Where a stored member's bytes lie in a zip file, and copying bytes between files in the kernel.
+"""The zip format below :mod:`zipfile`'s public interface: cardgen's only use of its internals.
 
 cardgen stores media uncompressed in its packages, so a member's bytes can be found from its local
 header and read or copied without going through :mod:`zipfile` (the audit reads a PNG's chunk
-headers there; a rebuild copies unchanged media from the previous package).
+headers there; a rebuild copies unchanged media from the previous package). Members copied so go
+into a :class:`zipfile.ZipFile` being written by the functions here, which know what it keeps
+(its position, its member list) and what a member's header holds; every member has a fixed date,
+so the same contents give the same bytes.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import struct
 import zipfile
 from typing import BinaryIO
 
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's date: a package's bytes never depend on when it was written
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, 22 bytes we skip, name length, extra length
 _LOCAL_SIGNATURE = b"PK\x03\x04"
 
@@ -54,3 +58,47 @@ def copy_range(source: int, target: int, count: int, source_offset: int, target_
             raise OSError(errno.EIO, "the source ended early", count)
         written = os.pwrite(target, piece, target_offset)
         count, source_offset, target_offset = count - written, source_offset + written, target_offset + written
+
+
+def new_entry(name: str, compress_type: int, compress_level: int | None = None,
+              size: int | None = None) -> zipfile.ZipInfo:
+    """A member to write with :meth:`zipfile.ZipFile.open`: dated :data:`ZIP_DATE`, readable by all,
+    deflated at ``compress_level`` when given (``open`` has no argument for it; ``writestr`` has),
+    and of ``size`` bytes when that is known before writing (then its header is the one ``writestr``
+    would write: zip64 or not)."""
+    info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+    info.compress_type = compress_type
+    info.external_attr = 0o644 << 16
+    if compress_level is not None:
+        info._compresslevel = compress_level  # what writestr(..., compresslevel=level) sets
+    if size is not None:
+        info.file_size = size
+    return info
+
+
+def stored_header(info: zipfile.ZipInfo, crc: int, size: int) -> bytes:
+    """The local header :mod:`zipfile` writes before the stored (uncompressed) member ``info`` of
+    ``size`` bytes with this CRC-32; ``info`` takes the CRC and the sizes."""
+    info.CRC, info.compress_size, info.file_size = crc, size, size
+    return info.FileHeader(False)
+
+
+def target_file(packed: zipfile.ZipFile) -> BinaryIO:
+    """The file ``packed`` (open for writing) writes to."""
+    assert packed.fp is not None
+    return packed.fp
+
+
+def write_next_at(packed: zipfile.ZipFile, position: int) -> None:
+    """Make ``packed`` write its next member (or, when closed, its central directory) at
+    ``position`` of its file: the end of the bytes copied into it from elsewhere."""
+    packed.start_dir = position
+
+
+def add_copied_member(packed: zipfile.ZipFile, info: zipfile.ZipInfo, header_offset: int) -> None:
+    """List ``info`` in ``packed``'s central directory as a member whose header and bytes were
+    copied into its file at ``header_offset`` (what :meth:`zipfile.ZipFile.open` records for a
+    member it wrote)."""
+    info.header_offset = header_offset
+    packed.filelist.append(info)
+    packed.NameToInfo[info.filename] = info

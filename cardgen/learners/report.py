@@ -8,7 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.deck.package import atomic_output
+from cardgen.atomic import atomic_output
+from cardgen.cards.guids import note_guid
+from cardgen.cards.notetypes import NoteKind
 from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
 from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
@@ -166,12 +168,9 @@ def card_label(guid: str, card_ord: int, tags: tuple[str, ...], kind: str | None
 
     The kind comes from the note's notetype (stored at import) or, lacking it, from the GUID, which
     cardgen derives from the case id, the kind and the finding's (or image's) index
-    (cardgen.cards.notes.note_guid): recomputing it from the case tag finds the finding's number.
+    (cardgen.cards.guids.note_guid): recomputing it from the case tag finds the finding's number.
     An occlusion note has one card (cloze) per finding region, numbered from 1: ``card_ord + 1``.
     """
-    from cardgen.cards.notes import note_guid
-    from cardgen.cards.notetypes import NoteKind
-
     if TEXT_ONLY_TAG in tags:
         kind = kind or NoteKind.OBJECTIVE.value
     case_id = next((t[len(CASE_PREFIX):] for t in tags if t.startswith(CASE_PREFIX)), None)

@@ -1,0 +1,444 @@
+"""The walls between cardgen's packages, read from the imports (docs/architecture.md).
+
+Every module under ``cardgen/`` is parsed with :mod:`ast`; every import of a cardgen module is
+collected: at the top level, inside ``if TYPE_CHECKING:`` and inside functions, relative imports
+resolved. Each module belongs to a *unit*: its top-level package (``cardgen.imaging.render`` is in
+``imaging``) or, for a top-level module, the module itself (``cardgen.tags`` is ``tags``). The rules:
+
+- **rank**: a unit imports only units of a lower rank in :data:`RANKS`; never one of its own rank
+  (siblings) or above. Foundation modules (rank 0) may import each other.
+- **cycle**: no import cycle among the modules of one package, nor among foundation modules.
+  A cycle between packages always contains an import that breaks the rank rule; that message
+  names the cycle it closes.
+- **lazy**: an import of a cardgen module inside a function is listed in :data:`ALLOWED_LAZY`
+  with the reason it cannot be at the top.
+
+:data:`KNOWN_VIOLATIONS` lists the violations that were there when the walls were first written;
+it and :data:`ALLOWED_LAZY` may only shrink: an entry that no longer matches an import fails too.
+The ``test_checker_*`` tests run the checker on made-up modules so that it is seen to fail.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+PACKAGE_ROOT = Path(__file__).resolve().parent.parent / "cardgen"
+
+# The one rank table (docs/architecture.md explains it). Lower ranks are imported by higher ones.
+RANKS = {
+    # foundation: small modules anything may use; they may import each other (without cycles)
+    "cardgen": 0,  # cardgen/__init__.py: the version and the homepage
+    "errors": 0,
+    "tags": 0,
+    "resources": 0,
+    "confine": 0,
+    "yamlio": 0,
+    "yamlspec": 0,
+    "yamlmarks": 0,
+    "difficulty": 0,
+    "atomic": 0,
+    "imaging": 1,  # reading image files, display-ready pixels, encoding
+    "deid": 2,  # de-identification: patterns, matching, text, burned-in rules, media checks, audit
+    "annotations": 3,  # annotation readers, shapes, clipping, drawing
+    "teaching": 4,  # case.yaml loading, the case model, stacks
+    "curriculum": 5,  # the tree, loading, teaching order, deck names and tags
+    "cards": 6,  # plain data: note specs, notetype descriptions, GUIDs, card HTML
+    "deck": 7,  # the genanki boundary and the zip packing
+    "learners": 8,  # learners database, fits, reports
+    "build": 9,  # the pipeline, the per-case job, workers, the cache
+    "check": 10,
+    "pacs": 10,
+    "addon": 10,
+    "preview": 11,
+    "cli_support": 12,
+    "cli": 13,
+    "docs": 14,
+    "entry": 14,
+    "__main__": 15,
+}
+FOUNDATION = 0
+
+# Files under cardgen/ that are not cardgen modules: the add-on's __init__.py, packed under another name.
+NOT_MODULES = {"addon/files/entry.py"}
+
+# In-function imports of cardgen modules that have to stay in the function, and why.
+START_UP = "start-up: only this command needs it, `cardgen --help` and the other commands do not load it"
+ALLOWED_LAZY = {
+    ("cardgen.entry", "cardgen.cli"): "Ctrl-C while the command line is loading prints 'Aborted!'",
+    ("cardgen.cli", "cardgen.imaging.batch"): START_UP,
+    ("cardgen.cli", "cardgen.imaging.cache"): START_UP,
+    ("cardgen.cli", "cardgen.check"): START_UP,
+    ("cardgen.cli", "cardgen.teaching.skeleton"): START_UP,
+    ("cardgen.cli", "cardgen.preview"): START_UP,
+    ("cardgen.cli", "cardgen.curriculum.report"): START_UP,
+    ("cardgen.cli", "cardgen.deid.audit"): START_UP,
+    ("cardgen.cli", "cardgen.pacs"): START_UP,
+    ("cardgen.cli", "cardgen.pacs.server"): START_UP,
+    ("cardgen.cli", "cardgen.learners.importer"): START_UP,
+    ("cardgen.cli", "cardgen.learners.report"): START_UP,
+    ("cardgen.cli", "cardgen.addon.package"): START_UP,
+}
+
+# Being removed by issue 19: the violations found when this test was written. Remove an entry when
+# its import is gone; never add one.
+KNOWN_VIOLATIONS = {
+    ("upward", "cardgen.annotations.from_files", "cardgen.teaching.case"),
+    ("upward", "cardgen.deid.audit", "cardgen.deck.zipdata"),
+    ("upward", "cardgen.imaging.burned_in", "cardgen.annotations.shapes"),
+    ("upward", "cardgen.imaging.cache", "cardgen.cards.templates"),
+    ("upward", "cardgen.imaging.cache", "cardgen.deid.audit"),
+    ("upward", "cardgen.imaging.cache", "cardgen.deid.values"),
+    ("upward", "cardgen.imaging.cache", "cardgen.teaching.case"),
+    ("upward", "cardgen.imaging.render", "cardgen.annotations.draw"),
+    ("upward", "cardgen.imaging.render", "cardgen.annotations.shapes"),
+    ("upward", "cardgen.imaging.stacks", "cardgen.teaching.case"),
+    ("cycle", "cardgen.imaging.decode", "cardgen.imaging.sources"),
+    ("cycle", "cardgen.imaging.dicom", "cardgen.imaging.decode"),
+    ("cycle", "cardgen.imaging.dicom", "cardgen.imaging.display"),
+    ("cycle", "cardgen.imaging.dicom", "cardgen.imaging.sources"),
+    ("cycle", "cardgen.imaging.display", "cardgen.imaging.decode"),
+    ("cycle", "cardgen.imaging.raster", "cardgen.imaging.sources"),
+    ("cycle", "cardgen.imaging.sources", "cardgen.imaging.dicom"),
+    ("cycle", "cardgen.imaging.sources", "cardgen.imaging.raster"),
+    ("lazy", "cardgen.annotations.readers", "cardgen.annotations.readers.gsps"),
+    ("lazy", "cardgen.annotations.readers", "cardgen.annotations.readers.overlay"),
+    ("lazy", "cardgen.annotations.readers", "cardgen.annotations.readers.rtstruct"),
+    ("lazy", "cardgen.annotations.readers", "cardgen.annotations.readers.seg"),
+    ("lazy", "cardgen.annotations.readers", "cardgen.annotations.readers.sr"),
+    ("lazy", "cardgen.annotations.readers.base", "cardgen.imaging.dicom"),
+    ("lazy", "cardgen.build", "cardgen.annotations.clip"),
+    ("lazy", "cardgen.build", "cardgen.annotations.from_files"),
+    ("lazy", "cardgen.build", "cardgen.annotations.shapes"),
+    ("lazy", "cardgen.build", "cardgen.deck.package"),
+    ("lazy", "cardgen.build", "cardgen.deid.case_text"),
+    ("lazy", "cardgen.build", "cardgen.imaging.dicom"),
+    ("lazy", "cardgen.build", "cardgen.imaging.stacks"),
+    ("lazy", "cardgen.build", "cardgen.learners.personal"),
+    ("lazy", "cardgen.docs", "cardgen.cli"),
+    ("lazy", "cardgen.docs", "cardgen.curriculum.spec"),
+    ("lazy", "cardgen.docs", "cardgen.teaching.spec"),
+    ("lazy", "cardgen.imaging.cache", "cardgen.cards.templates"),
+    ("lazy", "cardgen.imaging.cache", "cardgen.deid.audit"),
+    ("lazy", "cardgen.imaging.cache", "cardgen.deid.values"),
+    ("lazy", "cardgen.imaging.cache", "cardgen.imaging.sources"),
+    ("lazy", "cardgen.imaging.render", "cardgen.annotations.draw"),
+    ("lazy", "cardgen.imaging.render", "cardgen.imaging.burned_in"),
+    ("lazy", "cardgen.imaging.render", "cardgen.imaging.dicom"),
+    ("lazy", "cardgen.imaging.render", "cardgen.imaging.overlays"),
+    ("lazy", "cardgen.imaging.series", "cardgen.imaging.decode"),
+    ("lazy", "cardgen.imaging.series", "cardgen.imaging.dicom"),
+    ("lazy", "cardgen.imaging.sources", "cardgen.imaging.dicom"),
+    ("lazy", "cardgen.imaging.sources", "cardgen.imaging.raster"),
+    ("lazy", "cardgen.learners.report", "cardgen.curriculum"),
+    ("lazy", "cardgen.learners.report", "cardgen.resources"),
+    ("lazy", "cardgen.pacs.pull", "cardgen.teaching.loader"),
+    ("lazy", "cardgen.preview", "cardgen.annotations.shapes"),
+    ("lazy", "cardgen.preview", "cardgen.imaging.burned_in"),
+    ("lazy", "cardgen.preview", "cardgen.imaging.sources"),
+    ("lazy", "cardgen.preview", "cardgen.imaging.stacks"),
+    ("lazy", "cardgen.teaching.skeleton", "cardgen.imaging.burned_in"),
+    ("lazy", "cardgen.teaching.skeleton", "cardgen.imaging.dicom"),
+    ("lazy", "cardgen.teaching.skeleton", "cardgen.imaging.series"),
+    ("lazy", "cardgen.teaching.skeleton", "cardgen.imaging.sources"),
+    ("lazy", "cardgen.teaching.spec", "cardgen.yamlspec"),
+}
+
+
+@dataclass(frozen=True)
+class Import:
+    """One import of a cardgen module: who imports what, on which line, inside a function or not."""
+
+    importer: str
+    imported: str
+    line: int
+    lazy: bool
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule for one (importer, imported) pair, with every line it happens on."""
+
+    rule: str
+    importer: str
+    imported: str
+    lines: tuple[int, ...]
+    why: str
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.rule, self.importer, self.imported)
+
+    def __str__(self) -> str:
+        where = ", ".join(str(line) for line in self.lines)
+        return f"{self.importer} (line {where}) imports {self.imported}: [{self.rule}] {self.why}"
+
+
+def unit_of(module: str) -> str:
+    """The unit a module belongs to: its top-level package, or the top-level module itself."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else parts[0]
+
+
+def read_package(root: Path = PACKAGE_ROOT) -> dict[str, tuple[str, bool]]:
+    """Every module under ``root``: its dotted name -> (source, whether it is a package)."""
+    modules = {}
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.as_posix() in NOT_MODULES:
+            continue
+        parts = [root.name, *relative.with_suffix("").parts]
+        is_package = parts[-1] == "__init__"
+        if is_package:
+            parts.pop()
+        modules[".".join(parts)] = (path.read_text(encoding="utf-8"), is_package)
+    return modules
+
+
+def imports_of(module: str, source: str, is_package: bool, known: set[str]) -> list[Import]:
+    """The imports of cardgen modules in ``source``; ``from p import m`` is ``p.m`` when that is a module."""
+    package = module if is_package else module.rpartition(".")[0]
+    found = []
+
+    def visit(node: ast.AST, lazy: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.Import):
+                targets = [alias.name for alias in child.names]
+            elif isinstance(child, ast.ImportFrom):
+                if child.level:
+                    base = package.split(".")[: len(package.split(".")) - (child.level - 1)]
+                    start = ".".join(base + ([child.module] if child.module else []))
+                else:
+                    start = child.module or ""
+                targets = [f"{start}.{alias.name}" if f"{start}.{alias.name}" in known else start
+                           for alias in child.names]
+            else:
+                inner = lazy or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+                visit(child, inner)
+                continue
+            for target in dict.fromkeys(targets):
+                if target == "cardgen" or target.startswith("cardgen."):
+                    found.append(Import(module, target, child.lineno, lazy))
+
+    visit(ast.parse(source), False)
+    return found
+
+
+def _cycle_from(graph: dict[str, set[str]], start: str, goal: str) -> list[str] | None:
+    """A path start -> ... -> goal in ``graph`` (breadth first), or None."""
+    previous = {start: None}
+    queue = [start]
+    for node in queue:
+        if node == goal:
+            path = []
+            while node is not None:
+                path.append(node)
+                node = previous[node]
+            return path[::-1]
+        for following in sorted(graph.get(node, ())):
+            if following not in previous:
+                previous[following] = node
+                queue.append(following)
+    return None
+
+
+def _strongly_connected(graph: dict[str, set[str]]) -> dict[str, int]:
+    """Each node's strongly connected component (Tarjan); nodes on one cycle share a number."""
+    index, low, component, stack, on_stack = {}, {}, {}, [], set()
+
+    def connect(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for following in graph.get(node, ()):
+            if following not in index:
+                connect(following)
+                low[node] = min(low[node], low[following])
+            elif following in on_stack:
+                low[node] = min(low[node], index[following])
+        if low[node] == index[node]:
+            number = len(set(component.values()))
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component[member] = number
+                if member == node:
+                    break
+
+    for node in sorted(graph):
+        if node not in index:
+            connect(node)
+    return component
+
+
+def check(modules: dict[str, tuple[str, bool]], ranks: dict[str, int],
+          allowed_lazy: dict[tuple[str, str], str]) -> list[Violation]:
+    """Every broken rule in ``modules`` (dotted name -> (source, is package))."""
+    known = set(modules)
+    imports = [found for name, (source, is_package) in sorted(modules.items())
+               for found in imports_of(name, source, is_package, known)]
+    lines = defaultdict(list)
+    for found in imports:
+        lines[found.importer, found.imported].append(found.line)
+    units = defaultdict(set)
+    for importer, imported in lines:
+        if unit_of(importer) != unit_of(imported):
+            units[unit_of(importer)].add(unit_of(imported))
+
+    broken = {}
+
+    def add(rule: str, importer: str, imported: str, why: str) -> None:
+        at = tuple(sorted(set(lines[importer, imported])))
+        broken.setdefault((rule, importer, imported), Violation(rule, importer, imported, at, why))
+
+    for importer, imported in lines:
+        here, there = unit_of(importer), unit_of(imported)
+        if here == there:
+            continue
+        if here not in ranks or there not in ranks:
+            unranked = here if here not in ranks else there
+            add("rank", importer, imported, f"'{unranked}' has no rank: add it to RANKS in this test")
+            continue
+        if ranks[here] == ranks[there] == FOUNDATION:
+            continue
+        if ranks[there] >= ranks[here]:
+            kind = "a sibling" if ranks[there] == ranks[here] else "a higher"
+            why = (f"{here} (rank {ranks[here]}) imports {kind} rank: {there} (rank {ranks[there]}); "
+                   f"a unit may import only lower ranks")
+            cycle = _cycle_from(units, there, here)
+            if cycle:
+                why += "; this closes the package cycle " + " -> ".join([here, *cycle])
+            add("upward" if ranks[there] > ranks[here] else "sibling", importer, imported, why)
+
+    # Cycles among the modules of one package, and among the foundation modules.
+    def together(importer: str, imported: str) -> bool:
+        here, there = unit_of(importer), unit_of(imported)
+        return here == there or (ranks.get(here) == ranks.get(there) == FOUNDATION)
+
+    graph = defaultdict(set)
+    for importer, imported in lines:
+        if importer != imported and together(importer, imported):
+            graph[importer].add(imported)
+    component = _strongly_connected(graph)
+    for importer in sorted(graph):
+        for imported in sorted(graph[importer]):
+            if component[importer] == component[imported]:
+                cycle = _cycle_from(graph, imported, importer)
+                add("cycle", importer, imported,
+                    "import cycle " + " -> ".join([importer, *cycle]) + "; move what both need "
+                    "into a module they both import")
+
+    lazy = defaultdict(set)
+    for found in imports:
+        if found.lazy and (found.importer, found.imported) not in allowed_lazy:
+            lazy[found.importer, found.imported].add(found.line)
+    for (importer, imported), at in lazy.items():
+        broken["lazy", importer, imported] = Violation(
+            "lazy", importer, imported, tuple(sorted(at)),
+            "import inside a function: move it to the top of the module, or list it in ALLOWED_LAZY "
+            "with the reason it must stay")
+    return sorted(broken.values(), key=lambda v: v.key)
+
+
+def lazy_pairs(modules: dict[str, tuple[str, bool]]) -> set[tuple[str, str]]:
+    """Every (importer, imported) pair with an import inside a function."""
+    known = set(modules)
+    return {(found.importer, found.imported) for name, (source, is_package) in modules.items()
+            for found in imports_of(name, source, is_package, known) if found.lazy}
+
+
+@pytest.fixture(scope="module")
+def cardgen_modules() -> dict[str, tuple[str, bool]]:
+    return read_package()
+
+
+def test_imports_respect_the_walls(cardgen_modules):
+    new = [v for v in check(cardgen_modules, RANKS, ALLOWED_LAZY) if v.key not in KNOWN_VIOLATIONS]
+    assert not new, "imports that break the walls (docs/architecture.md):\n" + "\n".join(map(str, new))
+
+
+def test_known_violations_are_still_there(cardgen_modules):
+    found = {v.key for v in check(cardgen_modules, RANKS, ALLOWED_LAZY)}
+    gone = sorted(KNOWN_VIOLATIONS - found)
+    assert not gone, ("fixed: remove these from KNOWN_VIOLATIONS in tests/test_architecture.py:\n"
+                      + "\n".join(map(str, gone)))
+
+
+def test_allowed_lazy_imports_are_still_there(cardgen_modules):
+    gone = sorted(set(ALLOWED_LAZY) - lazy_pairs(cardgen_modules))
+    assert not gone, ("no longer imported inside a function: remove these from ALLOWED_LAZY:\n"
+                      + "\n".join(map(str, gone)))
+
+
+def test_every_unit_has_a_rank(cardgen_modules):
+    missing = sorted({unit_of(name) for name in cardgen_modules} - set(RANKS))
+    assert not missing, f"add these to RANKS in tests/test_architecture.py: {missing}"
+
+
+# The checker itself, on made-up modules, so that each rule is seen to fail.
+
+def _modules(**sources: str) -> dict[str, tuple[str, bool]]:
+    """Made-up modules: ``imaging__render="..."`` is cardgen.imaging.render; a trailing ``__init__`` is a package."""
+    modules = {}
+    for name, source in sources.items():
+        parts = ["cardgen", *name.split("__")]
+        is_package = parts[-1] == "init"
+        if is_package:
+            parts.pop()
+        modules[".".join(parts)] = (source, is_package)
+    return modules
+
+
+def _keys(modules, allowed_lazy=None) -> set[tuple[str, str, str]]:
+    return {v.key for v in check(modules, RANKS, allowed_lazy or {})}
+
+
+def test_checker_catches_an_upward_import():
+    modules = _modules(imaging__render="from cardgen.teaching.case import Case\n",
+                       teaching__case="from cardgen.imaging import render\n", teaching__init="",
+                       imaging__init="")
+    violations = check(modules, RANKS, {})
+    assert [v.key for v in violations] == [("upward", "cardgen.imaging.render", "cardgen.teaching.case")]
+    assert "line 1" in str(violations[0]) and "rank 4" in str(violations[0])
+    assert "package cycle imaging -> teaching -> imaging" in str(violations[0])
+
+
+def test_checker_catches_a_sibling_and_a_relative_import():
+    modules = _modules(pacs__init="from ..check import check_cases\n", check="",
+                       imaging__stacks="from ..teaching import case\n", teaching__init="", teaching__case="")
+    assert _keys(modules) == {("sibling", "cardgen.pacs", "cardgen.check"),
+                              ("upward", "cardgen.imaging.stacks", "cardgen.teaching.case")}
+
+
+def test_checker_catches_a_cycle_inside_a_package():
+    modules = _modules(curriculum__model="from cardgen.curriculum import csvio\n",
+                       curriculum__csvio="def f():\n    from .model import Tree\n",
+                       curriculum__init="")
+    assert _keys(modules, {("cardgen.curriculum.csvio", "cardgen.curriculum.model"): "test"}) == {
+        ("cycle", "cardgen.curriculum.model", "cardgen.curriculum.csvio"),
+        ("cycle", "cardgen.curriculum.csvio", "cardgen.curriculum.model"),
+    }
+
+
+def test_checker_catches_a_cycle_among_foundation_modules():
+    modules = _modules(tags="import cardgen.errors\n", errors="from cardgen import tags\n",
+                       yamlio="import cardgen.errors\n")
+    assert _keys(modules) == {("cycle", "cardgen.tags", "cardgen.errors"), ("cycle", "cardgen.errors", "cardgen.tags")}
+
+
+def test_checker_catches_an_unlisted_lazy_import():
+    source = "import os\n\ndef f():\n    if os:\n        from cardgen.imaging import dicom\n"
+    modules = _modules(teaching__skeleton=source, imaging__dicom="", imaging__init="")
+    violations = check(modules, RANKS, {})
+    assert [v.key for v in violations] == [("lazy", "cardgen.teaching.skeleton", "cardgen.imaging.dicom")]
+    assert violations[0].lines == (5,)
+    assert check(modules, RANKS, {("cardgen.teaching.skeleton", "cardgen.imaging.dicom"): "test"}) == []
+
+
+def test_checker_asks_for_a_rank_for_a_new_unit():
+    modules = _modules(newthing="from cardgen.errors import CardgenError\n", errors="")
+    assert _keys(modules) == {("rank", "cardgen.newthing", "cardgen.errors")}
