@@ -399,7 +399,18 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
 
 def _worker(args: tuple) -> dict:
-    return asdict(run_one(*args))
+    """One run; the policy constants an arm's ``+NAME=VALUE`` overrides are restored afterwards, so an
+    override never leaks into the next run of the same process."""
+    from cardgen.addon import policy, scheduling
+
+    saved = [(module, dict(vars(module))) for module in (policy, scheduling)]
+    try:
+        return asdict(run_one(*args))
+    finally:
+        for module, names in saved:
+            for name, value in names.items():
+                if name.isupper():
+                    setattr(module, name, value)
 
 
 def run_in_faketime(jobs: list[tuple], parallel: int) -> list[dict]:

@@ -10,6 +10,9 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
 * **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
   day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
   curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates).
+* **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
+  mostly succeed (:func:`new_cards_first`); mixed in (Anki's default) otherwise. Under a tight budget
+  this is what covers the curriculum: a card never introduced counts for nothing.
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
   has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
   better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
@@ -41,7 +44,12 @@ PRIOR_FAIL_WEIGHT = 4.0  # pseudo-reviews the prior counts for in a card's failu
 HARD_SHARE, EASY_SHARE = 0.3, 0.3  # of the learner's reviewed cards
 LEARN_FAIL_WEIGHT = 0.5  # an Again in a learning step counts half a failed review
 PRIOR_FAIL = {Difficulty.EASY: 0.6, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.5}  # x the learner's mean
-MANAGED_FIELDS = ("new_per_day", "desired_retention", "fsrs_params")
+MANAGED_FIELDS = ("new_per_day", "desired_retention", "fsrs_params", "new_mix")
+NEW_FIRST = True  # False: new cards always mixed with reviews (Anki's default; the ablation)
+NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's new cards come first
+RECENT_DAYS = 14  # the window of reviews that success rate is measured on
+MIN_RECENT_REVIEWS = 20  # fewer recent reviews than this: too few to tell
+MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
 DR_UP = 0.01
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
@@ -72,6 +80,20 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     if days_left is not None:
         by_date = math.ceil(new_left / max(1, math.floor(INTRODUCE_BY * days_left)))
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
+
+
+def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int) -> bool:
+    """Whether the day's new cards come before its reviews (Anki's new/review order).
+
+    While part of the curriculum is not introduced and the learner's recent reviews mostly succeed
+    (:data:`NEW_FIRST_SUCCESS`), a review left for tomorrow costs little and a card never introduced
+    counts for nothing: new cards first, so a tight budget still covers the curriculum. When reviews
+    mostly fail, the learner forgets faster than the schedule assumes and new cards would crowd out
+    the reviews holding what they learnt; with too few recent reviews to tell, there is no evidence
+    either way. In both cases Anki's default stays: new cards mixed with reviews."""
+    if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
+        return False
+    return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
 
 
 def failure_rate(fails: float, reviews: int, mean_fail: float, prior: Difficulty) -> float:
