@@ -27,9 +27,11 @@ from cardgen.imaging.frames import frame_range_hint
 from cardgen.imaging.batch import MediaRenderer, RenderCounts, Workers, build_cases, each_or_error, workers
 from cardgen.imaging.cache import BuildCache
 from cardgen.imaging.render import OutputOptions, RenderedImage, RenderRequest, file_hash
-from cardgen.imaging.sources import ImageFacts, source_for
-from cardgen.imaging.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
-from cardgen.deid.audit import AuditFailed, PackageAudit
+from cardgen.imaging.registry import source_for
+from cardgen.imaging.sources import ImageFacts
+from cardgen.deid.burned_in import BurnedInFacts, check_burned_in, check_overlays_reviewed
+from cardgen.deid.audit import PackageAudit
+from cardgen.deid.findings import AuditFailed
 from cardgen.deid.values import identifying_items, values_from_files
 from cardgen.imaging.windows import Window
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
@@ -478,8 +480,8 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> tuple[dict
     text is reviewed. Every problem is reported (an :class:`InputErrors` for several); returns each
     image's resolved frames and facts, and the case with its annotation files' findings added.
     Shared by the build and by ``cardgen check``."""
-    from cardgen.annotations.from_files import with_annotation_files
-    from cardgen.imaging.stacks import resolve_image
+    from cardgen.teaching.annotation_files import with_annotation_files
+    from cardgen.teaching.stacks import resolve_image
 
     errors: list[InputError] = []
     resolved, facts = {}, {}

@@ -241,7 +241,8 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
       cardgen audit sample.apkg
       cardgen audit chest.apkg --against cases
     """
-    from cardgen.deid.audit import audit_package, grouped
+    from cardgen.deid.audit import audit_package
+    from cardgen.deid.findings import grouped
 
     try:
         hits = audit_package(deck, against=list(against) if against else None)

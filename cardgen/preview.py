@@ -21,12 +21,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from cardgen.annotations.shapes import as_written
 from cardgen.build import BuildOptions, build_deck
 from cardgen.check import check_cases
 from cardgen.errors import BuildFailed, CardgenError, InputError
+from cardgen.imaging.masks import mask_rectangles
+from cardgen.imaging.registry import source_for
 from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.teaching.case import Case
 from cardgen.teaching.loader import find_case_files, load_case
+from cardgen.teaching.stacks import resolve_image
 
 GRID_STEP = 10  # pixels between grid lines (every fifth line is stronger)
 
@@ -154,10 +158,6 @@ class GridImage:
 
 
 def _grid_images(case: Case, out: Path) -> list[GridImage]:
-    from cardgen.annotations.shapes import as_written
-    from cardgen.imaging.sources import source_for
-    from cardgen.imaging.stacks import resolve_image
-
     images = []
     for index, image in enumerate(case.images):
         try:
@@ -166,8 +166,6 @@ def _grid_images(case: Case, out: Path) -> list[GridImage]:
         except CardgenError:
             continue
         for mask in image.masks:
-            from cardgen.imaging.burned_in import mask_rectangles
-
             picture = mask_rectangles(picture, [mask])
         name = f"grid-{case_tag_word(case.id)}-{index}.png"
         picture.convert("RGB").save(out / name)

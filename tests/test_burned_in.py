@@ -12,13 +12,8 @@ from pydicom.data import get_testdata_file
 
 from cardgen.annotations.shapes import Rect
 from cardgen.errors import InputError
-from cardgen.imaging.burned_in import (
-    BurnedInAnnotation,
-    BurnedInFacts,
-    burned_in_reason,
-    check_burned_in,
-    mask_rectangles,
-)
+from cardgen.deid.burned_in import BurnedInAnnotation, BurnedInFacts, burned_in_reason, check_burned_in
+from cardgen.imaging.masks import mask_rectangles
 
 # Files inside the pydicom wheel (pydicom/data/test_files); none of them has (0028,0301).
 # (file, modality, refused without review?)

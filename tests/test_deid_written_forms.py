@@ -26,7 +26,8 @@ from pydicom.dataset import Dataset
 
 from cardgen.cli import main
 from cardgen.deid.text import words
-from cardgen.deid.values import ValueMatcher, identifying_items, identifying_values
+from cardgen.deid.matcher import ValueMatcher
+from cardgen.deid.values import identifying_items, identifying_values
 from tests.anki_helpers import import_package
 from tests.sample_cases import CT_SMALL, GOOD_CASE
 
@@ -409,7 +410,7 @@ def test_folding_is_what_a_reader_sees() -> None:
 
 
 def test_audit_findings_are_one_line_per_value() -> None:
-    from cardgen.deid.audit import AuditHit, grouped
+    from cardgen.deid.findings import AuditHit, grouped
 
     reason = "value of (0010,0010) PatientName in ct.dcm"
     hits = [AuditHit(f"collection.anki2: notes row {n} column flds (note 'case-{n}')", "jane doe", reason)

@@ -309,7 +309,7 @@ def test_annotation_drawn_on_the_cached_clean_picture_equals_one_drawn_on_the_de
     from cardgen.imaging.batch import MediaRenderer
     from cardgen.imaging.cache import BuildCache
     from cardgen.imaging.render import RenderRequest, file_hash
-    from cardgen.imaging.burned_in import Rect
+    from cardgen.annotations.shapes import Rect
 
     image = tmp_path / source
     image.write_bytes(Path(get_testdata_file(source)).read_bytes())

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 
 from cardgen.build import BuildOptions, build_deck
-from cardgen.deid.audit import (SHAPE_PATTERNS, _SHAPE_HINT, AuditFailed, AuditMemo, PackageAudit,
-                                audit_package)
-from cardgen.deid.values import IdentifyingValue, ValueMatcher
+from cardgen.deid.audit import PackageAudit, audit_package
+from cardgen.deid.matcher import IdentifyingValue, ValueMatcher
+from cardgen.deid.memo import AuditMemo
+from cardgen.deid.patterns import SHAPE_HINT, SHAPE_PATTERNS
 from cardgen.errors import InputError
 from cardgen.imaging.cache import BuildCache
 from cardgen.teaching.loader import load_case
@@ -216,10 +217,10 @@ def test_shape_hint_is_in_every_shape_match(text: str) -> None:
     # The audit skips the three shape patterns on text the hint does not find: that must never
     # skip a match (hypothesis mixes real UIDs, dates and names with loose digits, dots and carets).
     matches = [m.group(0) for pattern, _ in SHAPE_PATTERNS for m in pattern.finditer(text)]
-    if _SHAPE_HINT.search(text) is None:
+    if SHAPE_HINT.search(text) is None:
         assert matches == []
     for match in matches:
-        assert _SHAPE_HINT.search(match)
+        assert SHAPE_HINT.search(match)
 
 
 # --- what is read from a DICOM file is read again when the file changes ---------------------------
@@ -280,7 +281,7 @@ def test_identifying_values_follow_a_source_that_now_leads_to_another_file(tmp_p
 def test_stored_png_check_reads_headers_as_the_whole_file_check_does(tmp_path: Path) -> None:
     # Media members the audit checks chunk header by chunk header must be judged as the check of
     # the whole file judges them; a compressed member is left to the whole-file check.
-    from cardgen.deid.audit import _pixel_only_png, _stored_pixel_only_png
+    from cardgen.deid.media import pixel_only_png, stored_pixel_only_png
 
     clean = io.BytesIO()
     Image.new("L", (8, 8), 7).save(clean, format="PNG")
@@ -296,9 +297,9 @@ def test_stored_png_check_reads_headers_as_the_whole_file_check_does(tmp_path: P
             archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
         archive.writestr("5", clean.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
     with zipfile.ZipFile(package) as archive, open(package, "rb", buffering=0) as raw:
-        judged = {info.filename: _stored_pixel_only_png(raw, info) for info in archive.infolist()}
+        judged = {info.filename: stored_pixel_only_png(raw, info) for info in archive.infolist()}
     assert judged == {"0": True, "1": False, "2": False, "3": False, "4": False, "5": False}
-    assert {name: _pixel_only_png(data) for name, data in members.items()} == {
+    assert {name: pixel_only_png(data) for name, data in members.items()} == {
         name: judged[name] for name in members}
 
 

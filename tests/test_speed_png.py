@@ -17,7 +17,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from cardgen.imaging.encode import PNG_SIGNATURE, encode_png
-from cardgen.imaging.sources import source_for
+from cardgen.imaging.registry import source_for
 from cardgen.imaging.windows import preset
 
 

@@ -57,3 +57,7 @@ class Curriculum(TopicTree):
     def level_tag(self, topic_id: str) -> str | None:
         """``cardgen::level::I`` from the nearest topic (or ancestor) with a level."""
         return names.level_tag(self, topic_id)
+
+    def tags(self, topic_id: str) -> list[str]:
+        """The tags of a note filed under the topic: its topic tag, then its level tag if any."""
+        return names.topic_tags(self, topic_id)

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from cardgen.deck.zipdata import (add_copied_member, copy_range, new_entry, stored_data_offset, stored_header,
-                                  target_file, write_next_at)
+from cardgen.deck.zipdata import (add_copied_member, copy_range, new_entry, stored_header, target_file,
+                                  write_next_at)
+from cardgen.zipmember import stored_data_offset
 
 
 @dataclass(frozen=True)

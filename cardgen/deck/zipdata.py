@@ -1,40 +1,22 @@
 """The zip format below :mod:`zipfile`'s public interface: cardgen's only use of its internals.
 
 cardgen stores media uncompressed in its packages, so a member's bytes can be found from its local
-header and read or copied without going through :mod:`zipfile` (the audit reads a PNG's chunk
-headers there; a rebuild copies unchanged media from the previous package). Members copied so go
-into a :class:`zipfile.ZipFile` being written by the functions here, which know what it keeps
-(its position, its member list) and what a member's header holds; every member has a fixed date,
-so the same contents give the same bytes.
+header (:func:`cardgen.zipmember.stored_data_offset`, a foundation module: the audit reads a PNG's
+chunk headers there too) and copied without going through :mod:`zipfile` (a rebuild copies
+unchanged media from the previous package). Members copied so go into a :class:`zipfile.ZipFile`
+being written by the functions here, which know what it keeps (its position, its member list) and
+what a member's header holds; every member has a fixed date, so the same contents give the same
+bytes.
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import struct
 import zipfile
 from typing import BinaryIO
 
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's date: a package's bytes never depend on when it was written
-_LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, 22 bytes we skip, name length, extra length
-_LOCAL_SIGNATURE = b"PK\x03\x04"
-
-
-def stored_data_offset(raw: BinaryIO, info: zipfile.ZipInfo) -> int | None:
-    """The offset of ``info``'s bytes in the zip file ``raw`` (open for reading, any position),
-    or None when the member is compressed or encrypted, or its local header is not where the
-    central directory says: then only :mod:`zipfile` may read it."""
-    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
-        return None
-    raw.seek(info.header_offset)
-    header = raw.read(_LOCAL_HEADER.size)
-    if len(header) != _LOCAL_HEADER.size:
-        return None
-    signature, name_length, extra_length = _LOCAL_HEADER.unpack(header)
-    if signature != _LOCAL_SIGNATURE:
-        return None
-    return info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
 
 
 def copy_range(source: int, target: int, count: int, source_offset: int, target_offset: int) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from cardgen.deid.values import IdentifyingValue, ValueMatcher
+from cardgen.deid.matcher import IdentifyingValue, ValueMatcher
 from cardgen.errors import InputError, InputErrors
 
 ALLOW_HINT = ("remove or reword it; if the word is not identifying here (\"white matter\" when the "

@@ -43,8 +43,8 @@ from cardgen.errors import InputError
 from cardgen.imaging.render import RenderedImage, RenderRequest
 
 if TYPE_CHECKING:
-    from cardgen.deid.audit import AuditMemo
-    from cardgen.deid.values import IdentifyingValue
+    from cardgen.deid.matcher import IdentifyingValue
+    from cardgen.deid.memo import AuditMemo
     from cardgen.teaching.case import Case
 
 CARDGEN_ROOT = Path(__file__).resolve().parent.parent
@@ -352,15 +352,15 @@ class BuildCache:
         """The identifying values of the DICOM file ``path`` (or of every DICOM file in the folder
         ``path``), as :func:`cardgen.deid.values.values_from_files` reads them, remembered per
         file by its size and modification time."""
-        from cardgen.deid.values import _dicom_files, values_from_files
+        from cardgen.deid.values import dicom_files, values_from_files
 
-        return [item for file in _dicom_files([path])
+        return [item for file in dicom_files([path])
                 for item in self.of_file("values", file, lambda one: values_from_files([one]))]
 
     def identifying_values_of_all(self, paths: list[Path]) -> list[IdentifyingValue]:
         """:meth:`identifying_values` of every path, kept together as well, so that a rebuild whose
         sources are all unchanged reads one entry instead of one per file."""
-        from cardgen.deid.values import _dicom_files
+        from cardgen.deid.values import dicom_files
         from cardgen.imaging.sources import looks_like_dicom
 
         # One stat per file (the key is on a rebuild's critical path: 500 files with a resolve()
@@ -374,8 +374,8 @@ class BuildCache:
                 status = None
             if status is not None and S_ISREG(status.st_mode):
                 found = [(Path(path), status)] if looks_like_dicom(Path(path)) else []
-            else:  # a series folder (or a path gone missing, which _dicom_files reports)
-                found = [(file, file.stat()) for file in _dicom_files([path])]
+            else:  # a series folder (or a path gone missing, which dicom_files reports)
+                found = [(file, file.stat()) for file in dicom_files([path])]
             for file, file_status in found:
                 files.append(file)
                 stamps.append(_file_stamp(file, file_status))
@@ -405,7 +405,7 @@ class BuildCache:
 
     def audit_memo(self, out: Path) -> AuditMemo:
         """What the self-audit found clean in the last package written to ``out``."""
-        from cardgen.deid.audit import AuditMemo
+        from cardgen.deid.memo import AuditMemo
 
         return AuditMemo.load(self._package_record(out).with_suffix(".audit"))
 

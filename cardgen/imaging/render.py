@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 from cardgen.annotations.shapes import Rect, Shape
 from cardgen.confine import open_confined
 from cardgen.imaging.encode import PNG_SETTINGS, OutputFormat, deflate_library, encode
-from cardgen.imaging.sources import source_for
+from cardgen.imaging.masks import mask_rectangles
+from cardgen.imaging.registry import source_for
 from cardgen.imaging.windows import Window
 
 if TYPE_CHECKING:
@@ -113,7 +114,6 @@ def display_image(request: RenderRequest) -> DisplayImage:
     # Imported here, not at the top: a rebuild with every case cached never needs numpy or Pillow.
     from PIL import Image
 
-    from cardgen.imaging.burned_in import mask_rectangles
     from cardgen.imaging.dicom import read_dataset
     from cardgen.imaging.overlays import draw_overlays
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 
 from cardgen.errors import InputError
+from cardgen.imaging.decode import frame_count
+from cardgen.imaging.dicom import read_dataset
 
 # Direction cosines of one series agree to this many decimals (they are written as text, DS).
 _ORIENTATION_TOLERANCE = 1e-4
@@ -50,9 +52,6 @@ def series_files(folder: Path) -> list[Path]:
 
 def read_slices(folder: Path) -> list[Slice]:
     """The header facts of every (non-hidden) file in ``folder``; any non-image file is an error."""
-    from cardgen.imaging.dicom import read_dataset
-    from cardgen.imaging.decode import frame_count
-
     if not folder.is_dir():
         raise InputError("the series folder does not exist", file=folder,
                          hint="a case image is a file or a folder of DICOM slices")

@@ -1,7 +1,8 @@
-"""Image sources: one small interface for every kind of image file, registered in one place.
+"""Image sources: one small interface for every kind of image file, and the checks they share.
 
 A source turns a file (and a frame and window) into display-ready 8-bit pixels, and tells the
 few header facts that may reach a card (through an allowlist: never names, IDs, dates or UIDs).
+The sources are registered in :mod:`cardgen.imaging.registry`.
 """
 
 from __future__ import annotations
@@ -45,23 +46,6 @@ class ImageSource(Protocol):
     def read(self, path: Path, frame: int | None, window: Window | None) -> Image.Image:
         """The frame as a display-ready 8-bit image (mode ``L`` or ``RGB``)."""
         ...
-
-
-def registered_sources() -> list[ImageSource]:
-    """Every image source, in the order they are tried. Add a new source here."""
-    from cardgen.imaging.dicom import DicomSource
-    from cardgen.imaging.raster import RasterSource
-
-    return [RasterSource(), DicomSource()]
-
-
-def source_for(path: Path) -> ImageSource:
-    """The source that reads ``path``; DICOM is the fallback for files with other names."""
-    sources = registered_sources()
-    for source in sources:
-        if source.accepts(path):
-            return source
-    return sources[-1]
 
 
 def looks_like_dicom(path: Path) -> bool:

@@ -25,7 +25,8 @@ import enum
 from collections.abc import Iterable, Iterator
 
 from cardgen.deid.annex_e import basic_profile
-from cardgen.deid.values import IdentifyingValue, ValueMatcher, identifying_items
+from cardgen.deid.matcher import IdentifyingValue, ValueMatcher
+from cardgen.deid.values import identifying_items
 
 REDACTED = "[removed]"
 _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",

@@ -14,7 +14,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from cardgen.deid.burned_in import BurnedInFacts, burned_in_reason
 from cardgen.errors import InputError
+from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.registry import source_for
+from cardgen.imaging.series import series_files
 from cardgen.teaching.spec import CASE, CASE_FILE_NAME, FINDING, IMAGE
 
 SCHEMA_URL = "https://raw.githubusercontent.com/cardgen/cardgen/main/docs/schema/case.schema.json"
@@ -62,19 +66,12 @@ def new_case(case_dir: Path, image: Path) -> Path:
 
 def summarise(image: Path) -> ImageSummary:
     """Read what the skeleton needs from an image file or a series folder (header only for DICOM)."""
-    from cardgen.imaging.series import series_files
-    from cardgen.imaging.sources import source_for
-
     series = image.is_dir()
     first = series_files(image)[0] if series else image
     facts = source_for(first).facts(first)
-    from cardgen.imaging.burned_in import BurnedInFacts, burned_in_reason
-
     windows: tuple[str, ...] = ()
     burned_in = BurnedInFacts.for_raster()
     if facts.modality is not None:  # a DICOM file: its own windows
-        from cardgen.imaging.dicom import read_dataset
-
         dataset = read_dataset(first, pixels=False)
         windows = _file_windows(dataset)
         burned_in = BurnedInFacts.from_dataset(dataset)

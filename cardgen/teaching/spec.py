@@ -11,7 +11,7 @@ from cardgen.difficulty import Difficulty
 from cardgen.imaging.windows import ALIASES, PRESETS
 from cardgen.teaching.case import OcclusionMode
 from cardgen.yamlspec import (BOOLEAN, INTEGER, NUMBER, POINT, TEXT, AnyOf, Key, ListOf, Mapping, Scalar,
-                              choice)
+                              choice, json_schema)
 
 CASE_FILE_NAME = "case.yaml"
 EXTENSION_PREFIX = "x-"  # keys of the author's own (x-source: ...) are kept out of the deck, not refused
@@ -144,8 +144,6 @@ CASE = Mapping("case", "A case", (
 
 def case_schema(schema_id: str | None = None) -> dict:
     """The JSON Schema of a case.yaml."""
-    from cardgen.yamlspec import json_schema
-
     return json_schema(CASE, title="cardgen case.yaml",
                        description="A radiology teaching case for cardgen: its text, images, findings and "
                                    "shapes. Keys starting with 'x-' are the author's own.",

@@ -16,6 +16,11 @@ from cardgen.annotations.readers.base import (
     SliceGeometry,
     read_annotation_dataset,
 )
+from cardgen.annotations.readers.gsps import GspsReader
+from cardgen.annotations.readers.overlay import OverlayReader
+from cardgen.annotations.readers.rtstruct import RtstructReader
+from cardgen.annotations.readers.seg import SegReader
+from cardgen.annotations.readers.sr import SrReader
 from cardgen.errors import InputError
 
 __all__ = ["AnnotationReader", "ImageRef", "ReadAnnotation", "SliceGeometry",
@@ -24,12 +29,6 @@ __all__ = ["AnnotationReader", "ImageRef", "ReadAnnotation", "SliceGeometry",
 
 def registered_readers() -> list[AnnotationReader]:
     """Every annotation reader, in the order they are tried. Add a new reader here."""
-    from cardgen.annotations.readers.gsps import GspsReader
-    from cardgen.annotations.readers.overlay import OverlayReader
-    from cardgen.annotations.readers.rtstruct import RtstructReader
-    from cardgen.annotations.readers.seg import SegReader
-    from cardgen.annotations.readers.sr import SrReader
-
     # Overlays last: a presentation state may carry overlays as well as its graphics.
     return [GspsReader(), SrReader(), SegReader(), RtstructReader(), OverlayReader()]
 

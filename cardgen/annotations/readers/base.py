@@ -17,6 +17,7 @@ import numpy as np
 
 from cardgen.annotations.shapes import Shape
 from cardgen.errors import InputError
+from cardgen.imaging.dicom import read_dataset
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,6 @@ class ImageRef:
     @classmethod
     def from_file(cls, path: Path, frame: int | None = None) -> "ImageRef":
         """The reference for a DICOM image file (the header only is read)."""
-        from cardgen.imaging.dicom import read_dataset
-
         return cls.from_dataset(read_dataset(Path(path), pixels=False), frame)
 
 
@@ -185,8 +184,6 @@ def read_annotation_dataset(path: Path):
     """
     import pydicom
     from pydicom.errors import InvalidDicomError
-
-    from cardgen.imaging.dicom import read_dataset
 
     try:
         return read_dataset(Path(path), pixels=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 from cardgen.errors import InputError
 from cardgen.imaging.frames import frame_range_hint
 from cardgen.imaging.series import series_files
-from cardgen.imaging.sources import source_for
+from cardgen.imaging.registry import source_for
 from cardgen.teaching.case import CaseImage
 
 

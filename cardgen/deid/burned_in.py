@@ -2,7 +2,8 @@
 
 Burned In Annotation (0028,0301) says whether an image carries identifying text in its pixels.
 A header cannot de-identify pixels, so such an image is refused until a person has looked at it
-and the case records ``burned_in: reviewed``; rectangles the case names can be blacked out.
+and the case records ``burned_in: reviewed``; rectangles the case names are blacked out
+(:func:`cardgen.imaging.masks.mask_rectangles`).
 
 When the attribute is absent, the image is trusted only if it comes from a kind of acquisition
 that rarely draws text into the pixels. Ultrasound, secondary captures (screenshots, scanned
@@ -13,16 +14,10 @@ a missing value counts as "maybe".
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from cardgen.annotations.shapes import Rect
 from cardgen.errors import InputError
-
-if TYPE_CHECKING:
-    from PIL import Image
 
 TAG = "(0028,0301) Burned In Annotation"
 REVIEWED_HINT = ("look at every pixel of the image; if it shows no name, ID or date (or the case "
@@ -138,34 +133,6 @@ def check_overlays_reviewed(*, path: Path, field: str) -> None:
                      "or date", file=path, field=field, value=True,
                      hint="look at the image with its overlays; if they show no name, ID or date, add "
                      "'burned_in: reviewed' to the image in case.yaml (or set overlays: false)")
-
-
-def mask_rectangles(image: Image.Image, rects: Iterable[Rect]) -> Image.Image:
-    """A copy of ``image`` with each rectangle (source-image pixels) filled black.
-
-    Edges are rounded outwards so a mask never leaves a sliver of text at fractional bounds;
-    rectangles are clipped to the image. A rectangle entirely outside the image is an error,
-    since it would mask nothing the author meant to hide.
-    """
-    import math
-
-    from PIL import ImageDraw
-
-    masked = image.copy()
-    draw = ImageDraw.Draw(masked)
-    black = 0 if masked.mode in ("L", "1", "I", "F", "I;16") else (0,) * len(masked.getbands())
-    for index, rect in enumerate(rects):
-        left, top = max(0, math.floor(rect.x)), max(0, math.floor(rect.y))
-        right = min(masked.width, math.ceil(rect.x + rect.width))
-        bottom = min(masked.height, math.ceil(rect.y + rect.height))
-        if rect.width <= 0 or rect.height <= 0 or right <= left or bottom <= top:
-            raise InputError("the mask rectangle covers no pixel of the image",
-                             field=f"mask[{index}]", value=(rect.x, rect.y, rect.width, rect.height),
-                             hint="give x, y, width, height inside the "
-                                  f"{masked.width}x{masked.height} image")
-        # PIL's rectangle includes its end coordinates, so subtract one to stay exact.
-        draw.rectangle((left, top, right - 1, bottom - 1), fill=black)
-    return masked
 
 
 def _text(value) -> str | None:

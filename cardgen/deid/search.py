@@ -1,0 +1,82 @@
+"""The search of one piece of a package (a text, a number, a JSON document, a database cell) for
+identifying values and identifier shapes, collecting what it finds as :class:`AuditHit`.
+
+Anki's own numbers (note and card IDs, timestamps, JSON numbers in the configuration) are only
+compared with numeric source values as whole numbers, so they cannot raise false alarms from the
+shape patterns.
+"""
+
+from __future__ import annotations
+
+import json
+
+from cardgen.deid.findings import AuditHit
+from cardgen.deid.matcher import ValueMatcher
+from cardgen.deid.patterns import identifier_shapes
+
+
+class Search:
+    """The hits found so far with one :class:`ValueMatcher`; :attr:`found` counts every hit added,
+    repeats included, so a part of the package that adds none is known to be clean."""
+
+    def __init__(self, matcher: ValueMatcher) -> None:
+        self.matcher = matcher
+        self.hits: set[AuditHit] = set()
+        self.found = 0
+
+    def add(self, where: str, value: str, reason: str) -> None:
+        self.hits.add(AuditHit(where, value, reason))
+        self.found += 1
+
+    def text(self, where: str, text: str, *, shapes: bool = True) -> None:
+        """Look for source values, and (``shapes``) identifier shapes, in one piece of text."""
+        for item in self.matcher.find(text):
+            origin = f" in {item.source}" if item.source else ""
+            self.add(where, item.value, f"value of {item.tag}{origin}")
+        if shapes:
+            for found, reason in identifier_shapes(text):
+                self.add(where, found, reason)
+
+    def number(self, where: str, value: int | float) -> None:
+        # Anki's own IDs and timestamps: only compared with numeric source values.
+        for item in self.matcher.find(str(value)):
+            self.add(where, item.value, f"value of {item.tag}")
+
+    def json_value(self, where: str, value: object) -> None:
+        """Strings (keys too) of a JSON document; its numbers are Anki's own settings."""
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                self.text(where, str(key))
+                self.json_value(f"{where}.{key}", inner)
+        elif isinstance(value, list):
+            for index, inner in enumerate(value):
+                self.json_value(f"{where}[{index}]", inner)
+        elif isinstance(value, str):
+            self.text(where, value)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.number(where, value)
+
+    def cell(self, where: str, value: object, *, shapes: bool = True) -> None:
+        """One database cell: a number, text (read as JSON when it is a JSON document) or bytes."""
+        if value is None:
+            return
+        if isinstance(value, (int, float)):
+            self.number(where, value)
+            return
+        if isinstance(value, bytes):
+            self.text(where, value.decode("utf-8", errors="replace"), shapes=shapes)
+            return
+        text = str(value)
+        if not shapes:
+            self.text(where, text, shapes=False)
+            return
+        stripped = text.lstrip()
+        if stripped[:1] in ("{", "["):
+            try:
+                document = json.loads(text)
+            except json.JSONDecodeError:
+                pass
+            else:
+                self.json_value(where, document)
+                return
+        self.text(where, text)
