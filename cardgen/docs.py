@@ -14,6 +14,9 @@ from pathlib import Path
 import click
 
 from cardgen import __homepage__
+from cardgen.cli import main as cardgen_command
+from cardgen.curriculum.spec import curriculum_schema
+from cardgen.teaching.spec import case_schema
 
 REPO = Path(__file__).resolve().parent.parent
 REGENERATE = "python -m cardgen.docs"
@@ -51,22 +54,17 @@ def _help(path: tuple[str, ...], root: click.Group) -> str:
 
 def cli_reference() -> str:
     """docs/cli.md: every command's --help, in command order."""
-    from cardgen.cli import main
-
-    root_context = _root_context(main)
+    root_context = _root_context(cardgen_command)
     parts = ["# CLI reference", "",
              f"Generated from each command's `--help` by `{REGENERATE}`; a test fails when it is out of date.", "",
-             "```text", main.get_help(root_context), "```", ""]
-    for path, _command in _commands(main):
-        parts += [f"## `cardgen {' '.join(path)}`", "", "```text", _help(path, main), "```", ""]
+             "```text", cardgen_command.get_help(root_context), "```", ""]
+    for path, _command in _commands(cardgen_command):
+        parts += [f"## `cardgen {' '.join(path)}`", "", "```text", _help(path, cardgen_command), "```", ""]
     return "\n".join(parts)
 
 
 def schemas() -> dict[str, str]:
     """The published JSON Schemas by file name under docs/schema/."""
-    from cardgen.curriculum.spec import curriculum_schema
-    from cardgen.teaching.spec import case_schema
-
     return {name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n" for name, schema in (
         ("case.schema.json", case_schema(SCHEMA_BASE + "case.schema.json")),
         ("curriculum.schema.json", curriculum_schema(SCHEMA_BASE + "curriculum.schema.json")),

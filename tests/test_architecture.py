@@ -108,9 +108,6 @@ KNOWN_VIOLATIONS = {
     ("lazy", "cardgen.build", "cardgen.learners.personal"),
     ("lazy", "cardgen.build", "cardgen.teaching.annotation_files"),
     ("lazy", "cardgen.build", "cardgen.teaching.stacks"),
-    ("lazy", "cardgen.docs", "cardgen.cli"),
-    ("lazy", "cardgen.docs", "cardgen.curriculum.spec"),
-    ("lazy", "cardgen.docs", "cardgen.teaching.spec"),
     ("lazy", "cardgen.imaging.cache", "cardgen.cards.templates"),
     ("lazy", "cardgen.imaging.cache", "cardgen.deid.memo"),
     ("lazy", "cardgen.imaging.cache", "cardgen.deid.values"),
@@ -120,7 +117,6 @@ KNOWN_VIOLATIONS = {
     ("lazy", "cardgen.imaging.render", "cardgen.imaging.overlays"),
     ("lazy", "cardgen.learners.report", "cardgen.curriculum"),
     ("lazy", "cardgen.learners.report", "cardgen.resources"),
-    ("lazy", "cardgen.pacs.pull", "cardgen.teaching.loader"),
 }
 
 

@@ -31,6 +31,7 @@ from cardgen.pacs.deidentify import DateHandling, Deidentifier, audit_dataset, m
 from cardgen.pacs.kos import ANNOTATION_CLASSES, InstanceRef, description, referenced_instances, selected_images, title_matches
 from cardgen.pacs.server import KOS_SOP_CLASS, Connection, MissingInstance, PullError, Server
 from cardgen.pacs.skeleton import Skeleton, SkeletonAnnotation, SkeletonImage
+from cardgen.teaching.loader import load_case
 
 STATE_DIR = ".cardgen-pull"
 STATE_FILE = "state.json"
@@ -357,8 +358,6 @@ def _default_window(ds) -> object:
 
 def _write_case(cases_dir: Path, case_id: str, files: dict[str, object], case_yaml: str) -> None:
     """Write the case into a hidden folder, check that it loads, then rename it into place."""
-    from cardgen.teaching.loader import load_case
-
     partial = cases_dir / STATE_DIR / f"partial-{case_id}"
     if partial.exists():
         shutil.rmtree(partial)
