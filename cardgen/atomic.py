@@ -1,8 +1,9 @@
 """Atomic file output: a file is replaced whole or not at all, and an error names the path.
 
 Every file cardgen writes for the user (the deck, the add-on archive, the learners' and the
-coverage reports) goes through :func:`atomic_output`. It loads nothing heavy (no genanki, no
-imaging), so that a report writer can use it without loading the deck writer.
+coverage reports) goes through :func:`atomic_output`; the build cache's files go through
+:func:`write_atomically`. It loads nothing heavy (no genanki, no imaging), so that a report writer
+can use it without loading the deck writer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Callable, Iterator
 
 try:
     import fcntl
@@ -50,6 +51,24 @@ class OutputError(CardgenError):
 
 def _partial_prefix(out: Path) -> str:
     return f".{out.name}."
+
+
+def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object]) -> None:
+    """Write ``data`` to ``target`` through a temporary file in the same folder (named by this
+    process, so parallel workers never share one), renamed into place: for cardgen's own files
+    (the build cache's), where an error is the caller's to handle. ``data`` is the bytes, or a
+    function that writes them to the stream it is given (no copy of them all in memory)."""
+    temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "wb") as stream:
+            if callable(data):
+                data(stream)
+            else:
+                stream.write(data)
+        os.replace(temp, target)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.build import check_case_images, check_topics
+from cardgen.build.checks import check_case_images, check_topics
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.errors import InputError, each_error
 from cardgen.teaching.loader import find_case_files, load_cases

@@ -8,12 +8,15 @@ from pathlib import Path
 import click
 
 from cardgen import __version__
-from cardgen.build import DEFAULT_DECK_NAME, BuildOptions, build_deck
+from cardgen.build import BuildOptions, build_deck
+from cardgen.build.cache import default_cache_dir
+from cardgen.build.options import DEFAULT_DECK_DEPTH, DEFAULT_DECK_NAME, DEFAULT_OCCLUSION, DEFAULT_OUTPUT
+from cardgen.build.workers import available_cores
 from cardgen.cli_support import (InputFailure, Progress, cases_dir_argument, curriculum_option, learners_dir_option,
                                  output_option)
 from cardgen.errors import BuildFailed, CardgenError, InputError, each_error
 from cardgen.imaging.encode import OutputFormat
-from cardgen.imaging.render import MAX_LONG_SIDE, OutputOptions
+from cardgen.imaging.render import OutputOptions
 from cardgen.teaching.case import OcclusionMode
 
 
@@ -36,18 +39,19 @@ def main() -> None:
 @curriculum_option("Curriculum YAML or CSV: topics become sub-decks and tags.")
 @click.option("--deck-name", default=DEFAULT_DECK_NAME, show_default=True,
               help="Name of the top-level deck.")
-@click.option("--deck-depth", type=click.IntRange(min=0), default=1, show_default=True,
+@click.option("--deck-depth", type=click.IntRange(min=0), default=DEFAULT_DECK_DEPTH, show_default=True,
               help="How many curriculum levels become sub-decks (0: none).")
 @click.option("--objective-cards", is_flag=True,
               help="Add a text-only card per objective of curriculum topics that have no case.")
-@click.option("--occlusion", type=click.Choice([m.value for m in OcclusionMode]), default="hide_all",
+@click.option("--occlusion", type=click.Choice([m.value for m in OcclusionMode]), default=DEFAULT_OCCLUSION.value,
               show_default=True, help="Image Occlusion cards: hide every region, or only the one asked "
               "(a case's own 'occlusion:' wins).")
-@click.option("--image-format", type=click.Choice([f.value for f in OutputFormat]), default="png",
+@click.option("--image-format", type=click.Choice([f.value for f in OutputFormat]),
+              default=DEFAULT_OUTPUT.format.value,
               show_default=True, help="Media format: PNG is lossless; JPEG and WebP are smaller.")
-@click.option("--quality", type=click.IntRange(1, 100), default=90, show_default=True,
+@click.option("--quality", type=click.IntRange(1, 100), default=DEFAULT_OUTPUT.quality, show_default=True,
               help="JPEG/WebP quality.")
-@click.option("--max-side", type=click.IntRange(min=64), default=MAX_LONG_SIDE, show_default=True,
+@click.option("--max-side", type=click.IntRange(min=64), default=DEFAULT_OUTPUT.max_side, show_default=True,
               help="Longest side of a media image in pixels; larger images are reduced.")
 @click.option("--keep-going", is_flag=True,
               help="Skip broken cases, build the rest, and exit 1 listing the failures.")
@@ -75,9 +79,6 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
       cardgen build cases -o chest.apkg --curriculum curriculum.yaml --deck-name "Chest" --image-format webp
       cardgen build cases -o anna.apkg --learner anna --learners-dir learners
     """
-    from cardgen.imaging.batch import available_cores
-    from cardgen.imaging.cache import default_cache_dir
-
     bar = Progress()
     try:
         result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,

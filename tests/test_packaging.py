@@ -26,8 +26,15 @@ import pytest
 import cardgen
 
 REPO = Path(__file__).resolve().parent.parent
-NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "*.pyc",
-                                     ".pytest_cache", ".hypothesis", "*.apkg", "*.colpkg", "*.ankiaddon")
+_NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "*.egg-info", "__pycache__", "*.pyc",
+                                      ".pytest_cache", ".hypothesis", "*.apkg", "*.colpkg", "*.ankiaddon")
+
+
+def _not_sources(folder: str, names: list[str]) -> set[str]:
+    """What the copy of the checkout leaves out: setuptools' own ``build/`` and ``dist/`` at the top
+    (``cardgen/build/`` is a package)."""
+    top = {"build", "dist"} & set(names) if Path(folder) == REPO else set()
+    return _NOT_SOURCES(folder, names) | top
 # What a deck build, the reports and the add-on read at run time.
 WHEEL_MUST_HOLD = ("cardgen/templates/anki/stack.js", "cardgen/templates/anki/style.css",
                    "cardgen/templates/anki/case_front.html", "cardgen/templates/fields/images.html.j2",
@@ -55,7 +62,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     """(the fresh environment's bin folder, the environment to run it with, the built wheel)."""
     root = tmp_path_factory.mktemp("packaging")
     source = root / "checkout"
-    shutil.copytree(REPO, source, ignore=NOT_SOURCES)
+    shutil.copytree(REPO, source, ignore=_not_sources)
     sdist = _build("build_sdist", source, root / "dist")
     with tarfile.open(sdist) as archive:
         archive.extractall(root / "unpacked", filter="data")

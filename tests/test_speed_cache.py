@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from cardgen.build import BuildOptions, BuildResult, build_deck
 from cardgen.cli import main
 from cardgen.errors import InputError
-from cardgen.imaging.cache import CACHE_ENV, BuildCache, default_cache_dir
+from cardgen.build.cache import CACHE_ENV, BuildCache, default_cache_dir
 from tests.anki_helpers import import_package, media_names_in
 from tests.sample_cases import GOOD_CASE, write_case
 
@@ -148,7 +148,7 @@ def test_damaged_cache_entries_are_made_again(cases: Path, tmp_path: Path) -> No
 def _remember_cases(root: Path, tag: str) -> None:
     cache = BuildCache(root)
     for number in range(150):
-        cache.remember_case(f"{tag}-{number}", (tag, number))
+        cache.cases.put(f"{tag}-{number}", (tag, number))
 
 
 def test_cache_entries_written_by_two_processes_at_once_are_all_kept(tmp_path: Path) -> None:
@@ -163,8 +163,8 @@ def test_cache_entries_written_by_two_processes_at_once_are_all_kept(tmp_path: P
         writer.join(timeout=120)
     assert [writer.exitcode for writer in writers] == [0, 0]
     cache = BuildCache(tmp_path / "cache")
-    assert all(cache.case_result(f"{tag}-{number}") == (tag, number) for tag in "ab" for number in range(150))
-    assert not cache.has_case("c-0")
+    assert all(cache.cases.get(f"{tag}-{number}") == (tag, number) for tag in "ab" for number in range(150))
+    assert not cache.cases.has("c-0")
 
 
 @pytest.mark.parametrize("jobs", [1, 2])
@@ -306,8 +306,8 @@ def test_annotation_drawn_on_the_cached_clean_picture_equals_one_drawn_on_the_de
     from pydicom.data import get_testdata_file
 
     from cardgen.annotations.shapes import Ellipse
-    from cardgen.imaging.batch import MediaRenderer
-    from cardgen.imaging.cache import BuildCache
+    from cardgen.build.renderer import MediaRenderer
+    from cardgen.build.cache import BuildCache
     from cardgen.imaging.render import RenderRequest, file_hash
     from cardgen.annotations.shapes import Rect
 

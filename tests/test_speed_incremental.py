@@ -27,7 +27,7 @@ from cardgen.deid.matcher import IdentifyingValue, ValueMatcher
 from cardgen.deid.memo import AuditMemo
 from cardgen.deid.patterns import SHAPE_HINT, SHAPE_PATTERNS
 from cardgen.errors import InputError
-from cardgen.imaging.cache import BuildCache
+from cardgen.build.cache import BuildCache
 from cardgen.teaching.loader import load_case
 from tests.anki_helpers import import_package
 from tests.sample_cases import CT_SMALL, GOOD_CASE, write_case
@@ -271,10 +271,10 @@ def test_identifying_values_follow_a_source_that_now_leads_to_another_file(tmp_p
     source = tmp_path / "ct.dcm"
     source.symlink_to(first)
     cache = BuildCache(tmp_path / "cache")
-    assert any("alice" in item.value for item in cache.identifying_values_of_all([source]))
+    assert any("alice" in item.value for item in cache.readings.identifying_values_of_all([source]))
     source.unlink()
     source.symlink_to(second)
-    values = cache.identifying_values_of_all([source])
+    values = cache.readings.identifying_values_of_all([source])
     assert any("bobby" in item.value for item in values) and not any("alice" in item.value for item in values)
 
 
