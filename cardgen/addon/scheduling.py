@@ -275,7 +275,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     overdue = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2 AND due < {today}")
     recent_reviews, recent_successes = col.db.first(
         f"SELECT count(), coalesce(sum(ease > 1), 0) FROM revlog WHERE cid IN ({ids}) AND type = 1 AND "
-        f"id >= {cutoff_ms - (RECENT_DAYS + 1) * 86_400_000}")
+        f"id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
                                                 recent_successes=recent_successes) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
@@ -343,7 +343,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
             priors[nid] = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
     # each reviewed note's predicted failure at its next review: FSRS's own recall then, adjusted by how
     # much more (or less) often than the learner's mean the note failed (policy.predicted_failure)
-    day_start = col.sched.day_cutoff - 86_400
+    day_start = col.sched.day_cutoff - DAY_SECONDS
     predicted: dict[int, float] = {}
     for _, nid, queue, due_, _, data in rows:
         recall = _recall_at_next_review(queue, due_, data, today, day_start)
@@ -381,7 +381,7 @@ def _recall_at_next_review(queue: int, due: int, data: str, today: int, day_star
         return None
     decay = float(state.get("decay") or 0.5)
     days_until = max(0, due - today) if queue in (2, 3) else 0
-    elapsed = max(0.0, (day_start - last) / 86_400) + days_until
+    elapsed = max(0.0, (day_start - last) / DAY_SECONDS) + days_until
     return recall_after(elapsed, stability, decay)
 
 
