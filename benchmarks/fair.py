@@ -59,7 +59,7 @@ FINAL_DAY = 90
 EVAL_FROM_DAY = 31  # the prediction check scores reviews from this day on (fit on the days before)
 DAY_WINDOW_S = 12 * 3600
 DECK = "Radiology"
-SWEEP = (5, 10, 20)  # new cards per day tried for baseline (b)
+SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
 AGAIN, GOOD = 1, 3
 
