@@ -328,6 +328,11 @@ def test_every_unit_has_a_rank(cardgen_modules):
     assert not missing, f"add these to RANKS in tests/test_architecture.py: {missing}"
 
 
+def test_every_rank_is_a_unit(cardgen_modules):
+    gone = sorted(set(RANKS) - {unit_of(name) for name in cardgen_modules})
+    assert not gone, f"no such package or module under cardgen/: remove these from RANKS: {gone}"
+
+
 # The checker itself, on made-up modules, so that each rule is seen to fail.
 
 def _modules(**sources: str) -> dict[str, tuple[str, bool]]:
@@ -386,6 +391,15 @@ def test_checker_catches_an_unlisted_lazy_import():
     assert [v.key for v in violations] == [("lazy", "cardgen.teaching.skeleton", "cardgen.imaging.dicom")]
     assert violations[0].lines == (5,)
     assert check(modules, RANKS, {("cardgen.teaching.skeleton", "cardgen.imaging.dicom"): "test"}) == []
+
+
+def test_checker_reads_type_checking_imports_and_package_relative_imports():
+    modules = _modules(imaging__init="from . import render\n", imaging__render="",
+                       imaging__encode="from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
+                                       "    from cardgen.cards.notes import Note\n")
+    assert _keys(modules) == {("upward", "cardgen.imaging.encode", "cardgen.cards.notes")}
+    assert imports_of("cardgen.imaging", "from . import render\n", True, set(modules)) == [
+        Import("cardgen.imaging", "cardgen.imaging.render", 1, False)]
 
 
 def test_checker_asks_for_a_rank_for_a_new_unit():
