@@ -230,7 +230,8 @@ class RunResult:
     retention_90: float
     minutes_per_day: float
     introduced: float
-    reviews: list = field(default_factory=list)  # (day, fsrs R, prior, band, failed) of review answers
+    # (day, fsrs R, prior, band, failed, the add-on's predicted failure or None) of review answers
+    reviews: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
 
@@ -324,11 +325,12 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
         elif arm.startswith("addon"):
             from cardgen.addon import drive, policy
 
+            from cardgen import difficulty
             from cardgen.addon import scheduling
 
             for override in arm.split("+")[1:]:  # "addon+NAME=VALUE": try a policy constant (this run only)
                 name, value = override.split("=")
-                for module in (scheduling, policy):  # every module that holds (a copy of) it
+                for module in (scheduling, policy, difficulty):  # every module that holds (a copy of) it
                     if hasattr(module, name):
                         setattr(module, name, type(getattr(module, name))(float(value)))
             if arm.split("+")[0] == "addon":  # the deck carries the class's FSRS parameters ("addon-solo": it does not)
@@ -341,6 +343,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
             target = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
             config = {"minutes_per_day": learner.minutes_per_day, "target_date": target}
         used_s = 0.0
+        shift: dict = {}
         morning: list[float] = []
         window = range(days - 9, days + 1)
         for day in range(days):
@@ -352,6 +355,8 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 _diligent_learner(col, day, days, new_per_day, learner, result.notes)
             elif arm.startswith("addon"):
                 done = drive(col, "profile_open" if day == 0 else "day_start", config)
+                shift = done.failure_shift  # the tags' model: FSRS's failure moved by this, per note
+                result.notes.append(f"day {day}: fit bias {done.fit.bias:.3f} weight {done.fit.weight:.3f}")
                 result.notes.append(f"day {day}: " + "; ".join(line for line in done.describe() if "'" in line))
             spent = 0.0
             budget = learner.minutes_per_day * 60
@@ -376,7 +381,11 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 cost = learner.seconds["new" if kind == "new" else "learn" if kind == "learn" else
                                        "pass" if rating == GOOD else "fail"]
                 if kind == "review":
-                    result.reviews.append((day, r_fsrs, prior[i], band, rating == AGAIN))
+                    model_p = None
+                    if arm.startswith("addon") and r_fsrs is not None:
+                        z = math.log(max(1e-4, 1 - r_fsrs) / max(1e-4, r_fsrs)) + shift.get(card.nid, 0.0)
+                        model_p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+                    result.reviews.append((day, r_fsrs, prior[i], band, rating == AGAIN, model_p))
                 states = backend_card.states
                 answer = CardAnswer(card_id=card.id, current_state=states.current,
                                     new_state=states.good if rating == GOOD else states.again,
@@ -564,7 +573,30 @@ def prediction_check(reviews: list) -> dict:
     out["fsrs_offset_band"] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed), "used": weights != [0.0, 0.0]}
     hard = [r[3] == "hard" for r in later]
     out["hard_band"] = {"auc": auc([float(h) for h in hard], failed), "share": sum(hard) / len(hard)}
+    # the add-on's own prediction behind its tags (cardgen.difficulty.predicted_failure with the weight
+    # it fitted that morning on its past reviews), where the run recorded it
+    if all(len(r) > 5 and r[5] is not None for r in later):
+        p = [r[5] for r in later]
+        out["tags_model"] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed)}
+    # the best any yes/no cut of FSRS's R could do, with the cut chosen in hindsight on these reviews
+    out["best_cut_R"] = {"auc": best_cut_auc(fsrs_p, failed)}
     return out
+
+
+def best_cut_auc(scores: list[float], failed: list[bool]) -> float:
+    """The highest AUC a yes/no label "score >= t" reaches over every threshold t (chosen in hindsight):
+    (true-positive rate + true-negative rate) / 2 at the best cut."""
+    pos = sum(failed)
+    neg = len(failed) - pos
+    if not pos or not neg:
+        return float("nan")
+    best, tp, fp = 0.5, 0, 0
+    pairs = sorted(zip(scores, failed), key=lambda sf: -sf[0])
+    for k, (score, f) in enumerate(pairs):
+        tp, fp = tp + f, fp + (not f)
+        if k + 1 == len(pairs) or pairs[k + 1][0] != score:
+            best = max(best, (tp / pos + 1 - fp / neg) / 2)
+    return best
 
 
 # ---------------------------------------------------------------- the table
@@ -630,8 +662,9 @@ def summarise(results: list[dict], out=print) -> dict:
     out("\n## prediction check: failure at a review of days 31-60, each signal fitted on the reviews of days 0-30 "
         "(median over seeds of AUC / log loss)")
     out("| model | learner | arm | fail rate | FSRS R | FSRS R calibrated | FSRS R + band (logistic) "
-        "| FSRS R + band offset (the tags' model) | prior | band alone | hard band AUC (share of reviews) |")
-    out("|---|---|---|---|---|---|---|---|---|---|---|")
+        "| FSRS R + band weights | the tags' model | prior | band alone | hard band AUC (share of reviews) "
+        "| best cut of FSRS R (hindsight) |")
+    out("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     checks: dict = {}
     for r in results:
         cell = table.get((r["model"], r["learner"]))
@@ -647,12 +680,15 @@ def summarise(results: list[dict], out=print) -> dict:
             return statistics.median(c[name][key] for c in cs if not math.isnan(c[name][key]))
 
         def pair(name):
+            if any(name not in c for c in cs):
+                return "-"
             return f"{med(name, 'auc'):.2f} / {med(name, 'log_loss'):.3f}"
 
         out(f"| {model} | {learner} | {arm} | {statistics.median(c['fail_rate'] for c in cs):.3f} | "
             f"{pair('fsrs_R')} | {pair('fsrs_calibrated')} | {pair('fsrs_plus_band')} | {pair('fsrs_offset_band')} | "
-            f"{pair('prior')} | "
-            f"{pair('band')} | {med('hard_band', 'auc'):.2f} ({100 * med('hard_band', 'share'):.0f} %) |")
+            f"{pair('tags_model')} | {pair('prior')} | "
+            f"{pair('band')} | {med('hard_band', 'auc'):.2f} ({100 * med('hard_band', 'share'):.0f} %) | "
+            f"{med('best_cut_R', 'auc'):.2f} |")
     return table
 
 

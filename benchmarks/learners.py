@@ -116,7 +116,8 @@ def import_and_analyse(learners: int, reviews: int, seed: int = 11) -> dict[str,
         with open_store(root / "learners") as db:
             stats = ClassStats.from_reviews(reviews_of(db), {note.guid: note.topics for note in notes})  # once
             for n in range(learners):
-                note_bands(f"learner{n:02d}", notes, states_of(db, f"learner{n:02d}"), stats)
+                name = f"learner{n:02d}"
+                note_bands(name, notes, states_of(db, name), stats, [r for _, r in reviews_of(db, name)])
         class_report(root / "learners")
         analysed = time.perf_counter() - started
         with sqlite3.connect(root / "learners" / "learners.sqlite") as db:

@@ -1,6 +1,6 @@
-"""The add-on archive and its learner-side logic against the real Anki backend (no Qt): refresh of
-difficulty tags from the learner's own reviews, own tags kept across an import, progress export read
-by ``cardgen learners import``."""
+"""The add-on archive and its learner-side logic against the real Anki backend (no Qt): own tags kept
+across an import, progress export read by ``cardgen learners import``. (The difficulty tags are tested
+in tests/test_addon_scheduling.py and tests/test_difficulty.py.)"""
 
 from __future__ import annotations
 
@@ -19,9 +19,7 @@ from click.testing import CliRunner
 
 from cardgen.addon.learner_side import (
     OWN_TAGS_KEY,
-    REFRESH_UNDO_NAME,
     export_progress,
-    refresh_difficulty,
     remember_own_tags,
     restore_own_tags,
 )
@@ -29,8 +27,7 @@ from cardgen.addon.package import AddonBuildError, check_self_contained
 from cardgen.addon import drive
 from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
-from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import band_from_tags, class_stats_in
+from cardgen.learners.deck_marks import class_stats_in
 from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.progress import read_progress
 from tests.anki_helpers import import_package, open_collection
@@ -108,27 +105,6 @@ def _answer_all(col: Collection, rating: int, days: int = 1) -> int:
     return answered
 
 
-def _bands(col: Collection) -> dict[str, Difficulty]:
-    return {col.get_note(n).guid: band_from_tags(col.get_note(n).tags) for n in col.find_notes(CARDGEN_SEARCH)}
-
-
-def test_refresh_follows_the_learners_own_reviews(tmp_path: Path, collection: Collection) -> None:
-    import_package(collection, class_deck(tmp_path))
-    before = _bands(collection)
-    assert set(before.values()) == {Difficulty.HARD, Difficulty.MEDIUM, Difficulty.EASY}  # the priors
-    assert _answer_all(collection, CardAnswer.AGAIN) > 0  # a learner who fails everything today
-
-    report = refresh_difficulty(collection)
-
-    after = _bands(collection)
-    assert report.reviewed_cards > 0 and report.changed > 0
-    assert sum(b is Difficulty.HARD for b in after.values()) > sum(b is Difficulty.HARD for b in before.values())
-    assert collection.undo_status().undo == REFRESH_UNDO_NAME
-    assert refresh_difficulty(collection).changed == 0  # nothing new learnt: nothing to change twice
-    collection.undo()
-    assert _bands(collection) == before
-
-
 def test_own_tags_survive_importing_a_newer_deck(tmp_path: Path, collection: Collection) -> None:
     deck = class_deck(tmp_path)
     import_package(collection, deck)
@@ -181,9 +157,9 @@ def test_progress_export_is_what_learners_import_reads(tmp_path: Path, collectio
     assert f"ann: {cardgen_reviews} new of {cardgen_reviews} reviews, {len(progress.states)} cards" in imported.output
 
 
-def test_class_deck_carries_the_class_counts_for_the_refresh(tmp_path: Path, collection: Collection) -> None:
-    """A class deck built with --learners-dir (no --learner) carries the class's counts; a new learner's
-    refresh then leans on how the class fared (here: the class failed every card)."""
+def test_class_deck_carries_the_class_counts(tmp_path: Path, collection: Collection) -> None:
+    """A class deck built with --learners-dir (no --learner) carries the class's counts (here: the
+    class failed every card) and no pace."""
     deck = class_deck(tmp_path)
     import_package(collection, deck)
     for _ in range(3):  # three days of failing everything: delayed reviews that the class failed
@@ -206,9 +182,5 @@ def test_class_deck_carries_the_class_counts_for_the_refresh(tmp_path: Path, col
         stats = class_stats_in(newcomer.decks.by_name(ROOT)["desc"])
         assert stats is not None and stats.total[0] == stats.total[1] > 0  # every delayed review failed
         assert "cardgen:pace" not in newcomer.decks.by_name(ROOT)["desc"]  # no learner, no pace
-        before = _bands(newcomer)
-        report = refresh_difficulty(newcomer)
-        assert report.reviewed_cards == 0
-        assert all(band is Difficulty.HARD for band in _bands(newcomer).values()) and before != _bands(newcomer)
     finally:
         newcomer.close()

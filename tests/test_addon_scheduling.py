@@ -17,12 +17,8 @@ from hypothesis import strategies as st
 from cardgen.addon import drive
 from cardgen.addon.policy import (
     PRESET_PREFIX,
-    bands_of,
-    failure_rate,
     new_cards_first,
     new_cards_today,
-    predicted_failure,
-    recall_after,
     retention_today,
     spread_hard,
 )
@@ -225,12 +221,6 @@ def test_policy_arithmetic() -> None:
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=9) == 0.9
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=2, reviews=50, new_left=0) == 0.9
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0) == 0.9
-    rates = {n: failure_rate(f, r, 0.1, Difficulty.MEDIUM) for n, (f, r) in enumerate(
-        [(3, 4), (0, 6), (1, 8), (0, 2), (2, 5), (0, 9), (1, 3), (0, 4), (0, 5), (1, 6)])}
-    bands = bands_of(rates, 0.1)
-    assert bands[0] is bands[4] is bands[6] is Difficulty.HARD  # fail far more often than the learner's mean
-    assert bands[5] is Difficulty.EASY and bands[2] is Difficulty.MEDIUM  # one lapse in 8 does not make it hard
-    assert failure_rate(0, 0, 0.1, Difficulty.HARD) > failure_rate(0, 0, 0.1, Difficulty.EASY)
 
 
 def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
@@ -238,19 +228,6 @@ def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
     assert not new_cards_first(new_left=50, recent_reviews=40, recent_successes=20)  # half fail: reviews matter
     assert not new_cards_first(new_left=50, recent_reviews=5, recent_successes=5)  # too few to tell: Anki's default
     assert not new_cards_first(new_left=0, recent_reviews=40, recent_successes=40)  # everything introduced
-
-
-def test_predicted_failure_is_fsrs_moved_by_the_cards_own_record() -> None:
-    # FSRS's forgetting curve: recall 0.9 after one stability, whatever the decay
-    assert recall_after(10.0, 10.0, 0.154) == pytest.approx(0.9, abs=1e-9)
-    assert recall_after(0.0, 3.0, 0.5) == 1.0 and recall_after(30.0, 3.0, 0.5) < recall_after(3.0, 3.0, 0.5)
-    # a card failing as often as the learner's mean: exactly FSRS's own prediction
-    assert predicted_failure(0.85, 0.1, 0.1) == pytest.approx(0.15, abs=1e-9)
-    # failing more often than the mean raises it, less often lowers it; lower recall raises it
-    assert predicted_failure(0.85, 0.3, 0.1) > 0.15 > predicted_failure(0.85, 0.03, 0.1)
-    assert predicted_failure(0.6, 0.1, 0.1) > predicted_failure(0.9, 0.1, 0.1)
-    # an overdue card the learner never failed can still be the likelier to fail today
-    assert predicted_failure(0.5, 0.05, 0.1) > predicted_failure(0.9, 0.3, 0.1)
 
 
 @given(st.lists(st.sampled_from(list(Difficulty)), max_size=60), st.integers(min_value=1, max_value=30))
@@ -262,3 +239,37 @@ def test_spread_hard_keeps_every_card_and_both_orders(bands: list[Difficulty], p
     assert [i for i in spread if i in hard] == hard
     assert [i for i in spread if i not in hard] == [i for i, b in ordered if b is not Difficulty.HARD]
     assert spread_hard([(i, bands[i]) for i in spread], pace) == spread  # a spread order stays as it is
+
+
+def _days_pass(col: Collection, days: int) -> None:
+    """``days`` days go by: every review, due day and last-review time moves that far into the past."""
+    col.db.execute("UPDATE revlog SET id = id - ?", days * 86_400_000)
+    col.db.execute("UPDATE cards SET due = due - ? WHERE queue IN (2, 3)", days)
+    col.db.execute("UPDATE cards SET due = due - ? WHERE queue = 1", days * 86_400)
+    col.db.execute("UPDATE cards SET data = json_set(data, '$.lrt', json_extract(data, '$.lrt') - ?) "
+                   "WHERE json_valid(data) AND json_extract(data, '$.lrt') IS NOT NULL", days * 86_400)
+    _new_day(col)
+
+
+def test_tags_say_which_notes_are_likeliest_to_fail_their_next_review(tmp_path: Path, collection: Collection) -> None:
+    import_package(collection, class_deck(tmp_path))
+    drive(collection, "profile_open")
+    deck = collection.decks.id_for_name(ROOT)
+    collection.decks.select(deck)
+    easy_notes, good_notes = set(), set()
+    while (queued := collection.sched.get_queued_cards(fetch_limit=1)).cards:
+        top = queued.cards[0]
+        card = collection.get_card(top.card.id)
+        rating = CardAnswer.EASY if card.nid in easy_notes or (card.nid not in good_notes and len(easy_notes) <=
+                                                                   len(good_notes)) else CardAnswer.GOOD
+        (easy_notes if rating == CardAnswer.EASY else good_notes).add(card.nid)
+        card.start_timer()
+        collection.sched.answer_card(collection.sched.build_answer(card=card, states=top.states, rating=rating))
+    _days_pass(collection, 6)  # the notes answered Good are overdue now; those answered Easy not yet due
+    plan = drive(collection, "day_start")
+    tags = {nid: collection.get_note(nid).tags for nid in easy_notes | good_notes}
+    hard = {nid for nid, t in tags.items() if "cardgen::difficulty::hard" in t}
+    assert hard and hard <= good_notes, plan.describe()
+    assert all("cardgen::difficulty::hard" not in tags[nid] for nid in easy_notes)
+    assert any("cardgen::difficulty::easy" in tags[nid] for nid in easy_notes)
+    assert plan.fit.bias == plan.fit.weight == 0.0  # too few reviews to depart from FSRS

@@ -19,7 +19,8 @@ from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
 from cardgen.errors import InputError
 from cardgen.learners.importer import import_history
-from cardgen.learners.model import band_of, fsrs_difficulty_fail, fsrs_fail
+from cardgen.difficulty import Difficulty
+from cardgen.learners.model import CardState, ClassStats, FsrsParams, NoteFacts, Review, learner_history, note_bands
 from cardgen.learners.deck_marks import pace_in
 from cardgen.learners.store import SCHEMA_VERSION, database_path
 from tests.anki_helpers import import_package, open_collection
@@ -181,20 +182,31 @@ def test_two_learners_end_to_end(tmp_path: Path) -> None:
             col.close()
 
 
-def test_bands_follow_fsrs_recall() -> None:
-    # A card remembered for months is easy a week on; one remembered for a day is hard.
-    assert band_of(fsrs_fail(stability=100.0, decay=0.5)) .value == "easy"
-    assert band_of(fsrs_fail(stability=1.0, decay=0.5)).value == "hard"
-    assert fsrs_fail(stability=7.0, decay=0.5) == pytest.approx(0.10, abs=1e-9)  # R(S) = 90 %
+def test_a_past_review_is_scored_by_the_forgetting_curve_of_its_interval() -> None:
+    # The review log keeps no memory state: FSRS's recall at a review is 0.9 at the scheduled interval,
+    # lower when the review came late; learning steps are answers, not tests of recall.
+    day = DAY_MS
+    reviews = [Review("g", 0, 0, 3, -600, 0, 0, 5000, 0),  # learnt: Good
+               Review("g", 0, 4 * day, 1, 1, 4, 0, 5000, 1),  # on time after 4 days: Again
+               Review("g", 0, 5 * day, 3, 2, 1, 0, 5000, 1),  # a day on, interval 1: on time
+               Review("g", 0, 15 * day, 3, 9, 2, 0, 5000, 1)]  # 10 days for a 2-day interval: late
+    state = CardState("g", 0, stability=9.0, difficulty=6.0, decay=0.5, last_review_ms=15 * day,
+                      params=FsrsParams.DEFAULT)
+    history = learner_history(reviews, [state], [NoteFacts("g", (), 1, Difficulty.MEDIUM)])
+    assert [round(t.recall, 3) for t in history.tests[:2]] == [0.9, 0.9]
+    assert history.tests[2].recall < 0.8 and [t.failed for t in history.tests] == [True, False, False]
+    assert history.tests[1].excess > history.tests[0].excess  # the lapse counts from the next review on
 
 
-def test_reviewed_cards_band_by_fsrs_difficulty() -> None:
-    # FSRS-6 defaults: a card first answered Good starts near D = 2.1, Again near 6.4; lapses raise D.
-    assert band_of(fsrs_difficulty_fail(2.1)).value == "easy"
-    assert band_of(fsrs_difficulty_fail(5.0)).value == "medium"
-    assert band_of(fsrs_difficulty_fail(6.4)).value == "medium"
-    assert band_of(fsrs_difficulty_fail(8.5)).value == "hard"
-    assert fsrs_difficulty_fail(3.0) == pytest.approx(0.10) and fsrs_difficulty_fail(7.0) == pytest.approx(0.25)
+def test_a_learner_with_few_reviews_gets_bands_among_their_cards() -> None:
+    day = DAY_MS
+    notes = [NoteFacts(g, (), 1, Difficulty.MEDIUM) for g in "abc"]
+    reviews = [Review(g, 0, t * day, 3, i, 0, 0, 5000, 1 if t else 0) for g, t, i in
+               (("a", 0, 1), ("b", 0, 1), ("c", 0, 1), ("a", 1, 30), ("b", 1, 2), ("c", 1, 1))]
+    states = [CardState(g, 0, s, 5.0, 0.5, day, FsrsParams.DEFAULT) for g, s in (("a", 30.0), ("b", 1.0), ("c", 0.3))]
+    bands = note_bands("me", notes, states, ClassStats(), reviews)
+    # a is due when FSRS expects 90 % recall; b and c (stability 1 and 0.3 days) later: c is likeliest to fail
+    assert bands == {"a": Difficulty.EASY, "b": Difficulty.MEDIUM, "c": Difficulty.HARD}
 
 
 def test_unknown_history_is_refused(tmp_path: Path) -> None:

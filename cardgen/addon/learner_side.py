@@ -1,5 +1,5 @@
-"""The add-on's learner-side work on a collection (no Qt): refresh the difficulty tags from the
-learner's own reviews, keep the learner's own tags across a deck import, export progress.
+"""The add-on's learner-side work on a collection (no Qt): keep the learner's own tags across a deck
+import, export progress. (The difficulty tags are the day's work of cardgen.addon.scheduling.)
 
 Every change goes through Anki's collection operations and touches only cardgen notes.
 """
@@ -8,30 +8,14 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.addon.scheduling import UNDO_NAME, UndoStep
-from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import band_from_tags, class_stats_in, note_facts_from_tags
 from cardgen.learners.from_collection import cardgen_history, note_kinds
-from cardgen.learners.model import ClassStats, note_bands
 from cardgen.learners.progress import Progress, write_progress
-from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, has_prefix, is_cardgen_tag, tag_key
+from cardgen.tags import CARDGEN_SEARCH, is_cardgen_tag, tag_key
 
 OWN_TAGS_KEY = "cardgenOwnTags"  # collection config: {note guid: [the learner's own tags]}
-REFRESH_UNDO_NAME = "cardgen: refresh difficulty"
-ME = "me"  # the learner, within their own collection
-
-
-@dataclass(frozen=True)
-class RefreshReport:
-    """What a refresh found and changed."""
-
-    notes: int
-    reviewed_cards: int
-    changed: int  # notes whose band changed
-    bands: dict[Difficulty, int]
 
 
 def _cardgen_notes(col) -> list[tuple[int, str, list[str], int]]:
@@ -43,46 +27,6 @@ def _cardgen_notes(col) -> list[tuple[int, str, list[str], int]]:
     return [(nid, guid, tags.split(), cards) for nid, guid, tags, cards in col.db.all(
         f"SELECT n.id, n.guid, n.tags, (SELECT count() FROM cards c WHERE c.nid = n.id) FROM notes n "
         f"WHERE n.id IN ({ids}) ORDER BY n.id")]
-
-
-def refresh_difficulty(col) -> RefreshReport:
-    """Recompute each cardgen note's band from the learner's own history with the learners model
-    (cardgen.learners.model, the same file ``cardgen learners`` runs) and retag the notes whose band
-    changed, as one undoable step. The class's counts come from the root deck's description when the
-    deck carries them (a learner's deck); the educator's prior from the ``cardgen::prior::`` tag."""
-    notes = _cardgen_notes(col)
-    if not notes:
-        return RefreshReport(0, 0, 0, {})
-    _, reviews, states = cardgen_history(col)
-    facts = [note_facts_from_tags(guid, tags, cards) for _, guid, tags, cards in notes]
-    stats = _class_stats(col) or ClassStats()
-    bands = note_bands(ME, facts, states, stats.with_learner(ME, reviews))
-    changes: dict[tuple[str, Difficulty], list[int]] = defaultdict(list)
-    for note_id, guid, tags, _ in notes:
-        old_tags = " ".join(t for t in tags if has_prefix(t, DIFFICULTY_PREFIX))
-        if not old_tags or bands[guid] is not band_from_tags(tags):
-            changes[(old_tags, bands[guid])].append(note_id)
-    if changes:
-        step = UndoStep(col, REFRESH_UNDO_NAME)
-        for (old_tags, band), note_ids in sorted(changes.items(), key=lambda item: (item[0][0], item[0][1].value)):
-            if old_tags:
-                col.tags.bulk_remove(note_ids, old_tags)
-            col.tags.bulk_add(note_ids, DIFFICULTY_PREFIX + band.value)
-            step.merge()
-    counts: dict[Difficulty, int] = defaultdict(int)
-    for band in bands.values():
-        counts[band] += 1
-    return RefreshReport(notes=len(notes), reviewed_cards=len(states),
-                         changed=sum(len(ids) for ids in changes.values()), bands=dict(counts))
-
-
-def _class_stats(col) -> ClassStats | None:
-    """The class counts the first cardgen root deck's description carries."""
-    for card_id in col.find_cards(CARDGEN_SEARCH)[:1]:
-        root = col.decks.name(col.get_card(card_id).did).split("::")[0]
-        deck = col.decks.by_name(root)
-        return class_stats_in(deck.get("desc", "")) if deck else None
-    return None
 
 
 def remember_own_tags(col) -> int:

@@ -37,17 +37,12 @@ from cardgen.addon.policy import (
     RECENT_DAYS,
     PRESET_PREFIX,
     REFIT_DAYS,
-    LEARN_FAIL_WEIGHT,
-    bands_of,
-    failure_rate,
     new_cards_first,
     new_cards_today,
-    predicted_failure,
-    recall_after,
     retention_today,
     spread_hard,
 )
-from cardgen.difficulty import Difficulty
+from cardgen.difficulty import Answer, Difficulty, Fit, History, bands_of, fit_learner, predicted_failure, recall_after
 from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, PRIOR_PREFIX, after_prefix, has_prefix
 
 UNDO_NAME = "cardgen: apply difficulty and pace"
@@ -56,6 +51,7 @@ OWNED_KEY = "cardgenLearnerOwned"  # {preset id: [fields the learner changed, ne
 STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day", "last": what was done}
 COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
+LEARNING, REVIEW, RELEARNING = 0, 1, 2  # review kinds in Anki's card stats
 ANKI_DEFAULT_RETENTION = 0.9  # a preset's desired retention when Anki has stored none
 DAY_SECONDS = 86_400
 SPREAD = True  # new cards in curriculum order with hard ones spread out
@@ -73,6 +69,8 @@ class SchedulingPlan:
     owned: dict[str, list[str]] = field(default_factory=dict)  # preset id -> fields found changed by the learner
     new_order: tuple[int, list[int]] | None = None  # (first position, card ids)
     retag: dict[Difficulty, list[int]] = field(default_factory=dict)  # band -> note ids to retag
+    fit: Fit = field(default_factory=Fit)  # how the learner departs from FSRS (cardgen.difficulty.fit_learner)
+    failure_shift: dict[int, float] = field(default_factory=dict)  # note id -> logit shift on FSRS's failure
     bands: dict[Difficulty, int] = field(default_factory=dict)
     left_alone: list[str] = field(default_factory=list)  # decks with cardgen cards the add-on does not touch
     decks: list[str] = field(default_factory=list)  # the decks under the cardgen preset(s)
@@ -321,39 +319,27 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
     rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags, c.data FROM cards c JOIN notes n ON n.id = c.nid "
                       f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
-    log = col.db.all(f"SELECT c.nid, r.ease, r.type FROM revlog r JOIN cards c ON c.id = r.cid "
-                     f"WHERE r.cid IN ({ids}) AND r.type IN (0, 1)")
-    fails: dict[int, float] = defaultdict(float)
-    counts: dict[int, int] = defaultdict(int)
-    review_fails = reviews_done = 0
-    for nid, ease, kind in log:
-        if kind == 1:
-            counts[nid] += 1
-            fails[nid] += ease == 1
-            reviews_done += 1
-            review_fails += ease == 1
-        elif ease == 1:
-            fails[nid] += LEARN_FAIL_WEIGHT
-    mean_fail = review_fails / reviews_done if reviews_done else 0.1
     note_tags: dict[int, list[str]] = {}
     priors: dict[int, Difficulty] = {}
     for _, nid, _, _, tags, _ in rows:
         if nid not in note_tags:
             note_tags[nid] = words = tags.split()
             priors[nid] = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
-    # each reviewed note's predicted failure at its next review: FSRS's own recall then, adjusted by how
-    # much more (or less) often than the learner's mean the note failed (policy.predicted_failure)
+    # each reviewed note's predicted failure at its next review (cardgen.difficulty): FSRS's own recall
+    # then, moved by the learner's fitted weight times how much more often than their mean it failed
+    history = History(_answers(col, rows, priors))
+    plan.fit = fit_learner(history.tests)
     day_start = col.sched.day_cutoff - DAY_SECONDS
     predicted: dict[int, float] = {}
     for _, nid, queue, due_, _, data in rows:
         recall = _recall_at_next_review(queue, due_, data, today, day_start)
         if recall is None:
             continue
-        rate = failure_rate(fails[nid], counts[nid], mean_fail, priors[nid])
-        p = predicted_failure(recall, rate, mean_fail)
+        plan.failure_shift[nid] = plan.fit.shift(history.excess(nid))
+        p = predicted_failure(recall, history.excess(nid), plan.fit)
         predicted[nid] = max(p, predicted.get(nid, 0.0))  # a note is as hard as its hardest card
     note_band = dict(priors)  # a note without reviews: the educator's prior
-    note_band.update(bands_of(predicted, statistics.mean(predicted.values()) if predicted else 0.0))
+    note_band.update(bands_of(predicted, history.tests, plan.fit))
     for nid, band in note_band.items():
         words = note_tags[nid]
         plan.bands[band] = plan.bands.get(band, 0) + 1
@@ -369,19 +355,46 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     return plan
 
 
+def _answers(col, rows: list, priors: dict[int, Difficulty]) -> list[Answer]:
+    """The learner's answers to cardgen cards in time order, each review with FSRS's predicted recall
+    at it (from the memory state Anki computes after each earlier answer, with the parameters in use)."""
+    timed: list[tuple[int, int, Answer]] = []
+    for cid, nid, queue, _, _, data in rows:
+        if queue == NEW_QUEUE:
+            continue
+        try:
+            decay = float(json.loads(data or "{}").get("decay") or 0.5)
+        except (ValueError, TypeError, AttributeError):
+            decay = 0.5
+        state, last = None, None
+        for entry in sorted(col.card_stats_data(cid).revlog, key=lambda e: e.time):
+            failed = entry.button_chosen == 1
+            if entry.review_kind in (LEARNING, RELEARNING):
+                timed.append((entry.time, cid, Answer(nid, priors[nid], failed, None)))
+            elif entry.review_kind == REVIEW and state is not None and last is not None:
+                recall = recall_after((entry.time - last) / DAY_SECONDS, state.stability, decay)
+                timed.append((entry.time, cid, Answer(nid, priors[nid], failed, recall)))
+            if entry.HasField("memory_state"):
+                state, last = entry.memory_state, entry.time
+    return [answer for _, _, answer in sorted(timed, key=lambda item: item[:2])]
+
+
 def _recall_at_next_review(queue: int, due: int, data: str, today: int, day_start: float) -> float | None:
     """FSRS's predicted recall of a card at its next review (today when overdue), from the memory state
-    Anki keeps in the card (stability, decay, last review time); None for a card without one."""
+    Anki keeps in the card (stability, decay, last review time); None for a card without one. A card
+    in (re)learning steps is next tested when it graduates, on the day FSRS schedules: taken as one
+    stability on (recall 0.9), not the minutes to its next step."""
     if queue not in (1, 2, 3):
         return None
     try:
         state = json.loads(data or "{}")
         stability, last = float(state["s"]), float(state["lrt"])
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
     decay = float(state.get("decay") or 0.5)
-    days_until = max(0, due - today) if queue in (2, 3) else 0
-    elapsed = max(0.0, (day_start - last) / DAY_SECONDS) + days_until
+    if queue != 2:
+        return recall_after(stability, stability, decay)
+    elapsed = max(0.0, (day_start - last) / DAY_SECONDS) + max(0, due - today)
     return recall_after(elapsed, stability, decay)
 
 

@@ -1,24 +1,25 @@
 """The per-learner difficulty model and the pace recommendation (reasoning in docs/learners.md).
 
-Every card gets ``p_fail``: how likely this learner is to fail it at a review, on one scale for
-every card.
+Every card gets ``p_fail``: how likely this learner is to fail it at its next review, and its band,
+by the one definition the Anki add-on uses too (cardgen.difficulty):
 
-* A card the learner has reviewed: from Anki's FSRS memory state computed from the learner's own
-  history, its difficulty D (1-10): D is what FSRS learnt about how hard this card is for this
-  learner (it rises with each lapse), while stability mostly says how long the card has been
-  learnt. ``p_fail`` maps D linearly onto the failure scale so that D = ``D_EASY_BELOW`` is the
-  easy threshold and D = ``D_HARD_FROM`` the hard one. (Banding by the chance of forgetting within a
-  week would make every mature card "easy" for every learner.)
+* A card the learner has reviewed: FSRS's predicted recall at its next review, from the memory
+  state Anki computed from the learner's own history, moved by the learner's :class:`Fit` (a bias
+  and a weight on how much more often than their mean the card failed), fitted on their past reviews
+  in time order. The review log keeps no memory state, so FSRS's recall at a past review is taken
+  from the forgetting curve of the interval it was scheduled at (recall 0.9 at that interval, Anki's
+  default desired retention).
 * A card the learner has not seen: how the class fared on it (failed reviews over reviews),
   shrunk towards its topic's rate, which is shrunk towards the prior of the case's
   ``difficulty``; then shifted on the logit scale by this learner's ability: the logit of their
   own (shrunk) failure rate minus the class's.
 
-Bands: ``easy`` when ``p_fail < EASY_BELOW``, ``hard`` when ``p_fail >= HARD_FROM``, else ``medium``.
+Bands: cut where the learner's own latest reviews were riskiest and safest
+(:func:`cardgen.difficulty.bands_of`); a note is as hard as its hardest card.
 
 The model works on plain data (reviews, memory states, class counts) and imports only the standard
 library and cardgen.difficulty: ``cardgen learners`` feeds it from the learners database, and the Anki
-add-on, which carries this very file, feeds it from the learner's own collection.
+add-on, which carries this very file, reads its data types.
 """
 
 from __future__ import annotations
@@ -29,20 +30,21 @@ import enum
 from dataclasses import dataclass
 from typing import Iterable
 
-from cardgen.difficulty import Difficulty
+from cardgen.difficulty import (
+    Answer,
+    Difficulty,
+    Fit,
+    History,
+    bands_of,
+    fit_learner,
+    predicted_failure,
+    recall_after,
+)
 
-HORIZON_DAYS = 7.0  # fsrs_fail's default horizon
-EASY_BELOW = 0.10
-HARD_FROM = 0.25
-# FSRS difficulty D at the band thresholds: a card first answered Good starts near D = 2 (FSRS-6
-# defaults), one answered Again near 6.4, and each lapse raises it; so "hard" is a card this learner
-# has failed more than once, "easy" one they have not failed.
-D_EASY_BELOW = 3.0
-D_HARD_FROM = 7.0
 # Failure chance at a review, by the case's own difficulty: the prior when no one has data.
 PRIOR_FAIL = {Difficulty.EASY: 0.06, Difficulty.MEDIUM: 0.15, Difficulty.HARD: 0.30}
 SHRINK = 5.0  # pseudo-reviews of the wider group each rate is pulled towards
-REVIEW, RELEARN = 1, 2  # revlog types that test recall after a delay
+LEARN, REVIEW, RELEARN = 0, 1, 2  # revlog types
 AGAIN = 1
 DAY_MS = 86_400_000
 
@@ -106,27 +108,6 @@ class CardState:
     params: FsrsParams
 
 
-def band_of(p_fail: float) -> Difficulty:
-    """The difficulty band of a failure chance."""
-    if p_fail < EASY_BELOW:
-        return Difficulty.EASY
-    if p_fail >= HARD_FROM:
-        return Difficulty.HARD
-    return Difficulty.MEDIUM
-
-
-def fsrs_fail(stability: float, decay: float, days: float = HORIZON_DAYS) -> float:
-    """FSRS's chance of forgetting a card of this stability after ``days``."""
-    factor = 0.9 ** (-1.0 / decay) - 1.0
-    return 1.0 - (1.0 + factor * days / max(stability, 1e-6)) ** (-decay)
-
-
-def fsrs_difficulty_fail(difficulty: float) -> float:
-    """A reviewed card's place on the failure scale, from its FSRS difficulty D (see the module)."""
-    slope = (HARD_FROM - EASY_BELOW) / (D_HARD_FROM - D_EASY_BELOW)
-    return min(max(EASY_BELOW + (difficulty - D_EASY_BELOW) * slope, 0.01), 0.60)
-
-
 def _logit(p: float) -> float:
     p = min(max(p, 1e-4), 1 - 1e-4)
     return math.log(p / (1 - p))
@@ -156,10 +137,6 @@ class CardEstimate:
 
     p_fail: float
     source: EstimateSource
-
-    @property
-    def band(self) -> Difficulty:
-        return band_of(self.p_fail)
 
 
 def _counter() -> list[int]:
@@ -236,12 +213,43 @@ class ClassStats:
         return CardEstimate(_sigmoid(_logit(rate) + shift), source)
 
 
-def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable[CardState],
-                      stats: ClassStats) -> dict[tuple[str, int], CardEstimate]:
-    """Every card's estimate for ``learner``, keyed by (note GUID, card ordinal).
+def learner_history(reviews: Iterable[Review], states: Iterable[CardState], notes: Iterable[NoteFacts]) -> History:
+    """The learner's answers replayed in time order (cardgen.difficulty.History), each delayed review
+    with FSRS's recall at it from the forgetting curve of the interval it was scheduled at."""
+    decay = {(s.note_guid, s.card_ord): s.decay for s in states}
+    prior = {note.guid: note.prior for note in notes}
+    last_seen: dict[tuple[str, int], int] = {}
+    answers = []
+    for r in sorted(reviews, key=lambda r: r.review_id):
+        key = (r.note_guid, r.card_ord)
+        if r.type in (LEARN, RELEARN) or (r.type == REVIEW and (r.last_interval <= 0 or key not in last_seen)):
+            answers.append(Answer(r.note_guid, prior.get(r.note_guid, Difficulty.MEDIUM), r.failed, None))
+        elif r.type == REVIEW:
+            elapsed = (r.review_id - last_seen[key]) / DAY_MS
+            recall = recall_after(elapsed, float(r.last_interval), decay.get(key, 0.5))
+            answers.append(Answer(r.note_guid, prior.get(r.note_guid, Difficulty.MEDIUM), r.failed, recall))
+        if r.type in (LEARN, REVIEW, RELEARN):
+            last_seen[key] = r.review_id
+    return History(answers)
 
-    ``states``: the learner's FSRS memory states; ``stats``: the class's counts, the learner's own among them.
+
+def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable[CardState], stats: ClassStats,
+                      reviews: Iterable[Review] = ()) -> tuple[dict[tuple[str, int], CardEstimate], History, Fit]:
+    """Every card's estimate for ``learner``, keyed by (note GUID, card ordinal), with the learner's
+    replayed history and fit.
+
+    ``states``: the learner's FSRS memory states; ``stats``: the class's counts, the learner's own
+    among them; ``reviews``: the learner's own reviews. A reviewed card's next review is due one
+    scheduled interval after its last, or at the learner's latest review when that is later (overdue).
     """
+    notes, states, reviews = list(notes), list(states), list(reviews)
+    history = learner_history(reviews, states, notes)
+    fit = fit_learner(history.tests)
+    latest = {}
+    for r in reviews:
+        if r.review_id >= latest.get((r.note_guid, r.card_ord), (0, 0))[0]:
+            latest[(r.note_guid, r.card_ord)] = (r.review_id, r.interval)
+    now_ms = max((r.review_id for r in reviews), default=0)
     by_card = {(s.note_guid, s.card_ord): s for s in states}
     shift = stats.ability_shift(learner)
     estimates: dict[tuple[str, int], CardEstimate] = {}
@@ -249,18 +257,23 @@ def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable
         for card_ord in range(note.cards):
             state = by_card.get((note.guid, card_ord))
             if state is not None:
-                estimates[(note.guid, card_ord)] = CardEstimate(fsrs_difficulty_fail(state.difficulty), EstimateSource.FSRS)
+                interval = max(latest.get((note.guid, card_ord), (0, 0))[1], 0)
+                days = max(float(interval), (now_ms - state.last_review_ms) / DAY_MS)
+                recall = recall_after(days, state.stability, state.decay)
+                estimates[(note.guid, card_ord)] = CardEstimate(
+                    predicted_failure(recall, history.excess(note.guid), fit), EstimateSource.FSRS)
             else:
                 estimates[(note.guid, card_ord)] = stats.unseen_fail(note, card_ord, shift)
-    return estimates
+    return estimates, history, fit
 
 
-def note_bands(learner: str, notes: list[NoteFacts], states: Iterable[CardState],
-               stats: ClassStats) -> dict[str, Difficulty]:
-    """Each note's band for ``learner``: from the mean failure chance of its cards."""
-    estimates = learner_estimates(learner, notes, states, stats)
-    return {note.guid: band_of(sum(estimates[(note.guid, o)].p_fail for o in range(note.cards)) / note.cards)
-            for note in notes}
+def note_bands(learner: str, notes: list[NoteFacts], states: Iterable[CardState], stats: ClassStats,
+               reviews: Iterable[Review] = ()) -> dict[str, Difficulty]:
+    """Each note's band for ``learner`` (cardgen.difficulty.bands_of): its hardest card's predicted
+    failure, cut where the learner's own latest reviews were riskiest and safest."""
+    estimates, history, fit = learner_estimates(learner, notes, states, stats, reviews)
+    scores = {note.guid: max(estimates[(note.guid, o)].p_fail for o in range(note.cards)) for note in notes}
+    return bands_of(scores, history.tests, fit)
 
 
 def retention(reviews: Iterable[Review]) -> float | None:

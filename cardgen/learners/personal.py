@@ -48,8 +48,9 @@ def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[Not
             raise InputError("no such learner", field="--learner", value=learner,
                              hint="import their history first with cardgen learners import")
         facts, reviews, stats = _class_view(connection, notes)
-        bands = note_bands(learner, facts, states_of(connection, learner), stats)
-        new_cards_per_day = pace(review for name, review in reviews if name == learner)
+        own = [review for name, review in reviews if name == learner]
+        bands = note_bands(learner, facts, states_of(connection, learner), stats, own)
+        new_cards_per_day = pace(own)
     newer_than_reviews = known[0] // 1000 + 1
 
     def for_learner(note: NoteSpec) -> NoteSpec:
