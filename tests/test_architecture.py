@@ -101,7 +101,6 @@ KNOWN_VIOLATIONS = {
     ("lazy", "cardgen.imaging.render", "cardgen.annotations.draw"),
     ("lazy", "cardgen.imaging.render", "cardgen.imaging.dicom"),
     ("lazy", "cardgen.imaging.render", "cardgen.imaging.overlays"),
-    ("lazy", "cardgen.learners.report", "cardgen.curriculum"),
     ("lazy", "cardgen.learners.report", "cardgen.resources"),
 }
 

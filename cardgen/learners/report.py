@@ -11,6 +11,7 @@ from pathlib import Path
 from cardgen.atomic import atomic_output
 from cardgen.cards.guids import note_guid
 from cardgen.cards.notetypes import NoteKind
+from cardgen.curriculum import load_curriculum
 from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
 from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
@@ -130,8 +131,6 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
     """Per topic across the class, per learner, and the cards failed most."""
     titles: dict[str, str] = {}
     if curriculum_path is not None:
-        from cardgen.curriculum import load_curriculum
-
         curriculum = load_curriculum(curriculum_path)
         titles = {curriculum.tag(tid)[len(TOPIC_PREFIX):]: topic.title for tid, topic in curriculum.topics.items()}
     report = ClassReport(topic_titles=titles)
