@@ -308,7 +308,8 @@ def test_annotation_drawn_on_the_cached_clean_picture_equals_one_drawn_on_the_de
     from cardgen.annotations.shapes import Ellipse
     from cardgen.build.renderer import MediaRenderer
     from cardgen.build.cache import BuildCache
-    from cardgen.imaging.render import RenderRequest, file_hash
+    from cardgen.annotations.render import RenderRequest
+    from cardgen.imaging.render import file_hash
     from cardgen.annotations.shapes import Rect
 
     image = tmp_path / source

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from cardgen.annotations.render import RenderRequest
 from cardgen.build.cache import BuildCache
 from cardgen.build.checks import check_case_images
 from cardgen.build.headers import identity_sources
@@ -16,7 +17,7 @@ from cardgen.build.renderer import MediaRenderer
 from cardgen.cards.notes import CaseContext, ImageView, case_notes, occlusion_notes
 from cardgen.confine import confined_to
 from cardgen.deck.spool import EncodedNotes, encode_notes
-from cardgen.imaging.render import OutputOptions, RenderRequest, file_hash
+from cardgen.imaging.render import OutputOptions, file_hash
 from cardgen.imaging.windows import Window
 from cardgen.teaching.case import Case, CaseImage, OcclusionMode
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cardgen.annotations.render import (RenderRequest, clean_request, display_from_clean, display_image, display_key,
+                                        render)
 from cardgen.atomic import write_atomically
 from cardgen.build.cache import BuildCache
-from cardgen.imaging.render import (DisplayImage, RenderedImage, RenderRequest, clean_request, display_from_clean,
-                                    display_image, display_key, render)
+from cardgen.imaging.render import DisplayImage, RenderedImage
 
 
 @dataclass

@@ -97,7 +97,7 @@ class _SpooledNotes:
                             guid=note.guid, due=note.order, mod=note.mod)
 
 
-def build_decks(root_name: str, notes: NoteSpool, description: str = "") -> list[genanki.Deck]:
+def _build_decks(root_name: str, notes: NoteSpool, description: str = "") -> list[genanki.Deck]:
     """genanki decks for the spooled notes, one per sub-deck path (parents too, even when they hold
     no card), sorted by full name; each deck's notes are read from the spool when genanki writes them."""
     paths = {()} | {path[:depth] for path in notes.deck_paths for depth in range(1, len(path) + 1)}
@@ -117,7 +117,7 @@ def write_collection(path: Path, root_name: str, notes: NoteSpool, timestamp: fl
     ``genanki.Package.write_to_file`` writes it (the same connection settings, ids and commits: the
     same bytes); ``timestamp`` stamps the notetypes and the ids genanki derives from it, and
     ``description`` goes on the root deck."""
-    package = genanki.Package(build_decks(root_name, notes, description))
+    package = genanki.Package(_build_decks(root_name, notes, description))
     connection = sqlite3.connect(path)
     # A scratch file, packed and deleted at once: no journal and no waiting for the disk at each of
     # genanki's commits. Neither setting changes the database's bytes.

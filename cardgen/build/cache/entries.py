@@ -16,12 +16,13 @@ from pathlib import Path
 from stat import S_ISREG
 from typing import Callable, Iterable, TypeVar
 
+from cardgen.annotations.render import RenderRequest
 from cardgen.build.cache.fingerprint import code_fingerprint, file_stamp
 from cardgen.build.cache.media import MediaFiles
 from cardgen.build.cache.store import UNPICKLING_ERRORS, EntryStore
 from cardgen.deid.matcher import IdentifyingValue
 from cardgen.deid.values import dicom_files, values_from_files
-from cardgen.imaging.render import RenderedImage, RenderRequest
+from cardgen.imaging.render import RenderedImage
 from cardgen.imaging.sources import looks_like_dicom
 
 T = TypeVar("T")
