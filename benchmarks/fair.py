@@ -282,9 +282,10 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
         except Exception as error:  # too few reviews yet
             notes.append(f"day {day}: no fit ({error})")
     best, best_knowledge = 0.9, -1.0
-    cards_left = len(col.find_cards(search))
     for dr in (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96):
-        request = SimulateFsrsReviewRequest(params=params or FSRS6, desired_retention=dr, deck_size=cards_left,
+        # deck_size: new cards Anki adds to those the search finds; the deck's own are found already
+        # (an earlier version passed the deck's size here and simulated every new card twice)
+        request = SimulateFsrsReviewRequest(params=params or FSRS6, desired_retention=dr, deck_size=0,
                                             days_to_simulate=days - day, new_limit=new_per_day,
                                             review_limit=9999, max_interval=36500, search=search,
                                             new_cards_ignore_review_limit=True, learning_step_count=2,
@@ -327,8 +328,9 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
             for override in arm.split("+")[1:]:  # "addon+NAME=VALUE": try a policy constant (this run only)
                 name, value = override.split("=")
-                module = scheduling if hasattr(scheduling, name) else policy
-                setattr(module, name, type(getattr(module, name))(float(value)))
+                for module in (scheduling, policy):  # every module that holds (a copy of) it
+                    if hasattr(module, name):
+                        setattr(module, name, type(getattr(module, name))(float(value)))
             if arm.split("+")[0] == "addon":  # the deck carries the class's FSRS parameters ("addon-solo": it does not)
                 deck = col.decks.by_name(DECK)
                 cohort = class_params(col, class_reviews(model, seed, z))
@@ -397,7 +399,18 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
 
 def _worker(args: tuple) -> dict:
-    return asdict(run_one(*args))
+    """One run; the policy constants an arm's ``+NAME=VALUE`` overrides are restored afterwards, so an
+    override never leaks into the next run of the same process."""
+    from cardgen.addon import policy, scheduling
+
+    saved = [(module, dict(vars(module))) for module in (policy, scheduling)]
+    try:
+        return asdict(run_one(*args))
+    finally:
+        for module, names in saved:
+            for name, value in names.items():
+                if name.isupper():
+                    setattr(module, name, value)
 
 
 def run_in_faketime(jobs: list[tuple], parallel: int) -> list[dict]:
@@ -448,15 +461,18 @@ def log_loss(probs: list[float], failed: list[bool]) -> float:
     return -statistics.mean(math.log(min(1 - eps, max(eps, p if f else 1 - p))) for p, f in zip(probs, failed))
 
 
-def fit_logistic(xs: list[list[float]], ys: list[bool], steps: int = 300, l2: float = 1e-3) -> list[float]:
-    """Logistic regression by Newton's method (a few features; plain Python)."""
+def fit_logistic(xs: list[list[float]], ys: list[bool], steps: int = 300, l2: float = 1e-3,
+                 offsets: list[float] | None = None) -> list[float]:
+    """Logistic regression by Newton's method (a few features; plain Python); ``offsets``: a fixed
+    term per row added to the linear predictor (its weight is 1, not fitted)."""
     k = len(xs[0])
     w = [0.0] * k
+    offsets = offsets or [0.0] * len(xs)
     for _ in range(steps):
         grad = [l2 * wi for wi in w]
         hess = [[l2 * (i == j) for j in range(k)] for i in range(k)]
-        for x, y in zip(xs, ys):
-            p = predict_logistic(w, x)
+        for x, y, o in zip(xs, ys, offsets):
+            p = predict_logistic(w, x, o)
             for i in range(k):
                 grad[i] += (p - y) * x[i]
                 for j in range(k):
@@ -468,8 +484,8 @@ def fit_logistic(xs: list[list[float]], ys: list[bool], steps: int = 300, l2: fl
     return w
 
 
-def predict_logistic(w: list[float], x: list[float]) -> float:
-    z = max(-30.0, min(30.0, sum(wi * xi for wi, xi in zip(w, x))))
+def predict_logistic(w: list[float], x: list[float], offset: float = 0.0) -> float:
+    z = max(-30.0, min(30.0, offset + sum(wi * xi for wi, xi in zip(w, x))))
     return 1 / (1 + math.exp(-z))
 
 
@@ -521,6 +537,31 @@ def prediction_check(reviews: list) -> dict:
         weights = fit_logistic([features(r, with_band) for r in past], [r[4] for r in past])
         p = [predict_logistic(weights, features(r, with_band)) for r in later]
         out[name] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed)}
+
+    # the tags' model: FSRS's own prediction as a fixed offset, plus one fitted (shrunk) weight per band,
+    # so a band that says nothing leaves FSRS's prediction as it is
+    def logit_fail(r):
+        return math.log(max(1e-4, 1 - r[1]) / max(1e-4, r[1]))
+
+    def band_x(r):
+        return [float(r[3] == "hard"), float(r[3] == "easy")]
+
+    def fit_offset(rows):
+        return fit_logistic([band_x(r) for r in rows], [r[4] for r in rows], l2=5.0,
+                            offsets=[logit_fail(r) for r in rows])
+
+    def offset_loss(weights, rows):
+        return log_loss([predict_logistic(weights, band_x(r), logit_fail(r)) for r in rows], [r[4] for r in rows])
+
+    # the band's weights count only when, fitted on the first part of the past, they predicted its last
+    # part better than FSRS alone (a time-ordered check inside the past); otherwise they are 0
+    split = sorted(r[0] for r in past)[len(past) * 2 // 3]
+    early, recent = [r for r in past if r[0] < split], [r for r in past if r[0] >= split]
+    weights = [0.0, 0.0]
+    if early and recent and offset_loss(fit_offset(early), recent) < offset_loss(weights, recent):
+        weights = fit_offset(past)
+    p = [predict_logistic(weights, band_x(r), logit_fail(r)) for r in later]
+    out["fsrs_offset_band"] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed), "used": weights != [0.0, 0.0]}
     hard = [r[3] == "hard" for r in later]
     out["hard_band"] = {"auc": auc([float(h) for h in hard], failed), "share": sum(hard) / len(hard)}
     return out
@@ -587,9 +628,9 @@ def summarise(results: list[dict], out=print) -> dict:
                 f"{100 * introduced[0]:.0f} % vs {100 * introduced[1]:.0f} % |")
     out("\n## prediction check: failure at a review of days 31-60, each signal fitted on the reviews of days 0-30 "
         "(median over seeds of AUC / log loss)")
-    out("| model | learner | arm | fail rate | FSRS R | FSRS R calibrated | FSRS R + band (the tags' model) "
-        "| prior | band alone | hard band AUC (share of reviews) |")
-    out("|---|---|---|---|---|---|---|---|---|---|")
+    out("| model | learner | arm | fail rate | FSRS R | FSRS R calibrated | FSRS R + band (logistic) "
+        "| FSRS R + band offset (the tags' model) | prior | band alone | hard band AUC (share of reviews) |")
+    out("|---|---|---|---|---|---|---|---|---|---|---|")
     checks: dict = {}
     for r in results:
         cell = table.get((r["model"], r["learner"]))
@@ -608,7 +649,8 @@ def summarise(results: list[dict], out=print) -> dict:
             return f"{med(name, 'auc'):.2f} / {med(name, 'log_loss'):.3f}"
 
         out(f"| {model} | {learner} | {arm} | {statistics.median(c['fail_rate'] for c in cs):.3f} | "
-            f"{pair('fsrs_R')} | {pair('fsrs_calibrated')} | {pair('fsrs_plus_band')} | {pair('prior')} | "
+            f"{pair('fsrs_R')} | {pair('fsrs_calibrated')} | {pair('fsrs_plus_band')} | {pair('fsrs_offset_band')} | "
+            f"{pair('prior')} | "
             f"{pair('band')} | {med('hard_band', 'auc'):.2f} ({100 * med('hard_band', 'share'):.0f} %) |")
     return table
 
@@ -616,6 +658,10 @@ def summarise(results: list[dict], out=print) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seed-base", type=int, default=0,
+                        help="seeds are BASE+1 .. BASE+SEEDS (e.g. 1000: fresh seeds not used while tuning)")
+    parser.add_argument("--sweep", default=",".join(map(str, SWEEP)),
+                        help="new cards per day tried for baseline (b) (default %(default)s)")
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--models", default="fsrs,irt")
@@ -636,12 +682,13 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.quick:
         args.seeds, args.cards, args.days = 1, 24, 12
+    sweep = [int(v) for v in args.sweep.split(",")]
     jobs = []
     for model in args.models.split(","):
         for learner in args.learners.split(","):
-            for seed in range(1, args.seeds + 1):
+            for seed in range(args.seed_base + 1, args.seed_base + args.seeds + 1):
                 for arm in args.arms.split(","):
-                    for npd in (SWEEP if arm == "b" else (None,)):
+                    for npd in (sweep if arm == "b" else (None,)):
                         jobs.append((model, learner, seed, arm, npd, args.cards, args.days))
     started = time.time()
     results = run_in_faketime(jobs, args.jobs)

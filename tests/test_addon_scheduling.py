@@ -19,7 +19,10 @@ from cardgen.addon.policy import (
     PRESET_PREFIX,
     bands_of,
     failure_rate,
+    new_cards_first,
     new_cards_today,
+    predicted_failure,
+    recall_after,
     retention_today,
     spread_hard,
 )
@@ -145,7 +148,7 @@ def test_the_learners_edit_survives_profile_open_sync_and_a_new_day(learner) -> 
     drive(col, "profile_open")
     home = sorted(_cardgen_homes(col))[0]
     conf = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
-    conf["new"]["perDay"], conf["desiredRetention"] = 3, 0.97
+    conf["new"]["perDay"], conf["desiredRetention"], conf["newMix"] = 3, 0.97, 1  # reviews before new cards
     col.decks.update_config(conf)  # the learner, in Anki's deck options (or on their phone, then a sync)
 
     for moment in ("profile_open", "sync_done", "day_start"):
@@ -153,8 +156,9 @@ def test_the_learners_edit_survives_profile_open_sync_and_a_new_day(learner) -> 
         drive(col, moment)
         again = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
         assert again["new"]["perDay"] == 3 and again["desiredRetention"] == pytest.approx(0.97, abs=1e-4), moment
-    assert set(col.get_config(OWNED_KEY)[str(conf["id"])]) == {"new_per_day", "desired_retention"}
-    assert set(status(col)["presets"][0]["yours"]) == {"new_per_day", "desired_retention"}
+        assert again["newMix"] == 1, moment
+    assert set(col.get_config(OWNED_KEY)[str(conf["id"])]) == {"new_per_day", "desired_retention", "new_mix"}
+    assert set(status(col)["presets"][0]["yours"]) == {"new_per_day", "desired_retention", "new_mix"}
 
 
 def test_review_log_is_byte_identical_and_one_undo_step_reverts(learner) -> None:
@@ -227,6 +231,26 @@ def test_policy_arithmetic() -> None:
     assert bands[0] is bands[4] is bands[6] is Difficulty.HARD  # fail far more often than the learner's mean
     assert bands[5] is Difficulty.EASY and bands[2] is Difficulty.MEDIUM  # one lapse in 8 does not make it hard
     assert failure_rate(0, 0, 0.1, Difficulty.HARD) > failure_rate(0, 0, 0.1, Difficulty.EASY)
+
+
+def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
+    assert new_cards_first(new_left=50, recent_reviews=40, recent_successes=32)  # 80 % succeed
+    assert not new_cards_first(new_left=50, recent_reviews=40, recent_successes=20)  # half fail: reviews matter
+    assert not new_cards_first(new_left=50, recent_reviews=5, recent_successes=5)  # too few to tell: Anki's default
+    assert not new_cards_first(new_left=0, recent_reviews=40, recent_successes=40)  # everything introduced
+
+
+def test_predicted_failure_is_fsrs_moved_by_the_cards_own_record() -> None:
+    # FSRS's forgetting curve: recall 0.9 after one stability, whatever the decay
+    assert recall_after(10.0, 10.0, 0.154) == pytest.approx(0.9, abs=1e-9)
+    assert recall_after(0.0, 3.0, 0.5) == 1.0 and recall_after(30.0, 3.0, 0.5) < recall_after(3.0, 3.0, 0.5)
+    # a card failing as often as the learner's mean: exactly FSRS's own prediction
+    assert predicted_failure(0.85, 0.1, 0.1) == pytest.approx(0.15, abs=1e-9)
+    # failing more often than the mean raises it, less often lowers it; lower recall raises it
+    assert predicted_failure(0.85, 0.3, 0.1) > 0.15 > predicted_failure(0.85, 0.03, 0.1)
+    assert predicted_failure(0.6, 0.1, 0.1) > predicted_failure(0.9, 0.1, 0.1)
+    # an overdue card the learner never failed can still be the likelier to fail today
+    assert predicted_failure(0.5, 0.05, 0.1) > predicted_failure(0.9, 0.3, 0.1)
 
 
 @given(st.lists(st.sampled_from(list(Difficulty)), max_size=60), st.integers(min_value=1, max_value=30))

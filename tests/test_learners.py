@@ -202,11 +202,3 @@ def test_unknown_history_is_refused(tmp_path: Path) -> None:
     history.write_text("not anki")
     with pytest.raises(InputError, match=r"history.txt.*\.colpkg"):
         import_history(history, "x", tmp_path / "learners")
-
-
-def test_model_beats_the_prior_on_held_out_first_reviews() -> None:
-    from benchmarks.learners import held_out_log_loss
-
-    model, prior, count = held_out_log_loss(learners=6, reviews=1000)
-    assert count == 6 * 50
-    assert model < prior

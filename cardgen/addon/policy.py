@@ -10,13 +10,18 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
 * **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
   day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
   curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates).
+* **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
+  mostly succeed (:func:`new_cards_first`); mixed in (Anki's default) otherwise. Under a tight budget
+  this is what covers the curriculum: a card never introduced counts for nothing.
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
   has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
   better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
-* **The difficulty tags** (``cardgen::difficulty::``) summarise how often *this learner* fails a card
-  compared with the learner's other cards: a smoothed failure rate of its reviews (:func:`bands_of`),
-  with the educator's prior as the starting guess before the card has reviews.
+* **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
+  fail at their next review: FSRS's own predicted recall then (today for an overdue card), moved by
+  how much more often than the learner's mean the card failed (:func:`predicted_failure`); ``hard``
+  are the :data:`HARD_SHARE` of reviewed cards likeliest to fail, ``easy`` the :data:`EASY_SHARE`
+  least likely (:func:`bands_of`). A card without reviews keeps the educator's prior.
 """
 
 from __future__ import annotations
@@ -34,11 +39,17 @@ DEFAULT_REVIEW_SECONDS = 10.0
 MAX_NEW_PER_DAY = 50
 FIT_MIN_REVIEWS = 100  # reviews of cardgen cards before the learner's own parameters are fitted
 REFIT_DAYS = 7
+RESIDUAL_WEIGHT = 0.5  # weight of a card's excess failure rate over FSRS's prediction (logit scale)
 PRIOR_FAIL_WEIGHT = 4.0  # pseudo-reviews the prior counts for in a card's failure rate
 HARD_SHARE, EASY_SHARE = 0.3, 0.3  # of the learner's reviewed cards
 LEARN_FAIL_WEIGHT = 0.5  # an Again in a learning step counts half a failed review
 PRIOR_FAIL = {Difficulty.EASY: 0.6, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.5}  # x the learner's mean
-MANAGED_FIELDS = ("new_per_day", "desired_retention", "fsrs_params")
+MANAGED_FIELDS = ("new_per_day", "desired_retention", "fsrs_params", "new_mix")
+NEW_FIRST = True  # False: new cards always mixed with reviews (Anki's default; the ablation)
+NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's new cards come first
+RECENT_DAYS = 14  # the window of reviews that success rate is measured on
+MIN_RECENT_REVIEWS = 20  # fewer recent reviews than this: too few to tell
+MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
 DR_UP = 0.01
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
@@ -71,6 +82,20 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
 
 
+def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int) -> bool:
+    """Whether the day's new cards come before its reviews (Anki's new/review order).
+
+    While part of the curriculum is not introduced and the learner's recent reviews mostly succeed
+    (:data:`NEW_FIRST_SUCCESS`), a review left for tomorrow costs little and a card never introduced
+    counts for nothing: new cards first, so a tight budget still covers the curriculum. When reviews
+    mostly fail, the learner forgets faster than the schedule assumes and new cards would crowd out
+    the reviews holding what they learnt; with too few recent reviews to tell, there is no evidence
+    either way. In both cases Anki's default stays: new cards mixed with reviews."""
+    if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
+        return False
+    return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
+
+
 def failure_rate(fails: float, reviews: int, mean_fail: float, prior: Difficulty) -> float:
     """A card's failure rate at review, smoothed towards what its prior expects of this learner
     (:data:`PRIOR_FAIL_WEIGHT` pseudo-reviews at the learner's mean rate times the prior's factor)."""
@@ -78,11 +103,31 @@ def failure_rate(fails: float, reviews: int, mean_fail: float, prior: Difficulty
     return (fails + PRIOR_FAIL_WEIGHT * PRIOR_FAIL[prior] * mean_fail) / (reviews + PRIOR_FAIL_WEIGHT)
 
 
+def recall_after(days: float, stability: float, decay: float) -> float:
+    """FSRS's forgetting curve: the probability of recall ``days`` after the last review."""
+    factor = 0.9 ** (-1 / decay) - 1
+    return (1 + factor * max(days, 0.0) / max(stability, 1e-3)) ** (-decay)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def predicted_failure(recall: float, rate: float, mean_fail: float) -> float:
+    """A card's probability of failing its next review: FSRS's own prediction (1 - ``recall``) moved,
+    on the logit scale, by :data:`RESIDUAL_WEIGHT` times how much the card's smoothed failure rate
+    (:func:`failure_rate`) exceeds the learner's mean. With a weight of 0 it is FSRS's prediction
+    exactly; the weight is kept small because FSRS's own difficulty already reacts to lapses."""
+    z = _logit(1 - recall) + RESIDUAL_WEIGHT * (_logit(rate) - _logit(min(max(mean_fail, 0.02), 0.6)))
+    return 1 / (1 + math.exp(-z))
+
+
 def bands_of(rates: dict, mean_fail: float) -> dict:
-    """Bands of reviewed cards by their smoothed failure rates ({key: rate}): hard are the
-    :data:`HARD_SHARE` that fail most (and more than the learner's mean), easy the :data:`EASY_SHARE`
-    that fail least (and less than the mean); a share, not a fixed threshold, so the band keeps its
-    meaning for a learner who fails much or little."""
+    """Bands of reviewed cards by their failure chances ({key: chance}): hard are the
+    :data:`HARD_SHARE` likeliest to fail (and above ``mean_fail``), easy the :data:`EASY_SHARE` least
+    likely (and below it); a share, not a fixed threshold, so the band keeps its meaning for a learner
+    who fails much or little."""
     if not rates:
         return {}
     ordered = sorted(rates.values())

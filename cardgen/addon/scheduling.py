@@ -19,6 +19,7 @@ What the add-on leaves alone:
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import math
 import re
 import statistics
@@ -31,12 +32,18 @@ from cardgen.addon.policy import (
     DEFAULT_REVIEW_SECONDS,
     FIT_MIN_REVIEWS,
     MANAGED_FIELDS,
+    MIX_WITH_REVIEWS,
+    NEW_BEFORE_REVIEWS,
+    RECENT_DAYS,
     PRESET_PREFIX,
     REFIT_DAYS,
     LEARN_FAIL_WEIGHT,
     bands_of,
     failure_rate,
+    new_cards_first,
     new_cards_today,
+    predicted_failure,
+    recall_after,
     retention_today,
     spread_hard,
 )
@@ -50,7 +57,6 @@ STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day"
 COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
 SPREAD = True  # new cards in curriculum order with hard ones spread out
-NEW_FIRST = False  # new cards before reviews: tried (with a cap on new cards per day), not kept
 
 
 @dataclass
@@ -85,8 +91,10 @@ class SchedulingPlan:
         for name, values in sorted(self.settings.items()):
             for key, value in sorted(values.items()):
                 why = self.reasons.get(name, {}).get(key, "")
-                shown = f"{len(value)} parameters" if isinstance(value, list) else value
-                lines.append(f"'{name}': {key.replace('_', ' ')} -> {shown}{f' ({why})' if why else ''}")
+                shown = (f"{len(value)} parameters" if isinstance(value, list) else
+                         ("new cards first" if value == NEW_BEFORE_REVIEWS else "mixed") if key == "new_mix" else value)
+                label = "new/review order" if key == "new_mix" else key.replace("_", " ")
+                lines.append(f"'{name}': {label} -> {shown}{f' ({why})' if why else ''}")
         if self.new_order:
             lines.append(f"Order {len(self.new_order[1])} new cardgen cards along the curriculum, hard ones spread out.")
         for band, ids in sorted(self.retag.items(), key=lambda item: item[0].value):
@@ -133,6 +141,8 @@ def _preset(col, did: int) -> dict:
 def _current(preset: dict, key: str):
     if key == "new_per_day":
         return int(preset["new"]["perDay"])
+    if key == "new_mix":
+        return int(preset.get("newMix", MIX_WITH_REVIEWS))
     if key == "desired_retention":
         return round(float(preset.get("desiredRetention", 0.9)), 4)
     return [round(float(v), 4) for v in preset.get("fsrsParams6") or []]
@@ -261,6 +271,11 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
                                 f"id >= {cutoff_ms - 2 * 86_400_000} AND id < {cutoff_ms - 86_400_000}")
     yesterday = None if yesterday_s is None else yesterday_s / 60
     overdue = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2 AND due < {today}")
+    recent_reviews, recent_successes = col.db.first(
+        f"SELECT count(), coalesce(sum(ease > 1), 0) FROM revlog WHERE cid IN ({ids}) AND type = 1 AND "
+        f"id >= {cutoff_ms - (RECENT_DAYS + 1) * 86_400_000}")
+    mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
+                                                recent_successes=recent_successes) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     n_decks = len(homes)
@@ -284,6 +299,12 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
                 if fitted:
                     values["fsrs_params"], why["fsrs_params"] = fitted, f"your own fit on {reviews} reviews"
                     params = fitted
+        if "new_mix" not in mine and _current(preset, "new_mix") != mix:
+            values["new_mix"] = mix
+            why["new_mix"] = (f"{recent_successes} of {recent_reviews} recent reviews succeeded, {new_left} cards "
+                              f"not introduced yet" if mix == NEW_BEFORE_REVIEWS else
+                              f"{recent_successes} of {recent_reviews} recent reviews succeeded" if new_left
+                              else "every card is introduced")
         if "desired_retention" not in mine:
             dr = retention_today(_current(preset, "desired_retention"), minutes_per_day=minutes,
                                  minutes_yesterday=yesterday, overdue=overdue, reviews=review_cards, new_left=new_left)
@@ -296,7 +317,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
             plan.reasons[name] = why
 
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
-    rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags FROM cards c JOIN notes n ON n.id = c.nid "
+    rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags, c.data FROM cards c JOIN notes n ON n.id = c.nid "
                       f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
     log = col.db.all(f"SELECT c.nid, r.ease, r.type FROM revlog r JOIN cards c ON c.id = r.cid "
                      f"WHERE r.cid IN ({ids}) AND r.type IN (0, 1)")
@@ -314,26 +335,52 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     mean_fail = review_fails / reviews_done if reviews_done else 0.1
     note_tags: dict[int, list[str]] = {}
     priors: dict[int, Difficulty] = {}
-    for _, nid, _, _, tags in rows:
+    for _, nid, _, _, tags, _ in rows:
         if nid not in note_tags:
             note_tags[nid] = words = tags.split()
             priors[nid] = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
-    note_band = dict(priors)  # a card without reviews: the educator's prior
-    note_band.update(bands_of({nid: failure_rate(fails[nid], counts[nid], mean_fail, priors[nid])
-                               for nid in priors if counts[nid]}, mean_fail))
+    # each reviewed note's predicted failure at its next review: FSRS's own recall then, adjusted by how
+    # much more (or less) often than the learner's mean the note failed (policy.predicted_failure)
+    day_start = col.sched.day_cutoff - 86_400
+    predicted: dict[int, float] = {}
+    for _, nid, queue, due_, _, data in rows:
+        recall = _recall_at_next_review(queue, due_, data, today, day_start)
+        if recall is None:
+            continue
+        rate = failure_rate(fails[nid], counts[nid], mean_fail, priors[nid])
+        p = predicted_failure(recall, rate, mean_fail)
+        predicted[nid] = max(p, predicted.get(nid, 0.0))  # a note is as hard as its hardest card
+    note_band = dict(priors)  # a note without reviews: the educator's prior
+    note_band.update(bands_of(predicted, statistics.mean(predicted.values()) if predicted else 0.0))
     for nid, band in note_band.items():
         words = note_tags[nid]
         plan.bands[band] = plan.bands.get(band, 0) + 1
         if _tag_band(words, DIFFICULTY_PREFIX) is not band or sum(
                 t.lower().startswith(DIFFICULTY_PREFIX) for t in words) != 1:
             plan.retag.setdefault(band, []).append(nid)
-    new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _ in rows if queue == NEW_QUEUE]
+    new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _, _ in rows if queue == NEW_QUEUE]
     if new_cards and SPREAD:
         ordered = spread_hard([(cid, band) for cid, band, _ in new_cards], max(pace, 1))
         if ordered != [cid for cid, _, _ in new_cards]:
             plan.new_order = (min(d for _, _, d in new_cards), ordered)
     plan._note_tags = note_tags  # type: ignore[attr-defined]
     return plan
+
+
+def _recall_at_next_review(queue: int, due: int, data: str, today: int, day_start: float) -> float | None:
+    """FSRS's predicted recall of a card at its next review (today when overdue), from the memory state
+    Anki keeps in the card (stability, decay, last review time); None for a card without one."""
+    if queue not in (1, 2, 3):
+        return None
+    try:
+        state = json.loads(data or "{}")
+        stability, last = float(state["s"]), float(state["lrt"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    decay = float(state.get("decay") or 0.5)
+    days_until = max(0, due - today) if queue in (2, 3) else 0
+    elapsed = max(0.0, (day_start - last) / 86_400) + days_until
+    return recall_after(elapsed, stability, decay)
 
 
 def _tag_band(tags: list[str], prefix: str) -> Difficulty | None:
@@ -433,11 +480,11 @@ def _update_preset(col, did: int, name: str | None, source_id: int | None, known
         inner.desired_retention = float(values["desired_retention"])
     if "fsrs_params" in values:
         inner.fsrs_params_6[:] = [float(v) for v in values["fsrs_params"]]
+    if "new_mix" in values:
+        inner.new_mix = int(values["new_mix"])
     if name is not None and config.id == 0:
         inner.new_card_gather_priority = inner.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
         inner.new_card_sort_order = inner.NEW_CARD_SORT_ORDER_NO_SORT
-        if NEW_FIRST:  # the day's new cards come before reviews, so the pace is kept within the budget
-            inner.new_mix = inner.REVIEW_MIX_BEFORE_REVIEWS
     col.decks.update_deck_configs(deck_config_pb2.UpdateDeckConfigsRequest(
         target_deck_id=did, configs=[config], mode=deck_config_pb2.UPDATE_DECK_CONFIGS_MODE_NORMAL,
         card_state_customizer=current.card_state_customizer, limits=current.current_deck.limits,
