@@ -12,11 +12,17 @@ from cardgen.build import BuildOptions, build_deck
 from cardgen.build.cache import default_cache_dir
 from cardgen.build.options import DEFAULT_DECK_DEPTH, DEFAULT_DECK_NAME, DEFAULT_OCCLUSION, DEFAULT_OUTPUT
 from cardgen.build.workers import available_cores
+from cardgen.check import check_cases
 from cardgen.cli_support import (InputFailure, Progress, cases_dir_argument, curriculum_option, learners_dir_option,
                                  output_option)
+from cardgen.curriculum.report import coverage_report
+from cardgen.deid.audit import audit_package
+from cardgen.deid.findings import grouped
 from cardgen.errors import BuildFailed, CardgenError, InputError, each_error
 from cardgen.imaging.encode import OutputFormat
 from cardgen.imaging.render import OutputOptions
+from cardgen.learners.importer import import_history
+from cardgen.learners.report import learner_summaries, write_class_report
 from cardgen.teaching.case import OcclusionMode
 
 
@@ -124,8 +130,6 @@ def check(cases_dir: Path, curriculum: Path | None, no_images: bool) -> None:
       cardgen check decks/sample/cases
       cardgen check my-cases --curriculum decks/curricula/esr-level1.yaml
     """
-    from cardgen.check import check_cases
-
     try:
         report = check_cases(cases_dir, curriculum, images=not no_images)
     except CardgenError as error:
@@ -213,8 +217,6 @@ def coverage(cases_dir: Path, curriculum: Path, out: Path | None, html_out: Path
       cardgen coverage decks/sample/cases --curriculum decks/curricula/esr-level1.yaml
       cardgen coverage cases --curriculum curriculum.csv -o coverage.html
     """
-    from cardgen.curriculum.report import coverage_report
-
     out = out or html_out
     try:
         report = coverage_report(cases_dir, curriculum, out, objective_cards=objective_cards)
@@ -242,9 +244,6 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
       cardgen audit sample.apkg
       cardgen audit chest.apkg --against cases
     """
-    from cardgen.deid.audit import audit_package
-    from cardgen.deid.findings import grouped
-
     try:
         hits = audit_package(deck, against=list(against) if against else None)
     except CardgenError as error:
@@ -344,8 +343,6 @@ def learners_import(history: Path, learner: str, learners_dir: Path) -> None:
       cardgen learners import anna.colpkg --learner anna --learners-dir learners
       cardgen learners import ben-progress.json --learner ben --learners-dir learners
     """
-    from cardgen.learners.importer import import_history
-
     try:
         result = import_history(history, learner, learners_dir)
     except CardgenError as error:
@@ -365,8 +362,6 @@ def learners_show(learners_dir: Path, learner: str | None) -> None:
       cardgen learners show --learners-dir learners
       cardgen learners show --learners-dir learners --learner anna
     """
-    from cardgen.learners.report import learner_summaries
-
     try:
         summaries = learner_summaries(learners_dir, learner)
     except CardgenError as error:
@@ -387,8 +382,6 @@ def learners_report(learners_dir: Path, curriculum: Path | None, out: Path) -> N
       cardgen learners report --learners-dir learners -o class.html
       cardgen learners report --learners-dir learners --curriculum curriculum.yaml -o class.html
     """
-    from cardgen.learners.report import write_class_report
-
     try:
         result = write_class_report(learners_dir, out, curriculum)
     except CardgenError as error:

@@ -47,6 +47,26 @@ def test_scores() -> None:
     assert check["band"]["auc"] == 1.0 and check["hard_band"]["auc"] == 1.0
 
 
+def test_the_tags_model_is_fsrs_alone_when_the_band_says_nothing() -> None:
+    import random
+
+    rng = random.Random(3)
+    # failures follow FSRS's recall exactly; the band is a coin toss
+    reviews = []
+    for day in range(60):
+        for _ in range(40):
+            recall = rng.choice([0.7, 0.8, 0.9, 0.95])
+            reviews.append((day, recall, "medium", rng.choice(["hard", "medium", "easy"]), rng.random() > recall))
+    check = prediction_check(reviews)
+    assert check["fsrs_offset_band"]["log_loss"] == pytest.approx(check["fsrs_R"]["log_loss"], abs=0.002)
+    # and a band that does say something is used and helps
+    informative = [(d, r, p, "hard" if f and (d * 7 + i) % 3 else b, f)
+                   for i, (d, r, p, b, f) in enumerate(reviews)]
+    check = prediction_check(informative)
+    assert check["fsrs_offset_band"]["used"]
+    assert check["fsrs_offset_band"]["log_loss"] < check["fsrs_R"]["log_loss"] - 0.02
+
+
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
 def test_smoke_run_through_ankis_scheduler_and_the_addon() -> None:
     results = run_in_faketime([("irt", "fast", 1, "addon", None, 12, 6), ("fsrs", "slow", 1, "b", 5, 12, 6)], 1)

@@ -511,6 +511,7 @@ def status(col, config: dict | None = None) -> dict:
         "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
                      "desired_retention": round(float(p.get("desiredRetention", 0.9)), 3),
                      "own_parameters": bool(p.get("fsrsParams6")),
+                     "new_cards_first": _current(p, "new_mix") == NEW_BEFORE_REVIEWS,
                      "yours": owned.get(str(pid), [])} for (name, pid), p in sorted(presets.items())],
         "bands": dict(counts),
         "decks": sorted(homes.values()),

@@ -1,4 +1,4 @@
-"""Annotations: the shape model (what a finding points at) and the readers that fill it."""
+"""Annotations: the shape model (what a finding points at), the readers that fill it, and drawing."""
 
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
 
