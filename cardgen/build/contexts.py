@@ -12,7 +12,7 @@ from cardgen.cards.guids import note_guid
 from cardgen.cards.notes import CaseContext, NoteSpec
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.templates import templates_mtime
-from cardgen.curriculum import Curriculum
+from cardgen.curriculum import ORDER_STRIDE, Curriculum
 from cardgen.curriculum.names import dotted_deck_path, dotted_topic_tag, topic_tags
 from cardgen.curriculum.objectives import objective_cards, objective_fields
 from cardgen.tags import TEXT_ONLY_TAG
@@ -66,7 +66,7 @@ def case_context(case: Case, curriculum: Curriculum | None, options: BuildOption
     inputs = [case.source] + [image.path for image in case.images]
     mod = times.fixed if times.fixed is not None else max([times.shared] + [int(p.stat().st_mtime) for p in inputs])
     order = (position if curriculum is None or not case.topics
-             else curriculum.order_key_for(case.topics, within=min(position, 999)))
+             else curriculum.order.key_for(case.topics, within=min(position, ORDER_STRIDE - 1)))
     return CaseContext(deck=deck, topic_tags=tuple(tags), curriculum_line="; ".join(lines),
                        mod=mod, order=order)
 
@@ -85,5 +85,5 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
             kind=NoteKind.OBJECTIVE, guid=note_guid(card.identity, NoteKind.OBJECTIVE),
             fields=(card.identity, fields["Front"], fields["Back"], fields["Kind"]),
             tags=tuple(sorted(tags)), deck=tuple(curriculum.deck_path(card.topic_id, options.deck_depth, numbered=True)),
-            media=(), mod=mod, order=curriculum.order_key(card.topic_id, within=card.index)))
+            media=(), mod=mod, order=curriculum.order.key(card.topic_id, within=card.index)))
     return notes
