@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from cardgen.addon.scheduling import UNDO_NAME, UndoStep
+from cardgen.addon.apply import UNDO_NAME, UndoStep
 from cardgen.difficulty import Difficulty
 from cardgen.learners.deck_marks import band_from_tags, class_stats_in, note_facts_from_tags
 from cardgen.learners.from_collection import cardgen_history, note_kinds
