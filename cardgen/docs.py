@@ -13,15 +13,14 @@ from pathlib import Path
 
 import click
 
-from cardgen import __homepage__
 from cardgen.cli import main as cardgen_command
 from cardgen.curriculum.spec import curriculum_schema
+from cardgen.resources import SCHEMA_BASE_URL
 from cardgen.teaching.spec import case_schema
 
 REPO = Path(__file__).resolve().parent.parent
 REGENERATE = "python -m cardgen.docs"
 HELP_WIDTH = 100
-SCHEMA_BASE = __homepage__.replace("https://github.com/", "https://raw.githubusercontent.com/") + "/main/docs/schema/"
 
 
 def _commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], click.Command]]:
@@ -66,8 +65,8 @@ def cli_reference() -> str:
 def schemas() -> dict[str, str]:
     """The published JSON Schemas by file name under docs/schema/."""
     return {name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n" for name, schema in (
-        ("case.schema.json", case_schema(SCHEMA_BASE + "case.schema.json")),
-        ("curriculum.schema.json", curriculum_schema(SCHEMA_BASE + "curriculum.schema.json")),
+        ("case.schema.json", case_schema(SCHEMA_BASE_URL + "case.schema.json")),
+        ("curriculum.schema.json", curriculum_schema(SCHEMA_BASE_URL + "curriculum.schema.json")),
     )}
 
 

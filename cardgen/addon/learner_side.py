@@ -17,7 +17,7 @@ from cardgen.learners.deck_marks import band_from_tags, class_stats_in, note_fac
 from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import ClassStats, note_bands
 from cardgen.learners.progress import Progress, write_progress
-from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, is_cardgen_tag
+from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, has_prefix, is_cardgen_tag, tag_key
 
 OWN_TAGS_KEY = "cardgenOwnTags"  # collection config: {note guid: [the learner's own tags]}
 REFRESH_UNDO_NAME = "cardgen: refresh difficulty"
@@ -59,7 +59,7 @@ def refresh_difficulty(col) -> RefreshReport:
     bands = note_bands(ME, facts, states, stats.with_learner(ME, reviews))
     changes: dict[tuple[str, Difficulty], list[int]] = defaultdict(list)
     for note_id, guid, tags, _ in notes:
-        old_tags = " ".join(t for t in tags if t.lower().startswith(DIFFICULTY_PREFIX))
+        old_tags = " ".join(t for t in tags if has_prefix(t, DIFFICULTY_PREFIX))
         if not old_tags or bands[guid] is not band_from_tags(tags):
             changes[(old_tags, bands[guid])].append(note_id)
     if changes:
@@ -103,9 +103,9 @@ def restore_own_tags(col) -> int:
     remembered: dict[str, list[str]] = col.get_config(OWN_TAGS_KEY, None) or {}
     missing: dict[str, list[int]] = defaultdict(list)
     for note_id, guid, tags, _ in _cardgen_notes(col):
-        present = {t.lower() for t in tags}
+        present = {tag_key(t) for t in tags}
         for tag in remembered.get(guid, ()):
-            if tag.lower() not in present:
+            if tag_key(tag) not in present:
                 missing[tag].append(note_id)
     if not missing:
         return 0

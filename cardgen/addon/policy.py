@@ -5,8 +5,8 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
 
 * **One preset for the cardgen decks**, copied from the preset those decks used (the learner's own FSRS
   parameters, desired retention, Easy Days and every other setting carry over), so Anki's optimizer sees
-  all of the learner's cardgen reviews at once. Earlier versions split cards into per-band presets,
-  which left each preset too few reviews to fit.
+  all of the learner's cardgen reviews at once (a preset per band would leave each too few reviews
+  to fit).
 * **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
   day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
   curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates).
@@ -60,7 +60,7 @@ def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday
     """Desired retention by feedback on the learner's own time (no simulator, so no model of memory to
     be wrong about): once the whole curriculum is introduced, raise it while the learner finishes their
     due cards with minutes of their budget left. Never lowered: overdue reviews under a tight budget
-    cost less retention than a lower target does (measured: lowering it lost 1-2 points)."""
+    cost less retention than a lower target does (docs/addon-evaluation.md, "Tried and not kept")."""
     if (new_left == 0 and overdue == 0 and minutes_yesterday is not None
             and minutes_yesterday < SLACK * minutes_per_day and current < DR_HIGH):
         return round(min(DR_HIGH, current + DR_UP), 3)

@@ -48,7 +48,7 @@ from cardgen.addon.policy import (
     spread_hard,
 )
 from cardgen.difficulty import Difficulty
-from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, PRIOR_PREFIX
+from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, PRIOR_PREFIX, after_prefix, has_prefix
 
 UNDO_NAME = "cardgen: apply difficulty and pace"
 MANAGED_KEY = "cardgenManaged"  # {preset id: {field: the value the add-on last wrote}}
@@ -56,6 +56,8 @@ OWNED_KEY = "cardgenLearnerOwned"  # {preset id: [fields the learner changed, ne
 STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day", "last": what was done}
 COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 NEW_QUEUE = 0
+ANKI_DEFAULT_RETENTION = 0.9  # a preset's desired retention when Anki has stored none
+DAY_SECONDS = 86_400
 SPREAD = True  # new cards in curriculum order with hard ones spread out
 
 
@@ -144,7 +146,7 @@ def _current(preset: dict, key: str):
     if key == "new_mix":
         return int(preset.get("newMix", MIX_WITH_REVIEWS))
     if key == "desired_retention":
-        return round(float(preset.get("desiredRetention", 0.9)), 4)
+        return round(float(preset.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 4)
     return [round(float(v), 4) for v in preset.get("fsrsParams6") or []]
 
 
@@ -167,7 +169,7 @@ def _target_days_left(col, config: dict) -> int | None:
         date = _dt.date.fromisoformat(str(target))
     except ValueError:
         return None
-    today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - 86_400).date()
+    today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - DAY_SECONDS).date()
     return max(1, (date - today).days + 1)
 
 
@@ -266,14 +268,14 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
                            new_left=new_left, days_left=days_left)
     state = _state(col)
-    cutoff_ms = col.sched.day_cutoff * 1000
+    cutoff_ms, day_ms = col.sched.day_cutoff * 1000, DAY_SECONDS * 1000
     yesterday_s = col.db.scalar(f"SELECT sum(time) / 1000.0 FROM revlog WHERE cid IN ({ids}) AND "
-                                f"id >= {cutoff_ms - 2 * 86_400_000} AND id < {cutoff_ms - 86_400_000}")
+                                f"id >= {cutoff_ms - 2 * day_ms} AND id < {cutoff_ms - day_ms}")
     yesterday = None if yesterday_s is None else yesterday_s / 60
     overdue = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2 AND due < {today}")
     recent_reviews, recent_successes = col.db.first(
         f"SELECT count(), coalesce(sum(ease > 1), 0) FROM revlog WHERE cid IN ({ids}) AND type = 1 AND "
-        f"id >= {cutoff_ms - (RECENT_DAYS + 1) * 86_400_000}")
+        f"id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
                                                 recent_successes=recent_successes) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
@@ -341,7 +343,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
             priors[nid] = _tag_band(words, PRIOR_PREFIX) or _tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
     # each reviewed note's predicted failure at its next review: FSRS's own recall then, adjusted by how
     # much more (or less) often than the learner's mean the note failed (policy.predicted_failure)
-    day_start = col.sched.day_cutoff - 86_400
+    day_start = col.sched.day_cutoff - DAY_SECONDS
     predicted: dict[int, float] = {}
     for _, nid, queue, due_, _, data in rows:
         recall = _recall_at_next_review(queue, due_, data, today, day_start)
@@ -356,7 +358,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
         words = note_tags[nid]
         plan.bands[band] = plan.bands.get(band, 0) + 1
         if _tag_band(words, DIFFICULTY_PREFIX) is not band or sum(
-                t.lower().startswith(DIFFICULTY_PREFIX) for t in words) != 1:
+                has_prefix(t, DIFFICULTY_PREFIX) for t in words) != 1:
             plan.retag.setdefault(band, []).append(nid)
     new_cards = [(cid, note_band[nid], due_) for cid, nid, queue, due_, _, _ in rows if queue == NEW_QUEUE]
     if new_cards and SPREAD:
@@ -379,15 +381,15 @@ def _recall_at_next_review(queue: int, due: int, data: str, today: int, day_star
         return None
     decay = float(state.get("decay") or 0.5)
     days_until = max(0, due - today) if queue in (2, 3) else 0
-    elapsed = max(0.0, (day_start - last) / 86_400) + days_until
+    elapsed = max(0.0, (day_start - last) / DAY_SECONDS) + days_until
     return recall_after(elapsed, stability, decay)
 
 
 def _tag_band(tags: list[str], prefix: str) -> Difficulty | None:
     for tag in tags:
-        if tag.lower().startswith(prefix):
+        if has_prefix(tag, prefix):
             try:
-                return Difficulty(tag[len(prefix):].lower())
+                return Difficulty(after_prefix(tag, prefix).lower())
             except ValueError:
                 return None
     return None
@@ -439,7 +441,7 @@ def apply_plan(col, plan: SchedulingPlan):
         step.merge()
     tags = getattr(plan, "_note_tags", {})
     for band, note_ids in sorted(plan.retag.items(), key=lambda item: item[0].value):
-        old = sorted({t for n in note_ids for t in tags.get(n, []) if t.lower().startswith(DIFFICULTY_PREFIX)})
+        old = sorted({t for n in note_ids for t in tags.get(n, []) if has_prefix(t, DIFFICULTY_PREFIX)})
         if old:
             col.tags.bulk_remove(note_ids, " ".join(old))
         col.tags.bulk_add(note_ids, DIFFICULTY_PREFIX + band.value)
@@ -509,7 +511,7 @@ def status(col, config: dict | None = None) -> dict:
         "minutes_per_day": float(config.get("minutes_per_day") or DEFAULT_MINUTES),
         "target_date": config.get("target_date"),
         "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
-                     "desired_retention": round(float(p.get("desiredRetention", 0.9)), 3),
+                     "desired_retention": round(float(p.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 3),
                      "own_parameters": bool(p.get("fsrsParams6")),
                      "new_cards_first": _current(p, "new_mix") == NEW_BEFORE_REVIEWS,
                      "yours": owned.get(str(pid), [])} for (name, pid), p in sorted(presets.items())],

@@ -18,7 +18,7 @@ from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.occlusion import occlusion_cloze, occlusion_note_fields
 from cardgen.cards.templates import render_fragment
 from cardgen.cards.text import render_teaching_text
-from cardgen.tags import CASE_PREFIX, DIFFICULTY_PREFIX, PRIOR_PREFIX, TAG_ROOT, tag_word
+from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX, case_tag, modality_tag
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case, Difficulty, OcclusionMode
 
@@ -85,11 +85,11 @@ def case_tags(case: Case, views: list[ImageView], context: CaseContext) -> tuple
     """Tags every note of the case carries."""
     difficulty = case.difficulty or DEFAULT_DIFFICULTY
     # The prior stays when a learner's deck replaces the difficulty tag with their own band.
-    tags = {CASE_PREFIX + tag_word(case.id), DIFFICULTY_PREFIX + difficulty.value, PRIOR_PREFIX + difficulty.value,
+    tags = {case_tag(case.id), DIFFICULTY_PREFIX + difficulty.value, PRIOR_PREFIX + difficulty.value,
             *context.topic_tags, *context.extra_tags}
     for view in views:
         if view.facts.modality:
-            tags.add(f"{TAG_ROOT}::modality::{tag_word(view.facts.modality)}")
+            tags.add(modality_tag(view.facts.modality))
     return tuple(sorted(tags))
 
 

@@ -3,33 +3,15 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
-from cardgen.resources import TEMPLATES_DIR
-
-if TYPE_CHECKING:
-    import jinja2
-
-
-
-@lru_cache(maxsize=None)
-def environment() -> jinja2.Environment:
-    """Jinja2 with autoescape on for every template: case text can never inject HTML."""
-    import jinja2  # imported here, not at the top: a rebuild with every case cached never needs it
-
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=False,
-    )
+from cardgen.resources import TEMPLATES_DIR, jinja_environment
 
 
 def render_fragment(name: str, **values: object) -> Markup:
-    """Render ``templates/<name>`` (a Jinja2 field fragment) to safe HTML."""
-    return Markup(environment().get_template(name).render(**values))
+    """Render ``templates/<name>`` (a Jinja2 field fragment) to safe HTML: every value is escaped."""
+    return Markup(jinja_environment().get_template(name).render(**values))
 
 
 @lru_cache(maxsize=None)

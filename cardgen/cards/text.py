@@ -32,7 +32,8 @@ _NUMBERED = re.compile(r"^[ \t]*\d{1,9}[.)][ \t]+(?P<text>.*)$")
 # Emphasis markers only open after a non-word character and close before one (a simplified form
 # of CommonMark's flanking rules): "T2*" and "file_name_here" are not emphasis. An opener pairs with
 # the first closer after it (at least one character between), like a lazy regular expression, but
-# found in one pass over the line: a backtracking pattern took quadratic time (" **a" x 20,000: 55 s).
+# found in one pass over the line: a backtracking pattern takes quadratic time on a line of unclosed
+# markers (docs/performance.md, "Card text").
 _BOLD = ("**", "*")
 _ITALIC_STAR = ("*", "*")
 _ITALIC_UNDERSCORE = ("_", "_")

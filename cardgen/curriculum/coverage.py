@@ -17,7 +17,7 @@ from pathlib import Path
 
 from cardgen.curriculum.model import Curriculum
 from cardgen.curriculum.topic import Level, Topic
-from cardgen.resources import TEMPLATES_DIR
+from cardgen.resources import jinja_environment
 
 
 class ObjectiveStatus(str, enum.Enum):
@@ -219,13 +219,8 @@ def format_table(coverage: Coverage) -> str:
 
 def render_html(coverage: Coverage, *, title: str | None = None) -> str:
     """A self-contained HTML page (no external files): tables and one bar chart per section."""
-    import jinja2  # only the HTML page needs it
-
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                     lstrip_blocks=True)
     source = coverage.curriculum.source
     heading = title or f"Curriculum coverage: {source.name if source else 'curriculum'}"
     max_cards = max([m.branch_cards for m in coverage.topics.values()] + [1])
-    return environment.get_template("coverage.html.j2").render(
+    return jinja_environment().get_template("coverage.html.j2").render(
         coverage=coverage, title=heading, max_cards=max_cards, Status=ObjectiveStatus)

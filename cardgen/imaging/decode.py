@@ -104,8 +104,8 @@ def has_pixel_data(ds) -> bool:
     return any(key in ds for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"))
 
 
-# Decoder plugins chosen by measurement where pydicom's own order is not the fastest (docs/performance.md):
-# pyjpegls decodes JPEG-LS ~3x faster than pylibjpeg (which pydicom tries first); pylibjpeg-rle
+# Decoder plugins chosen by measurement where pydicom's own order is not the fastest (docs/performance.md,
+# "Decoders"): pyjpegls decodes JPEG-LS faster than pylibjpeg (which pydicom tries first); pylibjpeg-rle
 # decodes RLE faster than pydicom's native decoder. Used when installed; otherwise pydicom chooses.
 PREFERRED_DECODERS = {
     "1.2.840.10008.1.2.4.80": "pyjpegls",  # JPEG-LS Lossless

@@ -14,6 +14,7 @@ from PIL import Image
 
 from cardgen.confine import open_confined
 from cardgen.errors import InputError
+from cardgen.filestamp import file_stamp
 from cardgen.imaging.decode import check_dicom_pixel_budget, decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
 from cardgen.imaging.sources import ImageFacts, looks_like_dicom, refuse_empty_file
@@ -23,8 +24,8 @@ __all__ = ["DicomSource", "decoded_pixels", "file_window", "frame_count", "read_
            "to_display"]
 
 
-# The last dataset this process read: (path, device, inode, size, modification time), whether its
-# pixels were read, the dataset. A build reads a file's header, then its pixels once per window;
+# The last dataset this process read: its file's stamp (cardgen.filestamp), whether its pixels were
+# read, the dataset. A build reads a file's header, then its pixels once per window;
 # checking every element (below) costs more than decoding a CT slice, so it is done once.
 _last_read: list[tuple[tuple, bool, object]] = []
 
@@ -35,8 +36,7 @@ def read_dataset(path: Path, *, pixels: bool = True):
     The dataset of the file read last is given again while the file is unchanged (callers do not
     modify datasets)."""
     refuse_empty_file(path)
-    status = path.stat()
-    identity = (str(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
+    identity = file_stamp(path)
     if _last_read and _last_read[0][0] == identity and (_last_read[0][1] or not pixels):
         return _last_read[0][2]
     ds = _read_checked(path, pixels)

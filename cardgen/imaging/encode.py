@@ -18,17 +18,20 @@ from cardgen.errors import InputError
 if TYPE_CHECKING:
     from PIL import Image
 
-# Longest side of a picture on a card. Phone and laptop screens show about 2000 pixels; a 4300 x
-# 3500 radiograph shown larger only costs space in the deck.
-DEFAULT_MAX_SIDE = 2048
+# The output settings a build uses unless told otherwise (``cardgen build --image-format --quality
+# --max-side``). The longest side bounds every picture on a card: larger images are reduced, since a
+# card shows an image at about a phone's or a laptop window's width and more pixels only cost space
+# in the deck. Quality applies to JPEG and WebP only (PNG is lossless).
+DEFAULT_MAX_SIDE = 1024
 DEFAULT_QUALITY = 90
+FULL_CHROMA_QUALITY = 90  # from this JPEG quality on, colour keeps full resolution (no 4:2:0 subsampling)
 
 
-# Deflate level and strategy of the PNG encoder per image mode, chosen by measurement (512 x 512
-# CT slices, docs/performance.md). Grey: run-length, ~1.3 ms for a file as small as Pillow's default
-# (~11 ms). Colour (annotated): level 3, ~6 ms for a file ~5 % smaller than Pillow's default
-# (~56 ms); level 1 was ~3 ms but ~50 % larger. PNG is lossless whatever the setting: these trade
-# only time against size.
+# Deflate level and strategy of the PNG encoder per image mode, chosen by measurement (docs/
+# performance.md, "PNG encoding"). Grey: run-length, a file as small as Pillow's default in a
+# fraction of its time. Colour (annotated): level 3, a little smaller than Pillow's default and
+# much faster; level 1 is faster still but makes far larger files. PNG is lossless whatever the
+# setting: these trade only time against size.
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PNG_SETTINGS = {"L": (1, zlib.Z_RLE), "RGB": (3, zlib.Z_DEFAULT_STRATEGY)}
 
@@ -57,6 +60,9 @@ class OutputFormat(str, enum.Enum):
                              hint="use png, jpeg or webp") from None
 
 
+DEFAULT_FORMAT = OutputFormat.PNG  # lossless: a lossy format changes the grey values a reader judges
+
+
 def downscale(image: Image.Image, max_side: int | None) -> Image.Image:
     """``image`` shrunk (never enlarged) so its longest side is at most ``max_side``; aspect kept."""
     if max_side is None or max(image.size) <= max_side:
@@ -70,7 +76,7 @@ def downscale(image: Image.Image, max_side: int | None) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def encode(image: Image.Image, fmt: OutputFormat = OutputFormat.PNG, quality: int = DEFAULT_QUALITY,
+def encode(image: Image.Image, fmt: OutputFormat = DEFAULT_FORMAT, quality: int = DEFAULT_QUALITY,
            max_side: int | None = DEFAULT_MAX_SIDE) -> bytes:
     """The image as file bytes; ``quality`` (1-100) applies to JPEG and WebP."""
     if image.mode not in ("L", "RGB"):
@@ -86,7 +92,7 @@ def encode(image: Image.Image, fmt: OutputFormat = OutputFormat.PNG, quality: in
     if fmt is OutputFormat.PNG:
         out.write(encode_png(bare))
     elif fmt is OutputFormat.JPEG:
-        bare.save(out, format="JPEG", quality=quality, optimize=True, subsampling=0 if quality >= 90 else 2)
+        bare.save(out, format="JPEG", quality=quality, optimize=True, subsampling=0 if quality >= FULL_CHROMA_QUALITY else 2)
     else:
         bare.save(out, format="WEBP", quality=quality, method=4, exact=True)
     return out.getvalue()
@@ -97,8 +103,8 @@ def encode_png(image: Image.Image) -> bytes:
     (no text, time or ICC chunks: nothing but pixels can leak through them).
 
     cardgen writes the PNG itself: every row with PNG filter 1 ("Sub": each byte minus the one a
-    pixel to its left, computed for the whole image at once), deflated by zlib-ng, ~4x faster
-    than Pillow's encoder for the same or a smaller file (docs/performance.md).
+    pixel to its left, computed for the whole image at once), deflated by zlib-ng: faster than
+    Pillow's encoder for the same or a smaller file (docs/performance.md, "PNG encoding").
     """
     import numpy as np  # here, not at the top: a rebuild with every case cached never needs it
 
@@ -125,7 +131,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 @functools.cache
 def _deflate():
-    """zlib-ng (a dependency) when installed, else Python's zlib: the same format, ~2-4x slower."""
+    """zlib-ng (a dependency) when installed, else Python's zlib: the same format, slower."""
     try:
         from zlib_ng import zlib_ng
     except ImportError:

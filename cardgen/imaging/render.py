@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cardgen.confine import open_confined
-from cardgen.imaging.encode import OutputFormat, encode
+from cardgen.imaging.encode import DEFAULT_FORMAT, DEFAULT_MAX_SIDE, DEFAULT_QUALITY, OutputFormat, encode
 from cardgen.imaging.masks import Box, mask_rectangles
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.windows import Window
@@ -22,19 +22,19 @@ from cardgen.imaging.windows import Window
 if TYPE_CHECKING:
     from PIL import Image
 
-# Small images (a 128-pixel CT thumbnail) are enlarged so arrows and labels stay legible on the
-# answer side; large ones are reduced so decks stay small. Both keep the aspect ratio.
+# Small images (a 128-pixel CT thumbnail) are enlarged to at least this longest side so arrows and
+# labels stay legible on the answer side; large ones are reduced to the output's ``max_side``
+# (DEFAULT_MAX_SIDE unless told otherwise). Both keep the aspect ratio.
 MIN_LONG_SIDE = 512
-MAX_LONG_SIDE = 1024
 
 
 @dataclass(frozen=True)
 class OutputOptions:
     """How media files are written: format, quality (JPEG/WebP) and the longest side in pixels."""
 
-    format: OutputFormat = OutputFormat.PNG
-    quality: int = 90
-    max_side: int = MAX_LONG_SIDE
+    format: OutputFormat = DEFAULT_FORMAT
+    quality: int = DEFAULT_QUALITY
+    max_side: int = DEFAULT_MAX_SIDE
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def display_scale(width: int, height: int, max_side: int = MAX_LONG_SIDE) -> float:
+def display_scale(width: int, height: int, max_side: int = DEFAULT_MAX_SIDE) -> float:
     """The factor from source pixels to rendered pixels."""
     long_side = max(width, height)
     if long_side < min(MIN_LONG_SIDE, max_side):
@@ -80,7 +80,7 @@ class DisplayImage:
 
 
 def display_frame(path: Path, frame: int | None, window: Window | None, *, overlays: bool = False,
-                  masks: Sequence[Box] = (), max_side: int = MAX_LONG_SIDE) -> DisplayImage:
+                  masks: Sequence[Box] = (), max_side: int = DEFAULT_MAX_SIDE) -> DisplayImage:
     """Decode, window, overlay (the file's DICOM overlays, 60xx), mask and resize one frame.
 
     ``masks`` are rectangles in source pixels, blacked out before resizing.

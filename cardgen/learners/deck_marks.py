@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from cardgen.difficulty import Difficulty
 from cardgen.learners.model import ClassStats, NoteFacts
-from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX, TOPIC_PREFIX
+from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX, TOPIC_PREFIX, after_prefix, has_prefix
 PACE_MARKER = "<!-- cardgen:pace={pace} learner={learner} -->"
 CLASS_MARKER = "<!-- cardgen:class={data} -->"
 _PACE_PATTERN = re.compile(r"<!-- cardgen:pace=(\d+) ")
@@ -71,20 +71,19 @@ def note_facts_from_tags(guid: str, tags: list[str] | tuple[str, ...], cards: in
     tag, the difficulty tag, which is the prior in a class deck)."""
     prior = difficulty = None
     for tag in tags:
-        lowered = tag.lower()
-        if lowered.startswith(PRIOR_PREFIX):
-            prior = _difficulty(tag[len(PRIOR_PREFIX):])
-        elif lowered.startswith(DIFFICULTY_PREFIX):
-            difficulty = _difficulty(tag[len(DIFFICULTY_PREFIX):])
-    return NoteFacts(guid=guid, topics=tuple(sorted(t for t in tags if t.lower().startswith(TOPIC_PREFIX))),
+        if has_prefix(tag, PRIOR_PREFIX):
+            prior = _difficulty(after_prefix(tag, PRIOR_PREFIX))
+        elif has_prefix(tag, DIFFICULTY_PREFIX):
+            difficulty = _difficulty(after_prefix(tag, DIFFICULTY_PREFIX))
+    return NoteFacts(guid=guid, topics=tuple(sorted(t for t in tags if has_prefix(t, TOPIC_PREFIX))),
                      cards=cards, prior=prior or difficulty or Difficulty.MEDIUM)
 
 
 def band_from_tags(tags: list[str] | tuple[str, ...]) -> Difficulty:
     """A note's band: its ``cardgen::difficulty::`` tag (medium without one)."""
     for tag in tags:
-        if tag.lower().startswith(DIFFICULTY_PREFIX):
-            band = _difficulty(tag[len(DIFFICULTY_PREFIX):])
+        if has_prefix(tag, DIFFICULTY_PREFIX):
+            band = _difficulty(after_prefix(tag, DIFFICULTY_PREFIX))
             if band is not None:
                 return band
     return Difficulty.MEDIUM

@@ -7,8 +7,8 @@ every card.
   history, its difficulty D (1-10): D is what FSRS learnt about how hard this card is for this
   learner (it rises with each lapse), while stability mostly says how long the card has been
   learnt. ``p_fail`` maps D linearly onto the failure scale so that D = ``D_EASY_BELOW`` is the
-  easy threshold and D = ``D_HARD_FROM`` the hard one. (Banding by the chance of forgetting in a
-  week instead made every mature card "easy" for every learner.)
+  easy threshold and D = ``D_HARD_FROM`` the hard one. (Banding by the chance of forgetting within a
+  week would make every mature card "easy" for every learner.)
 * A card the learner has not seen: how the class fared on it (failed reviews over reviews),
   shrunk towards its topic's rate, which is shrunk towards the prior of the case's
   ``difficulty``; then shifted on the logit scale by this learner's ability: the logit of their

@@ -17,7 +17,7 @@ from pathlib import Path
 from cardgen.cards.notes import NoteSpec
 from cardgen.deck.spool import NoteSpool
 from cardgen.errors import InputError
-from cardgen.tags import DIFFICULTY_PREFIX
+from cardgen.tags import DIFFICULTY_PREFIX, has_prefix
 from cardgen.learners.deck_marks import class_description_text, deck_description, note_facts_from_tags
 from cardgen.learners.model import ClassStats, NoteFacts, Review, note_bands, pace
 from cardgen.learners.store import open_store, reviews_of, states_of
@@ -53,7 +53,7 @@ def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[Not
     newer_than_reviews = known[0] // 1000 + 1
 
     def for_learner(note: NoteSpec) -> NoteSpec:
-        return replace(note, tags=tuple(sorted([t for t in note.tags if not t.startswith(DIFFICULTY_PREFIX)]
+        return replace(note, tags=tuple(sorted([t for t in note.tags if not has_prefix(t, DIFFICULTY_PREFIX)]
                                                + [DIFFICULTY_PREFIX + bands[note.guid].value])),
                        mod=max(note.mod + 1, newer_than_reviews))
 

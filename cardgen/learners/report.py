@@ -12,10 +12,11 @@ from cardgen.atomic import atomic_output
 from cardgen.cards.guids import note_guid
 from cardgen.cards.notetypes import NoteKind
 from cardgen.curriculum import load_curriculum
-from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX
+from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX, after_prefix, has_prefix, same_tag
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
 from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
 from cardgen.errors import InputError
+from cardgen.resources import jinja_environment
 
 _MAX_INDEX = 200  # findings (or images) per case tried when matching a note's GUID
 
@@ -90,7 +91,7 @@ class ClassReport:
 
 
 def _topics(tags: tuple[str, ...]) -> list[str]:
-    return [tag[len(TOPIC_PREFIX):] for tag in tags if tag.startswith(TOPIC_PREFIX)]
+    return [after_prefix(tag, TOPIC_PREFIX) for tag in tags if has_prefix(tag, TOPIC_PREFIX)]
 
 
 def _lapses_by_topic(connection: sqlite3.Connection, learner: str | None,
@@ -153,7 +154,7 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
         kinds = note_kinds(connection)
         for guid, card_ord, lapses, learners in rows:
             note = tags.get(guid, ())
-            case = next((t[len(CASE_PREFIX):] for t in note if t.startswith(CASE_PREFIX)), None)
+            case = next((after_prefix(t, CASE_PREFIX) for t in note if has_prefix(t, CASE_PREFIX)), None)
             if case is None:  # an objective's text-only card: its topic says where it belongs
                 case = next((report.title_of(t) for t in _topics(note)), guid)
             report.failed_most.append(FailedCard(case, guid, card_ord, lapses, learners,
@@ -170,9 +171,9 @@ def card_label(guid: str, card_ord: int, tags: tuple[str, ...], kind: str | None
     (cardgen.cards.guids.note_guid): recomputing it from the case tag finds the finding's number.
     An occlusion note has one card (cloze) per finding region, numbered from 1: ``card_ord + 1``.
     """
-    if TEXT_ONLY_TAG in tags:
+    if any(same_tag(tag, TEXT_ONLY_TAG) for tag in tags):
         kind = kind or NoteKind.OBJECTIVE.value
-    case_id = next((t[len(CASE_PREFIX):] for t in tags if t.startswith(CASE_PREFIX)), None)
+    case_id = next((after_prefix(t, CASE_PREFIX) for t in tags if has_prefix(t, CASE_PREFIX)), None)
     index = None
     if case_id is not None:
         for candidate in (NoteKind.CASE, NoteKind.FINDING, NoteKind.OCCLUSION):
@@ -197,14 +198,8 @@ def card_label(guid: str, card_ord: int, tags: tuple[str, ...], kind: str | None
 
 def write_class_report(learners_dir: Path, out: Path, curriculum_path: Path | None = None) -> ClassReport:
     """Compute the class report and write it as one self-contained HTML page (inline SVG charts)."""
-    import jinja2
-
-    from cardgen.resources import TEMPLATES_DIR as templates
-
     report = class_report(learners_dir, curriculum_path)
-    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(templates), autoescape=True,
-                                     undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    html = environment.get_template("learners_report.html.j2").render(
+    html = jinja_environment().get_template("learners_report.html.j2").render(
         report=report, max_pace=max([s.pace for s in report.learners] + [1]))
     with atomic_output(out) as temp:
         temp.write_text(html, encoding="utf-8")

@@ -63,8 +63,8 @@ class Deidentifier:
 
         ``matcher`` holds the identifying values of every original of the case (made with
         :func:`matcher_for` before this call), so that free text in one object is cleaned of the
-        names another object carries. In place, because copying the pixel data of every key image
-        took a quarter of a pull's time and nothing needs the originals afterwards.
+        names another object carries. In place, because nothing needs the originals afterwards and
+        copying the pixel data of every key image is a large share of a pull's time (docs/pacs.md).
         """
         results = []
         for ds in datasets:

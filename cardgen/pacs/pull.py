@@ -32,6 +32,7 @@ from cardgen.pacs.kos import ANNOTATION_CLASSES, InstanceRef, description, refer
 from cardgen.pacs.server import KOS_SOP_CLASS, Connection, MissingInstance, PullError, Server
 from cardgen.pacs.skeleton import Skeleton, SkeletonAnnotation, SkeletonImage
 from cardgen.teaching.loader import load_case
+from cardgen.teaching.paths import CASE_FILE
 
 STATE_DIR = ".cardgen-pull"
 STATE_FILE = "state.json"
@@ -364,9 +365,9 @@ def _write_case(cases_dir: Path, case_id: str, files: dict[str, object], case_ya
     partial.mkdir(parents=True)
     for name, ds in files.items():
         ds.save_as(partial / name, enforce_file_format=True)
-    (partial / "case.yaml").write_text(case_yaml, encoding="utf-8")
+    (partial / CASE_FILE).write_text(case_yaml, encoding="utf-8")
     try:
-        load_case(partial / "case.yaml")
+        load_case(partial / CASE_FILE)
     except CardgenError as error:
         shutil.rmtree(partial)
         raise _CaseRefused(f"the case.yaml written for it does not load ({error}); please report this") from None

@@ -16,15 +16,13 @@ from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Sha
 from cardgen.errors import InputError, InputErrors, did_you_mean, each_error
 from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.imaging.frames import parse_frames
-from cardgen.teaching.paths import FileKind, resolve_case_file
+from cardgen.teaching.paths import CASE_FILE, FileKind, resolve_case_file
 from cardgen.imaging.windows import parse_windows
 from cardgen.teaching.case import (AnnotationChoice, AnnotationFile, Case, CaseId, CaseImage, Difficulty,
                                   Finding, OcclusionMode)
 from cardgen.teaching.spec import CASE
 from cardgen.yamlio import load_yaml_file
 from cardgen.yamlspec import drop_consequences, unknown_keys
-
-CASE_FILE = "case.yaml"
 T = TypeVar("T")
 
 

@@ -12,6 +12,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from cardgen.errors import InputError, did_you_mean
 
+CASE_FILE = "case.yaml"  # the file that makes a folder a case
+
 
 class FileKind(str, enum.Enum):
     """What a case field names: one file, or a folder (a series of DICOM slices)."""
@@ -86,7 +88,7 @@ def _missing_hint(candidate: Path) -> str:
             if sibling.name.lower() == wanted and sibling.name != candidate.name:
                 return f"did you mean {sibling.name!r}? names are case-sensitive"
         there = sorted(p.name + ("/" if p.is_dir() else "") for p in parent.iterdir()
-                       if p.name != "case.yaml" and not p.name.startswith("."))
+                       if p.name != CASE_FILE and not p.name.startswith("."))
         if there:
             near = did_you_mean(candidate.name, [name.rstrip("/") for name in there])
             shown = ", ".join(there[:12]) + (f" and {len(there) - 12} more" if len(there) > 12 else "")

@@ -19,9 +19,11 @@ from cardgen.errors import InputError
 from cardgen.imaging.dicom import read_dataset
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.series import series_files
-from cardgen.teaching.spec import CASE, CASE_FILE_NAME, FINDING, IMAGE
+from cardgen.resources import SCHEMA_BASE_URL
+from cardgen.teaching.paths import CASE_FILE
+from cardgen.teaching.spec import CASE, FINDING, IMAGE
 
-SCHEMA_URL = "https://raw.githubusercontent.com/cardgen/cardgen/main/docs/schema/case.schema.json"
+SCHEMA_URL = SCHEMA_BASE_URL + "case.schema.json"
 # A preset to start from, by modality and words of the body part or series (CT only: presets are in HU).
 _CT_PRESETS = (("lung", ("CHEST", "THORAX", "LUNG")), ("brain", ("HEAD", "BRAIN", "SKULL")),
                ("bone", ("SPINE", "BONE", "EXTREMITY", "KNEE", "HIP", "SHOULDER", "ANKLE", "WRIST")),
@@ -46,7 +48,7 @@ class ImageSummary:
 def new_case(case_dir: Path, image: Path) -> Path:
     """Make ``case_dir`` with a copy of ``image`` (a file, or a folder of slices) and a case.yaml
     skeleton; returns the case.yaml. Refuses a folder that already has a case.yaml."""
-    case_file = case_dir / CASE_FILE_NAME
+    case_file = case_dir / CASE_FILE
     if case_file.exists():
         raise InputError("the case folder already has a case.yaml", file=case_file,
                          hint="choose a new folder, or edit this case.yaml")

@@ -13,7 +13,6 @@ from cardgen.teaching.case import OcclusionMode
 from cardgen.yamlspec import (BOOLEAN, INTEGER, NUMBER, POINT, TEXT, AnyOf, Key, ListOf, Mapping, Scalar,
                               choice, json_schema)
 
-CASE_FILE_NAME = "case.yaml"
 EXTENSION_PREFIX = "x-"  # keys of the author's own (x-source: ...) are kept out of the deck, not refused
 
 WINDOW_NAME = Scalar({"anyOf": [{"enum": sorted(PRESETS) + sorted(ALIASES) + ["file"]},

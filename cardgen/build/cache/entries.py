@@ -17,11 +17,12 @@ from stat import S_ISREG
 from typing import Callable, Iterable, TypeVar
 
 from cardgen.annotations.render import RenderRequest
-from cardgen.build.cache.fingerprint import code_fingerprint, file_stamp
+from cardgen.build.cache.fingerprint import code_fingerprint
 from cardgen.build.cache.media import MediaFiles
 from cardgen.build.cache.store import UNPICKLING_ERRORS, EntryStore
 from cardgen.deid.matcher import IdentifyingValue
 from cardgen.deid.values import dicom_files, values_from_files
+from cardgen.filestamp import file_stamp
 from cardgen.imaging.render import RenderedImage
 from cardgen.imaging.sources import looks_like_dicom
 
@@ -96,8 +97,8 @@ class CaseNotes:
 
 
 class Readings:
-    """What was read from files, remembered while each file (see :func:`file_stamp`) and cardgen's
-    code stay the same; what a reading raises is raised and not remembered."""
+    """What was read from files, remembered while each file (its :func:`~cardgen.filestamp.file_stamp`)
+    and cardgen's code stay the same; what a reading raises is raised and not remembered."""
 
     def __init__(self, store: EntryStore) -> None:
         self._store = store

@@ -1,11 +1,11 @@
 """What the build cache keys its entries on besides their inputs: a fingerprint of cardgen's own
-code and templates (so that nothing cached outlives the code that made it), and a file's stamp."""
+code and templates, so that nothing cached outlives the code that made it. (A file's stamp is
+cardgen.filestamp's, shared with the imaging readers.)"""
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import os
 from pathlib import Path
 
 from cardgen.resources import TEMPLATES_DIR
@@ -22,10 +22,3 @@ def code_fingerprint() -> str:
         for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def file_stamp(path: Path, status: os.stat_result) -> tuple[str, int, int, int, int]:
-    """What a file's remembered readings are kept under: its path, and its device, inode, size and
-    modification time (``status``, from one ``stat``). Whatever a symbolic link leads to, the
-    content read is that file's; no ``resolve()`` (a system call per folder of the path)."""
-    return (os.path.abspath(path), status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
