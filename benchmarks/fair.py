@@ -323,14 +323,11 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
         if arm == "b":
             col.set_config("fsrs", True)
         elif arm.startswith("addon"):
-            from cardgen.addon import drive, policy
-
-            from cardgen import difficulty
-            from cardgen.addon import scheduling
+            from cardgen.addon import drive
 
             for override in arm.split("+")[1:]:  # "addon+NAME=VALUE": try a policy constant (this run only)
                 name, value = override.split("=")
-                for module in (scheduling, policy, difficulty):  # every module that holds (a copy of) it
+                for module in _policy_modules():  # every module that holds (a copy of) it
                     if hasattr(module, name):
                         setattr(module, name, type(getattr(module, name))(float(value)))
             if arm.split("+")[0] == "addon":  # the deck carries the class's FSRS parameters ("addon-solo": it does not)
@@ -407,12 +404,18 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
     return result
 
 
+def _policy_modules() -> tuple:
+    """The add-on's modules that hold a policy constant (or a copy of one) an arm may override."""
+    from cardgen import difficulty
+    from cardgen.addon import apply, bands, plan, policy, scheduling, settings
+
+    return (policy, settings, plan, bands, scheduling, apply, difficulty)
+
+
 def _worker(args: tuple) -> dict:
     """One run; the policy constants an arm's ``+NAME=VALUE`` overrides are restored afterwards, so an
     override never leaks into the next run of the same process."""
-    from cardgen.addon import policy, scheduling
-
-    saved = [(module, dict(vars(module))) for module in (policy, scheduling)]
+    saved = [(module, dict(vars(module))) for module in _policy_modules()]
     try:
         return asdict(run_one(*args))
     finally:

@@ -22,7 +22,9 @@ from cardgen.addon.policy import (
     retention_today,
     spread_hard,
 )
-from cardgen.addon.scheduling import OWNED_KEY, STATE_KEY, UNDO_NAME, status
+from cardgen.addon.apply import UNDO_NAME
+from cardgen.addon.scheduling import status
+from cardgen.addon.settings import OWNED_KEY, STATE_KEY
 from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
 from cardgen.tags import CARDGEN_SEARCH

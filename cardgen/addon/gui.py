@@ -2,7 +2,7 @@
 dialog, and the hooks that call :func:`cardgen.addon.drive` (cardgen.addon.moments).
 
 The only module of the add-on that imports Qt (through ``aqt``); the work itself is in
-cardgen.addon.scheduling and cardgen.addon.learner_side, which the tests run against the ``anki``
+cardgen.addon.moments (with the modules it drives) and cardgen.addon.learner_side, which the tests run against the ``anki``
 backend alone. Each hook does exactly what ``drive(col, moment, config)`` does, in the background.
 """
 
@@ -14,7 +14,9 @@ from typing import Any, Callable
 
 from cardgen.addon.learner_side import export_progress, remember_own_tags, restore_own_tags
 from cardgen.addon.moments import DEFAULT_CONFIG, drive
-from cardgen.addon.scheduling import STATE_KEY, SchedulingPlan, plan_scheduling, status
+from cardgen.addon.plan import SchedulingPlan
+from cardgen.addon.scheduling import plan_scheduling, status
+from cardgen.addon.settings import STATE_KEY
 
 CONSENT_KEY = "cardgenConsent"  # collection config: True once the learner said yes, False if no
 

@@ -1,5 +1,5 @@
 """The add-on's learner-side work on a collection (no Qt): keep the learner's own tags across a deck
-import, export progress. (The difficulty tags are the day's work of cardgen.addon.scheduling.)
+import, export progress. (The difficulty tags are the day's work of cardgen.addon.bands.)
 
 Every change goes through Anki's collection operations and touches only cardgen notes.
 """
@@ -10,7 +10,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from cardgen.addon.scheduling import UNDO_NAME, UndoStep
+from cardgen.addon.apply import UNDO_NAME, UndoStep
 from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.progress import Progress, write_progress
 from cardgen.tags import CARDGEN_SEARCH, is_cardgen_tag, tag_key

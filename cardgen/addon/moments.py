@@ -14,7 +14,10 @@ Everything is one undoable step; nothing is written when there is nothing to cha
 
 from __future__ import annotations
 
-from cardgen.addon.scheduling import STATE_KEY, SchedulingPlan, apply_plan, plan_scheduling
+from cardgen.addon.apply import apply_plan
+from cardgen.addon.plan import SchedulingPlan
+from cardgen.addon.scheduling import plan_scheduling
+from cardgen.addon.settings import STATE_KEY
 
 MOMENTS = ("profile_open", "sync_done", "day_start")
 DEFAULT_CONFIG = {"minutes_per_day": 20, "target_date": None}

@@ -19,10 +19,10 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
   fail at their next review (cardgen.difficulty, the one definition the educator's side shares):
-  FSRS's own predicted recall then (today for an overdue card), moved by a weight fitted on the
-  learner's past reviews times how much more often than their mean the card failed; ``hard`` when
-  that is as risky as the riskiest 30 % of their past reviews, ``easy`` as safe as the safest 30 %.
-  A card without reviews keeps the educator's prior.
+  FSRS's own predicted recall then (today for an overdue card), moved by a fit on the learner's past
+  reviews (a bias, and a weight on how much more often than their mean the card failed); ``hard``
+  when likelier to fail than their latest reviews failed on average, ``easy`` as safe as the safest
+  30 % of those. A card without reviews keeps the educator's prior.
 """
 
 from __future__ import annotations

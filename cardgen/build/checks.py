@@ -8,7 +8,8 @@ every case cached never needs.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from cardgen.annotations.clip import clipped
 from cardgen.annotations.shapes import as_written, overhang
@@ -21,6 +22,18 @@ from cardgen.errors import InputError, InputErrors, each_error
 from cardgen.imaging.frames import frame_range_hint
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case
+
+if TYPE_CHECKING:
+    from cardgen.teaching.stacks import ResolvedImage
+
+
+@dataclass(frozen=True)
+class CheckedCase:
+    """A case whose images passed :func:`check_case_images`."""
+
+    case: Case  # with its annotation files' findings added, and its shapes clipped to their images
+    resolved: dict[str, ResolvedImage]  # image id -> its key file and frame, and its stack
+    facts: dict[str, ImageFacts]  # image id -> the facts of its key file
 
 
 def check_topics(case: Case, curriculum: Curriculum) -> None:
@@ -42,16 +55,16 @@ def check_topics(case: Case, curriculum: Curriculum) -> None:
         raise one_or_all(errors)
 
 
-def check_case_images(case: Case, cache: BuildCache | None = None) -> tuple[dict, dict[str, ImageFacts], Case]:
+def check_case_images(case: Case, cache: BuildCache | None = None) -> CheckedCase:
     """Everything about a case's images that can be known without rendering them: each file opens
     as an image, frames exist, annotation files apply, shapes and masks lie on their image, burned-in
-    text is reviewed. Every problem is reported (an :class:`InputErrors` for several); returns each
-    image's resolved frames and facts, and the case with its annotation files' findings added."""
+    text is reviewed. Every problem is reported (an :class:`InputErrors` for several)."""
     from cardgen.teaching.annotation_files import with_annotation_files
     from cardgen.teaching.stacks import resolve_image
 
     errors: list[InputError] = []
-    resolved, facts = {}, {}
+    resolved: dict[str, ResolvedImage] = {}
+    facts: dict[str, ImageFacts] = {}
     for i, image in enumerate(case.images):
         try:
             resolved[image.id] = resolve_image(image, case.source, f"images[{i}]")
@@ -90,7 +103,7 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> tuple[dict
         errors += each_error(error)
     if errors:
         raise one_or_all(errors)
-    return resolved, facts, case
+    return CheckedCase(case, resolved, facts)
 
 
 def check_shapes(case: Case, facts: dict[str, ImageFacts]) -> Case:

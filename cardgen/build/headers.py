@@ -2,8 +2,8 @@
 text facts and its identifying values (for the self-audit), remembered in the build cache while
 the file is unchanged.
 
-The imaging and de-identification modules these readings need are imported on use: they bring
-numpy, Pillow and pydicom, which a rebuild with every case cached never needs.
+The DICOM reader is imported on use: it brings numpy, Pillow and pydicom, which a rebuild with
+every case cached never needs.
 """
 
 from __future__ import annotations

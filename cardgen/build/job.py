@@ -55,7 +55,8 @@ def read_identifying_values(job: CaseJob, cache: BuildCache) -> None:
 
 
 def _build_confined_case(job: CaseJob, render_to: MediaRenderer) -> EncodedNotes:
-    resolved, facts, case = check_case_images(job.case, render_to.cache)
+    checked = check_case_images(job.case, render_to.cache)
+    case, resolved, facts = checked.case, checked.resolved, checked.facts
     output = job.output
     hashes: dict[Path, str] = {}
 

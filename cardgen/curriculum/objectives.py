@@ -35,7 +35,7 @@ def objective_cards(curriculum: Curriculum, topics_with_cases: Collection[str] =
     Pass the ids of topics that have at least one case: those teach through their images instead.
     """
     cards: list[ObjectiveCard] = []
-    for topic_id in curriculum.teaching_order():
+    for topic_id in curriculum.order.topics:
         if topic_id in topics_with_cases:
             continue
         for index, text in enumerate(curriculum.topics[topic_id].objectives, start=1):

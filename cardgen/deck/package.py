@@ -27,6 +27,8 @@ from cardgen.deck.media import MediaPlan, pack_media
 from cardgen.deck.spool import NoteSpool
 from cardgen.deck.zipdata import new_entry
 
+COLLECTION_MEMBER = "collection.anki2"  # the package member Anki reads the collection from
+
 
 def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpec], media_dir: Path,
                   timestamp: int, check: Callable[[Path], None] | None = None, description: str = "",
@@ -50,7 +52,7 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
             return write_package(out, root_name, spool, media_dir, timestamp, check, description, previous,
                                  check_collection)
     with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch, atomic_output(out) as temp:
-        collection = Path(scratch) / "collection.anki2"
+        collection = Path(scratch) / COLLECTION_MEMBER
         # Opened without truncating (mkstemp made it empty): ext4 flushes a file truncated on open
         # when it is closed, and closing a large package would wait for the disk.
         with open(temp, "r+b") as stream, zipfile.ZipFile(stream, "w") as packed:
@@ -96,7 +98,7 @@ def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names
     """The collection deflated (it shrinks to a fraction) and the media map as genanki writes it
     (``{"0": name, ...}``), both streamed (memory stays flat as decks grow). Anki finds package
     members by name, so they follow the media files."""
-    collection = new_entry("collection.anki2", zipfile.ZIP_DEFLATED, compress_level=6,
+    collection = new_entry(COLLECTION_MEMBER, zipfile.ZIP_DEFLATED, compress_level=6,
                            size=collection_path.stat().st_size)
     with open(collection_path, "rb") as database, packed.open(collection, "w") as deflated:
         shutil.copyfileobj(database, deflated, 1 << 20)

@@ -1,0 +1,59 @@
+"""What applying the scheduling policy would change, as plain data (no Qt; no ``anki`` import).
+
+cardgen.addon.scheduling works a plan out from the collection; cardgen.addon.apply carries it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cardgen.addon.policy import NEW_BEFORE_REVIEWS
+from cardgen.difficulty import Difficulty, Fit
+from cardgen.tags import DIFFICULTY_PREFIX
+
+
+@dataclass
+class SchedulingPlan:
+    """What applying the policy would change."""
+
+    enable_fsrs: bool = False
+    assign: dict[int, str] = field(default_factory=dict)  # deck id -> cardgen preset name it should use
+    sources: dict[str, int] = field(default_factory=dict)  # cardgen preset name -> preset copied from
+    settings: dict[str, dict] = field(default_factory=dict)  # cardgen preset name -> {field: value}
+    reasons: dict[str, dict] = field(default_factory=dict)  # preset name -> {field: why}
+    owned: dict[str, list[str]] = field(default_factory=dict)  # preset id -> fields found changed by the learner
+    new_order: tuple[int, list[int]] | None = None  # (first position, card ids)
+    retag: dict[Difficulty, list[int]] = field(default_factory=dict)  # band -> note ids to retag
+    fit: Fit = field(default_factory=Fit)  # how the learner departs from FSRS (cardgen.difficulty.fit_learner)
+    failure_shift: dict[int, float] = field(default_factory=dict)  # note id -> logit shift on FSRS's failure
+    bands: dict[Difficulty, int] = field(default_factory=dict)
+    left_alone: list[str] = field(default_factory=list)  # decks with cardgen cards the add-on does not touch
+    decks: list[str] = field(default_factory=list)  # the decks under the cardgen preset(s)
+
+    def is_empty(self) -> bool:
+        return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order
+                    or self.retag or self.owned)
+
+    def describe(self) -> list[str]:
+        """What applying changes, one line each, for the first-run question and the status dialog."""
+        lines = []
+        if self.enable_fsrs:
+            lines.append("Turn on FSRS (Anki's modern scheduler) for this collection.")
+        for name, source in sorted(self.sources.items()):
+            decks = [d for d, p in self.assign.items() if p == name]
+            lines.append(f"Give {len(decks)} deck(s) holding only cardgen cards the preset '{name}', "
+                         f"a copy of the preset they use now; other decks and presets are not touched.")
+        for name, values in sorted(self.settings.items()):
+            for key, value in sorted(values.items()):
+                why = self.reasons.get(name, {}).get(key, "")
+                shown = (f"{len(value)} parameters" if isinstance(value, list) else
+                         ("new cards first" if value == NEW_BEFORE_REVIEWS else "mixed") if key == "new_mix" else value)
+                label = "new/review order" if key == "new_mix" else key.replace("_", " ")
+                lines.append(f"'{name}': {label} -> {shown}{f' ({why})' if why else ''}")
+        if self.new_order:
+            lines.append(f"Order {len(self.new_order[1])} new cardgen cards along the curriculum, hard ones spread out.")
+        for band, ids in sorted(self.retag.items(), key=lambda item: item[0].value):
+            lines.append(f"Tag {len(ids)} note(s) {DIFFICULTY_PREFIX}{band.value} (from your reviews).")
+        for deck in self.left_alone:
+            lines.append(f"Leave '{deck}' alone: it also holds cards of your own.")
+        return lines or ["Nothing to change."]

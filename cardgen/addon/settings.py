@@ -1,0 +1,146 @@
+"""What the add-on owns in a collection and what is the learner's (no Qt; the ``anki`` package only).
+
+* Only decks that hold cardgen cards and nothing else get the cardgen preset: never a parent deck the
+  learner made (it holds their other decks), never a deck where the learner keeps cards of their own.
+* The cardgen preset starts as a copy of the preset those decks used: the learner's FSRS parameters,
+  desired retention, Easy Days and every other setting carry over.
+* The add-on notes (collection config :data:`MANAGED_KEY`, which syncs) each value it wrote. A value
+  found different later was changed by the learner (on any device): from then on it is theirs and the
+  add-on never writes it again (:data:`OWNED_KEY`).
+* The review log is only read.
+"""
+
+from __future__ import annotations
+
+from cardgen.addon.policy import MANAGED_FIELDS, MIX_WITH_REVIEWS
+from cardgen.tags import CARDGEN_SEARCH
+
+MANAGED_KEY = "cardgenManaged"  # {preset id: {field: the value the add-on last wrote}}
+OWNED_KEY = "cardgenLearnerOwned"  # {preset id: [fields the learner changed, never written again]}
+STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day", "last": what was done}
+NEW_QUEUE = 0
+ANKI_DEFAULT_RETENTION = 0.9  # a preset's desired retention when Anki has stored none
+DAY_SECONDS = 86_400
+
+
+def home_decks(col) -> tuple[dict[int, str], list[str]]:
+    """Decks holding cardgen cards and nothing else ({id: name}), and those also holding other cards."""
+    rows = col.db.all("SELECT did, count() FROM cards WHERE odid = 0 GROUP BY did")
+    total = dict(rows)
+    ids = list(col.find_cards(CARDGEN_SEARCH))
+    if not ids:
+        return {}, []
+    ours = dict(col.db.all(f"SELECT did, count() FROM cards WHERE odid = 0 AND id IN ({','.join(map(str, ids))}) "
+                           "GROUP BY did"))
+    homes, mixed = {}, []
+    for did, count in ours.items():
+        name = col.decks.name(did)
+        (homes.__setitem__(did, name) if total.get(did) == count else mixed.append(name))
+    return homes, sorted(mixed)
+
+
+def preset_of(col, did: int) -> dict:
+    return col.decks.config_dict_for_deck_id(did)
+
+
+def current_value(preset: dict, key: str):
+    """The value of one of :data:`MANAGED_FIELDS` that ``preset`` holds now."""
+    if key == "new_per_day":
+        return int(preset["new"]["perDay"])
+    if key == "new_mix":
+        return int(preset.get("newMix", MIX_WITH_REVIEWS))
+    if key == "desired_retention":
+        return round(float(preset.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 4)
+    return [round(float(v), 4) for v in preset.get("fsrsParams6") or []]
+
+
+def same_value(a, b) -> bool:
+    if isinstance(a, list) or isinstance(b, list):
+        a, b = list(a or []), list(b or [])
+        return len(a) == len(b) and all(abs(x - y) <= 1e-3 * max(1.0, abs(x)) for x, y in zip(a, b))
+    return abs(float(a) - float(b)) <= 1e-3
+
+
+def state_of(col) -> dict:
+    return dict(col.get_config(STATE_KEY, None) or {})
+
+
+def managed_of(col) -> dict[str, dict]:
+    return {k: dict(v) for k, v in (col.get_config(MANAGED_KEY, None) or {}).items()}
+
+
+def owned_of(col) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in (col.get_config(OWNED_KEY, None) or {}).items()}
+
+
+def learner_changes(presets: dict[str, dict], managed: dict, owned: dict[str, list[str]]) -> dict[str, list[str]]:
+    """The values the learner changed since the add-on wrote them ({preset id: [fields]}): theirs from
+    now on. ``presets``: cardgen preset name -> its settings; ``owned`` gains the fields found."""
+    changed: dict[str, list[str]] = {}
+    for name, preset in presets.items():
+        key = str(preset["id"])
+        if not name == preset["name"]:
+            continue
+        for fld, written in (managed.get(key) or {}).items():
+            if fld not in owned.get(key, []) and not same_value(current_value(preset, fld), written):
+                changed.setdefault(key, []).append(fld)
+                owned.setdefault(key, []).append(fld)
+    return changed
+
+
+def hand_over(changed: dict[str, list[str]], managed: dict, owned: dict[str, list[str]]) -> None:
+    """Record the fields the learner ``changed`` as theirs: owned, and no longer managed."""
+    for key, fields in changed.items():
+        owned.setdefault(key, []).extend(f for f in fields if f not in owned.get(key, []))
+        for f in fields:
+            managed.get(key, {}).pop(f, None)
+
+
+def record_written(col, preset_id: int, managed: dict, owned: dict[str, list[str]]) -> None:
+    """What the preset holds now is what the add-on last left: a later difference is the learner's."""
+    key = str(preset_id)
+    record = managed.setdefault(key, {})
+    now = col.decks.get_config(preset_id)
+    for fld in MANAGED_FIELDS:
+        if fld not in owned.get(key, []):
+            record[fld] = current_value(now, fld)
+
+
+def update_preset(col, did: int, name: str | None, source_id: int | None, known_id: int | None, values: dict,
+                  enable_fsrs: bool) -> int:
+    """Give deck ``did`` the preset ``name`` (a copy of preset ``source_id`` when new) with ``values``."""
+    from anki import deck_config_pb2
+
+    current = col.decks.get_deck_configs_for_update(did)
+    by_id = {c.config.id: c.config for c in current.all_config}
+    by_name = {c.config.name: c.config for c in current.all_config}
+    config = deck_config_pb2.DeckConfig()
+    if name is None:
+        config.CopyFrom(by_id[current.current_deck.config_id])
+    elif known_id in by_id:
+        config.CopyFrom(by_id[known_id])
+    elif name in by_name:
+        config.CopyFrom(by_name[name])
+    else:
+        config.CopyFrom(by_id.get(source_id) or by_id[current.current_deck.config_id])
+        config.id = 0
+        config.name = name
+    inner = config.config
+    if "new_per_day" in values:
+        inner.new_per_day = int(values["new_per_day"])
+    if "desired_retention" in values:
+        inner.desired_retention = float(values["desired_retention"])
+    if "fsrs_params" in values:
+        inner.fsrs_params_6[:] = [float(v) for v in values["fsrs_params"]]
+    if "new_mix" in values:
+        inner.new_mix = int(values["new_mix"])
+    if name is not None and config.id == 0:
+        inner.new_card_gather_priority = inner.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
+        inner.new_card_sort_order = inner.NEW_CARD_SORT_ORDER_NO_SORT
+    col.decks.update_deck_configs(deck_config_pb2.UpdateDeckConfigsRequest(
+        target_deck_id=did, configs=[config], mode=deck_config_pb2.UPDATE_DECK_CONFIGS_MODE_NORMAL,
+        card_state_customizer=current.card_state_customizer, limits=current.current_deck.limits,
+        new_cards_ignore_review_limit=current.new_cards_ignore_review_limit, fsrs=current.fsrs or enable_fsrs,
+        apply_all_parent_limits=current.apply_all_parent_limits, fsrs_reschedule=False,
+        fsrs_health_check=current.fsrs_health_check))
+    return int(preset_of(col, did)["id"])
