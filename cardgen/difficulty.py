@@ -31,7 +31,8 @@ class Difficulty(str, enum.Enum):
 # ``hard``: likelier to fail than the learner's latest reviews failed on average (for a calibrated
 # prediction, the cut that best separates the reviews that fail from those that pass), or likelier
 # to fail than not; ``easy``: as unlikely to fail as the safest :data:`EASY_SHARE` of those reviews
-# were predicted to be. Measured in docs/addon-evaluation.md.
+# were predicted to be; fixed cuts (:data:`FIRST_CUTS`) until the learner has reviews enough.
+# Measured in docs/addon-evaluation.md.
 
 EASY_SHARE = 0.3  # of the learner's latest reviews, by their predicted failure
 CUT_REVIEWS = 200  # the latest reviews the bands are cut by
@@ -42,7 +43,11 @@ BIAS_PENALTY = 5.0  # L2 penalties (in reviews' worth of log likelihood) pulling
 WEIGHT_PENALTY = 20.0
 MAX_SHIFT = 3.0  # the fitted bias and weight stay within +-this
 VALIDATE_SHARE = 1 / 3  # the latest share of past reviews the fit must predict better than FSRS alone
-MIN_TESTS = 30  # fewer past reviews than this: FSRS alone, and bands cut among the cards themselves
+GATE_NATS = 3.0  # by this much log likelihood in all (a likelihood-ratio test at 5 % for 2 parameters)
+MIN_TESTS = 30  # fewer past reviews than this: FSRS alone, and the bands cut at FIRST_CUTS
+# (easy at or below, hard from) before the learner has MIN_TESTS reviews: FSRS's usual target failure
+# (10 %), and 25 %, where a card costs about twice the reviews of one at the target
+FIRST_CUTS = (0.10, 0.25)
 LEARN_FAIL_WEIGHT = 0.5  # an Again in a learning step counts half a failed review
 FIRST_MEAN_FAIL = 0.1  # the learner's mean failure before their first review
 
@@ -177,12 +182,12 @@ def log_loss(tests: list[RecallTest], fit: Fit) -> float:
 def fit_learner(tests: list[RecallTest]) -> Fit:
     """This learner's :class:`Fit` from their past reviews in time order: fitted on all but the latest
     :data:`VALIDATE_SHARE`, kept (refitted on all) only when it predicted those latest reviews better
-    than FSRS alone; otherwise Fit(), FSRS alone."""
+    than FSRS alone by more than chance would (:data:`GATE_NATS`); otherwise Fit(), FSRS alone."""
     if len(tests) < MIN_TESTS:
         return Fit()
     split = int(len(tests) * (1 - VALIDATE_SHARE))
     early, recent = tests[:split], tests[split:]
-    if log_loss(recent, _fit(early)) >= log_loss(recent, Fit()):
+    if (log_loss(recent, Fit()) - log_loss(recent, _fit(early))) * len(recent) < GATE_NATS:
         return Fit()
     return _fit(tests)
 
@@ -203,16 +208,12 @@ def band_cuts(past: list[float], failed: list[bool]) -> tuple[float, float]:
 
 def bands_of(scores: dict[K, float], past_tests: list[RecallTest], fit: Fit) -> dict[K, Difficulty]:
     """Each card's (or note's) band from its predicted failure at its next review (``scores``), cut
-    by the learner's latest :data:`CUT_REVIEWS` reviews (``past_tests``, scored with ``fit``). With
-    fewer than :data:`MIN_TESTS` past reviews, among ``scores`` themselves: easy the safest
-    :data:`EASY_SHARE`, hard from their mean."""
+    by the learner's latest :data:`CUT_REVIEWS` reviews (``past_tests``, scored with ``fit``); at
+    :data:`FIRST_CUTS` while they number fewer than :data:`MIN_TESTS`."""
     latest = past_tests[-CUT_REVIEWS:]
+    cuts = FIRST_CUTS
     if len(latest) >= MIN_TESTS:
         cuts = band_cuts([predicted_failure(t.recall, t.excess, fit) for t in latest], [t.failed for t in latest])
-    else:
-        values = list(scores.values())
-        hard = min(sum(values) / max(len(values), 1), LIKELIER_THAN_NOT)
-        cuts = (min(sorted(values)[max(0, int(len(values) * EASY_SHARE) - 1)], hard) if values else 0.0, hard)
     return {key: band_of(score, cuts) for key, score in scores.items()}
 
 

@@ -267,11 +267,13 @@ def test_tags_say_which_notes_are_likeliest_to_fail_their_next_review(tmp_path: 
         (easy_notes if rating == CardAnswer.EASY else good_notes).add(card.nid)
         card.start_timer()
         collection.sched.answer_card(collection.sched.build_answer(card=card, states=top.states, rating=rating))
-    _days_pass(collection, 6)  # the notes answered Good are overdue now; those answered Easy not yet due
+    # 15 days on: the notes answered Good (stability about 2 days) are long overdue, those answered Easy
+    # (about 8 days) less so; too few reviews for the learner's own cuts, so the first ones (10 %, 25 %)
+    _days_pass(collection, 15)
     plan = drive(collection, "day_start")
     tags = {nid: collection.get_note(nid).tags for nid in easy_notes | good_notes}
     hard = {nid for nid, t in tags.items() if "cardgen::difficulty::hard" in t}
     assert hard and hard <= good_notes, plan.describe()
     assert all("cardgen::difficulty::hard" not in tags[nid] for nid in easy_notes)
-    assert any("cardgen::difficulty::easy" in tags[nid] for nid in easy_notes)
+    assert all("cardgen::difficulty::medium" in tags[nid] for nid in easy_notes)
     assert plan.fit.bias == plan.fit.weight == 0.0  # too few reviews to depart from FSRS

@@ -198,14 +198,15 @@ def test_a_past_review_is_scored_by_the_forgetting_curve_of_its_interval() -> No
     assert history.tests[1].excess > history.tests[0].excess  # the lapse counts from the next review on
 
 
-def test_a_learner_with_few_reviews_gets_bands_among_their_cards() -> None:
+def test_a_learner_with_few_reviews_gets_the_first_cuts() -> None:
     day = DAY_MS
     notes = [NoteFacts(g, (), 1, Difficulty.MEDIUM) for g in "abc"]
     reviews = [Review(g, 0, t * day, 3, i, 0, 0, 5000, 1 if t else 0) for g, t, i in
                (("a", 0, 1), ("b", 0, 1), ("c", 0, 1), ("a", 1, 30), ("b", 1, 2), ("c", 1, 1))]
-    states = [CardState(g, 0, s, 5.0, 0.5, day, FsrsParams.DEFAULT) for g, s in (("a", 30.0), ("b", 1.0), ("c", 0.3))]
+    states = [CardState(g, 0, s, 5.0, 0.5, day, FsrsParams.DEFAULT) for g, s in (("a", 30.0), ("b", 1.0), ("c", 0.2))]
     bands = note_bands("me", notes, states, ClassStats(), reviews)
-    # a is due when FSRS expects 90 % recall; b and c (stability 1 and 0.3 days) later: c is likeliest to fail
+    # too few reviews for cuts of their own: the first cuts (10 %, 25 %). a is due when FSRS expects 90 %
+    # recall; b (stability 1 day, due after 2) fails 17 % of the time; c (0.2 days, due after 1) 32 %
     assert bands == {"a": Difficulty.EASY, "b": Difficulty.MEDIUM, "c": Difficulty.HARD}
 
 

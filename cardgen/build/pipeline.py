@@ -170,8 +170,8 @@ def run_case_jobs(cases: list[Case], contexts: list[CaseContext | InputError], o
 
 def personalise_notes(spool: NoteSpool, options: BuildOptions, result: BuildResult) -> tuple[NoteSpool, str]:
     """Stage 4, personalise: a learner's deck gets the learner's difficulty tags and pace; a class
-    deck built with the learners database carries the class's counts in its description, for the
-    add-on's refresh of learners who study the class deck (see cardgen.learners.personal).
+    deck built with the learners database carries the class's counts in its description (see
+    cardgen.learners.deck_marks; nothing in the add-on reads them since its refresh was removed).
     Returns the notes to write (a learner's close with ``spool``) and the deck's description."""
     if options.learner is not None:
         if options.learners_dir is None:

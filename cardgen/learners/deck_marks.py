@@ -4,7 +4,7 @@
   percent-encoded (:func:`learner_mark`), so no name can leave the comment.
 * ``<!-- cardgen:class=DATA -->``: the class's failure counts (cardgen.learners.model.ClassStats,
   learners' own counts left out), as base64 of zlib-compressed JSON (so no ``-->`` can appear).
-  The add-on's refresh uses them for cards the learner has not seen yet.
+  (The add-on's refresh used them for unseen cards; since it was removed, nothing reads them yet.)
 * Each note's ``cardgen::prior::<easy|medium|hard>`` tag: the educator's difficulty of its case; the
   ``cardgen::difficulty::`` tag is the learner's band (equal to the prior in the class deck).
 
