@@ -24,7 +24,8 @@ from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Sha
 from cardgen.cards.occlusion import occlusion_cloze
 from cardgen.errors import InputError
 from cardgen.teaching.case import Case, OcclusionMode
-from cardgen.teaching.loader import load_case, read_shape
+from cardgen.teaching.findings import read_shape
+from cardgen.teaching.loader import load_case
 from tests.sample_cases import CT_SMALL
 
 PROPERTY_SETTINGS = settings(max_examples=200, deadline=None,
