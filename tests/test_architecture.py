@@ -11,7 +11,9 @@ resolved. Each module belongs to a *unit*: its top-level package (``cardgen.imag
   A cycle between packages always contains an import that breaks the rank rule; that message
   names the cycle it closes.
 - **lazy**: an import of a cardgen module inside a function is listed in :data:`ALLOWED_LAZY`
-  with the reason it cannot be at the top.
+  with the reason it cannot be at the top. Where the reason is the rebuild (no numpy, Pillow,
+  pydicom or genanki when nothing changed), a test checks it: the importer alone loads none of
+  them, the lazily imported module does.
 
 An :data:`ALLOWED_LAZY` or :data:`RANKS` entry that no longer matches the code fails too, so the
 lists hold only what is there. The ``test_checker_*`` tests run the checker on made-up modules so
@@ -21,6 +23,8 @@ that each rule is seen to fail.
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +77,7 @@ START_UP = ("start-up: only this command needs it, and `cardgen --help` and ever
             "pay for loading it (docs/performance.md)")
 CACHED_BUILD = ("a rebuild with every case cached loads no numpy, Pillow or pydicom (tests/test_speed_cache.py); "
                 "this module loads them")
+NO_PACKAGE = "a rebuild that changes nothing writes no package and loads no genanki (tests/test_speed_cache.py)"
 ALLOWED_LAZY = {
     ("cardgen.imaging.registry", "cardgen.imaging.dicom"): CACHED_BUILD,
     ("cardgen.imaging.registry", "cardgen.imaging.raster"): CACHED_BUILD,
@@ -88,8 +93,7 @@ ALLOWED_LAZY = {
     ("cardgen.build.checks", "cardgen.teaching.annotation_files"): CACHED_BUILD,
     ("cardgen.build.checks", "cardgen.teaching.stacks"): CACHED_BUILD,
     ("cardgen.build.headers", "cardgen.imaging.dicom"): CACHED_BUILD,
-    ("cardgen.build.pipeline", "cardgen.deck.package"): ("a rebuild that changes nothing writes no package and loads "
-                                                         "no genanki (tests/test_speed_cache.py)"),
+    ("cardgen.build.pipeline", "cardgen.deck.package"): NO_PACKAGE,
 }
 
 
@@ -310,6 +314,21 @@ def test_allowed_lazy_imports_are_still_there(cardgen_modules):
     gone = sorted(set(ALLOWED_LAZY) - lazy_pairs(cardgen_modules))
     assert not gone, ("no longer imported inside a function: remove these from ALLOWED_LAZY:\n"
                       + "\n".join(map(str, gone)))
+
+
+@pytest.mark.parametrize("importer, imported", sorted(pair for pair, reason in ALLOWED_LAZY.items()
+                                                     if reason in (CACHED_BUILD, NO_PACKAGE)))
+def test_lazy_imports_for_the_rebuild_keep_a_library_out(importer, imported):
+    # The reason given is true: the importer alone loads none of these libraries, the import does.
+    code = ("import importlib, sys\n"
+            "heavy = lambda: sorted({'numpy', 'PIL', 'pydicom', 'genanki'} & set(sys.modules))\n"
+            f"importlib.import_module({importer!r}); print(heavy())\n"
+            f"importlib.import_module({imported!r}); print(heavy())\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            cwd=PACKAGE_ROOT.parent)
+    alone, with_import = result.stdout.split("\n")[:2]
+    assert alone == "[]", f"{importer} loads {alone} by itself: its lazy import of {imported} saves nothing"
+    assert with_import != "[]", f"{imported} loads none of numpy, Pillow, pydicom, genanki: import it at the top"
 
 
 def test_every_unit_has_a_rank(cardgen_modules):
