@@ -34,7 +34,6 @@ PACKED_MODULES = (
     "learners/__init__.py",
     "learners/model.py",
     "learners/progress.py",
-    "learners/deck_marks.py",
     "learners/from_collection.py",
     "addon/__init__.py",
     "addon/policy.py",
