@@ -35,6 +35,7 @@ PACKED_MODULES = (
     "learners/model.py",
     "learners/progress.py",
     "learners/from_collection.py",
+    "learners/deck_marks.py",  # the deck description marks, written by the build, read by the add-on
     "addon/__init__.py",
     "addon/policy.py",
     "addon/settings.py",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-import re
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -46,9 +45,8 @@ from cardgen.addon.settings import (
     state_of,
 )
 from cardgen.difficulty import Difficulty
+from cardgen.learners.deck_marks import fsrs_params_in
 from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX
-
-COHORT_MARKER = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")  # the class's FSRS parameters
 
 
 @dataclass(frozen=True)
@@ -218,14 +216,9 @@ def _cohort_params(col, homes: dict[int, str]) -> list[float] | None:
     """The class's FSRS parameters a cardgen root deck's description carries, if any."""
     for name in sorted({n.split("::")[0] for n in homes.values()} | set(homes.values())):
         deck = col.decks.by_name(name)
-        match = COHORT_MARKER.search((deck or {}).get("desc", "") or "")
-        if match:
-            try:
-                params = [float(v) for v in match.group(1).split(",")]
-            except ValueError:
-                continue
-            if len(params) in (19, 21):
-                return params
+        params = fsrs_params_in((deck or {}).get("desc", "") or "")  # <!-- cardgen:fsrs=... -->
+        if params:
+            return params
     return None
 
 

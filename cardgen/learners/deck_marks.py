@@ -5,6 +5,8 @@
 * ``<!-- cardgen:class=DATA -->``: the class's failure counts (cardgen.learners.model.ClassStats,
   learners' own counts left out), as base64 of zlib-compressed JSON (so no ``-->`` can appear).
   (The add-on's refresh used them for unseen cards; since it was removed, nothing reads them yet.)
+* ``<!-- cardgen:fsrs=W0,W1,... -->``: the class's FSRS parameters (cardgen.learners.class_fit), fixed-point
+  decimals; the add-on (cardgen.addon.scheduling) gives them to a cardgen preset that has none (cold start).
 * Each note's ``cardgen::prior::<easy|medium|hard>`` tag: the educator's difficulty of its case; the
   ``cardgen::difficulty::`` tag is the learner's band (equal to the prior in the class deck).
 
@@ -25,15 +27,45 @@ from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX, TOPIC_PREFIX, after_pr
 PACE_MARKER = "<!-- cardgen:pace={pace} learner={learner} -->"
 CLASS_MARKER = "<!-- cardgen:class={data} -->"
 _PACE_PATTERN = re.compile(r"<!-- cardgen:pace=(\d+) ")
+FSRS_MARKER = "<!-- cardgen:fsrs={params} -->"
 _CLASS_PATTERN = re.compile(r"<!-- cardgen:class=([A-Za-z0-9+/=]*) -->")
+_FSRS_PATTERN = re.compile(r"<!-- cardgen:fsrs=([0-9.,\-]+) -->")
+FSRS_PARAM_COUNTS = (19, 21)  # FSRS-5 and FSRS-6
 
 
-def deck_description(pace: int, learner: str, stats: ClassStats | None) -> str:
+def deck_description(pace: int, learner: str, stats: ClassStats | None,
+                     fsrs: list[float] | None = None) -> str:
     """The root deck description of a learner's deck."""
     text = PACE_MARKER.format(pace=int(pace), learner=learner_mark(learner))
     if stats is not None:
         text += "\n" + class_description_text(stats)
+    if fsrs:
+        text += "\n" + fsrs_mark(fsrs)
     return text
+
+
+def fsrs_mark(params: list[float]) -> str:
+    """The class's FSRS parameters as a deck description carries them: fixed-point decimals (six
+    places, no exponent), so :func:`fsrs_params_in` reads them back."""
+    return FSRS_MARKER.format(params=",".join(_decimal(v) for v in params))
+
+
+def _decimal(value: float) -> str:
+    text = f"{float(value):.6f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def fsrs_params_in(description: str) -> list[float] | None:
+    """The class's FSRS parameters a deck description carries, if any (None when unreadable or of
+    a length no FSRS version has)."""
+    match = _FSRS_PATTERN.search(description or "")
+    if not match:
+        return None
+    try:
+        params = [float(v) for v in match.group(1).split(",")]
+    except ValueError:
+        return None
+    return params if len(params) in FSRS_PARAM_COUNTS else None
 
 
 def learner_mark(learner: str) -> str:

@@ -4,7 +4,7 @@ The GUIDs stay the same, so the learner's Anki updates the notes they already ha
 modification time becomes one second after the later of the class deck's and the learner's newest
 imported review: Anki only updates a note from a package whose copy is newer, so the learner's deck
 must be newer than the class deck they studied, and each rebuild after new reviews newer again.
-The pace and the class's counts go into the root deck's description (cardgen.learners.deck_marks),
+The pace, the class's counts and the class's FSRS parameters (cardgen.learners.class_fit) go into the root deck's description (cardgen.learners.deck_marks),
 where the add-on reads them.
 """
 
@@ -18,7 +18,8 @@ from cardgen.cards.notes import NoteSpec
 from cardgen.deck.spool import NoteSpool
 from cardgen.errors import InputError
 from cardgen.tags import DIFFICULTY_PREFIX, has_prefix
-from cardgen.learners.deck_marks import class_description_text, deck_description, note_facts_from_tags
+from cardgen.learners.class_fit import class_fsrs_params
+from cardgen.learners.deck_marks import class_description_text, deck_description, fsrs_mark, note_facts_from_tags
 from cardgen.learners.model import ClassStats, NoteFacts, Review, note_bands, pace
 from cardgen.learners.store import open_store, reviews_of, states_of
 
@@ -32,11 +33,18 @@ def _class_view(connection: sqlite3.Connection, notes: NoteSpool) \
     return facts, reviews, ClassStats.from_reviews(reviews, {f.guid: f.topics for f in facts})
 
 
+def _class_fsrs(facts: list[NoteFacts], reviews: list[tuple[str, Review]]) -> list[float] | None:
+    """The class's FSRS parameters, fitted on every learner's reviews of these notes' cards (or None)."""
+    return class_fsrs_params(reviews, {f.guid for f in facts})
+
+
 def class_description(notes: NoteSpool, learners_dir: Path) -> str:
-    """The class deck's root description: the class's counts (no learner's own), no pace."""
+    """The class deck's root description: the class's counts (no learner's own) and, when Anki can fit
+    them, the class's FSRS parameters; no pace."""
     with open_store(learners_dir) as connection:
-        _, _, stats = _class_view(connection, notes)
-    return class_description_text(stats)
+        facts, reviews, stats = _class_view(connection, notes)
+    fsrs = _class_fsrs(facts, reviews)
+    return class_description_text(stats) + ("\n" + fsrs_mark(fsrs) if fsrs else "")
 
 
 def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[NoteSpool, int, str]:
@@ -51,6 +59,7 @@ def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[Not
         own = [review for name, review in reviews if name == learner]
         bands = note_bands(learner, facts, states_of(connection, learner), stats, own)
         new_cards_per_day = pace(own)
+    fsrs = _class_fsrs(facts, reviews)
     newer_than_reviews = known[0] // 1000 + 1
 
     def for_learner(note: NoteSpec) -> NoteSpec:
@@ -59,4 +68,4 @@ def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[Not
                        mod=max(note.mod + 1, newer_than_reviews))
 
     personal = notes.transformed(for_learner)
-    return personal, new_cards_per_day, deck_description(new_cards_per_day, learner, stats)
+    return personal, new_cards_per_day, deck_description(new_cards_per_day, learner, stats, fsrs)
