@@ -10,7 +10,8 @@ import pytest
 
 from cardgen.curriculum.csvio import curriculum_to_csv, split_ids, split_objectives
 from cardgen.curriculum import ORDER_STRIDE, Curriculum, Level, Topic, load_curriculum
-from cardgen.curriculum.objectives import objective_cards, objective_fields
+from cardgen.cards.objectives import objective_fields
+from cardgen.curriculum.objectives import objective_cards
 from cardgen.curriculum.ordering import deck_order_conflicts
 from cardgen.errors import InputError
 

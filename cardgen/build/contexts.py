@@ -11,10 +11,11 @@ from cardgen.build.options import BuildOptions, source_date_epoch
 from cardgen.cards.guids import note_guid
 from cardgen.cards.notes import CaseContext, NoteSpec
 from cardgen.cards.notetypes import NoteKind
+from cardgen.cards.objectives import objective_fields
 from cardgen.cards.templates import templates_mtime
 from cardgen.curriculum import ORDER_STRIDE, Curriculum
 from cardgen.curriculum.names import dotted_deck_path, dotted_topic_tag, topic_tags
-from cardgen.curriculum.objectives import objective_cards, objective_fields
+from cardgen.curriculum.objectives import objective_cards
 from cardgen.tags import TEXT_ONLY_TAG
 from cardgen.teaching.case import Case
 

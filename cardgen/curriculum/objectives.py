@@ -1,17 +1,15 @@
 """Text-only cards for curriculum objectives, so topics without a case still teach something.
 
-One card per objective of each topic that has no case (``--objective-cards``). The card asks the
-learner to recall the objective's content from the topic; it carries no image and says so.
+One card per objective of each topic that has no case (``--objective-cards``). This module chooses
+the objectives; their card text is made in cardgen.cards.objectives.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Collection
 from dataclasses import dataclass
 
 from cardgen.curriculum.model import Curriculum
-
 
 
 @dataclass(frozen=True)
@@ -41,16 +39,3 @@ def objective_cards(curriculum: Curriculum, topics_with_cases: Collection[str] =
         for index, text in enumerate(curriculum.topics[topic_id].objectives, start=1):
             cards.append(ObjectiveCard(topic_id, index, text))
     return cards
-
-
-def objective_fields(curriculum: Curriculum, card: ObjectiveCard) -> dict[str, str]:
-    """Proposed note fields (escaped HTML): ``Front`` asks, ``Back`` gives the objective, and
-    ``Kind`` marks the note as text-only so templates and searches can tell it from image cards."""
-    topic = curriculum.topics[card.topic_id]
-    path = " › ".join(html.escape(t.title) for t in curriculum.ancestors(card.topic_id))
-    count = len(topic.objectives)
-    front = (f'<div class="cardgen-text-only">Text-only card: no image case yet</div>'
-             f'<div class="cardgen-topic">{path}</div>'
-             f"<div>Learning objective {card.index} of {count}: what should you be able to do?</div>")
-    back = f'<div class="cardgen-objective">{html.escape(card.text)}</div>'
-    return {"Front": front, "Back": back, "Kind": "text-only objective"}
