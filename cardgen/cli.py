@@ -3,6 +3,7 @@ cardgen's own errors into a one-line message with exit code 1 (Click uses 2 for 
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
@@ -13,12 +14,12 @@ from cardgen.build.cache import default_cache_dir
 from cardgen.build.options import DEFAULT_DECK_DEPTH, DEFAULT_DECK_NAME, DEFAULT_OCCLUSION, DEFAULT_OUTPUT
 from cardgen.build.workers import available_cores
 from cardgen.check import check_cases
-from cardgen.cli_support import (InputFailure, Progress, cases_dir_argument, curriculum_option, learners_dir_option,
-                                 output_option)
+from cardgen.cli_support import (InputFailure, Progress, as_click_error, cases_dir_argument, curriculum_option,
+                                 learners_dir_option, output_option)
 from cardgen.curriculum.report import coverage_report
 from cardgen.deid.audit import audit_package
 from cardgen.deid.findings import grouped
-from cardgen.errors import BuildFailed, CardgenError, InputError, each_error
+from cardgen.errors import CardgenError, InputError, each_error
 from cardgen.imaging.encode import OutputFormat
 from cardgen.imaging.render import OutputOptions
 from cardgen.learners.importer import import_history
@@ -96,9 +97,6 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
                                          jobs=jobs or available_cores(),
                                          cache_dir=None if no_cache else cache_dir or default_cache_dir()),
                              progress=bar)
-    except BuildFailed as error:
-        bar.close()
-        raise InputFailure(f"{error}\nno deck written") from error
     except CardgenError as error:
         bar.close()
         raise InputFailure(f"{error}\nno deck written") from error
@@ -130,10 +128,8 @@ def check(cases_dir: Path, curriculum: Path | None, no_images: bool) -> None:
       cardgen check decks/sample/cases
       cardgen check my-cases --curriculum decks/curricula/esr-level1.yaml
     """
-    try:
+    with as_click_error():
         report = check_cases(cases_dir, curriculum, images=not no_images)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     for problem in report.problems:
         click.echo(str(problem))
     if report.problems:
@@ -159,10 +155,8 @@ def new(case_dir: Path, image: Path) -> None:
     """
     from cardgen.teaching.skeleton import new_case
 
-    try:
+    with as_click_error():
         case_file = new_case(case_dir, image)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     click.echo(f"Wrote {case_file}: fill in the TODO lines, then run cardgen check {case_dir.parent}")
 
 
@@ -183,21 +177,15 @@ def preview(cases_dir: Path, out: Path, curriculum: Path | None, watch: bool) ->
     """
     from cardgen.preview import watch as watch_cases, write_preview
 
-    try:
+    with as_click_error():
         result = write_preview(cases_dir, out, curriculum)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     click.echo(f"Wrote {out / 'index.html'}: {len(result.pages)} case page(s), {result.cards} cards, "
                f"{result.problems} problem(s)")
     if watch:
         click.echo("Watching for changes (Ctrl-C to stop)", err=True)
-        try:
+        with as_click_error(), contextlib.suppress(KeyboardInterrupt):
             watch_cases(cases_dir, out, curriculum,
                         lambda changed: click.echo(f"Wrote again: {', '.join(str(f.parent) for f in changed)}"))
-        except KeyboardInterrupt:
-            pass
-        except CardgenError as error:
-            raise InputFailure(str(error)) from error
 
 
 @main.command()
@@ -218,10 +206,8 @@ def coverage(cases_dir: Path, curriculum: Path, out: Path | None, html_out: Path
       cardgen coverage cases --curriculum curriculum.csv -o coverage.html
     """
     out = out or html_out
-    try:
+    with as_click_error():
         report = coverage_report(cases_dir, curriculum, out, objective_cards=objective_cards)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     click.echo(report.table)
     if out is not None:
         click.echo(f"Wrote {out}")
@@ -244,10 +230,8 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
       cardgen audit sample.apkg
       cardgen audit chest.apkg --against cases
     """
-    try:
+    with as_click_error():
         hits = audit_package(deck, against=list(against) if against else None)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     for line in grouped(hits):  # one line per value, not per note
         click.echo(line)
     if hits:
@@ -297,15 +281,13 @@ def pull(server: str, cases_dir: Path, study: str | None, since, kos_title: str,
     from cardgen.pacs import Connection, DateHandling, PullOptions, pull_teaching_files
     from cardgen.pacs.server import credentials_from_options
 
-    try:
+    with as_click_error():
         credentials = credentials_from_options(user, password_env, password_file, token_env, token_file)
         connection = Connection(server, credentials, ca_bundle=ca_bundle, verify_tls=not no_verify_tls,
                                 proxy=proxy, connect_timeout=min(timeout, 10.0), read_timeout=timeout)
         report = pull_teaching_files(PullOptions(connection, cases_dir, study=study,
                                                  since=since.date() if since else None, kos_title=kos_title,
                                                  dates=DateHandling(dates), dry_run=dry_run))
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     for case in report.pulled:
         click.echo(f"{'would pull' if dry_run else 'pulled'} {case}")
     for failure in report.failures:
@@ -343,10 +325,8 @@ def learners_import(history: Path, learner: str, learners_dir: Path) -> None:
       cardgen learners import anna.colpkg --learner anna --learners-dir learners
       cardgen learners import ben-progress.json --learner ben --learners-dir learners
     """
-    try:
+    with as_click_error():
         result = import_history(history, learner, learners_dir)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     click.echo(f"{learner}: {result.reviews_added} new of {result.reviews_found} reviews, "
                f"{result.cards} cards, FSRS parameters {result.params.value}")
 
@@ -362,10 +342,8 @@ def learners_show(learners_dir: Path, learner: str | None) -> None:
       cardgen learners show --learners-dir learners
       cardgen learners show --learners-dir learners --learner anna
     """
-    try:
+    with as_click_error():
         summaries = learner_summaries(learners_dir, learner)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     for summary in summaries:
         click.echo(summary.line())
 
@@ -382,10 +360,8 @@ def learners_report(learners_dir: Path, curriculum: Path | None, out: Path) -> N
       cardgen learners report --learners-dir learners -o class.html
       cardgen learners report --learners-dir learners --curriculum curriculum.yaml -o class.html
     """
-    try:
+    with as_click_error():
         result = write_class_report(learners_dir, out, curriculum)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     click.echo(f"Wrote {out}: {len(result.learners)} learners, {len(result.topics)} topics")
 
 
@@ -417,8 +393,6 @@ def addon_build(out: Path, homepage: str | None) -> None:
     """
     from cardgen.addon.package import build_addon
 
-    try:
+    with as_click_error():
         archive = build_addon(out, homepage)
-    except CardgenError as error:
-        raise InputFailure(str(error)) from error
     click.echo(f"Wrote {out}: cardgen add-on {archive.version}, {len(archive.files)} files")

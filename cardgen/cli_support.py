@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, TextIO
 
 import click
+
+from cardgen.errors import CardgenError
 
 # After this share of the cases and this many seconds, the time left is estimated: before that the
 # first cases (worker start-up, a cold cache) say little about the rest.
@@ -20,6 +24,15 @@ class InputFailure(click.ClickException):
     """A cardgen error as Click shows it: ``Error: <message>``, exit code 1."""
 
     exit_code = 1
+
+
+@contextmanager
+def as_click_error() -> Iterator[None]:
+    """Show a cardgen error raised in the block as Click does (``Error: <message>``, exit code 1)."""
+    try:
+        yield
+    except CardgenError as error:
+        raise InputFailure(str(error)) from error
 
 
 def output_option(help: str, *, required: bool = False, default: Path | None = None) -> Callable:
