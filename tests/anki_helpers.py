@@ -27,6 +27,20 @@ def import_package(col: Collection, package: Path, *, with_scheduling: bool = Tr
     return col.import_anki_package(request)
 
 
+def answer_queued(col: Collection, deck: str, rating: int, *, limit: int | None = None) -> int:
+    """Answer the cards Anki's v3 scheduler serves from ``deck`` with ``rating``, one at a time as the
+    reviewer does, until none is left (or ``limit`` were answered); returns how many were answered."""
+    col.decks.select(col.decks.id_for_name(deck))
+    answered = 0
+    while (limit is None or answered < limit) and (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
+        top = queued.cards[0]
+        card = col.get_card(top.card.id)
+        card.start_timer()
+        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=rating))
+        answered += 1
+    return answered
+
+
 def media_names_in(html: str) -> list[str]:
     """Every image file name an HTML fragment refers to."""
     return IMG_SRC.findall(html)

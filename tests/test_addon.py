@@ -30,7 +30,7 @@ from cardgen.cli import main
 from cardgen.learners.deck_marks import class_stats_in
 from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.progress import read_progress
-from tests.anki_helpers import import_package, open_collection
+from tests.anki_helpers import answer_queued, import_package, open_collection
 from tests.test_addon_scheduling import ROOT, class_deck
 
 
@@ -94,15 +94,7 @@ def test_self_containment_check_names_the_import() -> None:
 
 def _answer_all(col: Collection, rating: int, days: int = 1) -> int:
     """Answer every queued card of the course with ``rating`` (through the real v3 scheduler)."""
-    col.decks.select(col.decks.id_for_name(ROOT))
-    answered = 0
-    while (queued := col.sched.get_queued_cards(fetch_limit=1)).cards and answered < 500:
-        top = queued.cards[0]
-        card = col.get_card(top.card.id)
-        card.start_timer()
-        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=rating))
-        answered += 1
-    return answered
+    return answer_queued(col, ROOT, rating, limit=500)
 
 
 def test_own_tags_survive_importing_a_newer_deck(tmp_path: Path, collection: Collection) -> None:

@@ -28,7 +28,7 @@ from cardgen.addon.settings import OWNED_KEY, STATE_KEY
 from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
 from cardgen.tags import CARDGEN_SEARCH
-from tests.anki_helpers import import_package
+from tests.anki_helpers import answer_queued, import_package
 from tests.sample_cases import write_cases_with_priors
 
 ROOT = "Course"
@@ -80,15 +80,7 @@ def _cardgen_homes(col: Collection) -> set[str]:
 
 
 def _answer(col: Collection, deck: str, count: int, rating=CardAnswer.GOOD) -> int:
-    col.decks.select(col.decks.id_for_name(deck))
-    done = 0
-    while done < count and (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
-        top = queued.cards[0]
-        card = col.get_card(top.card.id)
-        card.start_timer()
-        col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=rating))
-        done += 1
-    return done
+    return answer_queued(col, deck, rating, limit=count)
 
 
 def _new_day(col: Collection) -> None:

@@ -87,20 +87,14 @@ def test_a_deck_is_not_a_learner_history(tmp_path: Path) -> None:
 def test_report_says_same_day_answers_are_not_delayed_reviews(tmp_path: Path) -> None:
     from anki.scheduler.v3 import CardAnswer
 
-    from tests.anki_helpers import import_package, open_collection
+    from tests.anki_helpers import answer_queued, import_package, open_collection
 
     deck = _built_deck(tmp_path)
     col = open_collection(tmp_path / "learner")
     try:
         import_package(col, deck)
-        col.decks.select(col.decks.id("cardgen"))  # the deck the cards are in (the default deck is empty)
-        answered = 0
-        while answered < 6 and (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
-            top = queued.cards[0]
-            card = col.get_card(top.card.id)
-            card.start_timer()
-            col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.AGAIN))
-            answered += 1
+        # the deck the cards are in (the default deck is empty)
+        answered = answer_queued(col, "cardgen", CardAnswer.AGAIN, limit=6)
         assert answered == 6
         export = tmp_path / "ana.colpkg"
         col.export_collection_package(str(export), include_media=False, legacy=False)

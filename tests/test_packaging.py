@@ -98,7 +98,7 @@ def test_installed_cardgen_runs_every_kind_of_command(installed, tmp_path: Path)
     from anki.collection import Collection
     from anki.scheduler.v3 import CardAnswer
 
-    from tests.anki_helpers import import_package, open_collection
+    from tests.anki_helpers import answer_queued, import_package, open_collection
 
     bin_dir, env, _ = installed
     cardgen_cmd = str(bin_dir / "cardgen")
@@ -125,14 +125,8 @@ def test_installed_cardgen_runs_every_kind_of_command(installed, tmp_path: Path)
     col: Collection = open_collection(tmp_path / "learner")
     try:
         import_package(col, deck)
-        col.decks.select(col.decks.id("cardgen"))  # the deck the cards are in (the default deck is empty)
-        answered = 0
-        while answered < 5 and (queued := col.sched.get_queued_cards(fetch_limit=1)).cards:
-            top = queued.cards[0]
-            card = col.get_card(top.card.id)
-            card.start_timer()
-            col.sched.answer_card(col.sched.build_answer(card=card, states=top.states, rating=CardAnswer.GOOD))
-            answered += 1
+        # the deck the cards are in (the default deck is empty)
+        answered = answer_queued(col, "cardgen", CardAnswer.GOOD, limit=5)
         assert answered == 5
         export = tmp_path / "learner.colpkg"
         col.export_collection_package(str(export), include_media=False, legacy=False)

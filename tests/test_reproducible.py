@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from cardgen.build import BuildOptions, build_deck
-from tests.anki_helpers import import_package
+from tests.anki_helpers import answer_queued, import_package
 from tests.sample_cases import GOOD_CASE, write_case
 
 
@@ -46,14 +46,7 @@ def test_reimport_updates_note_and_keeps_reviews(tmp_path: Path, collection) -> 
     cards_before = collection.card_count()
 
     # The learner reviews every card once.
-    collection.decks.select(collection.decks.id("cardgen"))
-    reviewed = 0
-    while (queued := collection.sched.get_queued_cards(fetch_limit=1)).cards:
-        card = collection.get_card(queued.cards[0].card.id)
-        card.start_timer()
-        states = queued.cards[0].states
-        collection.sched.answer_card(collection.sched.build_answer(card=card, states=states, rating=3))
-        reviewed += 1
+    reviewed = answer_queued(collection, "cardgen", 3)
     assert reviewed == cards_before
     reviews_before = collection.db.scalar("select count() from revlog")
     assert reviews_before == reviewed
