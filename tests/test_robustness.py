@@ -351,3 +351,36 @@ def test_read_only_cache_folder_is_one_clear_error(tmp_path: Path, small_disk: P
     finally:
         subprocess.run(["mount", "-o", "remount,rw", str(small_disk)], check=True)
     assert not (tmp_path / "out.apkg").exists()
+
+
+CTRL_C_IN_A_CALLBACK = """
+import os, signal, sys, time, weakref
+from cardgen.entry import run
+sys.argv = ["cardgen", "--version"]
+try:
+    run()
+except SystemExit:
+    pass
+
+class Held: pass
+def on_release(reference):  # as the import system's module-lock callbacks are called
+    os.kill(os.getpid(), signal.SIGINT)
+    for _ in range(3): pass
+held = Held(); reference = weakref.ref(held, on_release)
+try:
+    del held
+    time.sleep(2)
+    print("the Ctrl-C was lost")
+except KeyboardInterrupt:
+    print("the Ctrl-C stopped the work")
+"""
+
+
+def test_ctrl_c_landing_in_a_callback_still_stops_the_command() -> None:
+    """A Ctrl-C whose handler runs inside a weak-reference callback (where Python cannot raise it:
+    it prints "Exception ignored in" and goes on) is delivered again once the command is back in its
+    own code: the command stops, and says nothing about it."""
+    ran = subprocess.run([sys.executable, "-c", CTRL_C_IN_A_CALLBACK], env=_environment(), capture_output=True,
+                         text=True, timeout=60)
+    assert ran.stdout.splitlines()[-1] == "the Ctrl-C stopped the work", ran.stdout + ran.stderr
+    assert "Exception ignored" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
