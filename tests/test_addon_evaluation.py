@@ -38,6 +38,23 @@ def test_memory_forgets_and_spacing_helps(model: str) -> None:
     assert spaced.recall(0, 30 * 86_400) > massed.recall(0, 30 * 86_400 - 3 * 86_400 + 600)
 
 
+def test_the_activation_model_forgets_and_spacing_helps() -> None:
+    """The ACT-R model (Pavlik & Anderson 2005): every exposure adds a power-decaying trace, so recall
+    falls with time; a trace laid down while the card is still active decays faster, so two exposures
+    days apart outlast two minutes apart (measured the same time after the second)."""
+    memory = Memory("actr", LEARNERS["fast"], [0.0], seed=1)
+    memory.answer(0, 0.0)
+    assert memory.recall(0, 86_400) > memory.recall(0, 10 * 86_400) > 0
+    massed, spaced = Memory("actr", LEARNERS["fast"], [0.0], 1), Memory("actr", LEARNERS["fast"], [0.0], 1)
+    for m, gap in ((massed, 600), (spaced, 3 * 86_400)):
+        m.answer(0, 0.0)
+        m.answer(0, gap)
+    assert spaced.recall(0, 30 * 86_400) > massed.recall(0, 27 * 86_400 + 600) + 0.05
+    harder = Memory("actr", LEARNERS["fast"], [1.5], 1)
+    harder.answer(0, 0.0)
+    assert harder.recall(0, 86_400) < memory.recall(0, 86_400) - 0.05  # a harder card is recalled less
+
+
 def test_scores() -> None:
     assert auc([0.1, 0.2, 0.8, 0.9], [False, False, True, True]) == 1.0
     assert auc([0.5] * 4, [False, True, False, True]) == 0.5
