@@ -1,4 +1,7 @@
-"""Where a stored member's bytes lie in a zip file.
+"""The zips cardgen writes: their members' fixed date, and where a stored member's bytes lie.
+
+Every member of a package and of the add-on archive is dated :data:`ZIP_DATE`, so the same contents
+give the same bytes whenever they are written.
 
 cardgen stores media uncompressed in its packages, so a member's bytes can be found from its local
 header (ZIP APPNOTE 4.3.7) and read in place, without going through :mod:`zipfile`: the audit reads
@@ -11,6 +14,10 @@ from __future__ import annotations
 import struct
 import zipfile
 from typing import BinaryIO
+
+# The earliest date a zip member can hold (MS-DOS time counts from 1980): no date of writing, so an
+# archive's bytes depend on its contents alone.
+ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature, 22 bytes we skip, name length, extra length
 _LOCAL_SIGNATURE = b"PK\x03\x04"

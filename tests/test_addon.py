@@ -30,6 +30,7 @@ from cardgen.cli import main
 from cardgen.learners.deck_marks import class_stats_in
 from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.progress import read_progress
+from cardgen.zipmember import ZIP_DATE
 from tests.anki_helpers import answer_queued, import_package, open_collection
 from tests.test_addon_scheduling import ROOT, class_deck
 
@@ -48,6 +49,7 @@ def test_archive_layout_and_manifest(tmp_path: Path) -> None:
         config = json.loads(zipped.read("config.json"))
         entry = zipped.read("__init__.py").decode()
         packed_model = zipped.read("learners/model.py")
+        dates = {info.date_time for info in zipped.infolist()}
     assert {"__init__.py", "manifest.json", "config.json", "config.md", "learners/model.py",
             "addon/scheduling.py", "addon/gui.py"} <= names
     assert not any("__pycache__" in n or n.endswith(".pyc") or n.startswith("cardgen/") for n in names)
@@ -57,6 +59,8 @@ def test_archive_layout_and_manifest(tmp_path: Path) -> None:
     assert "setup()" in entry and "aqt" not in entry.replace("(aqt", "")
     # The model the add-on runs is the very file cardgen learners runs.
     assert packed_model == (Path(__file__).parents[1] / "cardgen" / "learners" / "model.py").read_bytes()
+    # Reproducible: every member has the one fixed date, so the same sources give the same bytes.
+    assert dates == {ZIP_DATE}
     again = _build_addon(tmp_path / "again.ankiaddon")
     assert again.read_bytes() == archive.read_bytes()
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import zipfile
 from pathlib import Path
 
 from cardgen.build import BuildOptions, build_deck
+from cardgen.zipmember import ZIP_DATE
 from tests.anki_helpers import answer_queued, import_package
 from tests.sample_cases import GOOD_CASE, write_case
 
@@ -23,6 +25,8 @@ def test_rebuild_is_byte_identical(tmp_path: Path) -> None:
     build_deck(BuildOptions(cases_dir=cases, out=first))
     build_deck(BuildOptions(cases_dir=cases, out=second))
     assert first.read_bytes() == second.read_bytes()
+    with zipfile.ZipFile(first) as package:  # no member carries the date it was written
+        assert {info.date_time for info in package.infolist()} == {ZIP_DATE}
 
 
 def test_source_date_epoch_fixes_every_timestamp(tmp_path: Path, monkeypatch) -> None:

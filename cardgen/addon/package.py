@@ -22,6 +22,7 @@ from pathlib import Path
 from cardgen import __homepage__, __version__
 from cardgen.atomic import atomic_output
 from cardgen.errors import CardgenError
+from cardgen.zipmember import ZIP_DATE
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the cardgen package folder
 ADDON_PACKAGE = "cardgen"  # the add-on's folder in addons21/, and the name its modules import by
@@ -49,7 +50,6 @@ PACKED_MODULES = (
 )
 ANKI_PROVIDES = {"anki", "aqt"}  # what a learner's Anki has besides the standard library
 MIN_POINT_VERSION = 250200  # Anki 25.02: FSRS-6 presets (tested with 26.9.3)
-ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed: the same sources give the same archive
 
 
 class AddonBuildError(CardgenError):

@@ -16,7 +16,7 @@ import os
 import zipfile
 from typing import BinaryIO
 
-ZIP_DATE = (1980, 1, 1, 0, 0, 0)  # every member's date: a package's bytes never depend on when it was written
+from cardgen.zipmember import ZIP_DATE
 
 
 def copy_range(source: int, target: int, count: int, source_offset: int, target_offset: int) -> None:

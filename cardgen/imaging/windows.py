@@ -105,6 +105,43 @@ PRESETS: dict[str, Window] = {
 ALIASES: dict[str, str] = {"soft tissue": "soft_tissue", "soft-tissue": "soft_tissue", "abdomen": "soft_tissue"}
 
 
+# The presets that suit a CT of a body part, best first, by a word of its Body Part Examined
+# (0018,0015): a new case's suggested window (``cardgen new``) is the first, a pulled key image's
+# windows (``cardgen pull``) are all of them. The first word found in the body part decides, in
+# this order (``CHESTABDOMEN`` is a chest); a body part that names none gets CT_DEFAULT_PRESETS.
+CT_BODY_PART_PRESETS: dict[str, tuple[str, ...]] = {
+    "CHEST": ("lung", "mediastinum"),
+    "THORAX": ("lung", "mediastinum"),
+    "LUNG": ("lung", "mediastinum"),
+    "HEAD": ("brain", "subdural"),
+    "BRAIN": ("brain", "subdural"),
+    "SKULL": ("brain", "bone"),
+    "SPINE": ("bone", "soft_tissue"),
+    "BONE": ("bone", "soft_tissue"),
+    "EXTREMITY": ("bone", "soft_tissue"),
+    "KNEE": ("bone", "soft_tissue"),
+    "HIP": ("bone", "soft_tissue"),
+    "SHOULDER": ("bone", "soft_tissue"),
+    "ANKLE": ("bone", "soft_tissue"),
+    "WRIST": ("bone", "soft_tissue"),
+    "ABDOMEN": ("soft_tissue", "liver"),
+    "PELVIS": ("soft_tissue",),
+    "NECK": ("soft_tissue",),
+    "LIVER": ("liver", "soft_tissue"),
+}
+CT_DEFAULT_PRESETS: tuple[str, ...] = ("soft_tissue",)
+
+
+def ct_presets(body_part: str | None) -> tuple[str, ...]:
+    """The names of the presets that suit a CT of ``body_part`` (as Body Part Examined gives it,
+    any case), best first: see :data:`CT_BODY_PART_PRESETS`."""
+    words = (body_part or "").upper()
+    for word, names in CT_BODY_PART_PRESETS.items():
+        if word in words:
+            return names
+    return CT_DEFAULT_PRESETS
+
+
 def preset(name: str) -> Window | None:
     """The preset called ``name`` (case-insensitive, with common aliases), or None."""
     key = name.strip().lower()

@@ -9,18 +9,13 @@ import shutil
 from pathlib import Path
 
 from cardgen.errors import CardgenError
+from cardgen.imaging.windows import ct_presets
 from cardgen.pacs.kos import description, referenced_instances
 from cardgen.pacs.server import PullError
 from cardgen.pacs.skeleton import Skeleton, SkeletonAnnotation, SkeletonImage
 from cardgen.pacs.state import STATE_DIR
 from cardgen.teaching.loader import load_case
 from cardgen.teaching.paths import CASE_FILE
-
-# Windows for a CT key image without a presentation state, by Body Part Examined.
-_CT_WINDOWS = {"CHEST": ["lung", "mediastinum"], "LUNG": ["lung", "mediastinum"], "THORAX": ["lung", "mediastinum"],
-               "HEAD": ["brain", "subdural"], "BRAIN": ["brain", "subdural"], "SKULL": ["brain", "bone"],
-               "ABDOMEN": ["soft_tissue", "liver"], "LIVER": ["liver", "soft_tissue"],
-               "SPINE": ["bone", "soft_tissue"], "EXTREMITY": ["bone", "soft_tissue"]}
 
 
 class CaseRefused(PullError):
@@ -78,7 +73,7 @@ def gsps_window(ds, image_uid: str) -> dict | None:
 def default_window(ds) -> object:
     """Presets by body part for CT; otherwise the file's own window if it has one, else automatic."""
     if str(ds.get("Modality", "")) == "CT":
-        return _CT_WINDOWS.get(str(ds.get("BodyPartExamined", "")).upper(), ["soft_tissue"])
+        return list(ct_presets(str(ds.get("BodyPartExamined", ""))))
     if "WindowCenter" in ds and "WindowWidth" in ds:
         return "file"
     return None

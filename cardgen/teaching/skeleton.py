@@ -19,15 +19,12 @@ from cardgen.errors import InputError
 from cardgen.imaging.dicom import read_dataset
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.series import series_files
+from cardgen.imaging.windows import ct_presets
 from cardgen.resources import SCHEMA_BASE_URL
 from cardgen.teaching.paths import CASE_FILE
 from cardgen.teaching.spec import CASE, FINDING, IMAGE
 
 SCHEMA_URL = SCHEMA_BASE_URL + "case.schema.json"
-# A preset to start from, by modality and words of the body part or series (CT only: presets are in HU).
-_CT_PRESETS = (("lung", ("CHEST", "THORAX", "LUNG")), ("brain", ("HEAD", "BRAIN", "SKULL")),
-               ("bone", ("SPINE", "BONE", "EXTREMITY", "KNEE", "HIP", "SHOULDER", "ANKLE", "WRIST")),
-               ("soft_tissue", ("ABDOMEN", "PELVIS", "NECK", "LIVER")))
 
 
 @dataclass(frozen=True)
@@ -100,12 +97,8 @@ def _file_windows(ds) -> tuple[str, ...]:
 
 
 def _suggest(modality: str | None, body_part: str | None, has_own: bool) -> str:
-    if modality == "CT":
-        words = (body_part or "").upper()
-        for preset, keys in _CT_PRESETS:
-            if any(key in words for key in keys):
-                return preset
-        return "soft_tissue"
+    if modality == "CT":  # presets are in HU: CT only
+        return ct_presets(body_part)[0]
     return "file"
 
 
