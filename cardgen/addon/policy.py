@@ -86,7 +86,11 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     counts for nothing: new cards first, so a tight budget still covers the curriculum. When reviews
     mostly fail, the learner forgets faster than the schedule assumes and new cards would crowd out
     the reviews holding what they learnt; with too few recent reviews to tell, there is no evidence
-    either way. In both cases Anki's default stays: new cards mixed with reviews."""
+    either way. In both cases Anki's default stays: new cards mixed with reviews.
+
+    While new cards come first, few reviews are done for days. That is cheap where forgetting slows
+    with time (a power law, as FSRS and ACT-R have it, and as real forgetting curves look) and
+    costly where it does not (exponential forgetting): docs/addon-evaluation.md measures both."""
     if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
         return False
     return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
