@@ -27,7 +27,9 @@ no database row is edited.
   knowledge whose simulated daily time fits the budget), and the best new-cards/day of a sweep
   (:data:`SWEEP`, chosen per cell on the outcome itself: in hindsight, stronger than any learner could
   do); ``addon``: the add-on, driven through ``cardgen.addon.drive`` exactly as the desktop drives it
-  (profile open on day 0, day start on every later day), with the learner's budget and a target date.
+  (profile open on day 0, day start on every later day), with the learner's budget and a target date;
+  ``addon-nodate``: the budget but no target date; ``addon-default``: no config at all (the defaults a
+  learner gets: 20 minutes, no date), whatever the learner's real budget.
 * **Metrics**: curriculum retention (true recall averaged over *every* card of the deck, an
   unintroduced card counting 0) averaged over the mornings of days 51-60, and at day 90 after 30 days
   without study; minutes used per day; share of the curriculum introduced by day 60; and a
@@ -79,6 +81,9 @@ class Learner:
 LEARNERS = {
     "fast": Learner("fast", 4.0, {"new": 20, "learn": 8, "pass": 7, "fail": 14}, 0.3, 1.0),
     "slow": Learner("slow", 6.0, {"new": 35, "learn": 12, "pass": 11, "fail": 22}, -0.7, 0.5),
+    # the same learners with three times the minutes (a looser budget: --learners fast12,slow18)
+    "fast12": Learner("fast12", 12.0, {"new": 20, "learn": 8, "pass": 7, "fail": 14}, 0.3, 1.0),
+    "slow18": Learner("slow18", 18.0, {"new": 35, "learn": 12, "pass": 11, "fail": 22}, -0.7, 0.5),
 }
 
 # FSRS-6 default parameters (the true model perturbs them per learner; Anki starts from these).
@@ -372,7 +377,8 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 for module in _policy_modules():  # every module that holds (a copy of) it
                     if hasattr(module, name):
                         setattr(module, name, type(getattr(module, name))(float(value)))
-            if arm.split("+")[0] == "addon":  # the deck carries the class's FSRS parameters ("addon-solo": it does not)
+            if arm.split("+")[0] in ("addon", "addon-default", "addon-nodate"):  # the deck carries the class's FSRS parameters
+                # ("addon-solo": it does not)
                 deck = col.decks.by_name(DECK)
                 cohort = class_params(col, class_reviews(model, seed, z))
                 deck["desc"] = f"<!-- cardgen:fsrs={','.join(str(v) for v in cohort)} -->"
@@ -381,6 +387,10 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
             target = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
             config = {"minutes_per_day": learner.minutes_per_day, "target_date": target}
+            if arm.split("+")[0] == "addon-default":  # a learner who said yes and set nothing: config None
+                config = None
+            elif arm.split("+")[0] == "addon-nodate":  # the learner's budget, but no target date
+                config = {"minutes_per_day": learner.minutes_per_day}
         used_s = 0.0
         shift: dict = {}
         morning: list[float] = []

@@ -209,6 +209,9 @@ def test_policy_arithmetic() -> None:
     by_date = new_cards_today(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=100,
                               days_left=24)
     assert by_date == 17  # 100 cards within 25 % of the 24 days left (6 days), though reviews fill the budget
+    # no target date: as if it were always 60 days away, so a full budget still reaches the curriculum
+    assert new_cards_today(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=150,
+                           days_left=None) == 10  # 150 cards within 25 % of 60 days
     assert new_cards_today(minutes_per_day=20, due_reviews=0, review_seconds=10, new_seconds=40, new_left=0,
                            days_left=5) == 0
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=0) > 0.9

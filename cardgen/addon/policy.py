@@ -9,7 +9,8 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   to fit).
 * **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
   day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
-  curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates).
+  curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates);
+  without a date, as if it were always :data:`NO_DATE_DAYS_LEFT` days away.
 * **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
   mostly succeed (:func:`new_cards_first`); mixed in (Anki's default) otherwise. Under a tight budget
   this is what covers the curriculum: a card never introduced counts for nothing.
@@ -34,6 +35,7 @@ from cardgen.difficulty import Difficulty
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
 DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
 INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
+NO_DATE_DAYS_LEFT = 60  # without a target date: as if it were always this many days away
 HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
 DEFAULT_NEW_SECONDS = 45.0  # a new card with its learning steps, before the learner has history
 DEFAULT_REVIEW_SECONDS = 10.0
@@ -67,14 +69,19 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
                     new_left: int, days_left: int | None) -> int:
     """New cards for today: what the budget leaves after today's due reviews (with some headroom, since
     each new card brings reviews of its own later), and at least enough to introduce the rest of the
-    curriculum within :data:`INTRODUCE_BY` of the days left to the target date."""
+    curriculum within :data:`INTRODUCE_BY` of the days left to the target date.
+
+    Without a target date (``days_left`` None) the date is always :data:`NO_DATE_DAYS_LEFT` days
+    away: at least a fifteenth of the cards left each day. The budget alone is too timid a guide: once
+    reviews fill most of it, it allows one new card a day, the learner finishes early with nothing
+    new to study, and most of the curriculum is never reached (docs/addon-evaluation.md)."""
     if new_left <= 0:
         return 0
+    if days_left is None:
+        days_left = NO_DATE_DAYS_LEFT
     free = minutes_per_day * 60 - due_reviews * review_seconds
     by_budget = max(0, math.floor(HEADROOM * free / max(new_seconds, 1.0)))
-    by_date = 0
-    if days_left is not None:
-        by_date = math.ceil(new_left / max(1, math.floor(INTRODUCE_BY * days_left)))
+    by_date = math.ceil(new_left / max(1, math.floor(INTRODUCE_BY * days_left)))
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
 
 
