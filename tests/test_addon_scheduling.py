@@ -4,6 +4,7 @@ edits, the review log), starts from the preset each deck used, and one undo step
 
 from __future__ import annotations
 
+import datetime as _dt
 import subprocess
 import sys
 from pathlib import Path
@@ -192,6 +193,21 @@ def test_pace_follows_the_budget_and_the_target_date(learner) -> None:
     drive(col, "day_start", {"minutes_per_day": 60})
     large = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["new"]["perDay"]
     assert small < large
+
+
+def test_a_past_target_date_paces_as_no_date_and_a_near_one_hurries(learner) -> None:
+    """The exam is over: a date already past gives the no-date pace, not every card left at once;
+    a date three days ahead asks for more new cards than no date."""
+    col, _ = learner
+    home = sorted(_cardgen_homes(col))[0]
+    today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - 86_400).date()
+    per_day = {}
+    for label, date in (("none", None), ("past", today - _dt.timedelta(days=10)),
+                        ("near", today + _dt.timedelta(days=2))):
+        _new_day(col)
+        drive(col, "day_start", {"minutes_per_day": 1, "target_date": date and date.isoformat()})
+        per_day[label] = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["new"]["perDay"]
+    assert per_day["past"] == per_day["none"] < per_day["near"], per_day
 
 
 def test_drive_imports_without_qt() -> None:

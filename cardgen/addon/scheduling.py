@@ -192,6 +192,9 @@ def _plan_params(col, plan: SchedulingPlan, params: list[float], homes: dict[int
 # ---------------------------------------------------------------- reading the collection
 
 def _target_days_left(col, config: dict) -> int | None:
+    """Days from today to the learner's target date, today and that day included; None without a
+    date, with one that is not a date, or with one that has passed (the exam is over: the pace is the
+    no-date one, not every card left at once)."""
     target = config.get("target_date")
     if not target:
         return None
@@ -200,7 +203,9 @@ def _target_days_left(col, config: dict) -> int | None:
     except ValueError:
         return None
     today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - DAY_SECONDS).date()
-    return max(1, (date - today).days + 1)
+    if date < today:
+        return None
+    return (date - today).days + 1
 
 
 def _timings(col, search_ids: str) -> tuple[float, float]:
