@@ -30,7 +30,7 @@ from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
 from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import answer_queued, import_package
-from tests.sample_cases import write_cases_with_priors
+from tests.sample_cases import SAMPLE_CASES, SAMPLE_CURRICULUM, write_cases_with_priors
 
 ROOT = "Course"
 OWN_PARAMS = [0.3, 1.5, 3.0, 9.0, 6.0, 0.8, 3.0, 0.01, 1.7, 0.15, 0.8, 1.5, 0.06, 0.27, 1.6, 0.6, 1.9, 0.5, 0.09,
@@ -208,6 +208,36 @@ def test_a_past_target_date_paces_as_no_date_and_a_near_one_hurries(learner) -> 
         drive(col, "day_start", {"minutes_per_day": 1, "target_date": date and date.isoformat()})
         per_day[label] = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["new"]["perDay"]
     assert per_day["past"] == per_day["none"] < per_day["near"], per_day
+
+
+def test_todays_new_cards_follow_the_curriculum_across_section_decks(tmp_path: Path, collection: Collection) -> None:
+    """The sample deck has a sub-deck per curriculum section. Studied from its root, the day's new
+    cards are the pace's worth of the earliest in curriculum order, however they fall across the
+    sections (not a few from every section, as an even split of the pace would give); a deck whose
+    own new-card limit the learner set keeps it."""
+    out = tmp_path / "sample.apkg"
+    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
+    import_package(collection, out)
+    root = min((d.name for d in collection.decks.all_names_and_ids() if "::" not in d.name and d.name != "Default"))
+    sections = [d for d in collection.decks.all_names_and_ids() if d.name.startswith(root + "::")]
+    assert len(sections) >= 3
+    theirs = collection.decks.get(sections[-1].id)
+    theirs["newLimit"] = 2  # the learner's own limit for one section ("This deck")
+    collection.decks.save(theirs)
+
+    plan = drive(collection, "profile_open", {"minutes_per_day": 2})
+
+    pace = sum(plan.today_new.values())
+    new_positions = sorted(collection.db.list(
+        f"SELECT due FROM cards WHERE queue = 0 AND did != {theirs['id']}"))
+    assert 0 < pace < len(new_positions)
+    assert collection.decks.get(theirs["id"])["newLimit"] == 2 and theirs["id"] not in plan.today_new
+    collection.decks.select(collection.decks.id_for_name(root))
+    queued = collection.sched.get_queued_cards(fetch_limit=200)
+    served = sorted(q.card.due for q in queued.cards if q.queue == 0 and q.card.deck_id != theirs["id"])
+    assert served == new_positions[:pace]  # the earliest in curriculum order, and exactly the pace
+    assert sum(1 for n in plan.today_new.values() if n) < len(sections) - 1  # not a few from every section
+    assert any("curriculum order:" in line for line in plan.describe())
 
 
 def test_drive_imports_without_qt() -> None:

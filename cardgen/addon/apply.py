@@ -52,6 +52,14 @@ def apply_plan(col, plan: SchedulingPlan):
         step.merge()
     _apply_tags(col, plan, step)
     state = state_of(col)
+    if plan.today_new:
+        for did, count in sorted(plan.today_new.items()):
+            deck = col.decks.get(did)
+            deck["newLimitToday"] = {"limit": count, "today": plan.today_day}
+            col.decks.save(deck)
+            step.merge()
+        state["today_new"] = {**{k: v for k, v in (state.get("today_new") or {}).items()},
+                              **{str(d): n for d, n in plan.today_new.items()}}
     if "__fit_day__" in plan.settings:
         state["fit_day"] = plan.settings["__fit_day__"]["day"]
     state["last"] = plan.describe()

@@ -23,6 +23,9 @@ class SchedulingPlan:
     reasons: dict[str, dict] = field(default_factory=dict)  # preset name -> {field: why}
     owned: dict[str, list[str]] = field(default_factory=dict)  # preset id -> fields found changed by the learner
     new_order: tuple[int, list[int]] | None = None  # (first position, card ids)
+    today_new: dict[int, int] = field(default_factory=dict)  # deck id -> its new cards today (Anki day today_day)
+    today_day: int = 0
+    today_names: dict[int, str] = field(default_factory=dict)  # deck id -> name, for describe()
     retag: dict[Difficulty, list[int]] = field(default_factory=dict)  # band -> note ids to retag
     fit: Fit = field(default_factory=Fit)  # how the learner departs from FSRS (cardgen.difficulty.fit_learner)
     failure_shift: dict[int, float] = field(default_factory=dict)  # note id -> logit shift on FSRS's failure
@@ -32,7 +35,7 @@ class SchedulingPlan:
 
     def is_empty(self) -> bool:
         return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order
-                    or self.retag or self.owned)
+                    or self.retag or self.owned or self.today_new)
 
     def describe(self) -> list[str]:
         """What applying changes, one line each, for the first-run question and the status dialog."""
@@ -52,6 +55,11 @@ class SchedulingPlan:
                 lines.append(f"'{name}': {label} -> {shown}{f' ({why})' if why else ''}")
         if self.new_order:
             lines.append(f"Order {len(self.new_order[1])} new cardgen cards along the curriculum, hard ones spread out.")
+        if self.today_new:
+            shares = ", ".join(f"{self.today_names.get(d, d)} {n}" for d, n in
+                               sorted(self.today_new.items(), key=lambda item: self.today_names.get(item[0], ""))
+                               if n)
+            lines.append(f"Today's {sum(self.today_new.values())} new card(s) in curriculum order: {shares or 'none'}.")
         for band, ids in sorted(self.retag.items(), key=lambda item: item[0].value):
             lines.append(f"Tag {len(ids)} note(s) {DIFFICULTY_PREFIX}{band.value} (from your reviews).")
         for deck in self.left_alone:

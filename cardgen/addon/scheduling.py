@@ -93,7 +93,38 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
     rows, note_band = plan_bands(col, plan, day.ids, day.today)
     plan_new_order(plan, rows, note_band, day.pace)
+    _plan_today_new(col, plan, rows, homes, day)
     return plan
+
+
+def _plan_today_new(col, plan: SchedulingPlan, rows: list, homes: dict[int, str], day: _Day) -> None:
+    """Today's new cards per deck: the first ``day.pace`` new cards in the order Anki will show them
+    (curriculum order, hard ones spread out), counted by deck, as each deck's limit for today.
+
+    A cardgen deck has a sub-deck per curriculum section, and the preset's new cards/day is a limit
+    per deck: split evenly, it would take a few new cards from every section at once (not curriculum
+    order) and fewer than the pace once most sections are done. Anki's "today only" deck limit gives
+    each deck exactly its share of today's cards. A deck whose own new-card limit the learner set
+    ("This deck") is theirs and keeps it; so does a today-only limit they set today."""
+    order = plan.new_order[1] if plan.new_order else [cid for cid, _, queue, _, _, _ in rows if queue == NEW_QUEUE]
+    today_ids = order[:day.pace]
+    deck_of = dict(col.db.all(f"SELECT id, did FROM cards WHERE id IN ({','.join(map(str, today_ids)) or '0'})"))
+    wanted = {did: 0 for did in homes}
+    for cid in today_ids:
+        if deck_of.get(cid) in wanted:
+            wanted[deck_of[cid]] += 1
+    written = dict(day.state.get("today_new") or {})
+    for did, count in wanted.items():
+        deck = col.decks.get(did)
+        limit = deck.get("newLimitToday") or {}
+        own_today = (limit.get("today") == day.today
+                     and int(limit.get("limit", -1)) != int(written.get(str(did), -1)))
+        if deck.get("newLimit") is not None or own_today:
+            continue  # the learner's own limit for this deck
+        if limit.get("today") != day.today or int(limit.get("limit", -1)) != count:
+            plan.today_new[did] = count
+            plan.today_names[did] = homes[did].split("::")[-1]
+    plan.today_day = day.today
 
 
 def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str, dict]:
