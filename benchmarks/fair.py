@@ -282,7 +282,9 @@ class RunResult:
     notes: list = field(default_factory=list)
 
 
-def make_collection(folder: Path, z: list[float], prior: list[str]):
+def make_collection(folder: Path, z: list[float], prior: list[str], sections: int = 1):
+    """The deck in a new collection: one deck, or (``sections`` > 1) a root deck with a sub-deck per
+    curriculum section, as ``cardgen build --curriculum`` makes it; cards added in curriculum order."""
     from anki.collection import Collection
 
     col = Collection(str(folder / "collection.anki2"))
@@ -293,8 +295,9 @@ def make_collection(folder: Path, z: list[float], prior: list[str]):
         note["Front"], note["Back"] = f"case {i}", f"answer {i}"
         note.tags = [f"cardgen::case::c{i:04d}", f"cardgen::prior::{p}", f"cardgen::difficulty::{p}",
                      f"cardgen::topic::t{i * 5 // len(prior)}"]
-        col.add_note(note, deck_id)
-    col.decks.select(deck_id)  # the learner studies this deck
+        section = i * sections // len(prior)
+        col.add_note(note, col.decks.id(f"{DECK}::{section + 1:02d} section") if sections > 1 else deck_id)
+    col.decks.select(deck_id)  # the learner studies this deck (from its root)
     return col
 
 
@@ -352,7 +355,7 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
 
 
 def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int | None, cards: int,
-            days: int = STUDY_DAYS) -> RunResult:
+            days: int = STUDY_DAYS, sections: int = 1) -> RunResult:
     """One simulated learner in one arm; call in a process started with libfaketime (see :func:`run`)."""
     sys.path.insert(0, str(REPO))
     learner = LEARNERS[learner_name]
@@ -364,7 +367,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
     result = RunResult(model, learner_name, seed, arm, new_per_day, 0, 0, 0, 0)
     with tempfile.TemporaryDirectory() as tmp:
-        col = make_collection(Path(tmp), z, prior)
+        col = make_collection(Path(tmp), z, prior, sections)
         index = {cid: i for i, cid in enumerate(sorted(col.find_cards(f'deck:"{DECK}"')))}
         config = None
         if arm == "b":
@@ -780,6 +783,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep", default=",".join(map(str, SWEEP)),
                         help="new cards per day tried for baseline (b) (default %(default)s)")
     parser.add_argument("--cards", type=int, default=200)
+    parser.add_argument("--sections", type=int, default=1,
+                        help="sub-decks the cards are split into, in order (a cardgen deck has one per section)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--models", default="fsrs,irt,actr")
     parser.add_argument("--learners", default="fast,slow")
@@ -806,7 +811,7 @@ def main(argv: list[str] | None = None) -> None:
             for seed in range(args.seed_base + 1, args.seed_base + args.seeds + 1):
                 for arm in args.arms.split(","):
                     for npd in (sweep if arm == "b" else (None,)):
-                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days))
+                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections))
     started = time.time()
     results = run_in_faketime(jobs, args.jobs)
     if args.save:

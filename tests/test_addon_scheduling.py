@@ -210,33 +210,63 @@ def test_a_past_target_date_paces_as_no_date_and_a_near_one_hurries(learner) -> 
     assert per_day["past"] == per_day["none"] < per_day["near"], per_day
 
 
-def test_todays_new_cards_follow_the_curriculum_across_section_decks(tmp_path: Path, collection: Collection) -> None:
-    """The sample deck has a sub-deck per curriculum section. Studied from its root, the day's new
-    cards are the pace's worth of the earliest in curriculum order, however they fall across the
-    sections (not a few from every section, as an even split of the pace would give); a deck whose
-    own new-card limit the learner set keeps it."""
+def test_the_cardgen_root_orders_and_caps_the_sections_but_a_learners_parent_stays(tmp_path: Path,
+                                                                                   collection: Collection) -> None:
+    """The sample deck has a sub-deck per curriculum section under its own root, which the learner put
+    under a parent deck of their own. Anki takes a session's order and its cap on new cards from the
+    deck the learner clicks (the root), so the root gets the cardgen preset too: studied from it, the
+    day's new cards are exactly the pace's worth of the earliest in curriculum order (not a few from
+    every section), and the new/review order is the add-on's. The learner's parent is untouched."""
     out = tmp_path / "sample.apkg"
     build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
     import_package(collection, out)
     root = min((d.name for d in collection.decks.all_names_and_ids() if "::" not in d.name and d.name != "Default"))
-    sections = [d for d in collection.decks.all_names_and_ids() if d.name.startswith(root + "::")]
-    assert len(sections) >= 3
-    theirs = collection.decks.get(sections[-1].id)
-    theirs["newLimit"] = 2  # the learner's own limit for one section ("This deck")
-    collection.decks.save(theirs)
+    parent = collection.decks.id("My radiology")
+    collection.decks.reparent([collection.decks.id_for_name(root)], parent)
+    root = f"My radiology::{root}"
+    before = collection.decks.config_dict_for_deck_id(parent)
 
     plan = drive(collection, "profile_open", {"minutes_per_day": 2})
 
-    pace = sum(plan.today_new.values())
-    new_positions = sorted(collection.db.list(
-        f"SELECT due FROM cards WHERE queue = 0 AND did != {theirs['id']}"))
+    assert collection.decks.config_dict_for_deck_id(parent) == before
+    preset = collection.decks.config_dict_for_deck_id(collection.decks.id_for_name(root))
+    sections = [d for d in collection.decks.all_names_and_ids() if d.name.startswith(root + "::")]
+    assert len(sections) >= 3 and preset["name"].startswith(PRESET_PREFIX)
+    assert all(collection.decks.config_dict_for_deck_id(d.id)["id"] == preset["id"] for d in sections)
+    pace = preset["new"]["perDay"]
+    new_positions = sorted(collection.db.list("SELECT due FROM cards WHERE queue = 0"))
     assert 0 < pace < len(new_positions)
-    assert collection.decks.get(theirs["id"])["newLimit"] == 2 and theirs["id"] not in plan.today_new
     collection.decks.select(collection.decks.id_for_name(root))
     queued = collection.sched.get_queued_cards(fetch_limit=200)
-    served = sorted(q.card.due for q in queued.cards if q.queue == 0 and q.card.deck_id != theirs["id"])
+    served = sorted(q.card.due for q in queued.cards if q.queue == 0)
     assert served == new_positions[:pace]  # the earliest in curriculum order, and exactly the pace
-    assert sum(1 for n in plan.today_new.values() if n) < len(sections) - 1  # not a few from every section
+    assert plan.root == collection.decks.id_for_name(root)
+
+
+def test_without_a_cardgen_root_the_sections_share_todays_new_cards_in_order(tmp_path: Path,
+                                                                             collection: Collection) -> None:
+    """When the section decks' root also holds a card of the learner's own, it is theirs and keeps its
+    preset; each section deck's "today only" limit then gives it its share of the day's new cards in
+    curriculum order, so studied from the root the earliest come first (not a few from every section)."""
+    out = tmp_path / "sample.apkg"
+    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
+    import_package(collection, out)
+    root = min((d.name for d in collection.decks.all_names_and_ids() if "::" not in d.name and d.name != "Default"))
+    note = collection.new_note(collection.models.by_name("Basic"))
+    note["Front"], note["Back"] = "mine", "mine"
+    collection.add_note(note, collection.decks.id_for_name(root))
+    before = collection.decks.config_dict_for_deck_id(collection.decks.id_for_name(root))
+
+    plan = drive(collection, "profile_open", {"minutes_per_day": 2})
+
+    assert plan.root is None and collection.decks.config_dict_for_deck_id(collection.decks.id_for_name(root)) == before
+    pace = sum(plan.today_new.values())
+    ours = sorted(collection.db.list(f"SELECT due FROM cards WHERE queue = 0 AND nid != {note.id}"))
+    assert 0 < pace < len(ours)
+    collection.decks.select(collection.decks.id_for_name(root))
+    queued = collection.sched.get_queued_cards(fetch_limit=200)
+    served = sorted(q.card.due for q in queued.cards if q.queue == 0 and q.card.note_id != note.id)
+    assert served == ours[:pace]
     assert any("curriculum order:" in line for line in plan.describe())
 
 

@@ -32,6 +32,7 @@ class SchedulingPlan:
     bands: dict[Difficulty, int] = field(default_factory=dict)
     left_alone: list[str] = field(default_factory=list)  # decks with cardgen cards the add-on does not touch
     decks: list[str] = field(default_factory=list)  # the decks under the cardgen preset(s)
+    root: int | None = None  # the cardgen deck's own root (cardgen.addon.settings.cardgen_root), if managed
 
     def is_empty(self) -> bool:
         return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order

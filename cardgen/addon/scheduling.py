@@ -32,6 +32,7 @@ from cardgen.addon.policy import (
 )
 from cardgen.addon.settings import (
     ANKI_DEFAULT_RETENTION,
+    cardgen_root,
     DAY_SECONDS,
     NEW_QUEUE,
     OWNED_KEY,
@@ -93,18 +94,19 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
     rows, note_band = plan_bands(col, plan, day.ids, day.today)
     plan_new_order(plan, rows, note_band, day.pace)
-    _plan_today_new(col, plan, rows, homes, day)
+    if plan.root is None and len(homes) > 1:
+        _plan_today_new(col, plan, rows, homes, day)
     return plan
 
 
 def _plan_today_new(col, plan: SchedulingPlan, rows: list, homes: dict[int, str], day: _Day) -> None:
     """Today's new cards per deck: the first ``day.pace`` new cards in the order Anki will show them
-    (curriculum order, hard ones spread out), counted by deck, as each deck's limit for today.
+    (curriculum order, hard ones spread out), counted by deck, as each deck's limit for today. Only
+    where the cardgen decks have no root of their own to cap them (cardgen_root).
 
-    A cardgen deck has a sub-deck per curriculum section, and the preset's new cards/day is a limit
-    per deck: split evenly, it would take a few new cards from every section at once (not curriculum
-    order) and fewer than the pace once most sections are done. Anki's "today only" deck limit gives
-    each deck exactly its share of today's cards. A deck whose own new-card limit the learner set
+    The preset's new cards/day is a limit per deck: split evenly over the section decks, it would take
+    a few new cards from every section at once (not curriculum order) and fewer than the pace once
+    most sections are done. Anki's "today only" deck limit gives each deck exactly its share. A deck whose own new-card limit the learner set
     ("This deck") is theirs and keeps it; so does a today-only limit they set today."""
     order = plan.new_order[1] if plan.new_order else [cid for cid, _, queue, _, _, _ in rows if queue == NEW_QUEUE]
     today_ids = order[:day.pace]
@@ -131,6 +133,7 @@ def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str,
     """Which cardgen preset each home deck should use (a copy of its own when new); returns each cardgen
     preset name with its current settings (or those of the preset it will copy)."""
     presets: dict[str, dict] = {}
+    root = cardgen_root(col, homes)
     for did, name in sorted(homes.items(), key=lambda item: item[1]):
         preset = preset_of(col, did)
         plan.decks.append(name)
@@ -143,6 +146,13 @@ def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str,
         if existing is None:
             plan.sources.setdefault(wanted, int(preset["id"]))
         presets.setdefault(wanted, existing or preset)
+    if root is not None:  # the root the learner studies from: the preset of its first section deck
+        plan.root = root
+        plan.decks.insert(0, col.decks.name(root))
+        first = min(homes, key=lambda d: homes[d])
+        wanted = plan.assign.get(first) or preset_of(col, first)["name"]
+        if preset_of(col, root)["name"] != wanted:
+            plan.assign[root] = wanted
     return presets
 
 
@@ -180,7 +190,8 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
                    day: _Day) -> None:
     """The day's values for the cardgen preset ``name``, but for the fields ``mine`` (the learner's)."""
     values, why = {}, {}
-    per_deck = math.ceil(day.pace / max(1, len(homes)))
+    # the root's limit caps the whole tree: the pace itself; otherwise a share per deck
+    per_deck = day.pace if plan.root is not None else math.ceil(day.pace / max(1, len(homes)))
     if "new_per_day" not in mine and current_value(preset, "new_per_day") != per_deck:
         values["new_per_day"] = per_deck
         why["new_per_day"] = f"{day.minutes:g} min/day, {day.due} reviews due, {day.new_left} new left"

@@ -39,6 +39,38 @@ def home_decks(col) -> tuple[dict[int, str], list[str]]:
     return homes, sorted(mixed)
 
 
+def cardgen_root(col, homes: dict[int, str]) -> int | None:
+    """The cardgen deck's own root, when its cards are in sub-decks (one per curriculum section): the
+    deepest deck above every deck in ``homes`` that holds no card itself and nothing but cardgen cards
+    below it. None when there is no such deck (one home deck, or the cardgen decks sit under a deck
+    that also holds the learner's own). A deck the learner made above that root is never it: it is
+    not the deepest.
+
+    Anki takes the order of a study session (new cards before reviews or mixed, which cards are
+    gathered first) from the preset of the deck the learner clicks, usually this root; and its new
+    cards/day caps the whole tree."""
+    if len(homes) < 2:
+        return None
+    parts = [name.split("::") for name in homes.values()]
+    common = []
+    for level in zip(*parts):
+        if len(set(level)) != 1:
+            break
+        common.append(level[0])
+    if not common:
+        return None
+    root = col.decks.by_name("::".join(common))
+    if root is None or int(root["id"]) in homes or root.get("dyn"):
+        return None
+    did = int(root["id"])
+    tree = ",".join(str(int(d)) for d in col.decks.deck_and_child_ids(did))
+    own = col.db.scalar(f"SELECT count() FROM cards WHERE did = {did} AND odid = 0")
+    below = col.db.scalar(f"SELECT count() FROM cards WHERE did IN ({tree}) AND odid = 0")
+    ours = col.db.scalar(f"SELECT count() FROM cards WHERE did IN ({tree}) AND odid = 0 AND did IN "
+                         f"({','.join(str(int(d)) for d in homes)})")
+    return did if own == 0 and below == ours else None
+
+
 def preset_of(col, did: int) -> dict:
     return col.decks.config_dict_for_deck_id(did)
 
