@@ -58,8 +58,7 @@ def apply_plan(col, plan: SchedulingPlan):
             deck["newLimitToday"] = {"limit": count, "today": plan.today_day}
             col.decks.save(deck)
             step.merge()
-        state["today_new"] = {**{k: v for k, v in (state.get("today_new") or {}).items()},
-                              **{str(d): n for d, n in plan.today_new.items()}}
+        state["today_new"] = {**(state.get("today_new") or {}), **{str(d): n for d, n in plan.today_new.items()}}
     if "__fit_day__" in plan.settings:
         state["fit_day"] = plan.settings["__fit_day__"]["day"]
     state["last"] = plan.describe()

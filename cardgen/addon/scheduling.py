@@ -32,10 +32,10 @@ from cardgen.addon.policy import (
 )
 from cardgen.addon.settings import (
     ANKI_DEFAULT_RETENTION,
-    cardgen_root,
     DAY_SECONDS,
     NEW_QUEUE,
     OWNED_KEY,
+    cardgen_root,
     current_value,
     home_decks,
     learner_changes,
@@ -106,8 +106,9 @@ def _plan_today_new(col, plan: SchedulingPlan, rows: list, homes: dict[int, str]
 
     The preset's new cards/day is a limit per deck: split evenly over the section decks, it would take
     a few new cards from every section at once (not curriculum order) and fewer than the pace once
-    most sections are done. Anki's "today only" deck limit gives each deck exactly its share. A deck whose own new-card limit the learner set
-    ("This deck") is theirs and keeps it; so does a today-only limit they set today."""
+    most sections are done. Anki's "today only" deck limit gives each deck exactly its share. A deck
+    whose own new-card limit the learner set ("This deck") is theirs and keeps it; so does a
+    today-only limit they set today."""
     order = plan.new_order[1] if plan.new_order else [cid for cid, _, queue, _, _, _ in rows if queue == NEW_QUEUE]
     today_ids = order[:day.pace]
     deck_of = dict(col.db.all(f"SELECT id, did FROM cards WHERE id IN ({','.join(map(str, today_ids)) or '0'})"))
