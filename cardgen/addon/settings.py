@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import os
+
 from cardgen.addon.policy import MANAGED_FIELDS, MIX_WITH_REVIEWS
 from cardgen.tags import CARDGEN_SEARCH
 
@@ -51,24 +53,16 @@ def cardgen_root(col, homes: dict[int, str]) -> int | None:
     cards/day caps the whole tree."""
     if len(homes) < 2:
         return None
-    parts = [name.split("::") for name in homes.values()]
-    common = []
-    for level in zip(*parts):
-        if len(set(level)) != 1:
-            break
-        common.append(level[0])
-    if not common:
-        return None
-    root = col.decks.by_name("::".join(common))
+    common = os.path.commonprefix([name.split("::") for name in homes.values()])  # by whole deck names
+    root = col.decks.by_name("::".join(common)) if common else None
     if root is None or int(root["id"]) in homes or root.get("dyn"):
         return None
     did = int(root["id"])
     tree = ",".join(str(int(d)) for d in col.decks.deck_and_child_ids(did))
-    own = col.db.scalar(f"SELECT count() FROM cards WHERE did = {did} AND odid = 0")
-    below = col.db.scalar(f"SELECT count() FROM cards WHERE did IN ({tree}) AND odid = 0")
-    ours = col.db.scalar(f"SELECT count() FROM cards WHERE did IN ({tree}) AND odid = 0 AND did IN "
-                         f"({','.join(str(int(d)) for d in homes)})")
-    return did if own == 0 and below == ours else None
+    # a card in the tree outside the home decks (the root's own included) is the learner's
+    others = col.db.scalar(f"SELECT count() FROM cards WHERE did IN ({tree}) AND odid = 0 AND did NOT IN "
+                           f"({','.join(str(int(d)) for d in homes)})")
+    return did if others == 0 else None
 
 
 def preset_of(col, did: int) -> dict:
