@@ -52,7 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,10 +81,10 @@ class Learner:
 LEARNERS = {
     "fast": Learner("fast", 4.0, {"new": 20, "learn": 8, "pass": 7, "fail": 14}, 0.3, 1.0),
     "slow": Learner("slow", 6.0, {"new": 35, "learn": 12, "pass": 11, "fail": 22}, -0.7, 0.5),
-    # the same learners with three times the minutes (a looser budget: --learners fast12,slow18)
-    "fast12": Learner("fast12", 12.0, {"new": 20, "learn": 8, "pass": 7, "fail": 14}, 0.3, 1.0),
-    "slow18": Learner("slow18", 18.0, {"new": 35, "learn": 12, "pass": 11, "fail": 22}, -0.7, 0.5),
 }
+# the same learners with three times the minutes (a looser budget: --learners fast12,slow18)
+LEARNERS["fast12"] = replace(LEARNERS["fast"], name="fast12", minutes_per_day=12.0)
+LEARNERS["slow18"] = replace(LEARNERS["slow"], name="slow18", minutes_per_day=18.0)
 
 # FSRS-6 default parameters (the true model perturbs them per learner; Anki starts from these).
 FSRS6 = [0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614,
@@ -380,8 +380,9 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 for module in _policy_modules():  # every module that holds (a copy of) it
                     if hasattr(module, name):
                         setattr(module, name, type(getattr(module, name))(float(value)))
-            if arm.split("+")[0] in ("addon", "addon-default", "addon-nodate"):  # the deck carries the class's FSRS parameters
-                # ("addon-solo": it does not)
+            variant = arm.split("+")[0]
+            if variant in ("addon", "addon-default", "addon-nodate"):  # the deck carries the class's FSRS
+                # parameters ("addon-solo": it does not)
                 deck = col.decks.by_name(DECK)
                 cohort = class_params(col, class_reviews(model, seed, z))
                 deck["desc"] = f"<!-- cardgen:fsrs={','.join(str(v) for v in cohort)} -->"
@@ -390,9 +391,9 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
             target = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
             config = {"minutes_per_day": learner.minutes_per_day, "target_date": target}
-            if arm.split("+")[0] == "addon-default":  # a learner who said yes and set nothing: config None
+            if variant == "addon-default":  # a learner who said yes and set nothing: config None
                 config = None
-            elif arm.split("+")[0] == "addon-nodate":  # the learner's budget, but no target date
+            elif variant == "addon-nodate":  # the learner's budget, but no target date
                 config = {"minutes_per_day": learner.minutes_per_day}
         used_s = 0.0
         shift: dict = {}
