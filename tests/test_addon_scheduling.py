@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from cardgen.addon import drive
 from cardgen.addon.policy import (
+    CATCH_UP_EVERY,
     PRESET_PREFIX,
+    catch_up_day,
     new_cards_first,
     new_cards_today,
     retention_today,
@@ -297,10 +299,20 @@ def test_policy_arithmetic() -> None:
 
 
 def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
-    assert new_cards_first(new_left=50, recent_reviews=40, recent_successes=32)  # 80 % succeed
-    assert not new_cards_first(new_left=50, recent_reviews=40, recent_successes=20)  # half fail: reviews matter
-    assert not new_cards_first(new_left=50, recent_reviews=5, recent_successes=5)  # too few to tell: Anki's default
-    assert not new_cards_first(new_left=0, recent_reviews=40, recent_successes=40)  # everything introduced
+    day = CATCH_UP_EVERY + 1  # not a catch-up day
+    assert new_cards_first(new_left=50, recent_reviews=40, recent_successes=32, today=day)  # 80 % succeed
+    assert not new_cards_first(new_left=50, recent_reviews=40, recent_successes=20, today=day)  # half fail
+    assert not new_cards_first(new_left=50, recent_reviews=5, recent_successes=5, today=day)  # too few to tell
+    assert not new_cards_first(new_left=0, recent_reviews=40, recent_successes=40, today=day)  # all introduced
+
+
+def test_a_catch_up_day_mixes_new_cards_with_the_overdue_reviews() -> None:
+    """Every CATCH_UP_EVERY days the reviews get their turn even while they succeed, so the success
+    rate that keeps new cards first is measured on late reviews, not on those from before the backlog."""
+    days = range(1, 3 * CATCH_UP_EVERY + 1)
+    first = [new_cards_first(new_left=50, recent_reviews=40, recent_successes=40, today=d) for d in days]
+    assert first == [not catch_up_day(d) for d in days]
+    assert [d for d in days if catch_up_day(d)] == [CATCH_UP_EVERY, 2 * CATCH_UP_EVERY, 3 * CATCH_UP_EVERY]
 
 
 @given(st.lists(st.sampled_from(list(Difficulty)), max_size=60), st.integers(min_value=1, max_value=30))
@@ -348,3 +360,34 @@ def test_tags_say_which_notes_are_likeliest_to_fail_their_next_review(tmp_path: 
     assert all("cardgen::difficulty::hard" not in tags[nid] for nid in easy_notes)
     assert all("cardgen::difficulty::medium" in tags[nid] for nid in easy_notes)
     assert plan.fit.bias == plan.fit.weight == 0.0  # too few reviews to depart from FSRS
+
+
+def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tmp_path: Path, collection: Collection,
+                                                                             monkeypatch) -> None:
+    """Through the real scheduler: a learner whose reviews succeed gets new cards before reviews, except on
+    a catch-up day, which mixes them so the overdue reviews are answered."""
+    from cardgen.addon import policy, scheduling
+
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open")
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    introduced = policy.MIN_RECENT_REVIEWS + 2
+    collection.sched.extend_limits(introduced, 0)  # the learner's custom study: more new cards today
+    assert _answer(collection, ROOT, introduced, CardAnswer.EASY) == introduced  # straight to review
+    _days_pass(collection, 30)  # every one of them due
+    due = collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review")
+    assert len(due) == introduced
+    for cid in due:  # the reviews only, all recalled: the other cards stay new
+        card = collection.get_card(cid)
+        card.start_timer()
+        states = collection._backend.get_scheduling_states(cid)
+        collection.sched.answer_card(collection.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
+    assert collection.db.scalar("SELECT count() FROM cards WHERE queue = 0") > 0
+    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+    for every, expected in ((0, policy.NEW_BEFORE_REVIEWS), (1, policy.MIX_WITH_REVIEWS)):  # 0: none; 1: every day
+        for module in (policy, scheduling):
+            monkeypatch.setattr(module, "CATCH_UP_EVERY", every)
+        _new_day(collection)
+        plan = drive(collection, "day_start")
+        assert collection.decks.config_dict_for_deck_id(home)["newMix"] == expected, plan.describe()
+    assert any("catch-up day" in line for line in plan.describe())

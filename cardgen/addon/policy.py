@@ -12,8 +12,9 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates);
   without a date, as if it were always :data:`NO_DATE_DAYS_LEFT` days away.
 * **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
-  mostly succeed (:func:`new_cards_first`); mixed in (Anki's default) otherwise. Under a tight budget
-  this is what covers the curriculum: a card never introduced counts for nothing.
+  mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
+  reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
+  what covers the curriculum: a card never introduced counts for nothing.
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
   has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
   better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
@@ -47,6 +48,7 @@ NEW_FIRST = True  # False: new cards always mixed with reviews (Anki's default; 
 NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's new cards come first
 RECENT_DAYS = 14  # the window of reviews that success rate is measured on
 MIN_RECENT_REVIEWS = 20  # fewer recent reviews than this: too few to tell
+CATCH_UP_EVERY = 8  # every this many days (Anki's day number) new cards are mixed with reviews anyway
 MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
 DR_UP = 0.01
@@ -85,8 +87,9 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
 
 
-def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int) -> bool:
-    """Whether the day's new cards come before its reviews (Anki's new/review order).
+def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int, today: int) -> bool:
+    """Whether the day's new cards come before its reviews (Anki's new/review order) on Anki's day
+    ``today``.
 
     While part of the curriculum is not introduced and the learner's recent reviews mostly succeed
     (:data:`NEW_FIRST_SUCCESS`), a review left for tomorrow costs little and a card never introduced
@@ -95,12 +98,23 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     the reviews holding what they learnt; with too few recent reviews to tell, there is no evidence
     either way. In both cases Anki's default stays: new cards mixed with reviews.
 
-    While new cards come first, few reviews are done for days. That is cheap where forgetting slows
-    with time (a power law, as FSRS and ACT-R have it, and as real forgetting curves look) and
-    costly where it does not (exponential forgetting): docs/addon-evaluation.md measures both."""
+    Every :data:`CATCH_UP_EVERY` th day is a catch-up day, mixed even then. While new cards come
+    first, a tight budget leaves almost no time for reviews, and the success rate would rest on
+    reviews answered before the backlog grew. A catch-up day answers overdue reviews, and their
+    results decide the next days: where forgetting slows with time (a power law, as FSRS and ACT-R
+    have it, and as real forgetting curves look) the late reviews mostly succeed and new cards stay
+    first; where it does not (exponential forgetting) they fail and new cards first stops
+    (docs/addon-evaluation.md measures both)."""
     if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
         return False
+    if catch_up_day(today):
+        return False
     return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
+
+
+def catch_up_day(today: int) -> bool:
+    """Whether Anki's day ``today`` is a catch-up day (:func:`new_cards_first`)."""
+    return bool(CATCH_UP_EVERY) and today % CATCH_UP_EVERY == 0
 
 
 def spread_hard(ordered: list[tuple[int, Difficulty]], pace: int) -> list[int]:

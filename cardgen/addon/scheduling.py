@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from cardgen.addon.bands import plan_bands, plan_new_order, tag_band
 from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.policy import (
+    CATCH_UP_EVERY,
     DEFAULT_MINUTES,
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
@@ -26,6 +27,7 @@ from cardgen.addon.policy import (
     RECENT_DAYS,
     PRESET_PREFIX,
     REFIT_DAYS,
+    catch_up_day,
     new_cards_first,
     new_cards_today,
     retention_today,
@@ -179,7 +181,7 @@ def _read_day(col, config: dict) -> _Day:
         f"SELECT count(), coalesce(sum(ease > 1), 0) FROM revlog WHERE cid IN ({ids}) AND type = 1 AND "
         f"id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
-                                                recent_successes=recent_successes) else MIX_WITH_REVIEWS
+                                                recent_successes=recent_successes, today=today) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
@@ -200,10 +202,7 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         _plan_params(col, plan, current_value(preset, "fsrs_params"), homes, day, values, why)
     if "new_mix" not in mine and current_value(preset, "new_mix") != day.mix:
         values["new_mix"] = day.mix
-        why["new_mix"] = (f"{day.recent_successes} of {day.recent_reviews} recent reviews succeeded, "
-                          f"{day.new_left} cards not introduced yet" if day.mix == NEW_BEFORE_REVIEWS else
-                          f"{day.recent_successes} of {day.recent_reviews} recent reviews succeeded" if day.new_left
-                          else "every card is introduced")
+        why["new_mix"] = _order_reason(day)
     if "desired_retention" not in mine:
         dr = retention_today(current_value(preset, "desired_retention"), minutes_per_day=day.minutes,
                              minutes_yesterday=day.yesterday, overdue=day.overdue, reviews=day.review_cards,
@@ -216,6 +215,18 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
     if values:
         plan.settings[name] = values
         plan.reasons[name] = why
+
+
+def _order_reason(day: _Day) -> str:
+    """Why the day's new/review order is what it is (policy.new_cards_first), in the learner's words."""
+    succeeded = f"{day.recent_successes} of {day.recent_reviews} recent reviews succeeded"
+    if not day.new_left:
+        return "every card is introduced"
+    if day.mix == NEW_BEFORE_REVIEWS:
+        return f"{succeeded}, {day.new_left} cards not introduced yet"
+    if catch_up_day(day.today):
+        return f"a catch-up day for overdue reviews (every {CATCH_UP_EVERY} days); {succeeded}"
+    return succeeded
 
 
 def _plan_params(col, plan: SchedulingPlan, params: list[float], homes: dict[int, str], day: _Day, values: dict,
