@@ -126,18 +126,19 @@ class Memory:
     def answer(self, i: int, now: float) -> int:
         """The learner's answer (Again or Good), and the memory's update."""
         u = self.rngs[i].random()
+        # actr: the activation before this exposure, for both the answer and the new trace's decay
+        activation = self._activation(i, now) if self.model == "actr" else None
         if i not in self.state:
             # first sight of a card: known beforehand only sometimes
             known = 1 / (1 + math.exp(-(self.learner.ability - self.z[i] - 2.0)))
             ok = u < known
             self._first(i, ok)
         else:
-            p = self.recall(i, now)
+            p = _actr_recall(activation) if activation is not None else self.recall(i, now)
             ok = u < p
             self._update(i, now, ok, p)
         self.last[i] = now
-        if self.model == "actr":  # every exposure adds to the activation, with a decay set by the one before
-            activation = self._activation(i, now)
+        if activation is not None:  # every exposure adds to the activation, with a decay set by the one before
             decay = ACTR["c"] * math.exp(activation) + ACTR["a"] if math.isfinite(activation) else ACTR["a"]
             self.exposures.setdefault(i, []).append((now, decay))
         return GOOD if ok else AGAIN
