@@ -8,7 +8,9 @@ from __future__ import annotations
 import enum
 import math
 from dataclasses import dataclass
-from typing import Hashable, Iterable, TypeVar
+from typing import Hashable, Iterable, Mapping, TypeVar
+
+K = TypeVar("K", bound=Hashable)
 
 
 class Difficulty(str, enum.Enum):
@@ -39,6 +41,7 @@ CUT_REVIEWS = 200  # the latest reviews the bands are cut by
 LIKELIER_THAN_NOT = 0.5  # a predicted failure this high is hard whatever the learner's other reviews
 PRIOR_FAIL_WEIGHT = 4.0  # pseudo-reviews the educator's prior counts for in a card's failure rate
 PRIOR_FAIL = {Difficulty.EASY: 0.6, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.5}  # x the learner's mean
+CLASS_FAIL_WEIGHT = 8.0  # pseudo-reviews the class's failure rate of a card counts for, in its place
 BIAS_PENALTY = 5.0  # L2 penalties (in reviews' worth of log likelihood) pulling the fit towards FSRS alone
 WEIGHT_PENALTY = 20.0
 MAX_SHIFT = 3.0  # the fitted bias and weight stay within +-this
@@ -76,9 +79,13 @@ class Answer:
 
 class History:
     """A learner's answers replayed in time order: the :class:`RecallTest` of every review (each
-    with only the evidence before it), then each card's failure counts and the learner's mean."""
+    with only the evidence before it), then each card's failure counts and the learner's mean.
 
-    def __init__(self, answers: Iterable[Answer]) -> None:
+    ``class_factors``: how often the class failed each card the class reviewed, as a multiple of the
+    class's mean (:func:`class_factors`); where a card has one it stands in for the educator's prior."""
+
+    def __init__(self, answers: Iterable[Answer], class_factors: Mapping | None = None) -> None:
+        self.class_factors = dict(class_factors or {})
         self.tests: list[RecallTest] = []
         self.fails: dict = {}
         self.reviews: dict = {}
@@ -100,7 +107,7 @@ class History:
     def excess(self, key: Hashable) -> float:
         """The card's :func:`excess_failure` from the answers replayed so far."""
         return excess_failure(self.fails.get(key, 0.0), self.reviews.get(key, 0), self.mean_fail,
-                              self.priors.get(key, Difficulty.MEDIUM))
+                              self.priors.get(key, Difficulty.MEDIUM), self.class_factors.get(key))
 
 
 def logit(p: float) -> float:
@@ -119,13 +126,43 @@ def recall_after(days: float, stability: float, decay: float) -> float:
     return (1 + factor * max(days, 0.0) / max(stability, 1e-3)) ** (-decay)
 
 
-def excess_failure(fails: float, reviews: int, mean_fail: float, prior: Difficulty) -> float:
+def excess_failure(fails: float, reviews: int, mean_fail: float, prior: Difficulty,
+                   class_factor: float | None = None) -> float:
     """How much more often than the learner's mean (``mean_fail``) a card failed its reviews, on the
     logit scale: its failure rate smoothed towards what its prior expects of this learner
-    (:data:`PRIOR_FAIL_WEIGHT` pseudo-reviews at the mean times the prior's factor)."""
+    (:data:`PRIOR_FAIL_WEIGHT` pseudo-reviews at the mean times the prior's factor), or, when the class
+    reviewed the card, towards what the class's failures expect (``class_factor`` times the mean, for
+    :data:`CLASS_FAIL_WEIGHT` pseudo-reviews: it rests on many learners' reviews, not one guess)."""
     mean = min(max(mean_fail, 0.02), 0.6)
-    rate = (fails + PRIOR_FAIL_WEIGHT * PRIOR_FAIL[prior] * mean) / (reviews + PRIOR_FAIL_WEIGHT)
+    factor, weight = ((PRIOR_FAIL[prior], PRIOR_FAIL_WEIGHT) if class_factor is None
+                      else (class_factor, CLASS_FAIL_WEIGHT))
+    rate = (fails + weight * factor * mean) / (reviews + weight)
     return logit(rate) - logit(mean)
+
+
+def class_band(factor: float) -> Difficulty:
+    """The band of a card the learner has not reviewed, from how often the class failed it (a multiple
+    of the class's mean, :func:`class_factors`): the band whose :data:`PRIOR_FAIL` factor is nearest
+    on a log scale, so the class's evidence and the educator's prior speak the same language."""
+    return min(PRIOR_FAIL, key=lambda band: abs(math.log(max(factor, 1e-6)) - math.log(PRIOR_FAIL[band])))
+
+
+CLASS_SHRINK = 5.0  # pseudo-reviews at the class's mean a card's class failure rate is pulled towards
+CLASS_FACTOR_RANGE = (0.25, 4.0)  # a card fails at most this much less or more often than the mean
+
+
+def class_factors(counts: Mapping[K, tuple[int, int]]) -> dict[K, float]:
+    """How often the class failed each card (or note), as a multiple of the class's mean failure rate:
+    ``counts`` (failed, reviewed) per key, each rate shrunk towards the mean by :data:`CLASS_SHRINK`
+    pseudo-reviews (a card few reviewed says little) and kept within :data:`CLASS_FACTOR_RANGE`."""
+    failed = sum(f for f, _ in counts.values())
+    reviewed = sum(n for _, n in counts.values())
+    if not reviewed or not failed:
+        return {}
+    mean = failed / reviewed
+    low, high = CLASS_FACTOR_RANGE
+    return {key: min(high, max(low, (f + CLASS_SHRINK * mean) / (n + CLASS_SHRINK) / mean))
+            for key, (f, n) in counts.items() if n}
 
 
 @dataclass(frozen=True)
@@ -191,8 +228,6 @@ def fit_learner(tests: list[RecallTest]) -> Fit:
         return Fit()
     return _fit(tests)
 
-
-K = TypeVar("K", bound=Hashable)
 
 
 def band_cuts(past: list[float], failed: list[bool]) -> tuple[float, float]:

@@ -30,6 +30,8 @@ from cardgen.addon.scheduling import status
 from cardgen.addon.settings import OWNED_KEY, STATE_KEY
 from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
+from cardgen.learners.deck_marks import class_description_text
+from cardgen.learners.model import ClassStats
 from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import answer_queued, import_package
 from tests.sample_cases import SAMPLE_CASES, SAMPLE_CURRICULUM, write_cases_with_priors
@@ -391,3 +393,37 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
         plan = drive(collection, "day_start")
         assert collection.decks.config_dict_for_deck_id(home)["newMix"] == expected, plan.describe()
     assert any("catch-up day" in line for line in plan.describe())
+
+
+def test_a_note_without_reviews_takes_the_band_of_the_classs_failure_rate(tmp_path: Path,
+                                                                          collection: Collection) -> None:
+    """Where the deck carries the class's failure counts (as ``cardgen build --learners-dir`` writes them),
+    a note the learner has not reviewed takes the band of how often the class failed it, not the
+    educator's prior: here the class failed the easy-prior case 9 times in 10 and never the hard one."""
+    import_package(collection, class_deck(tmp_path))
+    drive(collection, "profile_open")
+
+    def bands() -> dict[str, set[str]]:  # prior -> the difficulty tags of its notes
+        found: dict[str, set[str]] = {}
+        for nid in collection.find_notes(CARDGEN_SEARCH):
+            tags = collection.get_note(nid).tags
+            prior = next(t.split("::")[-1] for t in tags if t.startswith("cardgen::prior::"))
+            found.setdefault(prior, set()).update(t.split("::")[-1] for t in tags
+                                                  if t.startswith("cardgen::difficulty::"))
+        return found
+
+    assert bands() == {"hard": {"hard"}, "medium": {"medium"}, "easy": {"easy"}}  # no class counts: the priors
+    failed_of = {"easy": 9, "medium": 3, "hard": 0}  # of 10 delayed reviews each
+    stats = ClassStats()
+    for nid in collection.find_notes(CARDGEN_SEARCH):
+        note = collection.get_note(nid)
+        prior = next(t.split("::")[-1] for t in note.tags if t.startswith("cardgen::prior::"))
+        stats.card[(note.guid, 0)] = [failed_of[prior], 10]
+        stats.total[0] += failed_of[prior]
+        stats.total[1] += 10
+    root = collection.decks.by_name(ROOT)
+    root["desc"] = (root.get("desc") or "") + "\n" + class_description_text(stats)
+    collection.decks.save(root)
+    _new_day(collection)
+    drive(collection, "day_start")
+    assert bands() == {"hard": {"easy"}, "medium": {"medium"}, "easy": {"hard"}}

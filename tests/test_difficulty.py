@@ -9,7 +9,10 @@ import random
 import pytest
 
 from cardgen.difficulty import (
+    CLASS_FACTOR_RANGE,
+    CLASS_SHRINK,
     MIN_TESTS,
+    PRIOR_FAIL,
     Answer,
     Difficulty,
     History,
@@ -17,10 +20,13 @@ from cardgen.difficulty import (
     band_cuts,
     band_of,
     bands_of,
+    class_band,
+    class_factors,
     excess_failure,
     Fit,
     fit_learner,
     log_loss,
+    logit,
     predicted_failure,
     recall_after,
 )
@@ -96,3 +102,35 @@ def test_hard_is_likelier_to_fail_than_the_learners_reviews_failed_on_average() 
     few = bands_of({n: 0.05 * n for n in range(10)}, past[:5], Fit())
     assert [few[n].value[0] for n in range(10)] == list("eeemmhhhhh")
     assert band_of(0.2, (0.2, 0.2)) is Difficulty.MEDIUM  # every score equal: nothing stands out
+
+
+def test_class_factors_are_each_cards_shrunk_failure_rate_over_the_class_mean() -> None:
+    factors = class_factors({"often": (9, 10), "never": (0, 10), "unseen": (0, 0), "once": (1, 1)})
+    mean = 10 / 21
+    assert factors["often"] == pytest.approx((9 + CLASS_SHRINK * mean) / (10 + CLASS_SHRINK) / mean)
+    assert factors["never"] < 1 < factors["often"]
+    assert factors["once"] < factors["often"]  # one failure in one review says less than nine in ten
+    assert "unseen" not in factors  # no reviews: no evidence, the prior stays
+    assert class_factors({"a": (0, 10)}) == {} and class_factors({}) == {}  # no failures: nothing to scale
+    low, high = CLASS_FACTOR_RANGE  # a card nearly always failed, among cards nearly never failed: capped
+    spread = class_factors({"a": (0, 1000), "b": (1000, 1000), "c": (0, 1000), "d": (0, 1000), "e": (0, 1000)})
+    assert spread["b"] == high and spread["a"] == low
+
+
+def test_the_class_band_is_the_prior_band_nearest_the_class_rate() -> None:
+    assert class_band(PRIOR_FAIL[Difficulty.HARD]) is Difficulty.HARD
+    assert class_band(3.0) is Difficulty.HARD and class_band(0.3) is Difficulty.EASY
+    assert class_band(1.1) is Difficulty.MEDIUM and class_band(0.85) is Difficulty.MEDIUM
+
+
+def test_the_class_rate_stands_in_for_the_prior_with_more_weight() -> None:
+    # no reviews of its own: the card's excess is the class's, whatever the educator guessed
+    assert excess_failure(0, 0, 0.1, Difficulty.EASY, class_factor=2.0) == pytest.approx(logit(0.2) - logit(0.1))
+    # the class's rate yields more slowly to the learner's own reviews than the prior's guess does
+    own = (0, 4, 0.2)
+    assert excess_failure(*own, Difficulty.HARD) < excess_failure(*own, Difficulty.MEDIUM, class_factor=1.5)
+    history = History([Answer("a", Difficulty.EASY, False, 0.9), Answer("a", Difficulty.EASY, False, 0.9)],
+                      class_factors={"a": 2.0})
+    assert history.tests[0].excess == pytest.approx(excess_failure(0, 0, 0.1, Difficulty.EASY, 2.0))
+    assert history.tests[0].excess > 0
+    assert History([Answer("a", Difficulty.EASY, False, 0.9)]).tests[0].excess < 0

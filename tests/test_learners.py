@@ -21,7 +21,7 @@ from cardgen.errors import InputError
 from cardgen.learners.importer import import_history
 from cardgen.difficulty import Difficulty
 from cardgen.learners.model import CardState, ClassStats, FsrsParams, NoteFacts, Review, learner_history, note_bands
-from cardgen.learners.deck_marks import pace_in
+from cardgen.learners.deck_marks import class_stats_in, pace_in
 from cardgen.learners.store import SCHEMA_VERSION, database_path
 from tests.anki_helpers import import_package, open_collection
 from tests.sample_cases import write_cases_with_priors
@@ -141,6 +141,10 @@ def test_two_learners_end_to_end(tmp_path: Path) -> None:
         personal_tags = {"steady": steady_tags, "forgetful": forgetful_tags}
         paces = {n: pace_in(fresh[n].decks.by_name("cardgen")["desc"]) for n in fresh}
         assert paces["forgetful"] < paces["steady"]
+        delayed = {n: c.db.scalar("SELECT count() FROM revlog WHERE type IN (1, 2)") for n, c in collections.items()}
+        for name, col in fresh.items():  # the class's counts in a learner's deck leave their own reviews out
+            stats = class_stats_in(col.decks.by_name("cardgen")["desc"])
+            assert stats is not None and stats.total[1] == sum(delayed.values()) - delayed[name] > 0
         for col in fresh.values():
             col.close()
 

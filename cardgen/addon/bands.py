@@ -1,7 +1,9 @@
 """The difficulty bands from the learner's reviews, and the order of new cards they decide (no Qt).
 
 Each reviewed note's band comes from its predicted failure at its next review, by the one definition
-``cardgen learners`` shares (cardgen.difficulty); a note without reviews keeps the educator's prior.
+``cardgen learners`` shares (cardgen.difficulty); a note without reviews takes how often the class
+failed it, when the deck carries the class's counts (``cardgen build --learners-dir``), and otherwise
+keeps the educator's prior. The class's rate also stands in for the prior in a reviewed note's record.
 The plan retags the notes whose ``difficulty::`` tag differs, and orders the new cards along the
 curriculum with the hard ones spread out (cardgen.addon.policy).
 """
@@ -13,18 +15,37 @@ import json
 from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.policy import spread_hard
 from cardgen.addon.settings import DAY_SECONDS, NEW_QUEUE
-from cardgen.difficulty import Answer, Difficulty, History, bands_of, fit_learner, predicted_failure, recall_after
+from cardgen.difficulty import (
+    Answer,
+    Difficulty,
+    History,
+    bands_of,
+    class_band,
+    class_factors,
+    fit_learner,
+    predicted_failure,
+    recall_after,
+)
 from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX, after_prefix, has_prefix
 
 SPREAD = True  # new cards in curriculum order with hard ones spread out
 LEARNING, REVIEW, RELEARNING = 0, 1, 2  # review kinds in Anki's card stats
 
 
-def plan_bands(col, plan: SchedulingPlan, ids: str, today: int) -> tuple[list, dict[int, Difficulty]]:
+def plan_bands(col, plan: SchedulingPlan, ids: str, today: int,
+               class_counts: dict[str, tuple[int, int]] | None = None) -> tuple[list, dict[int, Difficulty]]:
     """Fill ``plan``'s bands and retagging for the cards ``ids`` (comma-separated); returns the cards'
-    rows (id, note id, queue, due, tags, data) in due order and each note's band."""
+    rows (id, note id, queue, due, tags, data) in due order and each note's band. ``class_counts``:
+    the class's (failed, reviewed) per note GUID, where the deck carries them: a note the class
+    reviewed starts from how often the class failed it rather than from the educator's prior."""
     rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags, c.data FROM cards c JOIN notes n ON n.id = c.nid "
                       f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
+    factors: dict[int, float] = {}
+    if class_counts:
+        by_guid = class_factors(class_counts)
+        nids = ",".join(str(nid) for nid in {row[1] for row in rows}) or "0"
+        factors = {nid: by_guid[guid] for nid, guid in col.db.all(f"SELECT id, guid FROM notes WHERE id IN ({nids})")
+                   if guid in by_guid}
     note_tags: dict[int, list[str]] = {}
     priors: dict[int, Difficulty] = {}
     for _, nid, _, _, tags, _ in rows:
@@ -33,7 +54,7 @@ def plan_bands(col, plan: SchedulingPlan, ids: str, today: int) -> tuple[list, d
             priors[nid] = tag_band(words, PRIOR_PREFIX) or tag_band(words, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
     # each reviewed note's predicted failure at its next review (cardgen.difficulty): FSRS's own recall
     # then, moved by the learner's fit (a bias, and a weight on how much more often than their mean it failed)
-    history = History(_answers(col, rows, priors))
+    history = History(_answers(col, rows, priors), factors)
     plan.fit = fit_learner(history.tests)
     day_start = col.sched.day_cutoff - DAY_SECONDS
     predicted: dict[int, float] = {}
@@ -44,7 +65,8 @@ def plan_bands(col, plan: SchedulingPlan, ids: str, today: int) -> tuple[list, d
         plan.failure_shift[nid] = plan.fit.shift(history.excess(nid))
         p = predicted_failure(recall, history.excess(nid), plan.fit)
         predicted[nid] = max(p, predicted.get(nid, 0.0))  # a note is as hard as its hardest card
-    note_band = dict(priors)  # a note without reviews: the educator's prior
+    # a note without reviews: how often the class failed it, where the deck carries that; else the prior
+    note_band = {nid: class_band(factors[nid]) if nid in factors else prior for nid, prior in priors.items()}
     note_band.update(bands_of(predicted, history.tests, plan.fit))
     for nid, band in note_band.items():
         words = note_tags[nid]

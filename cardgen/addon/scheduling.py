@@ -48,7 +48,7 @@ from cardgen.addon.settings import (
     state_of,
 )
 from cardgen.difficulty import Difficulty
-from cardgen.learners.deck_marks import fsrs_params_in
+from cardgen.learners.deck_marks import class_stats_in, fsrs_params_in
 from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX
 
 
@@ -94,7 +94,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
         key = str(preset["id"]) if preset["name"] == name else None
         _plan_settings(col, plan, name, preset, set(owned.get(key, [])) if key else set(), homes, day)
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
-    rows, note_band = plan_bands(col, plan, day.ids, day.today)
+    rows, note_band = plan_bands(col, plan, day.ids, day.today, _class_counts(col, homes))
     plan_new_order(plan, rows, note_band, day.pace)
     if plan.root is None and len(homes) > 1:
         _plan_today_new(col, plan, rows, homes, day)
@@ -273,11 +273,23 @@ def _timings(col, search_ids: str) -> tuple[float, float]:
 
 def _cohort_params(col, homes: dict[int, str]) -> list[float] | None:
     """The class's FSRS parameters a cardgen root deck's description carries, if any."""
+    return _first_mark(col, homes, fsrs_params_in)  # <!-- cardgen:fsrs=... -->
+
+
+def _class_counts(col, homes: dict[int, str]) -> dict[str, tuple[int, int]]:
+    """The class's (failed, reviewed) counts per note GUID a cardgen root deck's description carries
+    (``<!-- cardgen:class=... -->``); empty without them."""
+    stats = _first_mark(col, homes, class_stats_in)
+    return stats.note_counts() if stats else {}
+
+
+def _first_mark(col, homes: dict[int, str], read):
+    """What ``read`` finds first in the descriptions of the cardgen decks' roots and the decks themselves."""
     for name in sorted({n.split("::")[0] for n in homes.values()} | set(homes.values())):
         deck = col.decks.by_name(name)
-        params = fsrs_params_in((deck or {}).get("desc", "") or "")  # <!-- cardgen:fsrs=... -->
-        if params:
-            return params
+        found = read((deck or {}).get("desc", "") or "")
+        if found:
+            return found
     return None
 
 

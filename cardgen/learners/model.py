@@ -36,6 +36,7 @@ from cardgen.difficulty import (
     Fit,
     History,
     bands_of,
+    class_factors,
     fit_learner,
     predicted_failure,
     recall_after,
@@ -193,6 +194,19 @@ class ClassStats:
             stats.topic[topic] = [int(fails), int(total)]
         return stats
 
+    def note_counts(self, leaving_out: Iterable[Review] = ()) -> dict[str, tuple[int, int]]:
+        """(failed, reviewed) per note GUID, its cards' counts together (a note is as hard as its cards),
+        without the reviews ``leaving_out`` (a learner's own, which their own record already counts)."""
+        counts: dict[str, list[int]] = defaultdict(_counter)
+        for (guid, _), (fails, total) in self.card.items():
+            counts[guid][0] += fails
+            counts[guid][1] += total
+        for review in leaving_out:
+            if review.tests_recall and review.note_guid in counts:
+                counts[review.note_guid][0] -= review.failed
+                counts[review.note_guid][1] -= 1
+        return {guid: (max(c[0], 0), max(c[1], 0)) for guid, c in counts.items()}
+
     def class_fail(self) -> float:
         return _shrunk(*self.total, towards=PRIOR_FAIL[Difficulty.MEDIUM])
 
@@ -213,9 +227,11 @@ class ClassStats:
         return CardEstimate(_sigmoid(_logit(rate) + shift), source)
 
 
-def learner_history(reviews: Iterable[Review], states: Iterable[CardState], notes: Iterable[NoteFacts]) -> History:
+def learner_history(reviews: Iterable[Review], states: Iterable[CardState], notes: Iterable[NoteFacts],
+                    class_factors: dict[str, float] | None = None) -> History:
     """The learner's answers replayed in time order (cardgen.difficulty.History), each delayed review
-    with FSRS's recall at it from the forgetting curve of the interval it was scheduled at."""
+    with FSRS's recall at it from the forgetting curve of the interval it was scheduled at;
+    ``class_factors``: how often the class failed each note (cardgen.difficulty.class_factors)."""
     decay = {(s.note_guid, s.card_ord): s.decay for s in states}
     prior = {note.guid: note.prior for note in notes}
     last_seen: dict[tuple[str, int], int] = {}
@@ -230,7 +246,7 @@ def learner_history(reviews: Iterable[Review], states: Iterable[CardState], note
             answers.append(Answer(r.note_guid, prior.get(r.note_guid, Difficulty.MEDIUM), r.failed, recall))
         if r.type in (LEARN, REVIEW, RELEARN):
             last_seen[key] = r.review_id
-    return History(answers)
+    return History(answers, class_factors)
 
 
 def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable[CardState], stats: ClassStats,
@@ -243,7 +259,8 @@ def learner_estimates(learner: str, notes: Iterable[NoteFacts], states: Iterable
     scheduled interval after its last, or at the learner's latest review when that is later (overdue).
     """
     notes, states, reviews = list(notes), list(states), list(reviews)
-    history = learner_history(reviews, states, notes)
+    # how often the rest of the class failed each note stands in for its prior, as in the add-on
+    history = learner_history(reviews, states, notes, class_factors(stats.note_counts(leaving_out=reviews)))
     fit = fit_learner(history.tests)
     latest = {}
     for r in reviews:

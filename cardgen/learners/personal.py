@@ -68,4 +68,7 @@ def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[Not
                        mod=max(note.mod + 1, newer_than_reviews))
 
     personal = notes.transformed(for_learner)
-    return personal, new_cards_per_day, deck_description(new_cards_per_day, learner, stats, fsrs)
+    # the class's counts without the learner's own reviews: the add-on counts those from their own log
+    others = ClassStats.from_reviews([(name, r) for name, r in reviews if name != learner],
+                                     {f.guid: f.topics for f in facts})
+    return personal, new_cards_per_day, deck_description(new_cards_per_day, learner, others, fsrs)
