@@ -29,12 +29,16 @@ no database row is edited.
   do); ``addon``: the add-on, driven through ``cardgen.addon.drive`` exactly as the desktop drives it
   (profile open on day 0, day start on every later day), with the learner's budget and a target date;
   ``addon-nodate``: the budget but no target date; ``addon-default``: no config at all (the defaults a
-  learner gets: 20 minutes, no date), whatever the learner's real budget.
+  learner gets: 20 minutes, no date), whatever the learner's real budget. The deck carries what
+  ``cardgen build --learners-dir`` writes from a class that studied it before (:func:`class_reviews`):
+  the class's FSRS parameters and failure counts per card; ``addon-noclass``: the parameters only;
+  ``addon-solo``: neither.
 * **Metrics**: curriculum retention (true recall averaged over *every* card of the deck, an
   unintroduced card counting 0) averaged over the mornings of days 51-60, and at day 90 after 30 days
   without study; minutes used per day; share of the curriculum introduced by day 60; and a
   time-ordered prediction check (reviews of days 31-60) of the difficulty signals: FSRS's own predicted
-  recall, the educator prior, the add-on's ``cardgen::difficulty::hard`` band.
+  recall, the educator prior, the add-on's ``cardgen::difficulty::hard`` band, and the ceiling: the
+  hidden memory's own recall at each review.
 
 Run from the repository root: ``python -m benchmarks.fair [--seeds 5] [--cards 200] [--jobs 2]``
 (libfaketime must be installed: Debian package ``libfaketime``). ``--quick`` is the smoke test's run.
@@ -220,11 +224,11 @@ def curriculum(seed: int, cards: int) -> tuple[list[float], list[str]]:
     return z, prior
 
 
-def class_reviews(model: str, seed: int, z: list[float], days: int = 40) -> list[list[tuple[int, int]]]:
+def class_reviews(model: str, seed: int, z: list[float], days: int = 40) -> list[tuple[int, list[tuple[int, int]]]]:
     """The class that studied this deck before: :data:`CLASS_SIZE` other learners (fast and slow in
     turn, the same memory model, their own random streams), 10 new cards a day on a plain schedule
     (the interval doubles from one day on a success, back to one day on a lapse). Returns each
-    learner-card history as (rating, days since the previous review)."""
+    learner-card history as (card index, [(rating, days since the previous review), ...])."""
     histories = []
     for k in range(CLASS_SIZE):
         memory = Memory(model, LEARNERS["fast" if k % 2 else "slow"], z, seed * 1_000 + 500 + k)
@@ -242,17 +246,37 @@ def class_reviews(model: str, seed: int, z: list[float], days: int = 40) -> list
                 last.append((rating, day - previous_day if last else 0))
                 interval[i] = 1 if rating == AGAIN or i not in interval else interval[i] * 2
                 due[i] = day + interval[i]
-        histories.extend(history.values())
+        histories.extend(sorted(history.items()))
     return histories
 
 
-def class_params(col, histories: list[list[tuple[int, int]]]) -> list[float]:
+def class_params(col, histories: list[tuple[int, list[tuple[int, int]]]]) -> list[float]:
     """FSRS parameters fitted by Anki (compute_fsrs_params_from_items) on the class's pooled reviews."""
     from anki.scheduler_pb2 import FsrsItem, FsrsReview
 
     items = [FsrsItem(reviews=[FsrsReview(rating=r, delta_t=t) for r, t in h[:k + 1]])
-             for h in histories for k in range(1, len(h)) if h[k][1] > 0]
+             for _, h in histories for k in range(1, len(h)) if h[k][1] > 0]
     return [round(v, 4) for v in col._backend.compute_fsrs_params_from_items(items).params]
+
+
+def class_counts_mark(col, histories: list[tuple[int, list[tuple[int, int]]]], index: dict[int, int]) -> str:
+    """The class's failure counts as ``cardgen learners`` writes them into a learner's deck description
+    (cardgen.learners.deck_marks): (failed, reviewed) per card, counting the answers a day or more after
+    the one before (the reviews that test recall)."""
+    from cardgen.learners.deck_marks import class_description_text
+    from cardgen.learners.model import ClassStats
+
+    guid_of = dict(col.db.all("SELECT c.id, n.guid FROM cards c JOIN notes n ON n.id = c.nid"))
+    card_of = {i: cid for cid, i in index.items()}
+    stats = ClassStats()
+    for i, history in histories:
+        counter = stats.card[(guid_of[card_of[i]], 0)]
+        for rating, days in history[1:]:
+            if days > 0:
+                for c in (counter, stats.total):
+                    c[0] += rating == AGAIN
+                    c[1] += 1
+    return class_description_text(stats)
 
 
 # ---------------------------------------------------------------- one run, in a faketime process
@@ -278,7 +302,7 @@ class RunResult:
     retention_90: float
     minutes_per_day: float
     introduced: float
-    # (day, fsrs R, prior, band, failed, the add-on's predicted failure or None) of review answers
+    # (day, fsrs R, prior, band, failed, the add-on's predicted failure or None, true recall) of review answers
     reviews: list = field(default_factory=list)
     notes: list = field(default_factory=list)
 
@@ -382,11 +406,15 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                     if hasattr(module, name):
                         setattr(module, name, type(getattr(module, name))(float(value)))
             variant = arm.split("+")[0]
-            if variant in ("addon", "addon-default", "addon-nodate"):  # the deck carries the class's FSRS
-                # parameters ("addon-solo": it does not)
+            if variant in ("addon", "addon-default", "addon-nodate", "addon-noclass"):  # the deck carries the
+                # class's FSRS parameters and failure counts ("addon-noclass": only the parameters; "addon-solo":
+                # neither)
                 deck = col.decks.by_name(DECK)
-                cohort = class_params(col, class_reviews(model, seed, z))
+                histories = class_reviews(model, seed, z)
+                cohort = class_params(col, histories)
                 deck["desc"] = f"<!-- cardgen:fsrs={','.join(str(v) for v in cohort)} -->"
+                if variant != "addon-noclass":
+                    deck["desc"] += "\n" + class_counts_mark(col, histories, index)
                 col.decks.save(deck)
                 result.notes.append(f"class parameters {cohort}")
 
@@ -431,15 +459,16 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 r_fsrs = _fsrs_r(card, clock.now) if kind == "review" else None
                 band = next((t.split("::")[-1] for t in card.note().tags if t.startswith("cardgen::difficulty::")),
                             "medium") if kind == "review" else None
+                true_recall = memory.recall(i, clock.now) if kind == "review" else None
                 rating = memory.answer(i, clock.now)
                 cost = learner.seconds["new" if kind == "new" else "learn" if kind == "learn" else
                                        "pass" if rating == GOOD else "fail"]
                 if kind == "review":
                     model_p = None
                     if arm.startswith("addon") and r_fsrs is not None:
-                        z = math.log(max(1e-4, 1 - r_fsrs) / max(1e-4, r_fsrs)) + shift.get(card.nid, 0.0)
-                        model_p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
-                    result.reviews.append((day, r_fsrs, prior[i], band, rating == AGAIN, model_p))
+                        logit_fail = math.log(max(1e-4, 1 - r_fsrs) / max(1e-4, r_fsrs)) + shift.get(card.nid, 0.0)
+                        model_p = 1 / (1 + math.exp(-max(-30.0, min(30.0, logit_fail))))
+                    result.reviews.append((day, r_fsrs, prior[i], band, rating == AGAIN, model_p, true_recall))
                 states = backend_card.states
                 answer = CardAnswer(card_id=card.id, current_state=states.current,
                                     new_state=states.good if rating == GOOD else states.again,
@@ -640,6 +669,11 @@ def prediction_check(reviews: list) -> dict:
         out["tags_model"] = {"auc": auc(p, failed), "log_loss": log_loss(p, failed)}
     # the best any yes/no cut of FSRS's R could do, with the cut chosen in hindsight on these reviews
     out["best_cut_R"] = {"auc": best_cut_auc(fsrs_p, failed)}
+    # the ceiling: the hidden memory's own recall at each review (what no signal can beat), and the best
+    # yes/no cut of it: the highest AUC any "hard" band could reach on these reviews
+    if all(len(r) > 6 and r[6] is not None for r in later):
+        truth = [1 - r[6] for r in later]
+        out["true_recall"] = {"auc": auc(truth, failed), "best_cut": best_cut_auc(truth, failed)}
     return out
 
 
@@ -723,8 +757,8 @@ def summarise(results: list[dict], out=print) -> dict:
         "(median over seeds of AUC / log loss)")
     out("| model | learner | arm | fail rate | FSRS R | FSRS R calibrated | FSRS R + band (logistic) "
         "| FSRS R + band weights | the tags' model | prior | band alone | hard band AUC (share of reviews) "
-        "| best cut of FSRS R (hindsight) |")
-    out("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        "| best cut of FSRS R (hindsight) | true recall: AUC / best cut (the ceiling) |")
+    out("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     checks: dict = {}
     for r in results:
         cell = table.get((r["model"], r["learner"]))
@@ -748,8 +782,15 @@ def summarise(results: list[dict], out=print) -> dict:
             f"{pair('fsrs_R')} | {pair('fsrs_calibrated')} | {pair('fsrs_plus_band')} | {pair('fsrs_offset_band')} | "
             f"{pair('tags_model')} | {pair('prior')} | "
             f"{pair('band')} | {med('hard_band', 'auc'):.2f} ({100 * med('hard_band', 'share'):.0f} %) | "
-            f"{med('best_cut_R', 'auc'):.2f} |")
+            f"{med('best_cut_R', 'auc'):.2f} | {ceiling(cs)} |")
     return table
+
+
+def ceiling(checks: list[dict]) -> str:
+    """The hidden memory's own AUC and its best yes/no cut's, median over seeds ("-" when not recorded)."""
+    if any("true_recall" not in c for c in checks):
+        return "-"
+    return " / ".join(f"{statistics.median(c['true_recall'][key] for c in checks):.2f}" for key in ("auc", "best_cut"))
 
 
 def _against_best_plain(table: dict, out) -> None:

@@ -140,13 +140,6 @@ def excess_failure(fails: float, reviews: int, mean_fail: float, prior: Difficul
     return logit(rate) - logit(mean)
 
 
-def class_band(factor: float) -> Difficulty:
-    """The band of a card the learner has not reviewed, from how often the class failed it (a multiple
-    of the class's mean, :func:`class_factors`): the band whose :data:`PRIOR_FAIL` factor is nearest
-    on a log scale, so the class's evidence and the educator's prior speak the same language."""
-    return min(PRIOR_FAIL, key=lambda band: abs(math.log(max(factor, 1e-6)) - math.log(PRIOR_FAIL[band])))
-
-
 CLASS_SHRINK = 5.0  # pseudo-reviews at the class's mean a card's class failure rate is pulled towards
 CLASS_FACTOR_RANGE = (0.25, 4.0)  # a card fails at most this much less or more often than the mean
 

@@ -12,7 +12,6 @@ from cardgen.difficulty import (
     CLASS_FACTOR_RANGE,
     CLASS_SHRINK,
     MIN_TESTS,
-    PRIOR_FAIL,
     Answer,
     Difficulty,
     History,
@@ -20,7 +19,6 @@ from cardgen.difficulty import (
     band_cuts,
     band_of,
     bands_of,
-    class_band,
     class_factors,
     excess_failure,
     Fit,
@@ -115,12 +113,6 @@ def test_class_factors_are_each_cards_shrunk_failure_rate_over_the_class_mean() 
     low, high = CLASS_FACTOR_RANGE  # a card nearly always failed, among cards nearly never failed: capped
     spread = class_factors({"a": (0, 1000), "b": (1000, 1000), "c": (0, 1000), "d": (0, 1000), "e": (0, 1000)})
     assert spread["b"] == high and spread["a"] == low
-
-
-def test_the_class_band_is_the_prior_band_nearest_the_class_rate() -> None:
-    assert class_band(PRIOR_FAIL[Difficulty.HARD]) is Difficulty.HARD
-    assert class_band(3.0) is Difficulty.HARD and class_band(0.3) is Difficulty.EASY
-    assert class_band(1.1) is Difficulty.MEDIUM and class_band(0.85) is Difficulty.MEDIUM
 
 
 def test_the_class_rate_stands_in_for_the_prior_with_more_weight() -> None:

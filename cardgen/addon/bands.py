@@ -1,9 +1,9 @@
 """The difficulty bands from the learner's reviews, and the order of new cards they decide (no Qt).
 
 Each reviewed note's band comes from its predicted failure at its next review, by the one definition
-``cardgen learners`` shares (cardgen.difficulty); a note without reviews takes how often the class
-failed it, when the deck carries the class's counts (``cardgen build --learners-dir``), and otherwise
-keeps the educator's prior. The class's rate also stands in for the prior in a reviewed note's record.
+``cardgen learners`` shares (cardgen.difficulty), where how often the class failed the note stands in
+for the educator's prior when the deck carries the class's counts (``cardgen build --learners-dir``);
+a note without reviews keeps the educator's prior.
 The plan retags the notes whose ``difficulty::`` tag differs, and orders the new cards along the
 curriculum with the hard ones spread out (cardgen.addon.policy).
 """
@@ -20,7 +20,6 @@ from cardgen.difficulty import (
     Difficulty,
     History,
     bands_of,
-    class_band,
     class_factors,
     fit_learner,
     predicted_failure,
@@ -36,8 +35,8 @@ def plan_bands(col, plan: SchedulingPlan, ids: str, today: int,
                class_counts: dict[str, tuple[int, int]] | None = None) -> tuple[list, dict[int, Difficulty]]:
     """Fill ``plan``'s bands and retagging for the cards ``ids`` (comma-separated); returns the cards'
     rows (id, note id, queue, due, tags, data) in due order and each note's band. ``class_counts``:
-    the class's (failed, reviewed) per note GUID, where the deck carries them: a note the class
-    reviewed starts from how often the class failed it rather than from the educator's prior."""
+    the class's (failed, reviewed) per note GUID, where the deck carries them: a reviewed note's
+    record starts from how often the class failed it rather than from the educator's prior."""
     rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags, c.data FROM cards c JOIN notes n ON n.id = c.nid "
                       f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
     factors: dict[int, float] = {}
@@ -46,6 +45,7 @@ def plan_bands(col, plan: SchedulingPlan, ids: str, today: int,
         nids = ",".join(str(nid) for nid in {row[1] for row in rows}) or "0"
         factors = {nid: by_guid[guid] for nid, guid in col.db.all(f"SELECT id, guid FROM notes WHERE id IN ({nids})")
                    if guid in by_guid}
+    plan.class_notes = len(factors)
     note_tags: dict[int, list[str]] = {}
     priors: dict[int, Difficulty] = {}
     for _, nid, _, _, tags, _ in rows:
@@ -66,7 +66,7 @@ def plan_bands(col, plan: SchedulingPlan, ids: str, today: int,
         p = predicted_failure(recall, history.excess(nid), plan.fit)
         predicted[nid] = max(p, predicted.get(nid, 0.0))  # a note is as hard as its hardest card
     # a note without reviews: how often the class failed it, where the deck carries that; else the prior
-    note_band = {nid: class_band(factors[nid]) if nid in factors else prior for nid, prior in priors.items()}
+    note_band = dict(priors)  # a note without reviews: the educator's prior (the class's: docs/addon-evaluation.md)
     note_band.update(bands_of(predicted, history.tests, plan.fit))
     for nid, band in note_band.items():
         words = note_tags[nid]

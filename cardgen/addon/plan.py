@@ -29,6 +29,7 @@ class SchedulingPlan:
     retag: dict[Difficulty, list[int]] = field(default_factory=dict)  # band -> note ids to retag
     fit: Fit = field(default_factory=Fit)  # how the learner departs from FSRS (cardgen.difficulty.fit_learner)
     failure_shift: dict[int, float] = field(default_factory=dict)  # note id -> logit shift on FSRS's failure
+    class_notes: int = 0  # notes whose record starts from the class's failure rate (the deck's class counts)
     bands: dict[Difficulty, int] = field(default_factory=dict)
     left_alone: list[str] = field(default_factory=list)  # decks with cardgen cards the add-on does not touch
     decks: list[str] = field(default_factory=list)  # the decks under the cardgen preset(s)

@@ -24,8 +24,8 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   FSRS's own predicted recall then (today for an overdue card), moved by a fit on the learner's past
   reviews (a bias, and a weight on how much more often than their mean the card failed); ``hard``
   when likelier to fail than their latest reviews failed on average, ``easy`` as safe as the safest
-  30 % of those. A card without reviews takes how often the class failed it (when the deck carries
-  the class's counts), else the educator's prior.
+  30 % of those. Where the deck carries the class's failure counts, how often the class failed a card
+  stands in for the educator's prior in that record. A card without reviews keeps the educator's prior.
 """
 
 from __future__ import annotations
