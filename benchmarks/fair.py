@@ -380,8 +380,10 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
 
 
 def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int | None, cards: int,
-            days: int = STUDY_DAYS, sections: int = 1) -> RunResult:
-    """One simulated learner in one arm; call in a process started with libfaketime (see :func:`run`)."""
+            days: int = STUDY_DAYS, sections: int = 1, learning_steps: list[float] | None = None) -> RunResult:
+    """One simulated learner in one arm; call in a process started with libfaketime (see :func:`run`).
+    ``learning_steps``: the minutes of the learning steps every arm starts with (None: Anki's default);
+    the add-on then sets its own."""
     sys.path.insert(0, str(REPO))
     learner = LEARNERS[learner_name]
     z, prior = curriculum(seed, cards)
@@ -394,6 +396,10 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
     with tempfile.TemporaryDirectory() as tmp:
         col = make_collection(Path(tmp), z, prior, sections)
         index = {cid: i for i, cid in enumerate(sorted(col.find_cards(f'deck:"{DECK}"')))}
+        if learning_steps is not None:  # the learner's own choice, before anything else runs
+            conf = _deck_config(col)
+            conf["new"]["delays"] = list(learning_steps)
+            col.decks.update_config(conf)
         config = None
         if arm == "b":
             col.set_config("fsrs", True)
@@ -835,6 +841,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--save", type=Path, help="write every run's result here (JSON)")
     parser.add_argument("--load", type=Path, nargs="+", help="summarise saved results instead of running")
     parser.add_argument("--days", type=int, default=STUDY_DAYS, help="days of study (then 30 without)")
+    parser.add_argument("--learning-steps", help="minutes of the learning steps every arm starts with, comma-separated "
+                        "(default: Anki's, 1,10; '' for none); the add-on then sets its own")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 24 cards, 12 days")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -848,13 +856,14 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         args.seeds, args.cards, args.days = 1, 24, 12
     sweep = [int(v) for v in args.sweep.split(",")]
+    steps = None if args.learning_steps is None else [float(v) for v in args.learning_steps.split(",") if v.strip()]
     jobs = []
     for model in args.models.split(","):
         for learner in args.learners.split(","):
             for seed in range(args.seed_base + 1, args.seed_base + args.seeds + 1):
                 for arm in args.arms.split(","):
                     for npd in (sweep if arm == "b" else (None,)):
-                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections))
+                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections, steps))
     started = time.time()
     results = run_in_faketime(jobs, args.jobs)
     if args.save:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from cardgen.addon import drive
 from cardgen.addon.policy import (
     CATCH_UP_EVERY,
+    LEARN_STEPS,
     PRESET_PREFIX,
     catch_up_day,
     new_cards_first,
@@ -143,7 +144,9 @@ def test_the_learners_edit_survives_profile_open_sync_and_a_new_day(learner) -> 
     drive(col, "profile_open")
     home = sorted(_cardgen_homes(col))[0]
     conf = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
+    assert conf["new"]["delays"] == list(LEARN_STEPS)  # the add-on's learning steps
     conf["new"]["perDay"], conf["desiredRetention"], conf["newMix"] = 3, 0.97, 1  # reviews before new cards
+    conf["new"]["delays"] = [5.0, 30.0]
     col.decks.update_config(conf)  # the learner, in Anki's deck options (or on their phone, then a sync)
 
     for moment in ("profile_open", "sync_done", "day_start"):
@@ -151,9 +154,10 @@ def test_the_learners_edit_survives_profile_open_sync_and_a_new_day(learner) -> 
         drive(col, moment)
         again = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
         assert again["new"]["perDay"] == 3 and again["desiredRetention"] == pytest.approx(0.97, abs=1e-4), moment
-        assert again["newMix"] == 1, moment
-    assert set(col.get_config(OWNED_KEY)[str(conf["id"])]) == {"new_per_day", "desired_retention", "new_mix"}
-    assert set(status(col)["presets"][0]["yours"]) == {"new_per_day", "desired_retention", "new_mix"}
+        assert again["newMix"] == 1 and again["new"]["delays"] == [5.0, 30.0], moment
+    yours = {"new_per_day", "desired_retention", "new_mix", "learn_steps"}
+    assert set(col.get_config(OWNED_KEY)[str(conf["id"])]) == yours
+    assert set(status(col)["presets"][0]["yours"]) == yours
 
 
 def test_review_log_is_byte_identical_and_one_undo_step_reverts(learner) -> None:

@@ -167,6 +167,8 @@ def status_text(col, settings: dict[str, Any]) -> str:
         lines.append(f"Preset '{preset['name']}': pace {preset['new_per_day']} new cards/day, desired retention "
                      f"{preset['desired_retention']:.2f}, "
                      + ("new cards before reviews, " if preset.get("new_cards_first") else "")
+                     + "learning steps " + (" ".join(f"{m:g}m" for m in preset.get("learning_steps") or []) or "none")
+                     + ", "
                      + ("FSRS parameters set" if preset["own_parameters"] else "Anki's default FSRS parameters")
                      + (f"; yours, left alone: {', '.join(preset['yours'])}" if preset["yours"] else ""))
     lines.append("Bands: " + ", ".join(f"{seen['bands'].get(b, 0)} {b}" for b in ("hard", "medium", "easy")))

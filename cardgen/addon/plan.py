@@ -51,7 +51,8 @@ class SchedulingPlan:
         for name, values in sorted(self.settings.items()):
             for key, value in sorted(values.items()):
                 why = self.reasons.get(name, {}).get(key, "")
-                shown = (f"{len(value)} parameters" if isinstance(value, list) else
+                shown = (("none" if not value else " ".join(f"{v:g}m" for v in value)) if key == "learn_steps" else
+                         f"{len(value)} parameters" if isinstance(value, list) else
                          ("new cards first" if value == NEW_BEFORE_REVIEWS else "mixed") if key == "new_mix" else value)
                 label = "new/review order" if key == "new_mix" else key.replace("_", " ")
                 lines.append(f"'{name}': {label} -> {shown}{f' ({why})' if why else ''}")

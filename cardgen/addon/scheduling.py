@@ -22,6 +22,7 @@ from cardgen.addon.policy import (
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
     FIT_MIN_REVIEWS,
+    LEARN_STEPS,
     MIX_WITH_REVIEWS,
     NEW_BEFORE_REVIEWS,
     RECENT_DAYS,
@@ -200,6 +201,9 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         why["new_per_day"] = f"{day.minutes:g} min/day, {day.due} reviews due, {day.new_left} new left"
     if "fsrs_params" not in mine:
         _plan_params(col, plan, current_value(preset, "fsrs_params"), homes, day, values, why)
+    if "learn_steps" not in mine and not same_value(current_value(preset, "learn_steps"), list(LEARN_STEPS)):
+        values["learn_steps"] = list(LEARN_STEPS)
+        why["learn_steps"] = "a repeat a minute after the first answer costs a review's time and adds little"
     if "new_mix" not in mine and current_value(preset, "new_mix") != day.mix:
         values["new_mix"] = day.mix
         why["new_mix"] = _order_reason(day)
@@ -335,6 +339,7 @@ def status(col, config: dict | None = None) -> dict:
                      "desired_retention": round(float(p.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 3),
                      "own_parameters": bool(p.get("fsrsParams6")),
                      "new_cards_first": current_value(p, "new_mix") == NEW_BEFORE_REVIEWS,
+                     "learning_steps": current_value(p, "learn_steps"),
                      "yours": owned.get(str(pid), [])} for (name, pid), p in sorted(presets.items())],
         "bands": dict(counts),
         "decks": sorted(homes.values()),

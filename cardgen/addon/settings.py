@@ -77,6 +77,8 @@ def current_value(preset: dict, key: str):
         return int(preset.get("newMix", MIX_WITH_REVIEWS))
     if key == "desired_retention":
         return round(float(preset.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 4)
+    if key == "learn_steps":
+        return [round(float(v), 4) for v in preset["new"]["delays"]]
     return [round(float(v), 4) for v in preset.get("fsrsParams6") or []]
 
 
@@ -160,6 +162,8 @@ def update_preset(col, did: int, name: str | None, source_id: int | None, known_
         inner.fsrs_params_6[:] = [float(v) for v in values["fsrs_params"]]
     if "new_mix" in values:
         inner.new_mix = int(values["new_mix"])
+    if "learn_steps" in values:
+        inner.learn_steps[:] = [float(v) for v in values["learn_steps"]]
     if name is not None and config.id == 0:
         inner.new_card_gather_priority = inner.NEW_CARD_GATHER_PRIORITY_LOWEST_POSITION
         inner.new_card_sort_order = inner.NEW_CARD_SORT_ORDER_NO_SORT
