@@ -305,6 +305,8 @@ class RunResult:
     # (day, fsrs R, prior, band, failed, the add-on's predicted failure or None, true recall) of review answers
     reviews: list = field(default_factory=list)
     notes: list = field(default_factory=list)
+    class_notes: int = 0  # notes whose record the add-on started from the class's failure rate
+    learning_steps: list = field(default_factory=list)  # of the deck's preset at the end
 
 
 def make_collection(folder: Path, z: list[float], prior: list[str], sections: int = 1):
@@ -444,6 +446,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
             elif arm.startswith("addon"):
                 done = drive(col, "profile_open" if day == 0 else "day_start", config)
                 shift = done.failure_shift  # the tags' model: FSRS's failure moved by this, per note
+                result.class_notes = max(result.class_notes, done.class_notes)
                 result.notes.append(f"day {day}: fit bias {done.fit.bias:.3f} weight {done.fit.weight:.3f}")
                 result.notes.append(f"day {day}: " + "; ".join(line for line in done.describe() if "'" in line))
             spent = 0.0
@@ -487,6 +490,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
         clock.set(T0 + days * DAY_S)
         morning.append(sum(memory.recall(i, T0 + days * DAY_S) for i in range(cards)) / cards)
         introduced = col.db.scalar(f"select count() from cards where type != 0") / cards
+        result.learning_steps = list(_deck_config(col)["new"]["delays"])
         col.close()
     result.retention_51_60 = statistics.mean(morning)
     result.retention_90 = sum(memory.recall(i, T0 + (days + FINAL_DAY - STUDY_DAYS) * DAY_S)

@@ -92,3 +92,25 @@ def test_smoke_run_through_ankis_scheduler_and_the_addon() -> None:
         assert 0 < r["introduced"] <= 1 and 0 < r["minutes_per_day"] <= LEARNERS[r["learner"]].minutes_per_day + 1
         assert 0 < r["retention_90"] <= 1 and 0 < r["retention_51_60"] <= 1
         assert r["reviews"] or r["introduced"] > 0
+
+
+def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
+    """Each review records the hidden memory's own recall: its AUC is the ceiling no signal can pass."""
+    reviews = [(d, 0.9, "medium", "medium", f, None, 0.2 if f else 0.9) for d in range(60) for f in (d % 3 == 0,)]
+    check = prediction_check(reviews)
+    assert check["true_recall"] == {"auc": 1.0, "best_cut": 1.0}
+    assert "true_recall" not in prediction_check([r[:6] for r in reviews])  # an older run: not recorded
+
+
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_the_class_counts_reach_the_deck_and_the_learning_steps_every_arm() -> None:
+    """The add-on arm's deck carries the class's failure counts as ``cardgen build --learners-dir``
+    writes them; ``learning_steps`` is what (b) starts with, and the add-on sets its own."""
+    from cardgen.addon.policy import LEARN_STEPS
+
+    results = run_in_faketime([("actr", "fast", 2, "addon", None, 12, 4, 1, [20.0]),
+                               ("actr", "fast", 2, "b", 5, 12, 4, 1, [20.0])], 1)
+    addon, plain = results
+    assert addon["learning_steps"] == list(LEARN_STEPS) != [20.0] == plain["learning_steps"]
+    assert addon["class_notes"] == 12 and plain["class_notes"] == 0
+    assert all(len(r) == 7 and 0 <= r[6] <= 1 for r in addon["reviews"] + plain["reviews"])

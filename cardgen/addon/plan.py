@@ -54,7 +54,7 @@ class SchedulingPlan:
                 shown = (("none" if not value else " ".join(f"{v:g}m" for v in value)) if key == "learn_steps" else
                          f"{len(value)} parameters" if isinstance(value, list) else
                          ("new cards first" if value == NEW_BEFORE_REVIEWS else "mixed") if key == "new_mix" else value)
-                label = "new/review order" if key == "new_mix" else key.replace("_", " ")
+                label = {"new_mix": "new/review order", "learn_steps": "learning steps"}.get(key, key.replace("_", " "))
                 lines.append(f"'{name}': {label} -> {shown}{f' ({why})' if why else ''}")
         if self.new_order:
             lines.append(f"Order {len(self.new_order[1])} new cardgen cards along the curriculum, hard ones spread out.")
