@@ -372,7 +372,7 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
                                                                              monkeypatch) -> None:
     """Through the real scheduler: a learner whose reviews succeed gets new cards before reviews, except on
     a catch-up day, which mixes them so the overdue reviews are answered."""
-    from cardgen.addon import policy, scheduling
+    from cardgen.addon import policy
 
     import_package(collection, class_deck(tmp_path, count=12))
     drive(collection, "profile_open")
@@ -391,8 +391,7 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
     assert collection.db.scalar("SELECT count() FROM cards WHERE queue = 0") > 0
     home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
     for every, expected in ((0, policy.NEW_BEFORE_REVIEWS), (1, policy.MIX_WITH_REVIEWS)):  # 0: none; 1: every day
-        for module in (policy, scheduling):
-            monkeypatch.setattr(module, "CATCH_UP_EVERY", every)
+        monkeypatch.setattr(policy, "CATCH_UP_EVERY", every)
         _new_day(collection)
         plan = drive(collection, "day_start")
         assert collection.decks.config_dict_for_deck_id(home)["newMix"] == expected, plan.describe()

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from cardgen.addon.bands import plan_bands, plan_new_order, tag_band
 from cardgen.addon.plan import SchedulingPlan
+from cardgen.addon import policy
 from cardgen.addon.policy import (
-    CATCH_UP_EVERY,
     DEFAULT_MINUTES,
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
@@ -229,7 +229,7 @@ def _order_reason(day: _Day) -> str:
     if day.mix == NEW_BEFORE_REVIEWS:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
-        return f"a catch-up day for overdue reviews (every {CATCH_UP_EVERY} days); {succeeded}"
+        return f"a catch-up day for overdue reviews (every {policy.CATCH_UP_EVERY} days); {succeeded}"
     return succeeded
 
 

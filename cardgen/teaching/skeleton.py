@@ -76,7 +76,7 @@ def summarise(image: Path) -> ImageSummary:
         burned_in = BurnedInFacts.from_dataset(dataset)
     frames = len(series_files(image)) if series else facts.frames
     return ImageSummary(facts.modality, facts.body_part, facts.width, facts.height, frames, series, windows,
-                        _suggest(facts.modality, facts.body_part, bool(windows)),
+                        _suggest(facts.modality, facts.body_part),
                         needs_review=burned_in_reason(burned_in) is not None)
 
 
@@ -96,7 +96,7 @@ def _file_windows(ds) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _suggest(modality: str | None, body_part: str | None, has_own: bool) -> str:
+def _suggest(modality: str | None, body_part: str | None) -> str:
     if modality == "CT":  # presets are in HU: CT only
         return ct_presets(body_part)[0]
     return "file"
