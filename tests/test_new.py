@@ -74,7 +74,8 @@ def test_multiframe_skeleton_names_the_frames(tmp_path: Path) -> None:
     case_file = _new(tmp_path, Path(get_testdata_file("examples_ybr_color.dcm")))
     text = case_file.read_text(encoding="utf-8")
     assert "US, 320 x 240 pixels, 30 frames" in text and "frame: 15  # TODO" in text and '# frames: "0-29"' in text
-    assert "window: file  # the file's own window" in text
+    # this ultrasound has no Window Center/Width: the skeleton says what 'file' then shows
+    assert "window: file  # the file has no window of its own: its full range of values" in text
     assert "# burned_in: reviewed  # TODO" in text  # ultrasound: text is often burned in
     case_file.write_text(_fill(text, reviewed=True), encoding="utf-8")
     assert check_cases(tmp_path / "cases").problems == []
@@ -98,3 +99,11 @@ def test_new_refuses_an_existing_case(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["new", str(tmp_path / "cases" / "case-a"), "--image",
                                        get_testdata_file("CT_small.dcm")])
     assert result.exit_code == 1 and "already has a case.yaml" in result.output
+
+
+def test_a_non_ct_skeleton_starts_from_the_files_own_window(tmp_path: Path) -> None:
+    """pydicom's MR_small.dcm carries Window Center/Width 600/1600: an MR has no presets (they are in
+    HU), so the skeleton starts from the file's own window and shows its numbers."""
+    text = _new(tmp_path, Path(get_testdata_file("MR_small.dcm"))).read_text(encoding="utf-8")
+    assert "window: file  # the file's own window; change it" in text
+    assert "this file's own: 'file' = C 600 / W 1600." in text

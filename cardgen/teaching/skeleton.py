@@ -154,7 +154,8 @@ def skeleton(case_id: str, image_name: str, summary: ImageSummary) -> str:
                                               for i, w in enumerate(summary.file_windows))) if summary.file_windows else ""
     if summary.modality is not None:
         lines.extend(_comment(_doc(IMAGE, "window").rstrip(".") + own + ".", "    "))
-        reason = f"suggested for {described}" if summary.suggested != "file" else "the file's own window"
+        reason = (f"suggested for {described}" if summary.suggested != "file" else "the file's own window"
+                  if summary.file_windows else "the file has no window of its own: its full range of values")
         lines.append(f"    window: {summary.suggested}  # {reason}; change it if another shows the finding better")
     if summary.frames > 1:
         middle = summary.frames // 2
