@@ -222,7 +222,6 @@ def fit_learner(tests: list[RecallTest]) -> Fit:
     return _fit(tests)
 
 
-
 def band_cuts(past: list[float], failed: list[bool]) -> tuple[float, float]:
     """(easy at or below, hard at or above): the predicted failure the :data:`EASY_SHARE` safest of
     the learner's latest reviews had (``past``; never above the hard cut), and their failure rate

@@ -65,7 +65,6 @@ def plan_bands(col, plan: SchedulingPlan, ids: str, today: int,
         plan.failure_shift[nid] = plan.fit.shift(history.excess(nid))
         p = predicted_failure(recall, history.excess(nid), plan.fit)
         predicted[nid] = max(p, predicted.get(nid, 0.0))  # a note is as hard as its hardest card
-    # a note without reviews: how often the class failed it, where the deck carries that; else the prior
     note_band = dict(priors)  # a note without reviews: the educator's prior (the class's: docs/addon-evaluation.md)
     note_band.update(bands_of(predicted, history.tests, plan.fit))
     for nid, band in note_band.items():

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 from cardgen.addon.learner_side import export_progress, remember_own_tags, restore_own_tags
 from cardgen.addon.moments import DEFAULT_CONFIG, drive
-from cardgen.addon.plan import SchedulingPlan
+from cardgen.addon.plan import SchedulingPlan, steps_text
 from cardgen.addon.scheduling import plan_scheduling, status
 from cardgen.addon.settings import STATE_KEY
 
@@ -167,8 +167,7 @@ def status_text(col, settings: dict[str, Any]) -> str:
         lines.append(f"Preset '{preset['name']}': pace {preset['new_per_day']} new cards/day, desired retention "
                      f"{preset['desired_retention']:.2f}, "
                      + ("new cards before reviews, " if preset.get("new_cards_first") else "")
-                     + "learning steps " + (" ".join(f"{m:g}m" for m in preset.get("learning_steps") or []) or "none")
-                     + ", "
+                     + f"learning steps {steps_text(preset.get('learning_steps') or [])}, "
                      + ("FSRS parameters set" if preset["own_parameters"] else "Anki's default FSRS parameters")
                      + (f"; yours, left alone: {', '.join(preset['yours'])}" if preset["yours"] else ""))
     lines.append("Bands: " + ", ".join(f"{seen['bands'].get(b, 0)} {b}" for b in ("hard", "medium", "easy")))

@@ -51,7 +51,7 @@ class SchedulingPlan:
         for name, values in sorted(self.settings.items()):
             for key, value in sorted(values.items()):
                 why = self.reasons.get(name, {}).get(key, "")
-                shown = (("none" if not value else " ".join(f"{v:g}m" for v in value)) if key == "learn_steps" else
+                shown = (steps_text(value) if key == "learn_steps" else
                          f"{len(value)} parameters" if isinstance(value, list) else
                          ("new cards first" if value == NEW_BEFORE_REVIEWS else "mixed") if key == "new_mix" else value)
                 label = {"new_mix": "new/review order", "learn_steps": "learning steps"}.get(key, key.replace("_", " "))
@@ -68,3 +68,8 @@ class SchedulingPlan:
         for deck in self.left_alone:
             lines.append(f"Leave '{deck}' alone: it also holds cards of your own.")
         return lines or ["Nothing to change."]
+
+
+def steps_text(minutes: list[float]) -> str:
+    """Learning steps as the learner reads them: "10m", "1m 10m", or "none"."""
+    return " ".join(f"{m:g}m" for m in minutes) or "none"
