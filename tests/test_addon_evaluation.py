@@ -55,6 +55,27 @@ def test_the_activation_model_forgets_and_spacing_helps() -> None:
     assert harder.recall(0, 86_400) < memory.recall(0, 86_400) - 0.05  # a harder card is recalled less
 
 
+def test_half_life_regression_forgets_and_ignores_spacing() -> None:
+    """Half-life regression (Settles & Meeder 2016): recall falls with time; a harder card and a lapse
+    cost; and, unlike the other three models, a repeat ten minutes later counts as much as one days
+    later (no spacing effect), so a harness that only rewards spacing could not pass here."""
+    memory = Memory("hlr", LEARNERS["fast"], [0.0, 1.5], seed=1)
+    for i in (0, 1):
+        memory._first(i, True)
+        memory.last[i] = 0.0
+    assert 1 > memory.recall(0, 86_400) > memory.recall(0, 10 * 86_400) > 0.3
+    assert memory.recall(1, 5 * 86_400) < memory.recall(0, 5 * 86_400) - 0.05  # the harder card
+    massed, spaced, lapsed = (Memory("hlr", LEARNERS["fast"], [0.0], 1) for _ in range(3))
+    for m, gap, ok in ((massed, 600, True), (spaced, 3 * 86_400, True), (lapsed, 3 * 86_400, False)):
+        m._first(0, True)
+        m.last[0] = 0.0
+        m._update(0, gap, ok, m.recall(0, gap))
+        m.last[0] = gap
+    later = 20 * 86_400
+    assert massed.recall(0, later - 3 * 86_400 + 600) == pytest.approx(spaced.recall(0, later))
+    assert lapsed.recall(0, later) < spaced.recall(0, later) - 0.05
+
+
 def test_scores() -> None:
     assert auc([0.1, 0.2, 0.8, 0.9], [False, False, True, True]) == 1.0
     assert auc([0.5] * 4, [False, True, False, True]) == 0.5
@@ -92,6 +113,9 @@ def test_smoke_run_through_ankis_scheduler_and_the_addon() -> None:
         assert 0 < r["introduced"] <= 1 and 0 < r["minutes_per_day"] <= LEARNERS[r["learner"]].minutes_per_day + 1
         assert 0 < r["retention_90"] <= 1 and 0 < r["retention_51_60"] <= 1
         assert r["reviews"] or r["introduced"] > 0
+        # every review answer is in the prediction check's record, and answers are counted by kind
+        assert sum(n for kind, n in r["answers"].items() if kind.startswith("review")) == len(r["reviews"])
+        assert r["answers"].get("new", 0) + r["answers"].get("new+again", 0) == round(12 * r["introduced"])
 
 
 def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
@@ -105,12 +129,15 @@ def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
 def test_the_class_counts_reach_the_deck_and_the_learning_steps_every_arm() -> None:
     """The add-on arm's deck carries the class's failure counts as ``cardgen build --learners-dir``
-    writes them; ``learning_steps`` is what (b) starts with, and the add-on sets its own."""
+    writes them; ``learning_steps`` is what (b) starts with, and the add-on sets its own (or the steps
+    an arm's override names)."""
     from cardgen.addon.policy import LEARN_STEPS
 
     results = run_in_faketime([("actr", "fast", 2, "addon", None, 12, 4, 1, [20.0]),
-                               ("actr", "fast", 2, "b", 5, 12, 4, 1, [20.0])], 1)
-    addon, plain = results
+                               ("actr", "fast", 2, "b", 5, 12, 4, 1, [20.0]),
+                               ("actr", "fast", 2, "addon+LEARN_STEPS=1:10", None, 12, 4, 1, [20.0])], 1)
+    addon, plain, overridden = results
     assert addon["learning_steps"] == list(LEARN_STEPS) != [20.0] == plain["learning_steps"]
+    assert overridden["learning_steps"] == [1.0, 10.0]  # an arm may try other steps: "1:10"
     assert addon["class_notes"] == 12 and plain["class_notes"] == 0
     assert all(len(r) == 7 and 0 <= r[6] <= 1 for r in addon["reviews"] + plain["reviews"])
