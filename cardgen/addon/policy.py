@@ -23,7 +23,9 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   remembered days later (FSRS-6's own fit on real reviews has a same-day Good raise stability by about
   5 %; in ACT-R's account of the spacing effect, a trace laid while the item is still active decays
   fast), while it costs the time of a review that a budget-bound learner needs for due reviews and new
-  cards.
+  cards. It is a bet on that evidence: for a learner who forgets a failed card overnight and gains
+  only from right answers (half-life regression), it loses most of the curriculum, and the add-on
+  does not yet notice (docs/addon-evaluation.md, sixth run).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
   fail at their next review (cardgen.difficulty, the one definition the educator's side shares):
