@@ -18,9 +18,11 @@ from hypothesis import strategies as st
 from cardgen.addon import drive
 from cardgen.addon.policy import (
     CATCH_UP_EVERY,
+    FALLBACK_LEARN_STEPS,
     LEARN_STEPS,
     PRESET_PREFIX,
     catch_up_day,
+    learning_steps,
     new_cards_first,
     new_cards_today,
     retention_today,
@@ -396,6 +398,59 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
         plan = drive(collection, "day_start")
         assert collection.decks.config_dict_for_deck_id(home)["newMix"] == expected, plan.describe()
     assert any("catch-up day" in line for line in plan.describe())
+
+
+def test_the_steps_fall_back_to_ankis_for_good_once_repeats_fail_three_times_in_four() -> None:
+    steps = lambda answers, failures, fell_back=False: learning_steps(repeat_answers=answers, repeat_failures=failures,
+                                                                      fell_back=fell_back)
+    assert steps(0, 0) == steps(29, 29) == steps(40, 30) == LEARN_STEPS  # too few to tell; three in four
+    assert steps(40, 31) == steps(30, 30) == FALLBACK_LEARN_STEPS == (1.0, 10.0)  # Anki's default
+    assert steps(60, 0, fell_back=True) == FALLBACK_LEARN_STEPS  # kept: under it the steps succeed
+
+
+def test_a_learner_who_keeps_failing_the_learning_step_gets_ankis_steps_and_keeps_them(
+        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+    """Through the real scheduler: the cardgen preset starts with the one 10-minute step. A failed
+    first sight, or a failed first step, says nothing; a learner whose cards fail the step again after
+    failing it, most of the time, gets Anki's 1 and 10 minutes with the reason, and keeps them when
+    their steps then succeed."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open")
+    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+    steps = lambda: list(collection.decks.config_dict_for_deck_id(home)["new"]["delays"])
+    assert steps() == list(LEARN_STEPS)
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    collection.set_config("collapseTime", 0)  # no learning ahead: a step is shown only once due
+
+    def round_of(count: int, rating: int) -> None:  # an hour on, every step is due; answer ``count`` of them
+        collection.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
+        assert _answer(collection, ROOT, count, rating) == count
+
+    def next_day() -> list[str]:
+        _new_day(collection)
+        return drive(collection, "day_start").describe()
+
+    round_of(20, CardAnswer.AGAIN)  # first sight
+    collection.sched.suspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))  # only those 20 from now on
+    round_of(20, CardAnswer.AGAIN)  # every first step failed: no repeat yet
+    next_day()
+    assert steps() == list(LEARN_STEPS)
+    round_of(3, CardAnswer.AGAIN)  # repeats: 3 of 3 failed again...
+    round_of(1, CardAnswer.GOOD)  # ...and 1 passed: 3 of 4, not more than three in four
+    next_day()
+    assert steps() == list(LEARN_STEPS)
+    round_of(4, CardAnswer.AGAIN)  # 7 of 8
+    described = next_day()
+    assert steps() == [1.0, 10.0]
+    assert any("learning steps -> 1m 10m (7 of 8 cards that failed a learning step failed the next one too"
+               in line for line in described), described
+    assert "steps_fallback_day" in collection.get_config(STATE_KEY)
+    round_of(12, CardAnswer.GOOD)  # now the steps succeed: 7 of 20
+    next_day()
+    assert steps() == [1.0, 10.0]
 
 
 def test_the_class_counts_the_deck_carries_reach_each_notes_record(tmp_path: Path, collection: Collection) -> None:

@@ -61,6 +61,8 @@ def apply_plan(col, plan: SchedulingPlan):
         state["today_new"] = {**(state.get("today_new") or {}), **{str(d): n for d, n in plan.today_new.items()}}
     if "__fit_day__" in plan.settings:
         state["fit_day"] = plan.settings["__fit_day__"]["day"]
+    if "__steps_fallback_day__" in plan.settings:
+        state["steps_fallback_day"] = plan.settings["__steps_fallback_day__"]["day"]
     state["last"] = plan.describe()
     col.set_config(MANAGED_KEY, managed, undoable=True)
     col.set_config(OWNED_KEY, owned, undoable=True)

@@ -23,9 +23,10 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   remembered days later (FSRS-6's own fit on real reviews has a same-day Good raise stability by about
   5 %; in ACT-R's account of the spacing effect, a trace laid while the item is still active decays
   fast), while it costs the time of a review that a budget-bound learner needs for due reviews and new
-  cards. It is a bet on that evidence: for a learner who forgets a failed card overnight and gains
-  only from right answers (half-life regression), it loses most of the curriculum, and the add-on
-  does not yet notice (docs/addon-evaluation.md, sixth run).
+  cards. With a session shorter than the step, the step comes back the next day. For a learner who
+  forgets a failed card overnight, it then fails again and again, and the budget goes there; so when
+  a card that failed its step fails it again most of the time, the preset falls back to Anki's 1
+  and 10 minutes for good (:func:`learning_steps`; docs/addon-evaluation.md, sixth and seventh runs).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
   fail at their next review (cardgen.difficulty, the one definition the educator's side shares):
@@ -54,6 +55,9 @@ FIT_MIN_REVIEWS = 100  # reviews of cardgen cards before the learner's own param
 REFIT_DAYS = 7
 MANAGED_FIELDS = ("new_per_day", "desired_retention", "fsrs_params", "new_mix", "learn_steps")
 LEARN_STEPS: tuple[float, ...] = (10.0,)  # minutes: the learning steps of a new card in the cardgen preset
+FALLBACK_LEARN_STEPS: tuple[float, ...] = (1.0, 10.0)  # Anki's default: a first right answer within the session
+STEP_FAIL_LIMIT = 0.75  # a step answered after a failed step fails again more often than this: fall back
+MIN_STEP_ANSWERS = 30  # such recent answers needed to tell
 NEW_FIRST = True  # False: new cards always mixed with reviews (Anki's default; the ablation)
 NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's new cards come first
 RECENT_DAYS = 14  # the window of reviews that success rate is measured on
@@ -120,6 +124,27 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     if catch_up_day(today):
         return False
     return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
+
+
+def learning_steps(*, repeat_answers: int, repeat_failures: int, fell_back: bool) -> tuple[float, ...]:
+    """The learning steps of the cardgen preset: :data:`LEARN_STEPS`, or for good
+    :data:`FALLBACK_LEARN_STEPS` once (``fell_back``) the learner's ``repeat_answers`` (of the last
+    :data:`RECENT_DAYS` days: learning-step answers right after a failed learning step of the same
+    card) failed again more often than :data:`STEP_FAIL_LIMIT`.
+
+    A learning step is there for a first right answer. A step longer than the learner's session comes
+    back the next day. Failing it once is common and still teaches (seeing the answer again a day
+    later is spaced practice). But when a card that failed its step fails the next one too, time
+    after time, the learner forgets it before the step comes back and learns nothing from the
+    repeats, while they eat the budget; a step within the session gets the right answer while the
+    card is fresh. Measured on four simulated memories, repeats failed at most 0.67 of the time where
+    the one step helps, and 0.68-1.0 where it loses most of the curriculum (docs/addon-evaluation.md).
+    The fallback is kept: under it the steps succeed, which says nothing about the one step."""
+    if fell_back:
+        return FALLBACK_LEARN_STEPS
+    if repeat_answers >= MIN_STEP_ANSWERS and repeat_failures > STEP_FAIL_LIMIT * repeat_answers:
+        return FALLBACK_LEARN_STEPS
+    return LEARN_STEPS
 
 
 def catch_up_day(today: int) -> bool:

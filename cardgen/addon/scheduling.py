@@ -22,6 +22,7 @@ from cardgen.addon.policy import (
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
     FIT_MIN_REVIEWS,
+    FALLBACK_LEARN_STEPS,
     LEARN_STEPS,
     MIX_WITH_REVIEWS,
     NEW_BEFORE_REVIEWS,
@@ -29,6 +30,7 @@ from cardgen.addon.policy import (
     PRESET_PREFIX,
     REFIT_DAYS,
     catch_up_day,
+    learning_steps,
     new_cards_first,
     new_cards_today,
     retention_today,
@@ -68,6 +70,8 @@ class _Day:
     overdue: int
     recent_reviews: int
     recent_successes: int
+    repeat_answers: int  # recent learning-step answers right after a failed step of the same card
+    repeat_failures: int
     mix: int  # the new/review order the recent reviews call for
     review_cards: int  # cards in review
     reviews: int  # reviews and relearning answers in the log
@@ -181,13 +185,22 @@ def _read_day(col, config: dict) -> _Day:
     recent_reviews, recent_successes = col.db.first(
         f"SELECT count(), coalesce(sum(ease > 1), 0) FROM revlog WHERE cid IN ({ids}) AND type = 1 AND "
         f"id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
+    # a learning answer (type 0) whose card's previous answer was a failed learning step: a learning
+    # answer, failed, and not the card's first answer (its first sight)
+    repeat_answers, repeat_failures = col.db.first(
+        f"WITH answers AS (SELECT id, type, ease, row_number() OVER card AS n, lag(type) OVER card AS before_type, "
+        f"lag(ease) OVER card AS before_ease FROM revlog WHERE cid IN ({ids}) "
+        f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
+        f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
+        f"before_type = 0 AND before_ease = 1 AND id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
                                                 recent_successes=recent_successes, today=today) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
                 yesterday=yesterday, overdue=overdue, recent_reviews=recent_reviews,
-                recent_successes=recent_successes, mix=mix, review_cards=review_cards, reviews=reviews)
+                recent_successes=recent_successes, repeat_answers=repeat_answers,
+                repeat_failures=repeat_failures, mix=mix, review_cards=review_cards, reviews=reviews)
 
 
 def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set[str], homes: dict[int, str],
@@ -201,9 +214,8 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         why["new_per_day"] = f"{day.minutes:g} min/day, {day.due} reviews due, {day.new_left} new left"
     if "fsrs_params" not in mine:
         _plan_params(col, plan, current_value(preset, "fsrs_params"), homes, day, values, why)
-    if "learn_steps" not in mine and not same_value(current_value(preset, "learn_steps"), list(LEARN_STEPS)):
-        values["learn_steps"] = list(LEARN_STEPS)
-        why["learn_steps"] = "a repeat a minute after the first answer costs a review's time and adds little"
+    if "learn_steps" not in mine:
+        _plan_steps(plan, current_value(preset, "learn_steps"), day, values, why)
     if "new_mix" not in mine and current_value(preset, "new_mix") != day.mix:
         values["new_mix"] = day.mix
         why["new_mix"] = _order_reason(day)
@@ -219,6 +231,26 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
     if values:
         plan.settings[name] = values
         plan.reasons[name] = why
+
+
+def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: dict, why: dict) -> None:
+    """The learning steps (policy.learning_steps); a fallback is recorded, and kept from then on."""
+    fell_back = "steps_fallback_day" in day.state
+    steps = list(learning_steps(repeat_answers=day.repeat_answers, repeat_failures=day.repeat_failures,
+                                fell_back=fell_back))
+    if steps == list(FALLBACK_LEARN_STEPS) and not fell_back:
+        plan.settings.setdefault("__steps_fallback_day__", {})["day"] = day.today
+    if same_value(current, steps):
+        return
+    values["learn_steps"] = steps
+    if steps == list(LEARN_STEPS):
+        why["learn_steps"] = "a repeat a minute after the first answer costs a review's time and adds little"
+    elif fell_back:
+        why["learn_steps"] = f"one step failed too often for you (since day {day.state['steps_fallback_day']})"
+    else:
+        why["learn_steps"] = (f"{day.repeat_failures} of {day.repeat_answers} cards that failed a learning step "
+                              f"failed the next one too ({policy.RECENT_DAYS} days): the step comes back after "
+                              "the card is forgotten")
 
 
 def _order_reason(day: _Day) -> str:
