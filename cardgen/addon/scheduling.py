@@ -185,14 +185,17 @@ def _read_day(col, config: dict) -> _Day:
     recent_reviews, recent_successes = col.db.first(
         f"SELECT count(), coalesce(sum(ease > 1), 0) FROM revlog WHERE cid IN ({ids}) AND type = 1 AND "
         f"id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
-    # a learning answer (type 0) whose card's previous answer was a failed learning step: a learning
-    # answer, failed, and not the card's first answer (its first sight)
+    # a recent learning answer (type 0) whose card's previous answer was a failed learning step: a
+    # learning answer, failed, and not the card's first answer (its first sight); only the logs of
+    # cards with a recent learning answer are read
+    recent_ms = cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000
     repeat_answers, repeat_failures = col.db.first(
         f"WITH answers AS (SELECT id, type, ease, row_number() OVER card AS n, lag(type) OVER card AS before_type, "
-        f"lag(ease) OVER card AS before_ease FROM revlog WHERE cid IN ({ids}) "
+        f"lag(ease) OVER card AS before_ease FROM revlog WHERE cid IN ({ids}) AND cid IN "
+        f"(SELECT cid FROM revlog WHERE id >= {recent_ms} AND type = 0) "
         f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
         f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
-        f"before_type = 0 AND before_ease = 1 AND id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
+        f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}")
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
                                                 recent_successes=recent_successes, today=today) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
