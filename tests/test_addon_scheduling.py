@@ -408,6 +408,21 @@ def test_the_steps_fall_back_to_ankis_for_good_once_repeats_fail_three_times_in_
     assert steps(60, 0, fell_back=True) == FALLBACK_LEARN_STEPS  # kept: under it the steps succeed
 
 
+def test_the_plan_tells_the_learner_what_it_did_but_not_its_bookkeeping() -> None:
+    """A day whose only work was a fit of the learner's own parameters (not kept) is not "nothing";
+    a kept fit is told as the new parameters; the days the add-on records are never shown."""
+    from cardgen.addon.plan import SchedulingPlan
+
+    tried = SchedulingPlan(fit_day=12, steps_fallback_day=12)
+    assert not tried.is_empty()
+    assert tried.describe() == ["Tried fitting FSRS parameters to your reviews: those in use stay (no fit yet, "
+                                "or none that predicts your reviews better)."]
+    kept = SchedulingPlan(fit_day=12, settings={"cardgen: Default": {"fsrs_params": [0.5] * 21}},
+                          reasons={"cardgen: Default": {"fsrs_params": "your own fit on 140 reviews"}})
+    assert kept.describe() == ["'cardgen: Default': fsrs params -> 21 parameters (your own fit on 140 reviews)"]
+    assert SchedulingPlan().is_empty() and SchedulingPlan().describe() == ["Nothing to change."]
+
+
 def test_a_learner_who_keeps_failing_the_learning_step_gets_ankis_steps_and_keeps_them(
         tmp_path: Path, collection: Collection, monkeypatch) -> None:
     """Through the real scheduler: the cardgen preset starts with the one 10-minute step. A failed
@@ -448,6 +463,7 @@ def test_a_learner_who_keeps_failing_the_learning_step_gets_ankis_steps_and_keep
     assert any("learning steps -> 1m 10m (7 of 8 cards that failed a learning step failed the next one too"
                in line for line in described), described
     assert "steps_fallback_day" in collection.get_config(STATE_KEY)
+    assert not any("__" in line or "fallback_day" in line for line in described)  # bookkeeping is not shown
     round_of(12, CardAnswer.GOOD)  # now the steps succeed: 7 of 20
     next_day()
     assert steps() == [1.0, 10.0]

@@ -59,10 +59,10 @@ def apply_plan(col, plan: SchedulingPlan):
             col.decks.save(deck)
             step.merge()
         state["today_new"] = {**(state.get("today_new") or {}), **{str(d): n for d, n in plan.today_new.items()}}
-    if "__fit_day__" in plan.settings:
-        state["fit_day"] = plan.settings["__fit_day__"]["day"]
-    if "__steps_fallback_day__" in plan.settings:
-        state["steps_fallback_day"] = plan.settings["__steps_fallback_day__"]["day"]
+    if plan.fit_day is not None:
+        state["fit_day"] = plan.fit_day
+    if plan.steps_fallback_day is not None:
+        state["steps_fallback_day"] = plan.steps_fallback_day
     state["last"] = plan.describe()
     col.set_config(MANAGED_KEY, managed, undoable=True)
     col.set_config(OWNED_KEY, owned, undoable=True)
@@ -72,7 +72,7 @@ def apply_plan(col, plan: SchedulingPlan):
 
 def _apply_presets(col, plan: SchedulingPlan, step: UndoStep, managed: dict, owned: dict[str, list[str]]) -> None:
     """The cardgen presets: given to their decks, with the plan's settings; FSRS turned on."""
-    settings = {k: v for k, v in plan.settings.items() if not k.startswith("__")}
+    settings = plan.settings
     names = set(plan.assign.values()) | set(settings)
     done_ids: dict[str, int] = {}
     enable = plan.enable_fsrs

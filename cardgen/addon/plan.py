@@ -27,6 +27,10 @@ class SchedulingPlan:
     today_day: int = 0
     today_names: dict[int, str] = field(default_factory=dict)  # deck id -> name, for describe()
     retag: dict[Difficulty, list[int]] = field(default_factory=dict)  # band -> note ids to retag
+    # bookkeeping for the add-on's record (not shown to the learner): Anki's day of today's parameter fit,
+    # and of the fall back to Anki's learning steps (policy.learning_steps)
+    fit_day: int | None = None
+    steps_fallback_day: int | None = None
     fit: Fit = field(default_factory=Fit)  # how the learner departs from FSRS (cardgen.difficulty.fit_learner)
     failure_shift: dict[int, float] = field(default_factory=dict)  # note id -> logit shift on FSRS's failure
     class_notes: int = 0  # notes whose record starts from the class's failure rate (the deck's class counts)
@@ -37,7 +41,8 @@ class SchedulingPlan:
 
     def is_empty(self) -> bool:
         return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order
-                    or self.retag or self.owned or self.today_new)
+                    or self.retag or self.owned or self.today_new or self.fit_day is not None
+                    or self.steps_fallback_day is not None)
 
     def describe(self) -> list[str]:
         """What applying changes, one line each, for the first-run question and the status dialog."""
@@ -56,6 +61,9 @@ class SchedulingPlan:
                          ("new cards first" if value == NEW_BEFORE_REVIEWS else "mixed") if key == "new_mix" else value)
                 label = {"new_mix": "new/review order", "learn_steps": "learning steps"}.get(key, key.replace("_", " "))
                 lines.append(f"'{name}': {label} -> {shown}{f' ({why})' if why else ''}")
+        if self.fit_day is not None and not any("fsrs_params" in values for values in self.settings.values()):
+            lines.append("Tried fitting FSRS parameters to your reviews: those in use stay (no fit yet, or none "
+                         "that predicts your reviews better).")
         if self.new_order:
             lines.append(f"Order {len(self.new_order[1])} new cardgen cards along the curriculum, hard ones spread out.")
         if self.today_new:

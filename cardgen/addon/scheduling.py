@@ -242,7 +242,7 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
     steps = list(learning_steps(repeat_answers=day.repeat_answers, repeat_failures=day.repeat_failures,
                                 fell_back=fell_back))
     if steps == list(FALLBACK_LEARN_STEPS) and not fell_back:
-        plan.settings.setdefault("__steps_fallback_day__", {})["day"] = day.today
+        plan.steps_fallback_day = day.today
     if same_value(current, steps):
         return
     values["learn_steps"] = steps
@@ -277,7 +277,7 @@ def _plan_params(col, plan: SchedulingPlan, params: list[float], homes: dict[int
         params = cohort
     if day.reviews >= FIT_MIN_REVIEWS and day.today - int(day.state.get("fit_day", -REFIT_DAYS)) >= REFIT_DAYS:
         fitted = _fit(col, f"cid:{day.ids}", params)
-        plan.settings.setdefault("__fit_day__", {})["day"] = day.today
+        plan.fit_day = day.today
         if fitted:
             values["fsrs_params"], why["fsrs_params"] = fitted, f"your own fit on {day.reviews} reviews"
 
