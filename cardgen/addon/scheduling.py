@@ -182,13 +182,13 @@ def _read_day(col, config: dict) -> _Day:
                                 f"id >= {cutoff_ms - 2 * day_ms} AND id < {cutoff_ms - day_ms}")
     yesterday = None if yesterday_s is None else yesterday_s / 60
     overdue = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2 AND due < {today}")
+    recent_ms = cutoff_ms - (RECENT_DAYS + 1) * day_ms  # the window of recent answers (policy.RECENT_DAYS)
     recent_reviews, recent_successes = col.db.first(
         f"SELECT count(), coalesce(sum(ease > 1), 0) FROM revlog WHERE cid IN ({ids}) AND type = 1 AND "
-        f"id >= {cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000}")
+        f"id >= {recent_ms}")
     # a recent learning answer (type 0) whose card's previous answer was a failed learning step: a
     # learning answer, failed, and not the card's first answer (its first sight); only the logs of
     # cards with a recent learning answer are read
-    recent_ms = cutoff_ms - (RECENT_DAYS + 1) * DAY_SECONDS * 1000
     repeat_answers, repeat_failures = col.db.first(
         f"WITH answers AS (SELECT id, type, ease, row_number() OVER card AS n, lag(type) OVER card AS before_type, "
         f"lag(ease) OVER card AS before_ease FROM revlog WHERE cid IN ({ids}) AND cid IN "
@@ -252,7 +252,7 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
         why["learn_steps"] = f"one step failed too often for you (since day {day.state['steps_fallback_day']})"
     else:
         why["learn_steps"] = (f"{day.repeat_failures} of {day.repeat_answers} cards that failed a learning step "
-                              f"failed the next one too ({policy.RECENT_DAYS} days): the step comes back after "
+                              f"failed the next one too ({RECENT_DAYS} days): the step comes back after "
                               "the card is forgotten")
 
 
