@@ -27,6 +27,7 @@ from cardgen.addon.policy import (
     new_cards_today,
     retention_today,
     spread_hard,
+    step_repeats_fail,
 )
 from cardgen.addon.apply import UNDO_NAME
 from cardgen.addon.scheduling import status
@@ -401,11 +402,25 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
 
 
 def test_the_steps_fall_back_to_ankis_for_good_once_repeats_fail_three_times_in_four() -> None:
-    steps = lambda answers, failures, fell_back=False: learning_steps(repeat_answers=answers, repeat_failures=failures,
-                                                                      fell_back=fell_back)
-    assert steps(0, 0) == steps(29, 29) == steps(40, 30) == LEARN_STEPS  # too few to tell; three in four
-    assert steps(40, 31) == steps(30, 30) == FALLBACK_LEARN_STEPS == (1.0, 10.0)  # Anki's default
-    assert steps(60, 0, fell_back=True) == FALLBACK_LEARN_STEPS  # kept: under it the steps succeed
+    fail = lambda answers, failures: step_repeats_fail(repeat_answers=answers, repeat_failures=failures)
+    assert not (fail(0, 0) or fail(29, 29) or fail(40, 30))  # too few to tell; three in four
+    assert fail(40, 31) and fail(30, 30)
+    assert learning_steps(fell_back=True) == FALLBACK_LEARN_STEPS == (1.0, 10.0)  # Anki's default
+    assert learning_steps(fell_back=False) == LEARN_STEPS
+
+
+def test_one_step_equal_to_ankis_is_not_taken_for_a_fallback(tmp_path: Path, collection: Collection,
+                                                              monkeypatch) -> None:
+    """A fallback is recorded only when the learner's repeats fail, not whenever the steps in use
+    happen to equal Anki's (as when the one step is set to them, as a benchmark arm may)."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "LEARN_STEPS", FALLBACK_LEARN_STEPS)
+    import_package(collection, class_deck(tmp_path, count=4))
+    drive(collection, "profile_open")
+    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+    assert collection.decks.config_dict_for_deck_id(home)["new"]["delays"] == [1.0, 10.0]
+    assert "steps_fallback_day" not in collection.get_config(STATE_KEY)
 
 
 def test_the_plan_tells_the_learner_what_it_did_but_not_its_bookkeeping() -> None:

@@ -126,11 +126,18 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
 
 
-def learning_steps(*, repeat_answers: int, repeat_failures: int, fell_back: bool) -> tuple[float, ...]:
+def learning_steps(*, fell_back: bool) -> tuple[float, ...]:
     """The learning steps of the cardgen preset: :data:`LEARN_STEPS`, or for good
-    :data:`FALLBACK_LEARN_STEPS` once (``fell_back``) the learner's ``repeat_answers`` (of the last
-    :data:`RECENT_DAYS` days: learning-step answers right after a failed learning step of the same
-    card) failed again more often than :data:`STEP_FAIL_LIMIT`.
+    :data:`FALLBACK_LEARN_STEPS` once the learner's repeats failed (``fell_back``,
+    :func:`step_repeats_fail`). The fallback is kept: under it the steps succeed, which says nothing
+    about the one step."""
+    return FALLBACK_LEARN_STEPS if fell_back else LEARN_STEPS
+
+
+def step_repeats_fail(*, repeat_answers: int, repeat_failures: int) -> bool:
+    """Whether the learner's ``repeat_answers`` (of the last :data:`RECENT_DAYS` days: learning-step
+    answers right after a failed learning step of the same card) failed again more often than
+    :data:`STEP_FAIL_LIMIT`, with at least :data:`MIN_STEP_ANSWERS` of them: the steps fall back.
 
     A learning step is there for a first right answer. A step longer than the learner's session comes
     back the next day. Failing it once is common and still teaches (seeing the answer again a day
@@ -138,13 +145,8 @@ def learning_steps(*, repeat_answers: int, repeat_failures: int, fell_back: bool
     after time, the learner forgets it before the step comes back and learns nothing from the
     repeats, while they eat the budget; a step within the session gets the right answer while the
     card is fresh. Measured on four simulated memories, repeats failed at most 0.67 of the time where
-    the one step helps, and 0.68-1.0 where it loses most of the curriculum (docs/addon-evaluation.md).
-    The fallback is kept: under it the steps succeed, which says nothing about the one step."""
-    if fell_back:
-        return FALLBACK_LEARN_STEPS
-    if repeat_answers >= MIN_STEP_ANSWERS and repeat_failures > STEP_FAIL_LIMIT * repeat_answers:
-        return FALLBACK_LEARN_STEPS
-    return LEARN_STEPS
+    the one step helps, and 0.68-1.0 where it loses most of the curriculum (docs/addon-evaluation.md)."""
+    return repeat_answers >= MIN_STEP_ANSWERS and repeat_failures > STEP_FAIL_LIMIT * repeat_answers
 
 
 def catch_up_day(today: int) -> bool:

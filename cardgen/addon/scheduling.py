@@ -22,8 +22,6 @@ from cardgen.addon.policy import (
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
     FIT_MIN_REVIEWS,
-    FALLBACK_LEARN_STEPS,
-    LEARN_STEPS,
     MIX_WITH_REVIEWS,
     NEW_BEFORE_REVIEWS,
     RECENT_DAYS,
@@ -34,6 +32,7 @@ from cardgen.addon.policy import (
     new_cards_first,
     new_cards_today,
     retention_today,
+    step_repeats_fail,
 )
 from cardgen.addon.settings import (
     ANKI_DEFAULT_RETENTION,
@@ -239,21 +238,22 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
 def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: dict, why: dict) -> None:
     """The learning steps (policy.learning_steps); a fallback is recorded, and kept from then on."""
     fell_back = "steps_fallback_day" in day.state
-    steps = list(learning_steps(repeat_answers=day.repeat_answers, repeat_failures=day.repeat_failures,
-                                fell_back=fell_back))
-    if steps == list(FALLBACK_LEARN_STEPS) and not fell_back:
+    falls_back = not fell_back and step_repeats_fail(repeat_answers=day.repeat_answers,
+                                                     repeat_failures=day.repeat_failures)
+    if falls_back:
         plan.steps_fallback_day = day.today
+    steps = list(learning_steps(fell_back=fell_back or falls_back))
     if same_value(current, steps):
         return
     values["learn_steps"] = steps
-    if steps == list(LEARN_STEPS):
-        why["learn_steps"] = "a repeat a minute after the first answer costs a review's time and adds little"
-    elif fell_back:
+    if fell_back:
         why["learn_steps"] = f"one step failed too often for you (since day {day.state['steps_fallback_day']})"
-    else:
+    elif falls_back:
         why["learn_steps"] = (f"{day.repeat_failures} of {day.repeat_answers} cards that failed a learning step "
                               f"failed the next one too ({RECENT_DAYS} days): the step comes back after "
                               "the card is forgotten")
+    else:
+        why["learn_steps"] = "a repeat a minute after the first answer costs a review's time and adds little"
 
 
 def _order_reason(day: _Day) -> str:
