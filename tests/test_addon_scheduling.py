@@ -22,6 +22,7 @@ from cardgen.addon.policy import (
     LEARN_STEPS,
     PRESET_PREFIX,
     catch_up_day,
+    fallback_fails,
     learning_steps,
     new_cards_first,
     new_cards_today,
@@ -409,6 +410,12 @@ def test_the_steps_fall_back_to_ankis_for_good_once_repeats_fail_three_times_in_
     assert learning_steps(fell_back=False) == LEARN_STEPS
 
 
+def test_the_fallback_ends_once_quick_repeats_fail_more_than_one_time_in_seven() -> None:
+    ends = lambda answers, failures: fallback_fails(quick_answers=answers, quick_failures=failures)
+    assert not (ends(0, 0) or ends(29, 29) or ends(40, 6) or ends(100, 15))  # too few to tell; at most 15 %
+    assert ends(40, 7) and ends(30, 30)
+
+
 def test_one_step_equal_to_ankis_is_not_taken_for_a_fallback(tmp_path: Path, collection: Collection,
                                                               monkeypatch) -> None:
     """A fallback is recorded only when the learner's repeats fail, not whenever the steps in use
@@ -512,3 +519,94 @@ def test_the_class_counts_the_deck_carries_reach_each_notes_record(tmp_path: Pat
     collection.decks.save(root)
     _new_day(collection)
     assert drive(collection, "day_start").class_notes == 0
+
+
+def test_when_a_learner_fails_again_within_the_hour_the_one_step_comes_back_for_good(
+        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+    """Through the real scheduler: under the fallback, cards failed again minutes after a failed
+    answer say that a shorter step does not help (the learner does not know the card yet): the one
+    step comes back with the reason, and failed repeats do not bring Anki's steps back. Answers from
+    before the fallback do not count (they too came within seconds of a failed answer)."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open")
+    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+    steps = lambda: list(collection.decks.config_dict_for_deck_id(home)["new"]["delays"])
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    collection.set_config("collapseTime", 0)
+
+    def round_of(count: int, rating: int) -> None:
+        collection.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
+        assert _answer(collection, ROOT, count, rating) == count
+
+    def next_day() -> list[str]:
+        _new_day(collection)
+        return drive(collection, "day_start").describe()
+
+    round_of(20, CardAnswer.AGAIN)  # first sight
+    collection.sched.suspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
+    round_of(20, CardAnswer.AGAIN)
+    round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed (and 48 answers within seconds of a failure)
+    next_day()
+    assert steps() == [1.0, 10.0]
+    state = collection.get_config(STATE_KEY)
+    assert state["steps_fallback_after"] == collection.db.scalar("SELECT max(id) FROM revlog")
+    round_of(5, CardAnswer.AGAIN)  # under the fallback: 5 of 5 failed again within the hour...
+    next_day()
+    assert steps() == [1.0, 10.0]  # ...too few to tell
+    round_of(1, CardAnswer.AGAIN)  # 6 of 6
+    described = next_day()
+    assert steps() == list(LEARN_STEPS)
+    assert any("learning steps -> 10m (6 of 6 cards failed again within the hour of seeing the answer"
+               in line for line in described), described
+    assert "steps_fallback_end_day" in collection.get_config(STATE_KEY)
+    round_of(10, CardAnswer.AGAIN)  # repeats fail again: the one step stays
+    next_day()
+    assert steps() == list(LEARN_STEPS)
+
+
+def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_steps(
+        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+    """The learner who fails a step a day later but gets the card right a minute after its answer
+    forgets overnight: Anki's steps stay."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open")
+    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    collection.set_config("collapseTime", 0)
+
+    def round_of(count: int, rating: int) -> None:
+        collection.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
+        assert _answer(collection, ROOT, count, rating) == count
+
+    def next_day() -> None:
+        _new_day(collection)
+        drive(collection, "day_start")
+
+    round_of(20, CardAnswer.AGAIN)  # first sight
+    collection.sched.suspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
+    round_of(20, CardAnswer.AGAIN)
+    round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
+    next_day()
+    round_of(12, CardAnswer.GOOD)  # 12 quick repeats, all right
+    next_day()
+    assert collection.decks.config_dict_for_deck_id(home)["new"]["delays"] == [1.0, 10.0]
+    assert "steps_fallback_end_day" not in collection.get_config(STATE_KEY)
+
+
+def test_the_fallback_is_judged_by_the_answers_after_it() -> None:
+    """After the newest answer when it began; for a record without it, from the start of its day."""
+    from cardgen.addon.scheduling import _fallback_since
+
+    day_ms, cutoff_ms = 86_400_000, 1_000 * 86_400_000
+    assert _fallback_since({}, cutoff_ms, 12) is None
+    assert _fallback_since({"steps_fallback_day": 10, "steps_fallback_after": 123}, cutoff_ms, 12) == 123
+    assert _fallback_since({"steps_fallback_day": 10}, cutoff_ms, 12) == cutoff_ms - 3 * day_ms
+    assert _fallback_since({"steps_fallback_day": 10, "steps_fallback_end_day": 11}, cutoff_ms, 12) is None

@@ -63,6 +63,9 @@ def apply_plan(col, plan: SchedulingPlan):
         state["fit_day"] = plan.fit_day
     if plan.steps_fallback_day is not None:
         state["steps_fallback_day"] = plan.steps_fallback_day
+        state["steps_fallback_after"] = plan.steps_fallback_after
+    if plan.steps_fallback_end_day is not None:
+        state["steps_fallback_end_day"] = plan.steps_fallback_end_day
     state["last"] = plan.describe()
     col.set_config(MANAGED_KEY, managed, undoable=True)
     col.set_config(OWNED_KEY, owned, undoable=True)

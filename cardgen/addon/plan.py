@@ -27,10 +27,13 @@ class SchedulingPlan:
     today_day: int = 0
     today_names: dict[int, str] = field(default_factory=dict)  # deck id -> name, for describe()
     retag: dict[Difficulty, list[int]] = field(default_factory=dict)  # band -> note ids to retag
-    # bookkeeping for the add-on's record (not shown to the learner): Anki's day of today's parameter fit,
-    # and of the fall back to Anki's learning steps (policy.learning_steps)
+    # bookkeeping for the add-on's record (not shown to the learner): Anki's day of today's parameter fit;
+    # of the fall back to Anki's learning steps, with the newest answer then (a revlog id: the answers after
+    # it judge the fallback), and of its end (policy.step_repeats_fail, policy.fallback_fails)
     fit_day: int | None = None
     steps_fallback_day: int | None = None
+    steps_fallback_after: int | None = None
+    steps_fallback_end_day: int | None = None
     fit: Fit = field(default_factory=Fit)  # how the learner departs from FSRS (cardgen.difficulty.fit_learner)
     failure_shift: dict[int, float] = field(default_factory=dict)  # note id -> logit shift on FSRS's failure
     class_notes: int = 0  # notes whose record starts from the class's failure rate (the deck's class counts)
@@ -42,7 +45,7 @@ class SchedulingPlan:
     def is_empty(self) -> bool:
         return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order
                     or self.retag or self.owned or self.today_new or self.fit_day is not None
-                    or self.steps_fallback_day is not None)
+                    or self.steps_fallback_day is not None or self.steps_fallback_end_day is not None)
 
     def describe(self) -> list[str]:
         """What applying changes, one line each, for the first-run question and the status dialog."""

@@ -26,7 +26,10 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   cards. With a session shorter than the step, the step comes back the next day. For a learner who
   forgets a failed card overnight, it then fails again and again, and the budget goes there; so when
   a card that failed its step fails it again most of the time, the preset falls back to Anki's 1
-  and 10 minutes for good (:func:`learning_steps`; docs/addon-evaluation.md, sixth and seventh runs).
+  and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation.md, sixth and seventh runs), and
+  back to the one step for good when the learner fails a card again within the hour of seeing its
+  answer too often: then the failures are not forgetting, and the shorter step does not help
+  (:func:`fallback_fails`, eighth run).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
   fail at their next review (cardgen.difficulty, the one definition the educator's side shares):
@@ -58,6 +61,9 @@ LEARN_STEPS: tuple[float, ...] = (10.0,)  # minutes: the learning steps of a new
 FALLBACK_LEARN_STEPS: tuple[float, ...] = (1.0, 10.0)  # Anki's default: a first right answer within the session
 STEP_FAIL_LIMIT = 0.75  # a step answered after a failed step fails again more often than this: fall back
 MIN_STEP_ANSWERS = 30  # such recent answers needed to tell
+QUICK_REPEAT_SECONDS = 3600  # a step answered within this long after the card's failed answer: a quick repeat
+QUICK_FAIL_LIMIT = 0.15  # under the fallback, quick repeats fail more often than this: back to the one step
+MIN_QUICK_ANSWERS = 30  # quick repeats under the fallback needed to tell
 NEW_FIRST = True  # False: new cards always mixed with reviews (Anki's default; the ablation)
 NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's new cards come first
 RECENT_DAYS = 14  # the window of reviews that success rate is measured on
@@ -127,10 +133,9 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
 
 
 def learning_steps(*, fell_back: bool) -> tuple[float, ...]:
-    """The learning steps of the cardgen preset: :data:`LEARN_STEPS`, or for good
-    :data:`FALLBACK_LEARN_STEPS` once the learner's repeats failed (``fell_back``,
-    :func:`step_repeats_fail`). The fallback is kept: under it the steps succeed, which says nothing
-    about the one step."""
+    """The learning steps of the cardgen preset: :data:`LEARN_STEPS`, or :data:`FALLBACK_LEARN_STEPS`
+    while the learner is under the fallback (``fell_back``: their repeats failed,
+    :func:`step_repeats_fail`, and Anki's steps have not been found not to help, :func:`fallback_fails`)."""
     return FALLBACK_LEARN_STEPS if fell_back else LEARN_STEPS
 
 
@@ -147,6 +152,23 @@ def step_repeats_fail(*, repeat_answers: int, repeat_failures: int) -> bool:
     card is fresh. Measured on four simulated memories, repeats failed at most 0.67 of the time where
     the one step helps, and 0.68-1.0 where it loses most of the curriculum (docs/addon-evaluation.md)."""
     return repeat_answers >= MIN_STEP_ANSWERS and repeat_failures > STEP_FAIL_LIMIT * repeat_answers
+
+
+def fallback_fails(*, quick_answers: int, quick_failures: int) -> bool:
+    """Whether Anki's steps do not help this learner either, so the one step comes back for good:
+    under the fallback, ``quick_answers`` (learning and relearning steps answered within
+    :data:`QUICK_REPEAT_SECONDS` of the card's failed answer) failed more often than
+    :data:`QUICK_FAIL_LIMIT`, with at least :data:`MIN_QUICK_ANSWERS` of them.
+
+    The fallback is a bet that the learner fails the step because it comes back after the card is
+    forgotten. A learner who fails a card again a minute after seeing its answer does not know it
+    yet, and forgetting is not the reason: a step within the session only spends the budget on
+    massed repeats, which teach little where spacing matters. Measured on four simulated memories
+    in their first 25 days, quick repeats failed at most 0.01 of the time where forgetting
+    overnight is the cause (under half-life regression and FSRS-6), 0.02-0.14 under ACT-R, and
+    0.20-0.41 for the slow learner of an item-response memory with a ceiling on recall, where the
+    fallback cost 2-5 points (docs/addon-evaluation.md, eighth run)."""
+    return quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers
 
 
 def catch_up_day(today: int) -> bool:

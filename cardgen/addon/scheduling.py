@@ -23,11 +23,13 @@ from cardgen.addon.policy import (
     DEFAULT_REVIEW_SECONDS,
     FIT_MIN_REVIEWS,
     MIX_WITH_REVIEWS,
+    QUICK_REPEAT_SECONDS,
     NEW_BEFORE_REVIEWS,
     RECENT_DAYS,
     PRESET_PREFIX,
     REFIT_DAYS,
     catch_up_day,
+    fallback_fails,
     learning_steps,
     new_cards_first,
     new_cards_today,
@@ -71,6 +73,9 @@ class _Day:
     recent_successes: int
     repeat_answers: int  # recent learning-step answers right after a failed step of the same card
     repeat_failures: int
+    quick_answers: int  # under the fallback: steps answered within the hour of the card's failed answer
+    quick_failures: int
+    last_answer: int  # the newest answer's revlog id (ms): where a fallback starts
     mix: int  # the new/review order the recent reviews call for
     review_cards: int  # cards in review
     reviews: int  # reviews and relearning answers in the log
@@ -195,6 +200,16 @@ def _read_day(col, config: dict) -> _Day:
         f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
         f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
         f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}")
+    quick_answers = quick_failures = 0
+    since = _fallback_since(state, cutoff_ms, today)
+    if since is not None:  # under the fallback: its quick repeats (policy.fallback_fails)
+        quick_answers, quick_failures = col.db.first(
+            f"WITH answers AS (SELECT id, type, lag(ease) OVER card AS before_ease, id - lag(id) OVER card AS gap, "
+            f"ease FROM revlog WHERE cid IN ({ids}) AND cid IN (SELECT cid FROM revlog WHERE id > {since}) "
+            f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
+            f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type IN (0, 2) AND before_ease = 1 "
+            f"AND gap < {QUICK_REPEAT_SECONDS * 1000} AND id > {since}")
+    last_answer = col.db.scalar(f"SELECT coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
                                                 recent_successes=recent_successes, today=today) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
@@ -202,7 +217,8 @@ def _read_day(col, config: dict) -> _Day:
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
                 yesterday=yesterday, overdue=overdue, recent_reviews=recent_reviews,
                 recent_successes=recent_successes, repeat_answers=repeat_answers,
-                repeat_failures=repeat_failures, mix=mix, review_cards=review_cards, reviews=reviews)
+                repeat_failures=repeat_failures, quick_answers=quick_answers, quick_failures=quick_failures,
+                last_answer=last_answer, mix=mix, review_cards=review_cards, reviews=reviews)
 
 
 def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set[str], homes: dict[int, str],
@@ -235,19 +251,42 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         plan.reasons[name] = why
 
 
+def _fallback_since(state: dict, cutoff_ms: int, today: int) -> int | None:
+    """The revlog id after which the learner has been under the fallback to Anki's steps (None: not
+    under it). A record from before the id was kept: the start of the fallback's day."""
+    if "steps_fallback_day" not in state or "steps_fallback_end_day" in state:
+        return None
+    if "steps_fallback_after" in state:
+        return int(state["steps_fallback_after"])
+    today_start = cutoff_ms - DAY_SECONDS * 1000
+    return today_start - (today - int(state["steps_fallback_day"])) * DAY_SECONDS * 1000
+
+
 def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: dict, why: dict) -> None:
-    """The learning steps (policy.learning_steps); a fallback is recorded, and kept from then on."""
-    fell_back = "steps_fallback_day" in day.state
-    falls_back = not fell_back and step_repeats_fail(repeat_answers=day.repeat_answers,
-                                                     repeat_failures=day.repeat_failures)
+    """The learning steps: the one step; Anki's once the learner's repeats fail (recorded, with the
+    newest answer, so that only later answers judge it); the one step again for good when Anki's
+    steps do not help either (policy.step_repeats_fail, policy.fallback_fails)."""
+    state = day.state
+    ended = "steps_fallback_end_day" in state
+    fell_back = "steps_fallback_day" in state and not ended
+    falls_back = not (fell_back or ended) and step_repeats_fail(repeat_answers=day.repeat_answers,
+                                                                repeat_failures=day.repeat_failures)
+    ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures)
     if falls_back:
-        plan.steps_fallback_day = day.today
-    steps = list(learning_steps(fell_back=fell_back or falls_back))
+        plan.steps_fallback_day, plan.steps_fallback_after = day.today, day.last_answer
+    if ends:
+        plan.steps_fallback_end_day = day.today
+    steps = list(learning_steps(fell_back=(fell_back or falls_back) and not ends))
     if same_value(current, steps):
         return
     values["learn_steps"] = steps
-    if fell_back:
-        why["learn_steps"] = f"one step failed too often for you (since day {day.state['steps_fallback_day']})"
+    if ends:
+        why["learn_steps"] = (f"{day.quick_failures} of {day.quick_answers} cards failed again within the hour of "
+                              "seeing the answer: a shorter step does not help, so the one step stays")
+    elif ended:
+        why["learn_steps"] = f"Anki's steps did not help you either (since day {state['steps_fallback_end_day']})"
+    elif fell_back:
+        why["learn_steps"] = f"one step failed too often for you (since day {state['steps_fallback_day']})"
     elif falls_back:
         why["learn_steps"] = (f"{day.repeat_failures} of {day.repeat_answers} cards that failed a learning step "
                               f"failed the next one too ({RECENT_DAYS} days): the step comes back after "
