@@ -25,6 +25,7 @@ from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 
 from cardgen.cli import main
+from cardgen.deid.database import ANKI_COLLECTION
 from cardgen.deid.text import words
 from cardgen.deid.matcher import ValueMatcher
 from cardgen.deid.values import identifying_items, identifying_values
@@ -305,6 +306,64 @@ def test_allowlisted_word_builds_and_is_named_in_the_summary(tmp_path: Path, col
     import_package(collection, out)
     fields = " ".join(" ".join(collection.get_note(n).fields) for n in collection.find_notes(""))
     assert "white matter" in fields and "Walter" not in fields
+
+
+def _config_keys(package: Path) -> set[str]:
+    """Every key of the JSON documents in the package's ``col`` row, but deck and notetype ids."""
+    import json
+    import sqlite3
+
+    keys: set[str] = set()
+
+    def walk(value) -> None:
+        if isinstance(value, dict):
+            keys.update(k for k in value if not k.isdigit())
+            for inner in value.values():
+                walk(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                walk(inner)
+
+    with zipfile.ZipFile(package) as archive:
+        database = package.parent / "collection-of-package.anki2"
+        database.write_bytes(archive.read("collection.anki2"))
+    connection = sqlite3.connect(database)
+    try:
+        for value in connection.execute("SELECT * FROM col").fetchone():
+            if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+                walk(json.loads(value))
+    finally:
+        connection.close()
+    return keys
+
+
+@pytest.mark.parametrize("name", ["Graves^Bury", "Ord^Begin Special"])
+def test_a_patient_named_like_ankis_own_words_builds_and_is_still_found_in_text(tmp_path: Path, collection,
+                                                                               name: str) -> None:
+    """Anki's collection has a table called ``graves`` and settings called ``bury`` and ``ord``; its
+    LaTeX preamble says ``\\begin`` and ``\\special``. Those are the format's words, not the patient's:
+    the deck builds. Written in the case's text, the same name is refused as before."""
+    family = name.split("^")[0]
+
+    def named(ds):
+        ds.PatientName = name
+
+    _write(tmp_path / "cases", "a", GOOD_CASE.format(case_id="f-1"), edit=named)
+    out = tmp_path / "ok.apkg"
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(out), "--no-cache"])
+    assert built.exit_code == 0, built.output
+    import_package(collection, out)
+    fields = " ".join(" ".join(collection.get_note(n).fields) for n in collection.find_notes(""))
+    assert family not in fields and "Vertebral body" in fields
+    assert _config_keys(out) <= ANKI_COLLECTION.keys  # the list of the format's words is whole
+
+    yaml = GOOD_CASE.format(case_id="f-2").replace("history: Test history.", f"history: Seen by {family}.")
+    _write(tmp_path / "refused", "a", yaml, edit=named)
+    refused = CliRunner().invoke(main, ["build", str(tmp_path / "refused"), "-o", str(tmp_path / "r.apkg"),
+                                        "--no-cache"])
+    assert refused.exit_code == 1
+    assert f"history: holds '{family.lower()}', the value of (0010,0010) PatientName" in refused.output
+    assert not (tmp_path / "r.apkg").exists()
 
 
 def test_the_allowlist_names_a_word_not_the_whole_name(tmp_path: Path) -> None:

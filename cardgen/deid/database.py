@@ -7,11 +7,30 @@ import sqlite3
 from pathlib import Path
 
 from cardgen.deid.memo import AuditMemo
-from cardgen.deid.search import Search
+from cardgen.deid.search import NO_FORMAT, FileFormat, Search
 
 # Columns that Anki (or genanki) fills with random or hashed text: searched for source values,
 # but not for identifier shapes, which base91 GUIDs such as "o1PXq^N..." can mimic.
 OPAQUE_COLUMNS = frozenset({("notes", "guid")})
+
+# The collection format's own words (Anki's legacy schema, as genanki writes it): its tables, and the
+# keys of the configuration in the ``col`` row (collection, deck, preset and notetype settings), with
+# LaTeX's default preamble and postamble. Surnames such as Graves, Bury, Ord or Begin are among them;
+# searched, they would stop every deck of such a patient. Any other table or key is searched, and so
+# is every value: names of decks, fields and tags, descriptions, templates.
+ANKI_TABLES = frozenset({"col", "notes", "cards", "revlog", "graves"})
+ANKI_COLLECTION = FileFormat(
+    keys=frozenset({
+        "activeDecks", "addToCur", "afmt", "autoplay", "bafmt", "bfont", "bqfmt", "browserCollapsed", "bsize",
+        "bury", "collapseTime", "collapsed", "conf", "css", "curDeck", "curModel", "delays", "desc", "did",
+        "dueCounts", "dyn", "ease4", "estTimes", "extendNew", "extendRev", "flds", "font", "fuzz", "id",
+        "initialFactor", "ints", "ivlFct", "lapse", "latexPost", "latexPre", "latexsvg", "leechAction",
+        "leechFails", "lrnToday", "maxIvl", "maxTaken", "media", "minInt", "minSpace", "mod", "mult", "name",
+        "new", "newBury", "newSpread", "newToday", "nextPos", "ord", "order", "originalStockKind", "perDay",
+        "preventDeletion", "qfmt", "replayq", "req", "rev", "revToday", "rtl", "separate", "size",
+        "sortBackwards", "sortType", "sortf", "sticky", "tag", "tags", "timeLim", "timeToday", "timer", "tmpls",
+        "type", "usn", "vers"}),
+    boilerplate=frozenset({"latexPre", "latexPost"}))
 
 
 def search_database(search: Search, name: str, path: Path, memo: AuditMemo | None = None) -> None:
@@ -26,7 +45,8 @@ def search_database(search: Search, name: str, path: Path, memo: AuditMemo | Non
         tables = [row[0] for row in connection.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         for table in tables:
-            search.text(f"{name}: table name", table)
+            if table not in ANKI_TABLES:
+                search.text(f"{name}: table name", table)
             _search_table(search, connection, name, table, memo)
     except sqlite3.Error as error:
         search.add(name, "", f"cannot read the collection database: {error}")
@@ -39,6 +59,7 @@ def _search_table(search: Search, connection: sqlite3.Connection, name: str, tab
     quoted = '"' + table.replace('"', '""') + '"'
     cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608 (names from the db)
     columns = [d[0] for d in cursor.description]
+    form = ANKI_COLLECTION if table == "col" else NO_FORMAT
     fields_at = columns.index("flds") if table == "notes" and "flds" in columns else None
     for row_number, row in enumerate(cursor):
         where = f"{name}: {table} row {row_number} column "
@@ -49,7 +70,7 @@ def _search_table(search: Search, connection: sqlite3.Connection, name: str, tab
             note = ""
         if memo is None:
             for column, value in zip(columns, row):
-                search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS)
+                search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS, form=form)
             continue
         # Numbers (ids, times: new in every build) are searched every time, which is quick;
         # the row's text is searched unless the same text was found clean, searched for
@@ -66,6 +87,6 @@ def _search_table(search: Search, connection: sqlite3.Connection, name: str, tab
             continue
         found = search.found
         for column, value in texts:
-            search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS)
+            search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS, form=form)
         if search.found == found:
             memo.clean(key)

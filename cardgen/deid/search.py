@@ -9,10 +9,25 @@ shape patterns.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 from cardgen.deid.findings import AuditHit
 from cardgen.deid.matcher import ValueMatcher
 from cardgen.deid.patterns import identifier_shapes
+
+
+@dataclass(frozen=True)
+class FileFormat:
+    """Words a file format writes whatever the content: its JSON keys (``keys``), and the keys whose
+    values are its fixed text (``boilerplate``). A patient called Graves or Bury is not found in
+    Anki's ``graves`` table or its ``bury`` setting; a value the build wrote is searched wherever it
+    stands."""
+
+    keys: frozenset[str] = frozenset()
+    boilerplate: frozenset[str] = frozenset()
+
+
+NO_FORMAT = FileFormat()
 
 
 class Search:
@@ -42,22 +57,27 @@ class Search:
         for item in self.matcher.find(str(value)):
             self.add(where, item.value, f"value of {item.tag}")
 
-    def json_value(self, where: str, value: object) -> None:
-        """Strings (keys too) of a JSON document; its numbers are Anki's own settings."""
+    def json_value(self, where: str, value: object, form: FileFormat = NO_FORMAT) -> None:
+        """Strings (keys too) of a JSON document; its numbers are Anki's own settings. ``form``: the
+        keys (and the values under keys) that are the file format's own words, not searched."""
         if isinstance(value, dict):
             for key, inner in value.items():
-                self.text(where, str(key))
-                self.json_value(f"{where}.{key}", inner)
+                if key in form.boilerplate:
+                    continue
+                if key not in form.keys:
+                    self.text(where, str(key))
+                self.json_value(f"{where}.{key}", inner, form)
         elif isinstance(value, list):
             for index, inner in enumerate(value):
-                self.json_value(f"{where}[{index}]", inner)
+                self.json_value(f"{where}[{index}]", inner, form)
         elif isinstance(value, str):
             self.text(where, value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             self.number(where, value)
 
-    def cell(self, where: str, value: object, *, shapes: bool = True) -> None:
-        """One database cell: a number, text (read as JSON when it is a JSON document) or bytes."""
+    def cell(self, where: str, value: object, *, shapes: bool = True, form: FileFormat = NO_FORMAT) -> None:
+        """One database cell: a number, text (read as JSON when it is a JSON document, whose keys in
+        ``form`` are not searched) or bytes."""
         if value is None:
             return
         if isinstance(value, (int, float)):
@@ -77,6 +97,6 @@ class Search:
             except json.JSONDecodeError:
                 pass
             else:
-                self.json_value(where, document)
+                self.json_value(where, document, form)
                 return
         self.text(where, text)
