@@ -195,3 +195,61 @@ class CuttingProxy:
 
     def close(self) -> None:
         self._listener.close()
+
+
+class ForwardProxy:
+    """An HTTP forward proxy on a loopback port, as a hospital's may be: each request arrives with the
+    server's absolute URL (``GET http://host:port/path``), is sent on to that server, and its answer
+    relayed back. ``requests`` keeps the (method, URL) of everything that went through."""
+
+    def __init__(self) -> None:
+        import http.client
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import urlsplit
+
+        seen = self.requests = []
+
+        class Relay(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _forward(self) -> None:
+                target = urlsplit(self.path)
+                if not target.hostname:  # not a proxy request
+                    self.send_error(400, "absolute URL expected")
+                    return
+                seen.append((self.command, self.path))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                headers = {k: v for k, v in self.headers.items()
+                           if k.lower() not in ("proxy-connection", "connection", "keep-alive")}
+                upstream = http.client.HTTPConnection(target.hostname, target.port or 80, timeout=60)
+                try:
+                    upstream.request(self.command, target.path + (f"?{target.query}" if target.query else ""),
+                                     body=body, headers=headers)
+                    answer = upstream.getresponse()
+                    data = answer.read()
+                    self.send_response(answer.status, answer.reason)
+                    for key, value in answer.getheaders():
+                        if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                            self.send_header(key, value)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                finally:
+                    upstream.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+            def log_message(self, *args) -> None:  # quiet
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()

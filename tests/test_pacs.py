@@ -25,7 +25,7 @@ from cardgen.deid.audit import audit_package
 from cardgen.pacs import Connection, DateHandling, PullOptions, TransferCut, pull_teaching_files
 from cardgen.teaching.loader import find_case_files, load_case
 from tests.anki_helpers import import_package, open_collection
-from tests.orthanc import CuttingProxy, Orthanc, require_orthanc, start_orthanc
+from tests.orthanc import CuttingProxy, ForwardProxy, Orthanc, free_port, require_orthanc, start_orthanc
 from tests.pacs_data import (DOE, ROE, TeachingStudy, key_object_selection, presentation_state, segmentation,
                              teaching_study, to_bytes, unique_strings)
 
@@ -297,6 +297,31 @@ def test_unreachable_server(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot reach the server" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_pull_goes_through_the_proxy_given_and_not_the_environments(pacs: Orthanc, tmp_path: Path) -> None:
+    """``--proxy``: every request reaches the PACS through that proxy (a real forward proxy on
+    loopback), and an explicit proxy wins over HTTP_PROXY; a proxy that cannot be reached is one
+    line naming it, with nothing written."""
+    study = str(pacs.studies[0].kos.StudyInstanceUID)
+    dead_proxy = f"http://127.0.0.1:{free_port()}"
+    proxy = ForwardProxy()
+    try:
+        cases = tmp_path / "cases"
+        result = _cli_pull("--server", pacs.dicomweb, "-o", str(cases), "--study", study, "--proxy", proxy.url,
+                           env={"HTTP_PROXY": dead_proxy, "http_proxy": dead_proxy, "NO_PROXY": "", "no_proxy": ""})
+        assert result.exit_code == 0, result.output
+        assert "pulled 1 case(s)" in result.output, result.output
+        assert len(find_case_files(cases)) == 1
+        assert proxy.requests and all(url.startswith(pacs.url + "/dicom-web/") for _, url in proxy.requests)
+        assert any("/instances/" in url for _, url in proxy.requests)  # the retrievals too, not only searches
+    finally:
+        proxy.close()
+    refused = _cli_pull("--server", pacs.dicomweb, "-o", str(tmp_path / "none"), "--proxy", dead_proxy)
+    assert refused.exit_code == 1
+    assert refused.output.strip() == (f"Error: {dead_proxy}: the proxy refused or could not be reached; "
+                                      "check --proxy"), refused.output
+    assert not (tmp_path / "none").exists()
 
 
 def test_wrong_dicomweb_root_is_a_404(pacs: Orthanc, tmp_path: Path) -> None:
