@@ -23,10 +23,10 @@ from cardgen.addon.policy import (
     DEFAULT_REVIEW_SECONDS,
     FIT_MIN_REVIEWS,
     MIX_WITH_REVIEWS,
-    QUICK_REPEAT_SECONDS,
     NEW_BEFORE_REVIEWS,
     RECENT_DAYS,
     PRESET_PREFIX,
+    QUICK_REPEAT_SECONDS,
     REFIT_DAYS,
     catch_up_day,
     fallback_fails,
@@ -282,7 +282,7 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
     values["learn_steps"] = steps
     if ends:
         why["learn_steps"] = (f"{day.quick_failures} of {day.quick_answers} cards failed again within the hour of "
-                              "seeing the answer: a shorter step does not help, so the one step stays")
+                              "seeing the answer: a shorter step does not help, so the one step comes back")
     elif ended:
         why["learn_steps"] = f"Anki's steps did not help you either (since day {state['steps_fallback_end_day']})"
     elif fell_back:
