@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from cardgen import __version__
-from cardgen.build import BuildOptions, build_deck
+from cardgen.build import BuildOptions, audit_deck, build_deck
 from cardgen.build.cache import default_cache_dir
 from cardgen.build.options import DEFAULT_DECK_DEPTH, DEFAULT_DECK_NAME, DEFAULT_OCCLUSION, DEFAULT_OUTPUT
 from cardgen.build.workers import available_cores
@@ -17,7 +17,6 @@ from cardgen.check import check_cases
 from cardgen.cli_support import (InputFailure, Progress, as_click_error, cases_dir_argument, curriculum_option,
                                  learners_dir_option, output_option)
 from cardgen.curriculum.report import coverage_report
-from cardgen.deid.audit import audit_package
 from cardgen.deid.findings import grouped
 from cardgen.errors import CardgenError, InputError, each_error
 from cardgen.imaging.encode import OutputFormat
@@ -231,7 +230,7 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
       cardgen audit chest.apkg --against cases
     """
     with as_click_error():
-        hits = audit_package(deck, against=list(against) if against else None)
+        hits = audit_deck(deck, against=list(against) if against else None)
     for line in grouped(hits):  # one line per value, not per note
         click.echo(line)
     if hits:

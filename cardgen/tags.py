@@ -44,6 +44,21 @@ def after_prefix(tag: str, prefix: str) -> str | None:
     return tag[len(prefix):] if has_prefix(tag, prefix) else None
 
 
+OWN_PREFIXES = (CASE_PREFIX, DIFFICULTY_PREFIX, PRIOR_PREFIX, TOPIC_PREFIX, LEVEL_PREFIX, MODALITY_PREFIX)
+
+
+def tag_content(tag: str) -> str:
+    """What a tag says beyond cardgen's own words: ``chest-001`` of ``cardgen::case::chest-001``,
+    nothing of ``cardgen::text_only``; any other tag whole."""
+    if tag_key(tag) == tag_key(TEXT_ONLY_TAG):
+        return ""
+    for prefix in OWN_PREFIXES:
+        rest = after_prefix(tag, prefix)
+        if rest is not None:
+            return rest
+    return tag
+
+
 def is_cardgen_tag(tag: str) -> bool:
     """Whether ``tag`` is one of cardgen's."""
     return has_prefix(tag, f"{TAG_ROOT}::")

@@ -337,12 +337,14 @@ def _config_keys(package: Path) -> set[str]:
     return keys
 
 
-@pytest.mark.parametrize("name", ["Graves^Bury", "Ord^Begin Special"])
+@pytest.mark.parametrize("name", ["Graves^Bury", "Ord^Begin Special", "Case^Mark", "Max^Numbers"])
 def test_a_patient_named_like_ankis_own_words_builds_and_is_still_found_in_text(tmp_path: Path, collection,
                                                                                name: str) -> None:
     """Anki's collection has a table called ``graves`` and settings called ``bury`` and ``ord``; its
-    LaTeX preamble says ``\\begin`` and ``\\special``. Those are the format's words, not the patient's:
-    the deck builds. Written in the case's text, the same name is refused as before."""
+    LaTeX preamble says ``\\begin`` and ``\\special``; cardgen's notetypes have a field ``Case``, a
+    style sheet that styles ``mark`` and numbers, and every note a ``cardgen::case::`` tag. Those are
+    the format's words, not the patient's: the deck builds, and ``cardgen audit`` finds it clean.
+    Written in the case's text, the same name is refused as before."""
     family = name.split("^")[0]
 
     def named(ds):
@@ -356,6 +358,8 @@ def test_a_patient_named_like_ankis_own_words_builds_and_is_still_found_in_text(
     fields = " ".join(" ".join(collection.get_note(n).fields) for n in collection.find_notes(""))
     assert family not in fields and "Vertebral body" in fields
     assert _config_keys(out) <= ANKI_COLLECTION.keys  # the list of the format's words is whole
+    audited = CliRunner().invoke(main, ["audit", str(out), "--against", str(tmp_path / "cases")])
+    assert audited.exit_code == 0 and "no identifiers found" in audited.output, audited.output
 
     yaml = GOOD_CASE.format(case_id="f-2").replace("history: Test history.", f"history: Seen by {family}.")
     _write(tmp_path / "refused", "a", yaml, edit=named)
@@ -364,6 +368,37 @@ def test_a_patient_named_like_ankis_own_words_builds_and_is_still_found_in_text(
     assert refused.exit_code == 1
     assert f"history: holds '{family.lower()}', the value of (0010,0010) PatientName" in refused.output
     assert not (tmp_path / "r.apkg").exists()
+
+
+def test_only_the_notetypes_exact_texts_are_left_out(tmp_path: Path) -> None:
+    """A notetype whose style sheet is cardgen's with a patient's name added, or a deck named like one
+    of cardgen's fields, is searched: only a notetype text exactly as cardgen writes it is not."""
+    import genanki
+
+    from cardgen.cards.notetypes import NoteKind, notetype, notetype_texts
+    from cardgen.deid.audit import audit_package
+    from cardgen.deid.matcher import IdentifyingValue
+
+    case = notetype(NoteKind.CASE)
+    patient = [IdentifyingValue("case", "(0010,0010) PatientName", ""),
+               IdentifyingValue("zyqrab", "(0010,0010) PatientName", "")]
+
+    def package(css: str, deck_name: str) -> Path:
+        model = genanki.Model(case.model_id, case.name, fields=[{"name": f.name} for f in case.fields],
+                              templates=[{"name": t.name, "qfmt": t.front, "afmt": t.back} for t in case.templates],
+                              css=css)
+        deck = genanki.Deck(1_700_000_005, deck_name)
+        deck.add_note(genanki.Note(model=model, fields=["c-1"] + [""] * (len(case.fields) - 1), guid="g1"))
+        out = tmp_path / f"{len(css)}-{deck_name}.apkg"
+        genanki.Package(deck).write_to_file(str(out), timestamp=1_700_000_000)
+        return out
+
+    assert audit_package(package(case.css, "Teaching"), values=patient, boilerplate=notetype_texts()) == []
+    changed = audit_package(package(case.css + "\n/* Zyqrab */", "Teaching"), values=patient,
+                            boilerplate=notetype_texts())
+    assert {(h.value, h.where.rsplit(".", 1)[-1]) for h in changed} == {("zyqrab", "css"), ("case", "css")}
+    named = audit_package(package(case.css, "Case"), values=patient, boilerplate=notetype_texts())
+    assert {h.value for h in named} == {"case"} and all("decks" in h.where for h in named), named
 
 
 def test_the_allowlist_names_a_word_not_the_whole_name(tmp_path: Path) -> None:

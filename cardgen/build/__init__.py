@@ -7,6 +7,6 @@ are the public entry points, importable from here (the CLI, the preview and the 
 """
 
 from cardgen.build.options import BuildOptions, BuildResult
-from cardgen.build.pipeline import build_deck
+from cardgen.build.pipeline import audit_deck, build_deck
 
-__all__ = ["BuildOptions", "BuildResult", "build_deck"]
+__all__ = ["BuildOptions", "BuildResult", "audit_deck", "build_deck"]

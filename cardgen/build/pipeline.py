@@ -21,10 +21,11 @@ from cardgen.build.options import BuildOptions, BuildResult, Progress, Silent
 from cardgen.build.run import run_cases
 from cardgen.build.workers import Workers, each_or_error, workers
 from cardgen.cards.notes import CaseContext
+from cardgen.cards.notetypes import notetype_texts
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.spool import NoteSpool
-from cardgen.deid.audit import PackageAudit
-from cardgen.deid.findings import AuditFailed
+from cardgen.deid.audit import PackageAudit, audit_package
+from cardgen.deid.findings import AuditFailed, AuditHit
 from cardgen.deid.values import values_from_files
 from cardgen.errors import BuildFailed, InputError
 from cardgen.learners.personal import class_description, personalise
@@ -196,7 +197,7 @@ def write_and_audit(notes: NoteSpool, description: str, options: BuildOptions, t
     # a cache: only what the last audit of this output did not already find clean).
     audit = PackageAudit(lambda: values_from_files(sources) if cache is None
                          else cache.readings.identifying_values_of_all(sources), memo,
-                         allowed=[word for _, word in result.not_identifying])
+                         allowed=[word for _, word in result.not_identifying], boilerplate=notetype_texts())
 
     def refuse_identifiers(package: Path) -> None:
         hits = audit.package(package)
@@ -231,3 +232,10 @@ def _write_package(*arguments: object, **options: object) -> int:
     from cardgen.deck.package import write_package
 
     return write_package(*arguments, **options)
+
+
+def audit_deck(deck: Path, against: list[Path] | None = None) -> list[AuditHit]:
+    """``cardgen audit``: every possible identifier in ``deck`` (and, ``against`` DICOM files or
+    folders, their identifying values), as the build's own audit searches: cardgen's notetype texts,
+    which every deck it writes holds, are not searched."""
+    return audit_package(deck, against=against, boilerplate=notetype_texts())

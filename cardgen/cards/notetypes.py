@@ -126,3 +126,18 @@ def occlusion_notetype() -> Notetype:
                                 back=anki_template("occlusion_back.html")),),
         css=anki_template("style.css") + anki_template("occlusion.css"),
         cloze=True, original_stock_kind=ORIGINAL_STOCK_KIND_IMAGE_OCCLUSION)
+
+
+def notetype_texts() -> frozenset[str]:
+    """Every text cardgen's notetypes put in a deck, whatever its cases: names, field and template
+    names, templates and style. The de-identification audit does not search a text that is exactly
+    one of these: a patient called Case or Mark is not found in the ``Case`` field or in the style
+    sheet's ``mark`` (cardgen.deid.audit)."""
+    texts: set[str] = set()
+    for kind in NoteKind:
+        described = notetype(kind)
+        texts.update((described.name, described.css))
+        texts.update(field.name for field in described.fields)
+        for template in described.templates:
+            texts.update((template.name, template.front, template.back))
+    return frozenset(texts)

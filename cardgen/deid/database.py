@@ -4,10 +4,12 @@ every table (card text, tags, deck and notetype names, configuration), read with
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 from cardgen.deid.memo import AuditMemo
 from cardgen.deid.search import NO_FORMAT, FileFormat, Search
+from cardgen.tags import tag_content
 
 # Columns that Anki (or genanki) fills with random or hashed text: searched for source values,
 # but not for identifier shapes, which base91 GUIDs such as "o1PXq^N..." can mimic.
@@ -31,6 +33,8 @@ ANKI_COLLECTION = FileFormat(
         "sortBackwards", "sortType", "sortf", "sticky", "tag", "tags", "timeLim", "timeToday", "timer", "tmpls",
         "type", "usn", "vers"}),
     boilerplate=frozenset({"latexPre", "latexPost"}))
+# The notetypes (the ``col`` row's ``models``): also without the texts the deck's writer gives every deck.
+ANKI_NOTETYPES = replace(ANKI_COLLECTION, notetypes=True)
 
 
 def search_database(search: Search, name: str, path: Path, memo: AuditMemo | None = None) -> None:
@@ -59,9 +63,14 @@ def _search_table(search: Search, connection: sqlite3.Connection, name: str, tab
     quoted = '"' + table.replace('"', '""') + '"'
     cursor = connection.execute(f"SELECT * FROM {quoted}")  # noqa: S608 (names from the db)
     columns = [d[0] for d in cursor.description]
-    form = ANKI_COLLECTION if table == "col" else NO_FORMAT
+    forms = {column: (ANKI_NOTETYPES if column == "models" else ANKI_COLLECTION) if table == "col" else NO_FORMAT
+             for column in columns}
     fields_at = columns.index("flds") if table == "notes" and "flds" in columns else None
+    tags_at = columns.index("tags") if table == "notes" and "tags" in columns else None
     for row_number, row in enumerate(cursor):
+        if tags_at is not None and isinstance(row[tags_at], str):
+            # cardgen's own tag words (cardgen::case::) are the format's; what follows them is searched
+            row = (*row[:tags_at], " ".join(tag_content(t) for t in row[tags_at].split()), *row[tags_at + 1:])
         where = f"{name}: {table} row {row_number} column "
         if fields_at is not None and isinstance(row[fields_at], str):
             # A note is known by its first field (a case id, a finding key): name it.
@@ -70,7 +79,8 @@ def _search_table(search: Search, connection: sqlite3.Connection, name: str, tab
             note = ""
         if memo is None:
             for column, value in zip(columns, row):
-                search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS, form=form)
+                search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS,
+                            form=forms[column])
             continue
         # Numbers (ids, times: new in every build) are searched every time, which is quick;
         # the row's text is searched unless the same text was found clean, searched for
@@ -87,6 +97,7 @@ def _search_table(search: Search, connection: sqlite3.Connection, name: str, tab
             continue
         found = search.found
         for column, value in texts:
-            search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS, form=form)
+            search.cell(where + column + note, value, shapes=(table, column) not in OPAQUE_COLUMNS,
+                        form=forms[column])
         if search.found == found:
             memo.clean(key)

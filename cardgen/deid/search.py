@@ -9,6 +9,7 @@ shape patterns.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cardgen.deid.findings import AuditHit
@@ -25,6 +26,7 @@ class FileFormat:
 
     keys: frozenset[str] = frozenset()
     boilerplate: frozenset[str] = frozenset()
+    notetypes: bool = False  # the document holds notetypes: a value that is one of the writer's own is not searched
 
 
 NO_FORMAT = FileFormat()
@@ -34,8 +36,11 @@ class Search:
     """The hits found so far with one :class:`ValueMatcher`; :attr:`found` counts every hit added,
     repeats included, so a part of the package that adds none is known to be clean."""
 
-    def __init__(self, matcher: ValueMatcher) -> None:
+    def __init__(self, matcher: ValueMatcher, boilerplate: Iterable[str] = ()) -> None:
         self.matcher = matcher
+        # texts the deck's writer puts in every deck (its notetypes' names, fields, templates and
+        # style): not searched where a notetype document (FileFormat.notetypes) holds exactly one
+        self.boilerplate = frozenset(boilerplate)
         self.hits: set[AuditHit] = set()
         self.found = 0
 
@@ -71,7 +76,8 @@ class Search:
             for index, inner in enumerate(value):
                 self.json_value(f"{where}[{index}]", inner, form)
         elif isinstance(value, str):
-            self.text(where, value)
+            if not (form.notetypes and value in self.boilerplate):
+                self.text(where, value)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             self.number(where, value)
 
