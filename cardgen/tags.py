@@ -50,7 +50,7 @@ OWN_PREFIXES = (CASE_PREFIX, DIFFICULTY_PREFIX, PRIOR_PREFIX, TOPIC_PREFIX, LEVE
 def tag_content(tag: str) -> str:
     """What a tag says beyond cardgen's own words: ``chest-001`` of ``cardgen::case::chest-001``,
     nothing of ``cardgen::text_only``; any other tag whole."""
-    if tag_key(tag) == tag_key(TEXT_ONLY_TAG):
+    if same_tag(tag, TEXT_ONLY_TAG):
         return ""
     for prefix in OWN_PREFIXES:
         rest = after_prefix(tag, prefix)

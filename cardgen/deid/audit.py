@@ -91,9 +91,8 @@ class PackageAudit:
         return sorted(search.hits)
 
 
-def require_clean_package(apkg: Path, against: Iterable[Path] | None = None, *,
-                          boilerplate: Iterable[str] = ()) -> None:
+def require_clean_package(apkg: Path, against: Iterable[Path] | None = None) -> None:
     """Raise :class:`AuditFailed` when :func:`audit_package` finds anything."""
-    hits = audit_package(apkg, against, boilerplate=boilerplate)
+    hits = audit_package(apkg, against)
     if hits:
         raise AuditFailed(Path(apkg), hits)

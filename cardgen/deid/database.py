@@ -32,7 +32,7 @@ ANKI_COLLECTION = FileFormat(
         "preventDeletion", "qfmt", "replayq", "req", "rev", "revToday", "rtl", "separate", "size",
         "sortBackwards", "sortType", "sortf", "sticky", "tag", "tags", "timeLim", "timeToday", "timer", "tmpls",
         "type", "usn", "vers"}),
-    boilerplate=frozenset({"latexPre", "latexPost"}))
+    fixed_value_keys=frozenset({"latexPre", "latexPost"}))
 # The notetypes (the ``col`` row's ``models``): also without the texts the deck's writer gives every deck.
 ANKI_NOTETYPES = replace(ANKI_COLLECTION, notetypes=True)
 

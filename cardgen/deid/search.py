@@ -20,12 +20,12 @@ from cardgen.deid.patterns import identifier_shapes
 @dataclass(frozen=True)
 class FileFormat:
     """Words a file format writes whatever the content: its JSON keys (``keys``), and the keys whose
-    values are its fixed text (``boilerplate``). A patient called Graves or Bury is not found in
+    values are its fixed text (``fixed_value_keys``). A patient called Graves or Bury is not found in
     Anki's ``graves`` table or its ``bury`` setting; a value the build wrote is searched wherever it
     stands."""
 
     keys: frozenset[str] = frozenset()
-    boilerplate: frozenset[str] = frozenset()
+    fixed_value_keys: frozenset[str] = frozenset()
     notetypes: bool = False  # the document holds notetypes: a value that is one of the writer's own is not searched
 
 
@@ -67,7 +67,7 @@ class Search:
         keys (and the values under keys) that are the file format's own words, not searched."""
         if isinstance(value, dict):
             for key, inner in value.items():
-                if key in form.boilerplate:
+                if key in form.fixed_value_keys:
                     continue
                 if key not in form.keys:
                     self.text(where, str(key))
