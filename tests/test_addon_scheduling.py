@@ -445,6 +445,38 @@ def test_the_plan_tells_the_learner_what_it_did_but_not_its_bookkeeping() -> Non
     assert SchedulingPlan().is_empty() and SchedulingPlan().describe() == ["Nothing to change."]
 
 
+class _StepLearner:
+    """A learner of the 12-note class deck, through the real scheduler: the add-on has run once, and
+    they study the cardgen root with no learning ahead (a step is shown only once due)."""
+
+    def __init__(self, tmp_path: Path, collection: Collection) -> None:
+        self.col = collection
+        import_package(collection, class_deck(tmp_path, count=12))
+        drive(collection, "profile_open")
+        self.home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+        collection.decks.select(collection.decks.id_for_name(ROOT))
+        collection.set_config("collapseTime", 0)
+
+    def steps(self) -> list[float]:
+        """The learning steps of the cardgen preset."""
+        return list(self.col.decks.config_dict_for_deck_id(self.home)["new"]["delays"])
+
+    def round_of(self, count: int, rating: int) -> None:
+        """An hour on, every step is due; answer ``count`` of them."""
+        self.col.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
+        assert _answer(self.col, ROOT, count, rating) == count
+
+    def next_day(self) -> list[str]:
+        """The add-on's next day; what it did."""
+        _new_day(self.col)
+        return drive(self.col, "day_start").describe()
+
+    def first_sights_failed(self) -> None:
+        """20 new cards failed on first sight; only those are studied from now on."""
+        self.round_of(20, CardAnswer.AGAIN)
+        self.col.sched.suspend_cards(self.col.find_cards(f"{CARDGEN_SEARCH} is:new"))
+
+
 def test_a_learner_who_keeps_failing_the_learning_step_gets_ankis_steps_and_keeps_them(
         tmp_path: Path, collection: Collection, monkeypatch) -> None:
     """Through the real scheduler: the cardgen preset starts with the one 10-minute step. A failed
@@ -454,41 +486,26 @@ def test_a_learner_who_keeps_failing_the_learning_step_gets_ankis_steps_and_keep
     from cardgen.addon import policy
 
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
-    import_package(collection, class_deck(tmp_path, count=12))
-    drive(collection, "profile_open")
-    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
-    steps = lambda: list(collection.decks.config_dict_for_deck_id(home)["new"]["delays"])
-    assert steps() == list(LEARN_STEPS)
-    collection.decks.select(collection.decks.id_for_name(ROOT))
-    collection.set_config("collapseTime", 0)  # no learning ahead: a step is shown only once due
-
-    def round_of(count: int, rating: int) -> None:  # an hour on, every step is due; answer ``count`` of them
-        collection.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
-        assert _answer(collection, ROOT, count, rating) == count
-
-    def next_day() -> list[str]:
-        _new_day(collection)
-        return drive(collection, "day_start").describe()
-
-    round_of(20, CardAnswer.AGAIN)  # first sight
-    collection.sched.suspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))  # only those 20 from now on
-    round_of(20, CardAnswer.AGAIN)  # every first step failed: no repeat yet
-    next_day()
-    assert steps() == list(LEARN_STEPS)
-    round_of(3, CardAnswer.AGAIN)  # repeats: 3 of 3 failed again...
-    round_of(1, CardAnswer.GOOD)  # ...and 1 passed: 3 of 4, not more than three in four
-    next_day()
-    assert steps() == list(LEARN_STEPS)
-    round_of(4, CardAnswer.AGAIN)  # 7 of 8
-    described = next_day()
-    assert steps() == [1.0, 10.0]
+    learner = _StepLearner(tmp_path, collection)
+    assert learner.steps() == list(LEARN_STEPS)
+    learner.first_sights_failed()
+    learner.round_of(20, CardAnswer.AGAIN)  # every first step failed: no repeat yet
+    learner.next_day()
+    assert learner.steps() == list(LEARN_STEPS)
+    learner.round_of(3, CardAnswer.AGAIN)  # repeats: 3 of 3 failed again...
+    learner.round_of(1, CardAnswer.GOOD)  # ...and 1 passed: 3 of 4, not more than three in four
+    learner.next_day()
+    assert learner.steps() == list(LEARN_STEPS)
+    learner.round_of(4, CardAnswer.AGAIN)  # 7 of 8
+    described = learner.next_day()
+    assert learner.steps() == [1.0, 10.0]
     assert any("learning steps -> 1m 10m (7 of 8 cards that failed a learning step failed the next one too"
                in line for line in described), described
     assert "steps_fallback_day" in collection.get_config(STATE_KEY)
     assert not any("__" in line or "fallback_day" in line for line in described)  # bookkeeping is not shown
-    round_of(12, CardAnswer.GOOD)  # now the steps succeed: 7 of 20
-    next_day()
-    assert steps() == [1.0, 10.0]
+    learner.round_of(12, CardAnswer.GOOD)  # now the steps succeed: 7 of 20
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0]
 
 
 def test_the_class_counts_the_deck_carries_reach_each_notes_record(tmp_path: Path, collection: Collection) -> None:
@@ -531,41 +548,26 @@ def test_when_a_learner_fails_again_within_the_hour_the_one_step_comes_back_for_
 
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
-    import_package(collection, class_deck(tmp_path, count=12))
-    drive(collection, "profile_open")
-    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
-    steps = lambda: list(collection.decks.config_dict_for_deck_id(home)["new"]["delays"])
-    collection.decks.select(collection.decks.id_for_name(ROOT))
-    collection.set_config("collapseTime", 0)
-
-    def round_of(count: int, rating: int) -> None:
-        collection.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
-        assert _answer(collection, ROOT, count, rating) == count
-
-    def next_day() -> list[str]:
-        _new_day(collection)
-        return drive(collection, "day_start").describe()
-
-    round_of(20, CardAnswer.AGAIN)  # first sight
-    collection.sched.suspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
-    round_of(20, CardAnswer.AGAIN)
-    round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed (and 48 answers within seconds of a failure)
-    next_day()
-    assert steps() == [1.0, 10.0]
+    learner = _StepLearner(tmp_path, collection)
+    learner.first_sights_failed()
+    learner.round_of(20, CardAnswer.AGAIN)
+    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed (and 48 answers within seconds of a failure)
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0]
     state = collection.get_config(STATE_KEY)
     assert state["steps_fallback_after"] == collection.db.scalar("SELECT max(id) FROM revlog")
-    round_of(5, CardAnswer.AGAIN)  # under the fallback: 5 of 5 failed again within the hour...
-    next_day()
-    assert steps() == [1.0, 10.0]  # ...too few to tell
-    round_of(1, CardAnswer.AGAIN)  # 6 of 6
-    described = next_day()
-    assert steps() == list(LEARN_STEPS)
+    learner.round_of(5, CardAnswer.AGAIN)  # under the fallback: 5 of 5 failed again within the hour...
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0]  # ...too few to tell
+    learner.round_of(1, CardAnswer.AGAIN)  # 6 of 6
+    described = learner.next_day()
+    assert learner.steps() == list(LEARN_STEPS)
     assert any("learning steps -> 10m (6 of 6 cards failed again within the hour of seeing the answer"
                in line for line in described), described
     assert "steps_fallback_end_day" in collection.get_config(STATE_KEY)
-    round_of(10, CardAnswer.AGAIN)  # repeats fail again: the one step stays
-    next_day()
-    assert steps() == list(LEARN_STEPS)
+    learner.round_of(10, CardAnswer.AGAIN)  # repeats fail again: the one step stays
+    learner.next_day()
+    assert learner.steps() == list(LEARN_STEPS)
 
 
 def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_steps(
@@ -576,28 +578,14 @@ def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_step
 
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
-    import_package(collection, class_deck(tmp_path, count=12))
-    drive(collection, "profile_open")
-    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
-    collection.decks.select(collection.decks.id_for_name(ROOT))
-    collection.set_config("collapseTime", 0)
-
-    def round_of(count: int, rating: int) -> None:
-        collection.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
-        assert _answer(collection, ROOT, count, rating) == count
-
-    def next_day() -> None:
-        _new_day(collection)
-        drive(collection, "day_start")
-
-    round_of(20, CardAnswer.AGAIN)  # first sight
-    collection.sched.suspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
-    round_of(20, CardAnswer.AGAIN)
-    round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
-    next_day()
-    round_of(12, CardAnswer.GOOD)  # 12 quick repeats, all right
-    next_day()
-    assert collection.decks.config_dict_for_deck_id(home)["new"]["delays"] == [1.0, 10.0]
+    learner = _StepLearner(tmp_path, collection)
+    learner.first_sights_failed()
+    learner.round_of(20, CardAnswer.AGAIN)
+    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
+    learner.next_day()
+    learner.round_of(12, CardAnswer.GOOD)  # 12 quick repeats, all right
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0]
     assert "steps_fallback_end_day" not in collection.get_config(STATE_KEY)
 
 
