@@ -7,6 +7,8 @@ Two layers, then a check:
    the original value only, so with the seed kept in the cases folder's state file the same
    patient gets the same pseudonym and the same UID maps to the same new UID in every pull:
    several cases of one patient stay linked, and the KOS, GSPS and SR still reference the images.
+   A pseudonym that happens to hold an identifying value of the case (dicognito draws from lists
+   of common names) is drawn again, under seeds made from the secret (:meth:`Deidentifier.deidentify`).
 2. The PS3.15 Annex E Basic Profile table (:mod:`cardgen.deid.annex_e`) then removes or empties
    every listed attribute dicognito left (descriptions, comments, institution, device serial
    numbers, ...), every private attribute and overlay, with these options of Annex E:
@@ -54,7 +56,9 @@ class Deidentifier:
     def __init__(self, secret: str, dates: DateHandling = DateHandling.SHIFT) -> None:
         from dicognito.anonymizer import Anonymizer
 
+        self._secret = secret
         self._anonymizer = Anonymizer(id_prefix="CG", seed=secret)
+        self._redraws: list = []  # anonymizers seeded from the secret, for pseudonyms drawn again
         self.dates = dates
         self._profile = {row.tag: row.action for row in basic_profile()}
 
@@ -68,13 +72,50 @@ class Deidentifier:
         """
         results = []
         for ds in datasets:
+            names = {id(elem): (elem, elem.value) for elem in ds.iterall() if elem.VR == "PN" and elem.value}
             self._anonymizer.anonymize(ds)
             ds.remove_private_tags()
             self._apply_profile(ds, matcher)
+            self._redraw_colliding_names(ds, names, matcher)
             ds.PatientIdentityRemoved = "YES"
             ds.DeidentificationMethod = f"cardgen: dicognito, PS3.15 Basic Profile, dates {self.dates.value}"
             results.append(ds)
         return results
+
+    def _redraw_colliding_names(self, ds, originals: dict, matcher: ValueMatcher) -> None:
+        """Draw a pseudonym again where dicognito's holds an identifying value of the originals.
+
+        dicognito picks names from lists of common ones, so a patient's pseudonym is sometimes the
+        operator's own given name ("Otis"), or another person's of the case. The audit cannot tell
+        such a coincidence from a leak and would refuse the case. The name is drawn again from the
+        same original with anonymizers seeded from the secret and the attempt's number: still a
+        function of the seed and the case's originals, so pulls stay reproducible (``originals``:
+        each PN element and its value before dicognito, by the element's id)."""
+        for elem in ds.iterall():
+            held, original = originals.get(id(elem), (None, None))
+            if held is not elem or not elem.value or not _names_hit(elem.value, matcher):
+                continue
+            for attempt in range(1, _REDRAWS + 1):
+                candidate = self._pseudonym(original, ds.get("PatientSex"), attempt)
+                if not _names_hit(candidate, matcher):
+                    elem.value = candidate
+                    break
+            # (after every attempt still a hit: left as it is, and the audit refuses the case)
+
+    def _pseudonym(self, original, sex, attempt: int):
+        """dicognito's pseudonym of the PN value ``original`` under the ``attempt`` th seed."""
+        from dicognito.anonymizer import Anonymizer
+        from pydicom.dataset import Dataset, FileMetaDataset
+
+        while len(self._redraws) < attempt:
+            self._redraws.append(Anonymizer(id_prefix="CG", seed=f"{self._secret}\nname {len(self._redraws) + 1}"))
+        scratch = Dataset()
+        scratch.file_meta = FileMetaDataset()
+        if sex:
+            scratch.PatientSex = sex
+        scratch.PatientName = original
+        self._redraws[attempt - 1].anonymize(scratch)
+        return scratch.PatientName if not isinstance(original, (list, tuple)) else list(scratch.PatientName)
 
     def _apply_profile(self, ds, matcher: ValueMatcher) -> None:
         for elem in list(ds):
@@ -108,6 +149,16 @@ class Deidentifier:
                     # A date or time the shift left as it was (a time, when the offset is whole days)
                     # is emptied: "[removed]" is no valid DA/TM.
                     elem.value = "" if elem.VR in _DATE_VRS else cleaned
+
+
+_REDRAWS = 20  # pseudonyms drawn again at most, per name that holds an identifying value
+
+
+def _names_hit(value, matcher: ValueMatcher) -> bool:
+    from pydicom.multival import MultiValue
+
+    values = list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
+    return any(next(matcher.find(str(v)), None) is not None for v in values)
 
 
 def _repeating_group_action(tag: int) -> str | None:
