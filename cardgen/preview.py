@@ -5,8 +5,9 @@ deck's own templates (the deck is built, imported into a temporary collection th
 backend, and each card's ``question()``/``answer()`` taken with its notetype's CSS); each image of the
 case at its own pixel size with the case's shapes drawn over it, a grid that can be switched on, and
 the image coordinates under the pointer; and the problems ``cardgen check`` finds, at the top. Image
-Occlusion masks are drawn by Anki's reviewer script, which a static page does not have: occlusion
-cards show their image, and the shapes on the grid image show the regions.
+Occlusion masks are drawn by Anki's reviewer script, which a static page does not have: the page
+draws them the same way from the card's own occlusion data (:data:`_OCCLUSION_SCRIPT`; the desktop
+and the page are compared in tests/test_preview.py).
 
 ``--watch`` writes the page of a case again when a file of its folder changes.
 """
@@ -14,6 +15,7 @@ cards show their image, and the shapes on the grid image show the regions.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import tempfile
 import time
@@ -183,6 +185,9 @@ body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
 .cardbox h3 { margin: 0; padding: 0.3em 0.6em; background: #eee; font-size: 0.9em; }
 .side { border-top: 1px dashed #bbb; padding: 0.3em; overflow: auto; max-height: 40em; }
 .side img { max-width: 100%; }
+.side #image-occlusion-container { position: relative; display: inline-block; max-width: 100%; line-height: 0; }
+.side #image-occlusion-container img { display: block; }
+.side #image-occlusion-canvas { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
 .grid-wrap { position: relative; display: inline-block; margin: 0.5em 0; }
 .grid-wrap img { display: block; image-rendering: pixelated; }
 .grid-wrap svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; }
@@ -216,6 +221,116 @@ window.addEventListener('load', () => {
   document.body.dataset.ready = '1';
 });
 """
+
+
+# The masks of an Image Occlusion card, drawn as Anki's reviewer draws them (its behaviour, from
+# ts/routes/image-occlusion/review.ts and shapes/: the rendered cloze divs of the card carry each
+# shape in fractions of the image; "cloze" is the card's own region, "cloze-inactive" another one,
+# drawn only when the note hides all, "cloze-highlight" the region revealed on the back; the colours
+# and borders come from the canvas's CSS variables, with Anki's stock values as defaults; a
+# polygon is moved so that its points' top-left corner is at its left/top, so a note whose
+# left/top disagree with its points shows its mask where the learner would see it). The page holds
+# every card of a case, so each call draws in the card side of the script that made it.
+_OCCLUSION_SCRIPT = """
+window.anki = window.anki || {};
+window.anki.imageOcclusion = {setup: function () {
+  const script = document.currentScript;
+  const side = script && script.closest('.side');
+  if (!side) return;
+  const container = side.querySelector('#image-occlusion-container');
+  const canvas = side.querySelector('#image-occlusion-canvas');
+  const img = container && container.querySelector('img');
+  if (!canvas || !img) return;
+  const toggle = side.querySelector('#toggle');
+  if (toggle) toggle.addEventListener('click', () => {
+    canvas.style.display = canvas.style.display === 'none' ? '' : 'none';
+  });
+  const style = name => getComputedStyle(canvas).getPropertyValue(name).trim();
+  const border = (name, color) => {
+    const parts = style(name).split(' ').filter(x => x);
+    const width = parseFloat(parts[0]);
+    return {width: isNaN(width) ? 1 : width, color: parts[1] || color};
+  };
+  const shapes = selector => Array.from(side.querySelectorAll('div' + selector)).filter(
+    d => ['rect', 'ellipse', 'polygon', 'text'].includes(d.dataset.shape));
+  const number = (value, otherwise) => { const v = parseFloat(value); return isNaN(v) ? otherwise : v; };
+  function draw() {
+    if (!img.naturalWidth) return;
+    canvas.width = Math.round(canvas.clientWidth * (window.devicePixelRatio || 1));
+    canvas.height = Math.round(canvas.clientHeight * (window.devicePixelRatio || 1));
+    const ctx = canvas.getContext('2d'), w = canvas.width, h = canvas.height;
+    ctx.clearRect(0, 0, w, h);
+    const groups = [
+      [shapes('.cloze'), style('--active-shape-color') || '#ff8e8e', border('--active-shape-border', '#212121')],
+      [shapes('.cloze-inactive').filter(d => d.dataset.occludeinactive === '1'),
+       style('--inactive-shape-color') || '#ffeba2', border('--inactive-shape-border', '#212121')],
+      [shapes('.cloze-highlight'), style('--highlight-shape-color') || '#ff8e8e00',
+       border('--highlight-shape-border', '#ff8e8e')],
+    ];
+    let drawn = 0;
+    for (const [divs, fill, line] of groups) {
+      for (const d of divs) {
+        const left = number(d.dataset.left, 0) * w, top = number(d.dataset.top, 0) * h;
+        ctx.fillStyle = fill; ctx.strokeStyle = line.color; ctx.lineWidth = line.width;
+        const kind = d.dataset.shape;
+        if (kind === 'rect') {
+          const rw = number(d.dataset.width, 0) * w, rh = number(d.dataset.height, 0) * h;
+          ctx.fillRect(left, top, rw, rh);
+          if (line.width) ctx.strokeRect(left, top, rw, rh);
+        } else if (kind === 'ellipse') {
+          const rx = number(d.dataset.rx, 0) * w, ry = number(d.dataset.ry, 0) * h;
+          ctx.beginPath(); ctx.ellipse(left + rx, top + ry, rx, ry, 0, 0, 2 * Math.PI); ctx.closePath();
+          ctx.fill(); if (line.width) ctx.stroke();
+        } else if (kind === 'polygon') {
+          const points = (d.dataset.points || '0,0').split(' ').map(
+            p => p.split(',').map(Number)).map(([x, y]) => [x * w, y * h]);
+          const dx = left - Math.min(...points.map(p => p[0])), dy = top - Math.min(...points.map(p => p[1]));
+          ctx.beginPath();
+          points.forEach(([x, y], i) => i ? ctx.lineTo(x + dx, y + dy) : ctx.moveTo(x + dx, y + dy));
+          ctx.closePath(); ctx.fill(); if (line.width) ctx.stroke();
+        } else {
+          const scale = number(d.dataset.scale, 1), size = d.dataset.fontSize ? number(d.dataset.fontSize, 0) * h : 40;
+          ctx.save(); ctx.font = size + 'px Arial'; ctx.textBaseline = 'top'; ctx.scale(scale, scale);
+          const lines = (d.dataset.text || '').split('\\n'), m = ctx.measureText('M');
+          const lineHeight = 1.5 * (m.actualBoundingBoxAscent + m.actualBoundingBoxDescent);
+          const widest = Math.max(...lines.map(t => ctx.measureText(t).width));
+          ctx.fillStyle = '#ffffff';
+          ctx.fillRect(left / scale, top / scale, widest + 5, lines.length * lineHeight + 5);
+          ctx.fillStyle = '#000000';
+          lines.forEach((t, i) => ctx.fillText(t, left / scale, top / scale + i * lineHeight));
+          ctx.restore();
+        }
+        drawn += 1;
+      }
+    }
+    canvas.dataset.drawn = String(drawn);
+    const box = canvas.getBoundingClientRect();
+    canvas.dataset.box = [box.left + scrollX, box.top + scrollY, box.width, box.height].join(',');
+  }
+  if (img.complete) draw(); else img.addEventListener('load', draw);
+  window.addEventListener('resize', draw);
+  window.addEventListener('load', draw);
+}};
+"""
+
+
+# In Anki every card side is a page of its own, and the templates' scripts look up elements in the
+# whole ``document`` (the occlusion back marks the finding asked in "the" list). On the preview's
+# one page per case, each script gets a ``document`` that looks only inside its own card side.
+_SIDE_DOCUMENT = (
+    "(function () { const side = document.currentScript.closest('.side'); return {"
+    " querySelector: s => side.querySelector(s), querySelectorAll: s => side.querySelectorAll(s),"
+    " getElementById: id => side.querySelector('#' + CSS.escape(id)), get body() { return side; },"
+    " get documentElement() { return document.documentElement; }, get currentScript() { return document.currentScript; },"
+    " createElement: (...a) => document.createElement(...a), addEventListener: (...a) => document.addEventListener(...a),"
+    " }; })()")
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.S | re.I)
+
+
+def _own_page_scripts(side_html: str) -> str:
+    """``side_html`` with each inline script run as if the card side were the whole page."""
+    return _INLINE_SCRIPT.sub(lambda m: f"<script>(function (document) {{{m.group(1)}\n}})({_SIDE_DOCUMENT});</script>",
+                              side_html)
 
 
 def _svg_shape(shape: dict) -> str:
@@ -252,8 +367,8 @@ def _page(case_file: Path, case: Case | None, cards: list[RenderedCard], images:
     title = html.escape(case.title if case is not None else case_file.parent.name)
     parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{title}</title>",
              f"<style>{_STYLE}</style>",
-             # Anki's reviewer provides anki.imageOcclusion, which draws the masks; a static page has none.
-             "<script>window.anki = window.anki || {imageOcclusion: {setup: function () {}}};</script>"]
+             # Anki's reviewer provides anki.imageOcclusion, which draws the masks; the page draws them alike.
+             f"<script>{_OCCLUSION_SCRIPT}</script>"]
     for css in dict.fromkeys(card.css for card in cards):
         parts.append(f"<style>{css}</style>")
     parts.append(f"</head><body><p><a href='index.html'>All cases</a></p><h1>{title}</h1>")
@@ -271,13 +386,13 @@ def _page(case_file: Path, case: Case | None, cards: list[RenderedCard], images:
                      f"alt='{html.escape(image.image_id)}'><svg viewBox='0 0 {image.width} {image.height}' "
                      f"preserveAspectRatio='none'>{_grid_svg(image)}{shapes}</svg></div>"
                      "<div class='coords'>move the pointer over the image</div></div>")
-    parts.append(f"<h2>Cards ({len(cards)})</h2><p>As Anki renders them from the deck's templates. Image "
-                 "Occlusion masks are drawn by Anki's reviewer; here the shapes on the images above show them.</p>"
+    parts.append(f"<h2>Cards ({len(cards)})</h2><p>As Anki renders them from the deck's templates, with "
+                 "Image Occlusion masks drawn as Anki's reviewer draws them.</p>"
                  "<div class='cards'>")
     for number, card in enumerate(cards, start=1):
         parts.append(f"<div class='cardbox' data-card='{number}'><h3>{html.escape(card.notetype)}, card {card.ordinal + 1}</h3>"
-                     f"<div class='side question card'>{card.question}</div>"
-                     f"<div class='side answer card'>{card.answer}</div></div>")
+                     f"<div class='side question card'>{_own_page_scripts(card.question)}</div>"
+                     f"<div class='side answer card'>{_own_page_scripts(card.answer)}</div></div>")
     parts.append(f"</div><script>{_SCRIPT}</script></body></html>")
     return "".join(parts)
 

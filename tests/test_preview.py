@@ -1,7 +1,8 @@
 """``cardgen preview`` opened in headless Chromium (Debian ``chromium``; tools/install-system-libs.sh
 installs it): every card of the sample deck is on a page and visible, the pixel grid toggles (the
 screenshots with and without it differ, inside the image only), and the pages log no console error.
-A case with a mistake shows the problem on its page. ``--watch`` writes a changed case's page again."""
+A case with a mistake shows the problem on its page. ``--watch`` writes a changed case's page again.
+Image Occlusion cards show their masks where their shapes are, in the card's own colours."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
-from PIL import Image, ImageChops
+from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
 from cardgen.preview import watch, write_preview
 from tests.sample_cases import GOOD_CASE, SAMPLE_CASES, SAMPLE_CURRICULUM, write_case
@@ -110,3 +112,86 @@ def test_problems_show_on_the_page_and_watch_rewrites_it(tmp_path: Path) -> None
     assert changed and changed[0] == [case_dir / "case.yaml"]
     text = page.read_text(encoding="utf-8")
     assert 'id="problems"' not in text and "data-card=" in text
+
+
+OCCLUSION_CASE = """\
+id: io-1
+title: Masks
+history: Test history.
+diagnosis: Test
+topics: [msk.spine]
+difficulty: easy
+images:
+  - file: grey.png
+    id: plain
+    burned_in: reviewed
+findings:
+  - text: The rectangle
+    image: plain
+    shapes: [{kind: rect, x: 40, y: 40, width: 120, height: 80}]
+  - text: The ellipse
+    image: plain
+    shapes: [{kind: ellipse, x: 220, y: 40, width: 140, height: 90}]
+  - text: The polygon
+    image: plain
+    shapes: [{kind: polygon, points: [[420, 60], [600, 90], [560, 200], [450, 170]]}]
+"""
+ACTIVE, INACTIVE = (0xFF, 0x8E, 0x8E), (0xFF, 0xEB, 0xA2)  # Anki's stock mask colours (cardgen's CSS)
+
+
+def test_occlusion_masks_are_drawn_over_their_shapes_in_the_cards_colours(tmp_path: Path) -> None:
+    """The first occlusion card's question: the region it asks is covered in the active colour, the
+    other two (the note hides all) in the inactive one, 2 px inside every shape; no mask colour lies
+    more than 2 px outside them (the findings' number labels are white boxes, not masks). The
+    shapes are those of tests/test_occlusion_desktop.py, where the real desktop draws them. Each
+    answer marks the finding its card asked."""
+    grey = 90
+    image = tmp_path / "grey.png"
+    Image.new("RGB", (640, 480), (grey, grey, grey)).save(image)
+    write_case(tmp_path / "cases", "io", OCCLUSION_CASE, image=image, image_name="grey.png")
+    out = tmp_path / "preview"
+    assert write_preview(tmp_path / "cases", out).problems == 0
+    page = out / "io.html"
+    window = "1200,2400"
+    dom = _chromium(tmp_path, page.as_uri(), "--dump-dom", window=window).stdout
+    boxes = re.findall(r'<canvas id="image-occlusion-canvas"[^>]*data-drawn="(\d+)" data-box="([^"]+)"', dom)
+    assert len(boxes) == 6, boxes  # three cards, question and answer
+    assert boxes[0][0] == "6"  # the question of card 1: its own region, the two others, three number labels
+    # Each answer marks its own finding in the numbered list: the template's script looks through
+    # the whole page, as in Anki, where the page is one card side.
+    lists = re.findall(r'<div class="cg-io-back">(.*?)</ol>', dom, flags=re.S)
+    asked = [[bool(re.match(r'<li class="cg-asked"', item)) for item in re.findall(r"<li[^>]*>", body)] for body in lists]
+    assert asked == [[True, False, False], [False, True, False], [False, False, True]], asked
+    left, top, width, height = (float(v) for v in boxes[0][1].split(","))
+    shot = tmp_path / "io.png"
+    run = _chromium(tmp_path, page.as_uri(), f"--screenshot={shot}", window=window)
+    assert run.returncode == 0 and not _console_errors(run.stderr), run.stderr[-2000:]
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert pixels.shape[0] >= top + height, "the screenshot ends above the card"
+
+    def near(colour) -> np.ndarray:
+        return np.abs(pixels - np.array(colour)).max(axis=-1) <= 24
+
+    scale_x, scale_y = width / 640, height / 480
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return left + x * scale_x, top + y * scale_y
+
+    regions = {
+        "rectangle": ("rectangle", [at(40, 40), at(160, 120)]),
+        "ellipse": ("ellipse", [at(220, 40), at(360, 130)]),
+        "polygon": ("polygon", [at(420, 60), at(600, 90), at(560, 200), at(450, 170)]),
+    }
+    size = (pixels.shape[1], pixels.shape[0])
+    near_any = np.zeros(pixels.shape[:2], bool)
+    for name, (kind, geometry) in regions.items():
+        drawn = Image.new("L", size, 0)
+        getattr(ImageDraw.Draw(drawn), kind)(geometry, fill=255)
+        inside = np.asarray(drawn.filter(ImageFilter.MinFilter(5))) > 0
+        near_any |= np.asarray(drawn.filter(ImageFilter.MaxFilter(5))) > 0
+        colour = ACTIVE if name == "rectangle" else INACTIVE
+        assert inside.sum() > 500 and near(colour)[inside].all(), (name, int((~near(colour)[inside]).sum()))
+    canvas = np.zeros(pixels.shape[:2], bool)
+    canvas[int(top) + 1:int(top + height) - 1, int(left) + 1:int(left + width) - 1] = True
+    stray = (near(ACTIVE) | near(INACTIVE)) & canvas & ~near_any
+    assert not stray.any(), f"{stray.sum()} mask pixels away from every shape"
