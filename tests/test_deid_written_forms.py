@@ -308,6 +308,41 @@ def test_allowlisted_word_builds_and_is_named_in_the_summary(tmp_path: Path, col
     assert "white matter" in fields and "Walter" not in fields
 
 
+def test_a_word_one_case_allows_is_still_searched_for_another_case_whose_patient_it_names(tmp_path: Path,
+                                                                                          collection) -> None:
+    # Case a's patient is White, and its text says "white matter": it lists white as not identifying.
+    # Case b's patient is White too, and b lists nothing: the deck's name (checked by the package
+    # audit alone) must not carry b's patient's name on the strength of a's word.
+    def white(ds):
+        ds.PatientName = "White^Walter"
+
+    def also_white(ds):
+        ds.PatientName = "White^Zyqrab"
+
+    allowing = (GOOD_CASE.format(case_id="w-a").replace("history: Test history.", "history: Normal white matter.")
+                + "not_identifying: [white]\n")
+    _write(tmp_path / "cases", "a", allowing, edit=white)
+    _write(tmp_path / "cases", "b", GOOD_CASE.format(case_id="w-b"), edit=also_white)
+    build = ["build", str(tmp_path / "cases"), "--deck-name", "Cases from Dr White", "--no-cache"]
+    refused = CliRunner().invoke(main, build + ["-o", str(tmp_path / "r.apkg")])
+    assert refused.exit_code == 1, refused.output
+    assert "'white'" in refused.output and "PatientName" in refused.output
+    assert f"{tmp_path / 'cases' / 'b' / 'ct.dcm'}" in refused.output  # the file whose value it is
+    assert "not_identifying" in refused.output  # and what to do
+    assert not (tmp_path / "r.apkg").exists()
+
+    # Once b lists the word too, every case whose patient it names has said so: the deck builds.
+    _write(tmp_path / "agreed", "a", allowing, edit=white)
+    _write(tmp_path / "agreed", "b", GOOD_CASE.format(case_id="w-b") + "not_identifying: [white]\n", edit=also_white)
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "agreed"), "--deck-name", "Cases from Dr White",
+                                      "--no-cache", "-o", str(tmp_path / "ok.apkg")])
+    assert built.exit_code == 0, built.output
+    assert "allowed as not identifying: 'white' (w-a), 'white' (w-b)" in built.output
+    import_package(collection, tmp_path / "ok.apkg")
+    fields = " ".join(" ".join(collection.get_note(n).fields) for n in collection.find_notes(""))
+    assert "white matter" in fields and "Walter" not in fields and "Zyqrab" not in fields
+
+
 def _config_keys(package: Path) -> set[str]:
     """Every key of the JSON documents in the package's ``col`` row, but deck and notetype ids."""
     import json

@@ -15,7 +15,7 @@ from typing import Callable
 
 from cardgen.build.cache import BuildCache
 from cardgen.build.contexts import NoteTimes, case_context, in_teaching_order, objective_notes
-from cardgen.build.headers import identity_sources
+from cardgen.build.headers import identifying_values, identity_sources
 from cardgen.build.job import CaseJob
 from cardgen.build.options import BuildOptions, BuildResult, Progress, Silent
 from cardgen.build.run import run_cases
@@ -25,7 +25,9 @@ from cardgen.cards.notetypes import notetype_texts
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.deck.spool import NoteSpool
 from cardgen.deid.audit import PackageAudit, audit_package
+from cardgen.deid.case_text import AUDIT_HINT, values_the_deck_must_not_hold
 from cardgen.deid.findings import AuditFailed, AuditHit
+from cardgen.deid.matcher import IdentifyingValue
 from cardgen.deid.values import values_from_files
 from cardgen.errors import BuildFailed, InputError
 from cardgen.learners.personal import class_description, personalise
@@ -76,6 +78,7 @@ def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
             spool.add(objective_notes(curriculum, cases, options, times), position=len(cases))
         sources = identity_sources(cases)
         result.not_identifying = [(case.id, word) for case in cases for word in case.not_identifying]
+        allowing = [(case.not_identifying, identity_sources([case])) for case in cases] if result.not_identifying else []
         # The cases are not needed any more: freed here, their memory serves the package writing
         # and the audit, so that the two do not add up.
         del cases, contexts
@@ -83,7 +86,7 @@ def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
             raise BuildFailed(result.failures) if result.failures else InputError("no cards to write",
                                                                                   file=options.cases_dir)
         notes, description = personalise_notes(spool, options, result)
-        write_and_audit(notes, description, options, times, sources, cache, pool.media_dir, result)
+        write_and_audit(notes, description, options, times, sources, allowing, cache, pool.media_dir, result)
     if cache is not None:
         cache_damage += cache.damage_report()
     if cache_damage:
@@ -186,23 +189,31 @@ def personalise_notes(spool: NoteSpool, options: BuildOptions, result: BuildResu
 
 
 def write_and_audit(notes: NoteSpool, description: str, options: BuildOptions, times: NoteTimes,
-                    sources: list[Path], cache: BuildCache | None, media_dir: Path, result: BuildResult) -> None:
-    """Stage 5, write and audit: the package, audited for identifying values before it replaces
-    the output (not written again when the cache says the same package is there, untouched)."""
+                    sources: list[Path], allowing: list[tuple[tuple[str, ...], list[Path]]],
+                    cache: BuildCache | None, media_dir: Path, result: BuildResult) -> None:
+    """Stage 5, write and audit: the package, audited for the identifying values of ``sources``
+    before it replaces the output (not written again when the cache says the same package is
+    there, untouched). ``allowing`` holds each case's ``not_identifying`` words and its own files
+    when any case lists a word: the word is not searched for among that case's values only
+    (:func:`cardgen.deid.case_text.values_the_deck_must_not_hold`)."""
     assert notes.latest_mod is not None  # there is a note
     timestamp = times.fixed if times.fixed is not None else notes.latest_mod
     memo = cache.packages.audit_memo(options.out) if cache is not None else None
+
+    def values() -> list[IdentifyingValue]:
+        if allowing:
+            return values_the_deck_must_not_hold((words, identifying_values(files, cache)) for words, files in allowing)
+        return values_from_files(sources) if cache is None else cache.readings.identifying_values_of_all(sources)
+
     # The de-identification audit of the package before it replaces the output: its collection
     # as soon as it is written (while the media are packed), then the rest of the package (with
     # a cache: only what the last audit of this output did not already find clean).
-    audit = PackageAudit(lambda: values_from_files(sources) if cache is None
-                         else cache.readings.identifying_values_of_all(sources), memo,
-                         allowed=[word for _, word in result.not_identifying], boilerplate=notetype_texts())
+    audit = PackageAudit(values, memo, boilerplate=notetype_texts())
 
     def refuse_identifiers(package: Path) -> None:
         hits = audit.package(package)
         if hits:
-            raise AuditFailed(options.out, hits)
+            raise AuditFailed(options.out, hits, hint=AUDIT_HINT)
 
     def write(previous: Path | None) -> int:
         return _write_package(options.out, options.deck_name, notes, media_dir, timestamp,

@@ -31,22 +31,20 @@ from cardgen.deid.values import values_from_files
 
 def audit_package(apkg: Path, against: Iterable[Path] | None = None, *,
                   values: Iterable[IdentifyingValue] | None = None,
-                  memo: AuditMemo | None = None, allowed: Iterable[str] = (),
-                  boilerplate: Iterable[str] = ()) -> list[AuditHit]:
+                  memo: AuditMemo | None = None, boilerplate: Iterable[str] = ()) -> list[AuditHit]:
     """Every possible identifier in the package ``apkg``, sorted; an empty list means clean.
 
     ``against`` lists DICOM files or folders (the cases the deck was built from) whose
     identifying values are looked for too; ``values`` gives such values already read (the build
     keeps them in its cache). With a ``memo``, what it knows to be clean is not searched again,
-    and what this audit finds clean is added to its :attr:`AuditMemo.used`. ``allowed`` words
-    and phrases are not searched for (see :class:`ValueMatcher`); nor are texts of the package
-    that are exactly one of the ``boilerplate`` texts (the notetypes' own, which every deck of
-    the writer holds: cardgen.cards.notetypes.notetype_texts).
+    and what this audit finds clean is added to its :attr:`AuditMemo.used`. Texts of the package
+    that are exactly one of the ``boilerplate`` texts are not searched (the notetypes' own, which
+    every deck of the writer holds: cardgen.cards.notetypes.notetype_texts).
     """
     items = list(values) if values is not None else []
     if against is not None:
         items += values_from_files(against)
-    search = Search(ValueMatcher(items, allowed), boilerplate)
+    search = Search(ValueMatcher(items), boilerplate)
     search_package(search, Path(apkg), memo)
     return sorted(search.hits)
 
@@ -61,9 +59,8 @@ class PackageAudit:
     """
 
     def __init__(self, values: Callable[[], Iterable[IdentifyingValue]], memo: AuditMemo | None = None,
-                 allowed: Iterable[str] = (), boilerplate: Iterable[str] = ()) -> None:
+                 boilerplate: Iterable[str] = ()) -> None:
         self._values = values
-        self._allowed = tuple(allowed)
         self._boilerplate = tuple(boilerplate)
         self._memo = memo
         self._search: Search | None = None
@@ -71,7 +68,7 @@ class PackageAudit:
 
     def _the_search(self) -> Search:
         if self._search is None:
-            self._search = Search(ValueMatcher(list(self._values()), self._allowed), self._boilerplate)
+            self._search = Search(ValueMatcher(list(self._values())), self._boilerplate)
         return self._search
 
     def collection(self, path: Path, name: str = COLLECTION_NAMES[0]) -> None:

@@ -8,14 +8,19 @@ one line naming the case file, the field (or the annotation object and item) and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from cardgen.deid.matcher import IdentifyingValue, ValueMatcher
+from cardgen.deid.text import words
 from cardgen.errors import InputError, InputErrors
 
 ALLOW_HINT = ("remove or reword it; if the word is not identifying here (\"white matter\" when the "
               "patient is called White), list it under 'not_identifying:' in case.yaml")
+AUDIT_HINT = ("The deck was not written. Take each value out of where it was found (a case's text, the deck "
+              "name, the curriculum); a word that identifies no one there (\"white\" in \"white matter\" when "
+              "a patient is called White) goes under 'not_identifying:' in the case.yaml of each case whose "
+              "DICOM file holds it (docs/de-identification.md).")
 
 
 def identifier_error(file: Path, found: list[tuple[str, IdentifyingValue]]) -> InputError:
@@ -54,3 +59,21 @@ def refuse_identifying_text(texts: Iterable[tuple[str, str]], values: Iterable[I
                 found.append((where, item))
     if found:
         raise identifier_error(file, found)
+
+
+
+def values_the_deck_must_not_hold(cases: Iterable[tuple[Sequence[str], Iterable[IdentifyingValue]]]
+                                  ) -> list[IdentifyingValue]:
+    """The identifying values the deck's audit searches for, given each case's (``not_identifying``
+    words, identifying values of its own files): every case's values but the forms made exactly of
+    the words that case lists.
+
+    A case's word speaks for its own patient: "white" in "white matter" names no one when that
+    case's patient is called White. Another case's patient called White is still searched for in the
+    whole deck (its name, the curriculum, any case's text), and named as the file it comes from,
+    until that case lists the word as well."""
+    kept: list[IdentifyingValue] = []
+    for allowed, values in cases:
+        unwanted = {tuple(words(word)) for word in allowed}
+        kept += [item for item in values if item.words not in unwanted]
+    return kept

@@ -24,13 +24,15 @@ class AuditHit:
 class AuditFailed(CardgenError):
     """The deck carries something that may identify a patient; it must not be shared."""
 
-    def __init__(self, package: Path, hits: list[AuditHit]) -> None:
+    def __init__(self, package: Path, hits: list[AuditHit], hint: str | None = None) -> None:
         self.package = package
         self.hits = hits
         lines = grouped(hits)
         shown = [f"  {line}" for line in lines[:20]]
         if len(lines) > 20:
             shown.append(f"  ... and {len(lines) - 20} more")
+        if hint:
+            shown.append(hint)
         super().__init__("\n".join([f"{package}: de-identification audit found {len(lines)} "
                                     "possible identifier(s):", *shown]))
 
