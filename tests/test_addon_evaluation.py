@@ -76,6 +76,42 @@ def test_half_life_regression_forgets_and_ignores_spacing() -> None:
     assert lapsed.recall(0, later) < spaced.recall(0, later) - 0.05
 
 
+def test_the_multiscale_context_model_forgets_and_spacing_helps() -> None:
+    """The multiscale context model (Mozer et al. 2009): recall falls with time, a harder card and a
+    slower learner are recalled less, and a repeat days later outlasts one ten minutes later (each
+    exposure teaches what the traces have lost since the last)."""
+    memory = Memory("mcm", LEARNERS["fast"], [0.0, 1.5], seed=1)
+    for i in (0, 1):
+        memory._first(i, True)
+        memory.last[i] = 0.0
+    assert 1 > memory.recall(0, 600) > memory.recall(0, 86_400) > memory.recall(0, 10 * 86_400) > 0.1
+    assert memory.recall(1, 86_400) < memory.recall(0, 86_400) - 0.05  # the harder card
+    slow = Memory("mcm", LEARNERS["slow"], [0.0], seed=1)
+    slow._first(0, True)
+    slow.last[0] = 0.0
+    assert slow.recall(0, 86_400) < memory.recall(0, 86_400) - 0.05
+    massed, spaced = Memory("mcm", LEARNERS["fast"], [0.0], 1), Memory("mcm", LEARNERS["fast"], [0.0], 1)
+    for m, gap in ((massed, 600), (spaced, 3 * 86_400)):
+        m._first(0, True)
+        m.last[0] = 0.0
+        m._update(0, gap, True, m.recall(0, gap))
+        m.last[0] = gap
+    assert spaced.recall(0, 30 * 86_400) > massed.recall(0, 27 * 86_400 + 600) + 0.02
+    # on a schedule of growing intervals a middling card is mostly recalled (0.5-0.9), and forgotten
+    # more a month after the last review
+    scheduled = Memory("mcm", LEARNERS["fast"], [0.0], 1)
+    scheduled._first(0, False)
+    scheduled.last[0] = 0.0
+    recalls = []
+    for day in (600 / 86_400, 1, 3, 8, 20):
+        now = day * 86_400
+        recalls.append(scheduled.recall(0, now))
+        scheduled._update(0, now, True, recalls[-1])
+        scheduled.last[0] = now
+    assert all(0.5 < r < 0.95 for r in recalls[1:]), recalls
+    assert scheduled.recall(0, 50 * 86_400) < min(recalls[1:]) - 0.05
+
+
 def test_scores() -> None:
     assert auc([0.1, 0.2, 0.8, 0.9], [False, False, True, True]) == 1.0
     assert auc([0.5] * 4, [False, True, False, True]) == 0.5
