@@ -18,7 +18,7 @@ from cardgen.cli_support import (InputFailure, Progress, as_click_error, cases_d
                                  learners_dir_option, output_option)
 from cardgen.curriculum.report import coverage_report
 from cardgen.deid.findings import grouped
-from cardgen.errors import CardgenError, InputError, each_error
+from cardgen.errors import InputError, each_error
 from cardgen.imaging.encode import OutputFormat
 from cardgen.imaging.render import OutputOptions
 from cardgen.learners.importer import import_history
@@ -87,19 +87,18 @@ def build(cases_dir: Path, out: Path, curriculum: Path | None, deck_name: str, d
     """
     bar = Progress()
     try:
-        result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
-                                         deck_name=deck_name, keep_going=keep_going,
-                                         deck_depth=deck_depth, objective_cards=objective_cards,
-                                         occlusion=OcclusionMode(occlusion),
-                                         output=OutputOptions(OutputFormat(image_format), quality, max_side),
-                                         learner=learner, learners_dir=learners_dir,
-                                         jobs=jobs or available_cores(),
-                                         cache_dir=None if no_cache else cache_dir or default_cache_dir()),
-                             progress=bar)
-    except CardgenError as error:
+        with as_click_error(then="no deck written"):
+            result = build_deck(BuildOptions(cases_dir=cases_dir, out=out, curriculum=curriculum,
+                                             deck_name=deck_name, keep_going=keep_going,
+                                             deck_depth=deck_depth, objective_cards=objective_cards,
+                                             occlusion=OcclusionMode(occlusion),
+                                             output=OutputOptions(OutputFormat(image_format), quality, max_side),
+                                             learner=learner, learners_dir=learners_dir,
+                                             jobs=jobs or available_cores(),
+                                             cache_dir=None if no_cache else cache_dir or default_cache_dir()),
+                                 progress=bar)
+    finally:
         bar.close()
-        raise InputFailure(f"{error}\nno deck written") from error
-    bar.close()
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     for failure in result.failures:

@@ -27,12 +27,27 @@ class InputFailure(click.ClickException):
 
 
 @contextmanager
-def as_click_error() -> Iterator[None]:
-    """Show a cardgen error raised in the block as Click does (``Error: <message>``, exit code 1)."""
+def as_click_error(then: str = "") -> Iterator[None]:
+    """Show a cardgen error raised in the block as Click does (``Error: <message>``, exit code 1),
+    and a file system's refusal (a name too long, no permission, a full disk) the same way, naming
+    the path; ``then`` is a line added after the message."""
+    after = f"\n{then}" if then else ""
     try:
         yield
     except CardgenError as error:
-        raise InputFailure(str(error)) from error
+        raise InputFailure(f"{error}{after}") from error
+    except OSError as error:
+        raise InputFailure(f"{file_system_refusal(error)}{after}") from error
+
+
+def file_system_refusal(error: OSError) -> str:
+    """``PATH: what the system said; what to do`` for an :class:`OSError` (the path shortened)."""
+    path = str(error.filename) if error.filename is not None else ""
+    if len(path) > 120:
+        path = path[:60] + "..." + path[-40:]
+    what = error.strerror or str(error)
+    return (f"{path}: " if path else "") + f"{what}; check the path (its length, the folders in it, " \
+        "their permissions) and the free disk space"
 
 
 def output_option(help: str, *, required: bool = False, default: Path | None = None) -> Callable:

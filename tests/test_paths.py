@@ -138,3 +138,9 @@ def test_special_files_are_refused(case: Path) -> None:
 
 def test_nul_character_is_refused(case: Path) -> None:
     assert "NUL" in refused(case, "image1.png\x00.txt").problem
+
+
+@pytest.mark.parametrize("name", ["x" * 300, "series/" + "y" * 4000])
+def test_a_name_too_long_for_the_file_system_is_refused(case: Path, name: str) -> None:
+    # Found by mutating the sample cases' YAML: a 300-character name was a traceback (ENAMETOOLONG).
+    assert "cannot be looked up" in refused(case, name).problem

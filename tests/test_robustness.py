@@ -183,6 +183,24 @@ def test_output_path_under_a_regular_file(tmp_path: Path) -> None:
     assert blocker.read_text() == "a file where a folder should be\n"
 
 
+def test_a_name_too_long_for_the_file_system_is_one_clear_error(tmp_path: Path) -> None:
+    """ENAMETOOLONG (found by mutating the sample cases and the commands' paths) from a command's own
+    path argument: one line naming the path, exit 1, no traceback, nothing written."""
+    cases = _cases(tmp_path, 1)
+    long_name = "z" * 300
+    built = _build(tmp_path / long_name, tmp_path / "out.apkg", "--no-cache")
+    _one_line_error(built, "File name too long", "check the path")
+    assert not (tmp_path / "out.apkg").exists()
+    for command in (["new", str(tmp_path / long_name), "--image", str(cases / "c0" / "ct.dcm")],
+                    ["preview", str(cases), "-o", str(tmp_path / long_name)]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "Traceback" not in result.output
+        error = [line for line in result.output.splitlines() if line.startswith("Error: ")]
+        assert len(error) == 1 and "File name too long" in error[0] and str(tmp_path)[:30] in error[0], result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases"]
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path):
     """A 512 KiB tmpfs (needs root, as CI and this machine have; skipped elsewhere), unmounted after."""

@@ -65,9 +65,13 @@ def resolve_case_file(case_folder: Path, name: object, *, case_file: Path, field
     if not target.is_relative_to(folder):
         raise refuse("the file is a link that leads outside the case folder",
                      "copy the file itself into the case folder instead of linking to it")
-    if not candidate.exists():
+    try:  # a name too long for the file system raises here (ENAMETOOLONG), not in resolve()
+        exists, is_dir = candidate.exists(), target.is_dir()
+    except OSError as error:
+        raise refuse(f"the file cannot be looked up: {error.strerror or error}",
+                     "give the name of a file inside the case folder") from error
+    if not exists:
         raise refuse("the file does not exist", _missing_hint(candidate))
-    is_dir = target.is_dir()
     if kind is FileKind.FILE and is_dir:
         raise refuse("this names a folder, but a file is needed",
                      "name one image file, or use a series entry for a folder of slices")
