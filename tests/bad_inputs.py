@@ -268,6 +268,10 @@ BAD_INPUTS: list[BadInput] = [
              ("ct.dcm", "truncated", "export it again")),
     BadInput("truncated DICOM (in the header)", image_bytes(truncated(0.01)),
              ("ct.dcm", "(0028,0010) Rows", "no image size", "truncated")),
+    # Found by mutating the sample cases' files: cut inside an element's 4-byte length field,
+    # pydicom raises struct.error (not a ValueError), which was a traceback.
+    BadInput("truncated DICOM (inside an element's length)", image_bytes(lambda: CT_SMALL.read_bytes()[:992]),
+             ("ct.dcm", "cannot read the DICOM file", "export it again")),
     BadInput("zero-byte DICOM", image_bytes(lambda: b""),
              ("ct.dcm", "the file is empty (0 bytes)", "export the image again")),
     BadInput("not DICOM at all", image_bytes(lambda: b"hello, I am text\n" * 20),

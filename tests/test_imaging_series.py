@@ -165,3 +165,37 @@ def test_preset_numbers_are_the_documented_ones():
                        "liver": (150, 90), "bone": (2500, 480), "brain": (80, 40),
                        "subdural": (200, 75), "stroke": (8, 32)}
     assert PRESETS["lung"].label == "lung (W 1500 / L -600)"
+
+
+def test_geometry_written_with_another_number_of_values_is_unknown_not_an_error(tmp_path, collection):
+    """Found by mutating the sample cases' DICOM headers: Image Orientation (Patient) written with one
+    value (pydicom then gives a number, not a list) was a TypeError traceback in `check` and `build`.
+    Geometry with the wrong number of values, or a value that is no finite number, is unknown; the
+    image still builds. Test data: CT_small.dcm (pydicom wheel) with its geometry rewritten."""
+    from click.testing import CliRunner
+
+    from cardgen.cli import main
+    from cardgen.imaging.dicom import fixed_numbers
+    from tests.anki_helpers import import_package
+    from tests.sample_cases import GOOD_CASE
+
+    assert fixed_numbers(pydicom.valuerep.DSfloat("1e-300"), 6) is None
+    assert fixed_numbers(pydicom.valuerep.DSfloat("2.5"), 1) == (2.5,)
+    assert fixed_numbers(["1", "0", "0", "0", "1", "0"], 6) == (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
+    assert fixed_numbers([1.0, float("nan")], 2) is None and fixed_numbers("abc", 1) is None
+
+    for index, (orientation, spacing, position) in enumerate([("1e-300", "0.5", ["0", "0"]),
+                                                              ([0, 0, 0, 0, 0, 0], ["0.5", "0.5"], [0, 0, 0])]):
+        case_dir = tmp_path / "cases" / f"g{index}"
+        case_dir.mkdir(parents=True)
+        (case_dir / "case.yaml").write_text(GOOD_CASE.format(case_id=f"g-{index}"), encoding="utf-8")
+        ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+        ds.ImageOrientationPatient, ds.PixelSpacing, ds.ImagePositionPatient = orientation, spacing, position
+        ds.save_as(case_dir / "ct.dcm", enforce_file_format=True)
+    checked = CliRunner().invoke(main, ["check", str(tmp_path / "cases")])
+    assert checked.exit_code == 0, checked.output
+    out = tmp_path / "g.apkg"
+    built = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(out), "--no-cache"])
+    assert built.exit_code == 0, built.output
+    import_package(collection, out)
+    assert len(collection.find_notes("tag:cardgen::case::g-0")) and len(collection.find_notes("tag:cardgen::case::g-1"))

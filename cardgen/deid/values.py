@@ -20,6 +20,7 @@ The audit's shape patterns (UIDs, DICOM dates and names) and each case's allowli
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +118,7 @@ def values_from_files(paths: Iterable[Path]) -> list[IdentifyingValue]:
             except InvalidDicomError:
                 ds = pydicom.dcmread(path, defer_size="64 KB", force=True)
             ds.keys()
-        except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError) as error:
+        except (InvalidDicomError, OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as error:
             raise InputError(f"cannot read the DICOM file to collect its identifying values: {error}",
                              file=path, hint="repair or remove the file, then audit again") from error
         items.extend(identifying_items(ds, str(path)))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -54,7 +55,8 @@ def _read_checked(path: Path, pixels: bool):
     except InvalidDicomError as error:
         raise InputError("not a DICOM file (no DICM preamble)", file=path,
                          hint="give a .dcm file, or a PNG/JPEG export") from error
-    except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
+    except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as error:
+        # struct.error: an element cut off inside its length field (a truncated file)
         raise InputError(f"cannot read the DICOM file: {error}", file=path,
                          hint="the file may be truncated; export it again") from error
     try:
@@ -181,11 +183,29 @@ def _clean(value) -> str | None:
 
 
 def _plane(ds) -> str | None:
-    """Axial, coronal or sagittal from Image Orientation (Patient), if the file has one."""
-    orientation = ds.get("ImageOrientationPatient")
-    if orientation is None or len(orientation) != 6:
+    """Axial, coronal or sagittal from Image Orientation (Patient), if the file has a usable one."""
+    orientation = fixed_numbers(ds.get("ImageOrientationPatient"), 6)
+    if orientation is None:
         return None
-    row = np.array([float(v) for v in orientation[:3]])
-    col = np.array([float(v) for v in orientation[3:]])
-    normal = np.abs(np.cross(row, col))
+    normal = np.abs(np.cross(np.array(orientation[:3]), np.array(orientation[3:])))
+    if not normal.any():
+        return None
     return ("sagittal", "coronal", "axial")[int(np.argmax(normal))]
+
+
+def fixed_numbers(value, count: int) -> tuple[float, ...] | None:
+    """The ``count`` numbers of a multi-valued attribute (Image Position, Image Orientation, Pixel
+    Spacing), or None when it holds another number of values, or one that is not a finite number:
+    files from other tools write such attributes with one value, or none, and the geometry they
+    describe is then unknown rather than an error."""
+    if value is None:
+        return None
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        value = [value]  # pydicom gives a single value as the value itself
+    try:
+        numbers = tuple(float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    if len(numbers) != count or not all(math.isfinite(n) for n in numbers):
+        return None
+    return numbers

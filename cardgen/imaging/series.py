@@ -19,7 +19,7 @@ import numpy as np
 
 from cardgen.errors import InputError
 from cardgen.imaging.decode import frame_count
-from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.dicom import fixed_numbers, read_dataset
 
 # Direction cosines of one series agree to this many decimals (they are written as text, DS).
 _ORIENTATION_TOLERANCE = 1e-4
@@ -74,8 +74,8 @@ def read_slices(folder: Path) -> list[Slice]:
             series=str(ds.get("SeriesInstanceUID", "")),
             series_number=str(ds.get("SeriesNumber", "") or "?"),
             size=(int(ds.Rows), int(ds.Columns)),
-            orientation=_floats(ds.get("ImageOrientationPatient"), 6),
-            position=_floats(ds.get("ImagePositionPatient"), 3),
+            orientation=fixed_numbers(ds.get("ImageOrientationPatient"), 6),
+            position=fixed_numbers(ds.get("ImagePositionPatient"), 3),
             instance=_int_or_none(ds.get("InstanceNumber")),
         ))
     return slices
@@ -120,16 +120,6 @@ def _order_key(slices: list[Slice], folder: Path):
         return (along, instance, s.path.name)
 
     return key
-
-
-def _floats(value, count: int) -> tuple[float, ...] | None:
-    if value is None:
-        return None
-    try:
-        numbers = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        return None
-    return numbers if len(numbers) == count else None
 
 
 def _int_or_none(value) -> int | None:

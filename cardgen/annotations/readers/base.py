@@ -9,6 +9,7 @@ annotation to its case image; they are never written to a card.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -17,7 +18,7 @@ import numpy as np
 
 from cardgen.annotations.shapes import Shape
 from cardgen.errors import InputError
-from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.dicom import fixed_numbers, read_dataset
 
 
 @dataclass(frozen=True)
@@ -81,22 +82,22 @@ class SliceGeometry:
                 measures = group.PixelMeasuresSequence[0]
                 spacing = spacing or measures.get("PixelSpacing")
                 thickness = thickness or measures.get("SliceThickness")
+        position, orientation, spacing = (fixed_numbers(position, 3), fixed_numbers(orientation, 6),
+                                          fixed_numbers(spacing, 2))
         if position is None or orientation is None or spacing is None:
-            return None
-        if len(position) != 3 or len(orientation) != 6 or len(spacing) != 2:
-            return None
-        row = _unit([float(v) for v in orientation[:3]])
-        column = _unit([float(v) for v in orientation[3:]])
+            return None  # absent, or written with another number of values: no geometry
+        row = _unit(list(orientation[:3]))
+        column = _unit(list(orientation[3:]))
         # Without a thickness, accept contours within half a millimetre: RT planning contours lie
         # exactly on slice positions, so this only guards against rounding.
-        slab = float(thickness) if thickness else 1.0
+        slab = (fixed_numbers(thickness, 1) or (1.0,))[0] if thickness else 1.0
         uid = ds.get("FrameOfReferenceUID")
         return cls(
-            position=tuple(float(v) for v in position),
+            position=position,
             row_direction=row,
             column_direction=column,
-            row_spacing=float(spacing[0]),
-            column_spacing=float(spacing[1]),
+            row_spacing=spacing[0],
+            column_spacing=spacing[1],
             thickness=slab,
             frame_of_reference_uid=str(uid) if uid else None,
         )
@@ -192,7 +193,7 @@ def read_annotation_dataset(path: Path):
             raise
         try:
             ds = pydicom.dcmread(path, stop_before_pixels=True, force=True)
-        except (OSError, EOFError, ValueError, KeyError, TypeError, InvalidDicomError):
+        except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error, InvalidDicomError):
             raise error from None
         if "SOPClassUID" not in ds:
             raise error
