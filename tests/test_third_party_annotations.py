@@ -504,3 +504,96 @@ def test_dcmjs_report_without_group_containers(tmp_path):
         read = read_annotations(path, ImageRef.from_dataset(ct))
     assert [(a.text, a.shapes) for a in read] == [("Nodule A", (Ellipse(20, 10, 20, 20),)),
                                                    ("Cyst", (Ellipse(90, 75, 20, 10),))]
+
+
+# --- Damaged objects from other tools --------------------------------------------------------------
+# Found by mutating these tools' objects (deleting elements and sequence items, shortening
+# multi-valued elements, values of the wrong kind): each was a traceback. Each is now the case's
+# error naming the element, or, where the element only refines the picture, the object still builds.
+
+def _first(ds: pydicom.Dataset, keyword: str) -> pydicom.Dataset:
+    """The first dataset (the top level or any sequence item, depth first) holding ``keyword``."""
+    if keyword in ds:
+        return ds
+    for element in ds:
+        if element.VR == "SQ":
+            for item in element.value:
+                found = _first(item, keyword)
+                if found is not None:
+                    return found
+    return None
+
+
+def _damaged(write, damage):
+    def write_damaged(path: Path) -> None:
+        write(path)
+        ds = pydicom.dcmread(path)
+        damage(ds)
+        ds.save_as(path)
+    return write_damaged
+
+
+def _one_value(keyword: str, value):
+    def damage(ds):
+        setattr(_first(ds, keyword), keyword, value)
+    return damage
+
+
+def _without(keyword: str):
+    def damage(ds):
+        delattr(_first(ds, keyword), keyword)
+    return damage
+
+
+def _refused(tmp_path: Path, write) -> str:
+    from click.testing import CliRunner
+
+    from cardgen.cli import main
+
+    case_dir = write_case(tmp_path / "cases", "damaged", "id: damaged-1\ntitle: A damaged object\nimages:\n"
+                          "  - file: ct.dcm\nannotations:\n  - file: annotations.dcm\n")
+    write(case_dir / "annotations.dcm")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output and not (tmp_path / "o.apkg").exists()
+    assert "annotations.dcm" in result.output  # the object named (its own path, or the case's field)
+    return result.output
+
+
+@pytest.mark.parametrize("write, damage, words", [
+    (_weasis_gsps, _one_value("GraphicData", 1e30), ["GraphicData (0070,0022)", "expected 2 values per point"]),
+    (_weasis_gsps, _one_value("GraphicData", [10.0, float("nan")]), ["not a finite number"]),
+    (_weasis_gsps, _without("BoundingBoxBottomRightHandCorner"), ["needs both corners"]),
+    (_weasis_gsps, _one_value("BoundingBoxTopLeftHandCorner", 3.0), ["needs both corners"]),
+    (_highdicom_seg, _without("BitsStored"), ["highdicom cannot read this segmentation's frames"]),
+], ids=["one-value-graphic", "nan-graphic", "one-corner", "one-number-corner", "seg-no-bits-stored"])
+def test_a_damaged_object_is_the_cases_error_naming_what_is_wrong(tmp_path, write, damage, words):
+    output = _refused(tmp_path, _damaged(lambda path: write(_ct(), path), damage))
+    for word in words:
+        assert word in output, (word, output)
+
+
+def test_a_displayed_area_of_one_number_is_ignored_not_an_error(tmp_path, collection):
+    # PIXEL units do not need the displayed area: the object still builds, masks where drawn.
+    write = _damaged(lambda path: _highdicom_gsps(_ct(), path), _one_value("DisplayedAreaTopLeftHandCorner", 1))
+    answers, masks = _read_back(tmp_path, collection, write)
+    assert answers == ["<p>Effusion</p>", "<p>Nodule A</p>", "<p>Renal cyst</p>"]
+    _check(masks, [
+        [Ellipse(32, 32, 16, 16), Arrow((70, 20), (48, 40))],
+        [Polygon(((10, 90), (40, 90), (40, 120)))],
+        [Ellipse(80, 95, 30, 10)],
+    ])
+
+
+def test_a_reader_surprised_by_an_object_says_so_without_quoting_it(tmp_path, monkeypatch):
+    # Whatever shape of object a reader does not expect yet: the case's error, naming the file and
+    # the reader's surprise, not the message (which may quote the object's values, a name included).
+    from cardgen.annotations.readers.gsps import GspsReader
+
+    def surprised(self, path, image):
+        raise TypeError("float() argument must be a string or a real number, not 'Zyqrab^John'")
+
+    monkeypatch.setattr(GspsReader, "read", surprised)
+    output = _refused(tmp_path, lambda path: _weasis_gsps(_ct(), path))
+    assert "TypeError in its reader" in output and "annotations.dcm" in output
+    assert "Zyqrab" not in output

@@ -42,6 +42,14 @@ def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: Shown
             everything = reader_for(source.path).read(source.path, ref)
         except InputError as error:
             raise error.located(file=case.source, field_prefix=field) from error
+        except (AttributeError, TypeError, IndexError, KeyError, ValueError) as error:
+            # A reader met a shape of the object it does not expect (an attribute missing, or with
+            # another number of values). Not the error's text: it may quote the object's values.
+            raise InputError(f"cannot read this annotation object: it is not shaped as DICOM PS3.3 has it "
+                             f"({type(error).__name__} in its reader)", file=case.source,
+                             field=f"{field}.file", value=source.path.name,
+                             hint="export it again from the viewer that wrote it; if it still fails, "
+                                  "please report it with the name of that viewer") from None
         annotations = [annotation for annotation in everything if annotation.applies_to(ref)]
         if not annotations:
             elsewhere = len(everything)

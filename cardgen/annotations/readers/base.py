@@ -202,10 +202,15 @@ def read_annotation_dataset(path: Path):
 
 def points_of(values, path: Path, tag: str, dimensions: int = 2) -> np.ndarray:
     """A flat DICOM coordinate list as (N, dimensions) floats; a bad length is an InputError."""
-    flat = np.asarray([float(v) for v in (values or [])], dtype=np.float64)
+    if values is not None and not hasattr(values, "__iter__"):
+        values = [values]  # pydicom gives a single value as the value itself
+    flat = np.asarray([float(v) for v in (values if values is not None else [])], dtype=np.float64)
     if flat.size == 0 or flat.size % dimensions:
         raise InputError(f"expected {dimensions} values per point, got {flat.size} values",
                          file=path, field=tag, value=list(flat[:8]),
+                         hint="the annotation object is damaged; export it again")
+    if not np.all(np.isfinite(flat)):
+        raise InputError("a coordinate is not a finite number", file=path, field=tag, value=list(flat[:8]),
                          hint="the annotation object is damaged; export it again")
     return flat.reshape(-1, dimensions)
 

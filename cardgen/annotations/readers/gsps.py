@@ -32,6 +32,7 @@ from cardgen.annotations.readers.base import (
 from cardgen.annotations.readers.graphics import graphic_type, shapes_for_graphic
 from cardgen.annotations.shapes import Arrow, Point, Polygon, Shape
 from cardgen.errors import InputError
+from cardgen.imaging.dicom import fixed_numbers
 
 # Every presentation state storage class (grayscale, color, pseudo-color, blending, ...) starts so.
 _PRESENTATION_STATE_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.11."
@@ -229,14 +230,14 @@ def _displayed_area(ds, image: ImageRef, path: Path) -> _Area:
         if references and image.sop_instance_uid and not any(
                 str(r.get("ReferencedSOPInstanceUID", "")) == image.sop_instance_uid for r in references):
             continue
-        top_left = item.get("DisplayedAreaTopLeftHandCorner")
-        bottom_right = item.get("DisplayedAreaBottomRightHandCorner")
+        top_left = fixed_numbers(item.get("DisplayedAreaTopLeftHandCorner"), 2)
+        bottom_right = fixed_numbers(item.get("DisplayedAreaBottomRightHandCorner"), 2)
         if top_left is None or bottom_right is None:
-            continue
+            continue  # absent, or not two numbers each: no usable area in this item
         # Corners are 1-based (column, row) of the first and last displayed pixels; in the
         # corner-origin model the area runs from the first pixel's left edge to the last's right.
-        left, top = float(top_left[0]) - 1.0, float(top_left[1]) - 1.0
-        return left, top, float(bottom_right[0]) - left, float(bottom_right[1]) - top
+        left, top = top_left[0] - 1.0, top_left[1] - 1.0
+        return left, top, bottom_right[0] - left, bottom_right[1] - top
     if image.width <= 0 or image.height <= 0:
         raise InputError("the image size is unknown, so DISPLAY units cannot be placed", file=path,
                          field="GraphicAnnotationUnits", value="DISPLAY",
@@ -265,10 +266,18 @@ def _text_object(item, area: _Area, path: Path, where: str):
     width, height) and the anchor of one text object."""
     text = str(item.get("UnformattedTextValue", "") or "").strip()
     box = None
-    if item.get("BoundingBoxTopLeftHandCorner") is not None:
+    top_left, bottom_right = item.get("BoundingBoxTopLeftHandCorner"), item.get("BoundingBoxBottomRightHandCorner")
+    if top_left is not None or bottom_right is not None:
+        corners = [fixed_numbers(top_left, 2), fixed_numbers(bottom_right, 2)]
+        if None in corners:
+            raise InputError("the text's bounding box needs both corners, two numbers each", file=path,
+                             field=f"{where}.BoundingBox (0070,0010)/(0070,0011)",
+                             value=[_listed(top_left) if top_left is not None else None,
+                                    _listed(bottom_right) if bottom_right is not None else None],
+                             hint="the presentation state does not follow DICOM PS3.3 C.10.5; export it again "
+                                  "from the viewer")
         units = _units(item.get("BoundingBoxAnnotationUnits"), path, f"{where}.BoundingBoxAnnotationUnits")
-        corners = points_of(list(item.BoundingBoxTopLeftHandCorner) + list(item.BoundingBoxBottomRightHandCorner),
-                            path, f"{where}.BoundingBox (0070,0010)")
+        corners = np.array(corners, dtype=np.float64)
         (x1, y1), (x2, y2) = _to_pixels(corners, units, area)
         box = (min(x1, x2), min(y1, y2), abs(x2 - x1), abs(y2 - y1))
     anchor = None
@@ -284,6 +293,11 @@ def _text_object(item, area: _Area, path: Path, where: str):
         shapes.append(Point(anchor))
     # A box alone is where the words are written, not a region of the image: it masks nothing.
     return text, shapes, box, anchor
+
+
+def _listed(value) -> list:
+    """A multi-valued element's values as a list (pydicom gives a single value as itself)."""
+    return list(value) if isinstance(value, (MultiValue, list, tuple)) else [value]
 
 
 def _references(item) -> list[tuple[str | None, int | None]]:

@@ -40,7 +40,14 @@ class SegReader:
         except Exception as error:  # noqa: BLE001 - highdicom's messages may quote the dataset
             raise InputError(f"highdicom cannot read this segmentation ({type(error).__name__})", file=path,
                              hint="export the segmentation again as DICOM SEG") from None
-        masks = _masks_on(seg, image, path)
+        try:
+            masks = _masks_on(seg, image, path)
+        except InputError:
+            raise
+        except Exception as error:  # noqa: BLE001 - highdicom's messages may quote the dataset
+            # a SEG highdicom opened but cannot take frames from (a pixel-module attribute missing)
+            raise InputError(f"highdicom cannot read this segmentation's frames ({type(error).__name__})",
+                             file=path, hint="export the segmentation again as DICOM SEG") from None
         if masks is None:
             return []
         if masks.shape[:2] != (image.height, image.width):
