@@ -31,6 +31,8 @@ from cardgen.addon.policy import (
     step_repeats_fail,
 )
 from cardgen.addon.apply import UNDO_NAME
+from cardgen.addon.bands import plan_bands
+from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.scheduling import status
 from cardgen.addon.settings import OWNED_KEY, STATE_KEY
 from cardgen.build import BuildOptions, build_deck
@@ -194,6 +196,56 @@ def test_nothing_twice_and_the_status_says_what_was_done(learner) -> None:
     assert sum(seen["bands"].values()) == len(col.find_notes(CARDGEN_SEARCH))
     with pytest.raises(ValueError):
         drive(col, "whenever")
+
+
+@pytest.mark.parametrize("minutes", ["abc", -5, 0, [1], True, float("nan"), 1e9, None])
+def test_a_budget_that_is_not_minutes_a_day_is_the_default_not_a_crash(learner, minutes) -> None:
+    # Found by driving the add-on after random learner actions: a typo in Anki's config editor
+    # (minutes_per_day: [1]) stopped the add-on at every profile open.
+    col, _ = learner
+    drive(col, "profile_open", {"minutes_per_day": minutes})
+    assert status(col, {"minutes_per_day": minutes})["minutes_per_day"] == 20
+    assert status(col, {"minutes_per_day": "15"})["minutes_per_day"] == 15
+
+
+@pytest.mark.parametrize("state, owned", [([], "x"), ("x", {"1": 5}), (7, {"abc": ["new_per_day", None]}),
+                                          ({"day": "x", "last": 5}, [])])
+def test_damaged_bookkeeping_is_read_as_absent(learner, state, owned) -> None:
+    # The add-on's bookkeeping syncs; another add-on or an older version may leave anything there.
+    col, own = learner
+    col.set_config(STATE_KEY, state)
+    col.set_config(OWNED_KEY, owned)
+    plan = drive(col, "profile_open")
+    assert any("preset" in line for line in plan.describe())
+    assert col.get_config(STATE_KEY)["day"] == col.sched.today
+    assert col.decks.get_config(own["preset"])["new"]["perDay"] == 40  # the learner's own preset
+
+
+def test_cards_in_a_filtered_deck_keep_their_place_there_and_get_their_home_order(learner) -> None:
+    # Found by driving the add-on after random learner actions: new cardgen cards in a filtered deck
+    # (a custom study session) have due -100000 and up there; the day's new-card order started from
+    # that and Anki refused it (ValueError), at every day start.
+    col, _ = learner
+    drive(col, "profile_open")
+    filtered = col.decks.new_filtered("Custom study session")
+    deck = col.decks.get(filtered)
+    deck["terms"] = [[CARDGEN_SEARCH, 100, 0]]
+    col.decks.save(deck)
+    col.sched.rebuild_filtered_deck(filtered)
+    there = dict(col.db.all(f"SELECT id, due FROM cards WHERE did = {filtered}"))
+    assert there and all(due < 0 for due in there.values())
+    # the day's work reads each card's home due: the place the new-card order starts from
+    ids = ",".join(map(str, col.find_cards(CARDGEN_SEARCH)))
+    rows, _ = plan_bands(col, SchedulingPlan(), ids, col.sched.today)
+    home = dict(col.db.all(f"SELECT id, odue FROM cards WHERE did = {filtered}"))
+    assert {cid: due for cid, _, _, due, _, _ in rows if cid in home} == home
+    _new_day(col)
+    drive(col, "day_start")
+    assert dict(col.db.all(f"SELECT id, due FROM cards WHERE did = {filtered}")) == there
+    homes = col.db.list(f"SELECT odue FROM cards WHERE did = {filtered} AND queue = 0")
+    assert homes and min(homes) > 0
+    col.sched.empty_filtered_deck(filtered)
+    assert not col.find_cards(f"{CARDGEN_SEARCH} is:new deck:filtered")
 
 
 def test_pace_follows_the_budget_and_the_target_date(learner) -> None:

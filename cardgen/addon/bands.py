@@ -34,11 +34,14 @@ LEARNING, REVIEW, RELEARNING = 0, 1, 2  # review kinds in Anki's card stats
 def plan_bands(col, plan: SchedulingPlan, ids: str, today: int,
                class_counts: dict[str, tuple[int, int]] | None = None) -> tuple[list, dict[int, Difficulty]]:
     """Fill ``plan``'s bands and retagging for the cards ``ids`` (comma-separated); returns the cards'
-    rows (id, note id, queue, due, tags, data) in due order and each note's band. ``class_counts``:
+    rows (id, note id, queue, home due, tags, data) in due order and each note's band. ``class_counts``:
     the class's (failed, reviewed) per note GUID, where the deck carries them: a reviewed note's
     record starts from how often the class failed it rather than from the educator's prior."""
-    rows = col.db.all(f"SELECT c.id, c.nid, c.queue, c.due, n.tags, c.data FROM cards c JOIN notes n ON n.id = c.nid "
-                      f"WHERE c.id IN ({ids}) ORDER BY c.due, c.id")
+    # A card the learner pulled into a filtered deck keeps its home due (a new card's place in the
+    # deck, a review's day) in odue: its due there is its place in the filtered deck (-100000 on).
+    rows = col.db.all(f"SELECT c.id, c.nid, c.queue, CASE WHEN c.odid != 0 THEN c.odue ELSE c.due END AS home_due, "
+                      f"n.tags, c.data FROM cards c JOIN notes n ON n.id = c.nid "
+                      f"WHERE c.id IN ({ids}) ORDER BY home_due, c.id")
     factors: dict[int, float] = {}
     if class_counts:
         by_guid = class_factors(class_counts)

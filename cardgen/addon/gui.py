@@ -16,7 +16,7 @@ from cardgen.addon.learner_side import export_progress, remember_own_tags, resto
 from cardgen.addon.moments import DEFAULT_CONFIG, drive
 from cardgen.addon.plan import SchedulingPlan, steps_text
 from cardgen.addon.scheduling import plan_scheduling, status
-from cardgen.addon.settings import STATE_KEY
+from cardgen.addon.settings import state_of
 
 CONSENT_KEY = "cardgenConsent"  # collection config: True once the learner said yes, False if no
 
@@ -73,7 +73,7 @@ def _on_state(new_state: str, _old: str) -> None:
 
     if mw.col is None or new_state not in ("deckBrowser", "overview"):
         return
-    if (mw.col.get_config(STATE_KEY, None) or {}).get("day") != mw.col.sched.today:
+    if state_of(mw.col).get("day") != mw.col.sched.today:
         _at("day_start")
 
 

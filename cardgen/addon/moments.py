@@ -17,7 +17,7 @@ from __future__ import annotations
 from cardgen.addon.apply import apply_plan
 from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.scheduling import plan_scheduling
-from cardgen.addon.settings import STATE_KEY
+from cardgen.addon.settings import STATE_KEY, state_of
 
 MOMENTS = ("profile_open", "sync_done", "day_start")
 DEFAULT_CONFIG = {"minutes_per_day": 20, "target_date": None}
@@ -29,13 +29,13 @@ def drive(col, moment: str, config: dict | None = None) -> SchedulingPlan:
     if moment not in MOMENTS:
         raise ValueError(f"moment must be one of {', '.join(MOMENTS)}, not {moment!r}")
     config = {**DEFAULT_CONFIG, **(config or {})}
-    state = dict(col.get_config(STATE_KEY, None) or {})
+    state = state_of(col)
     today = col.sched.today
     day_work = state.get("day") != today
     plan = plan_scheduling(col, config, day_work=day_work)
     apply_plan(col, plan)
     if day_work:
-        state = dict(col.get_config(STATE_KEY, None) or {})
+        state = state_of(col)
         state["day"] = today
         col.set_config(STATE_KEY, state)  # bookkeeping only, outside the undo step (Anki's default)
     return plan

@@ -75,6 +75,19 @@ DR_UP = 0.01
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
 
+def budget_minutes(value: object) -> float:
+    """The learner's minutes a day from the add-on's config value ``minutes_per_day``:
+    :data:`DEFAULT_MINUTES` when it is absent or not a number of minutes in a day (a typo in Anki's
+    config editor must not stop the add-on; the status dialog shows the minutes used)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return DEFAULT_MINUTES
+    try:
+        minutes = float(value)
+    except ValueError:
+        return DEFAULT_MINUTES
+    return minutes if math.isfinite(minutes) and 0 < minutes <= 24 * 60 else DEFAULT_MINUTES
+
+
 def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,
                     reviews: int, new_left: int) -> float:
     """Desired retention by feedback on the learner's own time (no simulator, so no model of memory to

@@ -18,7 +18,6 @@ from cardgen.addon.bands import plan_bands, plan_new_order, tag_band
 from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon import policy
 from cardgen.addon.policy import (
-    DEFAULT_MINUTES,
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
     FIT_MIN_REVIEWS,
@@ -28,6 +27,7 @@ from cardgen.addon.policy import (
     PRESET_PREFIX,
     QUICK_REPEAT_SECONDS,
     REFIT_DAYS,
+    budget_minutes,
     catch_up_day,
     fallback_fails,
     learning_steps,
@@ -40,7 +40,6 @@ from cardgen.addon.settings import (
     ANKI_DEFAULT_RETENTION,
     DAY_SECONDS,
     NEW_QUEUE,
-    OWNED_KEY,
     cardgen_root,
     current_value,
     home_decks,
@@ -172,7 +171,7 @@ def _read_day(col, config: dict) -> _Day:
     """The learner's budget, due reviews, pace and recent results for the day's decisions."""
     ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
     today = col.sched.today
-    minutes = float(config.get("minutes_per_day") or DEFAULT_MINUTES)
+    minutes = budget_minutes(config.get("minutes_per_day"))
     days_left = _target_days_left(col, config)
     review_s, new_s = _timings(col, ids)
     due = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND "
@@ -405,9 +404,9 @@ def status(col, config: dict | None = None) -> dict:
     for nid in col.find_notes(CARDGEN_SEARCH):
         band = tag_band(col.get_note(nid).tags, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
         counts[band.value] += 1
-    owned = col.get_config(OWNED_KEY, None) or {}
+    owned = owned_of(col)
     return {
-        "minutes_per_day": float(config.get("minutes_per_day") or DEFAULT_MINUTES),
+        "minutes_per_day": budget_minutes(config.get("minutes_per_day")),
         "target_date": config.get("target_date"),
         "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
                      "desired_retention": round(float(p.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 3),

@@ -89,16 +89,26 @@ def same_value(a, b) -> bool:
     return abs(float(a) - float(b)) <= 1e-3
 
 
+# The add-on's bookkeeping in the collection's config syncs, and another add-on, a sync from an older
+# version or a hand edit can leave anything there: what is not of the shape written is read as absent
+# (the add-on then starts afresh for that entry) rather than stopping the add-on at every profile open.
+
+def _stored_dict(col, key: str) -> dict:
+    value = col.get_config(key, None)
+    return dict(value) if isinstance(value, dict) else {}
+
+
 def state_of(col) -> dict:
-    return dict(col.get_config(STATE_KEY, None) or {})
+    return _stored_dict(col, STATE_KEY)
 
 
 def managed_of(col) -> dict[str, dict]:
-    return {k: dict(v) for k, v in (col.get_config(MANAGED_KEY, None) or {}).items()}
+    return {str(k): dict(v) for k, v in _stored_dict(col, MANAGED_KEY).items() if isinstance(v, dict)}
 
 
 def owned_of(col) -> dict[str, list[str]]:
-    return {k: list(v) for k, v in (col.get_config(OWNED_KEY, None) or {}).items()}
+    return {str(k): [f for f in v if isinstance(f, str)] for k, v in _stored_dict(col, OWNED_KEY).items()
+            if isinstance(v, list)}
 
 
 def learner_changes(presets: dict[str, dict], managed: dict, owned: dict[str, list[str]]) -> dict[str, list[str]]:
