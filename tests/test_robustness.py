@@ -361,6 +361,34 @@ def test_audit_of_a_deck_with_a_truncated_image_is_a_finding_not_a_traceback(tmp
     assert "is a damaged image whose metadata cannot be checked" in result.output, result.output
 
 
+@pytest.mark.parametrize("member", ["collection.anki2", "media", "an image"])
+def test_audit_of_a_package_whose_member_bytes_changed_is_a_finding_not_a_traceback(tmp_path: Path,
+                                                                                  member: str) -> None:
+    # Found by mutating a built package's bytes: a member whose stored bytes no longer match its
+    # CRC-32 raised zipfile.BadZipFile from the audit.
+    import zipfile
+
+    cases = _cases(tmp_path, 1)
+    deck = tmp_path / "deck.apkg"
+    assert _build(cases, deck, "--no-cache").exit_code == 0
+    with zipfile.ZipFile(deck) as archive:
+        names = [i.filename for i in archive.infolist()]
+        infos = {i.filename: i for i in archive.infolist()}
+    name = member if member != "an image" else next(n for n in names if n not in ("collection.anki2", "media"))
+    data = bytearray(deck.read_bytes())
+    info = infos[name]
+    # the member's data starts after its local header (30 bytes, its name and its extra field)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    # in an image: its signature (a stored PNG whose chunks hold pixels only is checked in place)
+    data[start + (1 if member == "an image" else info.compress_size // 2)] ^= 0xFF
+    damaged = tmp_path / "damaged.apkg"
+    damaged.write_bytes(bytes(data))
+    result = CliRunner().invoke(main, ["audit", str(damaged)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    assert "cannot be read" in result.output, result.output
+
+
 def test_read_only_cache_folder_is_one_clear_error(tmp_path: Path, small_disk: Path) -> None:
     cases = _cases(tmp_path, 1)
     cache = small_disk / "cache"

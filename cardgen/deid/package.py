@@ -11,6 +11,7 @@ import json
 import shutil
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Set as AbstractSet
 from pathlib import Path
 
@@ -23,6 +24,9 @@ from cardgen.errors import InputError
 COLLECTION_NAMES = ("collection.anki2", "collection.anki21")
 COMPRESSED_COLLECTION = "collection.anki21b"  # newer Anki: zstd-compressed SQLite
 MAX_MEMBER_BYTES = 512 * 1024 * 1024  # refuse to unpack a zip bomb while auditing
+# A damaged member (bytes changed: a bad CRC-32, a broken deflate stream, cut short) raises these
+# when read; it is reported as a hit, like anything else that cannot be read.
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError)
 
 
 def search_package(search: Search, apkg: Path, memo: AuditMemo | None = None,
@@ -63,7 +67,11 @@ def _search_media_map(search: Search, archive: zipfile.ZipFile) -> dict[str, str
     """Search the media map's numbers and file names; the map (member name to file name)."""
     if "media" not in archive.namelist():
         return {}
-    raw = archive.read("media")
+    try:
+        raw = archive.read("media")
+    except _DAMAGED as error:
+        search.add("media map", "", f"cannot be read ({error}); cannot audit the media file names")
+        return {}
     try:
         mapping = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -84,8 +92,12 @@ def _unpacked_collection(search: Search, archive: zipfile.ZipFile, name: str, sc
     or None (reported) when it cannot be."""
     path = scratch / name
     if name != COMPRESSED_COLLECTION:
-        with archive.open(name) as member, open(path, "wb") as copy:
-            shutil.copyfileobj(member, copy, 1 << 20)  # streamed: a collection can be large
+        try:
+            with archive.open(name) as member, open(path, "wb") as copy:
+                shutil.copyfileobj(member, copy, 1 << 20)  # streamed: a collection can be large
+        except _DAMAGED as error:
+            search.add(name, "", f"cannot be read ({error}); refusing rather than skipping it")
+            return None
         return path
     try:
         import zstandard  # optional: only newer Anki packages need it
@@ -93,8 +105,12 @@ def _unpacked_collection(search: Search, archive: zipfile.ZipFile, name: str, sc
         search.add(name, "", "zstd-compressed collection cannot be audited without the "
                    "'zstandard' package; refusing rather than skipping it")
         return None
-    with archive.open(name) as compressed:
-        data = zstandard.ZstdDecompressor().stream_reader(compressed).read(MAX_MEMBER_BYTES)
+    try:
+        with archive.open(name) as compressed:
+            data = zstandard.ZstdDecompressor().stream_reader(compressed).read(MAX_MEMBER_BYTES)
+    except (*_DAMAGED, zstandard.ZstdError) as error:
+        search.add(name, "", f"cannot be read ({error}); refusing rather than skipping it")
+        return None
     path.write_bytes(data)
     return path
 
@@ -111,6 +127,11 @@ def _search_media_files(search: Search, archive: zipfile.ZipFile, apkg: Path, me
                 continue
             found = search.found
             if not stored_pixel_only_png(raw, info):
-                search_media_file(search, f"media file {shown!r}", archive.read(info.filename))
+                try:
+                    content = archive.read(info.filename)
+                except _DAMAGED as error:
+                    search.add(f"media file {shown!r}", "", f"cannot be read ({error}); refusing rather than skipping it")
+                    continue
+                search_media_file(search, f"media file {shown!r}", content)
             if memo is not None and search.found == found:
                 memo.clean(key)
