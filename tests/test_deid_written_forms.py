@@ -343,6 +343,30 @@ def test_a_word_one_case_allows_is_still_searched_for_another_case_whose_patient
     assert "white matter" in fields and "Walter" not in fields and "Zyqrab" not in fields
 
 
+@pytest.mark.parametrize("patient, written", [
+    ("Müller^Zoë", "Mr Mueller"),  # umlaut as two letters
+    ("Ångström^Björn", "Dr Aangstroem"),
+    ("Øster^Ida", "Mrs Oster"),  # a letter with no separable accent, typed without it
+    ("Łukasz^Anna", "Dr Lukasz"),
+    ("Đặng^Minh", "Mr Dang"),
+    ("van der Berg^Jean", "seen by vanderBerg"),  # a family name of several words written as one
+    ("O'Brien^Mary", "Mrs OBrien"),
+    ("Le Blanc^Paul", "LeBlanc's"),
+])
+def test_a_name_spelt_as_people_type_it_is_refused(tmp_path: Path, patient: str, written: str) -> None:
+    # Found by writing names in a case's history the ways people type them: each of these built.
+    def named(ds):
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        ds.PatientName = patient
+
+    yaml = GOOD_CASE.format(case_id="sp-1").replace("history: Test history.", f"history: \"{written}, today.\"")
+    _write(tmp_path / "cases", "a", yaml, edit=named)
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1, result.output
+    assert "history: holds" in result.output and "(0010,0010) PatientName" in result.output
+    assert not (tmp_path / "o.apkg").exists()
+
+
 def _config_keys(package: Path) -> set[str]:
     """Every key of the JSON documents in the package's ``col`` row, but deck and notetype ids."""
     import json

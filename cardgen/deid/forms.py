@@ -7,7 +7,8 @@ the forms people write it:
 - person names (VR PN) by component: the family name alone, the given or middle name alone (each of
   at least :data:`MIN_NAME_PART` letters, or two ideographs), in either order, with initials
   ("J. Doe"), without middle name, prefix or suffix, and each of the alphabetic, ideographic and
-  phonetic groups (``YAMADA^TARO=山田^太郎=やまだ^たろう``) on its own;
+  phonetic groups (``YAMADA^TARO=山田^太郎=やまだ^たろう``) on its own; also with umlauts written
+  as two letters ("Mueller") and a family name of several words written as one ("LeBlanc");
 - dates in every common written form: 19790314, 1979-03-14, 14/03/1979, 14.03.1979, 03/14/1979,
   14/3/1979, 14/03/79, 14 March 1979, March 14th, 1979, 14 Mar 1979, ...;
 - numbers and IDs with or without separators (``447-1902`` is ``4471902``);
@@ -162,7 +163,7 @@ def name_forms(text: str, *, parts: bool = True) -> list[Form]:
     without ``parts``, only the whole name in either order (a name-like shape found in free text,
     "abdomen^liver", may not be a name: its words alone are not searched)."""
     forms: list[Form] = []
-    for group in text.split("="):
+    for group in (spelling for written in text.split("=") for spelling in _spellings(written)):
         if "^" in group:
             components = [tuple(words(part)) for part in group.split("^")[:5]]
         elif "," in group:
@@ -189,6 +190,30 @@ def name_forms(text: str, *, parts: bool = True) -> list[Form]:
         for component in (family, given, middle):
             forms += _name_parts(component)
     return [form for form in dict.fromkeys(forms) if _worth_searching_name(form)]
+
+
+_DIGRAPHS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "Ø": "Oe"})
+_SCANDINAVIAN_AA = str.maketrans({"å": "aa", "Å": "Aa"})
+_HAS_DIGRAPH = re.compile("[äöüøåÄÖÜØÅ]")
+_FAMILY_JOINS = re.compile(r"[\s'\u2019-]+")
+
+
+def _spellings(group: str) -> list[str]:
+    """A name group as written, and as people also spell it: umlauts as two letters ("Müller" as
+    "Mueller", "Øster" as "Oester", "Ångström" as "Aangstroem" or "Angstroem"), and a family name
+    of several words, or with an apostrophe or hyphen, written as one ("van der Berg" as
+    "vanderBerg", "O'Brien" as "OBrien", "Le Blanc" as "LeBlanc")."""
+    spellings = [group]
+    if _HAS_DIGRAPH.search(group):
+        umlauts = group.translate(_DIGRAPHS)
+        spellings += [umlauts, umlauts.translate(_SCANDINAVIAN_AA)]
+    if "^" in group:
+        for spelling in list(spellings):
+            family, _, rest = spelling.partition("^")
+            joined = _FAMILY_JOINS.sub("", family)
+            if joined != family.strip() and len(joined) >= MIN_NAME_PART:
+                spellings.append(f"{joined}^{rest}")
+    return list(dict.fromkeys(spellings))
 
 
 def _worth_searching_name(form: Form) -> bool:

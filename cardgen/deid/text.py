@@ -3,7 +3,8 @@
 Both sides of every comparison go through :func:`words`: the identifying values of a DICOM header
 and the text of a case or a deck. Folding removes what changes how text looks but not what it
 says: HTML tags and entities, Markdown emphasis, Unicode compatibility forms (full-width letters,
-ligatures), case, accents, zero-width characters and soft hyphens, punctuation. What is left is a
+ligatures), case, accents (and the Latin letters without a separable accent: ``ł`` is ``l``, ``ø``
+``o``), zero-width characters and soft hyphens, punctuation. What is left is a
 list of words: runs of letters, runs of digits (a letter-digit change splits a word:
 ``MRN33445566`` is ``mrn``, ``33445566``) and single ideographs, kana or hangul (scripts written
 without spaces, where a name is any run of its characters).
@@ -33,6 +34,10 @@ _INVISIBLE = re.compile(
     "\U000e0000-\U000e0fff*`~]")
 # Combining accents (after canonical decomposition): "José" and "Jose" are one name.
 _ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
+# Latin letters that canonical decomposition leaves whole (no accent to remove), as people write them
+# on a keyboard without them: "Łukasz" is "Lukasz", "Øster" "Oster", "Đặng" "Dang", "Æbelø" "Aebelo".
+_PLAIN_LATIN = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ŀ": "l",
+                              "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ĸ": "k", "ŋ": "n"})
 # Scripts written without spaces between words: each character is a word of its own.
 _UNSPACED = ("\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
              "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff")
@@ -53,6 +58,7 @@ def fold(text: str) -> str:
     text = text.casefold()
     if not text.isascii():
         text = unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
+        text = text.translate(_PLAIN_LATIN)
     return _INVISIBLE.sub("", text)
 
 
