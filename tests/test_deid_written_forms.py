@@ -367,6 +367,20 @@ def test_a_name_spelt_as_people_type_it_is_refused(tmp_path: Path, patient: str,
     assert not (tmp_path / "o.apkg").exists()
 
 
+@pytest.mark.parametrize("written", ["14-Mar-79", "3/14/79", "14/3/79", "14031979", "790314", "14 mars 1979",
+                                     "14. März 1979", "14 de marzo de 1979", "14 III 1979"])
+def test_a_birth_date_written_another_way_is_refused(tmp_path: Path, written: str) -> None:
+    # Found by writing a planted birth date in a case's history in 25 forms: each of these built.
+    def born(ds):
+        ds.PatientBirthDate = "19790314"
+
+    yaml = GOOD_CASE.format(case_id="bd-1").replace("history: Test history.", f"history: 'Born {written}.'")
+    _write(tmp_path / "cases", "a", yaml, edit=born)
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1, result.output
+    assert "history: holds" in result.output and "(0010,0030) PatientBirthDate" in result.output
+
+
 def _config_keys(package: Path) -> set[str]:
     """Every key of the JSON documents in the package's ``col`` row, but deck and notetype ids."""
     import json

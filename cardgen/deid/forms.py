@@ -9,8 +9,9 @@ the forms people write it:
   ("J. Doe"), without middle name, prefix or suffix, and each of the alphabetic, ideographic and
   phonetic groups (``YAMADA^TARO=山田^太郎=やまだ^たろう``) on its own; also with umlauts written
   as two letters ("Mueller") and a family name of several words written as one ("LeBlanc");
-- dates in every common written form: 19790314, 1979-03-14, 14/03/1979, 14.03.1979, 03/14/1979,
-  14/3/1979, 14/03/79, 14 March 1979, March 14th, 1979, 14 Mar 1979, ...;
+- dates in every common written form: 19790314, 14031979, 1979-03-14, 14/03/1979, 14.03.1979,
+  03/14/1979, 14/3/1979, 14/03/79, 3/14/79, 14 March 1979, March 14th, 1979, 14-Mar-79, 14 mars 1979,
+  14. März 1979, 14 de marzo de 1979, 14 III 1979, ...;
 - numbers and IDs with or without separators (``447-1902`` is ``4471902``);
 - free text (descriptions, comments, private text, overlay text) is searched inside: the IDs
   (six digits or more), dates, DICOM-style names (``Doe^John``), "Family, Given" and runs of
@@ -73,6 +74,22 @@ _FAMILY_COMMA_GIVEN = re.compile(r"([^\W\d_][^\W\d_'-]{1,63}), ?([^\W\d_][^\W\d_
 _CAPITALISED_RUN = re.compile(r"(?<![\w])[A-Z\u00c0-\u00de][a-z\u00df-\u00ff'-]{1,40}"
                               r"(?:[ \t]{1,3}[A-Z\u00c0-\u00de][a-z\u00df-\u00ff'-]{1,40}){1,7}(?![\w])")
 _MONTHS = [(calendar.month_name[m].lower(), calendar.month_abbr[m].lower()) for m in range(1, 13)]
+# Month names of the other languages teaching files are written in (French, German, Spanish,
+# Italian, Portuguese, Dutch; as words() folds them: "März" is "marz"), and Roman numerals ("14 III 1979").
+_OTHER_MONTHS = [
+    ("janvier", "januar", "enero", "gennaio", "janeiro", "januari", "i"),
+    ("fevrier", "februar", "febrero", "febbraio", "fevereiro", "februari", "ii"),
+    ("mars", "marz", "marzo", "marco", "maart", "iii"),
+    ("avril", "april", "abril", "aprile", "iv"),
+    ("mai", "mayo", "maggio", "maio", "mei", "v"),
+    ("juin", "juni", "junio", "giugno", "junho", "vi"),
+    ("juillet", "juli", "julio", "luglio", "julho", "vii"),
+    ("aout", "august", "agosto", "augustus", "viii"),
+    ("septembre", "september", "septiembre", "settembre", "setembro", "ix"),
+    ("octobre", "oktober", "octubre", "ottobre", "outubro", "x"),
+    ("novembre", "november", "noviembre", "novembro", "xi"),
+    ("decembre", "dezember", "diciembre", "dicembre", "dezembro", "xii"),
+]
 
 Form = tuple[str, ...]
 
@@ -251,11 +268,18 @@ def date_forms(year: int, month: int, day: int) -> tuple[Form, ...]:
     for d in days:
         for m in months:
             forms += [(yyyy, m, d), (d, m, yyyy), (m, d, yyyy)]
-    forms += [(f"{day:02d}", f"{month:02d}", yy), (f"{month:02d}", f"{day:02d}", yy)]
+    for d in days:
+        for m in months:
+            forms += [(d, m, yy), (m, d, yy)]  # 14/03/79, 3/14/79, 14.3.79
+    dd, mm = f"{day:02d}", f"{month:02d}"
+    forms += [(dd + mm + yyyy,), (mm + dd + yyyy,), (dd + mm + yy,), (mm + dd + yy,), (yy + mm + dd,)]  # 14031979
     for name in _MONTHS[month - 1]:
         for d in days:
             forms += [(d, name, yyyy), (d, suffix, name, yyyy), (d, suffix, "of", name, yyyy),
-                      (name, d, yyyy), (name, d, suffix, yyyy), (yyyy, name, d)]
+                      (name, d, yyyy), (name, d, suffix, yyyy), (yyyy, name, d), (d, name, yy)]  # 14-Mar-79
+    for name in _OTHER_MONTHS[month - 1]:
+        for d in days:
+            forms += [(d, name, yyyy), (d, "de", name, "de", yyyy)]  # 14 mars 1979, 14 de marzo de 1979
     return tuple(dict.fromkeys(forms))
 
 
