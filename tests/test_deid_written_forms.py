@@ -381,6 +381,25 @@ def test_a_birth_date_written_another_way_is_refused(tmp_path: Path, written: st
     assert "history: holds" in result.output and "(0010,0030) PatientBirthDate" in result.output
 
 
+@pytest.mark.parametrize("keyword, value, written", [
+    ("PatientID", "MRN0098765", "0098765"),  # the digits of a code with letters
+    ("OtherPatientIDs", "XZ-778812", "778812"),
+    ("PatientAddress", "12 Evergreen Terrace, Springfield", "lives at 12 Evergreen Terrace"),  # a part
+    ("PatientAddress", "12 Evergreen Terrace, Springfield", "on Evergreen Terrace"),
+    ("PatientTelephoneNumbers", "+1 555 0100 223", "call 555-0100-223"),  # without the country code
+])
+def test_part_of_an_identifier_is_refused(tmp_path: Path, keyword: str, value: str, written: str) -> None:
+    # Found by planting identifiers and writing parts of them in a case's history: each of these built.
+    def planted(ds):
+        setattr(ds, keyword, value)
+
+    yaml = GOOD_CASE.format(case_id="id-1").replace("history: Test history.", f"history: '{written}, today.'")
+    _write(tmp_path / "cases", "a", yaml, edit=planted)
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1, result.output
+    assert "history: holds" in result.output and keyword in result.output
+
+
 def _config_keys(package: Path) -> set[str]:
     """Every key of the JSON documents in the package's ``col`` row, but deck and notetype ids."""
     import json

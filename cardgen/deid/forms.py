@@ -12,7 +12,9 @@ the forms people write it:
 - dates in every common written form: 19790314, 14031979, 1979-03-14, 14/03/1979, 14.03.1979,
   03/14/1979, 14/3/1979, 14/03/79, 3/14/79, 14 March 1979, March 14th, 1979, 14-Mar-79, 14 mars 1979,
   14. März 1979, 14 de marzo de 1979, 14 III 1979, ...;
-- numbers and IDs with or without separators (``447-1902`` is ``4471902``);
+- numbers and IDs with or without separators (``447-1902`` is ``4471902``), and the parts of an
+  identifier people write alone (:func:`_identifier_parts`: an ID's digits, a part of an address,
+  a telephone number without its country code);
 - free text (descriptions, comments, private text, overlay text) is searched inside: the IDs
   (six digits or more), dates, DICOM-style names (``Doe^John``), "Family, Given" and runs of
   capitalised words ("Patient Sally Smith MRN 33445566" gives ``sally smith`` and ``33445566``) it
@@ -122,6 +124,8 @@ def value_forms(text: str, vr: str, *, free_text: bool, names_inside: bool) -> l
     else:
         if len(text) <= MAX_WHOLE_VALUE:
             forms += _whole_forms(text)
+            if vr != "UI":
+                forms += _identifier_parts(text)
         if len(text) > MAX_WHOLE_VALUE or vr in _LONG_TEXT_VRS:
             forms += _inner_forms(text, names=False)
     stripped = text.strip()
@@ -140,6 +144,32 @@ def _whole_forms(text: str) -> list[Form]:
     joined = number_words(text)
     if joined:
         forms.append(tuple(joined))
+    return forms
+
+
+def _identifier_parts(text: str) -> list[Form]:
+    """Parts of an identifier people write on their own: the digits of a code with letters
+    ("MRN0098765" as "0098765", "XZ-778812" as "778812"), each comma-separated part of an address
+    of two words or more, with and without its house number ("12 Evergreen Terrace", "Evergreen
+    Terrace"), and a telephone number without its country code ("+1 555 0100 223" as
+    "555-0100-223"). Each still passes the length rules of :func:`_worth_searching`."""
+    forms: list[Form] = []
+    found = number_words(text) or words(text)
+    if any(not word.isdigit() for word in found):
+        forms += [(word,) for word in found if word.isdigit()]
+    if "," in text:
+        for part in text.split(","):
+            part_words = tuple(words(part))
+            if len(part_words) >= 2:
+                forms.append(part_words)
+                without_number = tuple(word for word in part_words if not word.isdigit())
+                if len(without_number) >= 2 and without_number != part_words:
+                    forms.append(without_number)
+    if text.lstrip().startswith("+"):
+        groups = _NOT_DIGIT.split(text.strip().lstrip("+"))
+        groups = [group for group in groups if group]
+        if len(groups) >= 3:
+            forms.append(("".join(groups[1:]),))
     return forms
 
 
