@@ -147,3 +147,32 @@ def test_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["learners", "show", "--learners-dir", str(learners_dir)])
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {database_path(learners_dir)}: not a learners database")
+
+
+def test_another_programs_database_is_refused_and_left_as_it_was(tmp_path: Path) -> None:
+    # Found by pointing --learners-dir at sqlite files cardgen did not make: tables were added to
+    # another program's database, and one with a table of cardgen's name was a traceback.
+    learners_dir = tmp_path / "learners"
+    learners_dir.mkdir()
+    with sqlite3.connect(database_path(learners_dir)) as db:
+        db.execute("CREATE TABLE bookmarks (url TEXT)")
+    result = CliRunner().invoke(main, ["learners", "show", "--learners-dir", str(learners_dir)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert "not a learners database (it holds other tables: bookmarks)" in result.output
+    with sqlite3.connect(database_path(learners_dir)) as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == [("bookmarks",)]
+
+
+def test_a_learners_database_whose_table_changed_is_one_clear_error(tmp_path: Path) -> None:
+    learners_dir = tmp_path / "learners"
+    learners_dir.mkdir()
+    with sqlite3.connect(database_path(learners_dir)) as db:
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+        db.execute("CREATE TABLE reviews (something TEXT)")  # not the table cardgen made
+    for command in (["learners", "show", "--learners-dir", str(learners_dir)],
+                    ["learners", "report", "--learners-dir", str(learners_dir), "-o", str(tmp_path / "r.html")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert "the learners database is damaged" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "r.html").exists()

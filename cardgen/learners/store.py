@@ -94,18 +94,27 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
             version = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone() \
                 if has_meta else None
+            others = [] if has_meta else sorted(name for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"))
         except sqlite3.DatabaseError as error:
             raise InputError(f"not a learners database ({error})", file=path,
                              hint="move the file away; cardgen learners import creates a new one") from None
+        if others:  # another program's database: never add tables to it
+            raise InputError(f"not a learners database (it holds other tables: {', '.join(others[:5])})",
+                             file=path, hint="move the file away, or give another --learners-dir")
         if version is not None and version[0] != str(SCHEMA_VERSION):
             raise InputError("learners database has an unknown schema version", file=path,
                              field="meta.schema_version", value=version[0],
                              hint=f"this cardgen reads version {SCHEMA_VERSION}; use a matching cardgen")
-        connection.executescript(_SCHEMA)
-        if version is None:
-            connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        with connection:
-            yield connection
+        try:
+            connection.executescript(_SCHEMA)
+            if version is None:
+                connection.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            with connection:
+                yield connection
+        except sqlite3.DatabaseError as error:  # a table changed or damaged since cardgen made it
+            raise InputError(f"the learners database is damaged ({error})", file=path,
+                             hint="move the file away and import the learners' histories again") from None
     finally:
         connection.close()
 
