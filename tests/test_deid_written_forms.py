@@ -352,6 +352,7 @@ def test_a_word_one_case_allows_is_still_searched_for_another_case_whose_patient
     ("van der Berg^Jean", "seen by vanderBerg"),  # a family name of several words written as one
     ("O'Brien^Mary", "Mrs OBrien"),
     ("Le Blanc^Paul", "LeBlanc's"),
+    ("Zyqrab^Anne-Marie", "Annemarie"),  # a given name of two parts written as one
 ])
 def test_a_name_spelt_as_people_type_it_is_refused(tmp_path: Path, patient: str, written: str) -> None:
     # Found by writing names in a case's history the ways people type them: each of these built.
@@ -386,6 +387,7 @@ def test_a_birth_date_written_another_way_is_refused(tmp_path: Path, written: st
     ("OtherPatientIDs", "XZ-778812", "778812"),
     ("PatientAddress", "12 Evergreen Terrace, Springfield", "lives at 12 Evergreen Terrace"),  # a part
     ("PatientAddress", "12 Evergreen Terrace, Springfield", "on Evergreen Terrace"),
+    ("PatientAddress", "12 Evergreen Terrace^Springfield^OR 97403", "lives at 12 Evergreen Terrace"),  # ^ parts
     ("PatientTelephoneNumbers", "+1 555 0100 223", "call 555-0100-223"),  # without the country code
 ])
 def test_part_of_an_identifier_is_refused(tmp_path: Path, keyword: str, value: str, written: str) -> None:

@@ -147,18 +147,22 @@ def _whole_forms(text: str) -> list[Form]:
     return forms
 
 
+_ADDRESS_PARTS = re.compile(r"[,^\r\n;]+")
+
+
 def _identifier_parts(text: str) -> list[Form]:
     """Parts of an identifier people write on their own: the digits of a code with letters
-    ("MRN0098765" as "0098765", "XZ-778812" as "778812"), each comma-separated part of an address
-    of two words or more, with and without its house number ("12 Evergreen Terrace", "Evergreen
+    ("MRN0098765" as "0098765", "XZ-778812" as "778812"), each part of an address between commas,
+    carets, semicolons or line breaks of two words or more, with and without its house number ("12 Evergreen Terrace", "Evergreen
     Terrace"), and a telephone number without its country code ("+1 555 0100 223" as
     "555-0100-223"). Each still passes the length rules of :func:`_worth_searching`."""
     forms: list[Form] = []
     found = number_words(text) or words(text)
     if any(not word.isdigit() for word in found):
         forms += [(word,) for word in found if word.isdigit()]
-    if "," in text:
-        for part in text.split(","):
+    parts = _ADDRESS_PARTS.split(text)
+    if len(parts) > 1:  # "12 Evergreen Terrace, Springfield", or with ^ or line breaks between
+        for part in parts:
             part_words = tuple(words(part))
             if len(part_words) >= 2:
                 forms.append(part_words)
@@ -249,17 +253,19 @@ def _spellings(group: str) -> list[str]:
     """A name group as written, and as people also spell it: umlauts as two letters ("Müller" as
     "Mueller", "Øster" as "Oester", "Ångström" as "Aangstroem" or "Angstroem"), and a family name
     of several words, or with an apostrophe or hyphen, written as one ("van der Berg" as
-    "vanderBerg", "O'Brien" as "OBrien", "Le Blanc" as "LeBlanc")."""
+    "vanderBerg", "O'Brien" as "OBrien", "Le Blanc" as "LeBlanc"), and so a given name ("Anne-Marie"
+    as "Annemarie")."""
     spellings = [group]
     if _HAS_DIGRAPH.search(group):
         umlauts = group.translate(_DIGRAPHS)
         spellings += [umlauts, umlauts.translate(_SCANDINAVIAN_AA)]
     if "^" in group:
         for spelling in list(spellings):
-            family, _, rest = spelling.partition("^")
-            joined = _FAMILY_JOINS.sub("", family)
-            if joined != family.strip() and len(joined) >= MIN_NAME_PART:
-                spellings.append(f"{joined}^{rest}")
+            components = spelling.split("^")
+            for index in (0, 1)[:len(components)]:  # the family name, then the given name
+                joined = _FAMILY_JOINS.sub("", components[index])
+                if joined != components[index].strip() and len(joined) >= MIN_NAME_PART:
+                    spellings.append("^".join(components[:index] + [joined] + components[index + 1:]))
     return list(dict.fromkeys(spellings))
 
 
