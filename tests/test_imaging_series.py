@@ -175,7 +175,7 @@ def test_geometry_written_with_another_number_of_values_is_unknown_not_an_error(
     from click.testing import CliRunner
 
     from cardgen.cli import main
-    from cardgen.imaging.dicom import fixed_numbers
+    from cardgen.imaging.elements import fixed_numbers
     from tests.anki_helpers import import_package
     from tests.sample_cases import GOOD_CASE
 

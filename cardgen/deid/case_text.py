@@ -61,7 +61,6 @@ def refuse_identifying_text(texts: Iterable[tuple[str, str]], values: Iterable[I
         raise identifier_error(file, found)
 
 
-
 def values_the_deck_must_not_hold(cases: Iterable[tuple[Sequence[str], Iterable[IdentifyingValue]]]
                                   ) -> list[IdentifyingValue]:
     """The identifying values the deck's audit searches for, given each case's (``not_identifying``

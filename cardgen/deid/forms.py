@@ -152,10 +152,10 @@ _ADDRESS_PARTS = re.compile(r"[,^\r\n;]+")
 
 def _identifier_parts(text: str) -> list[Form]:
     """Parts of an identifier people write on their own: the digits of a code with letters
-    ("MRN0098765" as "0098765", "XZ-778812" as "778812"), each part of an address between commas,
-    carets, semicolons or line breaks of two words or more, with and without its house number ("12 Evergreen Terrace", "Evergreen
-    Terrace"), and a telephone number without its country code ("+1 555 0100 223" as
-    "555-0100-223"). Each still passes the length rules of :func:`_worth_searching`."""
+    ("MRN0098765" as "0098765", "XZ-778812" as "778812"), each part of an address of two words or
+    more between commas, carets, semicolons or line breaks, with and without its house number ("12
+    Evergreen Terrace", "Evergreen Terrace"), and a telephone number without its country code ("+1
+    555 0100 223" as "555-0100-223"). Each still passes the length rules of :func:`_worth_searching`."""
     forms: list[Form] = []
     found = number_words(text) or words(text)
     if any(not word.isdigit() for word in found):
@@ -262,7 +262,7 @@ def _spellings(group: str) -> list[str]:
     if "^" in group:
         for spelling in list(spellings):
             components = spelling.split("^")
-            for index in (0, 1)[:len(components)]:  # the family name, then the given name
+            for index in (0, 1):  # the family name, then the given name
                 joined = _FAMILY_JOINS.sub("", components[index])
                 if joined != components[index].strip() and len(joined) >= MIN_NAME_PART:
                     spellings.append("^".join(components[:index] + [joined] + components[index + 1:]))
@@ -303,10 +303,7 @@ def date_forms(year: int, month: int, day: int) -> tuple[Form, ...]:
     forms: list[Form] = [(f"{yyyy}{month:02d}{day:02d}",)]
     for d in days:
         for m in months:
-            forms += [(yyyy, m, d), (d, m, yyyy), (m, d, yyyy)]
-    for d in days:
-        for m in months:
-            forms += [(d, m, yy), (m, d, yy)]  # 14/03/79, 3/14/79, 14.3.79
+            forms += [(yyyy, m, d), (d, m, yyyy), (m, d, yyyy), (d, m, yy), (m, d, yy)]  # ..., 14.3.79, 3/14/79
     dd, mm = f"{day:02d}", f"{month:02d}"
     forms += [(dd + mm + yyyy,), (mm + dd + yyyy,), (dd + mm + yy,), (mm + dd + yy,), (yy + mm + dd,)]  # 14031979
     for name in _MONTHS[month - 1]:

@@ -96,7 +96,7 @@ def _unpacked_collection(search: Search, archive: zipfile.ZipFile, name: str, sc
             with archive.open(name) as member, open(path, "wb") as copy:
                 shutil.copyfileobj(member, copy, 1 << 20)  # streamed: a collection can be large
         except _DAMAGED as error:
-            search.add(name, "", f"cannot be read ({error}); refusing rather than skipping it")
+            _unreadable(search, name, error)
             return None
         return path
     try:
@@ -109,7 +109,7 @@ def _unpacked_collection(search: Search, archive: zipfile.ZipFile, name: str, sc
         with archive.open(name) as compressed:
             data = zstandard.ZstdDecompressor().stream_reader(compressed).read(MAX_MEMBER_BYTES)
     except (*_DAMAGED, zstandard.ZstdError) as error:
-        search.add(name, "", f"cannot be read ({error}); refusing rather than skipping it")
+        _unreadable(search, name, error)
         return None
     path.write_bytes(data)
     return path
@@ -130,8 +130,13 @@ def _search_media_files(search: Search, archive: zipfile.ZipFile, apkg: Path, me
                 try:
                     content = archive.read(info.filename)
                 except _DAMAGED as error:
-                    search.add(f"media file {shown!r}", "", f"cannot be read ({error}); refusing rather than skipping it")
+                    _unreadable(search, f"media file {shown!r}", error)
                     continue
                 search_media_file(search, f"media file {shown!r}", content)
             if memo is not None and search.found == found:
                 memo.clean(key)
+
+
+def _unreadable(search: Search, where: str, error: Exception) -> None:
+    """Report a member that cannot be read as a hit: an audit that cannot look fails."""
+    search.add(where, "", f"cannot be read ({error}); refusing rather than skipping it")

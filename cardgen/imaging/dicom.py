@@ -18,6 +18,7 @@ from cardgen.errors import InputError
 from cardgen.filestamp import file_stamp
 from cardgen.imaging.decode import check_dicom_pixel_budget, decode_frame, frame_count
 from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
+from cardgen.imaging.elements import fixed_numbers
 from cardgen.imaging.sources import ImageFacts, looks_like_dicom, refuse_empty_file
 from cardgen.imaging.windows import Window, WindowChoice
 
@@ -191,21 +192,3 @@ def _plane(ds) -> str | None:
     if not normal.any():
         return None
     return ("sagittal", "coronal", "axial")[int(np.argmax(normal))]
-
-
-def fixed_numbers(value, count: int) -> tuple[float, ...] | None:
-    """The ``count`` numbers of a multi-valued attribute (Image Position, Image Orientation, Pixel
-    Spacing), or None when it holds another number of values, or one that is not a finite number:
-    files from other tools write such attributes with one value, or none, and the geometry they
-    describe is then unknown rather than an error."""
-    if value is None:
-        return None
-    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
-        value = [value]  # pydicom gives a single value as the value itself
-    try:
-        numbers = tuple(float(v) for v in value)
-    except (TypeError, ValueError):
-        return None
-    if len(numbers) != count or not all(math.isfinite(n) for n in numbers):
-        return None
-    return numbers

@@ -25,6 +25,7 @@ from PIL import Image
 
 from cardgen.errors import InputError
 from cardgen.imaging.decode import decode_frame
+from cardgen.imaging.elements import element_values
 from cardgen.imaging.windows import FileWindow, VoiFunction, Window, WindowChoice
 
 # Attributes the chain reads: copied into a frame's view, then overridden by its functional groups.
@@ -100,9 +101,9 @@ def frame_attributes(ds, index: int):
 def file_vois(attrs) -> list[FileVoi]:
     """The VOIs the file offers for a frame: its Window Center/Width pairs, then its VOI LUTs."""
     vois: list[FileVoi] = []
-    centers = _as_list(attrs.get("WindowCenter"))
-    widths = _as_list(attrs.get("WindowWidth"))
-    explanations = _as_list(attrs.get("WindowCenterWidthExplanation"))
+    centers = element_values(attrs.get("WindowCenter"))
+    widths = element_values(attrs.get("WindowWidth"))
+    explanations = element_values(attrs.get("WindowCenterWidthExplanation"))
     if centers and widths:
         function = VoiFunction.from_text(attrs.get("VOILUTFunction"))
         for i, (center, width) in enumerate(zip(centers, widths)):
@@ -306,11 +307,3 @@ def _refuse_window_on_colour(window: WindowChoice, photometric: str, path: Path 
 def _to_uint8(values: np.ndarray) -> np.ndarray:
     """Round half up to whole grey levels 0..255."""
     return np.clip(np.floor(values + 0.5), 0, 255).astype(np.uint8)
-
-
-def _as_list(value) -> list:
-    if value is None or value == "":
-        return []
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "MultiValue":
-        return list(value)
-    return [value]

@@ -19,7 +19,8 @@ import numpy as np
 
 from cardgen.errors import InputError
 from cardgen.imaging.decode import frame_count
-from cardgen.imaging.dicom import fixed_numbers, read_dataset
+from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.elements import fixed_numbers
 
 # Direction cosines of one series agree to this many decimals (they are written as text, DS).
 _ORIENTATION_TOLERANCE = 1e-4

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from cardgen.deid.annex_e import basic_profile
 from cardgen.deid.matcher import IdentifyingValue, ValueMatcher
 from cardgen.deid.values import identifying_items
+from cardgen.imaging.elements import element_values
 
 REDACTED = "[removed]"
 _TEXT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "LO", "LT", "PN", "SH", "ST", "TM", "UC",
@@ -155,10 +156,7 @@ _REDRAWS = 20  # pseudonyms drawn again at most, per name that holds an identify
 
 
 def _names_hit(value, matcher: ValueMatcher) -> bool:
-    from pydicom.multival import MultiValue
-
-    values = list(value) if isinstance(value, (list, tuple, MultiValue)) else [value]
-    return any(next(matcher.find(str(v)), None) is not None for v in values)
+    return any(next(matcher.find(str(v)), None) is not None for v in element_values(value))
 
 
 def _repeating_group_action(tag: int) -> str | None:

@@ -18,7 +18,8 @@ import numpy as np
 
 from cardgen.annotations.shapes import Shape
 from cardgen.errors import InputError
-from cardgen.imaging.dicom import fixed_numbers, read_dataset
+from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.elements import element_values, fixed_numbers
 
 
 @dataclass(frozen=True)
@@ -202,9 +203,7 @@ def read_annotation_dataset(path: Path):
 
 def points_of(values, path: Path, tag: str, dimensions: int = 2) -> np.ndarray:
     """A flat DICOM coordinate list as (N, dimensions) floats; a bad length is an InputError."""
-    if values is not None and not hasattr(values, "__iter__"):
-        values = [values]  # pydicom gives a single value as the value itself
-    flat = np.asarray([float(v) for v in (values if values is not None else [])], dtype=np.float64)
+    flat = np.asarray([float(v) for v in element_values(values)], dtype=np.float64)
     if flat.size == 0 or flat.size % dimensions:
         raise InputError(f"expected {dimensions} values per point, got {flat.size} values",
                          file=path, field=tag, value=list(flat[:8]),

@@ -32,7 +32,7 @@ from cardgen.annotations.readers.base import (
 from cardgen.annotations.readers.graphics import graphic_type, shapes_for_graphic
 from cardgen.annotations.shapes import Arrow, Point, Polygon, Shape
 from cardgen.errors import InputError
-from cardgen.imaging.dicom import fixed_numbers
+from cardgen.imaging.elements import element_values, fixed_numbers
 
 # Every presentation state storage class (grayscale, color, pseudo-color, blending, ...) starts so.
 _PRESENTATION_STATE_CLASS_PREFIX = "1.2.840.10008.5.1.4.1.1.11."
@@ -272,8 +272,8 @@ def _text_object(item, area: _Area, path: Path, where: str):
         if None in corners:
             raise InputError("the text's bounding box needs both corners, two numbers each", file=path,
                              field=f"{where}.BoundingBox (0070,0010)/(0070,0011)",
-                             value=[_listed(top_left) if top_left is not None else None,
-                                    _listed(bottom_right) if bottom_right is not None else None],
+                             value=[element_values(top_left) if top_left is not None else None,
+                                    element_values(bottom_right) if bottom_right is not None else None],
                              hint="the presentation state does not follow DICOM PS3.3 C.10.5; export it again "
                                   "from the viewer")
         units = _units(item.get("BoundingBoxAnnotationUnits"), path, f"{where}.BoundingBoxAnnotationUnits")
@@ -293,11 +293,6 @@ def _text_object(item, area: _Area, path: Path, where: str):
         shapes.append(Point(anchor))
     # A box alone is where the words are written, not a region of the image: it masks nothing.
     return text, shapes, box, anchor
-
-
-def _listed(value) -> list:
-    """A multi-valued element's values as a list (pydicom gives a single value as itself)."""
-    return list(value) if isinstance(value, (MultiValue, list, tuple)) else [value]
 
 
 def _references(item) -> list[tuple[str | None, int | None]]:
