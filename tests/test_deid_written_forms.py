@@ -343,6 +343,14 @@ def test_a_word_one_case_allows_is_still_searched_for_another_case_whose_patient
     assert "white matter" in fields and "Walter" not in fields and "Zyqrab" not in fields
 
 
+def _build_with_history(tmp_path: Path, history: str, edit):
+    """Build (to ``tmp_path``/o.apkg) one case of CT_small with its header changed by ``edit`` and
+    ``history`` (a YAML scalar, quoted as written) as its history."""
+    yaml = GOOD_CASE.format(case_id="h-1").replace("history: Test history.", f"history: {history}")
+    _write(tmp_path / "cases", "a", yaml, edit=edit)
+    return CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+
+
 @pytest.mark.parametrize("patient, written", [
     ("Müller^Zoë", "Mr Mueller"),  # umlaut as two letters
     ("Ångström^Björn", "Dr Aangstroem"),
@@ -360,9 +368,7 @@ def test_a_name_spelt_as_people_type_it_is_refused(tmp_path: Path, patient: str,
         ds.SpecificCharacterSet = "ISO_IR 192"
         ds.PatientName = patient
 
-    yaml = GOOD_CASE.format(case_id="sp-1").replace("history: Test history.", f"history: \"{written}, today.\"")
-    _write(tmp_path / "cases", "a", yaml, edit=named)
-    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    result = _build_with_history(tmp_path, f"\"{written}, today.\"", named)
     assert result.exit_code == 1, result.output
     assert "history: holds" in result.output and "(0010,0010) PatientName" in result.output
     assert not (tmp_path / "o.apkg").exists()
@@ -375,9 +381,7 @@ def test_a_birth_date_written_another_way_is_refused(tmp_path: Path, written: st
     def born(ds):
         ds.PatientBirthDate = "19790314"
 
-    yaml = GOOD_CASE.format(case_id="bd-1").replace("history: Test history.", f"history: 'Born {written}.'")
-    _write(tmp_path / "cases", "a", yaml, edit=born)
-    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    result = _build_with_history(tmp_path, f"'Born {written}.'", born)
     assert result.exit_code == 1, result.output
     assert "history: holds" in result.output and "(0010,0030) PatientBirthDate" in result.output
 
@@ -395,9 +399,7 @@ def test_part_of_an_identifier_is_refused(tmp_path: Path, keyword: str, value: s
     def planted(ds):
         setattr(ds, keyword, value)
 
-    yaml = GOOD_CASE.format(case_id="id-1").replace("history: Test history.", f"history: '{written}, today.'")
-    _write(tmp_path / "cases", "a", yaml, edit=planted)
-    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    result = _build_with_history(tmp_path, f"'{written}, today.'", planted)
     assert result.exit_code == 1, result.output
     assert "history: holds" in result.output and keyword in result.output
 
