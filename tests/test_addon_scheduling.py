@@ -19,6 +19,7 @@ from cardgen.addon import drive
 from cardgen.addon.policy import (
     CATCH_UP_EVERY,
     FALLBACK_LEARN_STEPS,
+    FALLBACK_RETENTION,
     LEARN_STEPS,
     PRESET_PREFIX,
     catch_up_day,
@@ -360,6 +361,21 @@ def test_policy_arithmetic() -> None:
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0) == 0.9
 
 
+def test_under_the_fallback_the_floor_reaches_the_curriculum_by_the_date_and_retention_rises() -> None:
+    """A learner under the fallback to Anki's steps forgets a failed card overnight: the pace floor
+    reaches the curriculum within 85 % of the days to the target date, not in their first quarter, and
+    the desired retention is at least FALLBACK_RETENTION (never lowered below the learner's own)."""
+    full = dict(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=100, days_left=24)
+    assert new_cards_today(**full) == 17  # within 6 of the 24 days
+    assert new_cards_today(**full, fell_back=True) == 5  # within 20 of the 24 days
+    free = dict(full, due_reviews=0)  # the budget, not the floor, sets the pace either way
+    assert new_cards_today(**free, fell_back=True) == new_cards_today(**free) == 25
+    busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=40)
+    assert retention_today(0.9, **busy) == 0.9
+    assert retention_today(0.9, **busy, fell_back=True) == FALLBACK_RETENTION == 0.95
+    assert retention_today(0.97, **busy, fell_back=True) == 0.97
+
+
 def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
     day = CATCH_UP_EVERY + 1  # not a catch-up day
     assert new_cards_first(new_left=50, recent_reviews=40, recent_successes=32, today=day)  # 80 % succeed
@@ -518,10 +534,14 @@ class _StepLearner:
         self.col.db.execute("UPDATE cards SET due = due - 3600 WHERE queue = 1")
         assert _answer(self.col, ROOT, count, rating) == count
 
-    def next_day(self) -> list[str]:
+    def next_day(self, config: dict | None = None) -> list[str]:
         """The add-on's next day; what it did."""
         _new_day(self.col)
-        return drive(self.col, "day_start").describe()
+        return drive(self.col, "day_start", config).describe()
+
+    def preset(self) -> dict:
+        """The cardgen preset."""
+        return self.col.decks.config_dict_for_deck_id(self.home)
 
     def first_sights_failed(self) -> None:
         """20 new cards failed on first sight; only those are studied from now on."""
@@ -620,6 +640,34 @@ def test_when_a_learner_fails_again_within_the_hour_the_one_step_comes_back_for_
     learner.round_of(10, CardAnswer.AGAIN)  # repeats fail again: the one step stays
     learner.next_day()
     assert learner.steps() == list(LEARN_STEPS)
+
+
+def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path, collection: Collection,
+                                                                   monkeypatch) -> None:
+    """Through the real scheduler: the day after the fallback to Anki's steps, the desired retention
+    goes to FALLBACK_RETENTION with the reason, and the floor on new cards reaches the cards left
+    within 85 % of the days to the target date rather than in their first quarter."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    learner = _StepLearner(tmp_path, collection)
+    today = _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
+    config = {"minutes_per_day": 0.1, "target_date": (today + _dt.timedelta(days=6)).isoformat()}  # 7 days
+    learner.first_sights_failed()
+    learner.round_of(20, CardAnswer.AGAIN)
+    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
+    collection.sched.unsuspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
+    new_left = len(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
+    assert new_left > 10
+    learner.next_day(config)  # the fallback's day: the pace is still the early one
+    assert learner.steps() == [1.0, 10.0]
+    assert learner.preset()["new"]["perDay"] == new_left  # within 1 of the 7 days
+    assert learner.preset()["desiredRetention"] < FALLBACK_RETENTION
+    described = learner.next_day(config)
+    assert learner.preset()["new"]["perDay"] == -(-new_left // 5)  # within 5 of the 7 days
+    assert learner.preset()["desiredRetention"] == pytest.approx(FALLBACK_RETENTION)
+    assert any(f"desired retention -> {FALLBACK_RETENTION:g} (you forget a failed card before a day goes by"
+               in line for line in described), described
 
 
 def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_steps(

@@ -10,7 +10,10 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
 * **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
   day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
   curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates);
-  without a date, as if it were always :data:`NO_DATE_DAYS_LEFT` days away.
+  without a date, as if it were always :data:`NO_DATE_DAYS_LEFT` days away. Under the fallback to
+  Anki's steps (below) the floor reaches the curriculum only by :data:`INTRODUCE_BY_FALLBACK` of the
+  days, and the desired retention is at least :data:`FALLBACK_RETENTION`: that learner's forgetting
+  rewards consolidating.
 * **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
@@ -49,6 +52,7 @@ from cardgen.difficulty import Difficulty
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
 DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
 INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
+INTRODUCE_BY_FALLBACK = 0.85  # the same under the fallback to Anki's steps: a last stretch to consolidate
 NO_DATE_DAYS_LEFT = 60  # without a target date: as if it were always this many days away
 HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
 DEFAULT_NEW_SECONDS = 45.0  # a new card with its learning steps, before the learner has history
@@ -71,6 +75,7 @@ MIN_RECENT_REVIEWS = 20  # fewer recent reviews than this: too few to tell
 CATCH_UP_EVERY = 8  # every this many days (Anki's day number) new cards are mixed with reviews anyway
 MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
+FALLBACK_RETENTION = 0.95  # desired retention at least this under the fallback to Anki's steps
 DR_UP = 0.01
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
@@ -89,11 +94,19 @@ def budget_minutes(value: object) -> float:
 
 
 def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,
-                    reviews: int, new_left: int) -> float:
+                    reviews: int, new_left: int, fell_back: bool = False) -> float:
     """Desired retention by feedback on the learner's own time (no simulator, so no model of memory to
     be wrong about): once the whole curriculum is introduced, raise it while the learner finishes their
     due cards with minutes of their budget left. Never lowered: overdue reviews under a tight budget
-    cost less retention than a lower target does (docs/addon-evaluation.md, "Tried and not kept")."""
+    cost less retention than a lower target does (docs/addon-evaluation.md, "Tried and not kept").
+
+    Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`) at least
+    :data:`FALLBACK_RETENTION`: the learner forgets a failed card before a day-long gap ends, and a
+    repeat within minutes works for them, so waiting longer between reviews buys them little (no
+    spacing effect to reward it) and costs recall; shorter intervals keep what they learnt
+    (docs/addon-evaluation.md, ninth round)."""
+    if fell_back and current < FALLBACK_RETENTION:
+        return FALLBACK_RETENTION
     if (new_left == 0 and overdue == 0 and minutes_yesterday is not None
             and minutes_yesterday < SLACK * minutes_per_day and current < DR_HIGH):
         return round(min(DR_HIGH, current + DR_UP), 3)
@@ -101,10 +114,16 @@ def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday
 
 
 def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds: float, new_seconds: float,
-                    new_left: int, days_left: int | None) -> int:
+                    new_left: int, days_left: int | None, fell_back: bool = False) -> int:
     """New cards for today: what the budget leaves after today's due reviews (with some headroom, since
     each new card brings reviews of its own later), and at least enough to introduce the rest of the
     curriculum within :data:`INTRODUCE_BY` of the days left to the target date.
+
+    Under the fallback to Anki's steps (``fell_back``) the floor is only what reaches the curriculum
+    within :data:`INTRODUCE_BY_FALLBACK` of the days left, which leaves a last stretch to consolidate
+    before the date: that learner forgets a failed card overnight, so each card needs more of their
+    answers to hold, and an early floor spreads those answers thinner (docs/addon-evaluation.md,
+    ninth round).
 
     Without a target date (``days_left`` None) the date is always :data:`NO_DATE_DAYS_LEFT` days
     away: at least a fifteenth of the cards left each day. The budget alone is too timid a guide: once
@@ -116,7 +135,8 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
         days_left = NO_DATE_DAYS_LEFT
     free = minutes_per_day * 60 - due_reviews * review_seconds
     by_budget = max(0, math.floor(HEADROOM * free / max(new_seconds, 1.0)))
-    by_date = math.ceil(new_left / max(1, math.floor(INTRODUCE_BY * days_left)))
+    share = INTRODUCE_BY_FALLBACK if fell_back else INTRODUCE_BY
+    by_date = math.ceil(new_left / max(1, math.floor(share * days_left)))
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
 
 

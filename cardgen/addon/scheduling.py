@@ -20,6 +20,7 @@ from cardgen.addon import policy
 from cardgen.addon.policy import (
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
+    FALLBACK_RETENTION,
     FIT_MIN_REVIEWS,
     MIX_WITH_REVIEWS,
     NEW_BEFORE_REVIEWS,
@@ -66,6 +67,7 @@ class _Day:
     due: int  # reviews due today
     new_left: int  # cards not introduced yet
     pace: int  # new cards today (policy.new_cards_today)
+    fell_back: bool  # under the fallback to Anki's steps since an earlier day
     yesterday: float | None  # minutes spent yesterday
     overdue: int
     recent_reviews: int
@@ -177,10 +179,11 @@ def _read_day(col, config: dict) -> _Day:
     due = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND "
                         f"((queue = 2 AND due <= {today}) OR queue IN (1, 3))")
     new_left = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = {NEW_QUEUE}")
-    pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
-                           new_left=new_left, days_left=days_left)
     state = state_of(col)
     cutoff_ms, day_ms = col.sched.day_cutoff * 1000, DAY_SECONDS * 1000
+    since = _fallback_since(state, cutoff_ms, today)
+    pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
+                           new_left=new_left, days_left=days_left, fell_back=since is not None)
     yesterday_s = col.db.scalar(f"SELECT sum(time) / 1000.0 FROM revlog WHERE cid IN ({ids}) AND "
                                 f"id >= {cutoff_ms - 2 * day_ms} AND id < {cutoff_ms - day_ms}")
     yesterday = None if yesterday_s is None else yesterday_s / 60
@@ -200,7 +203,6 @@ def _read_day(col, config: dict) -> _Day:
         f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
         f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}")
     quick_answers = quick_failures = 0
-    since = _fallback_since(state, cutoff_ms, today)
     if since is not None:  # under the fallback: its quick repeats (policy.fallback_fails)
         quick_answers, quick_failures = col.db.first(
             f"WITH answers AS (SELECT id, type, lag(ease) OVER card AS before_ease, id - lag(id) OVER card AS gap, "
@@ -214,6 +216,7 @@ def _read_day(col, config: dict) -> _Day:
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
+                fell_back=since is not None,
                 yesterday=yesterday, overdue=overdue, recent_reviews=recent_reviews,
                 recent_successes=recent_successes, repeat_answers=repeat_answers,
                 repeat_failures=repeat_failures, quick_answers=quick_answers, quick_failures=quick_failures,
@@ -239,11 +242,13 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
     if "desired_retention" not in mine:
         dr = retention_today(current_value(preset, "desired_retention"), minutes_per_day=day.minutes,
                              minutes_yesterday=day.yesterday, overdue=day.overdue, reviews=day.review_cards,
-                             new_left=day.new_left)
+                             new_left=day.new_left, fell_back=day.fell_back)
         if not same_value(current_value(preset, "desired_retention"), dr):
             values["desired_retention"] = dr
             why["desired_retention"] = (f"{day.overdue} reviews overdue"
                                         if dr < current_value(preset, "desired_retention")
+                                        else "you forget a failed card before a day goes by: shorter intervals"
+                                        if day.fell_back and dr == FALLBACK_RETENTION
                                         else f"{day.yesterday or 0:.0f} of {day.minutes:g} minutes used yesterday")
     if values:
         plan.settings[name] = values
