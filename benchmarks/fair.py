@@ -4,7 +4,8 @@ Each run is one simulated learner studying one cardgen-tagged deck in a real Ank
 days and then not at all for 30. Anki (v3 scheduler, its own FSRS) decides every card shown; the
 learner answers from a hidden memory model; the process runs under libfaketime, so Anki's clock (and
 every timestamp it writes: review log ids, due times, last-review times) moves with the simulation and
-no database row is edited.
+no database row is edited. The clock stands still between the simulation's moves, so a run is
+deterministic: the same arguments give the same result to the last digit.
 
 * **Budget**: the learner studies until ``minutes_per_day`` is spent (each answer costs seconds by
   kind: a new card, a learning step, a passed review, a failed one; slow learners take longer), then
@@ -351,9 +352,11 @@ class Clock:
         self.path, self.now = path, float(T0)
 
     def set(self, t: float) -> None:
+        """Stop the process's clock at ``t`` (libfaketime's absolute form; with "@" it would run on
+        in real time from there, and a slow step, such as Anki's optimizer, would move what is due)."""
         self.now = t
         with open(self.path, "w") as f:
-            f.write("@" + time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)))
+            f.write(time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(t)))
 
 
 @dataclass
@@ -599,11 +602,12 @@ def run_in_faketime(jobs: list[tuple], parallel: int) -> list[dict]:
         children = []
         for k in range(parallel):
             stamp = Path(tmp) / f"time{k}"
-            stamp.write_text("@2026-01-01 06:00:00")
+            stamp.write_text("2026-01-01 06:00:00")
             spec = Path(tmp) / f"jobs{k}.json"
             spec.write_text(json.dumps(jobs[k::parallel]))
+            # the wall clock stands still; the monotonic clock runs, for the timeouts of Anki's threads
             env = dict(os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1",
-                       TZ="UTC", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+                       FAKETIME_DONT_FAKE_MONOTONIC="1", TZ="UTC", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
             out = Path(tmp) / f"out{k}.json"
             children.append((subprocess.Popen([sys.executable, "-m", "benchmarks.fair", "--child", str(spec), str(out)],
                                               cwd=REPO, env=env), out))

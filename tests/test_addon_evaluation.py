@@ -154,6 +154,18 @@ def test_smoke_run_through_ankis_scheduler_and_the_addon() -> None:
         assert r["answers"].get("new", 0) + r["answers"].get("new+again", 0) == round(12 * r["introduced"])
 
 
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_a_run_is_deterministic() -> None:
+    """The same run twice gives the same answers and the same result: the fake clock stands still
+    between the simulation's moves, so time Anki spends computing (its optimizer, here from the class's
+    reviews) moves nothing. With a clock running on from each setting, the add-on arm drifted by up to
+    3 points of retention between identical runs."""
+    job = ("fsrs", "fast", 1, "addon", None, 40, 12)
+    first, second = run_in_faketime([job, job], 1)
+    assert first["reviews"] and first["answers"]
+    assert first == second
+
+
 def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
     """Each review records the hidden memory's own recall: its AUC is the ceiling no signal can pass."""
     reviews = [(d, 0.9, "medium", "medium", f, None, 0.2 if f else 0.9) for d in range(60) for f in (d % 3 == 0,)]
