@@ -75,8 +75,8 @@ MIN_RECENT_REVIEWS = 20  # fewer recent reviews than this: too few to tell
 CATCH_UP_EVERY = 8  # every this many days (Anki's day number) new cards are mixed with reviews anyway
 MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
-FALLBACK_RETENTION = 0.95  # desired retention at least this under the fallback to Anki's steps
 DR_UP = 0.01
+FALLBACK_RETENTION = 0.95  # desired retention at least this under the fallback to Anki's steps
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
 
