@@ -607,7 +607,8 @@ def run_in_faketime(jobs: list[tuple], parallel: int) -> list[dict]:
             spec.write_text(json.dumps(jobs[k::parallel]))
             # the wall clock stands still; the monotonic clock runs, for the timeouts of Anki's threads
             env = dict(os.environ, LD_PRELOAD=FAKETIME_LIB, FAKETIME_TIMESTAMP_FILE=str(stamp), FAKETIME_NO_CACHE="1",
-                       FAKETIME_DONT_FAKE_MONOTONIC="1", TZ="UTC", PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+                       FAKETIME_DONT_FAKE_MONOTONIC="1", TZ="UTC",
+                       PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
             out = Path(tmp) / f"out{k}.json"
             children.append((subprocess.Popen([sys.executable, "-m", "benchmarks.fair", "--child", str(spec), str(out)],
                                               cwd=REPO, env=env), out))

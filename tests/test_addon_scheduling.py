@@ -361,7 +361,7 @@ def test_policy_arithmetic() -> None:
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0) == 0.9
 
 
-def test_under_the_fallback_the_floor_reaches_the_curriculum_by_the_date_and_retention_rises() -> None:
+def test_under_the_fallback_the_floor_is_later_and_retention_rises() -> None:
     """A learner under the fallback to Anki's steps forgets a failed card overnight: the pace floor
     reaches the curriculum within 85 % of the days to the target date, not in their first quarter, and
     the desired retention is at least FALLBACK_RETENTION (never lowered below the learner's own)."""
@@ -527,7 +527,7 @@ class _StepLearner:
 
     def steps(self) -> list[float]:
         """The learning steps of the cardgen preset."""
-        return list(self.col.decks.config_dict_for_deck_id(self.home)["new"]["delays"])
+        return list(self.preset()["new"]["delays"])
 
     def round_of(self, count: int, rating: int) -> None:
         """An hour on, every step is due; answer ``count`` of them."""

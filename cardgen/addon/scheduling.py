@@ -272,7 +272,7 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
     steps do not help either (policy.step_repeats_fail, policy.fallback_fails)."""
     state = day.state
     ended = "steps_fallback_end_day" in state
-    fell_back = "steps_fallback_day" in state and not ended
+    fell_back = day.fell_back
     falls_back = not (fell_back or ended) and step_repeats_fail(repeat_answers=day.repeat_answers,
                                                                 repeat_failures=day.repeat_failures)
     ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures)
