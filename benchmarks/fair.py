@@ -98,6 +98,15 @@ LEARNERS = {
 LEARNERS["fast12"] = replace(LEARNERS["fast"], name="fast12", minutes_per_day=12.0)
 LEARNERS["slow18"] = replace(LEARNERS["slow"], name="slow18", minutes_per_day=18.0)
 
+
+def learner_named(name: str) -> Learner:
+    """A learner of :data:`LEARNERS`, or one of them with another budget: ``fast@20`` is the fast
+    learner at 20 minutes a day."""
+    base, _, minutes = name.partition("@")
+    if base not in LEARNERS:
+        raise SystemExit(f"no learner {base!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES")
+    return replace(LEARNERS[base], name=name, minutes_per_day=float(minutes)) if minutes else LEARNERS[base]
+
 # FSRS-6 default parameters (the true model perturbs them per learner; Anki starts from these).
 FSRS6 = [0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614,
          0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.1542]
@@ -456,7 +465,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
     ``learning_steps``: the minutes of the learning steps every arm starts with (None: Anki's default);
     the add-on then sets its own."""
     sys.path.insert(0, str(REPO))
-    learner = LEARNERS[learner_name]
+    learner = learner_named(learner_name)
     z, prior = curriculum(seed, cards)
     memory = Memory(model, learner, z, seed + (0 if learner_name == "fast" else 7919))
     clock = Clock(os.environ["FAKETIME_TIMESTAMP_FILE"])
@@ -915,7 +924,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="sub-decks the cards are split into, in order (a cardgen deck has one per section)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--models", default="fsrs,irt,actr,hlr")
-    parser.add_argument("--learners", default="fast,slow")
+    parser.add_argument("--learners", default="fast,slow",
+                        help="comma-separated: %s; NAME@MINUTES for another budget" % ", ".join(LEARNERS))
     parser.add_argument("--arms", default="a,b,addon")
     parser.add_argument("--save", type=Path, help="write every run's result here (JSON)")
     parser.add_argument("--load", type=Path, nargs="+", help="summarise saved results instead of running")
@@ -937,8 +947,9 @@ def main(argv: list[str] | None = None) -> None:
     sweep = [int(v) for v in args.sweep.split(",")]
     steps = None if args.learning_steps is None else [float(v) for v in args.learning_steps.split(",") if v.strip()]
     jobs = []
+    learners = [learner_named(name).name for name in args.learners.split(",")]
     for model in args.models.split(","):
-        for learner in args.learners.split(","):
+        for learner in learners:
             for seed in range(args.seed_base + 1, args.seed_base + args.seeds + 1):
                 for arm in args.arms.split(","):
                     for npd in (sweep if arm == "b" else (None,)):

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, log_loss, prediction_check, run_in_faketime
+from benchmarks.fair import (FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, learner_named, log_loss, prediction_check,
+                             run_in_faketime)
 
 
 def test_priors_are_only_partly_right() -> None:
@@ -20,6 +21,15 @@ def test_priors_are_only_partly_right() -> None:
     cov = sum((x - mx) * (y - my) for x, y in zip(xs, ys))
     corr = cov / math.sqrt(sum((x - mx) ** 2 for x in xs) * sum((y - my) ** 2 for y in ys))
     assert 0.35 < corr < 0.6
+
+
+def test_a_learner_at_another_budget_keeps_everything_but_the_minutes() -> None:
+    fast20 = learner_named("fast@20")
+    assert (fast20.name, fast20.minutes_per_day) == ("fast@20", 20.0)
+    assert fast20.seconds == LEARNERS["fast"].seconds and fast20.ability == LEARNERS["fast"].ability
+    assert learner_named("slow") is LEARNERS["slow"]
+    with pytest.raises(SystemExit, match="no learner 'quick'"):
+        learner_named("quick@20")
 
 
 @pytest.mark.parametrize("model", ["fsrs", "irt"])

@@ -22,6 +22,8 @@ from cardgen.addon.policy import (
     FALLBACK_RETENTION,
     LEARN_STEPS,
     PRESET_PREFIX,
+    RETENTION_CHOICES,
+    affordable_retention,
     catch_up_day,
     fallback_fails,
     learning_steps,
@@ -108,7 +110,10 @@ def learner(tmp_path: Path, collection: Collection) -> tuple[Collection, dict]:
     return collection, _learners_anki(collection, class_deck(tmp_path))
 
 
-def test_only_decks_holding_only_cardgen_cards_get_a_copy_of_their_preset(learner) -> None:
+def test_only_decks_holding_only_cardgen_cards_get_a_copy_of_their_preset(learner, monkeypatch) -> None:
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # the copy as it is (the raise: its own test)
     col, mine = learner
     before = _presets_of_decks(col)
     own_due = col.get_card(mine["own_card"]).due
@@ -130,6 +135,23 @@ def test_only_decks_holding_only_cardgen_cards_get_a_copy_of_their_preset(learne
     assert col.get_card(mine["own_card"]).due == own_due
     # one preset for every cardgen card: Anki's optimizer sees all of them together
     assert len({after[h]["id"] for h in homes}) == 1
+
+
+@pytest.mark.parametrize("minutes", [600, 0.01])
+def test_a_budget_with_room_raises_the_retention_from_the_first_day(learner, minutes: float) -> None:
+    """Through Anki's own simulator (no stand-in): the learner's 0.85 rises on the first day, every card
+    still new, when the budget holds more; a budget below what any choice takes keeps it."""
+    col, _ = learner
+    plan = drive(col, "profile_open", {"minutes_per_day": minutes})
+    home = sorted(_cardgen_homes(col))[0]
+    retention = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["desiredRetention"]
+    said = [line for line in plan.describe() if "desired retention" in line]
+    if minutes == 600:
+        assert retention in RETENTION_CHOICES and retention > 0.85
+        assert said and f"desired retention -> {retention:g} (Anki's simulator: it takes " in said[0], said
+        assert "of your 600 minutes a day)" in said[0]
+    else:
+        assert retention == pytest.approx(0.85) and not said
 
 
 def test_a_deck_that_also_holds_the_learners_cards_is_left_alone(learner) -> None:
@@ -374,6 +396,22 @@ def test_under_the_fallback_the_floor_is_later_and_retention_rises() -> None:
     assert retention_today(0.9, **busy) == 0.9
     assert retention_today(0.9, **busy, fell_back=True) == FALLBACK_RETENTION == 0.95
     assert retention_today(0.97, **busy, fell_back=True) == 0.97
+
+
+def test_the_budget_raises_retention_to_what_anki_simulates_it_holds() -> None:
+    """Of the simulated choices ({retention: (minutes a day, knowledge)}), the most knowledge whose
+    minutes fit the budget; the desired retention only ever rises to it, and not past DR_HIGH."""
+    simulated = {0.92: (5.0, 150.0), 0.94: (7.5, 160.0), 0.96: (11.0, 158.0)}
+    assert affordable_retention(simulated, minutes_per_day=20) == 0.94  # 0.96 fits but holds less
+    assert affordable_retention(simulated, minutes_per_day=6) == 0.92
+    assert affordable_retention(simulated, minutes_per_day=4) is None
+    assert affordable_retention({}, minutes_per_day=20) is None
+    busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=40)
+    assert retention_today(0.9, **busy, affordable=0.94) == 0.94  # from the first day, cards still new
+    assert retention_today(0.95, **busy, affordable=0.94) == 0.95  # never lowered
+    assert retention_today(0.9, **busy, affordable=0.99) == 0.96  # DR_HIGH
+    assert retention_today(0.9, **busy, affordable=0.92, fell_back=True) == FALLBACK_RETENTION
+    assert retention_today(0.9, **busy, affordable=None) == 0.9
 
 
 def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
@@ -650,6 +688,7 @@ def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path
     from cardgen.addon import policy
 
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # only the fallback raises it here
     learner = _StepLearner(tmp_path, collection)
     today = _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
     config = {"minutes_per_day": 0.1, "target_date": (today + _dt.timedelta(days=6)).isoformat()}  # 7 days

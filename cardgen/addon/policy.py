@@ -14,6 +14,10 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   Anki's steps (below) the floor reaches the curriculum only by :data:`INTRODUCE_BY_FALLBACK` of the
   days, and the desired retention is at least :data:`FALLBACK_RETENTION`: that learner's forgetting
   rewards consolidating.
+* **Desired retention from the budget**: raised on any day to what Anki's own simulator says the
+  learner's minutes hold until the target date (:func:`affordable_retention`), and by a step on a day
+  after the budget was not used up with the curriculum introduced (:func:`retention_today`); never
+  lowered.
 * **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
@@ -76,6 +80,7 @@ CATCH_UP_EVERY = 8  # every this many days (Anki's day number) new cards are mix
 MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
 DR_UP = 0.01
+RETENTION_CHOICES = (0.9, 0.92, 0.94, 0.96)  # desired retentions offered to Anki's simulator (up to DR_HIGH)
 FALLBACK_RETENTION = 0.95  # desired retention at least this under the fallback to Anki's steps
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
@@ -94,23 +99,41 @@ def budget_minutes(value: object) -> float:
 
 
 def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,
-                    reviews: int, new_left: int, fell_back: bool = False) -> float:
-    """Desired retention by feedback on the learner's own time (no simulator, so no model of memory to
-    be wrong about): once the whole curriculum is introduced, raise it while the learner finishes their
-    due cards with minutes of their budget left. Never lowered: overdue reviews under a tight budget
-    cost less retention than a lower target does (docs/addon-evaluation.md, "Tried and not kept").
+                    reviews: int, new_left: int, fell_back: bool = False, affordable: float | None = None) -> float:
+    """Desired retention, only ever raised: overdue reviews under a tight budget cost less retention
+    than a lower target does (docs/addon-evaluation.md, "Tried and not kept").
+
+    At least ``affordable`` (:func:`affordable_retention`), what Anki's own simulator says the learner's
+    budget holds: a budget with minutes to spare holds a high retention from the first day, while every
+    card is still new, and a card that fails early costs answers later (docs/addon-evaluation.md, tenth
+    round). Then by feedback on the learner's own time, which needs no model of memory to be right: once
+    the whole curriculum is introduced, raised while the learner finishes their due cards with minutes
+    of their budget left.
 
     Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`) at least
     :data:`FALLBACK_RETENTION`: the learner forgets a failed card before a day-long gap ends, and a
     repeat within minutes works for them, so waiting longer between reviews buys them little (no
     spacing effect to reward it) and costs recall; shorter intervals keep what they learnt
     (docs/addon-evaluation.md, ninth round)."""
-    if fell_back and current < FALLBACK_RETENTION:
-        return FALLBACK_RETENTION
+    floor = max(FALLBACK_RETENTION if fell_back else 0.0, min(affordable or 0.0, DR_HIGH))
+    if current < floor:
+        return floor
     if (new_left == 0 and overdue == 0 and minutes_yesterday is not None
             and minutes_yesterday < SLACK * minutes_per_day and current < DR_HIGH):
         return round(min(DR_HIGH, current + DR_UP), 3)
     return current  # no reason to move: the learner's (or the last) value stays
+
+
+def affordable_retention(simulated: dict[float, tuple[float, float]], *, minutes_per_day: float) -> float | None:
+    """The desired retention the learner's budget holds, as Anki's own simulator
+    (``simulate_fsrs_review``, with the learner's FSRS parameters, pace and seconds per answer) sees it:
+    of the :data:`RETENTION_CHOICES` it simulated to the target date (``{retention: (minutes a day,
+    knowledge at the date)}``), the one with the most knowledge whose minutes a day fit
+    ``minutes_per_day``; None when none fits. The choice a diligent learner makes in Anki's deck options;
+    :func:`retention_today` only ever raises the desired retention to it."""
+    fitting = [(knowledge, retention) for retention, (minutes, knowledge) in simulated.items()
+               if minutes <= minutes_per_day]
+    return max(fitting)[1] if fitting else None
 
 
 def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds: float, new_seconds: float,

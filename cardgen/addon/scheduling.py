@@ -24,10 +24,12 @@ from cardgen.addon.policy import (
     FIT_MIN_REVIEWS,
     MIX_WITH_REVIEWS,
     NEW_BEFORE_REVIEWS,
+    NO_DATE_DAYS_LEFT,
     RECENT_DAYS,
     PRESET_PREFIX,
     QUICK_REPEAT_SECONDS,
     REFIT_DAYS,
+    affordable_retention,
     budget_minutes,
     catch_up_day,
     fallback_fails,
@@ -67,6 +69,7 @@ class _Day:
     due: int  # reviews due today
     new_left: int  # cards not introduced yet
     pace: int  # new cards today (policy.new_cards_today)
+    days_left: int | None  # to the target date (None: no date)
     fell_back: bool  # under the fallback to Anki's steps since an earlier day
     yesterday: float | None  # minutes spent yesterday
     overdue: int
@@ -216,6 +219,7 @@ def _read_day(col, config: dict) -> _Day:
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
+                days_left=days_left,
                 fell_back=since is not None,
                 yesterday=yesterday, overdue=overdue, recent_reviews=recent_reviews,
                 recent_successes=recent_successes, repeat_answers=repeat_answers,
@@ -240,19 +244,53 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         values["new_mix"] = day.mix
         why["new_mix"] = _order_reason(day)
     if "desired_retention" not in mine:
-        dr = retention_today(current_value(preset, "desired_retention"), minutes_per_day=day.minutes,
+        current = current_value(preset, "desired_retention")
+        simulated = _simulate_retentions(col, day, current, values.get("fsrs_params") or
+                                         current_value(preset, "fsrs_params"),
+                                         len(values.get("learn_steps") or current_value(preset, "learn_steps")))
+        affordable = affordable_retention(simulated, minutes_per_day=day.minutes)
+        dr = retention_today(current, minutes_per_day=day.minutes,
                              minutes_yesterday=day.yesterday, overdue=day.overdue, reviews=day.review_cards,
-                             new_left=day.new_left, fell_back=day.fell_back)
+                             new_left=day.new_left, fell_back=day.fell_back, affordable=affordable)
         if not same_value(current_value(preset, "desired_retention"), dr):
             values["desired_retention"] = dr
             why["desired_retention"] = (f"{day.overdue} reviews overdue"
                                         if dr < current_value(preset, "desired_retention")
                                         else "you forget a failed card before a day goes by: shorter intervals"
                                         if day.fell_back and dr == FALLBACK_RETENTION
+                                        else f"Anki's simulator: it takes {simulated[dr][0]:.1f} of your {day.minutes:g} "
+                                             "minutes a day"
+                                        if dr == affordable and dr in simulated
                                         else f"{day.yesterday or 0:.0f} of {day.minutes:g} minutes used yesterday")
     if values:
         plan.settings[name] = values
         plan.reasons[name] = why
+
+
+def _simulate_retentions(col, day: _Day, current: float, params: list[float],
+                         learn_steps: int) -> dict[float, tuple[float, float]]:
+    """Anki's own simulator run to the target date for each of policy.RETENTION_CHOICES above
+    ``current`` with the learner's parameters (Anki's defaults when empty), today's pace, and the
+    seconds per answer in their log: ``{retention: (minutes a day, knowledge at the date)}``. Empty when
+    nothing is above ``current`` or Anki cannot simulate (policy.affordable_retention)."""
+    from anki.scheduler_pb2 import SimulateFsrsReviewRequest
+
+    days = day.days_left or NO_DATE_DAYS_LEFT
+    simulated = {}
+    for retention in (r for r in policy.RETENTION_CHOICES if r > current + 1e-9):
+        request = SimulateFsrsReviewRequest(
+            params=params, desired_retention=retention, deck_size=0, days_to_simulate=days,
+            new_limit=day.pace, review_limit=9999, max_interval=36500, search=f"cid:{day.ids}",
+            new_cards_ignore_review_limit=True, learning_step_count=learn_steps, relearning_step_count=1,
+            historical_retention=0.9)
+        try:
+            result = col._backend.simulate_fsrs_review(request)
+        except Exception:  # parameters Anki refuses: no simulated choice
+            return {}
+        if result.daily_time_cost and result.accumulated_knowledge_acquisition:
+            simulated[retention] = (statistics.mean(result.daily_time_cost) / 60,
+                                    result.accumulated_knowledge_acquisition[-1])
+    return simulated
 
 
 def _fallback_since(state: dict, cutoff_ms: int, today: int) -> int | None:
