@@ -66,6 +66,12 @@ def _environment() -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child before it starts: Ctrl-C's signal at its default, as a terminal's command has it.
+    A suite started from a background job inherits it ignored, and no Ctrl-C would then arrive."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _whole_deck(path: Path) -> bool:
     """A complete package: every member's CRC checks, with the collection and media map in it."""
     import zipfile
@@ -99,7 +105,8 @@ def test_ctrl_c_stops_a_build_promptly_and_quietly(tmp_path: Path) -> None:
         (cases / "c0" / "case.yaml").touch()  # a change, so that every build writes the deck again
         caching = ("--cache-dir", str(tmp_path / "cache")) if run % 2 else ("--no-cache",)
         process = subprocess.Popen(_command(cases, out, "-j", "2", *caching), env=_environment(), cwd=tmp_path,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+                                   preexec_fn=_ctrl_c_as_in_a_terminal)
         first_line = process.stderr.readline()  # the cases are loaded; the build starts
         assert first_line.startswith(b"Building"), first_line
         time.sleep(delay)
@@ -434,6 +441,6 @@ def test_ctrl_c_landing_in_a_callback_still_stops_the_command() -> None:
     it prints "Exception ignored in" and goes on) is delivered again once the command is back in its
     own code: the command stops, and says nothing about it."""
     ran = subprocess.run([sys.executable, "-c", CTRL_C_IN_A_CALLBACK], env=_environment(), capture_output=True,
-                         text=True, timeout=60)
+                         text=True, timeout=60, preexec_fn=_ctrl_c_as_in_a_terminal)
     assert ran.stdout.splitlines()[-1] == "the Ctrl-C stopped the work", ran.stdout + ran.stderr
     assert "Exception ignored" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
