@@ -252,19 +252,22 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         dr = retention_today(current, minutes_per_day=day.minutes,
                              minutes_yesterday=day.yesterday, overdue=day.overdue, reviews=day.review_cards,
                              new_left=day.new_left, fell_back=day.fell_back, affordable=affordable)
-        if not same_value(current_value(preset, "desired_retention"), dr):
+        if not same_value(current, dr):
             values["desired_retention"] = dr
-            why["desired_retention"] = (f"{day.overdue} reviews overdue"
-                                        if dr < current_value(preset, "desired_retention")
-                                        else "you forget a failed card before a day goes by: shorter intervals"
-                                        if day.fell_back and dr == FALLBACK_RETENTION
-                                        else f"Anki's simulator: it takes {simulated[dr][0]:.1f} of your {day.minutes:g} "
-                                             "minutes a day"
-                                        if dr == affordable and dr in simulated
-                                        else f"{day.yesterday or 0:.0f} of {day.minutes:g} minutes used yesterday")
+            why["desired_retention"] = _retention_reason(day, dr, simulated if dr == affordable else {})
     if values:
         plan.settings[name] = values
         plan.reasons[name] = why
+
+
+def _retention_reason(day: _Day, retention: float, simulated: dict) -> str:
+    """Why the desired retention rises to ``retention`` (policy.retention_today, which never lowers it),
+    in the learner's words; ``simulated``: Anki's simulation when it is the simulator's choice."""
+    if day.fell_back and retention == FALLBACK_RETENTION:
+        return "you forget a failed card before a day goes by: shorter intervals"
+    if retention in simulated:
+        return f"Anki's simulator: it takes {simulated[retention][0]:.1f} of your {day.minutes:g} minutes a day"
+    return f"{day.yesterday or 0:.0f} of {day.minutes:g} minutes used yesterday"
 
 
 def _simulate_retentions(col, day: _Day, current: float, params: list[float],
