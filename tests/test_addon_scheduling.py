@@ -403,8 +403,12 @@ def test_the_budget_raises_retention_to_what_anki_simulates_it_holds() -> None:
     minutes fit the budget; the desired retention only ever rises to it, and not past DR_HIGH."""
     simulated = {0.92: (5.0, 150.0), 0.94: (7.5, 160.0), 0.96: (11.0, 158.0)}
     assert affordable_retention(simulated, minutes_per_day=20) == 0.94  # 0.96 fits but holds less
-    assert affordable_retention(simulated, minutes_per_day=6) == 0.92
+    assert affordable_retention(simulated, minutes_per_day=6) == 0.92  # 5.0 <= 0.85 x 6
     assert affordable_retention(simulated, minutes_per_day=4) is None
+    # a choice that takes (nearly) the whole budget does not fit: the simulator's model of the learner
+    # may be wrong, and at the edge a wrong raise costs new cards (SIMULATED_SHARE)
+    assert affordable_retention({0.96: (9.0, 1.0)}, minutes_per_day=10) is None
+    assert affordable_retention({0.96: (8.5, 1.0)}, minutes_per_day=10) == 0.96
     assert affordable_retention({}, minutes_per_day=20) is None
     busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=40)
     assert retention_today(0.9, **busy, affordable=0.94) == 0.94  # from the first day, cards still new
