@@ -62,8 +62,14 @@ def _command(cases: Path, out: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "cardgen", "build", str(cases), "-o", str(out), *extra]
 
 
-def _environment() -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+def _environment(temporary: Path | None = None) -> dict[str, str]:
+    """The child's environment; ``temporary``: its folder for temporary files (TMPDIR), so that what
+    a build killed with SIGKILL cannot remove stays in the test's own folder, not in /tmp."""
+    environment = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    if temporary is not None:
+        temporary.mkdir(exist_ok=True)
+        environment["TMPDIR"] = str(temporary)
+    return environment
 
 
 def _ctrl_c_as_in_a_terminal() -> None:
@@ -100,11 +106,13 @@ def test_ctrl_c_stops_a_build_promptly_and_quietly(tmp_path: Path) -> None:
                            cwd=tmp_path, timeout=120)
     assert first.returncode == 0, first.stderr
     before = out.read_bytes()
+    temporary = tmp_path / "tmp"
     interrupted = 0
     for run, delay in enumerate((0.0, 0.1, 0.25, 0.4, 0.6, 0.8)):
         (cases / "c0" / "case.yaml").touch()  # a change, so that every build writes the deck again
         caching = ("--cache-dir", str(tmp_path / "cache")) if run % 2 else ("--no-cache",)
-        process = subprocess.Popen(_command(cases, out, "-j", "2", *caching), env=_environment(), cwd=tmp_path,
+        process = subprocess.Popen(_command(cases, out, "-j", "2", *caching), env=_environment(temporary),
+                                   cwd=tmp_path,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
                                    preexec_fn=_ctrl_c_as_in_a_terminal)
         first_line = process.stderr.readline()  # the cases are loaded; the build starts
@@ -127,6 +135,7 @@ def test_ctrl_c_stops_a_build_promptly_and_quietly(tmp_path: Path) -> None:
             interrupted += out.read_bytes() == before
         assert _whole_deck(out)
         assert _stray(tmp_path) == []
+        assert sorted(p.name for p in temporary.iterdir()) == []  # its rendered images' folder is gone too
         before = out.read_bytes()
     assert interrupted >= 3  # the test did interrupt builds, not only watch them finish
     assert _build(cases, out, "--no-cache").exit_code == 0
@@ -139,8 +148,8 @@ def test_kill_9_leaves_the_old_deck_and_the_next_build_removes_its_partial_file(
     before = out.read_bytes()
     for delay in (0.3, 0.6, 0.9):
         (cases / "c0" / "case.yaml").touch()
-        process = subprocess.Popen(_command(cases, out, "--no-cache", "-j", "2"), env=_environment(), cwd=tmp_path,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(_command(cases, out, "--no-cache", "-j", "2"), env=_environment(tmp_path / "tmp"),
+                                   cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         time.sleep(delay)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=20)
