@@ -912,6 +912,18 @@ def _against_best_plain(table: dict, out) -> None:
                 f"{sum(d > 0 for d in d_90)}/{len(d_90)} | {min(d_90):+.1f} |")
 
 
+def _saved_results(path: Path) -> list[dict]:
+    """The runs ``--save`` wrote to ``path``; a file that is missing or not such a list ends the
+    command with a message that names it."""
+    try:
+        results = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"--load {path}: cannot read saved results ({error})") from None
+    if not isinstance(results, list) or not all(isinstance(r, dict) and "arm" in r for r in results):
+        raise SystemExit(f"--load {path}: not a file of results written by --save")
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -940,7 +952,7 @@ def main(argv: list[str] | None = None) -> None:
         Path(args.child[1]).write_text(json.dumps([_worker(tuple(job)) for job in jobs]))
         return
     if args.load:
-        summarise([r for path in args.load for r in json.loads(path.read_text())])
+        summarise([r for path in args.load for r in _saved_results(path)])
         return
     if args.quick:
         args.seeds, args.cards, args.days = 1, 24, 12

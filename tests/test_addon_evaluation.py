@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import (FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, learner_named, log_loss, prediction_check,
-                             run_in_faketime)
+from benchmarks.fair import (FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, learner_named, log_loss, main,
+                             prediction_check, run_in_faketime)
 
 
 def test_priors_are_only_partly_right() -> None:
@@ -30,6 +30,17 @@ def test_a_learner_at_another_budget_keeps_everything_but_the_minutes() -> None:
     assert learner_named("slow") is LEARNERS["slow"]
     with pytest.raises(SystemExit, match="no learner 'quick'"):
         learner_named("quick@20")
+
+
+def test_loading_results_that_are_not_there_says_which_file(tmp_path: Path) -> None:
+    """``--load`` with a missing file, or one that is not what ``--save`` writes, ends with a message
+    naming the file (no traceback)."""
+    with pytest.raises(SystemExit, match=r"--load .*missing\.json: cannot read saved results"):
+        main(["--load", str(tmp_path / "missing.json")])
+    other = tmp_path / "other.json"
+    other.write_text('{"seeds": 5}')
+    with pytest.raises(SystemExit, match=r"--load .*other\.json: not a file of results written by --save"):
+        main(["--load", str(other)])
 
 
 @pytest.mark.parametrize("model", ["fsrs", "irt"])
