@@ -37,7 +37,9 @@ deterministic: the same arguments give the same result to the last digit.
   do); ``addon``: the add-on, driven through ``cardgen.addon.drive`` exactly as the desktop drives it
   (profile open on day 0, day start on every later day), with the learner's budget and a target date;
   ``addon-nodate``: the budget but no target date; ``addon-default``: no config at all (the defaults a
-  learner gets: 20 minutes, no date), whatever the learner's real budget. The deck carries what
+  learner gets: 20 minutes, no date), whatever the learner's real budget; ``addon-weekly``: the add-on
+  runs only every seventh day (a harness that drives it weekly, as the issue's independent check
+  tried), as if its hooks fired then only. The deck carries what
   ``cardgen build --learners-dir`` writes from a class that studied it before (:func:`class_reviews`):
   the class's FSRS parameters and failure counts per card; ``addon-noclass``: the parameters only;
   ``addon-solo``: neither.
@@ -494,7 +496,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                         setattr(module, name, tuple(float(v) for v in value.split(":") if v) if isinstance(current, tuple)
                                 else type(current)(float(value)))  # a tuple as "1:10" ("" for none)
             variant = arm.split("+")[0]
-            if variant in ("addon", "addon-default", "addon-nodate", "addon-noclass"):  # the deck carries the
+            if variant in ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly"):  # the deck carries the
                 # class's FSRS parameters and failure counts ("addon-noclass": only the parameters; "addon-solo":
                 # neither)
                 deck = col.decks.by_name(DECK)
@@ -523,7 +525,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 morning.append(sum(memory.recall(i, start) for i in range(cards)) / cards)
             if arm == "b" and day % 7 == 0:
                 _diligent_learner(col, day, days, new_per_day, learner, result.notes)
-            elif arm.startswith("addon"):
+            elif arm.startswith("addon") and (day % 7 == 0 or not arm.startswith("addon-weekly")):
                 done = drive(col, "profile_open" if day == 0 else "day_start", config)
                 shift = done.failure_shift  # the tags' model: FSRS's failure moved by this, per note
                 result.class_notes = max(result.class_notes, done.class_notes)

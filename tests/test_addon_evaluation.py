@@ -187,6 +187,19 @@ def test_a_run_is_deterministic() -> None:
     assert first == second
 
 
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_the_weekly_arm_drives_the_addon_on_every_seventh_day_only() -> None:
+    """``addon-weekly`` calls ``drive`` on days 0 and 7 of a 12-day run, and the daily arm on all 12."""
+    weekly, daily = run_in_faketime([("fsrs", "fast", 1, "addon-weekly", None, 12, 12),
+                                     ("fsrs", "fast", 1, "addon", None, 12, 12)], 1)
+
+    def driven(result):
+        return sorted({int(note.split(":")[0].split()[1]) for note in result["notes"] if "fit bias" in note})
+
+    assert driven(weekly) == [0, 7]
+    assert driven(daily) == list(range(12))
+
+
 def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
     """Each review records the hidden memory's own recall: its AUC is the ceiling no signal can pass."""
     reviews = [(d, 0.9, "medium", "medium", f, None, 0.2 if f else 0.9) for d in range(60) for f in (d % 3 == 0,)]
