@@ -9,7 +9,8 @@ deterministic: the same arguments give the same result to the last digit.
 
 * **Budget**: the learner studies until ``minutes_per_day`` is spent (each answer costs seconds by
   kind: a new card, a learning step, a passed review, a failed one; slow learners take longer), then
-  stops for the day. Learning steps due later that day are waited for within a 12-hour day.
+  stops for the day. Learning steps due later that day are waited for within a 12-hour day. A
+  learner named ``NAME/5`` studies on 5 days of each week and does not open Anki on the other 2.
 * **Memory models** (the ground truth; the scheduler never sees it):
   ``fsrs``: FSRS-6 equations with learner-specific parameters (not Anki's defaults) and a true
   difficulty per card; ``irt``: not FSRS: recall = ceiling(ability - difficulty) x exp(-t / h), the
@@ -90,6 +91,10 @@ class Learner:
     seconds: dict  # by kind: new, learn, pass, fail
     ability: float  # irt: ability; fsrs: shifts stability
     fsrs_scale: float  # fsrs model: multiplies initial stability and growth
+    days_a_week: int = 7  # the learner studies (and opens Anki) on the first this many days of each week
+
+    def studies_on(self, day: int) -> bool:
+        return day % 7 < self.days_a_week
 
 
 LEARNERS = {
@@ -102,12 +107,19 @@ LEARNERS["slow18"] = replace(LEARNERS["slow"], name="slow18", minutes_per_day=18
 
 
 def learner_named(name: str) -> Learner:
-    """A learner of :data:`LEARNERS`, or one of them with another budget: ``fast@20`` is the fast
-    learner at 20 minutes a day."""
-    base, _, minutes = name.partition("@")
-    if base not in LEARNERS:
-        raise SystemExit(f"no learner {base!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES")
-    return replace(LEARNERS[base], name=name, minutes_per_day=float(minutes)) if minutes else LEARNERS[base]
+    """A learner of :data:`LEARNERS`, or one of them with another budget or fewer study days:
+    ``fast@20`` is the fast learner at 20 minutes a day, ``slow/5`` the slow learner studying on 5
+    days of each week (not on the other 2, when they do not open Anki), ``fast@20/5`` both."""
+    rest, slash, days = name.partition("/")
+    base, _, minutes = rest.partition("@")
+    if base not in LEARNERS or (slash and days not in tuple("1234567")):
+        raise SystemExit(f"no learner {name!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES and /DAYS_A_WEEK")
+    if not minutes and not days:
+        return LEARNERS[base]
+    learner = replace(LEARNERS[base], name=name)
+    if minutes:
+        learner = replace(learner, minutes_per_day=float(minutes))
+    return replace(learner, days_a_week=int(days)) if days else learner
 
 # FSRS-6 default parameters (the true model perturbs them per learner; Anki starts from these).
 FSRS6 = [0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614,
@@ -523,6 +535,8 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
             clock.set(start)
             if day in window:
                 morning.append(sum(memory.recall(i, start) for i in range(cards)) / cards)
+            if not learner.studies_on(day):
+                continue  # Anki stays closed: no study, and no add-on
             if arm == "b" and day % 7 == 0:
                 _diligent_learner(col, day, days, new_per_day, learner, result.notes)
             elif arm.startswith("addon") and (day % 7 == 0 or not arm.startswith("addon-weekly")):
@@ -939,7 +953,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--models", default="fsrs,irt,actr,hlr")
     parser.add_argument("--learners", default="fast,slow",
-                        help="comma-separated: %s; NAME@MINUTES for another budget" % ", ".join(LEARNERS))
+                        help="comma-separated: %s; NAME@MINUTES for another budget, NAME/DAYS to study on "
+                             "DAYS days a week" % ", ".join(LEARNERS))
     parser.add_argument("--arms", default="a,b,addon")
     parser.add_argument("--save", type=Path, help="write every run's result here (JSON)")
     parser.add_argument("--load", type=Path, nargs="+", help="summarise saved results instead of running")

@@ -28,8 +28,18 @@ def test_a_learner_at_another_budget_keeps_everything_but_the_minutes() -> None:
     assert (fast20.name, fast20.minutes_per_day) == ("fast@20", 20.0)
     assert fast20.seconds == LEARNERS["fast"].seconds and fast20.ability == LEARNERS["fast"].ability
     assert learner_named("slow") is LEARNERS["slow"]
-    with pytest.raises(SystemExit, match="no learner 'quick'"):
+    with pytest.raises(SystemExit, match="no learner 'quick@20'"):
         learner_named("quick@20")
+
+
+def test_a_learner_who_studies_five_days_a_week_skips_the_other_two() -> None:
+    weekdays = learner_named("slow@20/5")
+    assert (weekdays.minutes_per_day, weekdays.days_a_week, weekdays.ability) == (20.0, 5, LEARNERS["slow"].ability)
+    assert [day for day in range(14) if weekdays.studies_on(day)] == [0, 1, 2, 3, 4, 7, 8, 9, 10, 11]
+    assert all(learner_named("fast").studies_on(day) for day in range(14))
+    for wrong in ("fast/8", "fast/12", "fast/"):
+        with pytest.raises(SystemExit, match="no learner"):
+            learner_named(wrong)
 
 
 def test_loading_results_that_are_not_there_says_which_file(tmp_path: Path) -> None:
@@ -198,6 +208,15 @@ def test_the_weekly_arm_drives_the_addon_on_every_seventh_day_only() -> None:
 
     assert driven(weekly) == [0, 7]
     assert driven(daily) == list(range(12))
+
+
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_a_learner_who_skips_days_neither_studies_nor_opens_anki_then() -> None:
+    """``fast/5`` answers nothing on days 5 and 6, and the add-on is not driven then."""
+    run, = run_in_faketime([("fsrs", "fast/5", 1, "addon", None, 12, 9)], 1)
+    driven = sorted({int(note.split(":")[0].split()[1]) for note in run["notes"] if "fit bias" in note})
+    assert driven == [0, 1, 2, 3, 4, 7, 8]
+    assert run["answers"]
 
 
 def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
