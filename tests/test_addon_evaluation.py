@@ -197,25 +197,25 @@ def test_a_run_is_deterministic() -> None:
     assert first == second
 
 
+def _days_driven(result: dict) -> list[int]:
+    """The days a run drove the add-on: each drive leaves a "day N: fit bias ..." note."""
+    return sorted({int(note.split(":")[0].split()[1]) for note in result["notes"] if "fit bias" in note})
+
+
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
 def test_the_weekly_arm_drives_the_addon_on_every_seventh_day_only() -> None:
     """``addon-weekly`` calls ``drive`` on days 0 and 7 of a 12-day run, and the daily arm on all 12."""
     weekly, daily = run_in_faketime([("fsrs", "fast", 1, "addon-weekly", None, 12, 12),
                                      ("fsrs", "fast", 1, "addon", None, 12, 12)], 1)
-
-    def driven(result):
-        return sorted({int(note.split(":")[0].split()[1]) for note in result["notes"] if "fit bias" in note})
-
-    assert driven(weekly) == [0, 7]
-    assert driven(daily) == list(range(12))
+    assert _days_driven(weekly) == [0, 7]
+    assert _days_driven(daily) == list(range(12))
 
 
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
 def test_a_learner_who_skips_days_neither_studies_nor_opens_anki_then() -> None:
     """``fast/5`` answers nothing on days 5 and 6, and the add-on is not driven then."""
     run, = run_in_faketime([("fsrs", "fast/5", 1, "addon", None, 12, 9)], 1)
-    driven = sorted({int(note.split(":")[0].split()[1]) for note in run["notes"] if "fit bias" in note})
-    assert driven == [0, 1, 2, 3, 4, 7, 8]
+    assert _days_driven(run) == [0, 1, 2, 3, 4, 7, 8]
     assert run["answers"]
 
 

@@ -112,9 +112,8 @@ def test_ctrl_c_stops_a_build_promptly_and_quietly(tmp_path: Path) -> None:
         (cases / "c0" / "case.yaml").touch()  # a change, so that every build writes the deck again
         caching = ("--cache-dir", str(tmp_path / "cache")) if run % 2 else ("--no-cache",)
         process = subprocess.Popen(_command(cases, out, "-j", "2", *caching), env=_environment(temporary),
-                                   cwd=tmp_path,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-                                   preexec_fn=_ctrl_c_as_in_a_terminal)
+                                   cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
         first_line = process.stderr.readline()  # the cases are loaded; the build starts
         assert first_line.startswith(b"Building"), first_line
         time.sleep(delay)
