@@ -114,12 +114,12 @@ def learner_named(name: str) -> Learner:
     base, _, minutes = rest.partition("@")
     if base not in LEARNERS or (slash and days not in tuple("1234567")):
         raise SystemExit(f"no learner {name!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES and /DAYS_A_WEEK")
-    if not minutes and not days:
-        return LEARNERS[base]
-    learner = replace(LEARNERS[base], name=name)
+    changes: dict = {}
     if minutes:
-        learner = replace(learner, minutes_per_day=float(minutes))
-    return replace(learner, days_a_week=int(days)) if days else learner
+        changes["minutes_per_day"] = float(minutes)
+    if days:
+        changes["days_a_week"] = int(days)
+    return replace(LEARNERS[base], name=name, **changes) if changes else LEARNERS[base]
 
 # FSRS-6 default parameters (the true model perturbs them per learner; Anki starts from these).
 FSRS6 = [0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614,
