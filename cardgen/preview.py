@@ -17,7 +17,6 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from cardgen.check import check_cases
 from cardgen.errors import BuildFailed, CardgenError, InputError
 from cardgen.imaging.masks import mask_rectangles
 from cardgen.imaging.registry import source_for
+from cardgen.scratch import scratch_folder
 from cardgen.tags import CASE_PREFIX, case_tag_word
 from cardgen.teaching.case import Case
 from cardgen.teaching.loader import find_case_files, load_case
@@ -124,7 +124,7 @@ def _rendered_cards(case_dir: Path, out: Path, curriculum: Path | None) -> list[
     """Build the case's deck, import it into a temporary collection, and render every card."""
     from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-    with tempfile.TemporaryDirectory(prefix="cardgen-preview-") as scratch:
+    with scratch_folder("preview") as scratch:
         deck = Path(scratch) / "case.apkg"
         try:
             build_deck(BuildOptions(cases_dir=case_dir, out=deck, curriculum=curriculum, jobs=1))

@@ -48,6 +48,7 @@ RANKS = {
     "atomic": 0,
     "filestamp": 0,
     "zipmember": 0,
+    "scratch": 0,
     "imaging": 1,  # reading image files, display-ready pixels, encoding
     "deid": 2,  # de-identification: patterns, matching, text, burned-in rules, media checks, audit
     "annotations": 3,  # annotation readers, shapes, clipping, drawing

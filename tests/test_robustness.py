@@ -163,6 +163,37 @@ def test_kill_9_leaves_the_old_deck_and_the_next_build_removes_its_partial_file(
     assert _stray(tmp_path) == []
 
 
+def test_the_next_build_removes_the_scratch_folders_of_a_killed_build(tmp_path: Path) -> None:
+    """A build killed with SIGKILL cannot remove its scratch folders (the media folder can hold
+    gigabytes). The next build removes those whose process is gone, and leaves a running one's alone."""
+    temporary = tmp_path / "tmp"
+    cases = _cases(tmp_path, 12)
+    out = tmp_path / "out.apkg"
+    killed = subprocess.Popen(_command(cases, out, "--no-cache", "-j", "2"), env=_environment(temporary),
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while not list(temporary.glob(f"cardgen-media-{killed.pid}-*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(killed.pid, signal.SIGKILL)
+    killed.wait(timeout=20)
+    abandoned = sorted(p.name for p in temporary.iterdir())
+    assert any(name.startswith(f"cardgen-media-{killed.pid}-") for name in abandoned), abandoned
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    in_use = temporary / f"cardgen-media-{running.pid}-inuse"
+    in_use.mkdir()
+    not_ours = [temporary / "cardgen-media-abc", temporary / f"cardgen-media-{killed.pid}-file"]
+    not_ours[0].mkdir()
+    not_ours[1].write_text("a file, not a scratch folder\n")
+    try:
+        built = subprocess.run(_command(cases, out, "--no-cache"), env=_environment(temporary), cwd=tmp_path,
+                               capture_output=True, text=True, timeout=600)
+        assert built.returncode == 0, built.stderr
+        assert sorted(p.name for p in temporary.iterdir()) == sorted(p.name for p in [in_use, *not_ours])
+    finally:
+        running.kill()
+        running.wait()
+
+
 def test_a_partial_file_another_build_is_writing_is_left_alone(tmp_path: Path) -> None:
     import fcntl
 

@@ -8,7 +8,6 @@ as they arrive; the package is written atomically after its de-identification au
 
 from __future__ import annotations
 
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -31,6 +30,7 @@ from cardgen.deid.matcher import IdentifyingValue
 from cardgen.deid.values import values_from_files
 from cardgen.errors import BuildFailed, InputError
 from cardgen.learners.personal import class_description, personalise
+from cardgen.scratch import scratch_folder
 from cardgen.teaching.case import Case
 from cardgen.teaching.loader import find_case_files, load_case, load_cases
 from cardgen.yamlio import refuse_control_characters
@@ -65,7 +65,7 @@ def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
     cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
     cache_damage = cache.repair() if cache is not None else []
     # Each case's notes go to the spool as they arrive: the main process holds none of them.
-    with tempfile.TemporaryDirectory(prefix="cardgen-media-") as media_root, NoteSpool() as spool, \
+    with scratch_folder("media") as media_root, NoteSpool() as spool, \
             workers(options.jobs, cache.media_dir if cache is not None else Path(media_root), cache) as pool:
         cases = in_teaching_order(load_cases_of(options.cases_dir, cache, pool, result.failures.append),
                                   curriculum)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import threading
 import zipfile
 from pathlib import Path
@@ -26,6 +25,7 @@ from cardgen.deck.collection import write_collection
 from cardgen.deck.media import MediaPlan, pack_media
 from cardgen.deck.spool import NoteSpool
 from cardgen.deck.zipdata import new_entry
+from cardgen.scratch import scratch_folder
 
 COLLECTION_MEMBER = "collection.anki2"  # the package member Anki reads the collection from
 
@@ -51,7 +51,7 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
             spool.add(notes)
             return write_package(out, root_name, spool, media_dir, timestamp, check, description, previous,
                                  check_collection)
-    with tempfile.TemporaryDirectory(prefix="cardgen-pack-") as scratch, atomic_output(out) as temp:
+    with scratch_folder("pack") as scratch, atomic_output(out) as temp:
         collection = Path(scratch) / COLLECTION_MEMBER
         # Opened without truncating (mkstemp made it empty): ext4 flushes a file truncated on open
         # when it is closed, and closing a large package would wait for the disk.

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 
 from cardgen.cards.notes import NoteSpec
 from cardgen.cards.notetypes import NoteKind
+from cardgen.scratch import scratch_folder
 
 _SCHEMA = """
 CREATE TABLE notes (arrival INTEGER PRIMARY KEY, deck TEXT NOT NULL, note BLOB NOT NULL, digest BLOB NOT NULL);
@@ -83,7 +84,7 @@ class NoteSpool:
     """
 
     def __init__(self, _folder: Path | None = None) -> None:
-        self._own_folder = tempfile.TemporaryDirectory(prefix="cardgen-spool-") if _folder is None else None
+        self._own_folder = scratch_folder("spool") if _folder is None else None
         self._folder = Path(self._own_folder.name) if self._own_folder is not None else _folder
         handle, name = tempfile.mkstemp(prefix="notes-", suffix=".sqlite", dir=self._folder)
         os.close(handle)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Set as AbstractSet
@@ -20,6 +19,7 @@ from cardgen.deid.media import search_media_file, stored_pixel_only_png
 from cardgen.deid.memo import AuditMemo
 from cardgen.deid.search import Search
 from cardgen.errors import InputError
+from cardgen.scratch import scratch_folder
 
 COLLECTION_NAMES = ("collection.anki2", "collection.anki21")
 COMPRESSED_COLLECTION = "collection.anki21b"  # newer Anki: zstd-compressed SQLite
@@ -38,7 +38,7 @@ def search_package(search: Search, apkg: Path, memo: AuditMemo | None = None,
     except (OSError, zipfile.BadZipFile) as error:
         raise InputError(f"cannot open the deck package: {error}", file=apkg,
                          hint="give an .apkg file written by cardgen or Anki") from error
-    with archive, tempfile.TemporaryDirectory(prefix="cardgen-audit-") as scratch:
+    with archive, scratch_folder("audit") as scratch:
         media_names = _search_media_map(search, archive)
         media: list[zipfile.ZipInfo] = []
         databases: list[zipfile.ZipInfo] = []

@@ -11,11 +11,11 @@ the class deck), and the temporary copy is deleted.
 from __future__ import annotations
 
 import enum
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from cardgen.errors import InputError
+from cardgen.scratch import scratch_folder
 from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import CardState, FsrsParams, Review
@@ -70,7 +70,7 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
         tags, reviews, states, kinds = progress.note_tags, progress.reviews, progress.states, progress.note_kinds
         params = FsrsParams.FITTED if any(s.params is FsrsParams.FITTED for s in states) else FsrsParams.DEFAULT
     else:
-        with tempfile.TemporaryDirectory(prefix="cardgen-history-") as scratch:
+        with scratch_folder("history") as scratch:
             col = _open_history(history, kind, Path(scratch))
             try:
                 tags, reviews, states, params = _read_cardgen_reviews(col)
