@@ -111,8 +111,8 @@ def learner_named(name: str) -> Learner:
     ``fast@20`` is the fast learner at 20 minutes a day, ``slow/5`` the slow learner studying on 5
     days of each week (not on the other 2, when they do not open Anki), ``fast@20/5`` both."""
     rest, slash, days = name.partition("/")
-    base, _, minutes = rest.partition("@")
-    if base not in LEARNERS or (slash and days not in tuple("1234567")):
+    base, at, minutes = rest.partition("@")
+    if base not in LEARNERS or (slash and days not in tuple("1234567")) or (at and not _minutes(minutes)):
         raise SystemExit(f"no learner {name!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES and /DAYS_A_WEEK")
     changes: dict = {}
     if minutes:
@@ -120,6 +120,14 @@ def learner_named(name: str) -> Learner:
     if days:
         changes["days_a_week"] = int(days)
     return replace(LEARNERS[base], name=name, **changes) if changes else LEARNERS[base]
+
+def _minutes(text: str) -> bool:
+    """Whether ``text`` is a number of minutes a day (more than 0, at most a day's)."""
+    try:
+        return 0 < float(text) <= 24 * 60
+    except ValueError:
+        return False
+
 
 # FSRS-6 default parameters (the true model perturbs them per learner; Anki starts from these).
 FSRS6 = [0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835, 0.0614,

@@ -28,8 +28,9 @@ def test_a_learner_at_another_budget_keeps_everything_but_the_minutes() -> None:
     assert (fast20.name, fast20.minutes_per_day) == ("fast@20", 20.0)
     assert fast20.seconds == LEARNERS["fast"].seconds and fast20.ability == LEARNERS["fast"].ability
     assert learner_named("slow") is LEARNERS["slow"]
-    with pytest.raises(SystemExit, match="no learner 'quick@20'"):
-        learner_named("quick@20")
+    for wrong in ("quick@20", "fast@abc", "fast@", "fast@0", "fast@-5", "fast@nan", "fast@2000"):
+        with pytest.raises(SystemExit, match=f"no learner '{wrong}'"):
+            learner_named(wrong)
 
 
 def test_a_learner_who_studies_five_days_a_week_skips_the_other_two() -> None:
