@@ -427,6 +427,20 @@ def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
     assert not new_cards_first(new_left=0, recent_reviews=40, recent_successes=40, today=day)  # all introduced
 
 
+def test_under_the_fallback_a_backlog_of_days_mixes_new_cards_with_reviews() -> None:
+    """A learner under the fallback to Anki's steps forgets an overdue card day by day: once the overdue
+    reviews would take more than BACKLOG_DAYS of their minutes, reviews get their turn though most of
+    those answered still succeed. Without the fallback the same backlog keeps new cards first."""
+    from cardgen.addon.policy import BACKLOG_DAYS
+
+    day = CATCH_UP_EVERY + 1
+    succeeding = dict(new_left=50, recent_reviews=40, recent_successes=36, today=day)
+    assert not new_cards_first(**succeeding, fell_back=True, overdue_days=BACKLOG_DAYS + 0.1)
+    assert new_cards_first(**succeeding, fell_back=True, overdue_days=BACKLOG_DAYS)  # a backlog, not more
+    assert new_cards_first(**succeeding, fell_back=False, overdue_days=10 * BACKLOG_DAYS)  # no evidence of it
+    assert new_cards_first(**succeeding)
+
+
 def test_a_catch_up_day_mixes_new_cards_with_the_overdue_reviews() -> None:
     """Every CATCH_UP_EVERY days the reviews get their turn even while they succeed, so the success
     rate that keeps new cards first is measured on late reviews, not on those from before the backlog."""
@@ -712,6 +726,38 @@ def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path
     assert learner.preset()["desiredRetention"] == pytest.approx(FALLBACK_RETENTION)
     assert any(f"desired retention -> {FALLBACK_RETENTION:g} (you forget a failed card before a day goes by"
                in line for line in described), described
+
+
+def test_under_the_fallback_reviews_overdue_for_days_come_with_the_new_cards(tmp_path: Path, collection: Collection,
+                                                                             monkeypatch) -> None:
+    """Through the real scheduler: under the fallback, a learner whose reviews succeed gets new cards
+    first while their overdue reviews fit their minutes, and mixed, with the reason, once those
+    reviews would take more than BACKLOG_DAYS of them."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    monkeypatch.setattr(policy, "MIN_RECENT_REVIEWS", 4)
+    monkeypatch.setattr(policy, "CATCH_UP_EVERY", 0)  # no catch-up day in the way
+    learner = _StepLearner(tmp_path, collection)
+    learner.first_sights_failed()
+    learner.round_of(20, CardAnswer.AGAIN)
+    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0]
+    failed = collection.find_cards(f"{CARDGEN_SEARCH} is:learn")
+    collection.sched.set_due_date(failed, "0")  # in review, due today
+    assert _answer(collection, ROOT, 6, CardAnswer.GOOD) == 6  # 6 of 6 reviews succeed
+    today = collection.sched.today
+    collection.db.execute(f"UPDATE cards SET due = due - 3 WHERE queue = 2 AND due <= {today}")
+    overdue = collection.db.scalar(f"SELECT count() FROM cards WHERE queue = 2 AND due < {today}")
+    assert overdue == len(failed) - 6 >= 10
+    collection.sched.unsuspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
+    described = learner.next_day({"minutes_per_day": 60})  # well within an hour
+    assert learner.preset()["newMix"] == policy.NEW_BEFORE_REVIEWS, described
+    described = learner.next_day({"minutes_per_day": 0.25})  # 15 seconds a day: days of reviews
+    assert learner.preset()["newMix"] == policy.MIX_WITH_REVIEWS
+    assert any(f"new/review order -> mixed ({overdue} reviews overdue" in line
+               and "you forget a card while it waits" in line for line in described), described
 
 
 def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_steps(

@@ -21,7 +21,9 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
 * **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
-  what covers the curriculum: a card never introduced counts for nothing.
+  what covers the curriculum: a card never introduced counts for nothing. Under the fallback to Anki's
+  steps (below), mixed as well once the overdue reviews would take more than :data:`BACKLOG_DAYS` of
+  the learner's days: that learner loses an overdue card day by day.
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
   has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
   better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
@@ -77,6 +79,7 @@ NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's
 RECENT_DAYS = 14  # the window of reviews that success rate is measured on
 MIN_RECENT_REVIEWS = 20  # fewer recent reviews than this: too few to tell
 CATCH_UP_EVERY = 8  # every this many days (Anki's day number) new cards are mixed with reviews anyway
+BACKLOG_DAYS = 3.0  # under the fallback: overdue reviews taking more than this many days' minutes: mixed (0: off)
 MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
 DR_UP = 0.01
@@ -168,7 +171,8 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
 
 
-def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int, today: int) -> bool:
+def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int, today: int,
+                    fell_back: bool = False, overdue_days: float = 0.0) -> bool:
     """Whether the day's new cards come before its reviews (Anki's new/review order) on Anki's day
     ``today``.
 
@@ -185,10 +189,19 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     results decide the next days: where forgetting slows with time (a power law, as FSRS and ACT-R
     have it, and as real forgetting curves look) the late reviews mostly succeed and new cards stay
     first; where it does not (exponential forgetting) they fail and new cards first stops
-    (docs/addon-evaluation.md measures both)."""
+    (docs/addon-evaluation.md measures both).
+
+    Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`), mixed too while the
+    overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
+    (``overdue_days``). The fallback is the evidence that this learner forgets a card before a
+    day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
+    first, a backlog that size waits for days, most of all after days off. The reviews answered can
+    still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
+    regression), so the success rate alone does not show it (docs/addon-evaluation.md, thirteenth
+    round)."""
     if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
         return False
-    if catch_up_day(today):
+    if catch_up_day(today) or (fell_back and BACKLOG_DAYS and overdue_days > BACKLOG_DAYS):
         return False
     return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
 

@@ -72,7 +72,8 @@ class _Day:
     days_left: int | None  # to the target date (None: no date)
     fell_back: bool  # under the fallback to Anki's steps since an earlier day
     yesterday: float | None  # minutes spent yesterday
-    overdue: int
+    overdue: int  # reviews due before today
+    overdue_days: float  # the days of the budget they would take
     recent_reviews: int
     recent_successes: int
     repeat_answers: int  # recent learning-step answers right after a failed step of the same card
@@ -214,14 +215,17 @@ def _read_day(col, config: dict) -> _Day:
             f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type IN (0, 2) AND before_ease = 1 "
             f"AND gap < {QUICK_REPEAT_SECONDS * 1000} AND id > {since}")
     last_answer = col.db.scalar(f"SELECT coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
+    overdue_days = overdue * review_s / (minutes * 60)
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
-                                                recent_successes=recent_successes, today=today) else MIX_WITH_REVIEWS
+                                                recent_successes=recent_successes, today=today,
+                                                fell_back=since is not None,
+                                                overdue_days=overdue_days) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
                 days_left=days_left,
                 fell_back=since is not None,
-                yesterday=yesterday, overdue=overdue, recent_reviews=recent_reviews,
+                yesterday=yesterday, overdue=overdue, overdue_days=overdue_days, recent_reviews=recent_reviews,
                 recent_successes=recent_successes, repeat_answers=repeat_answers,
                 repeat_failures=repeat_failures, quick_answers=quick_answers, quick_failures=quick_failures,
                 last_answer=last_answer, mix=mix, review_cards=review_cards, reviews=reviews)
@@ -349,6 +353,9 @@ def _order_reason(day: _Day) -> str:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
         return f"a catch-up day for overdue reviews (every {policy.CATCH_UP_EVERY} days); {succeeded}"
+    if day.fell_back and policy.BACKLOG_DAYS and day.overdue_days > policy.BACKLOG_DAYS:
+        return (f"{day.overdue} reviews overdue, {day.overdue_days:.1f} days of your minutes: "
+                "you forget a card while it waits")
     return succeeded
 
 
