@@ -32,7 +32,7 @@ def scratch_folder(kind: str) -> tempfile.TemporaryDirectory:
 def sweep_abandoned(root: Path | str | None = None) -> list[Path]:
     """Remove the scratch folders under ``root`` (the system's temporary directory) whose process is
     gone; return them. Only on POSIX, where asking whether a process exists sends it nothing (on
-    Windows ``os.kill`` would stop it)."""
+    Windows ``os.kill(pid, 0)`` sends it Ctrl-C)."""
     if os.name != "posix":
         return []
     removed = []

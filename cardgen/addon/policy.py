@@ -22,8 +22,8 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
   what covers the curriculum: a card never introduced counts for nothing. Under the fallback to Anki's
-  steps (below), mixed as well once the overdue reviews would take more than :data:`BACKLOG_DAYS` of
-  the learner's days: that learner loses an overdue card day by day.
+  steps (below), mixed as well once the overdue reviews would take more than :data:`BACKLOG_DAYS`
+  days of the learner's minutes: that learner loses an overdue card day by day.
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
   has none of their own; the learner's own fit once Anki can make one and it predicts their reviews
   better than the parameters in use (:data:`FIT_MIN_REVIEWS`, refitted weekly).
