@@ -165,33 +165,37 @@ def test_kill_9_leaves_the_old_deck_and_the_next_build_removes_its_partial_file(
 
 def test_the_next_build_removes_the_scratch_folders_of_a_killed_build(tmp_path: Path) -> None:
     """A build killed with SIGKILL cannot remove its scratch folders (the media folder can hold
-    gigabytes). The next build removes those whose process is gone, and leaves a running one's alone."""
+    gigabytes). The next build removes those whose lock nobody holds, and leaves alone a running
+    process's folder, a folder without a lock file (an older cardgen's) and a file."""
     temporary = tmp_path / "tmp"
-    cases = _cases(tmp_path, 12)
-    out = tmp_path / "out.apkg"
-    killed = subprocess.Popen(_command(cases, out, "--no-cache", "-j", "2"), env=_environment(temporary),
-                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while not list(temporary.glob(f"cardgen-media-{killed.pid}-*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(killed.pid, signal.SIGKILL)
-    killed.wait(timeout=20)
-    abandoned = sorted(p.name for p in temporary.iterdir())
-    assert any(name.startswith(f"cardgen-media-{killed.pid}-") for name in abandoned), abandoned
-    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-    in_use = temporary / f"cardgen-media-{running.pid}-inuse"
-    in_use.mkdir()
-    not_ours = [temporary / "cardgen-media-abc", temporary / f"cardgen-media-{killed.pid}-file"]
-    not_ours[0].mkdir()
-    not_ours[1].write_text("a file, not a scratch folder\n")
+    environment = _environment(temporary)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; from cardgen.scratch import scratch_folder; "
+                               "folder = scratch_folder('media'); print(folder.name, flush=True); time.sleep(300)"],
+                              env=environment, stdout=subprocess.PIPE, text=True)
     try:
-        built = subprocess.run(_command(cases, out, "--no-cache"), env=_environment(temporary), cwd=tmp_path,
+        in_use = Path(holder.stdout.readline().strip())
+        assert in_use.parent == temporary and in_use.is_dir()
+        cases = _cases(tmp_path, 12)
+        out = tmp_path / "out.apkg"
+        killed = subprocess.Popen(_command(cases, out, "--no-cache", "-j", "2"), env=environment, cwd=tmp_path,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 120
+        while len(list(temporary.glob("cardgen-media-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(killed.pid, signal.SIGKILL)
+        killed.wait(timeout=20)
+        abandoned = [p for p in temporary.glob("cardgen-media-*") if p != in_use]
+        assert len(abandoned) == 1 and (abandoned[0] / ".cardgen-lock").exists(), abandoned
+        not_ours = [temporary / "cardgen-media-older", temporary / "cardgen-media-file"]
+        not_ours[0].mkdir()
+        not_ours[1].write_text("a file, not a scratch folder\n")
+        built = subprocess.run(_command(cases, out, "--no-cache"), env=environment, cwd=tmp_path,
                                capture_output=True, text=True, timeout=600)
         assert built.returncode == 0, built.stderr
         assert sorted(p.name for p in temporary.iterdir()) == sorted(p.name for p in [in_use, *not_ours])
     finally:
-        running.kill()
-        running.wait()
+        holder.kill()
+        holder.wait()
 
 
 def test_a_partial_file_another_build_is_writing_is_left_alone(tmp_path: Path) -> None:
