@@ -121,6 +121,7 @@ def learner_named(name: str) -> Learner:
         changes["days_a_week"] = int(days)
     return replace(LEARNERS[base], name=name, **changes) if changes else LEARNERS[base]
 
+
 def _minutes(text: str) -> bool:
     """Whether ``text`` is a number of minutes a day (more than 0, at most a day's)."""
     try:

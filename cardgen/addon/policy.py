@@ -201,7 +201,7 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     round)."""
     if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
         return False
-    if catch_up_day(today) or (fell_back and BACKLOG_DAYS and overdue_days > BACKLOG_DAYS):
+    if catch_up_day(today) or reviews_wait_too_long(fell_back=fell_back, overdue_days=overdue_days):
         return False
     return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
 
@@ -248,6 +248,12 @@ def fallback_fails(*, quick_answers: int, quick_failures: int) -> bool:
 def catch_up_day(today: int) -> bool:
     """Whether Anki's day ``today`` is a catch-up day (:func:`new_cards_first`)."""
     return bool(CATCH_UP_EVERY) and today % CATCH_UP_EVERY == 0
+
+
+def reviews_wait_too_long(*, fell_back: bool, overdue_days: float) -> bool:
+    """Whether, under the fallback to Anki's steps, the overdue reviews would take more than
+    :data:`BACKLOG_DAYS` days of the learner's minutes (:func:`new_cards_first`)."""
+    return fell_back and bool(BACKLOG_DAYS) and overdue_days > BACKLOG_DAYS
 
 
 def spread_hard(ordered: list[tuple[int, Difficulty]], pace: int) -> list[int]:

@@ -37,6 +37,7 @@ from cardgen.addon.policy import (
     new_cards_first,
     new_cards_today,
     retention_today,
+    reviews_wait_too_long,
     step_repeats_fail,
 )
 from cardgen.addon.settings import (
@@ -353,7 +354,7 @@ def _order_reason(day: _Day) -> str:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
         return f"a catch-up day for overdue reviews (every {policy.CATCH_UP_EVERY} days); {succeeded}"
-    if day.fell_back and policy.BACKLOG_DAYS and day.overdue_days > policy.BACKLOG_DAYS:
+    if reviews_wait_too_long(fell_back=day.fell_back, overdue_days=day.overdue_days):
         return (f"{day.overdue} reviews overdue, {day.overdue_days:.1f} days of your minutes: "
                 "you forget a card while it waits")
     return succeeded
