@@ -187,8 +187,9 @@ def _read_day(col, config: dict) -> _Day:
     state = state_of(col)
     cutoff_ms, day_ms = col.sched.day_cutoff * 1000, DAY_SECONDS * 1000
     since = _fallback_since(state, cutoff_ms, today)
+    fell_back = since is not None
     pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
-                           new_left=new_left, days_left=days_left, fell_back=since is not None)
+                           new_left=new_left, days_left=days_left, fell_back=fell_back)
     yesterday_s = col.db.scalar(f"SELECT sum(time) / 1000.0 FROM revlog WHERE cid IN ({ids}) AND "
                                 f"id >= {cutoff_ms - 2 * day_ms} AND id < {cutoff_ms - day_ms}")
     yesterday = None if yesterday_s is None else yesterday_s / 60
@@ -208,7 +209,7 @@ def _read_day(col, config: dict) -> _Day:
         f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
         f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}")
     quick_answers = quick_failures = 0
-    if since is not None:  # under the fallback: its quick repeats (policy.fallback_fails)
+    if fell_back:  # under the fallback: its quick repeats (policy.fallback_fails)
         quick_answers, quick_failures = col.db.first(
             f"WITH answers AS (SELECT id, type, lag(ease) OVER card AS before_ease, id - lag(id) OVER card AS gap, "
             f"ease FROM revlog WHERE cid IN ({ids}) AND cid IN (SELECT cid FROM revlog WHERE id > {since}) "
@@ -219,13 +220,13 @@ def _read_day(col, config: dict) -> _Day:
     overdue_days = overdue * review_s / (minutes * 60)
     mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
                                                 recent_successes=recent_successes, today=today,
-                                                fell_back=since is not None,
+                                                fell_back=fell_back,
                                                 overdue_days=overdue_days) else MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
                 days_left=days_left,
-                fell_back=since is not None,
+                fell_back=fell_back,
                 yesterday=yesterday, overdue=overdue, overdue_days=overdue_days, recent_reviews=recent_reviews,
                 recent_successes=recent_successes, repeat_answers=repeat_answers,
                 repeat_failures=repeat_failures, quick_answers=quick_answers, quick_failures=quick_failures,
