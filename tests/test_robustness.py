@@ -180,7 +180,9 @@ def test_the_next_build_removes_the_scratch_folders_of_a_killed_build(tmp_path: 
         killed = subprocess.Popen(_command(cases, out, "--no-cache", "-j", "2"), env=environment, cwd=tmp_path,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 120
-        while len(list(temporary.glob("cardgen-media-*"))) < 2 and time.monotonic() < deadline:
+        # the folder and then its lock file (made just after it): a kill between the two leaves a
+        # folder without a lock, which the next build must take for an older cardgen's and keep
+        while len(list(temporary.glob("cardgen-media-*/.cardgen-lock"))) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         os.killpg(killed.pid, signal.SIGKILL)
         killed.wait(timeout=20)
