@@ -359,22 +359,24 @@ def class_params(col, histories: list[tuple[int, list[tuple[int, int]]]]) -> lis
 
 def class_counts_mark(col, histories: list[tuple[int, list[tuple[int, int]]]], index: dict[int, int]) -> str:
     """The class's failure counts as ``cardgen learners`` writes them into a learner's deck description
-    (cardgen.learners.deck_marks): (failed, reviewed) per card, counting the answers a day or more after
-    the one before (the reviews that test recall)."""
+    (cardgen.learners.deck_marks), from the class's answers as review-log entries: (failed, reviewed)
+    per card, counting the answers a day or more after the one before (the reviews that test recall),
+    and the answers after two failed ones in a row (ClassStats.repeats)."""
     from cardgen.learners.deck_marks import class_description_text
-    from cardgen.learners.model import ClassStats
+    from cardgen.learners.model import DAY_MS, LEARN, RELEARN, REVIEW, ClassStats, Review
 
     guid_of = dict(col.db.all("SELECT c.id, n.guid FROM cards c JOIN notes n ON n.id = c.nid"))
     card_of = {i: cid for cid, i in index.items()}
-    stats = ClassStats()
-    for i, history in histories:
-        counter = stats.card[(guid_of[card_of[i]], 0)]
-        for rating, days in history[1:]:
-            if days > 0:
-                for c in (counter, stats.total):
-                    c[0] += rating == AGAIN
-                    c[1] += 1
-    return class_description_text(stats)
+    reviews = []
+    for k, (i, history) in enumerate(histories):  # one learner-card history each
+        day, before = 0, None
+        for n, (rating, days) in enumerate(history):
+            day += days
+            kind = LEARN if n == 0 else RELEARN if before == AGAIN else REVIEW
+            reviews.append((str(k), Review(guid_of[card_of[i]], 0, T0 * 1000 + day * DAY_MS + n, rating, days, 0, 0,
+                                           0, kind)))
+            before = rating
+    return class_description_text(ClassStats.from_reviews(reviews, {}))
 
 
 # ---------------------------------------------------------------- one run, in a faketime process

@@ -232,13 +232,17 @@ def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
 def test_the_class_counts_reach_the_deck_and_the_learning_steps_every_arm() -> None:
     """The add-on arm's deck carries the class's failure counts as ``cardgen build --learners-dir``
     writes them; ``learning_steps`` is what (b) starts with, and the add-on sets its own (or the steps
-    an arm's override names)."""
+    an arm's override names). A half-life regression class forgets a card failed twice by the next
+    day: its record starts the learner on Anki's steps, unless an arm turns that off."""
     from cardgen.addon.policy import LEARN_STEPS
 
     results = run_in_faketime([("actr", "fast", 2, "addon", None, 12, 4, 1, [20.0]),
                                ("actr", "fast", 2, "b", 5, 12, 4, 1, [20.0]),
-                               ("actr", "fast", 2, "addon+LEARN_STEPS=1:10", None, 12, 4, 1, [20.0])], 1)
-    addon, plain, overridden = results
+                               ("actr", "fast", 2, "addon+LEARN_STEPS=1:10", None, 12, 4, 1, [20.0]),
+                               ("hlr", "fast", 2, "addon", None, 12, 4, 1, [20.0]),
+                               ("hlr", "fast", 2, "addon+CLASS_REPEAT_FAIL_LIMIT=2", None, 12, 4, 1, [20.0])], 1)
+    addon, plain, overridden, forgetting, ablated = results
+    assert forgetting["learning_steps"] == [1.0, 10.0] and ablated["learning_steps"] == list(LEARN_STEPS)
     assert addon["learning_steps"] == list(LEARN_STEPS) != [20.0] == plain["learning_steps"]
     assert overridden["learning_steps"] == [1.0, 10.0]  # an arm may try other steps: "1:10"
     assert addon["class_notes"] == 12 and plain["class_notes"] == 0

@@ -25,6 +25,7 @@ from cardgen.addon.policy import (
     RETENTION_CHOICES,
     affordable_retention,
     catch_up_day,
+    class_repeats_fail,
     fallback_fails,
     learning_steps,
     new_cards_first,
@@ -533,6 +534,77 @@ def test_the_steps_fall_back_to_ankis_for_good_once_repeats_fail_three_times_in_
     assert fail(40, 31) and fail(30, 30)
     assert learning_steps(fell_back=True) == FALLBACK_LEARN_STEPS == (1.0, 10.0)  # Anki's default
     assert learning_steps(fell_back=False) == LEARN_STEPS
+
+
+def test_the_class_record_says_the_step_fails_when_it_failed_again_nearly_every_time() -> None:
+    fail = lambda answers, failures, own=0: class_repeats_fail(class_answers=answers, class_failures=failures,
+                                                                repeat_answers=own)
+    assert not (fail(0, 0) or fail(99, 99) or fail(100, 85) or fail(1000, 850))  # too few to tell; 85 %
+    assert fail(100, 86) and fail(9000, 8600) and fail(100, 100, own=29)
+    assert not fail(100, 100, own=30)  # the learner's own repeats decide
+
+
+def _mark_class_repeats(col: Collection, failed: int, answered: int) -> None:
+    """The cardgen root's description carries the class's record (as ``cardgen learners`` writes it),
+    with ``failed`` of ``answered`` answers a day after two failures of the same card."""
+    stats = ClassStats()
+    stats.repeats = [failed, answered]
+    root = col.decks.by_name(ROOT)
+    root["desc"] = (root.get("desc") or "").split("\n<!-- cardgen:class=")[0] + "\n" + class_description_text(stats)
+    col.decks.save(root)
+
+
+@pytest.mark.parametrize("failed, falls_back", [(95, True), (85, False)])
+def test_a_class_that_forgets_failed_cards_overnight_starts_the_learner_on_ankis_steps(
+        tmp_path: Path, collection: Collection, monkeypatch, failed: int, falls_back: bool) -> None:
+    """Through the real scheduler: where the deck carries the class's record and it failed more than
+    85 % of the answers a day after two failures of a card, the learner starts under the fallback to
+    Anki's steps on the first day (recorded: the next day consolidates); at 85 % the one step stays."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # only the fallback raises the retention here
+    import_package(collection, class_deck(tmp_path, count=4))
+    _mark_class_repeats(collection, failed, 100)
+    drive(collection, "profile_open")
+    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+    steps = collection.decks.config_dict_for_deck_id(home)["new"]["delays"]
+    assert steps == ([1.0, 10.0] if falls_back else list(LEARN_STEPS))
+    assert ("steps_fallback_day" in collection.get_config(STATE_KEY)) is falls_back
+    _new_day(collection)
+    drive(collection, "day_start")
+    retention = collection.decks.config_dict_for_deck_id(home)["desiredRetention"]
+    assert (retention >= FALLBACK_RETENTION - 1e-6) is falls_back
+
+
+def test_the_class_record_stands_in_only_until_the_learner_has_repeats_of_their_own(
+        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+    """Through the real scheduler: a learner whose own repeats (enough of them) mostly succeed keeps
+    the one step, whatever the class's record; with too few of their own, the class's decides."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    learner = _StepLearner(tmp_path, collection)
+    learner.first_sights_failed()
+    learner.round_of(20, CardAnswer.AGAIN)  # every first step failed
+    learner.round_of(3, CardAnswer.GOOD)  # 3 repeats passed: too few to tell
+    _mark_class_repeats(collection, 95, 100)
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0] and "steps_fallback_day" in collection.get_config(STATE_KEY)
+
+
+def test_the_learners_own_repeats_outweigh_the_class_record(tmp_path: Path, collection: Collection,
+                                                              monkeypatch) -> None:
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    learner = _StepLearner(tmp_path, collection)
+    learner.first_sights_failed()
+    learner.round_of(20, CardAnswer.AGAIN)
+    learner.round_of(4, CardAnswer.GOOD)  # 4 repeats, all passed: the step works for this learner
+    _mark_class_repeats(collection, 95, 100)
+    described = learner.next_day()
+    assert learner.steps() == list(LEARN_STEPS), described
+    assert "steps_fallback_day" not in collection.get_config(STATE_KEY)
 
 
 def test_the_fallback_ends_once_quick_repeats_fail_more_than_one_time_in_seven() -> None:

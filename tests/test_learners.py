@@ -21,7 +21,7 @@ from cardgen.errors import InputError
 from cardgen.learners.importer import import_history
 from cardgen.difficulty import Difficulty
 from cardgen.learners.model import CardState, ClassStats, FsrsParams, NoteFacts, Review, learner_history, note_bands
-from cardgen.learners.deck_marks import class_stats_in, pace_in
+from cardgen.learners.deck_marks import class_description_text, class_stats_in, pace_in
 from cardgen.learners.store import SCHEMA_VERSION, database_path
 from tests.anki_helpers import import_package, open_collection
 from tests.sample_cases import write_cases_with_priors
@@ -200,6 +200,37 @@ def test_a_past_review_is_scored_by_the_forgetting_curve_of_its_interval() -> No
     assert [round(t.recall, 3) for t in history.tests[:2]] == [0.9, 0.9]
     assert history.tests[2].recall < 0.8 and [t.failed for t in history.tests] == [True, False, False]
     assert history.tests[1].excess > history.tests[0].excess  # the lapse counts from the next review on
+
+
+def test_the_class_counts_answers_a_day_after_two_failures_in_a_row() -> None:
+    """ClassStats.repeats: a card's answer on a later day (12 hours or more) after the same learner
+    failed it twice in a row, whatever the order the reviews arrive in; a quick repeat, another
+    learner's answer, or one after a single failure does not count. The deck mark carries them, and a
+    deck written before they existed reads as none."""
+    hour = DAY_MS // 24
+    a = lambda t, ease, kind=1: Review("g", 0, t, ease, 1, 1, 0, 5000, kind)
+    reviews = [("ann", a(0, 1, 0)), ("ann", a(10 * 60_000, 1, 0)), ("ann", a(DAY_MS, 1, 0)),  # counts, failed
+               ("ann", a(DAY_MS + 60_000, 3, 0)),  # a minute after two failures: a quick repeat
+               ("ann", a(3 * DAY_MS, 1)), ("ann", a(4 * DAY_MS, 3)),  # one failure only before it
+               ("bob", a(0, 1, 0)), ("bob", a(12 * hour, 1, 0)), ("bob", a(24 * hour, 3, 0)),  # counts, passed
+               ("cat", a(0, 1, 0)), ("dan", a(DAY_MS, 1, 0)), ("eve", a(2 * DAY_MS, 1, 0))]  # one answer each
+    for order in (reviews, reviews[::-1]):
+        stats = ClassStats.from_reviews(order, {})
+        assert stats.repeats == [1, 2]
+    marked = class_stats_in(class_description_text(stats))
+    assert marked is not None and marked.repeats == [1, 2] and marked.total == stats.total
+    old = {k: v for k, v in stats.to_json().items() if k != "repeats"}
+    assert ClassStats.from_json(old).repeats == [0, 0]
+    assert class_stats_in(_class_mark({**old, "repeats": [1, 2, 3]})) is None  # an edited mark: none
+
+
+def _class_mark(data: dict) -> str:
+    """A class mark as a deck description would carry it, around any JSON."""
+    import base64
+    import json
+    import zlib
+
+    return f"<!-- cardgen:class={base64.b64encode(zlib.compress(json.dumps(data).encode())).decode()} -->"
 
 
 def test_a_learner_with_few_reviews_gets_the_first_cuts() -> None:

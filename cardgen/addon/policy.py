@@ -38,7 +38,10 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation.md, sixth and seventh runs), and
   back to the one step for good when the learner fails a card again within the hour of seeing its
   answer too often: then the failures are not forgetting, and the shorter step does not help
-  (:func:`fallback_fails`, eighth run).
+  (:func:`fallback_fails`, eighth run). Where the deck carries the class's record and the learner has
+  too few repeats of their own, the class's stands in (:func:`class_repeats_fail`): a class that
+  failed a card again a day after failing it twice in a row nearly every time starts the learner
+  under the fallback on the first day (fifteenth round).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
   fail at their next review (cardgen.difficulty, the one definition the educator's side shares):
@@ -74,6 +77,8 @@ MIN_STEP_ANSWERS = 30  # such recent answers needed to tell
 QUICK_REPEAT_SECONDS = 3600  # a step answered within this long after the card's failed answer: a quick repeat
 QUICK_FAIL_LIMIT = 0.15  # under the fallback, quick repeats fail more often than this: back to the one step
 MIN_QUICK_ANSWERS = 30  # quick repeats under the fallback needed to tell
+CLASS_REPEAT_FAIL_LIMIT = 0.85  # the class failed a card again a day after two failures more often: fall back
+MIN_CLASS_REPEATS = 100  # such answers of the class needed to tell
 NEW_FIRST = True  # False: new cards always mixed with reviews (Anki's default; the ablation)
 NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's new cards come first
 RECENT_DAYS = 14  # the window of reviews that success rate is measured on
@@ -226,6 +231,27 @@ def step_repeats_fail(*, repeat_answers: int, repeat_failures: int) -> bool:
     card is fresh. Measured on four simulated memories, repeats failed at most 0.67 of the time where
     the one step helps, and 0.68-1.0 where it loses most of the curriculum (docs/addon-evaluation.md)."""
     return repeat_answers >= MIN_STEP_ANSWERS and repeat_failures > STEP_FAIL_LIMIT * repeat_answers
+
+
+def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answers: int = 0) -> bool:
+    """Whether the class's record says the one step fails this deck's learners, for a learner with
+    fewer than :data:`MIN_STEP_ANSWERS` repeats of their own (``repeat_answers``, as
+    :func:`step_repeats_fail` counts them; with more, theirs decide): ``class_answers`` are the
+    class's answers a day or more after two failed answers of the same card in a row
+    (cardgen.learners.model.ClassStats ``repeats``), and more than :data:`CLASS_REPEAT_FAIL_LIMIT` of
+    them failed, with at least :data:`MIN_CLASS_REPEATS` of them.
+
+    A card failed twice and forgotten by the next day again is what makes the one step fail: the
+    learner learns nothing from a failed answer overnight. The learner's own repeats need days to
+    count (their first come on day 2, and 30 of them on days 5-19), and those days cost the learner
+    whose memory works so 1-6 points (fourteenth round); the class's pooled record is there on day 0.
+    Measured on the class the benchmark simulates (6 learners, 40 days, the interval doubling from a
+    day): 0.95 under half-life regression, where the one step loses, and 0.39-0.73 under the four
+    memories where it wins (docs/addon-evaluation.md, fifteenth round). The cut leaves a margin above
+    the item-response memory's 0.67-0.73, whose learners fail repeats for another reason (a ceiling on
+    recall) and lose when they fall back."""
+    return (repeat_answers < MIN_STEP_ANSWERS and class_answers >= MIN_CLASS_REPEATS
+            and class_failures > CLASS_REPEAT_FAIL_LIMIT * class_answers)
 
 
 def fallback_fails(*, quick_answers: int, quick_failures: int) -> bool:

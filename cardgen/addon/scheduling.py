@@ -32,6 +32,7 @@ from cardgen.addon.policy import (
     affordable_retention,
     budget_minutes,
     catch_up_day,
+    class_repeats_fail,
     fallback_fails,
     learning_steps,
     new_cards_first,
@@ -79,6 +80,7 @@ class _Day:
     recent_successes: int
     repeat_answers: int  # recent learning-step answers right after a failed step of the same card
     repeat_failures: int
+    class_repeats: tuple[int, int]  # the class's (failed, answered) a day after two failures (ClassStats.repeats)
     quick_answers: int  # under the fallback: steps answered within the hour of the card's failed answer
     quick_failures: int
     last_answer: int  # the newest answer's revlog id (ms): where a fallback starts
@@ -104,12 +106,13 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     plan.owned = learner_changes(presets, managed_of(col), owned)
     if not day_work:
         return plan
-    day = _read_day(col, config)
+    class_stats = _first_mark(col, homes, class_stats_in)  # <!-- cardgen:class=... -->, if the deck carries it
+    day = _read_day(col, config, tuple(class_stats.repeats) if class_stats else (0, 0))
     for name, preset in presets.items():
         key = str(preset["id"]) if preset["name"] == name else None
         _plan_settings(col, plan, name, preset, set(owned.get(key, [])) if key else set(), homes, day)
     # new cards in curriculum order with hard ones spread out; bands from the learner's reviews
-    rows, note_band = plan_bands(col, plan, day.ids, day.today, _class_counts(col, homes))
+    rows, note_band = plan_bands(col, plan, day.ids, day.today, class_stats.note_counts() if class_stats else {})
     plan_new_order(plan, rows, note_band, day.pace)
     if plan.root is None and len(homes) > 1:
         _plan_today_new(col, plan, rows, homes, day)
@@ -174,8 +177,9 @@ def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str,
     return presets
 
 
-def _read_day(col, config: dict) -> _Day:
-    """The learner's budget, due reviews, pace and recent results for the day's decisions."""
+def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Day:
+    """The learner's budget, due reviews, pace and recent results for the day's decisions;
+    ``class_repeats``: the class's record the deck carries (ClassStats.repeats)."""
     ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
     today = col.sched.today
     minutes = budget_minutes(config.get("minutes_per_day"))
@@ -225,12 +229,11 @@ def _read_day(col, config: dict) -> _Day:
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
-                days_left=days_left,
-                fell_back=fell_back,
-                yesterday=yesterday, overdue=overdue, overdue_days=overdue_days, recent_reviews=recent_reviews,
-                recent_successes=recent_successes, repeat_answers=repeat_answers,
-                repeat_failures=repeat_failures, quick_answers=quick_answers, quick_failures=quick_failures,
-                last_answer=last_answer, mix=mix, review_cards=review_cards, reviews=reviews)
+                days_left=days_left, fell_back=fell_back, yesterday=yesterday, overdue=overdue,
+                overdue_days=overdue_days, recent_reviews=recent_reviews, recent_successes=recent_successes,
+                repeat_answers=repeat_answers, repeat_failures=repeat_failures, class_repeats=class_repeats,
+                quick_answers=quick_answers, quick_failures=quick_failures, last_answer=last_answer, mix=mix,
+                review_cards=review_cards, reviews=reviews)
 
 
 def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set[str], homes: dict[int, str],
@@ -314,14 +317,18 @@ def _fallback_since(state: dict, cutoff_ms: int, today: int) -> int | None:
 
 
 def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: dict, why: dict) -> None:
-    """The learning steps: the one step; Anki's once the learner's repeats fail (recorded, with the
-    newest answer, so that only later answers judge it); the one step again for good when Anki's
-    steps do not help either (policy.step_repeats_fail, policy.fallback_fails)."""
+    """The learning steps: the one step; Anki's once the learner's repeats fail, or while they are too
+    few to tell, the class's (recorded, with the newest answer, so that only later answers judge it);
+    the one step again for good when Anki's steps do not help either (policy.step_repeats_fail,
+    policy.class_repeats_fail, policy.fallback_fails)."""
     state = day.state
     ended = "steps_fallback_end_day" in state
     fell_back = day.fell_back
-    falls_back = not (fell_back or ended) and step_repeats_fail(repeat_answers=day.repeat_answers,
-                                                                repeat_failures=day.repeat_failures)
+    own = step_repeats_fail(repeat_answers=day.repeat_answers, repeat_failures=day.repeat_failures)
+    class_failures, class_answers = day.class_repeats
+    by_class = not own and class_repeats_fail(class_answers=class_answers, class_failures=class_failures,
+                                              repeat_answers=day.repeat_answers)
+    falls_back = not (fell_back or ended) and (own or by_class)
     ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures)
     if falls_back:
         plan.steps_fallback_day, plan.steps_fallback_after = day.today, day.last_answer
@@ -338,6 +345,9 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
         why["learn_steps"] = f"Anki's steps did not help you either (since day {state['steps_fallback_end_day']})"
     elif fell_back:
         why["learn_steps"] = f"one step failed too often for you (since day {state['steps_fallback_day']})"
+    elif falls_back and by_class:
+        why["learn_steps"] = (f"your class failed {class_failures} of {class_answers} cards again a day after "
+                              "failing them twice in a row: the step comes back after the card is forgotten")
     elif falls_back:
         why["learn_steps"] = (f"{day.repeat_failures} of {day.repeat_answers} cards that failed a learning step "
                               f"failed the next one too ({RECENT_DAYS} days): the step comes back after "
@@ -406,13 +416,6 @@ def _timings(col, search_ids: str) -> tuple[float, float]:
 def _cohort_params(col, homes: dict[int, str]) -> list[float] | None:
     """The class's FSRS parameters a cardgen root deck's description carries, if any."""
     return _first_mark(col, homes, fsrs_params_in)  # <!-- cardgen:fsrs=... -->
-
-
-def _class_counts(col, homes: dict[int, str]) -> dict[str, tuple[int, int]]:
-    """The class's (failed, reviewed) counts per note GUID a cardgen root deck's description carries
-    (``<!-- cardgen:class=... -->``); empty without them."""
-    stats = _first_mark(col, homes, class_stats_in)
-    return stats.note_counts() if stats else {}
 
 
 def _first_mark(col, homes: dict[int, str], read):

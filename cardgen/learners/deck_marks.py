@@ -3,8 +3,9 @@
 * ``<!-- cardgen:pace=N learner=NAME -->``: the learner's pace, new cards per day; NAME is
   percent-encoded (:func:`learner_mark`), so no name can leave the comment.
 * ``<!-- cardgen:class=DATA -->``: the class's failure counts (cardgen.learners.model.ClassStats,
-  learners' own counts left out), as base64 of zlib-compressed JSON (so no ``-->`` can appear).
-  (The add-on's refresh used them for unseen cards; since it was removed, nothing reads them yet.)
+  learners' own counts left out), as base64 of zlib-compressed JSON (so no ``-->`` can appear). The
+  add-on (cardgen.addon.scheduling) starts a reviewed note's record from the class's rate, and its
+  learning steps from the class's answers after two failures of a card (``repeats``).
 * ``<!-- cardgen:fsrs=W0,W1,... -->``: the class's FSRS parameters (cardgen.learners.class_fit), fixed-point
   decimals; the add-on (cardgen.addon.scheduling) gives them to a cardgen preset that has none (cold start).
 * Each note's ``cardgen::prior::<easy|medium|hard>`` tag: the educator's difficulty of its case; the

@@ -48,6 +48,7 @@ SHRINK = 5.0  # pseudo-reviews of the wider group each rate is pulled towards
 LEARN, REVIEW, RELEARN = 0, 1, 2  # revlog types
 AGAIN = 1
 DAY_MS = 86_400_000
+REPEAT_GAP_MS = DAY_MS // 2  # an answer this long after the one before: on a later day, not a quick repeat
 
 # Pace: new cards per day.
 BASE_PACE = 15
@@ -145,26 +146,38 @@ def _counter() -> list[int]:
 
 
 class ClassStats:
-    """Failure counts (failed, delayed reviews) of the whole class, per card, per topic and per learner."""
+    """Failure counts (failed, delayed reviews) of the whole class, per card, per topic and per learner;
+    and ``repeats``: (failed, answered) of the answers a card got at least :data:`REPEAT_GAP_MS` after
+    two failed answers in a row by the same learner (whether a failed card is forgotten before the
+    next day: the add-on's cold start for its learning steps, cardgen.addon.policy.class_repeats_fail)."""
 
     def __init__(self) -> None:
         self.card: dict[tuple[str, int], list[int]] = defaultdict(_counter)
         self.topic: dict[str, list[int]] = defaultdict(_counter)
         self.learner: dict[str, list[int]] = defaultdict(_counter)
         self.total = [0, 0]
+        self.repeats = [0, 0]
 
     @classmethod
     def from_reviews(cls, reviews: Iterable[tuple[str, Review]],
                      topics_of: dict[str, tuple[str, ...]]) -> "ClassStats":
         """The counts of (learner, review) pairs; ``topics_of``: each note GUID's topic tags."""
         stats = cls()
+        histories: dict[tuple[str, str, int], list[Review]] = defaultdict(list)
         for learner, review in reviews:
+            histories[(learner, review.note_guid, review.card_ord)].append(review)
             if not review.tests_recall:
                 continue
             for counter in (stats.card[(review.note_guid, review.card_ord)], stats.learner[learner], stats.total,
                             *(stats.topic[t] for t in topics_of.get(review.note_guid, ()))):
                 counter[0] += review.failed
                 counter[1] += 1
+        for history in histories.values():
+            history.sort(key=lambda r: r.review_id)
+            for before, failed, answer in zip(history, history[1:], history[2:]):
+                if before.failed and failed.failed and answer.review_id - failed.review_id >= REPEAT_GAP_MS:
+                    stats.repeats[0] += answer.failed
+                    stats.repeats[1] += 1
         return stats
 
     def with_learner(self, learner: str, reviews: Iterable[Review]) -> "ClassStats":
@@ -178,7 +191,7 @@ class ClassStats:
 
     def to_json(self) -> dict:
         """The class's counts without any learner's own: what a deck may carry to the add-on."""
-        return {"total": list(self.total),
+        return {"total": list(self.total), "repeats": list(self.repeats),
                 "cards": {f"{guid} {ord_}": list(c) for (guid, ord_), c in sorted(self.card.items())},
                 "topics": {topic: list(c) for topic, c in sorted(self.topic.items())}}
 
@@ -187,6 +200,8 @@ class ClassStats:
         """The counts ``to_json`` wrote."""
         stats = cls()
         stats.total = [int(v) for v in data.get("total", (0, 0))]
+        failed, answered = (int(v) for v in data.get("repeats", (0, 0)))  # absent from decks built before
+        stats.repeats = [failed, answered]
         for key, (fails, total) in data.get("cards", {}).items():
             guid, _, ord_ = key.rpartition(" ")
             stats.card[(guid, int(ord_))] = [int(fails), int(total)]
