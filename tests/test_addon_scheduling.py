@@ -537,11 +537,12 @@ def test_the_steps_fall_back_to_ankis_for_good_once_repeats_fail_three_times_in_
 
 
 def test_the_class_record_says_the_step_fails_when_it_failed_again_nearly_every_time() -> None:
-    fail = lambda answers, failures, own=0: class_repeats_fail(class_answers=answers, class_failures=failures,
-                                                                repeat_answers=own)
+    fail = lambda answers, failures, own=0, minutes=6.0: class_repeats_fail(
+        class_answers=answers, class_failures=failures, repeat_answers=own, minutes_per_day=minutes)
     assert not (fail(0, 0) or fail(99, 99) or fail(100, 85) or fail(1000, 850))  # too few to tell; 85 %
-    assert fail(100, 86) and fail(9000, 8600) and fail(100, 100, own=29)
+    assert fail(100, 86) and fail(9000, 8600) and fail(100, 100, own=29) and fail(100, 100, minutes=9.9)
     assert not fail(100, 100, own=30)  # the learner's own repeats decide
+    assert not fail(100, 100, minutes=10)  # a session as long as the step: it comes back the same day
 
 
 def _mark_class_repeats(col: Collection, failed: int, answered: int) -> None:
@@ -554,24 +555,26 @@ def _mark_class_repeats(col: Collection, failed: int, answered: int) -> None:
     col.decks.save(root)
 
 
-@pytest.mark.parametrize("failed, falls_back", [(95, True), (85, False)])
+@pytest.mark.parametrize("failed, minutes, falls_back", [(95, 6, True), (85, 6, False), (95, 20, False)])
 def test_a_class_that_forgets_failed_cards_overnight_starts_the_learner_on_ankis_steps(
-        tmp_path: Path, collection: Collection, monkeypatch, failed: int, falls_back: bool) -> None:
+        tmp_path: Path, collection: Collection, monkeypatch, failed: int, minutes: float, falls_back: bool) -> None:
     """Through the real scheduler: where the deck carries the class's record and it failed more than
-    85 % of the answers a day after two failures of a card, the learner starts under the fallback to
-    Anki's steps on the first day (recorded: the next day consolidates); at 85 % the one step stays."""
+    85 % of the answers a day after two failures of a card, a learner whose minutes a day are fewer
+    than the one step's starts under the fallback to Anki's steps on the first day (recorded: the next
+    day consolidates); at 85 %, or with a session as long as the step, the one step stays."""
     from cardgen.addon import policy
 
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # only the fallback raises the retention here
     import_package(collection, class_deck(tmp_path, count=4))
     _mark_class_repeats(collection, failed, 100)
-    drive(collection, "profile_open")
+    config = {"minutes_per_day": minutes}
+    drive(collection, "profile_open", config)
     home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
     steps = collection.decks.config_dict_for_deck_id(home)["new"]["delays"]
     assert steps == ([1.0, 10.0] if falls_back else list(LEARN_STEPS))
     assert ("steps_fallback_day" in collection.get_config(STATE_KEY)) is falls_back
     _new_day(collection)
-    drive(collection, "day_start")
+    drive(collection, "day_start", config)
     retention = collection.decks.config_dict_for_deck_id(home)["desiredRetention"]
     assert (retention >= FALLBACK_RETENTION - 1e-6) is falls_back
 
@@ -588,7 +591,7 @@ def test_the_class_record_stands_in_only_until_the_learner_has_repeats_of_their_
     learner.round_of(20, CardAnswer.AGAIN)  # every first step failed
     learner.round_of(3, CardAnswer.GOOD)  # 3 repeats passed: too few to tell
     _mark_class_repeats(collection, 95, 100)
-    learner.next_day()
+    learner.next_day({"minutes_per_day": 6})
     assert learner.steps() == [1.0, 10.0] and "steps_fallback_day" in collection.get_config(STATE_KEY)
 
 
@@ -602,7 +605,7 @@ def test_the_learners_own_repeats_outweigh_the_class_record(tmp_path: Path, coll
     learner.round_of(20, CardAnswer.AGAIN)
     learner.round_of(4, CardAnswer.GOOD)  # 4 repeats, all passed: the step works for this learner
     _mark_class_repeats(collection, 95, 100)
-    described = learner.next_day()
+    described = learner.next_day({"minutes_per_day": 6})
     assert learner.steps() == list(LEARN_STEPS), described
     assert "steps_fallback_day" not in collection.get_config(STATE_KEY)
 

@@ -40,8 +40,8 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   answer too often: then the failures are not forgetting, and the shorter step does not help
   (:func:`fallback_fails`, eighth run). Where the deck carries the class's record and the learner has
   too few repeats of their own, the class's stands in (:func:`class_repeats_fail`): a class that
-  failed a card again a day after failing it twice in a row nearly every time starts the learner
-  under the fallback on the first day (fifteenth round).
+  failed a card again a day after failing it twice in a row nearly every time starts a learner whose
+  session is shorter than the step under the fallback on the first day (fifteenth round).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
   fail at their next review (cardgen.difficulty, the one definition the educator's side shares):
@@ -233,13 +233,15 @@ def step_repeats_fail(*, repeat_answers: int, repeat_failures: int) -> bool:
     return repeat_answers >= MIN_STEP_ANSWERS and repeat_failures > STEP_FAIL_LIMIT * repeat_answers
 
 
-def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answers: int = 0) -> bool:
+def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answers: int = 0,
+                       minutes_per_day: float = DEFAULT_MINUTES) -> bool:
     """Whether the class's record says the one step fails this deck's learners, for a learner with
     fewer than :data:`MIN_STEP_ANSWERS` repeats of their own (``repeat_answers``, as
-    :func:`step_repeats_fail` counts them; with more, theirs decide): ``class_answers`` are the
-    class's answers a day or more after two failed answers of the same card in a row
-    (cardgen.learners.model.ClassStats ``repeats``), and more than :data:`CLASS_REPEAT_FAIL_LIMIT` of
-    them failed, with at least :data:`MIN_CLASS_REPEATS` of them.
+    :func:`step_repeats_fail` counts them; with more, theirs decide) and a budget shorter than the
+    step (``minutes_per_day``: their session ends before the step comes back, which then comes the
+    next day): ``class_answers`` are the class's answers a day or more after two failed answers of
+    the same card in a row (cardgen.learners.model.ClassStats ``repeats``), and more than
+    :data:`CLASS_REPEAT_FAIL_LIMIT` of them failed, with at least :data:`MIN_CLASS_REPEATS` of them.
 
     A card failed twice and forgotten by the next day again is what makes the one step fail: the
     learner learns nothing from a failed answer overnight. The learner's own repeats need days to
@@ -249,9 +251,11 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
     day): 0.95 under half-life regression, where the one step loses, and 0.39-0.73 under the four
     memories where it wins (docs/addon-evaluation.md, fifteenth round). The cut leaves a margin above
     the item-response memory's 0.67-0.73, whose learners fail repeats for another reason (a ceiling on
-    recall) and lose when they fall back."""
-    return (repeat_answers < MIN_STEP_ANSWERS and class_answers >= MIN_CLASS_REPEATS
-            and class_failures > CLASS_REPEAT_FAIL_LIMIT * class_answers)
+    recall) and lose when they fall back. With 20 minutes a day the step comes back within the
+    session, the one step does not fail such a learner, and starting them on Anki's steps cost 0.2-1.1
+    points (fifteenth round)."""
+    return (repeat_answers < MIN_STEP_ANSWERS and bool(LEARN_STEPS) and minutes_per_day < LEARN_STEPS[-1]
+            and class_answers >= MIN_CLASS_REPEATS and class_failures > CLASS_REPEAT_FAIL_LIMIT * class_answers)
 
 
 def fallback_fails(*, quick_answers: int, quick_failures: int) -> bool:
