@@ -326,8 +326,9 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
     fell_back = day.fell_back
     own = step_repeats_fail(repeat_answers=day.repeat_answers, repeat_failures=day.repeat_failures)
     class_failures, class_answers = day.class_repeats
-    by_class = not own and class_repeats_fail(class_answers=class_answers, class_failures=class_failures,
-                                              repeat_answers=day.repeat_answers, minutes_per_day=day.minutes)
+    # only while the learner has too few repeats of their own to tell, so never together with ``own``
+    by_class = class_repeats_fail(class_answers=class_answers, class_failures=class_failures,
+                                  repeat_answers=day.repeat_answers, minutes_per_day=day.minutes)
     falls_back = not (fell_back or ended) and (own or by_class)
     ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures)
     if falls_back:
