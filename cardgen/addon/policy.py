@@ -61,7 +61,7 @@ from cardgen.difficulty import Difficulty
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
 DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
 INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
-INTRODUCE_BY_FALLBACK = 0.85  # the same under the fallback to Anki's steps: a last stretch to consolidate
+INTRODUCE_BY_FALLBACK = 0.75  # the same under the fallback to Anki's steps: a last stretch to consolidate
 NO_DATE_DAYS_LEFT = 60  # without a target date: as if it were always this many days away
 HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
 DEFAULT_NEW_SECONDS = 45.0  # a new card with its learning steps, before the learner has history
@@ -84,7 +84,7 @@ NEW_FIRST_SUCCESS = 0.7  # recent reviews succeed at least this often: the day's
 RECENT_DAYS = 14  # the window of reviews that success rate is measured on
 MIN_RECENT_REVIEWS = 20  # fewer recent reviews than this: too few to tell
 CATCH_UP_EVERY = 8  # every this many days (Anki's day number) new cards are mixed with reviews anyway
-BACKLOG_DAYS = 3.0  # under the fallback: overdue reviews taking more than this many days' minutes: mixed (0: off)
+BACKLOG_DAYS = 2.0  # under the fallback: overdue reviews taking more than this many days' minutes: mixed (0: off)
 MIX_WITH_REVIEWS, NEW_BEFORE_REVIEWS = 0, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 DR_HIGH = 0.96
 DR_UP = 0.01
@@ -158,8 +158,9 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     Under the fallback to Anki's steps (``fell_back``) the floor is only what reaches the curriculum
     within :data:`INTRODUCE_BY_FALLBACK` of the days left, which leaves a last stretch to consolidate
     before the date: that learner forgets a failed card overnight, so each card needs more of their
-    answers to hold, and an early floor spreads those answers thinner (docs/addon-evaluation.md,
-    ninth round).
+    answers to hold, and an early floor spreads those answers thinner; a late one leaves the cards
+    introduced in the last days too few answers to hold through the weeks after the date, most of all
+    for a learner who skips days (docs/addon-evaluation.md, ninth and sixteenth rounds).
 
     Without a target date (``days_left`` None) the date is always :data:`NO_DATE_DAYS_LEFT` days
     away: at least a fifteenth of the cards left each day. The budget alone is too timid a guide: once
@@ -203,7 +204,7 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     first, a backlog that size waits for days, most of all after days off. The reviews answered can
     still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
     regression), so the success rate alone does not show it (docs/addon-evaluation.md, thirteenth
-    round)."""
+    and sixteenth rounds)."""
     if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
         return False
     if catch_up_day(today) or reviews_wait_too_long(fell_back=fell_back, overdue_days=overdue_days):
