@@ -579,35 +579,23 @@ def test_a_class_that_forgets_failed_cards_overnight_starts_the_learner_on_ankis
     assert (retention >= FALLBACK_RETENTION - 1e-6) is falls_back
 
 
+@pytest.mark.parametrize("own_passes, falls_back", [(3, True), (4, False)])
 def test_the_class_record_stands_in_only_until_the_learner_has_repeats_of_their_own(
-        tmp_path: Path, collection: Collection, monkeypatch) -> None:
-    """Through the real scheduler: a learner whose own repeats (enough of them) mostly succeed keeps
-    the one step, whatever the class's record; with too few of their own, the class's decides."""
+        tmp_path: Path, collection: Collection, monkeypatch, own_passes: int, falls_back: bool) -> None:
+    """Through the real scheduler: with too few repeats of their own (3 passed, 4 needed here), the
+    class's record decides and the learner starts on Anki's steps; a learner whose own repeats (enough
+    of them) succeed keeps the one step, whatever the class's record."""
     from cardgen.addon import policy
 
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     learner = _StepLearner(tmp_path, collection)
     learner.first_sights_failed()
     learner.round_of(20, CardAnswer.AGAIN)  # every first step failed
-    learner.round_of(3, CardAnswer.GOOD)  # 3 repeats passed: too few to tell
-    _mark_class_repeats(collection, 95, 100)
-    learner.next_day({"minutes_per_day": 6})
-    assert learner.steps() == [1.0, 10.0] and "steps_fallback_day" in collection.get_config(STATE_KEY)
-
-
-def test_the_learners_own_repeats_outweigh_the_class_record(tmp_path: Path, collection: Collection,
-                                                              monkeypatch) -> None:
-    from cardgen.addon import policy
-
-    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
-    learner = _StepLearner(tmp_path, collection)
-    learner.first_sights_failed()
-    learner.round_of(20, CardAnswer.AGAIN)
-    learner.round_of(4, CardAnswer.GOOD)  # 4 repeats, all passed: the step works for this learner
+    learner.round_of(own_passes, CardAnswer.GOOD)  # the learner's own repeats, all passed
     _mark_class_repeats(collection, 95, 100)
     described = learner.next_day({"minutes_per_day": 6})
-    assert learner.steps() == list(LEARN_STEPS), described
-    assert "steps_fallback_day" not in collection.get_config(STATE_KEY)
+    assert learner.steps() == ([1.0, 10.0] if falls_back else list(LEARN_STEPS)), described
+    assert ("steps_fallback_day" in collection.get_config(STATE_KEY)) is falls_back
 
 
 def test_the_fallback_ends_once_quick_repeats_fail_more_than_one_time_in_seven() -> None:
