@@ -249,12 +249,12 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
     count (their first come on day 2, and 30 of them on days 5-19), and those days cost the learner
     whose memory works so 1-6 points (fourteenth round); the class's pooled record is there on day 0.
     Measured on the class the benchmark simulates (6 learners, 40 days, the interval doubling from a
-    day), on 15 seed sets: 0.95-0.96 under half-life regression, where the one step loses, and
-    0.39-0.74 under the four memories where it wins (docs/addon-evaluation.md, fifteenth round). The
-    cut leaves a margin above the item-response memory's 0.67-0.74, whose learners fail repeats for
-    another reason (a ceiling on recall) and lose when they fall back. With 20 minutes a day the step
-    comes back within the session, the one step does not fail such a learner, and starting them on
-    Anki's steps cost 0.2-1.1 points (fifteenth round)."""
+    day), on 16 seed sets: 0.95-0.96 under half-life regression, where the one step loses, and
+    0.39-0.74 under the four memories where it wins (docs/addon-evaluation.md, fifteenth and sixteenth
+    rounds). The cut leaves a margin above the item-response memory's 0.67-0.74, whose learners fail
+    repeats for another reason (a ceiling on recall) and lose when they fall back. With 20 minutes a
+    day the step comes back within the session, the one step does not fail such a learner, and
+    starting them on Anki's steps cost 0.2-1.1 points (fifteenth round)."""
     return (repeat_answers < MIN_STEP_ANSWERS and bool(LEARN_STEPS) and minutes_per_day < LEARN_STEPS[-1]
             and class_answers >= MIN_CLASS_REPEATS and class_failures > CLASS_REPEAT_FAIL_LIMIT * class_answers)
 
