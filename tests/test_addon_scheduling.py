@@ -20,7 +20,9 @@ from cardgen.addon.policy import (
     CATCH_UP_EVERY,
     FALLBACK_LEARN_STEPS,
     FALLBACK_RETENTION,
+    FINAL_REVIEW_DAYS,
     LEARN_STEPS,
+    NEW_AFTER_REVIEWS,
     PRESET_PREFIX,
     RETENTION_CHOICES,
     affordable_retention,
@@ -31,6 +33,7 @@ from cardgen.addon.policy import (
     new_cards_first,
     new_cards_today,
     retention_today,
+    reviews_first,
     spread_hard,
     step_repeats_fail,
 )
@@ -283,19 +286,27 @@ def test_pace_follows_the_budget_and_the_target_date(learner) -> None:
     assert small < large
 
 
-def test_a_past_target_date_paces_as_no_date_and_a_near_one_hurries(learner) -> None:
+def test_a_past_target_date_paces_as_no_date_a_near_one_hurries_and_its_last_days_review_first(learner) -> None:
     """The exam is over: a date already past gives the no-date pace, not every card left at once;
-    a date three days ahead asks for more new cards than no date."""
+    a date three days ahead asks for more new cards than no date, and on the last three days to the
+    date (the date included) the reviews come before the new cards, as the plan and status say."""
     col, _ = learner
     home = sorted(_cardgen_homes(col))[0]
     today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - 86_400).date()
-    per_day = {}
+    per_day, order, described = {}, {}, {}
     for label, date in (("none", None), ("past", today - _dt.timedelta(days=10)),
-                        ("near", today + _dt.timedelta(days=2))):
+                        ("four days", today + _dt.timedelta(days=3)), ("near", today + _dt.timedelta(days=2))):
         _new_day(col)
-        drive(col, "day_start", {"minutes_per_day": 1, "target_date": date and date.isoformat()})
-        per_day[label] = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["new"]["perDay"]
+        described[label] = drive(col, "day_start", {"minutes_per_day": 1, "target_date": date and date.isoformat()}
+                                 ).describe()
+        preset = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))
+        per_day[label], order[label] = preset["new"]["perDay"], preset["newMix"]
     assert per_day["past"] == per_day["none"] < per_day["near"], per_day
+    assert FINAL_REVIEW_DAYS == 3 and order["near"] == NEW_AFTER_REVIEWS, order
+    assert NEW_AFTER_REVIEWS not in (order["none"], order["past"], order["four days"]), order
+    assert any("new/review order -> reviews first (the last 3 days to your target date: reviews before new cards)"
+               in line for line in described["near"]), described["near"]
+    assert {p["new_order"] for p in status(col, {"minutes_per_day": 1})["presets"]} == {"reviews first"}
 
 
 def test_the_cardgen_root_orders_and_caps_the_sections_but_a_learners_parent_stays(tmp_path: Path,
@@ -378,6 +389,9 @@ def test_policy_arithmetic() -> None:
                            days_left=None) == 10  # 150 cards within 25 % of 60 days
     assert new_cards_today(minutes_per_day=20, due_reviews=0, review_seconds=10, new_seconds=40, new_left=0,
                            days_left=5) == 0
+    # the last days to the date (the date included): reviews before new cards, while any are left
+    assert [reviews_first(days_left=d, new_left=5) for d in (1, 3, 4, None)] == [True, True, False, False]
+    assert not reviews_first(days_left=1, new_left=0)
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=0) > 0.9
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=0, reviews=50, new_left=9) == 0.9
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=3, overdue=2, reviews=50, new_left=0) == 0.9

@@ -166,7 +166,7 @@ def status_text(col, settings: dict[str, Any]) -> str:
     for preset in seen["presets"]:
         lines.append(f"Preset '{preset['name']}': pace {preset['new_per_day']} new cards/day, desired retention "
                      f"{preset['desired_retention']:.2f}, "
-                     + ("new cards before reviews, " if preset.get("new_cards_first") else "")
+                     + (f"{preset['new_order']}, " if preset.get("new_order", "mixed") != "mixed" else "")
                      + f"learning steps {steps_text(preset.get('learning_steps') or [])}, "
                      + ("FSRS parameters set" if preset["own_parameters"] else "Anki's default FSRS parameters")
                      + (f"; yours, left alone: {', '.join(preset['yours'])}" if preset["yours"] else ""))

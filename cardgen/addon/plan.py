@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cardgen.addon.policy import NEW_BEFORE_REVIEWS
+from cardgen.addon.policy import ORDER_NAMES
 from cardgen.difficulty import Difficulty, Fit
 from cardgen.tags import DIFFICULTY_PREFIX
 
@@ -61,7 +61,7 @@ class SchedulingPlan:
                 why = self.reasons.get(name, {}).get(key, "")
                 shown = (steps_text(value) if key == "learn_steps" else
                          f"{len(value)} parameters" if isinstance(value, list) else
-                         ("new cards first" if value == NEW_BEFORE_REVIEWS else "mixed") if key == "new_mix" else value)
+                         ORDER_NAMES.get(value, "mixed") if key == "new_mix" else value)
                 label = {"new_mix": "new/review order", "learn_steps": "learning steps"}.get(key, key.replace("_", " "))
                 lines.append(f"'{name}': {label} -> {shown}{f' ({why})' if why else ''}")
         if self.fit_day is not None and not any("fsrs_params" in values for values in self.settings.values()):

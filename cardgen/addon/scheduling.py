@@ -23,7 +23,9 @@ from cardgen.addon.policy import (
     FALLBACK_RETENTION,
     FIT_MIN_REVIEWS,
     MIX_WITH_REVIEWS,
+    NEW_AFTER_REVIEWS,
     NEW_BEFORE_REVIEWS,
+    ORDER_NAMES,
     NO_DATE_DAYS_LEFT,
     RECENT_DAYS,
     PRESET_PREFIX,
@@ -38,6 +40,7 @@ from cardgen.addon.policy import (
     new_cards_first,
     new_cards_today,
     retention_today,
+    reviews_first,
     reviews_wait_too_long,
     step_repeats_fail,
 )
@@ -222,10 +225,13 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
             f"AND gap < {QUICK_REPEAT_SECONDS * 1000} AND id > {since}")
     last_answer = col.db.scalar(f"SELECT coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
     overdue_days = overdue * review_s / (minutes * 60)
-    mix = NEW_BEFORE_REVIEWS if new_cards_first(new_left=new_left, recent_reviews=recent_reviews,
-                                                recent_successes=recent_successes, today=today,
-                                                fell_back=fell_back,
-                                                overdue_days=overdue_days) else MIX_WITH_REVIEWS
+    if reviews_first(days_left=days_left, new_left=new_left):
+        mix = NEW_AFTER_REVIEWS
+    elif new_cards_first(new_left=new_left, recent_reviews=recent_reviews, recent_successes=recent_successes,
+                         today=today, fell_back=fell_back, overdue_days=overdue_days):
+        mix = NEW_BEFORE_REVIEWS
+    else:
+        mix = MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
@@ -358,10 +364,13 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
 
 
 def _order_reason(day: _Day) -> str:
-    """Why the day's new/review order is what it is (policy.new_cards_first), in the learner's words."""
+    """Why the day's new/review order is what it is (policy.reviews_first, policy.new_cards_first), in
+    the learner's words."""
     succeeded = f"{day.recent_successes} of {day.recent_reviews} recent reviews succeeded"
     if not day.new_left:
         return "every card is introduced"
+    if day.mix == NEW_AFTER_REVIEWS:
+        return f"the last {policy.FINAL_REVIEW_DAYS} days to your target date: reviews before new cards"
     if day.mix == NEW_BEFORE_REVIEWS:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
@@ -470,7 +479,7 @@ def status(col, config: dict | None = None) -> dict:
         "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
                      "desired_retention": round(float(p.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 3),
                      "own_parameters": bool(p.get("fsrsParams6")),
-                     "new_cards_first": current_value(p, "new_mix") == NEW_BEFORE_REVIEWS,
+                     "new_order": ORDER_NAMES.get(current_value(p, "new_mix"), "mixed"),
                      "learning_steps": current_value(p, "learn_steps"),
                      "yours": owned.get(str(pid), [])} for (name, pid), p in sorted(presets.items())],
         "bands": dict(counts),
