@@ -189,7 +189,8 @@ def reviews_first(*, days_left: int | None, new_left: int) -> bool:
     still come when they leave minutes. Where reviews fill the budget, as for a learner with days
     off whose reviews piled up, those days go to the reviews: half-life regression's learners who
     skip days kept 3.2-4.3 points more of the curriculum a month after the date for 0.3-0.5 points
-    over days 51-60; the other memories moved by less (docs/addon-evaluation.md, seventeenth round)."""
+    over days 51-60, on three seed sets; the other memories moved by at most 0.5 points either way
+    (docs/addon-evaluation.md, seventeenth round)."""
     return new_left > 0 and days_left is not None and days_left <= FINAL_REVIEW_DAYS
 
 
