@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
@@ -11,9 +12,15 @@ IMG_SRC = re.compile(r"""<img[^>]*\bsrc=["']?([^"' >]+)""", re.IGNORECASE)
 
 
 def open_collection(folder: Path, name: str = "collection.anki2") -> Collection:
-    """A fresh, empty collection in ``folder`` (its media folder beside it)."""
+    """A fresh, empty collection in ``folder`` (its media folder beside it), whose day ends 11-12 hours
+    from now: Anki's day starts at 4 am by default, and a learning step that would come back after
+    that is due the next day, so a test answering steps minutes before 4 am found none due."""
     folder.mkdir(parents=True, exist_ok=True)
-    return Collection(str(folder / name))
+    col = Collection(str(folder / name))
+    preferences = col.get_preferences()
+    preferences.scheduling.rollover = (time.localtime().tm_hour + 12) % 24
+    col.set_preferences(preferences)
+    return col
 
 
 def import_package(col: Collection, package: Path, *, with_scheduling: bool = True,
