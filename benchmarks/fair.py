@@ -80,6 +80,9 @@ EVAL_FROM_DAY = 31  # the prediction check scores reviews from this day on (fit 
 DAY_WINDOW_S = 12 * 3600
 DECK = "Radiology"
 SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
+# desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
+# that fits the budget); --b-retentions offers others (docs/addon-evaluation.md, eighteenth round)
+B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96)
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
 AGAIN, GOOD = 1, 3
 
@@ -444,9 +447,10 @@ def _fsrs_r(card, now: float) -> float | None:
     return (1 + factor * t / card.memory_state.stability) ** (-decay)
 
 
-def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learner, notes: list) -> None:
+def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learner, notes: list,
+                      retentions: tuple[float, ...] = B_RETENTIONS) -> None:
     """Baseline (b)'s weekly routine: Anki's optimizer on their own reviews (kept when Anki can fit
-    them), then the desired retention Anki's simulator recommends for their budget."""
+    them), then the desired retention Anki's simulator recommends for their budget (of ``retentions``)."""
     from anki.scheduler_pb2 import SimulateFsrsReviewRequest
 
     conf = _deck_config(col)
@@ -463,7 +467,7 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
         except Exception as error:  # too few reviews yet
             notes.append(f"day {day}: no fit ({error})")
     best, best_knowledge = 0.9, -1.0
-    for dr in (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96):
+    for dr in retentions:
         # deck_size: new cards Anki adds to those the search finds; the deck's own are found already
         # (an earlier version passed the deck's size here and simulated every new card twice)
         request = SimulateFsrsReviewRequest(params=params or FSRS6, desired_retention=dr, deck_size=0,
@@ -485,10 +489,12 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
 
 
 def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int | None, cards: int,
-            days: int = STUDY_DAYS, sections: int = 1, learning_steps: list[float] | None = None) -> RunResult:
+            days: int = STUDY_DAYS, sections: int = 1, learning_steps: list[float] | None = None,
+            b_retentions: list[float] | None = None) -> RunResult:
     """One simulated learner in one arm; call in a process started with libfaketime (see :func:`run`).
     ``learning_steps``: the minutes of the learning steps every arm starts with (None: Anki's default);
-    the add-on then sets its own."""
+    the add-on then sets its own. ``b_retentions``: the desired retentions (b) chooses from (None:
+    :data:`B_RETENTIONS`)."""
     sys.path.insert(0, str(REPO))
     learner = learner_named(learner_name)
     z, prior = curriculum(seed, cards)
@@ -549,7 +555,8 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
             if not learner.studies_on(day):
                 continue  # Anki stays closed: no study, and no add-on
             if arm == "b" and day % 7 == 0:
-                _diligent_learner(col, day, days, new_per_day, learner, result.notes)
+                _diligent_learner(col, day, days, new_per_day, learner, result.notes,
+                                  tuple(b_retentions or B_RETENTIONS))
             elif arm.startswith("addon") and (day % 7 == 0 or not arm.startswith("addon-weekly")):
                 done = drive(col, "profile_open" if day == 0 else "day_start", config)
                 shift = done.failure_shift  # the tags' model: FSRS's failure moved by this, per note
@@ -972,6 +979,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=STUDY_DAYS, help="days of study (then 30 without)")
     parser.add_argument("--learning-steps", help="minutes of the learning steps every arm starts with, comma-separated "
                         "(default: Anki's, 1,10; '' for none); the add-on then sets its own")
+    parser.add_argument("--b-retentions", default=",".join(map(str, B_RETENTIONS)),
+                        help="desired retentions baseline (b) offers Anki's simulator (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 24 cards, 12 days")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -986,6 +995,12 @@ def main(argv: list[str] | None = None) -> None:
         args.seeds, args.cards, args.days = 1, 24, 12
     sweep = [int(v) for v in args.sweep.split(",")]
     steps = None if args.learning_steps is None else [float(v) for v in args.learning_steps.split(",") if v.strip()]
+    try:
+        b_retentions = [float(v) for v in args.b_retentions.split(",")]
+    except ValueError:
+        b_retentions = []
+    if not b_retentions or not all(0 < v < 1 for v in b_retentions):
+        parser.error(f"--b-retentions {args.b_retentions!r}: desired retentions between 0 and 1, comma-separated")
     jobs = []
     learners = [learner_named(name).name for name in args.learners.split(",")]
     for model in args.models.split(","):
@@ -993,7 +1008,8 @@ def main(argv: list[str] | None = None) -> None:
             for seed in range(args.seed_base + 1, args.seed_base + args.seeds + 1):
                 for arm in args.arms.split(","):
                     for npd in (sweep if arm == "b" else (None,)):
-                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections, steps))
+                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections, steps,
+                                     b_retentions))
     started = time.time()
     results = run_in_faketime(jobs, args.jobs)
     if args.save:

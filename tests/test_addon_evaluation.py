@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import (FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, learner_named, log_loss, main,
-                             prediction_check, run_in_faketime)
+from benchmarks.fair import (B_RETENTIONS, FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, learner_named,
+                             log_loss, main, prediction_check, run_in_faketime)
 
 
 def test_priors_are_only_partly_right() -> None:
@@ -184,6 +184,30 @@ def test_smoke_run_through_ankis_scheduler_and_the_addon() -> None:
         # every review answer is in the prediction check's record, and answers are counted by kind
         assert sum(n for kind, n in r["answers"].items() if kind.startswith("review")) == len(r["reviews"])
         assert r["answers"].get("new", 0) + r["answers"].get("new+again", 0) == round(12 * r["introduced"])
+
+
+def _first_retention(result: dict) -> float:
+    """The desired retention (b)'s weekly routine set on day 0 (its "day 0: desired retention R" note)."""
+    return next(float(note.split()[-1]) for note in result["notes"] if note.startswith("day 0: desired retention"))
+
+
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_baseline_b_chooses_its_retention_from_the_range_it_is_offered() -> None:
+    """(b) takes the desired retention with the most simulated knowledge that fits the budget: with 20
+    minutes a day, 12 cards and 20 days to go that is the top of the range, 0.96 by default and 0.97
+    when offered."""
+    default, wider = run_in_faketime([("fsrs", "fast@20", 1, "b", 5, 12, 20),
+                                      ("fsrs", "fast@20", 1, "b", 5, 12, 20, 1, None, [0.9, 0.97])], 1)
+    assert _first_retention(default) == max(B_RETENTIONS) == 0.96
+    assert _first_retention(wider) == 0.97
+
+
+def test_a_wrong_baseline_retention_is_a_clear_error(capsys) -> None:
+    for wrong in ("abc", "0.9,1.2", ""):
+        with pytest.raises(SystemExit) as stop:
+            main(["--b-retentions", wrong, "--arms", "b"])
+        assert stop.value.code == 2
+        assert "--b-retentions" in capsys.readouterr().err
 
 
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
