@@ -448,7 +448,7 @@ def _fsrs_r(card, now: float) -> float | None:
 
 
 def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learner, notes: list,
-                      retentions: tuple[float, ...] = B_RETENTIONS) -> None:
+                      retentions: tuple[float, ...]) -> None:
     """Baseline (b)'s weekly routine: Anki's optimizer on their own reviews (kept when Anki can fit
     them), then the desired retention Anki's simulator recommends for their budget (of ``retentions``)."""
     from anki.scheduler_pb2 import SimulateFsrsReviewRequest
