@@ -958,6 +958,17 @@ def _saved_results(path: Path) -> list[dict]:
     return results
 
 
+def _retentions(text: str) -> list[float]:
+    """``--b-retentions``: comma-separated desired retentions, each between 0 and 1 (argparse's type)."""
+    try:
+        values = [float(v) for v in text.split(",")]
+    except ValueError:
+        values = []
+    if not values or not all(0 < v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: desired retentions between 0 and 1, comma-separated")
+    return values
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
@@ -979,7 +990,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--days", type=int, default=STUDY_DAYS, help="days of study (then 30 without)")
     parser.add_argument("--learning-steps", help="minutes of the learning steps every arm starts with, comma-separated "
                         "(default: Anki's, 1,10; '' for none); the add-on then sets its own")
-    parser.add_argument("--b-retentions", default=",".join(map(str, B_RETENTIONS)),
+    parser.add_argument("--b-retentions", type=_retentions, default=",".join(map(str, B_RETENTIONS)),
                         help="desired retentions baseline (b) offers Anki's simulator (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 24 cards, 12 days")
     parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
@@ -995,12 +1006,6 @@ def main(argv: list[str] | None = None) -> None:
         args.seeds, args.cards, args.days = 1, 24, 12
     sweep = [int(v) for v in args.sweep.split(",")]
     steps = None if args.learning_steps is None else [float(v) for v in args.learning_steps.split(",") if v.strip()]
-    try:
-        b_retentions = [float(v) for v in args.b_retentions.split(",")]
-    except ValueError:
-        b_retentions = []
-    if not b_retentions or not all(0 < v < 1 for v in b_retentions):
-        parser.error(f"--b-retentions {args.b_retentions!r}: desired retentions between 0 and 1, comma-separated")
     jobs = []
     learners = [learner_named(name).name for name in args.learners.split(",")]
     for model in args.models.split(","):
@@ -1009,7 +1014,7 @@ def main(argv: list[str] | None = None) -> None:
                 for arm in args.arms.split(","):
                     for npd in (sweep if arm == "b" else (None,)):
                         jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections, steps,
-                                     b_retentions))
+                                     args.b_retentions))
     started = time.time()
     results = run_in_faketime(jobs, args.jobs)
     if args.save:
