@@ -430,7 +430,8 @@ def test_the_budget_raises_retention_to_what_anki_simulates_it_holds() -> None:
     busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=40)
     assert retention_today(0.9, **busy, affordable=0.94) == 0.94  # from the first day, cards still new
     assert retention_today(0.95, **busy, affordable=0.94) == 0.95  # never lowered
-    assert retention_today(0.9, **busy, affordable=0.99) == DR_HIGH == 0.97
+    assert retention_today(0.9, **busy, affordable=0.99) == DR_HIGH == 0.99
+    assert retention_today(0.9, **busy, affordable=0.995) == DR_HIGH  # an affordable past the cap: the cap
     assert retention_today(0.9, **busy, affordable=0.92, fell_back=True) == FALLBACK_RETENTION
     assert retention_today(0.9, **busy, affordable=None) == 0.9
 

@@ -90,9 +90,10 @@ BACKLOG_DAYS = 2.0  # under the fallback: overdue reviews taking more than this 
 MIX_WITH_REVIEWS, NEW_AFTER_REVIEWS, NEW_BEFORE_REVIEWS = 0, 1, 2  # Anki's new-card mix (DeckConfig.Config.ReviewMix)
 ORDER_NAMES = {MIX_WITH_REVIEWS: "mixed", NEW_AFTER_REVIEWS: "reviews first", NEW_BEFORE_REVIEWS: "new cards first"}
 FINAL_REVIEW_DAYS = 3  # the last days to the target date (the date included): reviews before new cards
-DR_HIGH = 0.97
+DR_HIGH = 0.99
 DR_UP = 0.01
-RETENTION_CHOICES = (0.9, 0.92, 0.94, 0.96, 0.97)  # desired retentions offered to Anki's simulator (up to DR_HIGH)
+# desired retentions offered to Anki's simulator (up to DR_HIGH)
+RETENTION_CHOICES = (0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
 SIMULATED_SHARE = 0.85  # a choice fits when the simulator's minutes a day are at most this share of the budget
 FALLBACK_RETENTION = 0.95  # desired retention at least this under the fallback to Anki's steps
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
