@@ -83,6 +83,9 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
+MODELS = ("fsrs", "irt", "actr", "hlr", "mcm")  # the hidden memories (module docstring)
+# the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record
+ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo")
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
 AGAIN, GOOD = 1, 3
 
@@ -525,9 +528,8 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                         setattr(module, name, tuple(float(v) for v in value.split(":") if v) if isinstance(current, tuple)
                                 else type(current)(float(value)))  # a tuple as "1:10" ("" for none)
             variant = arm.split("+")[0]
-            if variant in ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly"):  # the deck carries the
-                # class's FSRS parameters and failure counts ("addon-noclass": only the parameters; "addon-solo":
-                # neither)
+            if variant != "addon-solo":  # the deck carries the class's FSRS parameters and failure counts
+                # ("addon-noclass": only the parameters; "addon-solo": neither)
                 deck = col.decks.by_name(DECK)
                 histories = class_reviews(model, seed, z)
                 cohort = class_params(col, histories)
@@ -969,27 +971,90 @@ def _retentions(text: str) -> list[float]:
     return values
 
 
+def _numbers(text: str, kind: type, least: float, what: str) -> list:
+    """Comma-separated numbers of ``kind``, each at least ``least`` ("" gives none)."""
+    try:
+        values = [kind(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        values = None
+    if values is None or not all(v >= least for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: {what}, comma-separated")
+    return values
+
+
+def _sweep(text: str) -> list[int]:
+    """``--sweep``: the new cards per day (b) is run with, at least one (argparse's type)."""
+    values = _numbers(text, int, 1, "whole numbers of new cards a day, 1 or more")
+    if not values:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least one number of new cards a day")
+    return values
+
+
+def _learning_steps(text: str) -> list[float]:
+    """``--learning-steps``: minutes, comma-separated; "" for none (argparse's type)."""
+    return _numbers(text, float, 0.0, "minutes of learning steps ('' for none)")
+
+
+def _models(text: str) -> list[str]:
+    """``--models``: names of :data:`MODELS` (an unknown name would otherwise run as ``irt``)."""
+    wrong = [name for name in text.split(",") if name not in MODELS]
+    if wrong:
+        raise argparse.ArgumentTypeError(f"no memory model {wrong[0]!r}: one of {', '.join(MODELS)}")
+    return text.split(",")
+
+
+def _arms(text: str) -> list[str]:
+    """``--arms``: ``a``, ``b`` or an add-on arm of :data:`ADDON_ARMS` with ``+NAME=VALUE`` overrides of
+    the add-on's constants (a number, or numbers joined by ``:`` for a tuple). An unknown arm would
+    otherwise run as plain Anki, and an unknown NAME be ignored, under the arm's name."""
+    constants = {name: value for module in _policy_modules() for name, value in vars(module).items() if name.isupper()}
+    arms = text.split(",")
+    for arm in arms:
+        variant, *overrides = arm.split("+")
+        if variant not in ("a", "b") + ADDON_ARMS:
+            raise argparse.ArgumentTypeError(f"no arm {arm!r}: a, b, or an add-on arm ({', '.join(ADDON_ARMS)}) "
+                                             "optionally followed by +NAME=VALUE")
+        if overrides and variant in ("a", "b"):
+            raise argparse.ArgumentTypeError(f"arm {arm!r}: +NAME=VALUE sets a constant of the add-on; {variant} "
+                                             "does not run it")
+        for override in overrides:
+            name, equals, value = override.partition("=")
+            if not isinstance(constants.get(name), (int, float, tuple)):
+                raise argparse.ArgumentTypeError(f"arm {arm!r}: the add-on has no numeric constant {name!r} to set")
+            is_tuple = isinstance(constants[name], tuple)
+            try:
+                numbers = [float(v) for v in value.split(":") if v]
+            except ValueError:
+                numbers = None
+            if not equals or numbers is None or (not is_tuple and (len(numbers) != 1 or ":" in value)):
+                shape = "N:N:... (NAME= for none)" if is_tuple else "one number"
+                raise argparse.ArgumentTypeError(f"arm {arm!r}: {override!r}: {name} takes {shape}")
+    return arms
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--seed-base", type=int, default=0,
                         help="seeds are BASE+1 .. BASE+SEEDS (e.g. 1000: fresh seeds not used while tuning)")
-    parser.add_argument("--sweep", default=",".join(map(str, SWEEP)),
+    parser.add_argument("--sweep", type=_sweep, default=",".join(map(str, SWEEP)),
                         help="new cards per day tried for baseline (b) (default %(default)s)")
     parser.add_argument("--cards", type=int, default=200)
     parser.add_argument("--sections", type=int, default=1,
                         help="sub-decks the cards are split into, in order (a cardgen deck has one per section)")
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--models", default="fsrs,irt,actr,hlr")
+    parser.add_argument("--models", type=_models, default="fsrs,irt,actr,hlr", help="of %s" % ", ".join(MODELS))
     parser.add_argument("--learners", default="fast,slow",
                         help="comma-separated: %s; NAME@MINUTES for another budget, NAME/DAYS to study on "
                              "DAYS days a week" % ", ".join(LEARNERS))
-    parser.add_argument("--arms", default="a,b,addon")
+    parser.add_argument("--arms", type=_arms, default="a,b,addon",
+                        help="a, b, %s; an add-on arm +NAME=VALUE sets one of its constants" % ", ".join(ADDON_ARMS))
     parser.add_argument("--save", type=Path, help="write every run's result here (JSON)")
     parser.add_argument("--load", type=Path, nargs="+", help="summarise saved results instead of running")
     parser.add_argument("--days", type=int, default=STUDY_DAYS, help="days of study (then 30 without)")
-    parser.add_argument("--learning-steps", help="minutes of the learning steps every arm starts with, comma-separated "
-                        "(default: Anki's, 1,10; '' for none); the add-on then sets its own")
+    parser.add_argument("--learning-steps", type=_learning_steps,
+                        help="minutes of the learning steps every arm starts with, comma-separated "
+                             "(default: Anki's, 1,10; '' for none); the add-on then sets its own")
     parser.add_argument("--b-retentions", type=_retentions, default=",".join(map(str, B_RETENTIONS)),
                         help="desired retentions baseline (b) offers Anki's simulator (default %(default)s)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 1 seed, 24 cards, 12 days")
@@ -1004,17 +1069,15 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.quick:
         args.seeds, args.cards, args.days = 1, 24, 12
-    sweep = [int(v) for v in args.sweep.split(",")]
-    steps = None if args.learning_steps is None else [float(v) for v in args.learning_steps.split(",") if v.strip()]
     jobs = []
     learners = [learner_named(name).name for name in args.learners.split(",")]
-    for model in args.models.split(","):
+    for model in args.models:
         for learner in learners:
             for seed in range(args.seed_base + 1, args.seed_base + args.seeds + 1):
-                for arm in args.arms.split(","):
-                    for npd in (sweep if arm == "b" else (None,)):
-                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections, steps,
-                                     args.b_retentions))
+                for arm in args.arms:
+                    for npd in (args.sweep if arm == "b" else (None,)):
+                        jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections,
+                                     args.learning_steps, args.b_retentions))
     started = time.time()
     results = run_in_faketime(jobs, args.jobs)
     if args.save:

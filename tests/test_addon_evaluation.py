@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import (B_RETENTIONS, FAKETIME_LIB, LEARNERS, Memory, auc, curriculum, learner_named,
-                             log_loss, main, prediction_check, run_in_faketime)
+from benchmarks.fair import (B_RETENTIONS, FAKETIME_LIB, LEARNERS, Memory, _arms, auc, curriculum,
+                             learner_named, log_loss, main, prediction_check, run_in_faketime)
 
 
 def test_priors_are_only_partly_right() -> None:
@@ -208,6 +208,29 @@ def test_a_wrong_baseline_retention_is_a_clear_error(capsys) -> None:
             main(["--b-retentions", wrong, "--arms", "b"])
         assert stop.value.code == 2
         assert "--b-retentions" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, wrong, says", [
+    ("--models", "frsr", "no memory model 'frsr'"),  # would have run as irt under the name frsr
+    ("--arms", "b,adon", "no arm 'adon'"),  # would have run as plain Anki under the name adon
+    ("--arms", "addon+DR_HGH=0.9", "no numeric constant 'DR_HGH'"),  # would have been ignored
+    ("--arms", "addon+DR_HIGH=0.9:0.95", "DR_HIGH takes one number"),
+    ("--arms", "addon+LEARN_STEPS=1:x", "LEARN_STEPS takes N:N"),
+    ("--arms", "b+DR_HIGH=0.9", "b does not run it"),
+    ("--sweep", "0,10", "1 or more"),
+    ("--learning-steps", "1,ten", "minutes of learning steps"),
+])
+def test_a_wrong_run_option_is_a_clear_error_before_any_run(option, wrong, says, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main([option, wrong, "--seeds", "1"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and says in err
+
+
+def test_the_documented_arms_and_overrides_are_accepted() -> None:
+    assert _arms("a,b,addon-solo,addon+DR_HIGH=0.97+RETENTION_CHOICES=0.9:0.97,addon+LEARN_STEPS=") == [
+        "a", "b", "addon-solo", "addon+DR_HIGH=0.97+RETENTION_CHOICES=0.9:0.97", "addon+LEARN_STEPS="]
 
 
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
