@@ -83,6 +83,7 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
+ANKI_RETENTION = 0.9  # Anki's default desired retention
 MODELS = ("fsrs", "irt", "actr", "hlr", "mcm")  # the hidden memories (module docstring)
 # the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record
 ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo")
@@ -453,7 +454,9 @@ def _fsrs_r(card, now: float) -> float | None:
 def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learner, notes: list,
                       retentions: tuple[float, ...]) -> None:
     """Baseline (b)'s weekly routine: Anki's optimizer on their own reviews (kept when Anki can fit
-    them), then the desired retention Anki's simulator recommends for their budget (of ``retentions``)."""
+    them), then the desired retention Anki's simulator recommends for their budget (of ``retentions``).
+    When the simulator says none fits: Anki's default, 0.90, or the offered retention nearest it (so
+    that ``--b-retentions 0.99`` pins 0.99, the setting of a learner who keeps it whatever it costs)."""
     from anki.scheduler_pb2 import SimulateFsrsReviewRequest
 
     conf = _deck_config(col)
@@ -469,7 +472,7 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
                 notes.append(f"day {day}: own params fitted on {fitted.fsrs_items} items")
         except Exception as error:  # too few reviews yet
             notes.append(f"day {day}: no fit ({error})")
-    best, best_knowledge = 0.9, -1.0
+    best, best_knowledge = min(retentions, key=lambda r: abs(r - ANKI_RETENTION)), -1.0
     for dr in retentions:
         # deck_size: new cards Anki adds to those the search finds; the deck's own are found already
         # (an earlier version passed the deck's size here and simulated every new card twice)

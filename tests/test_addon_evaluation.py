@@ -202,6 +202,16 @@ def test_baseline_b_chooses_its_retention_from_the_range_it_is_offered() -> None
     assert _first_retention(narrower) == 0.96
 
 
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_baseline_b_keeps_anki_default_or_the_only_retention_when_none_fits() -> None:
+    """Under a budget the simulator says holds no retention (a second a day), (b) keeps Anki's default,
+    0.90, of the default range, and the one retention it is offered when that is all (a pinned 0.99)."""
+    default, pinned = run_in_faketime([("fsrs", "fast@0.01", 1, "b", 5, 12, 20),
+                                       ("fsrs", "fast@0.01", 1, "b", 5, 12, 20, 1, None, [0.99])], 1)
+    assert _first_retention(default) == 0.9
+    assert _first_retention(pinned) == 0.99
+
+
 def test_a_wrong_baseline_retention_is_a_clear_error(capsys) -> None:
     for wrong in ("abc", "0.9,1.2", ""):
         with pytest.raises(SystemExit) as stop:
