@@ -83,7 +83,6 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
-ANKI_RETENTION = 0.9  # Anki's default desired retention
 MODELS = ("fsrs", "irt", "actr", "hlr", "mcm")  # the hidden memories (module docstring)
 # the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record
 ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo")
@@ -459,6 +458,8 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
     that ``--b-retentions 0.99`` pins 0.99, the setting of a learner who keeps it whatever it costs)."""
     from anki.scheduler_pb2 import SimulateFsrsReviewRequest
 
+    from cardgen.addon.settings import ANKI_DEFAULT_RETENTION
+
     conf = _deck_config(col)
     search = f'deck:"{DECK}"'
     params = list(conf.get("fsrsParams6") or [])
@@ -472,7 +473,7 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
                 notes.append(f"day {day}: own params fitted on {fitted.fsrs_items} items")
         except Exception as error:  # too few reviews yet
             notes.append(f"day {day}: no fit ({error})")
-    best, best_knowledge = min(retentions, key=lambda r: abs(r - ANKI_RETENTION)), -1.0
+    best, best_knowledge = min(retentions, key=lambda r: abs(r - ANKI_DEFAULT_RETENTION)), -1.0
     for dr in retentions:
         # deck_size: new cards Anki adds to those the search finds; the deck's own are found already
         # (an earlier version passed the deck's size here and simulated every new card twice)
@@ -527,9 +528,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 name, value = override.split("=")
                 for module in _policy_modules():  # every module that holds (a copy of) it
                     if hasattr(module, name):
-                        current = getattr(module, name)
-                        setattr(module, name, tuple(float(v) for v in value.split(":") if v) if isinstance(current, tuple)
-                                else type(current)(float(value)))  # a tuple as "1:10" ("" for none)
+                        setattr(module, name, _override_value(getattr(module, name), value))
             variant = arm.split("+")[0]
             if variant != "addon-solo":  # the deck carries the class's FSRS parameters and failure counts
                 # ("addon-noclass": only the parameters; "addon-solo": neither)
@@ -619,6 +618,15 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
     result.minutes_per_day = used_s / 60 / days
     result.introduced = introduced
     return result
+
+
+def _override_value(current, value: str):
+    """What ``+NAME=VALUE`` sets a constant that is now ``current`` to: a tuple as "1:10" ("" for none),
+    else one number, of the constant's type. ValueError (OverflowError: an int past float's range) when
+    ``value`` is not that."""
+    if isinstance(current, tuple):
+        return tuple(float(v) for v in value.split(":") if v)
+    return type(current)(float(value))
 
 
 def _policy_modules() -> tuple:
@@ -1000,10 +1008,11 @@ def _learning_steps(text: str) -> list[float]:
 
 def _models(text: str) -> list[str]:
     """``--models``: names of :data:`MODELS` (an unknown name would otherwise run as ``irt``)."""
-    wrong = [name for name in text.split(",") if name not in MODELS]
+    models = text.split(",")
+    wrong = [name for name in models if name not in MODELS]
     if wrong:
         raise argparse.ArgumentTypeError(f"no memory model {wrong[0]!r}: one of {', '.join(MODELS)}")
-    return text.split(",")
+    return models
 
 
 def _arms(text: str) -> list[str]:
@@ -1024,14 +1033,13 @@ def _arms(text: str) -> list[str]:
             name, equals, value = override.partition("=")
             if not isinstance(constants.get(name), (int, float, tuple)):
                 raise argparse.ArgumentTypeError(f"arm {arm!r}: the add-on has no numeric constant {name!r} to set")
-            is_tuple = isinstance(constants[name], tuple)
             try:
-                numbers = [float(v) for v in value.split(":") if v]
-            except ValueError:
-                numbers = None
-            if not equals or numbers is None or (not is_tuple and (len(numbers) != 1 or ":" in value)):
-                shape = "N:N:... (NAME= for none)" if is_tuple else "one number"
-                raise argparse.ArgumentTypeError(f"arm {arm!r}: {override!r}: {name} takes {shape}")
+                if not equals:
+                    raise ValueError(override)
+                _override_value(constants[name], value)  # what run_one will set, parsed the same way
+            except (ValueError, OverflowError):  # OverflowError: an int constant set to "1e400"
+                shape = "N:N:... (NAME= for none)" if isinstance(constants[name], tuple) else "one number"
+                raise argparse.ArgumentTypeError(f"arm {arm!r}: {override!r}: {name} takes {shape}") from None
     return arms
 
 
