@@ -911,27 +911,41 @@ def summarise(results: list[dict], out=print) -> dict:
         if check:
             checks.setdefault((r["model"], r["learner"], r["arm"]), []).append(check)
     for (model, learner, arm), cs in sorted(checks.items()):
-        def med(name, key):
-            return statistics.median(c[name][key] for c in cs if not math.isnan(c[name][key]))
+        out(check_line(model, learner, arm, cs))
+    return table
 
-        def pair(name):
-            if any(name not in c for c in cs):
-                return "-"
-            return f"{med(name, 'auc'):.2f} / {med(name, 'log_loss'):.3f}"
 
-        out(f"| {model} | {learner} | {arm} | {statistics.median(c['fail_rate'] for c in cs):.3f} | "
+def check_line(model: str, learner: str, arm: str, checks: list[dict]) -> str:
+    """One cell's row of the prediction check: each score's median over the seeds where it is defined,
+    "-" where it is defined in none (an AUC needs a failure and a success among the later reviews; a
+    learner at 20 minutes a day under half-life regression can fail none)."""
+    def med(name, key, form, scale=1):
+        return median_text([c[name][key] for c in checks], form, scale)
+
+    def pair(name):
+        if any(name not in c for c in checks):
+            return "-"
+        return f"{med(name, 'auc', '.2f')} / {med(name, 'log_loss', '.3f')}"
+
+    share = med("hard_band", "share", ".0f", 100) + " %"
+    return (f"| {model} | {learner} | {arm} | {statistics.median(c['fail_rate'] for c in checks):.3f} | "
             f"{pair('fsrs_R')} | {pair('fsrs_calibrated')} | {pair('fsrs_plus_band')} | {pair('fsrs_offset_band')} | "
             f"{pair('tags_model')} | {pair('prior')} | "
-            f"{pair('band')} | {med('hard_band', 'auc'):.2f} ({100 * med('hard_band', 'share'):.0f} %) | "
-            f"{med('best_cut_R', 'auc'):.2f} | {ceiling(cs)} |")
-    return table
+            f"{pair('band')} | {med('hard_band', 'auc', '.2f')} ({share}) | "
+            f"{med('best_cut_R', 'auc', '.2f')} | {ceiling(checks)} |")
 
 
 def ceiling(checks: list[dict]) -> str:
     """The hidden memory's own AUC and its best yes/no cut's, median over seeds ("-" when not recorded)."""
     if any("true_recall" not in c for c in checks):
         return "-"
-    return " / ".join(f"{statistics.median(c['true_recall'][key] for c in checks):.2f}" for key in ("auc", "best_cut"))
+    return " / ".join(median_text([c["true_recall"][key] for c in checks], ".2f") for key in ("auc", "best_cut"))
+
+
+def median_text(values: list[float], form: str, scale: float = 1) -> str:
+    """The median of the defined (not NaN) ``values`` times ``scale``, in ``form``; "-" when none is."""
+    defined = [v for v in values if not math.isnan(v)]
+    return format(scale * statistics.median(defined), form) if defined else "-"
 
 
 def _against_best_plain(table: dict, out) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import (B_RETENTIONS, FAKETIME_LIB, LEARNERS, Memory, _arms, auc, curriculum,
+from benchmarks.fair import (B_RETENTIONS, FAKETIME_LIB, LEARNERS, Memory, _arms, auc, check_line, curriculum,
                              learner_named, log_loss, main, prediction_check, run_in_faketime)
 
 
@@ -283,6 +283,24 @@ def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
     check = prediction_check(reviews)
     assert check["true_recall"] == {"auc": 1.0, "best_cut": 1.0}
     assert "true_recall" not in prediction_check([r[:6] for r in reviews])  # an older run: not recorded
+
+
+def test_a_cell_without_a_later_failure_is_reported_not_a_crash() -> None:
+    """A learner with minutes to spare under half-life regression can fail none of their reviews of
+    days 31-60 (seed 29002 at 20 minutes a day): no AUC is defined there, in any seed, and the row says
+    so ("-") where the summary used to stop with a traceback after the whole run."""
+    reviews = [(d, 0.95, "medium", "medium", d < 30 and d % 4 == 0, None, 0.9) for d in range(60)]
+    check = prediction_check(reviews)
+    assert math.isnan(check["fsrs_R"]["auc"]) and check["fail_rate"] == 0
+    row = check_line("hlr", "fast@20", "addon", [check, check])
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:4] == ["hlr", "fast@20", "addon", "0.000"]
+    assert cells[4].startswith("- / ") and cells[-3].startswith("- (") and cells[-2:] == ["-", "- / -"], row
+    # defined in one seed of two: the median of that one
+    informative = prediction_check([(d, 0.95, "medium", "medium", d % 4 == 0, None, 0.9) for d in range(60)])
+    losses = [c["fsrs_R"]["log_loss"] for c in (check, informative)]
+    fsrs_cell = check_line("hlr", "fast@20", "addon", [check, informative]).split("|")[5].strip()
+    assert fsrs_cell == f"{informative['fsrs_R']['auc']:.2f} / {sum(losses) / 2:.3f}"
 
 
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
