@@ -10,7 +10,9 @@ deterministic: the same arguments give the same result to the last digit.
 * **Budget**: the learner studies until ``minutes_per_day`` is spent (each answer costs seconds by
   kind: a new card, a learning step, a passed review, a failed one; slow learners take longer), then
   stops for the day. Learning steps due later that day are waited for within a 12-hour day. A
-  learner named ``NAME/5`` studies on 5 days of each week and does not open Anki on the other 2.
+  learner named ``NAME/5`` studies on 5 days of each week and does not open Anki on the other 2;
+  ``NAME@20:6`` studies 20 minutes a day and 6 from day :data:`BUDGET_CHANGE_DAY` on, which both
+  the add-on's config and (b)'s weekly routine then say.
 * **Memory models** (the ground truth; the scheduler never sees it):
   ``fsrs``: FSRS-6 equations with learner-specific parameters (not Anki's defaults) and a true
   difficulty per card; ``irt``: not FSRS: recall = ceiling(ability - difficulty) x exp(-t / h), the
@@ -75,6 +77,7 @@ FAKETIME_LIB = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1"
 DAY_S = 86_400
 T0 = 1_767_254_400 + 6 * 3600  # 2026-01-01 06:00 UTC: day 0 starts here (Anki's day rolls over at 04:00)
 STUDY_DAYS = 60
+BUDGET_CHANGE_DAY = 28  # a learner such as slow@20:6 studies 6 minutes a day from here (a week's start: (b) re-plans)
 FINAL_DAY = 90
 EVAL_FROM_DAY = 31  # the prediction check scores reviews from this day on (fit on the days before)
 DAY_WINDOW_S = 12 * 3600
@@ -98,9 +101,15 @@ class Learner:
     ability: float  # irt: ability; fsrs: shifts stability
     fsrs_scale: float  # fsrs model: multiplies initial stability and growth
     days_a_week: int = 7  # the learner studies (and opens Anki) on the first this many days of each week
+    later_minutes: float | None = None  # the budget from BUDGET_CHANGE_DAY on (None: the same throughout)
 
     def studies_on(self, day: int) -> bool:
         return day % 7 < self.days_a_week
+
+    def minutes_on(self, day: int) -> float:
+        """The learner's budget on ``day``; the learner changes it in the add-on's config too."""
+        changed = self.later_minutes is not None and day >= BUDGET_CHANGE_DAY
+        return self.later_minutes if changed else self.minutes_per_day
 
 
 LEARNERS = {
@@ -115,14 +124,21 @@ LEARNERS["slow18"] = replace(LEARNERS["slow"], name="slow18", minutes_per_day=18
 def learner_named(name: str) -> Learner:
     """A learner of :data:`LEARNERS`, or one of them with another budget or fewer study days:
     ``fast@20`` is the fast learner at 20 minutes a day, ``slow/5`` the slow learner studying on 5
-    days of each week (not on the other 2, when they do not open Anki), ``fast@20/5`` both."""
+    days of each week (not on the other 2, when they do not open Anki), ``fast@20/5`` both;
+    ``slow@20:6`` studies 20 minutes a day and 6 from :data:`BUDGET_CHANGE_DAY` on (a budget the
+    learner lowers, as before an exam in another subject)."""
     rest, slash, days = name.partition("/")
     base, at, minutes = rest.partition("@")
-    if base not in LEARNERS or (slash and days not in tuple("1234567")) or (at and not _minutes(minutes)):
-        raise SystemExit(f"no learner {name!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES and /DAYS_A_WEEK")
+    minutes, colon, later = minutes.partition(":")
+    if (base not in LEARNERS or (slash and days not in tuple("1234567")) or (at and not _minutes(minutes))
+            or (colon and not _minutes(later))):
+        raise SystemExit(f"no learner {name!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES (or "
+                         f"@MINUTES:MINUTES_FROM_DAY_{BUDGET_CHANGE_DAY}) and /DAYS_A_WEEK")
     changes: dict = {}
     if minutes:
         changes["minutes_per_day"] = float(minutes)
+    if later:
+        changes["later_minutes"] = float(later)
     if days:
         changes["days_a_week"] = int(days)
     return replace(LEARNERS[base], name=name, **changes) if changes else LEARNERS[base]
@@ -485,7 +501,7 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
         sim = col._backend.simulate_fsrs_review(request)
         minutes = statistics.mean(sim.daily_time_cost) / 60 if sim.daily_time_cost else 0
         knowledge = sim.accumulated_knowledge_acquisition[-1] if sim.accumulated_knowledge_acquisition else 0
-        if minutes <= learner.minutes_per_day and knowledge > best_knowledge:
+        if minutes <= learner.minutes_on(day) and knowledge > best_knowledge:
             best, best_knowledge = dr, knowledge
     conf = _deck_config(col)
     conf["fsrsParams6"] = params
@@ -562,13 +578,15 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 _diligent_learner(col, day, days, new_per_day, learner, result.notes,
                                   tuple(b_retentions or B_RETENTIONS))
             elif arm.startswith("addon") and (day % 7 == 0 or not arm.startswith("addon-weekly")):
+                if config:  # the learner's budget today (changed in the add-on's config on the day they change it)
+                    config["minutes_per_day"] = learner.minutes_on(day)
                 done = drive(col, "profile_open" if day == 0 else "day_start", config)
                 shift = done.failure_shift  # the tags' model: FSRS's failure moved by this, per note
                 result.class_notes = max(result.class_notes, done.class_notes)
                 result.notes.append(f"day {day}: fit bias {done.fit.bias:.3f} weight {done.fit.weight:.3f}")
                 result.notes.append(f"day {day}: " + "; ".join(line for line in done.describe() if "'" in line))
             spent = 0.0
-            budget = learner.minutes_per_day * 60
+            budget = learner.minutes_on(day) * 60
             while spent < budget:
                 queued = col.sched.get_queued_cards(fetch_limit=1)
                 if not queued.cards:

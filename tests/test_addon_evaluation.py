@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import (B_RETENTIONS, FAKETIME_LIB, LEARNERS, Memory, _arms, auc, check_line, curriculum,
-                             learner_named, log_loss, main, prediction_check, run_in_faketime)
+from benchmarks.fair import (B_RETENTIONS, BUDGET_CHANGE_DAY, FAKETIME_LIB, LEARNERS, Memory, _arms, auc,
+                             check_line, curriculum, learner_named, log_loss, main, prediction_check,
+                             run_in_faketime)
 
 
 def test_priors_are_only_partly_right() -> None:
@@ -29,6 +30,16 @@ def test_a_learner_at_another_budget_keeps_everything_but_the_minutes() -> None:
     assert fast20.seconds == LEARNERS["fast"].seconds and fast20.ability == LEARNERS["fast"].ability
     assert learner_named("slow") is LEARNERS["slow"]
     for wrong in ("quick@20", "fast@abc", "fast@", "fast@0", "fast@-5", "fast@nan", "fast@2000"):
+        with pytest.raises(SystemExit, match=f"no learner '{wrong}'"):
+            learner_named(wrong)
+
+
+def test_a_learner_who_lowers_their_budget_studies_less_from_the_change_day() -> None:
+    lowered = learner_named("slow@20:6/5")
+    assert (lowered.minutes_per_day, lowered.later_minutes, lowered.days_a_week) == (20.0, 6.0, 5)
+    assert [lowered.minutes_on(day) for day in (0, BUDGET_CHANGE_DAY - 1, BUDGET_CHANGE_DAY, 59)] == [20, 20, 6, 6]
+    assert learner_named("slow@20").minutes_on(59) == 20
+    for wrong in ("slow@20:", "slow@20:0", "slow@20:x", "slow:6", "slow@20:6:4"):
         with pytest.raises(SystemExit, match=f"no learner '{wrong}'"):
             learner_named(wrong)
 

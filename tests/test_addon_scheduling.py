@@ -159,6 +159,21 @@ def test_a_budget_with_room_raises_the_retention_from_the_first_day(learner, min
         assert retention == pytest.approx(0.85) and not said
 
 
+def test_a_smaller_budget_keeps_the_desired_retention(learner) -> None:
+    """Raised under 600 minutes a day, the desired retention stays when the learner lowers their budget
+    to 0.01 minutes, which none of Anki's simulated choices fits: lowering it with the budget kept less
+    of the curriculum (docs/addon-evaluation.md, twenty-first round)."""
+    col, _ = learner
+    home = col.decks.id_for_name(sorted(_cardgen_homes(col))[0])
+    drive(col, "profile_open", {"minutes_per_day": 600})
+    raised = col.decks.config_dict_for_deck_id(home)["desiredRetention"]
+    assert raised > 0.85
+    _new_day(col)
+    plan = drive(col, "day_start", {"minutes_per_day": 0.01})
+    assert col.decks.config_dict_for_deck_id(home)["desiredRetention"] == raised
+    assert not [line for line in plan.describe() if "desired retention" in line]
+
+
 def test_a_deck_that_also_holds_the_learners_cards_is_left_alone(learner) -> None:
     col, _ = learner
     home = sorted(_cardgen_homes(col))[0]
