@@ -1003,24 +1003,23 @@ def _saved_results(path: Path) -> list[dict]:
     return results
 
 
-def _retentions(text: str) -> list[float]:
-    """``--b-retentions``: comma-separated desired retentions, each between 0 and 1 (argparse's type)."""
-    try:
-        values = [float(v) for v in text.split(",")]
-    except ValueError:
-        values = []
-    if not values or not all(0 < v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: desired retentions between 0 and 1, comma-separated")
-    return values
-
-
-def _numbers(text: str, kind: type, least: float, what: str) -> list:
-    """Comma-separated numbers of ``kind``, each at least ``least`` ("" gives none)."""
+def _numbers(text: str, kind: type, least: float, what: str, below: float | None = None) -> list:
+    """Comma-separated numbers of ``kind``, each at least ``least`` and, with ``below``, less than it
+    ("" gives none)."""
     try:
         values = [kind(v) for v in text.split(",") if v.strip()]
     except ValueError:
         values = None
-    if values is None or not all(v >= least for v in values):
+    if values is None or not all(least <= v and (below is None or v < below) for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: {what}, comma-separated")
+    return values
+
+
+def _retentions(text: str) -> list[float]:
+    """``--b-retentions``: desired retentions, each between 0 and 1, at least one (argparse's type)."""
+    what = "desired retentions between 0 and 1"
+    values = _numbers(text, float, 0.0, what, below=1.0)
+    if not values or min(values) <= 0.0:
         raise argparse.ArgumentTypeError(f"{text!r}: {what}, comma-separated")
     return values
 

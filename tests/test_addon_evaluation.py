@@ -224,7 +224,7 @@ def test_baseline_b_keeps_anki_default_or_the_only_retention_when_none_fits() ->
 
 
 def test_a_wrong_baseline_retention_is_a_clear_error(capsys) -> None:
-    for wrong in ("abc", "0.9,1.2", ""):
+    for wrong in ("abc", "0.9,1.2", "", "0,0.9", "nan"):
         with pytest.raises(SystemExit) as stop:
             main(["--b-retentions", wrong, "--arms", "b"])
         assert stop.value.code == 2
