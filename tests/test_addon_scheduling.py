@@ -22,7 +22,10 @@ from cardgen.addon.policy import (
     FALLBACK_LEARN_STEPS,
     FALLBACK_RETENTION,
     FINAL_REVIEW_DAYS,
+    KEEP_UP_OVERDUE_DAYS,
     LEARN_STEPS,
+    MAX_NEW_PER_DAY,
+    MIN_RECENT_REVIEWS,
     NEW_AFTER_REVIEWS,
     PRESET_PREFIX,
     RETENTION_CHOICES,
@@ -30,6 +33,7 @@ from cardgen.addon.policy import (
     catch_up_day,
     class_repeats_fail,
     fallback_fails,
+    keeping_up,
     learning_steps,
     new_cards_first,
     new_cards_today,
@@ -451,6 +455,29 @@ def test_the_budget_raises_retention_to_what_anki_simulates_it_holds() -> None:
     assert retention_today(0.9, **busy, affordable=None) == 0.9
 
 
+def test_a_learner_who_keeps_up_aims_at_a_fixed_day_and_then_the_top_retention() -> None:
+    """While the learner keeps up (recent reviews mostly succeed, less than a day's budget overdue, not
+    under the fallback), the pace floor aims at the first quarter of the days from their first study
+    day to the date, a day that does not recede; otherwise at a quarter of the days left. Once every
+    card is introduced, a learner who keeps up gets the top desired retention."""
+    assert keeping_up(recent_reviews=20, recent_successes=14, overdue_days=0.9, fell_back=False)
+    assert not keeping_up(recent_reviews=19, recent_successes=19, overdue_days=0.0, fell_back=False)  # too few
+    assert not keeping_up(recent_reviews=20, recent_successes=13, overdue_days=0.0, fell_back=False)
+    assert not keeping_up(recent_reviews=20, recent_successes=20, overdue_days=KEEP_UP_OVERDUE_DAYS,
+                          fell_back=False)
+    assert not keeping_up(recent_reviews=20, recent_successes=20, overdue_days=0.0, fell_back=True)
+    full = dict(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=30, days_left=40)
+    assert new_cards_today(**full) == 3  # a quarter of the 40 days left: 10 more days
+    assert new_cards_today(**full, kept_up=True) == 3  # nothing studied yet: the same day
+    assert new_cards_today(**full, kept_up=True, days_studied=10) == 15  # day 12 of 50: 2 days to go
+    assert new_cards_today(**full, kept_up=True, days_studied=20) == 30  # day 15 of 60 has passed: all
+    assert new_cards_today(**dict(full, new_left=80), kept_up=True, days_studied=20) == MAX_NEW_PER_DAY
+    busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50)
+    assert retention_today(0.92, **busy, new_left=0, kept_up=True) == DR_HIGH
+    assert retention_today(0.92, **busy, new_left=3, kept_up=True) == 0.92  # new cards left to introduce
+    assert retention_today(0.92, **busy, new_left=0) == 0.92  # not keeping up: no reason to move
+
+
 def test_new_cards_come_first_only_while_reviews_mostly_succeed() -> None:
     day = CATCH_UP_EVERY + 1  # not a catch-up day
     assert new_cards_first(new_left=50, recent_reviews=40, recent_successes=32, today=day)  # 80 % succeed
@@ -557,6 +584,50 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
         plan = drive(collection, "day_start")
         assert collection.decks.config_dict_for_deck_id(home)["newMix"] == expected, plan.describe()
     assert any("catch-up day" in line for line in plan.describe())
+
+
+@pytest.mark.parametrize("rating", [CardAnswer.GOOD, CardAnswer.AGAIN])
+def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixed_day(
+        tmp_path: Path, collection: Collection, rating: int, monkeypatch) -> None:
+    """Through the real scheduler: a learner who started 30 days ago and answers their due reviews
+    (Good) keeps up, and the first quarter of their 61 days to the date is past, so every card left
+    comes today (at most MAX_NEW_PER_DAY); one who fails them gets a quarter of the 31 days left.
+    Once every card is introduced and the learner keeps up, the desired retention goes to the top
+    (Anki's simulator is offered only 0.9 here, which a deck this small would otherwise pass)."""
+    from cardgen.addon import policy
+
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", (0.9,))
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open")
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    introduced = MIN_RECENT_REVIEWS + 2
+    collection.sched.extend_limits(introduced, 0)
+    assert _answer(collection, ROOT, introduced, CardAnswer.EASY) == introduced
+    _days_pass(collection, 30)
+    for cid in collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"):
+        card = collection.get_card(cid)
+        card.start_timer()
+        states = collection._backend.get_scheduling_states(cid)
+        collection.sched.answer_card(collection.sched.build_answer(card=card, states=states, rating=rating))
+    left = collection.db.scalar(f"SELECT count() FROM cards WHERE queue = 0 AND id IN "
+                                f"({','.join(map(str, collection.find_cards(CARDGEN_SEARCH)))})")
+    today = _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
+    config = {"minutes_per_day": 1, "target_date": (today + _dt.timedelta(days=30)).isoformat()}
+    _new_day(collection)
+    lines = drive(collection, "day_start", config).describe()
+    expected = min(left, MAX_NEW_PER_DAY) if rating == CardAnswer.GOOD else -(-left // 7)
+    assert left > 7 and any(f"new per day -> {expected} " in line for line in lines), (left, lines)
+    assert not any("desired retention" in line for line in lines), lines  # new cards are left
+    if rating == CardAnswer.GOOD:  # the rest introduced, their reviews answered: the top retention
+        for name in (*_cardgen_homes(collection), ROOT):  # today's counts already hold the first ones
+            collection.decks.select(collection.decks.id_for_name(name))
+            collection.sched.extend_limits(introduced + left, 0)
+        assert _answer(collection, ROOT, left, CardAnswer.EASY) == left
+        _new_day(collection)
+        from cardgen.addon.scheduling import _read_day
+        lines = drive(collection, "day_start", config).describe()
+        assert any(f"desired retention -> {DR_HIGH} (every card is introduced and you keep up" in line
+                   for line in lines), lines
 
 
 def test_the_steps_fall_back_to_ankis_for_good_once_repeats_fail_three_times_in_four() -> None:

@@ -9,15 +9,17 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   to fit).
 * **Pace from the learner's budget and date**: each day, new cards fill what the learner's minutes per
   day leave after the reviews due today (:func:`new_cards_today`), at least as many as reach the whole
-  curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates);
+  curriculum in the first :data:`INTRODUCE_BY` of the days to the target date (the rest consolidates):
+  of the days from the learner's first study day while they keep up with their reviews
+  (:func:`keeping_up`), a fixed day; of the days left otherwise, a day that recedes;
   without a date, as if it were always :data:`NO_DATE_DAYS_LEFT` days away. Under the fallback to
   Anki's steps (below) the floor reaches the curriculum only by :data:`INTRODUCE_BY_FALLBACK` of the
   days, and the desired retention is at least :data:`FALLBACK_RETENTION`: that learner's forgetting
   rewards consolidating.
 * **Desired retention from the budget**: raised on any day to what Anki's own simulator says the
   learner's minutes hold until the target date (:func:`affordable_retention`), and by a step on a day
-  after the budget was not used up with the curriculum introduced (:func:`retention_today`); never
-  lowered.
+  after the budget was not used up with the curriculum introduced (:func:`retention_today`); to the
+  top once the curriculum is introduced and the learner keeps up; never lowered.
 * **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
@@ -63,6 +65,7 @@ from cardgen.difficulty import Difficulty
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
 DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
 INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
+KEEP_UP_OVERDUE_DAYS = 1.0  # overdue reviews taking less than this many days of the budget: keeping up
 INTRODUCE_BY_FALLBACK = 0.75  # the same under the fallback to Anki's steps: a last stretch to consolidate
 NO_DATE_DAYS_LEFT = 60  # without a target date: as if it were always this many days away
 HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
@@ -113,7 +116,8 @@ def budget_minutes(value: object) -> float:
 
 
 def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,
-                    reviews: int, new_left: int, fell_back: bool = False, affordable: float | None = None) -> float:
+                    reviews: int, new_left: int, fell_back: bool = False, affordable: float | None = None,
+                    kept_up: bool = False) -> float:
     """Desired retention, only ever raised: overdue reviews under a tight budget cost less retention
     than a lower target does (docs/addon-evaluation.md, "Tried and not kept").
 
@@ -122,7 +126,10 @@ def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday
     card is still new, and a card that fails early costs answers later (docs/addon-evaluation.md, tenth
     round). Then by feedback on the learner's own time, which needs no model of memory to be right: once
     the whole curriculum is introduced, raised while the learner finishes their due cards with minutes
-    of their budget left.
+    of their budget left; and straight to :data:`DR_HIGH` once it is introduced while the learner keeps
+    up with their reviews (``kept_up``, :func:`keeping_up`): no new card is left for the reviews to
+    crowd out, and a high retention with some reviews left overdue keeps more of the curriculum than
+    a lower one the budget holds (docs/addon-evaluation.md, eighteenth to twenty-third rounds).
 
     Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`) at least
     :data:`FALLBACK_RETENTION`: the learner forgets a failed card before a day-long gap ends, and a
@@ -130,6 +137,8 @@ def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday
     spacing effect to reward it) and costs recall; shorter intervals keep what they learnt
     (docs/addon-evaluation.md, ninth round)."""
     floor = max(FALLBACK_RETENTION if fell_back else 0.0, min(affordable or 0.0, DR_HIGH))
+    if new_left == 0 and kept_up:
+        floor = DR_HIGH
     if current < floor:
         return floor
     if (new_left == 0 and overdue == 0 and minutes_yesterday is not None
@@ -155,10 +164,19 @@ def affordable_retention(simulated: dict[float, tuple[float, float]], *, minutes
 
 
 def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds: float, new_seconds: float,
-                    new_left: int, days_left: int | None, fell_back: bool = False) -> int:
+                    new_left: int, days_left: int | None, fell_back: bool = False, kept_up: bool = False,
+                    days_studied: int = 0) -> int:
     """New cards for today: what the budget leaves after today's due reviews (with some headroom, since
     each new card brings reviews of its own later), and at least enough to introduce the rest of the
-    curriculum within :data:`INTRODUCE_BY` of the days left to the target date.
+    curriculum within :data:`INTRODUCE_BY` of the days to the target date.
+
+    While the learner keeps up with their reviews (``kept_up``, :func:`keeping_up`), of the days from
+    their first study day (``days_studied`` ago): a fixed day, nearer each day. Otherwise of the days
+    left: a day that recedes as the date nears, so the floor eases off for a learner falling behind.
+    A receding floor alone left a learner whose reviews fill a 20-minute budget introducing the last
+    cards in their fifth week, where one who set 20-30 new cards a day had them all in the first
+    (docs/addon-evaluation.md, twenty-third round); a fixed one for a learner who falls behind
+    crowded out the reviews of a memory that forgets faster than FSRS's model of it.
 
     Under the fallback to Anki's steps (``fell_back``) the floor is only what reaches the curriculum
     within :data:`INTRODUCE_BY_FALLBACK` of the days left, which leaves a last stretch to consolidate
@@ -178,7 +196,11 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     free = minutes_per_day * 60 - due_reviews * review_seconds
     by_budget = max(0, math.floor(HEADROOM * free / max(new_seconds, 1.0)))
     share = INTRODUCE_BY_FALLBACK if fell_back else INTRODUCE_BY
-    by_date = math.ceil(new_left / max(1, math.floor(share * days_left)))
+    if kept_up:
+        days_to_go = math.floor(share * (days_left + days_studied)) - days_studied
+    else:
+        days_to_go = math.floor(share * days_left)
+    by_date = math.ceil(new_left / max(1, days_to_go))
     return max(0, min(new_left, MAX_NEW_PER_DAY, max(by_budget, by_date, 1)))
 
 
@@ -223,11 +245,32 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
     regression), so the success rate alone does not show it (docs/addon-evaluation.md, thirteenth
     and sixteenth rounds)."""
-    if new_left <= 0 or not NEW_FIRST or recent_reviews < MIN_RECENT_REVIEWS:
+    if new_left <= 0 or not NEW_FIRST:
         return False
     if catch_up_day(today) or reviews_wait_too_long(fell_back=fell_back, overdue_days=overdue_days):
         return False
-    return recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
+    return reviews_mostly_succeed(recent_reviews=recent_reviews, recent_successes=recent_successes)
+
+
+def reviews_mostly_succeed(*, recent_reviews: int, recent_successes: int) -> bool:
+    """Whether at least :data:`NEW_FIRST_SUCCESS` of the learner's ``recent_reviews`` (of the last
+    :data:`RECENT_DAYS` days, at least :data:`MIN_RECENT_REVIEWS` of them) succeeded."""
+    return recent_reviews >= MIN_RECENT_REVIEWS and recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
+
+
+def keeping_up(*, recent_reviews: int, recent_successes: int, overdue_days: float, fell_back: bool) -> bool:
+    """Whether the learner keeps up with their reviews: their recent reviews mostly succeed
+    (:func:`reviews_mostly_succeed`), the overdue ones would take less than :data:`KEEP_UP_OVERDUE_DAYS`
+    of their budget (``overdue_days``), and they are not under the fallback to Anki's steps.
+
+    Then what they learnt holds and their reviews get done, so the pace can aim at a fixed day
+    (:func:`new_cards_today`) and, once every card is introduced, the desired retention at the top
+    (:func:`retention_today`). Success alone is not enough: with new cards first, reviews wait, and the
+    few answered can still mostly succeed while a backlog grows; a learner whose memory forgets
+    faster than FSRS's model of it then lost 8 points to new cards pushed in (docs/addon-evaluation.md,
+    twenty-third round)."""
+    return (not fell_back and overdue_days < KEEP_UP_OVERDUE_DAYS
+            and reviews_mostly_succeed(recent_reviews=recent_reviews, recent_successes=recent_successes))
 
 
 def learning_steps(*, fell_back: bool) -> tuple[float, ...]:

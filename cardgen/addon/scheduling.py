@@ -20,6 +20,7 @@ from cardgen.addon import policy
 from cardgen.addon.policy import (
     DEFAULT_NEW_SECONDS,
     DEFAULT_REVIEW_SECONDS,
+    DR_HIGH,
     FALLBACK_RETENTION,
     FIT_MIN_REVIEWS,
     MIX_WITH_REVIEWS,
@@ -36,6 +37,7 @@ from cardgen.addon.policy import (
     catch_up_day,
     class_repeats_fail,
     fallback_fails,
+    keeping_up,
     learning_steps,
     new_cards_first,
     new_cards_today,
@@ -79,6 +81,7 @@ class _Day:
     yesterday: float | None  # minutes spent yesterday
     overdue: int  # reviews due before today
     overdue_days: float  # the days of the budget they would take
+    kept_up: bool  # recent reviews mostly succeeded and few are overdue (policy.keeping_up)
     recent_reviews: int
     recent_successes: int
     repeat_answers: int  # recent learning-step answers right after a failed step of the same card
@@ -195,8 +198,6 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     cutoff_ms, day_ms = col.sched.day_cutoff * 1000, DAY_SECONDS * 1000
     since = _fallback_since(state, cutoff_ms, today)
     fell_back = since is not None
-    pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
-                           new_left=new_left, days_left=days_left, fell_back=fell_back)
     yesterday_s = col.db.scalar(f"SELECT sum(time) / 1000.0 FROM revlog WHERE cid IN ({ids}) AND "
                                 f"id >= {cutoff_ms - 2 * day_ms} AND id < {cutoff_ms - day_ms}")
     yesterday = None if yesterday_s is None else yesterday_s / 60
@@ -223,8 +224,14 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
             f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
             f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type IN (0, 2) AND before_ease = 1 "
             f"AND gap < {QUICK_REPEAT_SECONDS * 1000} AND id > {since}")
-    last_answer = col.db.scalar(f"SELECT coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
+    first_answer, last_answer = col.db.first(f"SELECT min(id), coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
+    days_studied = 0 if first_answer is None else max(0, (cutoff_ms - 1 - first_answer) // day_ms)
     overdue_days = overdue * review_s / (minutes * 60)
+    kept_up = keeping_up(recent_reviews=recent_reviews, recent_successes=recent_successes,
+                         overdue_days=overdue_days, fell_back=fell_back)
+    pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
+                           new_left=new_left, days_left=days_left, fell_back=fell_back, kept_up=kept_up,
+                           days_studied=days_studied)
     if reviews_first(days_left=days_left, new_left=new_left):
         mix = NEW_AFTER_REVIEWS
     elif new_cards_first(new_left=new_left, recent_reviews=recent_reviews, recent_successes=recent_successes,
@@ -236,7 +243,8 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
                 days_left=days_left, fell_back=fell_back, yesterday=yesterday, overdue=overdue,
-                overdue_days=overdue_days, recent_reviews=recent_reviews, recent_successes=recent_successes,
+                overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
+                recent_successes=recent_successes,
                 repeat_answers=repeat_answers, repeat_failures=repeat_failures, class_repeats=class_repeats,
                 quick_answers=quick_answers, quick_failures=quick_failures, last_answer=last_answer, mix=mix,
                 review_cards=review_cards, reviews=reviews)
@@ -266,7 +274,8 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         affordable = affordable_retention(simulated, minutes_per_day=day.minutes)
         dr = retention_today(current, minutes_per_day=day.minutes,
                              minutes_yesterday=day.yesterday, overdue=day.overdue, reviews=day.review_cards,
-                             new_left=day.new_left, fell_back=day.fell_back, affordable=affordable)
+                             new_left=day.new_left, fell_back=day.fell_back, affordable=affordable,
+                             kept_up=day.kept_up)
         if not same_value(current, dr):
             values["desired_retention"] = dr
             why["desired_retention"] = _retention_reason(day, dr, simulated if dr == affordable else {})
@@ -280,6 +289,8 @@ def _retention_reason(day: _Day, retention: float, simulated: dict) -> str:
     in the learner's words; ``simulated``: Anki's simulation when it is the simulator's choice."""
     if day.fell_back and retention == FALLBACK_RETENTION:
         return "you forget a failed card before a day goes by: shorter intervals"
+    if retention == DR_HIGH and day.kept_up and not day.new_left:
+        return "every card is introduced and you keep up with your reviews: the most they can hold"
     if retention in simulated:
         return f"Anki's simulator: it takes {simulated[retention][0]:.1f} of your {day.minutes:g} minutes a day"
     return f"{day.yesterday or 0:.0f} of {day.minutes:g} minutes used yesterday"
