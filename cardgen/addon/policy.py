@@ -65,8 +65,8 @@ from cardgen.difficulty import Difficulty
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
 DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
 INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
-KEEP_UP_OVERDUE_DAYS = 1.0  # overdue reviews taking less than this many days of the budget: keeping up
 INTRODUCE_BY_FALLBACK = 0.75  # the same under the fallback to Anki's steps: a last stretch to consolidate
+KEEP_UP_OVERDUE_DAYS = 1.0  # overdue reviews taking less than this many days of the budget: keeping up
 NO_DATE_DAYS_LEFT = 60  # without a target date: as if it were always this many days away
 HEADROOM = 0.85  # share of the minutes left after today's reviews spent on new cards
 DEFAULT_NEW_SECONDS = 45.0  # a new card with its learning steps, before the learner has history
