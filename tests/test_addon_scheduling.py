@@ -520,6 +520,16 @@ def test_spread_hard_keeps_every_card_and_both_orders(bands: list[Difficulty], p
     assert spread_hard([(i, bands[i]) for i in spread], pace) == spread  # a spread order stays as it is
 
 
+def _answer_reviews(col: Collection, card_ids, rating: int) -> None:
+    """Answer exactly these cards with ``rating`` through the real scheduler (not the queue's order, so
+    new cards stay new)."""
+    for cid in card_ids:
+        card = col.get_card(cid)
+        card.start_timer()
+        states = col._backend.get_scheduling_states(cid)
+        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=rating))
+
+
 def _days_pass(col: Collection, days: int) -> None:
     """``days`` days go by: every review, due day and last-review time moves that far into the past."""
     col.db.execute("UPDATE revlog SET id = id - ?", days * 86_400_000)
@@ -571,11 +581,7 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
     _days_pass(collection, 30)  # every one of them due
     due = collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review")
     assert len(due) == introduced
-    for cid in due:  # the reviews only, all recalled: the other cards stay new
-        card = collection.get_card(cid)
-        card.start_timer()
-        states = collection._backend.get_scheduling_states(cid)
-        collection.sched.answer_card(collection.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
+    _answer_reviews(collection, due, CardAnswer.GOOD)  # the reviews only, all recalled: the rest stay new
     assert collection.db.scalar("SELECT count() FROM cards WHERE queue = 0") > 0
     home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
     for every, expected in ((0, policy.NEW_BEFORE_REVIEWS), (1, policy.MIX_WITH_REVIEWS)):  # 0: none; 1: every day
@@ -604,11 +610,7 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
     collection.sched.extend_limits(introduced, 0)
     assert _answer(collection, ROOT, introduced, CardAnswer.EASY) == introduced
     _days_pass(collection, 30)
-    for cid in collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"):
-        card = collection.get_card(cid)
-        card.start_timer()
-        states = collection._backend.get_scheduling_states(cid)
-        collection.sched.answer_card(collection.sched.build_answer(card=card, states=states, rating=rating))
+    _answer_reviews(collection, collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"), rating)
     left = collection.db.scalar(f"SELECT count() FROM cards WHERE queue = 0 AND id IN "
                                 f"({','.join(map(str, collection.find_cards(CARDGEN_SEARCH)))})")
     today = _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
@@ -624,7 +626,6 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
             collection.sched.extend_limits(introduced + left, 0)
         assert _answer(collection, ROOT, left, CardAnswer.EASY) == left
         _new_day(collection)
-        from cardgen.addon.scheduling import _read_day
         lines = drive(collection, "day_start", config).describe()
         assert any(f"desired retention -> {DR_HIGH} (every card is introduced and you keep up" in line
                    for line in lines), lines
