@@ -84,7 +84,7 @@ DAY_WINDOW_S = 12 * 3600
 DECK = "Radiology"
 SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
-# that fits the budget); --b-retentions offers others (docs/addon-evaluation.md, eighteenth round)
+# that fits the budget); --b-retentions offers others (docs/addon-evaluation-history.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
 MODELS = ("fsrs", "irt", "actr", "hlr", "mcm")  # the hidden memories (module docstring)
 # the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record

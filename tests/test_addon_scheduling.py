@@ -166,7 +166,7 @@ def test_a_budget_with_room_raises_the_retention_from_the_first_day(learner, min
 def test_a_smaller_budget_keeps_the_desired_retention(learner) -> None:
     """Raised under 600 minutes a day, the desired retention stays when the learner lowers their budget
     to 0.01 minutes, which none of Anki's simulated choices fits: lowering it with the budget kept less
-    of the curriculum (docs/addon-evaluation.md, twenty-first round)."""
+    of the curriculum (docs/addon-evaluation-history.md, twenty-first round)."""
     col, _ = learner
     home = col.decks.id_for_name(sorted(_cardgen_homes(col))[0])
     drive(col, "profile_open", {"minutes_per_day": 600})

@@ -1,7 +1,8 @@
 """The scheduling policy the add-on applies to cardgen cards, as plain arithmetic (standard library only;
 cardgen.addon.scheduling turns it into Anki collection operations).
 
-What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-evaluation.md):
+What the add-on decides, and why (measured in benchmarks/fair.py: docs/addon-evaluation.md,
+and the rounds before the current design in docs/addon-evaluation-history.md):
 
 * **One preset for the cardgen decks**, copied from the preset those decks used (the learner's own FSRS
   parameters, desired retention, Easy Days and every other setting carry over), so Anki's optimizer sees
@@ -39,7 +40,7 @@ What the add-on decides, and why (measured in benchmarks/fair.py, docs/addon-eva
   cards. With a session shorter than the step, the step comes back the next day. For a learner who
   forgets a failed card overnight, it then fails again and again, and the budget goes there; so when
   a card that failed its step fails it again most of the time, the preset falls back to Anki's 1
-  and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation.md, sixth and seventh runs), and
+  and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation-history.md, sixth and seventh runs), and
   back to the one step for good when the learner fails a card again within the hour of seeing its
   answer too often: then the failures are not forgetting, and the shorter step does not help
   (:func:`fallback_fails`, eighth run). Where the deck carries the class's record and the learner has
@@ -119,23 +120,24 @@ def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday
                     reviews: int, new_left: int, fell_back: bool = False, affordable: float | None = None,
                     kept_up: bool = False) -> float:
     """Desired retention, only ever raised: overdue reviews under a tight budget cost less retention
-    than a lower target does (docs/addon-evaluation.md, "Tried and not kept").
+    than a lower target does (docs/addon-evaluation-history.md, twenty-first round).
 
     At least ``affordable`` (:func:`affordable_retention`), what Anki's own simulator says the learner's
     budget holds: a budget with minutes to spare holds a high retention from the first day, while every
-    card is still new, and a card that fails early costs answers later (docs/addon-evaluation.md, tenth
+    card is still new, and a card that fails early costs answers later (docs/addon-evaluation-history.md, tenth
     round). Then by feedback on the learner's own time, which needs no model of memory to be right: once
     the whole curriculum is introduced, raised while the learner finishes their due cards with minutes
     of their budget left; and straight to :data:`DR_HIGH` once it is introduced while the learner keeps
     up with their reviews (``kept_up``, :func:`keeping_up`): no new card is left for the reviews to
     crowd out, and a high retention with some reviews left overdue keeps more of the curriculum than
-    a lower one the budget holds (docs/addon-evaluation.md, eighteenth to twenty-third rounds).
+    a lower one the budget holds (docs/addon-evaluation-history.md, eighteenth to twenty-second
+    rounds; docs/addon-evaluation.md, twenty-third).
 
     Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`) at least
     :data:`FALLBACK_RETENTION`: the learner forgets a failed card before a day-long gap ends, and a
     repeat within minutes works for them, so waiting longer between reviews buys them little (no
     spacing effect to reward it) and costs recall; shorter intervals keep what they learnt
-    (docs/addon-evaluation.md, ninth round)."""
+    (docs/addon-evaluation-history.md, ninth round)."""
     floor = max(FALLBACK_RETENTION if fell_back else 0.0, min(affordable or 0.0, DR_HIGH))
     if new_left == 0 and kept_up:
         floor = DR_HIGH
@@ -157,7 +159,7 @@ def affordable_retention(simulated: dict[float, tuple[float, float]], *, minutes
 
     The share is a margin for the simulator's error: it is FSRS's model of the learner, and where their
     memory forgets faster than that model (exponentially), a choice that takes the whole budget left
-    part of a 600-card curriculum new (docs/addon-evaluation.md, tenth round)."""
+    part of a 600-card curriculum new (docs/addon-evaluation-history.md, tenth round)."""
     fitting = [(knowledge, retention) for retention, (minutes, knowledge) in simulated.items()
                if minutes <= SIMULATED_SHARE * minutes_per_day]
     return max(fitting)[1] if fitting else None
@@ -183,12 +185,13 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     before the date: that learner forgets a failed card overnight, so each card needs more of their
     answers to hold, and an early floor spreads those answers thinner; a late one leaves the cards
     introduced in the last days too few answers to hold through the weeks after the date, most of all
-    for a learner who skips days (docs/addon-evaluation.md, ninth and sixteenth rounds).
+    for a learner who skips days (docs/addon-evaluation-history.md, ninth and sixteenth rounds).
 
     Without a target date (``days_left`` None) the date is always :data:`NO_DATE_DAYS_LEFT` days
     away: at least a fifteenth of the cards left each day. The budget alone is too timid a guide: once
     reviews fill most of it, it allows one new card a day, the learner finishes early with nothing
-    new to study, and most of the curriculum is never reached (docs/addon-evaluation.md)."""
+    new to study, and most of the curriculum is never reached (docs/addon-evaluation-history.md, third
+    fresh run)."""
     if new_left <= 0:
         return 0
     if days_left is None:
@@ -213,7 +216,7 @@ def reviews_first(*, days_left: int | None, new_left: int) -> bool:
     off whose reviews piled up, those days go to the reviews: half-life regression's learners who
     skip days kept 3.2-4.3 points more of the curriculum a month after the date for 0.3-0.5 points
     over days 51-60, on three seed sets; the other memories moved by at most 0.5 points either way
-    (docs/addon-evaluation.md, seventeenth round)."""
+    (docs/addon-evaluation-history.md, seventeenth round)."""
     return new_left > 0 and days_left is not None and days_left <= FINAL_REVIEW_DAYS
 
 
@@ -235,7 +238,7 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     results decide the next days: where forgetting slows with time (a power law, as FSRS and ACT-R
     have it, and as real forgetting curves look) the late reviews mostly succeed and new cards stay
     first; where it does not (exponential forgetting) they fail and new cards first stops
-    (docs/addon-evaluation.md measures both).
+    (docs/addon-evaluation-history.md measures both).
 
     Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`), mixed too while the
     overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
@@ -243,7 +246,7 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
     first, a backlog that size waits for days, most of all after days off. The reviews answered can
     still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
-    regression), so the success rate alone does not show it (docs/addon-evaluation.md, thirteenth
+    regression), so the success rate alone does not show it (docs/addon-evaluation-history.md, thirteenth
     and sixteenth rounds)."""
     if new_left <= 0 or not NEW_FIRST:
         return False
@@ -291,7 +294,8 @@ def step_repeats_fail(*, repeat_answers: int, repeat_failures: int) -> bool:
     after time, the learner forgets it before the step comes back and learns nothing from the
     repeats, while they eat the budget; a step within the session gets the right answer while the
     card is fresh. Measured on four simulated memories, repeats failed at most 0.67 of the time where
-    the one step helps, and 0.68-1.0 where it loses most of the curriculum (docs/addon-evaluation.md)."""
+    the one step helps, and 0.68-1.0 where it loses most of the curriculum
+    (docs/addon-evaluation-history.md, sixth and seventh runs)."""
     return repeat_answers >= MIN_STEP_ANSWERS and repeat_failures > STEP_FAIL_LIMIT * repeat_answers
 
 
@@ -311,7 +315,7 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
     whose memory works so 1-6 points (fourteenth round); the class's pooled record is there on day 0.
     Measured on the class the benchmark simulates (6 learners, 40 days, the interval doubling from a
     day), on 16 seed sets: 0.95-0.96 under half-life regression, where the one step loses, and
-    0.39-0.74 under the four memories where it wins (docs/addon-evaluation.md, fifteenth and sixteenth
+    0.39-0.74 under the four memories where it wins (docs/addon-evaluation-history.md, fifteenth and sixteenth
     rounds). The cut leaves a margin above the item-response memory's 0.67-0.74, whose learners fail
     repeats for another reason (a ceiling on recall) and lose when they fall back. With 20 minutes a
     day the step comes back within the session, the one step does not fail such a learner, and
@@ -333,7 +337,7 @@ def fallback_fails(*, quick_answers: int, quick_failures: int) -> bool:
     in their first 25 days, quick repeats failed at most 0.01 of the time where forgetting
     overnight is the cause (under half-life regression and FSRS-6), 0.02-0.14 under ACT-R, and
     0.20-0.41 for the slow learner of an item-response memory with a ceiling on recall, where the
-    fallback cost 2-5 points (docs/addon-evaluation.md, eighth run)."""
+    fallback cost 2-5 points (docs/addon-evaluation-history.md, eighth run)."""
     return quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers
 
 
