@@ -472,6 +472,10 @@ def test_a_learner_who_keeps_up_aims_at_a_fixed_day_and_then_the_top_retention()
     assert new_cards_today(**full, kept_up=True, days_studied=10) == 15  # day 12 of 50: 2 days to go
     assert new_cards_today(**full, kept_up=True, days_studied=20) == 30  # day 15 of 60 has passed: all
     assert new_cards_today(**dict(full, new_left=80), kept_up=True, days_studied=20) == MAX_NEW_PER_DAY
+    no_date = dict(full, days_left=None, new_left=45)  # always 60 days away (the config help's words)
+    assert new_cards_today(**no_date) == 3  # a fifteenth of the cards left
+    assert new_cards_today(**no_date, kept_up=True, days_studied=17) == 23  # the 18th day: 2 days to go
+    assert new_cards_today(**no_date, kept_up=True, days_studied=19) == 45  # all of them by the 20th day
     busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50)
     assert retention_today(0.92, **busy, new_left=0, kept_up=True) == DR_HIGH
     assert retention_today(0.92, **busy, new_left=3, kept_up=True) == 0.92  # new cards left to introduce
