@@ -421,10 +421,14 @@ def test_policy_arithmetic() -> None:
 def test_under_the_fallback_the_floor_is_later_and_retention_rises() -> None:
     """A learner under the fallback to Anki's steps forgets a failed card overnight: the pace floor
     reaches the curriculum within 75 % of the days to the target date, not in their first quarter, and
-    the desired retention is at least FALLBACK_RETENTION (never lowered below the learner's own)."""
+    the desired retention is at least FALLBACK_RETENTION (never lowered below the learner's own).
+    Without a date there is no date to consolidate for: the floor is the usual fifteenth of the cards
+    left (three quarters of the 60-day horizon would be a forty-fifth, and the horizon never nears)."""
     full = dict(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=100, days_left=24)
     assert new_cards_today(**full) == 17  # within 6 of the 24 days
     assert new_cards_today(**full, fell_back=True) == 6  # within 18 of the 24 days
+    no_date = dict(full, days_left=None)
+    assert new_cards_today(**no_date, fell_back=True) == new_cards_today(**no_date) == 7  # 100 / 15, not 100 / 45
     free = dict(full, due_reviews=0)  # the budget, not the floor, sets the pace either way
     assert new_cards_today(**free, fell_back=True) == new_cards_today(**free) == 25
     busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=40)
