@@ -428,7 +428,7 @@ def test_under_the_fallback_the_floor_is_later_and_retention_rises() -> None:
     assert new_cards_today(**full) == 17  # within 6 of the 24 days
     assert new_cards_today(**full, fell_back=True) == 6  # within 18 of the 24 days
     no_date = dict(full, days_left=None)
-    assert new_cards_today(**no_date, fell_back=True) == new_cards_today(**no_date) == 7  # 100 / 15, not 100 / 45
+    assert new_cards_today(**no_date, fell_back=True) == new_cards_today(**no_date) == 7  # 100 / 15, not / 45
     free = dict(full, due_reviews=0)  # the budget, not the floor, sets the pace either way
     assert new_cards_today(**free, fell_back=True) == new_cards_today(**free) == 25
     busy = dict(minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=40)

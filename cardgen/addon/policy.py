@@ -15,8 +15,8 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   (:func:`keeping_up`), a fixed day; of the days left otherwise, a day that recedes;
   without a date, as if it were always :data:`NO_DATE_DAYS_LEFT` days away. Under the fallback to
   Anki's steps (below) the floor reaches the curriculum only by :data:`INTRODUCE_BY_FALLBACK` of the
-  days to a date (without one, as usual), and the desired retention is at least :data:`FALLBACK_RETENTION`: that learner's forgetting
-  rewards consolidating.
+  days to a date (without one, as usual), and the desired retention is at least
+  :data:`FALLBACK_RETENTION`: that learner's forgetting rewards consolidating.
 * **Desired retention from the budget**: raised on any day to what Anki's own simulator says the
   learner's minutes hold until the target date (:func:`affordable_retention`), and by a step on a day
   after the budget was not used up with the curriculum introduced (:func:`retention_today`); to the
@@ -40,8 +40,8 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   cards. With a session shorter than the step, the step comes back the next day. For a learner who
   forgets a failed card overnight, it then fails again and again, and the budget goes there; so when
   a card that failed its step fails it again most of the time, the preset falls back to Anki's 1
-  and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation-history.md, sixth and seventh runs), and
-  back to the one step for good when the learner fails a card again within the hour of seeing its
+  and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation-history.md, sixth and seventh
+  runs), and back to the one step for good when the learner fails a card again within the hour of seeing its
   answer too often: then the failures are not forgetting, and the shorter step does not help
   (:func:`fallback_fails`, eighth run). Where the deck carries the class's record and the learner has
   too few repeats of their own, the class's stands in (:func:`class_repeats_fail`): a class that
@@ -124,14 +124,15 @@ def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday
 
     At least ``affordable`` (:func:`affordable_retention`), what Anki's own simulator says the learner's
     budget holds: a budget with minutes to spare holds a high retention from the first day, while every
-    card is still new, and a card that fails early costs answers later (docs/addon-evaluation-history.md, tenth
-    round). Then by feedback on the learner's own time, which needs no model of memory to be right: once
-    the whole curriculum is introduced, raised while the learner finishes their due cards with minutes
-    of their budget left; and straight to :data:`DR_HIGH` once it is introduced while the learner keeps
-    up with their reviews (``kept_up``, :func:`keeping_up`): no new card is left for the reviews to
-    crowd out, and a high retention with some reviews left overdue keeps more of the curriculum than
-    a lower one the budget holds (docs/addon-evaluation-history.md, eighteenth to twenty-second
-    rounds; docs/addon-evaluation.md, twenty-third).
+    card is still new, and a card that fails early costs answers later
+    (docs/addon-evaluation-history.md, tenth round). Then by feedback on the learner's own time, which
+    needs no model of memory to be right: once the whole curriculum is introduced, raised while the
+    learner finishes their due cards with minutes of their budget left; and straight to
+    :data:`DR_HIGH` once it is introduced while the learner keeps up with their reviews (``kept_up``,
+    :func:`keeping_up`): no new card is left for the reviews to crowd out, and a high retention with
+    some reviews left overdue keeps more of the curriculum than a lower one the budget holds
+    (docs/addon-evaluation-history.md, eighteenth to twenty-second rounds; docs/addon-evaluation.md,
+    twenty-third).
 
     Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`) at least
     :data:`FALLBACK_RETENTION`: the learner forgets a failed card before a day-long gap ends, and a
@@ -194,7 +195,8 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     fresh run). Under the fallback too: its later floor leaves a stretch to consolidate before a date;
     without one, three quarters of a horizon that never comes nearer is a forty-fifth of the cards
     left a day, and half-life regression's learners without a date had 69-92 % of the curriculum
-    introduced by the end in 5 of 6 cells, against 76-100 % with one (docs/addon-evaluation.md, twenty-fourth round)."""
+    introduced by the end in 5 of 6 cells, against 76-100 % with one (docs/addon-evaluation.md,
+    twenty-fourth round)."""
     if new_left <= 0:
         return 0
     if days_left is None:
@@ -249,8 +251,8 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
     first, a backlog that size waits for days, most of all after days off. The reviews answered can
     still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
-    regression), so the success rate alone does not show it (docs/addon-evaluation-history.md, thirteenth
-    and sixteenth rounds)."""
+    regression), so the success rate alone does not show it (docs/addon-evaluation-history.md,
+    thirteenth and sixteenth rounds)."""
     if new_left <= 0 or not NEW_FIRST:
         return False
     if catch_up_day(today) or reviews_wait_too_long(fell_back=fell_back, overdue_days=overdue_days):
@@ -318,8 +320,8 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
     whose memory works so 1-6 points (fourteenth round); the class's pooled record is there on day 0.
     Measured on the class the benchmark simulates (6 learners, 40 days, the interval doubling from a
     day), on 16 seed sets: 0.95-0.96 under half-life regression, where the one step loses, and
-    0.39-0.74 under the four memories where it wins (docs/addon-evaluation-history.md, fifteenth and sixteenth
-    rounds). The cut leaves a margin above the item-response memory's 0.67-0.74, whose learners fail
+    0.39-0.74 under the four memories where it wins (docs/addon-evaluation-history.md, fifteenth and
+    sixteenth rounds). The cut leaves a margin above the item-response memory's 0.67-0.74, whose learners fail
     repeats for another reason (a ceiling on recall) and lose when they fall back. With 20 minutes a
     day the step comes back within the session, the one step does not fail such a learner, and
     starting them on Anki's steps cost 0.2-1.1 points (fifteenth round)."""
