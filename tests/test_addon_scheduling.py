@@ -15,7 +15,7 @@ from anki.scheduler.v3 import CardAnswer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardgen.addon import drive
+from cardgen.addon import drive, policy
 from cardgen.addon.policy import (
     CATCH_UP_EVERY,
     DR_HIGH,
@@ -120,8 +120,6 @@ def learner(tmp_path: Path, collection: Collection) -> tuple[Collection, dict]:
 
 
 def test_only_decks_holding_only_cardgen_cards_get_a_copy_of_their_preset(learner, monkeypatch) -> None:
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # the copy as it is (the raise: its own test)
     col, mine = learner
     before = _presets_of_decks(col)
@@ -578,8 +576,6 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
                                                                              monkeypatch) -> None:
     """Through the real scheduler: a learner whose reviews succeed gets new cards before reviews, except on
     a catch-up day, which mixes them so the overdue reviews are answered."""
-    from cardgen.addon import policy
-
     import_package(collection, class_deck(tmp_path, count=12))
     drive(collection, "profile_open")
     collection.decks.select(collection.decks.id_for_name(ROOT))
@@ -608,8 +604,6 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
     comes today (at most MAX_NEW_PER_DAY); one who fails them gets a quarter of the 31 days left.
     Once every card is introduced and the learner keeps up, the desired retention goes to the top
     (Anki's simulator is offered only 0.9 here, which a deck this small would otherwise pass)."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "RETENTION_CHOICES", (0.9,))
     import_package(collection, class_deck(tmp_path, count=12))
     drive(collection, "profile_open")
@@ -673,8 +667,6 @@ def test_a_class_that_forgets_failed_cards_overnight_starts_the_learner_on_ankis
     85 % of the answers a day after two failures of a card, a learner whose minutes a day are fewer
     than the one step's starts under the fallback to Anki's steps on the first day (recorded: the next
     day consolidates); at 85 %, or with a session as long as the step, the one step stays."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # only the fallback raises the retention here
     import_package(collection, class_deck(tmp_path, count=4))
     _mark_class_repeats(collection, failed, 100)
@@ -696,8 +688,6 @@ def test_the_class_record_stands_in_only_until_the_learner_has_repeats_of_their_
     """Through the real scheduler: with too few repeats of their own (3 passed, 4 needed here), the
     class's record decides and the learner starts on Anki's steps; a learner whose own repeats (enough
     of them) succeed keeps the one step, whatever the class's record."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     learner = _StepLearner(tmp_path, collection)
     learner.first_sights_failed()
@@ -719,8 +709,6 @@ def test_one_step_equal_to_ankis_is_not_taken_for_a_fallback(tmp_path: Path, col
                                                               monkeypatch) -> None:
     """A fallback is recorded only when the learner's repeats fail, not whenever the steps in use
     happen to equal Anki's (as when the one step is set to them, as a benchmark arm may)."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "LEARN_STEPS", FALLBACK_LEARN_STEPS)
     import_package(collection, class_deck(tmp_path, count=4))
     drive(collection, "profile_open")
@@ -786,8 +774,6 @@ def test_a_learner_who_keeps_failing_the_learning_step_gets_ankis_steps_and_keep
     first sight, or a failed first step, says nothing; a learner whose cards fail the step again after
     failing it, most of the time, gets Anki's 1 and 10 minutes with the reason, and keeps them when
     their steps then succeed."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     learner = _StepLearner(tmp_path, collection)
     assert learner.steps() == list(LEARN_STEPS)
@@ -847,8 +833,6 @@ def test_when_a_learner_fails_again_within_the_hour_the_one_step_comes_back_for_
     answer say that a shorter step does not help (the learner does not know the card yet): the one
     step comes back with the reason, and failed repeats do not bring Anki's steps back. Answers from
     before the fallback do not count (they too came within seconds of a failed answer)."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
     learner = _StepLearner(tmp_path, collection)
@@ -878,8 +862,6 @@ def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path
     """Through the real scheduler: the day after the fallback to Anki's steps, the desired retention
     goes to FALLBACK_RETENTION with the reason, and the floor on new cards reaches the cards left
     within 75 % of the days to the target date rather than in their first quarter."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # only the fallback raises it here
     learner = _StepLearner(tmp_path, collection)
@@ -907,8 +889,6 @@ def test_under_the_fallback_reviews_overdue_for_days_come_with_the_new_cards(tmp
     """Through the real scheduler: under the fallback, a learner whose reviews succeed gets new cards
     first while their overdue reviews fit their minutes, and mixed, with the reason, once those
     reviews would take more than BACKLOG_DAYS of them."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "MIN_RECENT_REVIEWS", 4)
     monkeypatch.setattr(policy, "CATCH_UP_EVERY", 0)  # no catch-up day in the way
@@ -938,8 +918,6 @@ def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_step
         tmp_path: Path, collection: Collection, monkeypatch) -> None:
     """The learner who fails a step a day later but gets the card right a minute after its answer
     forgets overnight: Anki's steps stay."""
-    from cardgen.addon import policy
-
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
     learner = _StepLearner(tmp_path, collection)
