@@ -199,11 +199,12 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     twenty-fourth round)."""
     if new_left <= 0:
         return 0
+    # the fallback's later floor leaves a stretch to consolidate before a date; without one, the usual
+    share = INTRODUCE_BY_FALLBACK if fell_back and days_left is not None else INTRODUCE_BY
     if days_left is None:
-        days_left, fell_back = NO_DATE_DAYS_LEFT, False  # no date to consolidate for: the usual share
+        days_left = NO_DATE_DAYS_LEFT
     free = minutes_per_day * 60 - due_reviews * review_seconds
     by_budget = max(0, math.floor(HEADROOM * free / max(new_seconds, 1.0)))
-    share = INTRODUCE_BY_FALLBACK if fell_back else INTRODUCE_BY
     if kept_up:
         days_to_go = math.floor(share * (days_left + days_studied)) - days_studied
     else:
