@@ -169,7 +169,7 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
     assert seen["presets"][ROOT]["preset"] == seen["presets"]["Default"]["preset"] == "Default"
     pace = seen["presets"][HOME]["new_per_day"]
     assert 1 <= pace <= 9
-    assert f"Budget: {MINUTES} minutes a day" in seen["status"]
+    assert f"Budget: {MINUTES} minutes a day, no target date: paced as if" in seen["status"]
     assert f"pace {pace} new cards/day" in seen["status"] and "Bands: 3 hard, 3 medium, 3 easy" in seen["status"]
     assert "Last done:" in seen["status"] and "Turn on FSRS" in seen["status"]
     # Order: curriculum order with hard cards spread out at the learner's pace; no card changed deck.

@@ -15,13 +15,14 @@ from anki.scheduler.v3 import CardAnswer
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cardgen.addon import drive, policy
+from cardgen.addon import drive, gui, policy
 from cardgen.addon.policy import (
     CATCH_UP_EVERY,
     DR_HIGH,
     FALLBACK_LEARN_STEPS,
     FALLBACK_RETENTION,
     FINAL_REVIEW_DAYS,
+    NO_DATE_DAYS_LEFT,
     KEEP_UP_OVERDUE_DAYS,
     LEARN_STEPS,
     MAX_NEW_PER_DAY,
@@ -325,6 +326,31 @@ def test_a_past_target_date_paces_as_no_date_a_near_one_hurries_and_its_last_day
     assert any("new/review order -> reviews first (the last 3 days to your target date: reviews before new cards)"
                in line for line in described["near"]), described["near"]
     assert {p["new_order"] for p in status(col, {"minutes_per_day": 1})["presets"]} == {"reviews first"}
+
+
+def test_the_status_says_which_target_date_paces_the_curriculum_and_why_none_does(learner) -> None:
+    """A date the add-on cannot use (typed as words, or past) must not read as accepted: the status
+    line names it, says why it is not used and what the pace assumes instead; a usable one (spaces
+    around it forgiven) shows the days left and paces as that date."""
+    col, _ = learner
+    home = sorted(_cardgen_homes(col))[0]
+    today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - 86_400).date()
+    ahead = (today + _dt.timedelta(days=9)).isoformat()
+    lines, per_day = {}, {}
+    for label, date in (("none", None), ("words", "June 1"), ("past", (today - _dt.timedelta(days=1)).isoformat()),
+                        ("ahead", ahead), ("ahead, spaced", f" {ahead} ")):
+        config = {"minutes_per_day": 1, "target_date": date}
+        _new_day(col)
+        drive(col, "day_start", config)
+        per_day[label] = col.decks.config_dict_for_deck_id(col.decks.id_for_name(home))["new"]["perDay"]
+        lines[label] = gui.status_text(col, config).splitlines()[0]
+    assumed = f"paced as if one were always {NO_DATE_DAYS_LEFT} days away (set target_date in Tools > Add-ons > Config)"
+    assert lines["none"] == f"Budget: 1 minute a day, no target date: {assumed}"
+    assert lines["words"] == f"Budget: 1 minute a day, target date 'June 1' is not a date (write it as 2027-06-01): {assumed}"
+    assert lines["past"].endswith(f"has passed: {assumed}") and str(today - _dt.timedelta(days=1)) in lines["past"]
+    assert lines["ahead"] == f"Budget: 1 minute a day, curriculum by {ahead} (10 days left, today included)"
+    assert lines["ahead, spaced"].endswith("(10 days left, today included)")
+    assert per_day["none"] == per_day["words"] == per_day["past"] < per_day["ahead"] == per_day["ahead, spaced"], per_day
 
 
 def test_the_cardgen_root_orders_and_caps_the_sections_but_a_learners_parent_stays(tmp_path: Path,

@@ -10,7 +10,7 @@ archive and the deck imported. Qt's offscreen platform draws no window frames an
 alone, so the status dialog is drawn onto the main window's grab, with a thin border in place of its
 frame: low in the window (Anki centres it) so that the deck list above it stays in view.
 
-    python tools/addon_screenshot.py cardgen.ankiaddon DECK.apkg OUT.png [--size 1000x800]
+    python tools/addon_screenshot.py cardgen.ankiaddon DECK.apkg OUT.png [--size 1000x900]
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("addon", type=Path)
     parser.add_argument("deck", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("--size", default="1000x800")
+    parser.add_argument("--size", default="1000x900")
     args = parser.parse_args()
     base = fresh_profile()
     with zipfile.ZipFile(args.addon) as archive:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from cardgen.addon.learner_side import export_progress, remember_own_tags, restore_own_tags
 from cardgen.addon.moments import DEFAULT_CONFIG, drive
 from cardgen.addon.plan import SchedulingPlan, steps_text
+from cardgen.addon.policy import NO_DATE_DAYS_LEFT
 from cardgen.addon.scheduling import plan_scheduling, status
 from cardgen.addon.settings import state_of
 
@@ -161,8 +162,8 @@ def run(moment: str, *, restore: bool = False, on_done: Callable[[SchedulingPlan
 def status_text(col, settings: dict[str, Any]) -> str:
     """The status dialog's text: pace, budget, bands and what the add-on last did."""
     seen = status(col, settings)
-    lines = [f"Budget: {seen['minutes_per_day']:g} minutes a day"
-             + (f", curriculum by {seen['target_date']}" if seen["target_date"] else "")]
+    minutes = seen["minutes_per_day"]
+    lines = [f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day, " + _target_text(seen)]
     for preset in seen["presets"]:
         lines.append(f"Preset '{preset['name']}': pace {preset['new_per_day']} new cards/day, desired retention "
                      f"{preset['desired_retention']:.2f}, "
@@ -177,6 +178,19 @@ def status_text(col, settings: dict[str, Any]) -> str:
     lines.append("Last done:" if seen["last"] else "Last done: nothing yet")
     lines.extend(f"  - {line}" for line in seen["last"])
     return "\n".join(lines)
+
+
+def _target_text(seen: dict[str, Any]) -> str:
+    """The status line's part on the target date: the date that paces the curriculum, or why none
+    does and what the pace assumes instead (a date typed as "June 1" must not look accepted)."""
+    if not seen["target_unused"]:
+        days = seen["target_days_left"]
+        return f"curriculum by {seen['target_date']} ({days} day{'s' if days != 1 else ''} left, today included)"
+    why = {"none": "no target date",
+           "not a date": f"target date {str(seen['target_date'])!r} is not a date (write it as 2027-06-01)",
+           "passed": f"target date {seen['target_date']} has passed"}[seen["target_unused"]]
+    return (f"{why}: paced as if one were always {NO_DATE_DAYS_LEFT} days away "
+            "(set target_date in Tools > Add-ons > Config)")
 
 
 def show_status() -> None:

@@ -189,7 +189,7 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
     today = col.sched.today
     minutes = budget_minutes(config.get("minutes_per_day"))
-    days_left = _target_days_left(col, config)
+    days_left, _ = _target_date(col, config)
     review_s, new_s = _timings(col, ids)
     due = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND "
                         f"((queue = 2 AND due <= {today}) OR queue IN (1, 3))")
@@ -408,21 +408,22 @@ def _plan_params(col, plan: SchedulingPlan, params: list[float], homes: dict[int
 
 # ---------------------------------------------------------------- reading the collection
 
-def _target_days_left(col, config: dict) -> int | None:
-    """Days from today to the learner's target date, today and that day included; None without a
-    date, with one that is not a date, or with one that has passed (the exam is over: the pace is the
-    no-date one, not every card left at once)."""
+def _target_date(col, config: dict) -> tuple[int | None, str]:
+    """Days from today to the learner's target date, today and that day included, and ``""``; or None
+    and why, in the status dialog's words: ``"none"`` (no date set), ``"not a date"`` (not an ISO date
+    such as 2027-06-01) or ``"passed"`` (the exam is over: the pace is the no-date one, not every card
+    left at once)."""
     target = config.get("target_date")
     if not target:
-        return None
+        return None, "none"
     try:
-        date = _dt.date.fromisoformat(str(target))
+        date = _dt.date.fromisoformat(str(target).strip())
     except ValueError:
-        return None
+        return None, "not a date"
     today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - DAY_SECONDS).date()
     if date < today:
-        return None
-    return (date - today).days + 1
+        return None, "passed"
+    return (date - today).days + 1, ""
 
 
 def _timings(col, search_ids: str) -> tuple[float, float]:
@@ -484,9 +485,12 @@ def status(col, config: dict | None = None) -> dict:
         band = tag_band(col.get_note(nid).tags, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
         counts[band.value] += 1
     owned = owned_of(col)
+    days_left, why_not = _target_date(col, config)
     return {
         "minutes_per_day": budget_minutes(config.get("minutes_per_day")),
         "target_date": config.get("target_date"),
+        "target_days_left": days_left,
+        "target_unused": why_not,  # "none", "not a date", "passed"; "" when the date paces the curriculum
         "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
                      "desired_retention": round(float(p.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 3),
                      "own_parameters": bool(p.get("fsrsParams6")),
