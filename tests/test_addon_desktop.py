@@ -160,6 +160,7 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
     assert seen["tools_menus"]["cardgen"] == ["Status...", "Apply now", "Export progress..."]
     # The first run says what it will change and asks; the learner said yes.
     assert "Turn on FSRS" in seen["asked"] and "'cardgen: Default'" in seen["asked"]
+    assert f"Budget: {MINUTES} minutes a day, no target date: paced as if" in seen["asked"]
     assert seen["consent"] is True and seen["fsrs"] is True
     assert run.messages[0].startswith("tooltip: cardgen: Turn on FSRS")
     assert run.messages[-1] == f"tooltip: cardgen: exported 3 reviews to {export.name}"

@@ -106,6 +106,7 @@ def _ask_first(moment: str) -> None:
     box.setWindowTitle("cardgen")
     box.setText("cardgen can schedule your cardgen decks by your budget and your own reviews. "
                 "It would now:\n\n" + "\n".join(f"- {line}" for line in plan.describe())
+                + "\n\n" + _budget_line(status(mw.col, config()))
                 + "\n\nEverything can be undone with Edit > Undo; a setting you change later stays yours.")
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
 
@@ -162,8 +163,7 @@ def run(moment: str, *, restore: bool = False, on_done: Callable[[SchedulingPlan
 def status_text(col, settings: dict[str, Any]) -> str:
     """The status dialog's text: pace, budget, bands and what the add-on last did."""
     seen = status(col, settings)
-    minutes = seen["minutes_per_day"]
-    lines = [f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day, " + _target_text(seen)]
+    lines = [_budget_line(seen)]
     for preset in seen["presets"]:
         lines.append(f"Preset '{preset['name']}': pace {preset['new_per_day']} new cards/day, desired retention "
                      f"{preset['desired_retention']:.2f}, "
@@ -178,6 +178,12 @@ def status_text(col, settings: dict[str, Any]) -> str:
     lines.append("Last done:" if seen["last"] else "Last done: nothing yet")
     lines.extend(f"  - {line}" for line in seen["last"])
     return "\n".join(lines)
+
+
+def _budget_line(seen: dict[str, Any]) -> str:
+    """The learner's budget and target date as the add-on reads them (:func:`status`), in one line."""
+    minutes = seen["minutes_per_day"]
+    return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day, " + _target_text(seen)
 
 
 def _target_text(seen: dict[str, Any]) -> str:
