@@ -484,16 +484,21 @@ def test_the_budget_raises_retention_to_what_anki_simulates_it_holds() -> None:
 
 
 def test_a_learner_who_keeps_up_aims_at_a_fixed_day_and_then_the_top_retention() -> None:
-    """While the learner keeps up (recent reviews mostly succeed, less than a day's budget overdue, not
-    under the fallback), the pace floor aims at the first quarter of the days from their first study
-    day to the date, a day that does not recede; otherwise at a quarter of the days left. Once every
-    card is introduced, a learner who keeps up gets the top desired retention."""
-    assert keeping_up(recent_reviews=20, recent_successes=14, overdue_days=0.9, fell_back=False)
-    assert not keeping_up(recent_reviews=19, recent_successes=19, overdue_days=0.0, fell_back=False)  # too few
-    assert not keeping_up(recent_reviews=20, recent_successes=13, overdue_days=0.0, fell_back=False)
-    assert not keeping_up(recent_reviews=20, recent_successes=20, overdue_days=KEEP_UP_OVERDUE_DAYS,
-                          fell_back=False)
-    assert not keeping_up(recent_reviews=20, recent_successes=20, overdue_days=0.0, fell_back=True)
+    """While the learner keeps up (recent reviews mostly succeed, less than a day's budget overdue),
+    the pace floor aims at the first quarter of the days from their first study day to the date, a day
+    that does not recede (under the fallback to Anki's steps, at three quarters of them); otherwise at
+    a quarter of the days left. Once every card is introduced, a learner who keeps up gets the top
+    desired retention, under the fallback too."""
+    assert keeping_up(recent_reviews=20, recent_successes=14, overdue_days=0.9)
+    assert not keeping_up(recent_reviews=19, recent_successes=19, overdue_days=0.0)  # too few
+    assert not keeping_up(recent_reviews=20, recent_successes=13, overdue_days=0.0)
+    assert not keeping_up(recent_reviews=20, recent_successes=20, overdue_days=KEEP_UP_OVERDUE_DAYS)
+    late = dict(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=30, days_left=20,
+                fell_back=True)
+    assert new_cards_today(**late) == 2  # three quarters of the 20 days left: 15 more days
+    assert new_cards_today(**late, kept_up=True, days_studied=30) == 5  # day 37 of 50: 7 days to go
+    assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0,
+                           fell_back=True, kept_up=True) == DR_HIGH
     full = dict(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=30, days_left=40)
     assert new_cards_today(**full) == 3  # a quarter of the 40 days left: 10 more days
     assert new_cards_today(**full, kept_up=True) == 3  # nothing studied yet: the same day
@@ -650,6 +655,46 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
     assert not any("desired retention" in line for line in lines), lines  # new cards are left
     if rating == CardAnswer.GOOD:  # the rest introduced, their reviews answered: the top retention
         for name in (*_cardgen_homes(collection), ROOT):  # today's counts already hold the first ones
+            collection.decks.select(collection.decks.id_for_name(name))
+            collection.sched.extend_limits(introduced + left, 0)
+        assert _answer(collection, ROOT, left, CardAnswer.EASY) == left
+        _new_day(collection)
+        lines = drive(collection, "day_start", config).describe()
+        assert any(f"desired retention -> {DR_HIGH} (every card is introduced and you keep up" in line
+                   for line in lines), lines
+
+
+@pytest.mark.parametrize("rating", [CardAnswer.GOOD, CardAnswer.AGAIN])
+def test_through_anki_under_the_fallback_a_learner_who_keeps_up_gets_a_fixed_later_day(
+        tmp_path: Path, collection: Collection, rating: int, monkeypatch) -> None:
+    """Through the real scheduler, under the fallback to Anki's steps: a learner who started 30 days
+    ago and answers their due reviews (Good) keeps up, and three quarters of their 41 days to the date
+    are past, so every card left comes today (at most MAX_NEW_PER_DAY); one who fails them gets three
+    quarters of the 11 days left. Once every card is introduced and the learner keeps up, the desired
+    retention goes to the top, past the fallback's own."""
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", (0.9,))
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open")
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    introduced = MIN_RECENT_REVIEWS + 2
+    collection.sched.extend_limits(introduced, 0)
+    assert _answer(collection, ROOT, introduced, CardAnswer.EASY) == introduced
+    _days_pass(collection, 30)
+    _answer_reviews(collection, collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"), rating)
+    state = dict(collection.get_config(STATE_KEY))
+    state["steps_fallback_day"] = collection.sched.today - 5  # the learner's repeats failed five days ago
+    collection.set_config(STATE_KEY, state)
+    left = collection.db.scalar(f"SELECT count() FROM cards WHERE queue = 0 AND id IN "
+                                f"({','.join(map(str, collection.find_cards(CARDGEN_SEARCH)))})")
+    today = _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
+    config = {"minutes_per_day": 1, "target_date": (today + _dt.timedelta(days=10)).isoformat()}
+    _new_day(collection)
+    lines = drive(collection, "day_start", config).describe()
+    assert "steps_fallback_end_day" not in collection.get_config(STATE_KEY)  # still under the fallback
+    expected = min(left, MAX_NEW_PER_DAY) if rating == CardAnswer.GOOD else -(-left // 8)
+    assert left > 8 and any(f"new per day -> {expected} " in line for line in lines), (left, lines)
+    if rating == CardAnswer.GOOD:  # the rest introduced, their reviews answered: the top retention
+        for name in (*_cardgen_homes(collection), ROOT):
             collection.decks.select(collection.decks.id_for_name(name))
             collection.sched.extend_limits(introduced + left, 0)
         assert _answer(collection, ROOT, left, CardAnswer.EASY) == left
