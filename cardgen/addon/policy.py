@@ -184,10 +184,11 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
 
     Under the fallback to Anki's steps (``fell_back``) the floor is only what reaches the curriculum
     within :data:`INTRODUCE_BY_FALLBACK` of those days (fixed or receding as above), which leaves a
-    last stretch to consolidate before the date: that learner forgets a failed card overnight, so each card needs more of their
-    answers to hold, and an early floor spreads those answers thinner; a late one leaves the cards
-    introduced in the last days too few answers to hold through the weeks after the date, most of all
-    for a learner who skips days (docs/addon-evaluation-history.md, ninth and sixteenth rounds).
+    last stretch to consolidate before the date: that learner forgets a failed card overnight, so
+    each card needs more of their answers to hold, and an early floor spreads those answers thinner;
+    a late one leaves the cards introduced in the last days too few answers to hold through the weeks
+    after the date, most of all for a learner who skips days (docs/addon-evaluation-history.md, ninth
+    and sixteenth rounds).
 
     Without a target date (``days_left`` None) the date is always :data:`NO_DATE_DAYS_LEFT` days
     away: at least a fifteenth of the cards left each day. The budget alone is too timid a guide: once

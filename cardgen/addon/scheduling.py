@@ -227,7 +227,8 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     first_answer, last_answer = col.db.first(f"SELECT min(id), coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
     days_studied = 0 if first_answer is None else max(0, (cutoff_ms - 1 - first_answer) // day_ms)
     overdue_days = overdue * review_s / (minutes * 60)
-    kept_up = keeping_up(recent_reviews=recent_reviews, recent_successes=recent_successes, overdue_days=overdue_days)
+    kept_up = keeping_up(recent_reviews=recent_reviews, recent_successes=recent_successes,
+                         overdue_days=overdue_days)
     pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
                            new_left=new_left, days_left=days_left, fell_back=fell_back, kept_up=kept_up,
                            days_studied=days_studied)
