@@ -722,7 +722,8 @@ def test_the_class_record_says_the_step_fails_when_it_failed_again_nearly_every_
     assert not (fail(0, 0) or fail(99, 99) or fail(100, 85) or fail(1000, 850))  # too few to tell; 85 %
     assert fail(100, 86) and fail(9000, 8600) and fail(100, 100, own=29) and fail(100, 100, minutes=9.9)
     assert not fail(100, 100, own=30)  # the learner's own repeats decide
-    assert not fail(100, 100, minutes=10)  # a session as long as the step: it comes back the same day
+    assert fail(100, 100, minutes=10)  # a session as long as the step: it never comes back within it
+    assert not fail(100, 100, minutes=10.5)  # a longer session: the step comes back the same day
 
 
 def _mark_class_repeats(col: Collection, failed: int, answered: int) -> None:
@@ -735,13 +736,14 @@ def _mark_class_repeats(col: Collection, failed: int, answered: int) -> None:
     col.decks.save(root)
 
 
-@pytest.mark.parametrize("failed, minutes, falls_back", [(95, 6, True), (85, 6, False), (95, 20, False)])
+@pytest.mark.parametrize("failed, minutes, falls_back", [(95, 6, True), (95, 10, True), (85, 6, False),
+                                                        (95, 20, False)])
 def test_a_class_that_forgets_failed_cards_overnight_starts_the_learner_on_ankis_steps(
         tmp_path: Path, collection: Collection, monkeypatch, failed: int, minutes: float, falls_back: bool) -> None:
     """Through the real scheduler: where the deck carries the class's record and it failed more than
-    85 % of the answers a day after two failures of a card, a learner whose minutes a day are fewer
+    85 % of the answers a day after two failures of a card, a learner whose minutes a day are no more
     than the one step's starts under the fallback to Anki's steps on the first day (recorded: the next
-    day consolidates); at 85 %, or with a session as long as the step, the one step stays."""
+    day consolidates); at 85 %, or with a session longer than the step, the one step stays."""
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # only the fallback raises the retention here
     import_package(collection, class_deck(tmp_path, count=4))
     _mark_class_repeats(collection, failed, 100)

@@ -38,16 +38,17 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   remembered days later (FSRS-6's own fit on real reviews has a same-day Good raise stability by about
   5 %; in ACT-R's account of the spacing effect, a trace laid while the item is still active decays
   fast), while it costs the time of a review that a budget-bound learner needs for due reviews and new
-  cards. With a session shorter than the step, the step comes back the next day. For a learner who
+  cards. With a session no longer than the step, the step comes back the next day. For a learner who
   forgets a failed card overnight, it then fails again and again, and the budget goes there; so when
   a card that failed its step fails it again most of the time, the preset falls back to Anki's 1
   and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation-history.md, sixth and seventh
-  runs), and back to the one step for good when the learner fails a card again within the hour of seeing its
-  answer too often: then the failures are not forgetting, and the shorter step does not help
+  runs), and back to the one step for good when the learner fails a card again within the hour of
+  seeing its answer too often: then the failures are not forgetting, and the shorter step does not help
   (:func:`fallback_fails`, eighth run). Where the deck carries the class's record and the learner has
   too few repeats of their own, the class's stands in (:func:`class_repeats_fail`): a class that
   failed a card again a day after failing it twice in a row nearly every time starts a learner whose
-  session is shorter than the step under the fallback on the first day (fifteenth round).
+  session is no longer than the step under the fallback on the first day (fifteenth round;
+  docs/addon-evaluation.md, twenty-fifth round, for a session as long as the step).
 * **New cards in curriculum order, hard ones spread out** (:func:`spread_hard`).
 * **The difficulty tags** (``cardgen::difficulty::``) say which cards *this learner* is likeliest to
   fail at their next review (cardgen.difficulty, the one definition the educator's side shares):
@@ -314,7 +315,7 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
                        minutes_per_day: float = DEFAULT_MINUTES) -> bool:
     """Whether the class's record says the one step fails this deck's learners, for a learner with
     fewer than :data:`MIN_STEP_ANSWERS` repeats of their own (``repeat_answers``, as
-    :func:`step_repeats_fail` counts them; with more, theirs decide) and a budget shorter than the
+    :func:`step_repeats_fail` counts them; with more, theirs decide) and a budget no longer than the
     step (``minutes_per_day``: their session ends before the step comes back, which then comes the
     next day): ``class_answers`` are the class's answers a day or more after two failed answers of
     the same card in a row (cardgen.learners.model.ClassStats ``repeats``), and more than
@@ -330,8 +331,11 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
     sixteenth rounds). The cut leaves a margin above the item-response memory's 0.67-0.74, whose learners fail
     repeats for another reason (a ceiling on recall) and lose when they fall back. With 20 minutes a
     day the step comes back within the session, the one step does not fail such a learner, and
-    starting them on Anki's steps cost 0.2-1.1 points (fifteenth round)."""
-    return (repeat_answers < MIN_STEP_ANSWERS and bool(LEARN_STEPS) and minutes_per_day < LEARN_STEPS[-1]
+    starting them on Anki's steps cost 0.2-1.1 points (fifteenth round). At exactly the step's 10
+    minutes no step comes back within a session either: half-life regression's learners at 10 minutes
+    kept as much or more (+0.5 / +1.3 with days off; no median below -0.0) for 5-10 % fewer minutes
+    (docs/addon-evaluation.md, twenty-fifth round)."""
+    return (repeat_answers < MIN_STEP_ANSWERS and bool(LEARN_STEPS) and minutes_per_day <= LEARN_STEPS[-1]
             and class_answers >= MIN_CLASS_REPEATS and class_failures > CLASS_REPEAT_FAIL_LIMIT * class_answers)
 
 
