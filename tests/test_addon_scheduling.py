@@ -252,6 +252,14 @@ def test_a_budget_that_is_not_minutes_a_day_is_the_default_not_a_crash(learner, 
     drive(col, "profile_open", {"minutes_per_day": minutes})
     assert status(col, {"minutes_per_day": minutes})["minutes_per_day"] == 20
     assert status(col, {"minutes_per_day": "15"})["minutes_per_day"] == 15
+    # the status says the value was not read, rather than show the default as if it were the learner's
+    line = gui.status_text(col, {"minutes_per_day": minutes}).splitlines()[0]
+    if minutes is None:
+        assert line.startswith("Budget: 20 minutes a day, no target date")
+    else:
+        assert line.startswith(f"Budget: 20 minutes a day (minutes_per_day {str(minutes)!r} is not a number of "
+                               "minutes in a day: the default), no target date"), line
+    assert gui.status_text(col, {"minutes_per_day": "15"}).startswith("Budget: 15 minutes a day, no target date")
 
 
 @pytest.mark.parametrize("state, owned", [([], "x"), ("x", {"1": 5}), (7, {"abc": ["new_per_day", None]}),

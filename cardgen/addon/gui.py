@@ -181,9 +181,12 @@ def status_text(col, settings: dict[str, Any]) -> str:
 
 
 def _budget_line(seen: dict[str, Any]) -> str:
-    """The learner's budget and target date as the add-on reads them (:func:`status`), in one line."""
+    """The learner's budget and target date as the add-on reads them (:func:`status`), in one line: a
+    budget typed as "twenty" must not look accepted either."""
     minutes = seen["minutes_per_day"]
-    return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day, " + _target_text(seen)
+    unread = ("" if seen["minutes_unread"] is None else
+              f" (minutes_per_day {str(seen['minutes_unread'])!r} is not a number of minutes in a day: the default)")
+    return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day{unread}, " + _target_text(seen)
 
 
 def _target_text(seen: dict[str, Any]) -> str:

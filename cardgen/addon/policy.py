@@ -108,14 +108,21 @@ SLACK = 0.9  # yesterday used less than this share of the budget with nothing ov
 def budget_minutes(value: object) -> float:
     """The learner's minutes a day from the add-on's config value ``minutes_per_day``:
     :data:`DEFAULT_MINUTES` when it is absent or not a number of minutes in a day (a typo in Anki's
-    config editor must not stop the add-on; the status dialog shows the minutes used)."""
+    config editor must not stop the add-on; the status dialog says the value was not read,
+    :func:`minutes_in`)."""
+    minutes = minutes_in(value)
+    return DEFAULT_MINUTES if minutes is None else minutes
+
+
+def minutes_in(value: object) -> float | None:
+    """``value`` as a number of minutes in a day (more than 0, at most a day's), or None."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        return DEFAULT_MINUTES
+        return None
     try:
         minutes = float(value)
     except ValueError:
-        return DEFAULT_MINUTES
-    return minutes if math.isfinite(minutes) and 0 < minutes <= 24 * 60 else DEFAULT_MINUTES
+        return None
+    return minutes if math.isfinite(minutes) and 0 < minutes <= 24 * 60 else None
 
 
 def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,

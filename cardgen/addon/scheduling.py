@@ -34,6 +34,7 @@ from cardgen.addon.policy import (
     REFIT_DAYS,
     affordable_retention,
     budget_minutes,
+    minutes_in,
     catch_up_day,
     class_repeats_fail,
     fallback_fails,
@@ -488,6 +489,10 @@ def status(col, config: dict | None = None) -> dict:
     days_left, why_not = _target_date(col, config)
     return {
         "minutes_per_day": budget_minutes(config.get("minutes_per_day")),
+        # the learner's value when it is set but not a number of minutes in a day (the default is used)
+        "minutes_unread": (None if config.get("minutes_per_day") is None
+                           or minutes_in(config.get("minutes_per_day")) is not None
+                           else config.get("minutes_per_day")),
         "target_date": config.get("target_date"),
         "target_days_left": days_left,
         "target_unused": why_not,  # "none", "not a date", "passed"; "" when the date paces the curriculum
