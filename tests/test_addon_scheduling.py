@@ -639,15 +639,9 @@ def test_new_cards_come_first_while_reviews_succeed_but_not_on_a_catch_up_day(tm
     assert any("catch-up day" in line for line in plan.describe())
 
 
-@pytest.mark.parametrize("rating", [CardAnswer.GOOD, CardAnswer.AGAIN])
-def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixed_day(
-        tmp_path: Path, collection: Collection, rating: int, monkeypatch) -> None:
-    """Through the real scheduler: a learner who started 30 days ago and answers their due reviews
-    (Good) keeps up, and the first quarter of their 61 days to the date is past, so every card left
-    comes today (at most MAX_NEW_PER_DAY); one who fails them gets a quarter of the 31 days left.
-    Once every card is introduced and the learner keeps up, the desired retention goes to the top
-    (Anki's simulator is offered only 0.9 here, which a deck this small would otherwise pass)."""
-    monkeypatch.setattr(policy, "RETENTION_CHOICES", (0.9,))
+def _thirty_days_in(tmp_path: Path, collection: Collection, rating: int) -> tuple[int, int, _dt.date]:
+    """A learner who introduced MIN_RECENT_REVIEWS + 2 cards (Easy) 30 days ago answers every one of
+    them, now due, with ``rating``: the cards introduced, those still new, and today's date."""
     import_package(collection, class_deck(tmp_path, count=12))
     drive(collection, "profile_open")
     collection.decks.select(collection.decks.id_for_name(ROOT))
@@ -658,7 +652,28 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
     _answer_reviews(collection, collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"), rating)
     left = collection.db.scalar(f"SELECT count() FROM cards WHERE queue = 0 AND id IN "
                                 f"({','.join(map(str, collection.find_cards(CARDGEN_SEARCH)))})")
-    today = _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
+    return introduced, left, _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
+
+
+def _introduce_the_rest(collection: Collection, introduced: int, left: int) -> None:
+    """The learner introduces the ``left`` new cards today (Easy), past the day's limits (today's
+    counts already hold the ``introduced`` first ones)."""
+    for name in (*_cardgen_homes(collection), ROOT):
+        collection.decks.select(collection.decks.id_for_name(name))
+        collection.sched.extend_limits(introduced + left, 0)
+    assert _answer(collection, ROOT, left, CardAnswer.EASY) == left
+
+
+@pytest.mark.parametrize("rating", [CardAnswer.GOOD, CardAnswer.AGAIN])
+def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixed_day(
+        tmp_path: Path, collection: Collection, rating: int, monkeypatch) -> None:
+    """Through the real scheduler: a learner who started 30 days ago and answers their due reviews
+    (Good) keeps up, and the first quarter of their 61 days to the date is past, so every card left
+    comes today (at most MAX_NEW_PER_DAY); one who fails them gets a quarter of the 31 days left.
+    Once every card is introduced and the learner keeps up, the desired retention goes to the top
+    (Anki's simulator is offered only 0.9 here, which a deck this small would otherwise pass)."""
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", (0.9,))
+    introduced, left, today = _thirty_days_in(tmp_path, collection, rating)
     config = {"minutes_per_day": 1, "target_date": (today + _dt.timedelta(days=30)).isoformat()}
     _new_day(collection)
     lines = drive(collection, "day_start", config).describe()
@@ -666,10 +681,7 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
     assert left > 7 and any(f"new per day -> {expected} " in line for line in lines), (left, lines)
     assert not any("desired retention" in line for line in lines), lines  # new cards are left
     if rating == CardAnswer.GOOD:  # the rest introduced, their reviews answered: the top retention
-        for name in (*_cardgen_homes(collection), ROOT):  # today's counts already hold the first ones
-            collection.decks.select(collection.decks.id_for_name(name))
-            collection.sched.extend_limits(introduced + left, 0)
-        assert _answer(collection, ROOT, left, CardAnswer.EASY) == left
+        _introduce_the_rest(collection, introduced, left)
         _new_day(collection)
         lines = drive(collection, "day_start", config).describe()
         assert any(f"desired retention -> {DR_HIGH} (every card is introduced and you keep up" in line
@@ -685,20 +697,10 @@ def test_through_anki_under_the_fallback_a_learner_who_keeps_up_gets_a_fixed_lat
     quarters of the 11 days left. Once every card is introduced and the learner keeps up, the desired
     retention goes to the top, past the fallback's own."""
     monkeypatch.setattr(policy, "RETENTION_CHOICES", (0.9,))
-    import_package(collection, class_deck(tmp_path, count=12))
-    drive(collection, "profile_open")
-    collection.decks.select(collection.decks.id_for_name(ROOT))
-    introduced = MIN_RECENT_REVIEWS + 2
-    collection.sched.extend_limits(introduced, 0)
-    assert _answer(collection, ROOT, introduced, CardAnswer.EASY) == introduced
-    _days_pass(collection, 30)
-    _answer_reviews(collection, collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"), rating)
+    introduced, left, today = _thirty_days_in(tmp_path, collection, rating)
     state = dict(collection.get_config(STATE_KEY))
     state["steps_fallback_day"] = collection.sched.today - 5  # the learner's repeats failed five days ago
     collection.set_config(STATE_KEY, state)
-    left = collection.db.scalar(f"SELECT count() FROM cards WHERE queue = 0 AND id IN "
-                                f"({','.join(map(str, collection.find_cards(CARDGEN_SEARCH)))})")
-    today = _dt.datetime.fromtimestamp(collection.sched.day_cutoff - 86_400).date()
     config = {"minutes_per_day": 1, "target_date": (today + _dt.timedelta(days=10)).isoformat()}
     _new_day(collection)
     lines = drive(collection, "day_start", config).describe()
@@ -706,10 +708,7 @@ def test_through_anki_under_the_fallback_a_learner_who_keeps_up_gets_a_fixed_lat
     expected = min(left, MAX_NEW_PER_DAY) if rating == CardAnswer.GOOD else -(-left // 8)
     assert left > 8 and any(f"new per day -> {expected} " in line for line in lines), (left, lines)
     if rating == CardAnswer.GOOD:  # the rest introduced, their reviews answered: the top retention
-        for name in (*_cardgen_homes(collection), ROOT):
-            collection.decks.select(collection.decks.id_for_name(name))
-            collection.sched.extend_limits(introduced + left, 0)
-        assert _answer(collection, ROOT, left, CardAnswer.EASY) == left
+        _introduce_the_rest(collection, introduced, left)
         _new_day(collection)
         lines = drive(collection, "day_start", config).describe()
         assert any(f"desired retention -> {DR_HIGH} (every card is introduced and you keep up" in line
