@@ -16,7 +16,7 @@ from cardgen.addon.learner_side import export_progress, remember_own_tags, resto
 from cardgen.addon.moments import DEFAULT_CONFIG, drive
 from cardgen.addon.plan import SchedulingPlan, steps_text
 from cardgen.addon.policy import NO_DATE_DAYS_LEFT
-from cardgen.addon.scheduling import plan_scheduling, status
+from cardgen.addon.scheduling import budget_read, plan_scheduling, status
 from cardgen.addon.settings import state_of
 
 CONSENT_KEY = "cardgenConsent"  # collection config: True once the learner said yes, False if no
@@ -106,7 +106,7 @@ def _ask_first(moment: str) -> None:
     box.setWindowTitle("cardgen")
     box.setText("cardgen can schedule your cardgen decks by your budget and your own reviews. "
                 "It would now:\n\n" + "\n".join(f"- {line}" for line in plan.describe())
-                + "\n\n" + _budget_line(status(mw.col, config()))
+                + "\n\n" + _budget_line(budget_read(mw.col, config()))
                 + "\n\nEverything can be undone with Edit > Undo; a setting you change later stays yours.")
     box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
 
@@ -181,8 +181,8 @@ def status_text(col, settings: dict[str, Any]) -> str:
 
 
 def _budget_line(seen: dict[str, Any]) -> str:
-    """The learner's budget and target date as the add-on reads them (:func:`status`), in one line: a
-    budget typed as "twenty" must not look accepted either."""
+    """The learner's budget and target date as the add-on reads them (:func:`budget_read`), in one
+    line: a budget typed as "twenty" must not look accepted either."""
     minutes = seen["minutes_per_day"]
     unread = ("" if seen["minutes_unread"] is None else
               f" (minutes_per_day {str(seen['minutes_unread'])!r} is not a number of minutes in a day: the default)")

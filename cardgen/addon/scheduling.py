@@ -475,8 +475,25 @@ def _fit(col, search: str, current: list[float]) -> list[float] | None:
 
 # ---------------------------------------------------------------- the status dialog
 
+def budget_read(col, config: dict | None = None) -> dict:
+    """The learner's budget and target date as the add-on reads them from its ``config``: what the
+    status dialog and the first-run question show, without planning anything."""
+    config = dict(config or {})
+    minutes = config.get("minutes_per_day")
+    days_left, why_not = _target_date(col, config)
+    return {
+        "minutes_per_day": budget_minutes(minutes),
+        # the learner's value when it is set but not a number of minutes in a day (the default is used)
+        "minutes_unread": None if minutes is None or minutes_in(minutes) is not None else minutes,
+        "target_date": config.get("target_date"),
+        "target_days_left": days_left,
+        "target_unused": why_not,  # "none", "not a date", "passed"; "" when the date paces the curriculum
+    }
+
+
 def status(col, config: dict | None = None) -> dict:
-    """What the status dialog shows: budget, pace, desired retention, bands, what was last done."""
+    """What the status dialog shows: budget (:func:`budget_read`), pace, desired retention, bands,
+    what was last done."""
     config = dict(config or {})
     homes, mixed = home_decks(col)
     presets = {(preset_of(col, d)["name"], preset_of(col, d)["id"]): preset_of(col, d) for d in homes}
@@ -486,16 +503,8 @@ def status(col, config: dict | None = None) -> dict:
         band = tag_band(col.get_note(nid).tags, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
         counts[band.value] += 1
     owned = owned_of(col)
-    days_left, why_not = _target_date(col, config)
     return {
-        "minutes_per_day": budget_minutes(config.get("minutes_per_day")),
-        # the learner's value when it is set but not a number of minutes in a day (the default is used)
-        "minutes_unread": (None if config.get("minutes_per_day") is None
-                           or minutes_in(config.get("minutes_per_day")) is not None
-                           else config.get("minutes_per_day")),
-        "target_date": config.get("target_date"),
-        "target_days_left": days_left,
-        "target_unused": why_not,  # "none", "not a date", "passed"; "" when the date paces the curriculum
+        **budget_read(col, config),
         "presets": [{"name": name, "new_per_day": p["new"]["perDay"],
                      "desired_retention": round(float(p.get("desiredRetention", ANKI_DEFAULT_RETENTION)), 3),
                      "own_parameters": bool(p.get("fsrsParams6")),
