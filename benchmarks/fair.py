@@ -11,8 +11,9 @@ deterministic: the same arguments give the same result to the last digit.
   kind: a new card, a learning step, a passed review, a failed one; slow learners take longer), then
   stops for the day. Learning steps due later that day are waited for within a 12-hour day. A
   learner named ``NAME/5`` studies on 5 days of each week and does not open Anki on the other 2;
-  ``NAME@20:6`` studies 20 minutes a day and 6 from day :data:`BUDGET_CHANGE_DAY` on, which both
-  the add-on's config and (b)'s weekly routine then say.
+  ``NAME~30`` skips 30 % of the days after the first at random (the same days in every arm of a
+  seed); ``NAME@20:6`` studies 20 minutes a day and 6 from day :data:`BUDGET_CHANGE_DAY` on, which
+  both the add-on's config and (b)'s weekly routine then say.
 * **Memory models** (the ground truth; the scheduler never sees it):
   ``fsrs``: FSRS-6 equations with learner-specific parameters (not Anki's defaults) and a true
   difficulty per card; ``irt``: not FSRS: recall = ceiling(ability - difficulty) x exp(-t / h), the
@@ -102,9 +103,14 @@ class Learner:
     fsrs_scale: float  # fsrs model: multiplies initial stability and growth
     days_a_week: int = 7  # the learner studies (and opens Anki) on the first this many days of each week
     later_minutes: float | None = None  # the budget from BUDGET_CHANGE_DAY on (None: the same throughout)
+    skip_share: float = 0.0  # of the days after the first, skipped at random (an irregular learner)
+    skip_seed: int = 0  # which days those are (run_one sets the run's seed)
 
     def studies_on(self, day: int) -> bool:
-        return day % 7 < self.days_a_week
+        if day % 7 >= self.days_a_week:
+            return False
+        skipped = self.skip_share and random.Random(f"{self.skip_seed}:{day}").random() < self.skip_share
+        return day == 0 or not skipped
 
     def minutes_on(self, day: int) -> float:
         """The learner's budget on ``day``; the learner changes it in the add-on's config too."""
@@ -126,14 +132,17 @@ def learner_named(name: str) -> Learner:
     ``fast@20`` is the fast learner at 20 minutes a day, ``slow/5`` the slow learner studying on 5
     days of each week (not on the other 2, when they do not open Anki), ``fast@20/5`` both;
     ``slow@20:6`` studies 20 minutes a day and 6 from :data:`BUDGET_CHANGE_DAY` on (a budget the
-    learner lowers, as before an exam in another subject)."""
-    rest, slash, days = name.partition("/")
+    learner lowers, as before an exam in another subject); ``fast~30`` (also after the others:
+    ``fast@8/5~30``) skips 30 % of the days after the first at random, an irregular learner."""
+    rest, tilde, skip = name.partition("~")
+    rest, slash, days = rest.partition("/")
     base, at, minutes = rest.partition("@")
     minutes, colon, later = minutes.partition(":")
     if (base not in LEARNERS or (slash and days not in tuple("1234567")) or (at and not _minutes(minutes))
-            or (colon and not _minutes(later))):
+            or (colon and not _minutes(later)) or (tilde and skip not in {str(n) for n in range(1, 91)})):
         raise SystemExit(f"no learner {name!r}: one of {', '.join(LEARNERS)}, optionally @MINUTES (or "
-                         f"@MINUTES:MINUTES_FROM_DAY_{BUDGET_CHANGE_DAY}) and /DAYS_A_WEEK")
+                         f"@MINUTES:MINUTES_FROM_DAY_{BUDGET_CHANGE_DAY}), /DAYS_A_WEEK and "
+                         "~PERCENT_OF_DAYS_SKIPPED")
     changes: dict = {}
     if minutes:
         changes["minutes_per_day"] = float(minutes)
@@ -141,6 +150,8 @@ def learner_named(name: str) -> Learner:
         changes["later_minutes"] = float(later)
     if days:
         changes["days_a_week"] = int(days)
+    if skip:
+        changes["skip_share"] = int(skip) / 100
     return replace(LEARNERS[base], name=name, **changes) if changes else LEARNERS[base]
 
 
@@ -519,7 +530,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
     the add-on then sets its own. ``b_retentions``: the desired retentions (b) chooses from (None:
     :data:`B_RETENTIONS`)."""
     sys.path.insert(0, str(REPO))
-    learner = learner_named(learner_name)
+    learner = replace(learner_named(learner_name), skip_seed=seed)
     z, prior = curriculum(seed, cards)
     memory = Memory(model, learner, z, seed + (0 if learner_name == "fast" else 7919))
     clock = Clock(os.environ["FAKETIME_TIMESTAMP_FILE"])
@@ -567,6 +578,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
         shift: dict = {}
         morning: list[float] = []
         window = range(days - 9, days + 1)
+        week_seen = -1
         for day in range(days):
             start = T0 + day * DAY_S
             clock.set(start)
@@ -574,10 +586,13 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 morning.append(sum(memory.recall(i, start) for i in range(cards)) / cards)
             if not learner.studies_on(day):
                 continue  # Anki stays closed: no study, and no add-on
-            if arm == "b" and day % 7 == 0:
+            # weekly routines run on the first day of each week the learner studies (day 7k but for
+            # an irregular learner who skipped it)
+            first_this_week, week_seen = day // 7 != week_seen, day // 7
+            if arm == "b" and first_this_week:
                 _diligent_learner(col, day, days, new_per_day, learner, result.notes,
                                   tuple(b_retentions or B_RETENTIONS))
-            elif arm.startswith("addon") and (day % 7 == 0 or not arm.startswith("addon-weekly")):
+            elif arm.startswith("addon") and (first_this_week or not arm.startswith("addon-weekly")):
                 if config:  # the learner's budget today (changed in the add-on's config on the day they change it)
                     config["minutes_per_day"] = learner.minutes_on(day)
                 done = drive(col, "profile_open" if day == 0 else "day_start", config)

@@ -5,6 +5,7 @@ tens of minutes and does not run here)."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -281,11 +282,43 @@ def test_the_weekly_arm_drives_the_addon_on_every_seventh_day_only() -> None:
 
 
 @pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_an_irregular_learner_skips_days_at_random_the_same_ones_for_a_seed() -> None:
+    irregular = learner_named("fast~30")
+    assert (irregular.skip_share, irregular.minutes_per_day) == (0.3, LEARNERS["fast"].minutes_per_day)
+    days = {seed: [day for day in range(60) if replace(irregular, skip_seed=seed).studies_on(day)]
+            for seed in (1, 2)}
+    assert all(studied[0] == 0 and 10 <= 60 - len(studied) <= 26 for studied in days.values()), days
+    assert days[1] != days[2]
+    assert days[1] == [day for day in range(60) if replace(irregular, skip_seed=1).studies_on(day)]
+    both = replace(learner_named("slow@8/5~50"), skip_seed=1)
+    studied = [day for day in range(28) if both.studies_on(day)]
+    assert (both.minutes_per_day, both.days_a_week) == (8.0, 5)
+    assert all(day % 7 < 5 for day in studied) and 0 < len(studied) < 20, studied
+    for wrong in ("fast~0", "fast~91", "fast~x", "fast~", "fast~30/5"):
+        with pytest.raises(SystemExit, match=f"no learner '{wrong}'"):
+            learner_named(wrong)
+
+
 def test_a_learner_who_skips_days_neither_studies_nor_opens_anki_then() -> None:
     """``fast/5`` answers nothing on days 5 and 6, and the add-on is not driven then."""
     run, = run_in_faketime([("fsrs", "fast/5", 1, "addon", None, 12, 9)], 1)
     assert _days_driven(run) == [0, 1, 2, 3, 4, 7, 8]
     assert run["answers"]
+
+
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_an_irregular_learner_runs_the_weekly_routine_on_the_first_day_studied_each_week() -> None:
+    """Seed 13's ``fast~50`` skips days 7 and 14 (and others): (b)'s weekly optimisation runs on days
+    9 and 15, the first days of those weeks it studies; the add-on is driven on every day studied and
+    no other."""
+    learner = replace(learner_named("fast~50"), skip_seed=13)
+    studied = [day for day in range(16) if learner.studies_on(day)]
+    assert 7 not in studied and 14 not in studied, studied  # the seed this test relies on
+    b_run, addon_run = run_in_faketime([("fsrs", "fast~50", 13, "b", 10, 12, 16),
+                                        ("fsrs", "fast~50", 13, "addon", None, 12, 16)], 2)
+    weekly = sorted(int(note.split(":")[0].split()[1]) for note in b_run["notes"] if "desired retention" in note)
+    assert weekly == [0, 9, 15] == [0] + [min(d for d in studied if d // 7 == week) for week in (1, 2)], studied
+    assert _days_driven(addon_run) == studied
 
 
 def test_the_prediction_check_reports_the_ceiling_the_truth_reaches() -> None:
