@@ -281,8 +281,9 @@ def test_the_weekly_arm_drives_the_addon_on_every_seventh_day_only() -> None:
     assert _days_driven(daily) == list(range(12))
 
 
-@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
 def test_an_irregular_learner_skips_days_at_random_the_same_ones_for_a_seed() -> None:
+    """``fast~30`` skips about 30 % of the days after the first, the same days for the same seed;
+    ``~`` comes after ``@`` and ``/``, whose days it skips among."""
     irregular = learner_named("fast~30")
     assert (irregular.skip_share, irregular.minutes_per_day) == (0.3, LEARNERS["fast"].minutes_per_day)
     days = {seed: [day for day in range(60) if replace(irregular, skip_seed=seed).studies_on(day)]
@@ -299,6 +300,7 @@ def test_an_irregular_learner_skips_days_at_random_the_same_ones_for_a_seed() ->
             learner_named(wrong)
 
 
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
 def test_a_learner_who_skips_days_neither_studies_nor_opens_anki_then() -> None:
     """``fast/5`` answers nothing on days 5 and 6, and the add-on is not driven then."""
     run, = run_in_faketime([("fsrs", "fast/5", 1, "addon", None, 12, 9)], 1)
