@@ -29,6 +29,11 @@ deterministic: the same arguments give the same result to the last digit.
   traces that decay exponentially at timescales from an hour to most of a year; each exposure adds
   to every trace in proportion to what the traces up to its timescale have lost (the spacing effect,
   by error-driven learning); recall is a logistic function of the strength and ability - difficulty.
+  ``dash``: counts in time windows, after DASH (Lindsey, Shroyer, Pashler & Mozer 2014): recall is a
+  logistic function of ability - difficulty and of the log counts of the card's correct and failed
+  answers (each failure followed by the answer shown) in the last hour, day, week, month and ever; it
+  stays flat between the moments an answer leaves a window and falls in steps (no smooth curve,
+  FSRS's or any other). Added after the twenty-sixth round as a memory the add-on was never tuned on.
 * **Educator priors**: each card's ``cardgen::prior::`` tag is a tercile of a noisy copy of its true
   difficulty (correlation ~0.5), so the prior is only partly right.
 * **Arms** (same cards, same learner, same random numbers per card and review):
@@ -87,7 +92,7 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation-history.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
-MODELS = ("fsrs", "irt", "actr", "hlr", "mcm")  # the hidden memories (module docstring)
+MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash")  # the hidden memories (module docstring)
 # the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record
 ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo")
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
@@ -186,13 +191,16 @@ class Memory:
             self.w[8] += math.log(learner.fsrs_scale) * 0.6
             self.w[20] = 0.25  # a different forgetting-curve shape than Anki's default
         self.factor = 0.9 ** (-1 / self.w[20]) - 1
-        self.exposures: dict[int, list[tuple[float, float]]] = {}  # actr: (time, decay) of each exposure
+        # each exposure: actr (time, decay); dash (time, 1.0 when recalled else 0.0)
+        self.exposures: dict[int, list[tuple[float, float]]] = {}
 
     def recall(self, i: int, now: float) -> float:
         if i not in self.state:
             return 0.0
         if self.model == "actr":
             return _actr_recall(self._activation(i, now))
+        if self.model == "dash":
+            return _dash_recall(self.exposures.get(i, []), now, self.learner.ability - self.z[i])
         t = max(0.0, (now - self.last[i]) / DAY_S)
         if self.model == "mcm":
             strength = _mcm_strength(_mcm_decayed(self.state[i], t))
@@ -224,6 +232,8 @@ class Memory:
             ok = u < p
             self._update(i, now, ok, p)
         self.last[i] = now
+        if self.model == "dash":
+            self.exposures.setdefault(i, []).append((now, float(ok)))
         if activation is not None:  # every exposure adds to the activation, with a decay set by the one before
             decay = ACTR["c"] * math.exp(activation) + ACTR["a"] if math.isfinite(activation) else ACTR["a"]
             self.exposures.setdefault(i, []).append((now, decay))
@@ -243,7 +253,7 @@ class Memory:
         return math.log(traces) + ACTR["scale"] * (self.learner.ability - self.z[i]) + ACTR["offset"]
 
     def _first(self, i: int, ok: bool) -> None:
-        if self.model == "actr":
+        if self.model in ("actr", "dash"):
             self.state[i] = []
             return
         if self.model == "mcm":
@@ -260,7 +270,7 @@ class Memory:
             self.state[i] = [1 / (1 + math.exp(-(gap + 3.0))), 10.0 * math.exp(0.5 * gap)]
 
     def _update(self, i: int, now: float, ok: bool, p: float) -> None:
-        if self.model == "actr":
+        if self.model in ("actr", "dash"):
             return  # the exposure itself is the update (answer)
         if self.model == "hlr":  # counts only: when the answer came does not matter
             self.state[i][0 if ok else 1] += 1
@@ -335,6 +345,31 @@ def _mcm_studied(traces: list[float], ok: bool) -> list[float]:
         weighted, total = weighted + g * x, total + g
         grown.append(x + eps * (1 - weighted / total))
     return grown
+
+
+# After Lindsey, Shroyer, Pashler & Mozer (2014), "Improving students' long-term knowledge retention
+# through personalized review", Psychological Science 25: DASH's recall, a logistic function of ability
+# - difficulty plus, for each time window, weights on log(1 + the correct answers in it) and on log(1 +
+# the failed ones). DASH predicts recall from a history, where a failure says the card is hard and
+# lowers the prediction; as the world a learner lives in that would make every failure lower recall
+# further though the answer is then shown, so here a failed answer teaches too, less than a correct
+# one. These windows (days) and weights chosen here on plain schedules only, before any run of the
+# add-on with them, so that a middling card on a schedule of growing intervals is recalled at roughly
+# 0.7-0.85, a card seen once falls below half within two weeks, and five failures in a row leave
+# less than half by the next day; less for a slow learner or a hard card (tests/test_addon_evaluation.py;
+# docs/addon-evaluation.md, twenty-seventh round).
+DASH = {"windows": (1 / 24, 1.0, 7.0, 30.0, math.inf), "correct": (2.0, 1.0, 0.9, 0.9, 0.6),
+        "failed": (0.8, 0.2, 0.2, 0.2, 0.1), "offset": -2.0, "scale": 0.8}
+
+
+def _dash_recall(exposures: list[tuple[float, float]], now: float, gap: float) -> float:
+    """Recall at ``now`` of a card with these (time, recalled) ``exposures``, for a learner whose
+    ability exceeds the card's difficulty by ``gap``."""
+    z = DASH["offset"] + DASH["scale"] * gap
+    for window, w_correct, w_failed in zip(DASH["windows"], DASH["correct"], DASH["failed"]):
+        inside = [ok for at, ok in exposures if now - at <= window * DAY_S]
+        z += w_correct * math.log1p(sum(inside)) + w_failed * math.log1p(len(inside) - sum(inside))
+    return 1 / (1 + math.exp(-z))
 
 
 def _actr_recall(activation: float) -> float:

@@ -156,6 +156,44 @@ def test_the_multiscale_context_model_forgets_and_spacing_helps() -> None:
     assert scheduled.recall(0, 50 * 86_400) < min(recalls[1:]) - 0.05
 
 
+def test_the_windowed_counts_model_forgets_in_steps() -> None:
+    """The windowed counts model (after DASH, Lindsey et al. 2014): recall stays flat while no answer
+    leaves a window and falls when one does; a failure, its answer shown, raises recall less than a
+    success does, but raises it; a harder card and a slower learner are recalled less; on a schedule
+    of growing intervals a middling card is mostly recalled, and less a month on."""
+    day = 86_400
+
+    def seen(memory: Memory, i: int, answers: list[tuple[float, bool]]) -> None:
+        memory._first(i, answers[0][1])
+        memory.exposures[i] = [(at, float(ok)) for at, ok in answers]
+
+    memory = Memory("dash", LEARNERS["fast"], [0.0, 1.5], seed=1)
+    once = [(0.0, False), (600.0, True)]  # failed on first sight, recalled at the learning step
+    for i in (0, 1):
+        seen(memory, i, once)
+    assert memory.recall(0, 2 * day) == memory.recall(0, 6 * day)  # flat inside the week
+    assert memory.recall(0, 600 + 3600) > memory.recall(0, 2 * day) > memory.recall(0, 8 * day) > 0.3
+    assert memory.recall(0, 14 * day) < 0.5
+    failing = Memory("dash", LEARNERS["fast"], [0.0], seed=1)  # a failure, the answer shown, teaches a little
+    seen(failing, 0, [(0.0, False)])
+    before = failing.recall(0, 60)
+    seen(failing, 0, [(0.0, False), (60.0, False)])
+    assert before < failing.recall(0, 120) < memory.recall(0, 120 + 600)
+    assert memory.recall(1, day) < memory.recall(0, day) - 0.05  # the harder card
+    slow = Memory("dash", LEARNERS["slow"], [0.0], seed=1)
+    seen(slow, 0, once)
+    assert slow.recall(0, day) < memory.recall(0, day) - 0.05
+    scheduled = Memory("dash", LEARNERS["fast"], [0.0], seed=1)
+    answers, recalls = [(0.0, False)], []
+    for at in (600 / day, 1, 3, 8, 20):
+        seen(scheduled, 0, answers)
+        recalls.append(scheduled.recall(0, at * day))
+        answers.append((at * day, True))
+    seen(scheduled, 0, answers)
+    assert all(0.5 < r < 0.9 for r in recalls[1:]), recalls
+    assert scheduled.recall(0, 50 * day) < min(recalls[1:]) - 0.05
+
+
 def test_scores() -> None:
     assert auc([0.1, 0.2, 0.8, 0.9], [False, False, True, True]) == 1.0
     assert auc([0.5] * 4, [False, True, False, True]) == 0.5
