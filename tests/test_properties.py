@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape
@@ -28,7 +29,9 @@ from cardgen.teaching.findings import read_shape
 from cardgen.teaching.loader import load_case
 from tests.sample_cases import CT_SMALL
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None,
+# On CI (.ci/run sets CI) the examples are derandomized, so that whether a commit lands never
+# depends on a random draw; a developer's run draws new ones, and what they find becomes an @example.
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, derandomize=bool(os.environ.get("CI")),
                              suppress_health_check=[HealthCheck.too_slow])
 
 # --- YAML-ish values ---------------------------------------------------------------------------------
@@ -206,6 +209,9 @@ def parse_entries(cloze: str) -> list[tuple[int, str, dict[str, str]]]:
 
 @PROPERTY_SETTINGS
 @given(case=image_and_shape(), mode=st.sampled_from(list(OcclusionMode)))
+# a radius of 3.5 pixels on a 10,000-pixel side is 0.00035: a tie, stored as 0.0003, half a pixel off
+@example(case=((10000, 1), Ellipse(0.0, 0.0, 7.0, 1.0)), mode=OcclusionMode.HIDE_ALL)
+@example(case=((1, 10000), Ellipse(0.0, 0.0, 1.0, 7.0)), mode=OcclusionMode.HIDE_ONE)
 def test_occlusion_fractions_round_trip_within_half_a_pixel(case, mode: OcclusionMode) -> None:
     (width, height), shape = case
     [(number, kind, props)] = parse_entries(occlusion_cloze([[shape]], width, height, mode))
@@ -218,36 +224,38 @@ def test_occlusion_fractions_round_trip_within_half_a_pixel(case, mode: Occlusio
         fractions.update({f"p{i}": float(v) for i, pair in enumerate(pairs) for v in pair})
     assert all(0.0 <= f <= 1.0 for f in fractions.values()), props
     # Every number Anki stores (left, top, width, height, a radius, a point) is a fraction with
-    # four decimals: within half a pixel on images up to 10,000 pixels a side.
-    half = 0.5
+    # four decimals: within half a pixel on images up to 10,000 pixels a side (a tie is exactly half
+    # a pixel off, which the fraction times the side misses by a float's last digits: ``noise``).
+    half, noise = 0.5, 1e-9
     if isinstance(shape, (Rect, Ellipse)):
-        assert abs(fractions["left"] * width - shape.x) <= half
-        assert abs(fractions["top"] * height - shape.y) <= half
+        assert abs(fractions["left"] * width - shape.x) <= half + noise
+        assert abs(fractions["top"] * height - shape.y) <= half + noise
         if isinstance(shape, Rect):
             assert kind == "rect"
-            assert abs(fractions["width"] * width - shape.width) <= half
-            assert abs(fractions["height"] * height - shape.height) <= half
+            assert abs(fractions["width"] * width - shape.width) <= half + noise
+            assert abs(fractions["height"] * height - shape.height) <= half + noise
         else:
             assert kind == "ellipse"
             # The radius is stored, so the diameter doubles its rounding: 1e-4 of the image side
             # (half a pixel at 5,000 pixels, one pixel at 10,000).
-            assert abs(fractions["rx"] * width - shape.width / 2) <= half
-            assert abs(fractions["ry"] * height - shape.height / 2) <= half
-            assert abs(2 * fractions["rx"] * width - shape.width) <= max(half, 1e-4 * width)
-            assert abs(2 * fractions["ry"] * height - shape.height) <= max(half, 1e-4 * height)
+            assert abs(fractions["rx"] * width - shape.width / 2) <= half + noise
+            assert abs(fractions["ry"] * height - shape.height / 2) <= half + noise
+            assert abs(2 * fractions["rx"] * width - shape.width) <= max(half, 1e-4 * width) + noise
+            assert abs(2 * fractions["ry"] * height - shape.height) <= max(half, 1e-4 * height) + noise
     elif isinstance(shape, Polygon):
         assert kind == "polygon"
         back = [(float(a) * width, float(b) * height) for a, b in pairs]
         assert len(back) == len(shape.points)
         for (bx, by), (sx, sy) in zip(back, shape.points):
-            assert abs(bx - sx) <= half and abs(by - sy) <= half
+            assert abs(bx - sx) <= half + noise and abs(by - sy) <= half + noise
     else:
         # An arrow or a point becomes a small square around its tip, clamped to the image.
         assert kind == "rect"
         tip_x, tip_y = shape.tip
         left, top = fractions["left"] * width, fractions["top"] * height
         right, bottom = left + fractions["width"] * width, top + fractions["height"] * height
-        assert left - half <= tip_x <= right + half and top - half <= tip_y <= bottom + half
+        assert left - half - noise <= tip_x <= right + half + noise
+        assert top - half - noise <= tip_y <= bottom + half + noise
 
 
 @PROPERTY_SETTINGS
