@@ -34,6 +34,9 @@ deterministic: the same arguments give the same result to the last digit.
   answers (each failure followed by the answer shown) in the last hour, day, week, month and ever; it
   stays flat between the moments an answer leaves a window and falls in steps (no smooth curve,
   FSRS's or any other). Added after the twenty-sixth round as a memory the add-on was never tuned on.
+  ``irt2``: the ``irt`` family with other constants (:data:`IRT`): ceilings near 1 and forgetting
+  fast at first, the issue's description ("item-response ability/difficulty with exponential
+  forgetting and a spacing effect") written a second time.
 * **Educator priors**: each card's ``cardgen::prior::`` tag is a tercile of a noisy copy of its true
   difficulty (correlation ~0.5), so the prior is only partly right.
 * **Arms** (same cards, same learner, same random numbers per card and review):
@@ -92,7 +95,7 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation-history.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
-MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash")  # the hidden memories (module docstring)
+MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash", "irt2")  # the hidden memories (module docstring)
 # the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record
 ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo")
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
@@ -266,8 +269,8 @@ class Memory:
             d = min(10.0, max(1.0, 5.0 + 2.0 * self.z[i]))
             self.state[i] = [self.w[2] if ok else self.w[0], d]
         else:
-            gap = self.learner.ability - self.z[i]
-            self.state[i] = [1 / (1 + math.exp(-(gap + 3.0))), 10.0 * math.exp(0.5 * gap)]
+            gap, irt = self.learner.ability - self.z[i], IRT[self.model]
+            self.state[i] = [1 / (1 + math.exp(-(gap + irt["ceiling"]))), irt["half_life"] * math.exp(0.5 * gap)]
 
     def _update(self, i: int, now: float, ok: bool, p: float) -> None:
         if self.model in ("actr", "dash"):
@@ -293,13 +296,24 @@ class Memory:
             self.state[i] = [max(0.01, s), d]
         else:
             ceiling, h = self.state[i]
-            gap = self.learner.ability - self.z[i]
+            gap, irt = self.learner.ability - self.z[i], IRT[self.model]
             spacing = 1 - math.exp(-t / h)  # ~0 when massed, ~1 when spaced past the half-life
             if ok:
-                h *= 1 + 3.0 * math.exp(0.4 * gap) * spacing + 0.05
+                h *= 1 + irt["growth"] * math.exp(0.4 * gap) * spacing + 0.05
             else:
-                h = max(2.0 * math.exp(0.5 * gap), h * 0.35)
+                h = max(irt["lapse_floor"] * math.exp(0.5 * gap), h * 0.35)
             self.state[i] = [ceiling, h]
+
+
+# The item-response memories' constants: the ceiling's offset (recall right after an answer is
+# 1 / (1 + exp(-(ability - difficulty + offset)))), the first half-life in days (times exp(0.5 x
+# (ability - difficulty))), how much a spaced success multiplies it, and its floor after a lapse (days,
+# times the same). ``irt`` is the harness's first memory; ``irt2`` the same family with other constants,
+# chosen on plain schedules only before any run of the add-on (twenty-seventh round): ceilings near 1
+# (nearly every card learnable) and forgetting fast at first, so that a middling card on growing
+# intervals is recalled at roughly 0.6-0.75 (``irt``: 0.7-0.9, under a lower ceiling).
+IRT = {"irt": {"ceiling": 3.0, "half_life": 10.0, "growth": 3.0, "lapse_floor": 2.0},
+       "irt2": {"ceiling": 4.0, "half_life": 3.0, "growth": 2.5, "lapse_floor": 1.0}}
 
 
 # Pavlik & Anderson (2005), "Practice and forgetting effects on vocabulary memory: an activation-based

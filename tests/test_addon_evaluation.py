@@ -66,7 +66,7 @@ def test_loading_results_that_are_not_there_says_which_file(tmp_path: Path) -> N
         main(["--load", str(other)])
 
 
-@pytest.mark.parametrize("model", ["fsrs", "irt"])
+@pytest.mark.parametrize("model", ["fsrs", "irt", "irt2"])
 def test_memory_forgets_and_spacing_helps(model: str) -> None:
     memory = Memory(model, LEARNERS["fast"], [0.0, 0.0], seed=1)
     memory._first(0, True)
@@ -80,6 +80,28 @@ def test_memory_forgets_and_spacing_helps(model: str) -> None:
         m.last[0] = gap
     # a second success after days builds a longer-lasting memory than one ten minutes later
     assert spaced.recall(0, 30 * 86_400) > massed.recall(0, 30 * 86_400 - 3 * 86_400 + 600)
+
+
+def test_the_second_item_response_memory_has_higher_ceilings_and_forgets_faster_at_first() -> None:
+    """``irt2``, the item-response family with other constants: a hard card is nearly always recalled
+    right after its answer (a higher ceiling than ``irt``'s), but a day later less than under ``irt``;
+    on growing intervals a middling card is recalled at 0.5-0.9."""
+    first, second = (Memory(model, LEARNERS["fast"], [1.5], seed=1) for model in ("irt", "irt2"))
+    for memory in (first, second):
+        memory._first(0, True)
+        memory.last[0] = 0.0
+    assert second.recall(0, 60) > 0.9 > first.recall(0, 60)
+    assert second.recall(0, 86_400) < first.recall(0, 86_400) - 0.1
+    scheduled = Memory("irt2", LEARNERS["fast"], [0.0], seed=1)
+    scheduled._first(0, False)
+    scheduled.last[0] = 0.0
+    recalls = []
+    for day in (1, 3, 8, 20):
+        now = day * 86_400
+        recalls.append(scheduled.recall(0, now))
+        scheduled._update(0, now, True, recalls[-1])
+        scheduled.last[0] = now
+    assert all(0.5 < r < 0.9 for r in recalls), recalls
 
 
 def test_the_activation_model_forgets_and_spacing_helps() -> None:
