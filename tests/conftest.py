@@ -1,10 +1,19 @@
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from tests.anki_helpers import open_collection
+
+# On CI (.ci/run sets CI) every property test's examples are derandomized, so that whether a commit
+# lands never depends on a random draw; a developer's run draws new ones, and what they find becomes
+# an @example (tests/test_properties.py has two).
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
