@@ -223,36 +223,36 @@ def test_occlusion_fractions_round_trip_within_half_a_pixel(case, mode: Occlusio
     # Every number Anki stores (left, top, width, height, a radius, a point) is a fraction with
     # four decimals: within half a pixel on images up to 10,000 pixels a side (a tie is exactly half
     # a pixel off, which the fraction times the side misses by a float's last digits: ``noise``).
-    half, noise = 0.5, 1e-9
+    noise = 1e-9
+    half = 0.5 + noise
     if isinstance(shape, (Rect, Ellipse)):
-        assert abs(fractions["left"] * width - shape.x) <= half + noise
-        assert abs(fractions["top"] * height - shape.y) <= half + noise
+        assert abs(fractions["left"] * width - shape.x) <= half
+        assert abs(fractions["top"] * height - shape.y) <= half
         if isinstance(shape, Rect):
             assert kind == "rect"
-            assert abs(fractions["width"] * width - shape.width) <= half + noise
-            assert abs(fractions["height"] * height - shape.height) <= half + noise
+            assert abs(fractions["width"] * width - shape.width) <= half
+            assert abs(fractions["height"] * height - shape.height) <= half
         else:
             assert kind == "ellipse"
             # The radius is stored, so the diameter doubles its rounding: 1e-4 of the image side
             # (half a pixel at 5,000 pixels, one pixel at 10,000).
-            assert abs(fractions["rx"] * width - shape.width / 2) <= half + noise
-            assert abs(fractions["ry"] * height - shape.height / 2) <= half + noise
-            assert abs(2 * fractions["rx"] * width - shape.width) <= max(half, 1e-4 * width) + noise
-            assert abs(2 * fractions["ry"] * height - shape.height) <= max(half, 1e-4 * height) + noise
+            assert abs(fractions["rx"] * width - shape.width / 2) <= half
+            assert abs(fractions["ry"] * height - shape.height / 2) <= half
+            assert abs(2 * fractions["rx"] * width - shape.width) <= max(half, 1e-4 * width + noise)
+            assert abs(2 * fractions["ry"] * height - shape.height) <= max(half, 1e-4 * height + noise)
     elif isinstance(shape, Polygon):
         assert kind == "polygon"
         back = [(float(a) * width, float(b) * height) for a, b in pairs]
         assert len(back) == len(shape.points)
         for (bx, by), (sx, sy) in zip(back, shape.points):
-            assert abs(bx - sx) <= half + noise and abs(by - sy) <= half + noise
+            assert abs(bx - sx) <= half and abs(by - sy) <= half
     else:
         # An arrow or a point becomes a small square around its tip, clamped to the image.
         assert kind == "rect"
         tip_x, tip_y = shape.tip
         left, top = fractions["left"] * width, fractions["top"] * height
         right, bottom = left + fractions["width"] * width, top + fractions["height"] * height
-        assert left - half - noise <= tip_x <= right + half + noise
-        assert top - half - noise <= tip_y <= bottom + half + noise
+        assert left - half <= tip_x <= right + half and top - half <= tip_y <= bottom + half
 
 
 @PROPERTY_SETTINGS
