@@ -194,8 +194,7 @@ class Memory:
             self.w[8] += math.log(learner.fsrs_scale) * 0.6
             self.w[20] = 0.25  # a different forgetting-curve shape than Anki's default
         self.factor = 0.9 ** (-1 / self.w[20]) - 1
-        # each exposure: actr (time, decay); dash (time, 1.0 when recalled else 0.0)
-        self.exposures: dict[int, list[tuple[float, float]]] = {}
+        self.exposures: dict[int, list[tuple[float, float]]] = {}  # actr: (time, decay) of each exposure
 
     def recall(self, i: int, now: float) -> float:
         if i not in self.state:
@@ -203,7 +202,7 @@ class Memory:
         if self.model == "actr":
             return _actr_recall(self._activation(i, now))
         if self.model == "dash":
-            return _dash_recall(self.exposures.get(i, []), now, self.learner.ability - self.z[i])
+            return _dash_recall(self.state[i], now, self.learner.ability - self.z[i])
         t = max(0.0, (now - self.last[i]) / DAY_S)
         if self.model == "mcm":
             strength = _mcm_strength(_mcm_decayed(self.state[i], t))
@@ -235,8 +234,8 @@ class Memory:
             ok = u < p
             self._update(i, now, ok, p)
         self.last[i] = now
-        if self.model == "dash":
-            self.exposures.setdefault(i, []).append((now, float(ok)))
+        if self.model == "dash":  # its state: every answer, (time, 1.0 when recalled else 0.0)
+            self.state[i].append((now, float(ok)))
         if activation is not None:  # every exposure adds to the activation, with a decay set by the one before
             decay = ACTR["c"] * math.exp(activation) + ACTR["a"] if math.isfinite(activation) else ACTR["a"]
             self.exposures.setdefault(i, []).append((now, decay))

@@ -186,8 +186,7 @@ def test_the_windowed_counts_model_forgets_in_steps() -> None:
     day = 86_400
 
     def seen(memory: Memory, i: int, answers: list[tuple[float, bool]]) -> None:
-        memory._first(i, answers[0][1])
-        memory.exposures[i] = [(at, float(ok)) for at, ok in answers]
+        memory.state[i] = [(at, float(ok)) for at, ok in answers]
 
     memory = Memory("dash", LEARNERS["fast"], [0.0, 1.5], seed=1)
     once = [(0.0, False), (600.0, True)]  # failed on first sight, recalled at the learning step
