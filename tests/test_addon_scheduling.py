@@ -789,6 +789,17 @@ def test_the_fallback_ends_once_quick_repeats_fail_more_than_one_time_in_seven()
     assert ends(40, 7) and ends(30, 30)
 
 
+def test_the_fallback_stays_where_the_one_step_held_few_cards_to_their_next_session() -> None:
+    """Quick repeats that fail end the fallback only where the one step held at least half of the
+    cards it introduced to their next session (or too few such cards to tell)."""
+    ends = lambda held, passed: fallback_fails(quick_answers=40, quick_failures=20, held_answers=held,
+                                               held_passes=passed)
+    assert ends(0, 0) and ends(19, 0)  # too few to tell: as before
+    assert ends(40, 20) and ends(100, 90)  # half or more held: a ceiling, not forgetting
+    assert not (ends(40, 19) or ends(100, 14))  # most cards failed their next session too: repeats teach
+    assert not fallback_fails(quick_answers=40, quick_failures=6, held_answers=100, held_passes=90)
+
+
 def test_one_step_equal_to_ankis_is_not_taken_for_a_fallback(tmp_path: Path, collection: Collection,
                                                               monkeypatch) -> None:
     """A fallback is recorded only when the learner's repeats fail, not whenever the steps in use
@@ -941,6 +952,30 @@ def test_when_a_learner_fails_again_within_the_hour_the_one_step_comes_back_for_
     assert learner.steps() == list(LEARN_STEPS)
 
 
+@pytest.mark.parametrize("passed_next_session, ends", [(12, True), (0, False)])
+def test_quick_repeats_end_the_fallback_only_where_the_one_step_held_most_cards(
+        tmp_path: Path, collection: Collection, monkeypatch, passed_next_session: int, ends: bool) -> None:
+    """Through the real scheduler: 20 cards failed on first sight, answered again two hours later
+    (their next session); where 12 of those 20 passed, the one step held most cards, and quick repeats
+    that fail under the fallback bring it back; where none passed, the learner learns a card by
+    answering it again and again, and Anki's steps stay though quick repeats fail."""
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
+    monkeypatch.setattr(policy, "MIN_HELD_ANSWERS", 10)
+    learner = _StepLearner(tmp_path, collection)
+    learner.first_sights_failed()
+    collection.db.execute("UPDATE revlog SET id = id - 7200000")  # the first sights, two hours ago
+    learner.round_of(passed_next_session, CardAnswer.GOOD)
+    learner.round_of(20 - passed_next_session, CardAnswer.AGAIN)  # their next session
+    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0]
+    learner.round_of(6, CardAnswer.AGAIN)  # under the fallback: 6 of 6 failed again within the hour
+    described = learner.next_day()
+    assert learner.steps() == (list(LEARN_STEPS) if ends else [1.0, 10.0]), described
+    assert ("steps_fallback_end_day" in collection.get_config(STATE_KEY)) is ends
+
+
 def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path, collection: Collection,
                                                                    monkeypatch) -> None:
     """Through the real scheduler: the day after the fallback to Anki's steps, the desired retention
@@ -996,6 +1031,34 @@ def test_under_the_fallback_reviews_overdue_for_days_come_with_the_new_cards(tmp
     assert learner.preset()["newMix"] == policy.MIX_WITH_REVIEWS
     assert any(f"new/review order -> mixed ({overdue} reviews overdue" in line
                and "you forget a card while it waits" in line for line in described), described
+
+
+def test_under_the_fallback_a_learner_the_one_step_held_few_cards_of_keeps_new_cards_first(
+        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+    """Through the real scheduler: the backlog that mixes new cards in under the fallback is for a
+    learner who forgets a failed card overnight; a learner whose cards (20 of 20) failed their next
+    session under the one step learns by repeating, and keeps new cards first with the same backlog."""
+    monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
+    monkeypatch.setattr(policy, "MIN_RECENT_REVIEWS", 4)
+    monkeypatch.setattr(policy, "MIN_HELD_ANSWERS", 10)
+    monkeypatch.setattr(policy, "CATCH_UP_EVERY", 0)
+    learner = _StepLearner(tmp_path, collection)
+    learner.first_sights_failed()
+    collection.db.execute("UPDATE revlog SET id = id - 7200000")  # the first sights, two hours ago
+    learner.round_of(20, CardAnswer.AGAIN)  # their next session: 0 of 20 held
+    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
+    learner.next_day()
+    assert learner.steps() == [1.0, 10.0]
+    failed = collection.find_cards(f"{CARDGEN_SEARCH} is:learn")
+    collection.sched.set_due_date(failed, "0")
+    assert _answer(collection, ROOT, 6, CardAnswer.GOOD) == 6
+    today = collection.sched.today
+    collection.db.execute(f"UPDATE cards SET due = due - 3 WHERE queue = 2 AND due <= {today}")
+    assert collection.db.scalar(f"SELECT count() FROM cards WHERE queue = 2 AND due < {today}") >= 10
+    collection.sched.unsuspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
+    described = learner.next_day({"minutes_per_day": 0.25})  # days of reviews overdue
+    assert learner.steps() == [1.0, 10.0]
+    assert learner.preset()["newMix"] == policy.NEW_BEFORE_REVIEWS, described
 
 
 def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_steps(

@@ -26,8 +26,9 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
   what covers the curriculum: a card never introduced counts for nothing. Under the fallback to Anki's
-  steps (below), mixed as well once the overdue reviews would take more than :data:`BACKLOG_DAYS`
-  days of the learner's minutes: that learner loses an overdue card day by day. On the last
+  steps (below) where the one step had held most cards (:func:`one_step_held`), mixed as well once the
+  overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes: that
+  learner loses an overdue card day by day. On the last
   :data:`FINAL_REVIEW_DAYS` days to the target date, after the reviews (:func:`reviews_first`): the
   date is near, and what is learnt should hold at it and after it.
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
@@ -44,7 +45,8 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   and 10 minutes (:func:`step_repeats_fail`; docs/addon-evaluation-history.md, sixth and seventh
   runs), and back to the one step for good when the learner fails a card again within the hour of
   seeing its answer too often: then the failures are not forgetting, and the shorter step does not help
-  (:func:`fallback_fails`, eighth run). Where the deck carries the class's record and the learner has
+  (:func:`fallback_fails`, eighth run); but not where the one step had held few of the learner's cards
+  to their next session: they learn a card by answering it again and again (:func:`one_step_held`). Where the deck carries the class's record and the learner has
   too few repeats of their own, the class's stands in (:func:`class_repeats_fail`): a class that
   failed a card again a day after failing it twice in a row nearly every time starts a learner whose
   session is no longer than the step under the fallback on the first day (fifteenth round;
@@ -85,6 +87,8 @@ MIN_STEP_ANSWERS = 30  # such recent answers needed to tell
 QUICK_REPEAT_SECONDS = 3600  # a step answered within this long after the card's failed answer: a quick repeat
 QUICK_FAIL_LIMIT = 0.15  # under the fallback, quick repeats fail more often than this: back to the one step
 MIN_QUICK_ANSWERS = 30  # quick repeats under the fallback needed to tell
+HELD_LIMIT = 0.5  # new cards that passed their next session under the one step: at least this share, it held
+MIN_HELD_ANSWERS = 20  # such cards needed to tell (fewer: as if it held)
 CLASS_REPEAT_FAIL_LIMIT = 0.85  # the class failed a card again a day after two failures more often: fall back
 MIN_CLASS_REPEATS = 100  # such answers of the class needed to tell
 NEW_FIRST = True  # False: new cards always mixed with reviews (Anki's default; the ablation)
@@ -256,8 +260,8 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     first; where it does not (exponential forgetting) they fail and new cards first stops
     (docs/addon-evaluation-history.md measures both).
 
-    Under the fallback to Anki's steps (``fell_back``, :func:`step_repeats_fail`), mixed too while the
-    overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
+    Under the fallback to Anki's steps where the one step held most cards (``fell_back``,
+    :func:`step_repeats_fail`, :func:`one_step_held`), mixed too while the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
     (``overdue_days``). The fallback is the evidence that this learner forgets a card before a
     day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
     first, a backlog that size waits for days, most of all after days off. The reviews answered can
@@ -346,11 +350,27 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
             and class_answers >= MIN_CLASS_REPEATS and class_failures > CLASS_REPEAT_FAIL_LIMIT * class_answers)
 
 
-def fallback_fails(*, quick_answers: int, quick_failures: int) -> bool:
+def one_step_held(*, held_answers: int, held_passes: int) -> bool:
+    """Whether the one step held most of the cards it introduced to their next session: of
+    ``held_answers`` (cards introduced under it, their first answer more than
+    :data:`QUICK_REPEAT_SECONDS` after their first sight) at least :data:`HELD_LIMIT` passed
+    (``held_passes``), or too few of them to tell (fewer than :data:`MIN_HELD_ANSWERS`).
+
+    Under the fallback this tells two learners apart whose failed repeats look alike. One whose new
+    cards mostly held, while the cards that failed their step failed it again, forgets a failed card
+    overnight (half-life regression: 0.62-0.89 held in the first week), or cannot reach some cards
+    at any delay (the item-response memory's ceiling: 0.67-0.88). One whose new cards mostly failed
+    their next session learns a card by answering it again and again (a memory that counts answers,
+    after DASH: 0.14-0.43), and each repeat teaches (docs/addon-evaluation.md, twenty-eighth round)."""
+    return held_answers < MIN_HELD_ANSWERS or held_passes >= HELD_LIMIT * held_answers
+
+
+def fallback_fails(*, quick_answers: int, quick_failures: int, held_answers: int = 0, held_passes: int = 0) -> bool:
     """Whether Anki's steps do not help this learner either, so the one step comes back for good:
     under the fallback, ``quick_answers`` (learning and relearning steps answered within
     :data:`QUICK_REPEAT_SECONDS` of the card's failed answer) failed more often than
-    :data:`QUICK_FAIL_LIMIT`, with at least :data:`MIN_QUICK_ANSWERS` of them.
+    :data:`QUICK_FAIL_LIMIT`, with at least :data:`MIN_QUICK_ANSWERS` of them, and the one step had
+    held most cards (:func:`one_step_held`).
 
     The fallback is a bet that the learner fails the step because it comes back after the card is
     forgotten. A learner who fails a card again a minute after seeing its answer does not know it
@@ -359,8 +379,12 @@ def fallback_fails(*, quick_answers: int, quick_failures: int) -> bool:
     in their first 25 days, quick repeats failed at most 0.01 of the time where forgetting
     overnight is the cause (under half-life regression and FSRS-6), 0.02-0.14 under ACT-R, and
     0.20-0.41 for the slow learner of an item-response memory with a ceiling on recall, where the
-    fallback cost 2-5 points (docs/addon-evaluation-history.md, eighth run)."""
-    return quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers
+    fallback cost 2-5 points (docs/addon-evaluation-history.md, eighth run). A learner who learns a
+    card by answering it again and again fails quick repeats too (0.45-0.81 under the counting
+    memory), but there each repeat teaches, and the one step had held few of their cards: Anki's
+    steps stay (docs/addon-evaluation.md, twenty-eighth round: +0.5 to +9 points a run)."""
+    return (quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers
+            and one_step_held(held_answers=held_answers, held_passes=held_passes))
 
 
 def catch_up_day(today: int) -> bool:
@@ -369,8 +393,13 @@ def catch_up_day(today: int) -> bool:
 
 
 def reviews_wait_too_long(*, fell_back: bool, overdue_days: float) -> bool:
-    """Whether, under the fallback to Anki's steps, the overdue reviews would take more than
-    :data:`BACKLOG_DAYS` days of the learner's minutes (:func:`new_cards_first`)."""
+    """Whether, under the fallback to Anki's steps where the one step held most cards (``fell_back``:
+    the learner forgets a failed card overnight, :func:`one_step_held`), the overdue reviews would
+    take more than :data:`BACKLOG_DAYS` days of the learner's minutes (:func:`new_cards_first`).
+
+    A learner under the fallback whose new cards mostly failed their next session learns by
+    repeating, and the measure was made for forgetting: mixing new cards in for the backlog cost the
+    counting memory's fast learners 1.3-1.8 points (docs/addon-evaluation.md, twenty-eighth round)."""
     return fell_back and bool(BACKLOG_DAYS) and overdue_days > BACKLOG_DAYS
 
 

@@ -42,6 +42,7 @@ from cardgen.addon.policy import (
     minutes_in,
     new_cards_first,
     new_cards_today,
+    one_step_held,
     retention_today,
     reviews_first,
     reviews_wait_too_long,
@@ -90,6 +91,9 @@ class _Day:
     class_repeats: tuple[int, int]  # the class's (failed, answered) a day after two failures (ClassStats.repeats)
     quick_answers: int  # under the fallback: steps answered within the hour of the card's failed answer
     quick_failures: int
+    held_answers: int  # under the fallback: cards introduced before it, answered again after their session
+    held_passes: int
+    forgets_overnight: bool  # under the fallback, and the one step held most cards (policy.one_step_held)
     last_answer: int  # the newest answer's revlog id (ms): where a fallback starts
     mix: int  # the new/review order the recent reviews call for
     review_cards: int  # cards in review
@@ -217,7 +221,7 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
         f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
         f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
         f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}")
-    quick_answers = quick_failures = 0
+    quick_answers = quick_failures = held_answers = held_passes = 0
     if fell_back:  # under the fallback: its quick repeats (policy.fallback_fails)
         quick_answers, quick_failures = col.db.first(
             f"WITH answers AS (SELECT id, type, lag(ease) OVER card AS before_ease, id - lag(id) OVER card AS gap, "
@@ -225,6 +229,13 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
             f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
             f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type IN (0, 2) AND before_ease = 1 "
             f"AND gap < {QUICK_REPEAT_SECONDS * 1000} AND id > {since}")
+        # the cards introduced under the one step: their first answer after the session of their first sight
+        held_answers, held_passes = col.db.first(
+            f"WITH firsts AS (SELECT cid, min(id) AS first FROM revlog WHERE cid IN ({ids}) AND type IN (0, 1, 2) "
+            f"GROUP BY cid HAVING min(id) <= {since}), "
+            f"later AS (SELECT r.cid, min(r.id) AS id FROM revlog r JOIN firsts f ON r.cid = f.cid "
+            f"WHERE r.type IN (0, 1, 2) AND r.id > f.first + {QUICK_REPEAT_SECONDS * 1000} GROUP BY r.cid) "
+            f"SELECT count(), coalesce(sum(r.ease > 1), 0) FROM later JOIN revlog r ON r.id = later.id")
     first_answer, last_answer = col.db.first(f"SELECT min(id), coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
     days_studied = 0 if first_answer is None else max(0, (cutoff_ms - 1 - first_answer) // day_ms)
     overdue_days = overdue * review_s / (minutes * 60)
@@ -233,10 +244,11 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
                            new_left=new_left, days_left=days_left, fell_back=fell_back, kept_up=kept_up,
                            days_studied=days_studied)
+    forgets_overnight = fell_back and one_step_held(held_answers=held_answers, held_passes=held_passes)
     if reviews_first(days_left=days_left, new_left=new_left):
         mix = NEW_AFTER_REVIEWS
     elif new_cards_first(new_left=new_left, recent_reviews=recent_reviews, recent_successes=recent_successes,
-                         today=today, fell_back=fell_back, overdue_days=overdue_days):
+                         today=today, fell_back=forgets_overnight, overdue_days=overdue_days):
         mix = NEW_BEFORE_REVIEWS
     else:
         mix = MIX_WITH_REVIEWS
@@ -247,7 +259,8 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
                 overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
                 recent_successes=recent_successes,
                 repeat_answers=repeat_answers, repeat_failures=repeat_failures, class_repeats=class_repeats,
-                quick_answers=quick_answers, quick_failures=quick_failures, last_answer=last_answer, mix=mix,
+                quick_answers=quick_answers, quick_failures=quick_failures, held_answers=held_answers,
+                held_passes=held_passes, forgets_overnight=forgets_overnight, last_answer=last_answer, mix=mix,
                 review_cards=review_cards, reviews=reviews)
 
 
@@ -348,7 +361,8 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
     by_class = class_repeats_fail(class_answers=class_answers, class_failures=class_failures,
                                   repeat_answers=day.repeat_answers, minutes_per_day=day.minutes)
     falls_back = not (fell_back or ended) and (own or by_class)
-    ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures)
+    ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures,
+                                        held_answers=day.held_answers, held_passes=day.held_passes)
     if falls_back:
         plan.steps_fallback_day, plan.steps_fallback_after = day.today, day.last_answer
     if ends:
@@ -387,7 +401,7 @@ def _order_reason(day: _Day) -> str:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
         return f"a catch-up day for overdue reviews (every {policy.CATCH_UP_EVERY} days); {succeeded}"
-    if reviews_wait_too_long(fell_back=day.fell_back, overdue_days=day.overdue_days):
+    if reviews_wait_too_long(fell_back=day.forgets_overnight, overdue_days=day.overdue_days):
         return (f"{day.overdue} reviews overdue, {day.overdue_days:.1f} days of your minutes: "
                 "you forget a card while it waits")
     return succeeded
