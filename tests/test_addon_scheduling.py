@@ -543,9 +543,9 @@ def test_under_the_fallback_a_backlog_of_days_mixes_new_cards_with_reviews() -> 
 
     day = CATCH_UP_EVERY + 1
     succeeding = dict(new_left=50, recent_reviews=40, recent_successes=36, today=day)
-    assert not new_cards_first(**succeeding, fell_back=True, overdue_days=BACKLOG_DAYS + 0.1)
-    assert new_cards_first(**succeeding, fell_back=True, overdue_days=BACKLOG_DAYS)  # a backlog, not more
-    assert new_cards_first(**succeeding, fell_back=False, overdue_days=10 * BACKLOG_DAYS)  # no evidence of it
+    assert not new_cards_first(**succeeding, forgets_overnight=True, overdue_days=BACKLOG_DAYS + 0.1)
+    assert new_cards_first(**succeeding, forgets_overnight=True, overdue_days=BACKLOG_DAYS)  # not more
+    assert new_cards_first(**succeeding, forgets_overnight=False, overdue_days=10 * BACKLOG_DAYS)  # no evidence
     assert new_cards_first(**succeeding)
 
 

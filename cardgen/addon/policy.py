@@ -46,8 +46,9 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   runs), and back to the one step for good when the learner fails a card again within the hour of
   seeing its answer too often: then the failures are not forgetting, and the shorter step does not help
   (:func:`fallback_fails`, eighth run); but not where the one step had held few of the learner's cards
-  to their next session: they learn a card by answering it again and again (:func:`one_step_held`). Where the deck carries the class's record and the learner has
-  too few repeats of their own, the class's stands in (:func:`class_repeats_fail`): a class that
+  to their next session: they learn a card by answering it again and again (:func:`one_step_held`).
+  Where the deck carries the class's record and the learner has too few repeats of their own, the
+  class's stands in (:func:`class_repeats_fail`): a class that
   failed a card again a day after failing it twice in a row nearly every time starts a learner whose
   session is no longer than the step under the fallback on the first day (fifteenth round;
   docs/addon-evaluation.md, twenty-fifth round, for a session as long as the step).
@@ -241,7 +242,7 @@ def reviews_first(*, days_left: int | None, new_left: int) -> bool:
 
 
 def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int, today: int,
-                    fell_back: bool = False, overdue_days: float = 0.0) -> bool:
+                    forgets_overnight: bool = False, overdue_days: float = 0.0) -> bool:
     """Whether the day's new cards come before its reviews (Anki's new/review order) on Anki's day
     ``today``.
 
@@ -260,17 +261,18 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     first; where it does not (exponential forgetting) they fail and new cards first stops
     (docs/addon-evaluation-history.md measures both).
 
-    Under the fallback to Anki's steps where the one step held most cards (``fell_back``,
-    :func:`step_repeats_fail`, :func:`one_step_held`), mixed too while the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
-    (``overdue_days``). The fallback is the evidence that this learner forgets a card before a
-    day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
-    first, a backlog that size waits for days, most of all after days off. The reviews answered can
-    still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
-    regression), so the success rate alone does not show it (docs/addon-evaluation-history.md,
-    thirteenth and sixteenth rounds)."""
+    Under the fallback to Anki's steps where the one step held most cards (``forgets_overnight``,
+    :func:`step_repeats_fail`, :func:`one_step_held`), mixed too while the overdue reviews would take
+    more than :data:`BACKLOG_DAYS` days of the learner's budget (``overdue_days``). The fallback is
+    the evidence that this learner forgets a card before a day-long gap ends, so an overdue card is
+    lost a little more each day it waits; with new cards first, a backlog that size waits for days,
+    most of all after days off. The reviews answered can still mostly succeed while it grows (54 of
+    63 recent reviews, with 128 due, in a run of half-life regression), so the success rate alone
+    does not show it (docs/addon-evaluation-history.md, thirteenth and sixteenth rounds)."""
     if new_left <= 0 or not NEW_FIRST:
         return False
-    if catch_up_day(today) or reviews_wait_too_long(fell_back=fell_back, overdue_days=overdue_days):
+    if catch_up_day(today) or reviews_wait_too_long(forgets_overnight=forgets_overnight,
+                                                    overdue_days=overdue_days):
         return False
     return reviews_mostly_succeed(recent_reviews=recent_reviews, recent_successes=recent_successes)
 
@@ -392,15 +394,16 @@ def catch_up_day(today: int) -> bool:
     return bool(CATCH_UP_EVERY) and today % CATCH_UP_EVERY == 0
 
 
-def reviews_wait_too_long(*, fell_back: bool, overdue_days: float) -> bool:
-    """Whether, under the fallback to Anki's steps where the one step held most cards (``fell_back``:
-    the learner forgets a failed card overnight, :func:`one_step_held`), the overdue reviews would
-    take more than :data:`BACKLOG_DAYS` days of the learner's minutes (:func:`new_cards_first`).
+def reviews_wait_too_long(*, forgets_overnight: bool, overdue_days: float) -> bool:
+    """Whether, under the fallback to Anki's steps where the one step held most cards
+    (``forgets_overnight``: the learner forgets a failed card overnight, :func:`one_step_held`), the
+    overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes
+    (:func:`new_cards_first`).
 
     A learner under the fallback whose new cards mostly failed their next session learns by
     repeating, and the measure was made for forgetting: mixing new cards in for the backlog cost the
     counting memory's fast learners 1.3-1.8 points (docs/addon-evaluation.md, twenty-eighth round)."""
-    return fell_back and bool(BACKLOG_DAYS) and overdue_days > BACKLOG_DAYS
+    return forgets_overnight and bool(BACKLOG_DAYS) and overdue_days > BACKLOG_DAYS
 
 
 def spread_hard(ordered: list[tuple[int, Difficulty]], pace: int) -> list[int]:

@@ -248,7 +248,7 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     if reviews_first(days_left=days_left, new_left=new_left):
         mix = NEW_AFTER_REVIEWS
     elif new_cards_first(new_left=new_left, recent_reviews=recent_reviews, recent_successes=recent_successes,
-                         today=today, fell_back=forgets_overnight, overdue_days=overdue_days):
+                         today=today, forgets_overnight=forgets_overnight, overdue_days=overdue_days):
         mix = NEW_BEFORE_REVIEWS
     else:
         mix = MIX_WITH_REVIEWS
@@ -401,7 +401,7 @@ def _order_reason(day: _Day) -> str:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
         return f"a catch-up day for overdue reviews (every {policy.CATCH_UP_EVERY} days); {succeeded}"
-    if reviews_wait_too_long(fell_back=day.forgets_overnight, overdue_days=day.overdue_days):
+    if reviews_wait_too_long(forgets_overnight=day.forgets_overnight, overdue_days=day.overdue_days):
         return (f"{day.overdue} reviews overdue, {day.overdue_days:.1f} days of your minutes: "
                 "you forget a card while it waits")
     return succeeded
