@@ -22,6 +22,7 @@ from typing import TypeVar
 from cardgen.build.cache import BuildCache
 from cardgen.build.renderer import MediaRenderer
 from cardgen.errors import InputError, InputErrors, each_error
+from cardgen.interrupts import interrupts_held
 
 T = TypeVar("T")
 U = TypeVar("U")
@@ -128,7 +129,7 @@ class Workers:
         if self._pool is None:
             # Forked workers are born with a Ctrl-C that only notes itself (their initializer then
             # ignores it); a Ctrl-C in that moment is raised here once the pool is ours to stop.
-            with _interrupts_held() as interrupted:
+            with interrupts_held() as interrupted:
                 self._pool = _pool_context().Pool(self.jobs, initializer=_start_worker,
                                                   initargs=(self.media_dir, self.cache.root if self.cache else None))
             if interrupted:
@@ -149,20 +150,6 @@ class Workers:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
-
-
-@contextmanager
-def _interrupts_held() -> Iterator[list[int]]:
-    """Ctrl-C noted (in the list the block gets) instead of raised, for the block's duration."""
-    noted: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield noted
-        return
-    previous = signal.signal(signal.SIGINT, lambda number, frame: noted.append(number))
-    try:
-        yield noted
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def each_or_error(workers: Workers, function: Callable[[T], U], items: Sequence[T], *,

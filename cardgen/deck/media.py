@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,10 +90,12 @@ class MediaPlan:
             self.source = None
 
 
-def pack_media(packed: zipfile.ZipFile, media_dir: Path, plan: MediaPlan) -> None:
+def pack_media(packed: zipfile.ZipFile, media_dir: Path, plan: MediaPlan,
+               stop: threading.Event | None = None) -> None:
     """Each media file into ``packed`` as ``plan`` says: copied from the previous package in the
     kernel (a run of members that lie one after another there in one copy), or streamed from
-    ``media_dir``."""
+    ``media_dir``. Once ``stop`` is set (the package will not be kept: a Ctrl-C or an error on the
+    thread writing the collection) it returns before the next file."""
     target = target_file(packed)
     position = target.tell()
     pending: list[int] = []  # [source start, length, target start] of the copy not made yet
@@ -104,6 +107,8 @@ def pack_media(packed: zipfile.ZipFile, media_dir: Path, plan: MediaPlan) -> Non
             pending.clear()
 
     for step in plan.steps:
+        if stop is not None and stop.is_set():
+            return
         if step.span is None:
             copy_pending()
             write_next_at(packed, position)

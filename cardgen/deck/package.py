@@ -25,6 +25,7 @@ from cardgen.deck.collection import write_collection
 from cardgen.deck.media import MediaPlan, pack_media
 from cardgen.deck.spool import NoteSpool
 from cardgen.deck.zipdata import new_entry
+from cardgen.interrupts import interrupts_held
 from cardgen.scratch import scratch_folder
 
 COLLECTION_MEMBER = "collection.anki2"  # the package member Anki reads the collection from
@@ -59,12 +60,18 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
             # The media files go into the package on a second thread while genanki writes the
             # collection on this one: copying them is file reads, writes and CRCs, which let go of
             # the interpreter lock, so the two overlap.
+            # A Ctrl-C or an error on this thread stops the media thread at its next file, and the
+            # zip is closed only once that thread is done with it.
             with MediaPlan(notes.media_names(), previous) as plan:
-                media = _Background(pack_media, packed, media_dir, plan)
+                stop = threading.Event()
+                media = _Background(pack_media, packed, media_dir, plan, stop, on_interrupt=stop.set)
                 try:
                     write_collection(collection, root_name, notes, timestamp, description)
                     if check_collection is not None:
                         check_collection(collection)
+                except BaseException:
+                    stop.set()
+                    raise
                 finally:
                     media.wait()
             _pack_collection(packed, collection, [step.name for step in plan.steps])
@@ -74,10 +81,17 @@ def write_package(out: Path, root_name: str, notes: NoteSpool | Iterable[NoteSpe
 
 
 class _Background:
-    """``function(*arguments)`` on a thread of its own; :meth:`wait` joins it and raises what it raised."""
+    """``function(*arguments)`` on a thread of its own; :meth:`wait` joins it and raises what it raised.
 
-    def __init__(self, function: Callable[..., None], *arguments: object) -> None:
+    A Ctrl-C while the thread starts or while :meth:`wait` joins it is held until the thread is
+    started or done (``on_interrupt`` is called at once: it may ask the function to stop), then
+    raised: a KeyboardInterrupt in between would leave the thread running with the caller's files
+    about to close (the zip refused to close under it, with a traceback instead of "Aborted!")."""
+
+    def __init__(self, function: Callable[..., None], *arguments: object,
+                 on_interrupt: Callable[[], None] | None = None) -> None:
         self._error: BaseException | None = None
+        self._on_interrupt = on_interrupt
 
         def run() -> None:
             try:
@@ -86,12 +100,19 @@ class _Background:
                 self._error = error
 
         self._thread = threading.Thread(target=run, name="cardgen-pack-media", daemon=True)
-        self._thread.start()
+        with interrupts_held(on_interrupt) as interrupted:
+            self._thread.start()
+        if interrupted:  # the function was asked to stop (on_interrupt); the caller gets no handle to wait
+            self.wait()
+            raise KeyboardInterrupt
 
     def wait(self) -> None:
-        self._thread.join()
+        with interrupts_held(self._on_interrupt) as interrupted:
+            self._thread.join()
         if self._error is not None:
             raise self._error
+        if interrupted:
+            raise KeyboardInterrupt
 
 
 def _pack_collection(packed: zipfile.ZipFile, collection_path: Path, media_names: Iterable[str]) -> None:
