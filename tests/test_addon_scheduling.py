@@ -38,6 +38,7 @@ from cardgen.addon.policy import (
     learning_steps,
     new_cards_first,
     new_cards_today,
+    one_step_held,
     retention_today,
     reviews_first,
     spread_hard,
@@ -792,12 +793,12 @@ def test_the_fallback_ends_once_quick_repeats_fail_more_than_one_time_in_seven()
 def test_the_fallback_stays_where_the_one_step_held_few_cards_to_their_next_session() -> None:
     """Quick repeats that fail end the fallback only where the one step held at least half of the
     cards it introduced to their next session (or too few such cards to tell)."""
-    ends = lambda held, passed: fallback_fails(quick_answers=40, quick_failures=20, held_answers=held,
-                                               held_passes=passed)
+    ends = lambda held, passed: fallback_fails(quick_answers=40, quick_failures=20,
+                                               one_step_held=one_step_held(held_answers=held, held_passes=passed))
     assert ends(0, 0) and ends(19, 0)  # too few to tell: as before
     assert ends(40, 20) and ends(100, 90)  # half or more held: a ceiling, not forgetting
     assert not (ends(40, 19) or ends(100, 14))  # most cards failed their next session too: repeats teach
-    assert not fallback_fails(quick_answers=40, quick_failures=6, held_answers=100, held_passes=90)
+    assert not fallback_fails(quick_answers=40, quick_failures=6, one_step_held=True)
 
 
 def test_one_step_equal_to_ankis_is_not_taken_for_a_fallback(tmp_path: Path, collection: Collection,

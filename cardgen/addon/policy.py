@@ -367,12 +367,12 @@ def one_step_held(*, held_answers: int, held_passes: int) -> bool:
     return held_answers < MIN_HELD_ANSWERS or held_passes >= HELD_LIMIT * held_answers
 
 
-def fallback_fails(*, quick_answers: int, quick_failures: int, held_answers: int = 0, held_passes: int = 0) -> bool:
+def fallback_fails(*, quick_answers: int, quick_failures: int, one_step_held: bool = True) -> bool:
     """Whether Anki's steps do not help this learner either, so the one step comes back for good:
     under the fallback, ``quick_answers`` (learning and relearning steps answered within
     :data:`QUICK_REPEAT_SECONDS` of the card's failed answer) failed more often than
     :data:`QUICK_FAIL_LIMIT`, with at least :data:`MIN_QUICK_ANSWERS` of them, and the one step had
-    held most cards (:func:`one_step_held`).
+    held most cards (``one_step_held``, :func:`one_step_held`).
 
     The fallback is a bet that the learner fails the step because it comes back after the card is
     forgotten. A learner who fails a card again a minute after seeing its answer does not know it
@@ -385,8 +385,7 @@ def fallback_fails(*, quick_answers: int, quick_failures: int, held_answers: int
     card by answering it again and again fails quick repeats too (0.45-0.81 under the counting
     memory), but there each repeat teaches, and the one step had held few of their cards: Anki's
     steps stay (docs/addon-evaluation.md, twenty-eighth round: +0.5 to +9 points a run)."""
-    return (quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers
-            and one_step_held(held_answers=held_answers, held_passes=held_passes))
+    return quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers and one_step_held
 
 
 def catch_up_day(today: int) -> bool:

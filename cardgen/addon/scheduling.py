@@ -91,9 +91,7 @@ class _Day:
     class_repeats: tuple[int, int]  # the class's (failed, answered) a day after two failures (ClassStats.repeats)
     quick_answers: int  # under the fallback: steps answered within the hour of the card's failed answer
     quick_failures: int
-    held_answers: int  # under the fallback: cards introduced before it, answered again after their session
-    held_passes: int
-    forgets_overnight: bool  # under the fallback, and the one step held most cards (policy.one_step_held)
+    one_step_held: bool  # under the fallback: the one step held most cards before it (policy.one_step_held)
     last_answer: int  # the newest answer's revlog id (ms): where a fallback starts
     mix: int  # the new/review order the recent reviews call for
     review_cards: int  # cards in review
@@ -221,7 +219,7 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
         f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
         f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
         f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}")
-    quick_answers = quick_failures = held_answers = held_passes = 0
+    quick_answers = quick_failures = held_answers = held_passes = 0  # not under the fallback: nothing to tell
     if fell_back:  # under the fallback: its quick repeats (policy.fallback_fails)
         quick_answers, quick_failures = col.db.first(
             f"WITH answers AS (SELECT id, type, lag(ease) OVER card AS before_ease, id - lag(id) OVER card AS gap, "
@@ -244,11 +242,11 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     pace = new_cards_today(minutes_per_day=minutes, due_reviews=due, review_seconds=review_s, new_seconds=new_s,
                            new_left=new_left, days_left=days_left, fell_back=fell_back, kept_up=kept_up,
                            days_studied=days_studied)
-    forgets_overnight = fell_back and one_step_held(held_answers=held_answers, held_passes=held_passes)
+    held = one_step_held(held_answers=held_answers, held_passes=held_passes)
     if reviews_first(days_left=days_left, new_left=new_left):
         mix = NEW_AFTER_REVIEWS
     elif new_cards_first(new_left=new_left, recent_reviews=recent_reviews, recent_successes=recent_successes,
-                         today=today, forgets_overnight=forgets_overnight, overdue_days=overdue_days):
+                         today=today, forgets_overnight=fell_back and held, overdue_days=overdue_days):
         mix = NEW_BEFORE_REVIEWS
     else:
         mix = MIX_WITH_REVIEWS
@@ -259,8 +257,8 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
                 overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
                 recent_successes=recent_successes,
                 repeat_answers=repeat_answers, repeat_failures=repeat_failures, class_repeats=class_repeats,
-                quick_answers=quick_answers, quick_failures=quick_failures, held_answers=held_answers,
-                held_passes=held_passes, forgets_overnight=forgets_overnight, last_answer=last_answer, mix=mix,
+                quick_answers=quick_answers, quick_failures=quick_failures, one_step_held=held,
+                last_answer=last_answer, mix=mix,
                 review_cards=review_cards, reviews=reviews)
 
 
@@ -362,7 +360,7 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
                                   repeat_answers=day.repeat_answers, minutes_per_day=day.minutes)
     falls_back = not (fell_back or ended) and (own or by_class)
     ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures,
-                                        held_answers=day.held_answers, held_passes=day.held_passes)
+                                        one_step_held=day.one_step_held)
     if falls_back:
         plan.steps_fallback_day, plan.steps_fallback_after = day.today, day.last_answer
     if ends:
@@ -401,7 +399,7 @@ def _order_reason(day: _Day) -> str:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
         return f"a catch-up day for overdue reviews (every {policy.CATCH_UP_EVERY} days); {succeeded}"
-    if reviews_wait_too_long(forgets_overnight=day.forgets_overnight, overdue_days=day.overdue_days):
+    if reviews_wait_too_long(forgets_overnight=day.fell_back and day.one_step_held, overdue_days=day.overdue_days):
         return (f"{day.overdue} reviews overdue, {day.overdue_days:.1f} days of your minutes: "
                 "you forget a card while it waits")
     return succeeded
