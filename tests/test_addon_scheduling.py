@@ -863,6 +863,16 @@ class _StepLearner:
         self.round_of(20, CardAnswer.AGAIN)
         self.col.sched.suspend_cards(self.col.find_cards(f"{CARDGEN_SEARCH} is:new"))
 
+    def next_session_then_fallback(self, passed: int) -> None:
+        """After :meth:`first_sights_failed`, moved two hours back: the 20 cards' next session
+        (``passed`` of them right), then 8 of 8 repeats failed, which is the fallback's evidence
+        (with MIN_STEP_ANSWERS at most 8); the add-on's next day."""
+        self.col.db.execute("UPDATE revlog SET id = id - 7200000")  # the first sights, two hours ago
+        self.round_of(passed, CardAnswer.GOOD)
+        self.round_of(20 - passed, CardAnswer.AGAIN)
+        self.round_of(8, CardAnswer.AGAIN)
+        self.next_day()
+
 
 def test_a_learner_who_keeps_failing_the_learning_step_gets_ankis_steps_and_keeps_them(
         tmp_path: Path, collection: Collection, monkeypatch) -> None:
@@ -965,11 +975,7 @@ def test_quick_repeats_end_the_fallback_only_where_the_one_step_held_most_cards(
     monkeypatch.setattr(policy, "MIN_HELD_ANSWERS", 10)
     learner = _StepLearner(tmp_path, collection)
     learner.first_sights_failed()
-    collection.db.execute("UPDATE revlog SET id = id - 7200000")  # the first sights, two hours ago
-    learner.round_of(passed_next_session, CardAnswer.GOOD)
-    learner.round_of(20 - passed_next_session, CardAnswer.AGAIN)  # their next session
-    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
-    learner.next_day()
+    learner.next_session_then_fallback(passed=passed_next_session)
     assert learner.steps() == [1.0, 10.0]
     learner.round_of(6, CardAnswer.AGAIN)  # under the fallback: 6 of 6 failed again within the hour
     described = learner.next_day()
@@ -1045,10 +1051,7 @@ def test_under_the_fallback_a_learner_the_one_step_held_few_cards_of_keeps_new_c
     monkeypatch.setattr(policy, "CATCH_UP_EVERY", 0)
     learner = _StepLearner(tmp_path, collection)
     learner.first_sights_failed()
-    collection.db.execute("UPDATE revlog SET id = id - 7200000")  # the first sights, two hours ago
-    learner.round_of(20, CardAnswer.AGAIN)  # their next session: 0 of 20 held
-    learner.round_of(8, CardAnswer.AGAIN)  # 8 of 8 repeats failed: the fallback
-    learner.next_day()
+    learner.next_session_then_fallback(passed=0)  # 0 of 20 held
     assert learner.steps() == [1.0, 10.0]
     failed = collection.find_cards(f"{CARDGEN_SEARCH} is:learn")
     collection.sched.set_due_date(failed, "0")
