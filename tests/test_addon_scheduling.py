@@ -969,7 +969,8 @@ def test_quick_repeats_end_the_fallback_only_where_the_one_step_held_most_cards(
     """Through the real scheduler: 20 cards failed on first sight, answered again two hours later
     (their next session); where 12 of those 20 passed, the one step held most cards, and quick repeats
     that fail under the fallback bring it back; where none passed, the learner learns a card by
-    answering it again and again, and Anki's steps stay though quick repeats fail."""
+    answering it again and again, and Anki's steps stay though quick repeats fail. The status dialog
+    says which, and why: where nothing changed, the day's reasons for it are its only trace."""
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
     monkeypatch.setattr(policy, "MIN_HELD_ANSWERS", 10)
@@ -981,6 +982,14 @@ def test_quick_repeats_end_the_fallback_only_where_the_one_step_held_most_cards(
     described = learner.next_day()
     assert learner.steps() == (list(LEARN_STEPS) if ends else [1.0, 10.0]), described
     assert ("steps_fallback_end_day" in collection.get_config(STATE_KEY)) is ends
+    steps_line = [line for line in gui.status_text(collection, {}).splitlines() if line.startswith("Learning steps:")]
+    state = collection.get_config(STATE_KEY)
+    assert steps_line == [f"Learning steps: Anki's steps did not help you either (since day "
+                          f"{state.get('steps_fallback_end_day')})" if ends else
+                          "Learning steps: one step failed too often for you (since day "
+                          f"{state['steps_fallback_day']}); 6 of 6 cards failed again within the hour of "
+                          "seeing the answer, but most cards the one step introduced failed their next "
+                          "session too: you learn a card by answering it again, so Anki's steps stay"]
 
 
 def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path, collection: Collection,

@@ -161,7 +161,8 @@ def run(moment: str, *, restore: bool = False, on_done: Callable[[SchedulingPlan
 
 
 def status_text(col, settings: dict[str, Any]) -> str:
-    """The status dialog's text: pace, budget, bands and what the add-on last did."""
+    """The status dialog's text: pace, budget, why the learning steps are what they are (unless the
+    learner set them), bands and what the add-on last did."""
     seen = status(col, settings)
     lines = [_budget_line(seen)]
     for preset in seen["presets"]:
@@ -171,6 +172,8 @@ def status_text(col, settings: dict[str, Any]) -> str:
                      + f"learning steps {steps_text(preset.get('learning_steps') or [])}, "
                      + ("FSRS parameters set" if preset["own_parameters"] else "Anki's default FSRS parameters")
                      + (f"; yours, left alone: {', '.join(preset['yours'])}" if preset["yours"] else ""))
+    if seen["learning_steps_why"] and any("learn_steps" not in preset["yours"] for preset in seen["presets"]):
+        lines.append(f"Learning steps: {seen['learning_steps_why']}")
     lines.append("Bands: " + ", ".join(f"{seen['bands'].get(b, 0)} {b}" for b in ("hard", "medium", "easy")))
     lines.append(f"Decks: {', '.join(seen['decks']) or 'none'}")
     if seen["left_alone"]:

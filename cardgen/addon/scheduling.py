@@ -13,6 +13,7 @@ import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from cardgen.addon.bands import plan_bands, plan_new_order, tag_band
 from cardgen.addon.plan import SchedulingPlan
@@ -345,11 +346,20 @@ def _fallback_since(state: dict, cutoff_ms: int, today: int) -> int | None:
     return today_start - (today - int(state["steps_fallback_day"])) * DAY_SECONDS * 1000
 
 
-def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: dict, why: dict) -> None:
+class _StepsToday(NamedTuple):
+    """The day's learning steps and why (:func:`_steps_today`)."""
+
+    steps: tuple[float, ...]
+    reason: str  # in the learner's words: the plan's reason when they change, the status dialog's line
+    falls_back: bool  # the fallback to Anki's steps starts today
+    ends: bool  # the fallback ends today, for good
+
+
+def _steps_today(day: _Day) -> _StepsToday:
     """The learning steps: the one step; Anki's once the learner's repeats fail, or while they are too
     few to tell, the class's (recorded, with the newest answer, so that only later answers judge it);
     the one step again for good when Anki's steps do not help either (policy.step_repeats_fail,
-    policy.class_repeats_fail, policy.fallback_fails)."""
+    policy.class_repeats_fail, policy.fallback_fails, policy.one_step_held)."""
     state = day.state
     ended = "steps_fallback_end_day" in state
     fell_back = day.fell_back
@@ -361,30 +371,44 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
     falls_back = not (fell_back or ended) and (own or by_class)
     ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures,
                                         one_step_held=day.one_step_held)
-    if falls_back:
-        plan.steps_fallback_day, plan.steps_fallback_after = day.today, day.last_answer
+    # quick repeats that would end it, where the one step had held few cards: the fallback stays
+    stays = fell_back and not ends and fallback_fails(quick_answers=day.quick_answers,
+                                                      quick_failures=day.quick_failures)
+    quick = f"{day.quick_failures} of {day.quick_answers} cards failed again within the hour of seeing the answer"
     if ends:
-        plan.steps_fallback_end_day = day.today
-    steps = list(learning_steps(fell_back=(fell_back or falls_back) and not ends))
-    if same_value(current, steps):
-        return
-    values["learn_steps"] = steps
-    if ends:
-        why["learn_steps"] = (f"{day.quick_failures} of {day.quick_answers} cards failed again within the hour of "
-                              "seeing the answer: a shorter step does not help, so the one step comes back")
+        reason = f"{quick}: a shorter step does not help, so the one step comes back"
     elif ended:
-        why["learn_steps"] = f"Anki's steps did not help you either (since day {state['steps_fallback_end_day']})"
+        reason = f"Anki's steps did not help you either (since day {state['steps_fallback_end_day']})"
+    elif stays:
+        reason = (f"one step failed too often for you (since day {state['steps_fallback_day']}); {quick}, but "
+                  "most cards the one step introduced failed their next session too: you learn a card by "
+                  "answering it again, so Anki's steps stay")
     elif fell_back:
-        why["learn_steps"] = f"one step failed too often for you (since day {state['steps_fallback_day']})"
+        reason = f"one step failed too often for you (since day {state['steps_fallback_day']})"
     elif falls_back and by_class:
-        why["learn_steps"] = (f"your class failed {class_failures} of {class_answers} cards again a day after "
-                              "failing them twice in a row: the step comes back after the card is forgotten")
+        reason = (f"your class failed {class_failures} of {class_answers} cards again a day after "
+                  "failing them twice in a row: the step comes back after the card is forgotten")
     elif falls_back:
-        why["learn_steps"] = (f"{day.repeat_failures} of {day.repeat_answers} cards that failed a learning step "
-                              f"failed the next one too ({RECENT_DAYS} days): the step comes back after "
-                              "the card is forgotten")
+        reason = (f"{day.repeat_failures} of {day.repeat_answers} cards that failed a learning step "
+                  f"failed the next one too ({RECENT_DAYS} days): the step comes back after "
+                  "the card is forgotten")
     else:
-        why["learn_steps"] = "a repeat a minute after the first answer costs a review's time and adds little"
+        reason = "a repeat a minute after the first answer costs a review's time and adds little"
+    steps = learning_steps(fell_back=(fell_back or falls_back) and not ends)
+    return _StepsToday(steps=tuple(steps), reason=reason, falls_back=falls_back, ends=ends)
+
+
+def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: dict, why: dict) -> None:
+    """The day's learning steps (:func:`_steps_today`), recorded when the fallback starts or ends."""
+    today = _steps_today(day)
+    if today.falls_back:
+        plan.steps_fallback_day, plan.steps_fallback_after = day.today, day.last_answer
+    if today.ends:
+        plan.steps_fallback_end_day = day.today
+    if same_value(current, list(today.steps)):
+        return
+    values["learn_steps"] = list(today.steps)
+    why["learn_steps"] = today.reason
 
 
 def _order_reason(day: _Day) -> str:
@@ -504,12 +528,17 @@ def budget_read(col, config: dict | None = None) -> dict:
 
 
 def status(col, config: dict | None = None) -> dict:
-    """What the status dialog shows: budget (:func:`budget_read`), pace, desired retention, bands,
-    what was last done."""
+    """What the status dialog shows: budget (:func:`budget_read`), pace, desired retention, bands, why
+    the learning steps are what they are, what was last done."""
     config = dict(config or {})
     homes, mixed = home_decks(col)
     presets = {(preset_of(col, d)["name"], preset_of(col, d)["id"]): preset_of(col, d) for d in homes}
     plan = plan_scheduling(col, config, day_work=False)
+    steps_why = ""
+    if homes:  # why the learning steps are what they are today: the plan says so only when they change
+        class_stats = _first_mark(col, homes, class_stats_in)
+        day = _read_day(col, config, tuple(class_stats.repeats) if class_stats else (0, 0))
+        steps_why = _steps_today(day).reason
     counts: dict[str, int] = defaultdict(int)
     for nid in col.find_notes(CARDGEN_SEARCH):
         band = tag_band(col.get_note(nid).tags, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
@@ -526,6 +555,7 @@ def status(col, config: dict | None = None) -> dict:
         "bands": dict(counts),
         "decks": sorted(homes.values()),
         "left_alone": mixed,
+        "learning_steps_why": steps_why,  # why the cardgen presets' learning steps are what they are today
         "last": state_of(col).get("last", []),
         "pending": [] if plan.is_empty() else plan.describe(),
     }
