@@ -37,6 +37,13 @@ deterministic: the same arguments give the same result to the last digit.
   ``irt2``: the ``irt`` family with other constants (:data:`IRT`): ceilings near 1 and forgetting
   fast at first, the issue's description ("item-response ability/difficulty with exponential
   forgetting and a spacing effect") written a second time.
+  ``atkinson``: all-or-none learning, after Atkinson (1972): a card is unlearned, temporarily known
+  or permanently known, and moves between these states at random: no strength grows by degrees
+  (FSRS's stability, a half-life, an activation). An answer shown teaches an unlearned card (to
+  temporary, seldom to permanent); a temporary card is forgotten at a fixed rate however often it
+  was recalled, and a recall of it makes it permanent only sometimes, more often the longer it had
+  lasted (retrieval after a delay teaches more); a permanent card is recalled 95 % of the time,
+  however long after. Added after the twenty-eighth round, before any run of the add-on with it.
 * **Educator priors**: each card's ``cardgen::prior::`` tag is a tercile of a noisy copy of its true
   difficulty (correlation ~0.5), so the prior is only partly right.
 * **Arms** (same cards, same learner, same random numbers per card and review):
@@ -95,7 +102,7 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # desired retentions (b)'s weekly routine offers Anki's simulator (it keeps the one with the most knowledge
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation-history.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
-MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash", "irt2")  # the hidden memories (module docstring)
+MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash", "irt2", "atkinson")  # the hidden memories (module docstring)
 # the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record
 ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo")
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
@@ -204,6 +211,8 @@ class Memory:
         if self.model == "dash":
             return _dash_recall(self.state[i], now, self.learner.ability - self.z[i])
         t = max(0.0, (now - self.last[i]) / DAY_S)
+        if self.model == "atkinson":
+            return _atkinson_recall(int(self.state[i][0]), t, self.learner.ability - self.z[i])
         if self.model == "mcm":
             strength = _mcm_strength(_mcm_decayed(self.state[i], t))
             gap = self.learner.ability - self.z[i]
@@ -255,6 +264,10 @@ class Memory:
         return math.log(traces) + ACTR["scale"] * (self.learner.ability - self.z[i]) + ACTR["offset"]
 
     def _first(self, i: int, ok: bool) -> None:
+        if self.model == "atkinson":  # known beforehand: temporarily; then the exposure's own move
+            self.state[i] = [float(_atkinson_studied(TEMPORARY if ok else UNLEARNED, 0.0, self.learner.ability
+                                                     - self.z[i], self.rngs[i].random()))]
+            return
         if self.model in ("actr", "dash"):
             self.state[i] = []
             return
@@ -280,6 +293,13 @@ class Memory:
         t = (now - self.last[i]) / DAY_S
         if self.model == "mcm":
             self.state[i] = _mcm_studied(_mcm_decayed(self.state[i], t), ok)
+            return
+        if self.model == "atkinson":
+            known = int(self.state[i][0])
+            if known == TEMPORARY and not ok:
+                known = UNLEARNED  # it had been forgotten
+            self.state[i] = [float(_atkinson_studied(known, t, self.learner.ability - self.z[i],
+                                                     self.rngs[i].random()))]
             return
         w = self.w
         if self.model == "fsrs":
@@ -383,6 +403,47 @@ def _dash_recall(exposures: list[tuple[float, float]], now: float, gap: float) -
         inside = [ok for at, ok in exposures if now - at <= window * DAY_S]
         z += w_correct * math.log1p(sum(inside)) + w_failed * math.log1p(len(inside) - sum(inside))
     return 1 / (1 + math.exp(-z))
+
+
+# After Atkinson (1972), "Optimizing the learning of a second-language vocabulary", Journal of
+# Experimental Psychology 96: each item is in one of three states, unlearned, temporary or permanent,
+# and an exposure moves it between them at random. Here the answer shown moves an unlearned card to
+# permanent with probability ``to_permanent``, else to temporary with probability logistic(ability -
+# difficulty + ``encode``); a temporary card is recalled exp(-t / h) after its last exposure, h =
+# ``half_life`` x exp(0.5 x (ability - difficulty)) days, and forgotten (unlearned) when it fails; a
+# recall of it makes it permanent with probability logistic(ability - difficulty + ``promote``) x
+# (``massed`` + (1 - ``massed``) x (1 - its recall just before)): recalled after a delay it is
+# consolidated more often than recalled at once. A permanent card is recalled ``permanent`` of the
+# time. These values chosen here (before any run of the add-on with them) so that a middling card
+# on a schedule of growing intervals is recalled at roughly 0.5-0.9 and is permanent after a few
+# weeks more often than not; less for a slow learner or a hard card (tests/test_addon_evaluation.py).
+ATKINSON = {"to_permanent": 0.05, "encode": 1.5, "half_life": 3.0, "promote": 1.0, "massed": 0.3, "permanent": 0.95}
+UNLEARNED, TEMPORARY, PERMANENT = 0, 1, 2
+
+
+def _atkinson_recall(known: int, days: float, gap: float) -> float:
+    """Recall of a card in state ``known``, ``days`` after its last exposure, for a learner whose ability
+    exceeds the card's difficulty by ``gap``."""
+    if known == PERMANENT:
+        return ATKINSON["permanent"]
+    if known == TEMPORARY:
+        return math.exp(-days / (ATKINSON["half_life"] * math.exp(0.5 * gap)))
+    return 0.0
+
+
+def _atkinson_studied(known: int, days: float, gap: float, u: float) -> int:
+    """The state after an exposure (its answer shown) of a card that was in state ``known`` when
+    answered, ``days`` after the one before; ``u``: the card's next uniform random number."""
+    if known == PERMANENT:
+        return PERMANENT
+    if known == TEMPORARY:
+        delayed = 1 - _atkinson_recall(TEMPORARY, days, gap)
+        promote = 1 / (1 + math.exp(-(gap + ATKINSON["promote"])))
+        return PERMANENT if u < promote * (ATKINSON["massed"] + (1 - ATKINSON["massed"]) * delayed) else TEMPORARY
+    if u < ATKINSON["to_permanent"]:
+        return PERMANENT
+    encode = 1 / (1 + math.exp(-(gap + ATKINSON["encode"])))
+    return TEMPORARY if u < ATKINSON["to_permanent"] + (1 - ATKINSON["to_permanent"]) * encode else UNLEARNED
 
 
 def _actr_recall(activation: float) -> float:

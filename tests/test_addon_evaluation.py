@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import (B_RETENTIONS, BUDGET_CHANGE_DAY, FAKETIME_LIB, LEARNERS, Memory, _arms, auc,
-                             check_line, curriculum, learner_named, log_loss, main, prediction_check,
+from benchmarks.fair import (B_RETENTIONS, BUDGET_CHANGE_DAY, FAKETIME_LIB, LEARNERS, PERMANENT, TEMPORARY, Memory,
+                             _arms, auc, check_line, curriculum, learner_named, log_loss, main, prediction_check,
                              run_in_faketime)
 
 
@@ -213,6 +213,47 @@ def test_the_windowed_counts_model_forgets_in_steps() -> None:
     seen(scheduled, 0, answers)
     assert all(0.5 < r < 0.9 for r in recalls[1:]), recalls
     assert scheduled.recall(0, 50 * day) < min(recalls[1:]) - 0.05
+
+
+def test_the_all_or_none_model_knows_a_card_or_does_not() -> None:
+    """The all-or-none model (after Atkinson 1972): no strength grows by degrees. A temporary card is
+    forgotten at the same rate however often it was recalled, a permanent one is recalled 95 % of the
+    time however long after; a recall after a delay makes a card permanent more often than one at
+    once; a harder card and a slower learner learn less; over many cards, a middling card on a
+    schedule of growing intervals is recalled at 0.5-0.9 and is permanent more often than not after
+    a few weeks."""
+    day = 86_400
+    memory = Memory("atkinson", LEARNERS["fast"], [0.0, 0.0], seed=1)
+    memory.state, memory.last = {0: [TEMPORARY], 1: [PERMANENT]}, {0: 0.0, 1: 0.0}
+    assert 1 > memory.recall(0, day) > memory.recall(0, 3 * day) > 0 and memory.recall(1, 90 * day) == 0.95
+    practiced = Memory("atkinson", LEARNERS["fast"], [0.0], seed=1)
+    for k in range(6):  # six answers a minute apart...
+        practiced.answer(0, k * 60.0)
+    practiced.state[0] = [TEMPORARY]  # ...and still temporary (whatever the draws made it): forgotten as fast
+    assert practiced.recall(0, 300 + day) == pytest.approx(memory.recall(0, day))
+
+    def permanent_share(learner: str, z: float, gap_days: float, seeds: int = 2000) -> float:
+        made = 0
+        for seed in range(seeds):
+            m = Memory("atkinson", LEARNERS[learner], [z], seed)
+            m.state, m.last = {0: [TEMPORARY]}, {0: 0.0}
+            m._update(0, gap_days * day, True, m.recall(0, gap_days * day))
+            made += m.state[0] == [PERMANENT]
+        return made / seeds
+
+    assert permanent_share("fast", 0.0, 3) > permanent_share("fast", 0.0, 600 / day) + 0.15
+    assert permanent_share("fast", 1.5, 3) < permanent_share("fast", 0.0, 3) - 0.1  # the harder card
+    assert permanent_share("slow", 0.0, 3) < permanent_share("fast", 0.0, 3) - 0.05  # the slower learner
+    recalls, permanent = [[] for _ in range(4)], 0
+    for seed in range(2000):
+        scheduled = Memory("atkinson", LEARNERS["fast"], [0.0], seed)
+        scheduled.answer(0, 0.0)
+        for k, at in enumerate((1, 3, 8, 20)):
+            recalls[k].append(scheduled.recall(0, at * day))
+            scheduled.answer(0, at * day)
+        permanent += scheduled.state[0] == [PERMANENT]
+    assert all(0.5 < sum(r) / len(r) < 0.9 for r in recalls), [sum(r) / len(r) for r in recalls]
+    assert permanent > 1000
 
 
 def test_scores() -> None:
