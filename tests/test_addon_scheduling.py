@@ -41,6 +41,7 @@ from cardgen.addon.policy import (
     one_step_held,
     retention_today,
     reviews_first,
+    reviews_mostly_fail,
     spread_hard,
     step_repeats_fail,
 )
@@ -680,13 +681,48 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
     lines = drive(collection, "day_start", config).describe()
     expected = min(left, MAX_NEW_PER_DAY) if rating == CardAnswer.GOOD else -(-left // 7)
     assert left > 7 and any(f"new per day -> {expected} " in line for line in lines), (left, lines)
-    assert not any("desired retention" in line for line in lines), lines  # new cards are left
+    if rating == CardAnswer.GOOD:  # new cards are left: the retention stays (failed reviews: their own test)
+        assert not any("desired retention" in line for line in lines), lines
     if rating == CardAnswer.GOOD:  # the rest introduced, their reviews answered: the top retention
         _introduce_the_rest(collection, introduced, left)
         _new_day(collection)
         lines = drive(collection, "day_start", config).describe()
         assert any(f"desired retention -> {DR_HIGH} (every card is introduced and you keep up" in line
                    for line in lines), lines
+
+
+@pytest.mark.parametrize("rating", [CardAnswer.GOOD, CardAnswer.HARD, CardAnswer.AGAIN])
+def test_through_anki_a_learner_whose_reviews_mostly_fail_gets_the_top_retention_at_once(
+        tmp_path: Path, collection: Collection, rating: int, monkeypatch) -> None:
+    """Through the real scheduler: a learner whose 22 reviews, due after 30 days, all failed forgets
+    faster than FSRS's model of them: the desired retention goes to the top at once, with new cards
+    still left and no minutes to spare, and the reason says why. Reviews answered Good or Hard are
+    recalled, and the retention stays."""
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", (0.9,))
+    _, left, today = _thirty_days_in(tmp_path, collection, rating)
+    home = collection.get_card(collection.find_cards(CARDGEN_SEARCH)[0]).did
+    before = collection.decks.config_dict_for_deck_id(home)["desiredRetention"]
+    config = {"minutes_per_day": 1, "target_date": (today + _dt.timedelta(days=30)).isoformat()}
+    _new_day(collection)
+    lines = drive(collection, "day_start", config).describe()
+    assert left > 0 and before < DR_HIGH
+    after = collection.decks.config_dict_for_deck_id(home)["desiredRetention"]
+    if rating == CardAnswer.AGAIN:
+        assert after == pytest.approx(DR_HIGH), lines
+        assert any(f"desired retention -> {DR_HIGH} (only 0 of {MIN_RECENT_REVIEWS + 2} recent reviews "
+                   "succeeded: you forget faster than FSRS expects, so your reviews come sooner)" in line
+                   for line in lines), lines
+    else:
+        assert after == pytest.approx(before) and not any("desired retention" in line for line in lines), lines
+
+
+def test_reviews_mostly_fail_below_three_in_ten_with_enough_to_tell() -> None:
+    fail = lambda reviews, successes: reviews_mostly_fail(recent_reviews=reviews, recent_successes=successes)
+    assert fail(MIN_RECENT_REVIEWS, 0) and fail(100, 29)
+    assert not (fail(MIN_RECENT_REVIEWS - 1, 0) or fail(100, 30) or fail(0, 0))
+    raised = dict(minutes_per_day=20.0, minutes_yesterday=20.0, overdue=50, reviews=100, new_left=80)
+    assert retention_today(0.9, reviews_fail=True, **raised) == DR_HIGH
+    assert retention_today(0.9, reviews_fail=False, **raised) == 0.9
 
 
 @pytest.mark.parametrize("rating", [CardAnswer.GOOD, CardAnswer.AGAIN])

@@ -20,8 +20,9 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
 * **Desired retention from the budget**: raised on any day to what Anki's own simulator says the
   learner's minutes hold until the target date (:func:`affordable_retention`), and by a step on a day
   after the budget was not used up with the curriculum introduced (:func:`retention_today`); to the
-  top once the curriculum is introduced and the learner keeps up (under the fallback too); never
-  lowered.
+  top once the curriculum is introduced and the learner keeps up (under the fallback too), and at once
+  while the learner's recent reviews mostly fail (:func:`reviews_mostly_fail`: they forget faster than
+  FSRS's model of them, and shorter intervals are what it can change); never lowered.
 * **New cards before reviews** while the curriculum is not covered and the learner's recent reviews
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
@@ -107,6 +108,7 @@ DR_UP = 0.01
 RETENTION_CHOICES = (0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
 SIMULATED_SHARE = 0.85  # a choice fits when the simulator's minutes a day are at most this share of the budget
 FALLBACK_RETENTION = 0.95  # desired retention at least this under the fallback to Anki's steps
+MOSTLY_FAILED = 0.3  # recent reviews succeed less often than this: the desired retention goes to DR_HIGH
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
 
@@ -132,7 +134,7 @@ def minutes_in(value: object) -> float | None:
 
 def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday: float | None, overdue: int,
                     reviews: int, new_left: int, fell_back: bool = False, affordable: float | None = None,
-                    kept_up: bool = False) -> float:
+                    kept_up: bool = False, reviews_fail: bool = False) -> float:
     """Desired retention, only ever raised: overdue reviews under a tight budget cost less retention
     than a lower target does (docs/addon-evaluation-history.md, twenty-first round).
 
@@ -152,9 +154,14 @@ def retention_today(current: float, *, minutes_per_day: float, minutes_yesterday
     :data:`FALLBACK_RETENTION`: the learner forgets a failed card before a day-long gap ends, and a
     repeat within minutes works for them, so waiting longer between reviews buys them little (no
     spacing effect to reward it) and costs recall; shorter intervals keep what they learnt
-    (docs/addon-evaluation-history.md, ninth round)."""
+    (docs/addon-evaluation-history.md, ninth round).
+
+    Straight to :data:`DR_HIGH` while the learner's recent reviews mostly fail (``reviews_fail``,
+    :func:`reviews_mostly_fail`): FSRS, their own fit included, then spaces their reviews past the
+    point where most cards are forgotten, and shorter intervals are what it can change
+    (docs/addon-evaluation.md, twenty-ninth round)."""
     floor = max(FALLBACK_RETENTION if fell_back else 0.0, min(affordable or 0.0, DR_HIGH))
-    if new_left == 0 and kept_up:
+    if (new_left == 0 and kept_up) or reviews_fail:
         floor = DR_HIGH
     if current < floor:
         return floor
@@ -281,6 +288,21 @@ def reviews_mostly_succeed(*, recent_reviews: int, recent_successes: int) -> boo
     """Whether at least :data:`NEW_FIRST_SUCCESS` of the learner's ``recent_reviews`` (of the last
     :data:`RECENT_DAYS` days, at least :data:`MIN_RECENT_REVIEWS` of them) succeeded."""
     return recent_reviews >= MIN_RECENT_REVIEWS and recent_successes / recent_reviews >= NEW_FIRST_SUCCESS
+
+
+def reviews_mostly_fail(*, recent_reviews: int, recent_successes: int) -> bool:
+    """Whether fewer than :data:`MOSTLY_FAILED` of the learner's ``recent_reviews`` (of the last
+    :data:`RECENT_DAYS` days, at least :data:`MIN_RECENT_REVIEWS` of them) succeeded.
+
+    At a desired retention of 0.9 FSRS expects about nine reviews in ten to succeed; a learner whose
+    reviews succeed less than three times in ten forgets faster than FSRS's model of them, their
+    own fit included (an item-response memory that forgets fast at first: 0.11-0.28 for the slow
+    learner, at 4-6 and at 20 minutes a day). Pinned at 0.99 a plain learner kept 1.9-3.3 points more
+    there at 20 minutes a day; the add-on, which raised its retention only with minutes to spare or
+    every card introduced, gains 2.2 / 3.5 from this. Where reviews fail because they wait in a
+    backlog under a tight budget (0.28-0.61 under the first item-response memory) a cut at half lost
+    up to 2.7 points (docs/addon-evaluation.md, twenty-ninth round)."""
+    return recent_reviews >= MIN_RECENT_REVIEWS and recent_successes < MOSTLY_FAILED * recent_reviews
 
 
 def keeping_up(*, recent_reviews: int, recent_successes: int, overdue_days: float) -> bool:

@@ -46,6 +46,7 @@ from cardgen.addon.policy import (
     one_step_held,
     retention_today,
     reviews_first,
+    reviews_mostly_fail,
     reviews_wait_too_long,
     step_repeats_fail,
 )
@@ -85,6 +86,7 @@ class _Day:
     overdue: int  # reviews due before today
     overdue_days: float  # the days of the budget they would take
     kept_up: bool  # recent reviews mostly succeeded and few are overdue (policy.keeping_up)
+    reviews_fail: bool  # recent reviews mostly failed (policy.reviews_mostly_fail)
     recent_reviews: int
     recent_successes: int
     repeat_answers: int  # recent learning-step answers right after a failed step of the same card
@@ -256,6 +258,7 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
                 days_left=days_left, fell_back=fell_back, yesterday=yesterday, overdue=overdue,
                 overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
+                reviews_fail=reviews_mostly_fail(recent_reviews=recent_reviews, recent_successes=recent_successes),
                 recent_successes=recent_successes,
                 repeat_answers=repeat_answers, repeat_failures=repeat_failures, class_repeats=class_repeats,
                 quick_answers=quick_answers, quick_failures=quick_failures, one_step_held=held,
@@ -288,7 +291,7 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         dr = retention_today(current, minutes_per_day=day.minutes,
                              minutes_yesterday=day.yesterday, overdue=day.overdue, reviews=day.review_cards,
                              new_left=day.new_left, fell_back=day.fell_back, affordable=affordable,
-                             kept_up=day.kept_up)
+                             kept_up=day.kept_up, reviews_fail=day.reviews_fail)
         if not same_value(current, dr):
             values["desired_retention"] = dr
             why["desired_retention"] = _retention_reason(day, dr, simulated if dr == affordable else {})
@@ -304,6 +307,9 @@ def _retention_reason(day: _Day, retention: float, simulated: dict) -> str:
         return "you forget a failed card before a day goes by: shorter intervals"
     if retention == DR_HIGH and day.kept_up and not day.new_left:
         return "every card is introduced and you keep up with your reviews: the most they can hold"
+    if retention == DR_HIGH and day.reviews_fail:
+        return (f"only {day.recent_successes} of {day.recent_reviews} recent reviews succeeded: you forget "
+                "faster than FSRS expects, so your reviews come sooner")
     if retention in simulated:
         return f"Anki's simulator: it takes {simulated[retention][0]:.1f} of your {day.minutes:g} minutes a day"
     return f"{day.yesterday or 0:.0f} of {day.minutes:g} minutes used yesterday"
