@@ -299,9 +299,9 @@ def reviews_mostly_fail(*, recent_reviews: int, recent_successes: int) -> bool:
     own fit included (an item-response memory that forgets fast at first: 0.11-0.28 for the slow
     learner, at 4-6 and at 20 minutes a day). Pinned at 0.99 a plain learner kept 1.9-3.3 points more
     there at 20 minutes a day; the add-on, which raised its retention only with minutes to spare or
-    every card introduced, gains 2.2 / 3.5 from this. Where reviews fail because they wait in a
-    backlog under a tight budget (0.28-0.61 under the first item-response memory) a cut at half lost
-    up to 2.7 points (docs/addon-evaluation.md, twenty-ninth round)."""
+    every card introduced, gains 1.6-2.2 / 1.9-3.5 from this. A cut at half fired also where reviews
+    succeed 0.3-0.6 of the time for other reasons (a backlog under a tight budget; all-or-none
+    learning) and lost up to 2.7 points there (docs/addon-evaluation.md, twenty-ninth round)."""
     return recent_reviews >= MIN_RECENT_REVIEWS and recent_successes < MOSTLY_FAILED * recent_reviews
 
 
