@@ -681,9 +681,10 @@ def test_through_anki_a_learner_who_keeps_up_gets_the_rest_of_the_deck_by_a_fixe
     lines = drive(collection, "day_start", config).describe()
     expected = min(left, MAX_NEW_PER_DAY) if rating == CardAnswer.GOOD else -(-left // 7)
     assert left > 7 and any(f"new per day -> {expected} " in line for line in lines), (left, lines)
-    if rating == CardAnswer.GOOD:  # new cards are left: the retention stays (failed reviews: their own test)
+    if rating == CardAnswer.GOOD:
+        # new cards are left: the retention stays (reviews that failed: their own test)...
         assert not any("desired retention" in line for line in lines), lines
-    if rating == CardAnswer.GOOD:  # the rest introduced, their reviews answered: the top retention
+        # ...and once the rest are introduced and their reviews answered: the top retention
         _introduce_the_rest(collection, introduced, left)
         _new_day(collection)
         lines = drive(collection, "day_start", config).describe()
