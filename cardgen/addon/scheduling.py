@@ -66,6 +66,7 @@ from cardgen.addon.settings import (
 )
 from cardgen.difficulty import Difficulty
 from cardgen.learners.deck_marks import class_stats_in, fsrs_params_in
+from cardgen.learners.model import ClassStats
 from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX
 
 
@@ -86,7 +87,6 @@ class _Day:
     overdue: int  # reviews due before today
     overdue_days: float  # the days of the budget they would take
     kept_up: bool  # recent reviews mostly succeeded and few are overdue (policy.keeping_up)
-    reviews_fail: bool  # recent reviews mostly failed (policy.reviews_mostly_fail)
     recent_reviews: int
     recent_successes: int
     repeat_answers: int  # recent learning-step answers right after a failed step of the same card
@@ -99,6 +99,11 @@ class _Day:
     mix: int  # the new/review order the recent reviews call for
     review_cards: int  # cards in review
     reviews: int  # reviews and relearning answers in the log
+
+    @property
+    def reviews_fail(self) -> bool:
+        """Recent reviews mostly failed (policy.reviews_mostly_fail)."""
+        return reviews_mostly_fail(recent_reviews=self.recent_reviews, recent_successes=self.recent_successes)
 
 
 # ---------------------------------------------------------------- the plan
@@ -119,7 +124,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     if not day_work:
         return plan
     class_stats = _first_mark(col, homes, class_stats_in)  # <!-- cardgen:class=... -->, if the deck carries it
-    day = _read_day(col, config, tuple(class_stats.repeats) if class_stats else (0, 0))
+    day = _read_day(col, config, class_stats)
     for name, preset in presets.items():
         key = str(preset["id"]) if preset["name"] == name else None
         _plan_settings(col, plan, name, preset, set(owned.get(key, [])) if key else set(), homes, day)
@@ -189,9 +194,9 @@ def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str,
     return presets
 
 
-def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Day:
+def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
     """The learner's budget, due reviews, pace and recent results for the day's decisions;
-    ``class_repeats``: the class's record the deck carries (ClassStats.repeats)."""
+    ``class_stats``: the class's record the deck carries, if it does (its ``repeats`` here)."""
     ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
     today = col.sched.today
     minutes = budget_minutes(config.get("minutes_per_day"))
@@ -258,9 +263,8 @@ def _read_day(col, config: dict, class_repeats: tuple[int, int] = (0, 0)) -> _Da
     return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
                 days_left=days_left, fell_back=fell_back, yesterday=yesterday, overdue=overdue,
                 overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
-                reviews_fail=reviews_mostly_fail(recent_reviews=recent_reviews, recent_successes=recent_successes),
-                recent_successes=recent_successes,
-                repeat_answers=repeat_answers, repeat_failures=repeat_failures, class_repeats=class_repeats,
+                recent_successes=recent_successes, repeat_answers=repeat_answers, repeat_failures=repeat_failures,
+                class_repeats=tuple(class_stats.repeats) if class_stats else (0, 0),
                 quick_answers=quick_answers, quick_failures=quick_failures, one_step_held=held,
                 last_answer=last_answer, mix=mix,
                 review_cards=review_cards, reviews=reviews)
@@ -400,8 +404,8 @@ def _steps_today(day: _Day) -> _StepsToday:
                   "the card is forgotten")
     else:
         reason = "a repeat a minute after the first answer costs a review's time and adds little"
-    steps = learning_steps(fell_back=(fell_back or falls_back) and not ends)
-    return _StepsToday(steps=tuple(steps), reason=reason, falls_back=falls_back, ends=ends)
+    return _StepsToday(steps=learning_steps(fell_back=(fell_back or falls_back) and not ends), reason=reason,
+                       falls_back=falls_back, ends=ends)
 
 
 def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: dict, why: dict) -> None:
@@ -411,9 +415,10 @@ def _plan_steps(plan: SchedulingPlan, current: list[float], day: _Day, values: d
         plan.steps_fallback_day, plan.steps_fallback_after = day.today, day.last_answer
     if today.ends:
         plan.steps_fallback_end_day = day.today
-    if same_value(current, list(today.steps)):
+    steps = list(today.steps)
+    if same_value(current, steps):
         return
-    values["learn_steps"] = list(today.steps)
+    values["learn_steps"] = steps
     why["learn_steps"] = today.reason
 
 
@@ -543,8 +548,7 @@ def status(col, config: dict | None = None) -> dict:
     steps_why = ""
     if homes:  # why the learning steps are what they are today: the plan says so only when they change
         class_stats = _first_mark(col, homes, class_stats_in)
-        day = _read_day(col, config, tuple(class_stats.repeats) if class_stats else (0, 0))
-        steps_why = _steps_today(day).reason
+        steps_why = _steps_today(_read_day(col, config, class_stats)).reason
     counts: dict[str, int] = defaultdict(int)
     for nid in col.find_notes(CARDGEN_SEARCH):
         band = tag_band(col.get_note(nid).tags, DIFFICULTY_PREFIX) or Difficulty.MEDIUM
