@@ -164,6 +164,20 @@ def test_a_budget_with_room_raises_the_retention_from_the_first_day(learner, min
         assert retention == pytest.approx(0.85) and not said
 
 
+def test_a_budget_not_known_yet_leaves_the_retention(learner) -> None:
+    """A learner who set no budget and has no reviews: the default 20 minutes paces new cards, but the
+    desired retention Anki's simulator would give those minutes waits for the learner's own reviews
+    to tell the budget (it is never lowered); 20 minutes set by the learner raise it."""
+    col, _ = learner
+    home = col.decks.id_for_name(sorted(_cardgen_homes(col))[0])
+    lines = drive(col, "profile_open", {}).describe()
+    assert col.decks.config_dict_for_deck_id(home)["desiredRetention"] == pytest.approx(0.85), lines
+    assert any("(20 min/day," in line for line in lines), lines
+    _new_day(col)
+    lines = drive(col, "day_start", {"minutes_per_day": 20}).describe()
+    assert col.decks.config_dict_for_deck_id(home)["desiredRetention"] > 0.85, lines
+
+
 def test_a_smaller_budget_keeps_the_desired_retention(learner) -> None:
     """Raised under 600 minutes a day, the desired retention stays when the learner lowers their budget
     to 0.01 minutes, which none of Anki's simulated choices fits: lowering it with the budget kept less
@@ -255,12 +269,11 @@ def test_a_budget_that_is_not_minutes_a_day_is_the_default_not_a_crash(learner, 
     assert status(col, {"minutes_per_day": minutes})["minutes_per_day"] == 20
     assert status(col, {"minutes_per_day": "15"})["minutes_per_day"] == 15
     # the status says the value was not read, rather than show the default as if it were the learner's
+    # (no reviews yet: the default until the learner's own reviews tell their budget)
     line = gui.status_text(col, {"minutes_per_day": minutes}).splitlines()[0]
-    if minutes is None:
-        assert line.startswith("Budget: 20 minutes a day, no target date")
-    else:
-        assert line.startswith(f"Budget: 20 minutes a day (minutes_per_day {str(minutes)!r} is not a number of "
-                               "minutes in a day: the default), no target date"), line
+    unread = "" if minutes is None else f"minutes_per_day {str(minutes)!r} is not a number of minutes in a day; "
+    assert line.startswith(f"Budget: 20 minutes a day ({unread}the default until your reviews tell; set "
+                           "minutes_per_day in Tools > Add-ons > Config to choose), no target date"), line
     assert gui.status_text(col, {"minutes_per_day": "15"}).startswith("Budget: 15 minutes a day, no target date")
 
 
@@ -717,6 +730,65 @@ def test_through_anki_a_learner_whose_reviews_mostly_fail_gets_the_top_retention
         assert after == pytest.approx(before) and not any("desired retention" in line for line in lines), lines
 
 
+def _answer_timed(col: Collection, card_ids, rating: int, seconds: float) -> None:
+    """Answer exactly these cards with ``rating`` through the real scheduler, each taking ``seconds``
+    (the time Anki logs for the answer)."""
+    for cid in card_ids:
+        card = col.get_card(cid)
+        card.start_timer()
+        answer = col.sched.build_answer(card=card, states=col._backend.get_scheduling_states(cid), rating=rating)
+        answer.milliseconds_taken = int(seconds * 1000)
+        col.sched.answer_card(answer)
+
+
+@pytest.mark.parametrize("stops", [True, False])
+def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_study(
+        tmp_path: Path, collection: Collection, stops: bool, monkeypatch) -> None:
+    """Through the real scheduler, a learner who set no budget and studied 5 minutes on each of three
+    days. One stopped each day with reviews still due (5 answered of a minute each): their budget is
+    read as 5 minutes a day, which paces today's new cards and the status dialog shows. The other
+    answered every review due on the first day and new cards on the next two, in the same minutes:
+    nothing waited for them, and the default stands until their reviews tell."""
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # the budget here: no simulated retention
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open", {})
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    collection.sched.extend_limits(MIN_RECENT_REVIEWS + 2, 0)
+    assert _answer(collection, ROOT, MIN_RECENT_REVIEWS + 2, CardAnswer.EASY) == MIN_RECENT_REVIEWS + 2
+    _days_pass(collection, 30)
+    for day in range(3):
+        due = list(collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"))
+        new = list(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
+        if stops:
+            _answer_timed(collection, due[:5], CardAnswer.GOOD, 60)
+        elif day == 0:
+            _answer_timed(collection, due, CardAnswer.GOOD, 300 / len(due))
+        else:
+            assert not due and len(new) >= 4
+            _answer_timed(collection, new[:4], CardAnswer.EASY, 75)
+        _days_pass(collection, 1)
+    lines = drive(collection, "day_start", {"minutes_per_day": None}).describe()
+    pace = next(line for line in lines if "new per day ->" in line)
+    budget = gui.status_text(collection, {}).splitlines()[0]
+    if stops:
+        assert "(5 min/day," in pace, lines
+        assert budget.startswith("Budget: 5 minutes a day (read from your reviews: on 3 of your 3 study days in "
+                                 "the last 14 you stopped with reviews still due; set minutes_per_day"), budget
+    else:
+        assert "(20 min/day," in pace, lines
+        assert budget.startswith("Budget: 20 minutes a day (the default until your reviews tell;"), budget
+    # a budget the learner set is theirs, whatever their log says
+    assert status(collection, {"minutes_per_day": 12})["minutes_per_day"] == 12
+
+
+def test_the_budget_read_from_the_log_is_the_minutes_of_the_days_the_learner_stopped() -> None:
+    read = policy.minutes_from_log
+    assert read([5.0, 4.0, 6.2], 3) == 5.0 and read([4.0, 4.3], 4) == 4.2 and read([4.0, 6.0], 2) == 5.0
+    # most days finished with nothing due: minutes to spare, the default stands; too few days to tell
+    assert read([3.0], 3) is None and read([4.0, 4.0], 5) is None and read([4.0], 1) is None
+    assert read([], 0) is None and read([0.01, 0.02], 2) == 0.1  # never a budget of nothing
+
+
 def test_reviews_mostly_fail_below_three_in_ten_with_enough_to_tell() -> None:
     fail = lambda reviews, successes: reviews_mostly_fail(recent_reviews=reviews, recent_successes=successes)
     assert fail(MIN_RECENT_REVIEWS, 0) and fail(100, 29)
@@ -769,6 +841,7 @@ def test_the_class_record_says_the_step_fails_when_it_failed_again_nearly_every_
     assert not fail(100, 100, own=30)  # the learner's own repeats decide
     assert fail(100, 100, minutes=10)  # a session as long as the step: it never comes back within it
     assert not fail(100, 100, minutes=10.5)  # a longer session: the step comes back the same day
+    assert fail(100, 100, minutes=None) and not fail(100, 85, minutes=None)  # a budget not known yet: as short
 
 
 def _mark_class_repeats(col: Collection, failed: int, answered: int) -> None:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from cardgen.addon.learner_side import export_progress, remember_own_tags, restore_own_tags
 from cardgen.addon.moments import DEFAULT_CONFIG, drive
 from cardgen.addon.plan import SchedulingPlan, steps_text
-from cardgen.addon.policy import NO_DATE_DAYS_LEFT
+from cardgen.addon.policy import BUDGET_READ_DAYS, NO_DATE_DAYS_LEFT
 from cardgen.addon.scheduling import budget_read, plan_scheduling, status
 from cardgen.addon.settings import state_of
 
@@ -185,11 +185,22 @@ def status_text(col, settings: dict[str, Any]) -> str:
 
 def _budget_line(seen: dict[str, Any]) -> str:
     """The learner's budget and target date as the add-on reads them (:func:`budget_read`), in one
-    line: a budget typed as "twenty" must not look accepted either."""
+    line: where the minutes come from when the learner set none (their reviews, or the default), and a
+    budget typed as "twenty" must not look accepted either."""
     minutes = seen["minutes_per_day"]
     unread = ("" if seen["minutes_unread"] is None else
-              f" (minutes_per_day {str(seen['minutes_unread'])!r} is not a number of minutes in a day: the default)")
-    return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day{unread}, " + _target_text(seen)
+              f"minutes_per_day {str(seen['minutes_unread'])!r} is not a number of minutes in a day; ")
+    study = seen["study_days"]
+    source = {
+        "set": "",
+        "read": f"read from your reviews: on {seen['stopped_days']} of your {study} study "
+                f"day{'' if study == 1 else 's'} in the last {BUDGET_READ_DAYS} you stopped with reviews still due",
+        "spare": f"the default: you finished your due reviews on most of your {study} study days in the last "
+                 f"{BUDGET_READ_DAYS}",
+        "early": "the default until your reviews tell",
+    }[seen["minutes_from"]]
+    how = f" ({unread}{source}; set minutes_per_day in Tools > Add-ons > Config to choose)" if source else ""
+    return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day{how}, " + _target_text(seen)
 
 
 def _target_text(seen: dict[str, Any]) -> str:

@@ -20,7 +20,7 @@ from cardgen.addon.scheduling import plan_scheduling
 from cardgen.addon.settings import STATE_KEY, state_of
 
 MOMENTS = ("profile_open", "sync_done", "day_start")
-DEFAULT_CONFIG = {"minutes_per_day": 20, "target_date": None}
+DEFAULT_CONFIG = {"minutes_per_day": None, "target_date": None}
 
 
 def drive(col, moment: str, config: dict | None = None) -> SchedulingPlan:

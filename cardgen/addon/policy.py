@@ -17,6 +17,9 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   Anki's steps (below) the floor reaches the curriculum only by :data:`INTRODUCE_BY_FALLBACK` of the
   days to a date (without one, as usual), and the desired retention is at least
   :data:`FALLBACK_RETENTION`: that learner's forgetting rewards consolidating.
+* **The budget a learner did not set is read from their log** (:func:`minutes_from_log`): their
+  minutes on the recent days they stopped with reviews still due; the default until it tells, without
+  the retention those default minutes would hold (it is never lowered).
 * **Desired retention from the budget**: raised on any day to what Anki's own simulator says the
   learner's minutes hold until the target date (:func:`affordable_retention`), and by a step on a day
   after the budget was not used up with the curriculum introduced (:func:`retention_today`); to the
@@ -66,11 +69,15 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
 from __future__ import annotations
 
 import math
+import statistics
 
 from cardgen.difficulty import Difficulty
 
 PRESET_PREFIX = "cardgen: "  # + the name of the preset the decks used before
-DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none
+DEFAULT_MINUTES = 20.0  # minutes per day when the learner set none and their log does not tell
+BUDGET_READ_DAYS = 14  # the days of the learner's log their minutes are read from when they set none
+MIN_BUDGET_DAYS = 2  # study days in that window before the log tells the budget
+SPARE_DAYS = 7  # study days there, most finished, before the log tells the learner has minutes to spare
 INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
 INTRODUCE_BY_FALLBACK = 0.75  # the same under the fallback to Anki's steps: a last stretch to consolidate
 KEEP_UP_OVERDUE_DAYS = 1.0  # overdue reviews taking less than this many days of the budget: keeping up
@@ -112,17 +119,29 @@ MOSTLY_FAILED = 0.3  # recent reviews succeed less often than this: the desired 
 SLACK = 0.9  # yesterday used less than this share of the budget with nothing overdue: room for more
 
 
-def budget_minutes(value: object) -> float:
-    """The learner's minutes a day from the add-on's config value ``minutes_per_day``:
-    :data:`DEFAULT_MINUTES` when it is absent or not a number of minutes in a day (a typo in Anki's
-    config editor must not stop the add-on; the status dialog says the value was not read,
-    :func:`minutes_in`)."""
-    minutes = minutes_in(value)
-    return DEFAULT_MINUTES if minutes is None else minutes
+def minutes_from_log(stopped_minutes: list[float], study_days: int) -> float | None:
+    """The minutes a day a learner who set no budget gives cardgen cards, read from their log: the
+    median of their minutes on the recent days they stopped with a review still due
+    (``stopped_minutes``, of :data:`BUDGET_READ_DAYS` days), when those are at least half of their
+    ``study_days`` there (at least :data:`MIN_BUDGET_DAYS`). On such a day their time, not the
+    cards, ended the session. None otherwise: a learner who finishes their due cards on most days has
+    minutes to spare, and :data:`DEFAULT_MINUTES` stands.
+
+    Only reviews count: a review due that day waited for the learner all day, while a new card left
+    may be only the day's limit and a learning step left may have come due after they closed Anki.
+    The budget paces new cards and bounds the desired retention: a learner studying 4 minutes a day
+    taken for 20 is given new cards for 20 and a retention the 20 hold, which the 4 do not
+    (docs/addon-evaluation.md, thirtieth round)."""
+    if study_days < MIN_BUDGET_DAYS or not stopped_minutes or 2 * len(stopped_minutes) < study_days:
+        return None
+    return max(0.1, round(statistics.median(stopped_minutes), 1))
 
 
 def minutes_in(value: object) -> float | None:
-    """``value`` as a number of minutes in a day (more than 0, at most a day's), or None."""
+    """``value`` (the add-on's config value ``minutes_per_day``) as a number of minutes in a day (more
+    than 0, at most a day's), or None: then the budget is read from the learner's log
+    (:func:`minutes_from_log`). A typo in Anki's config editor must not stop the add-on; the status
+    dialog says the value was not read."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
     try:
@@ -347,7 +366,7 @@ def step_repeats_fail(*, repeat_answers: int, repeat_failures: int) -> bool:
 
 
 def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answers: int = 0,
-                       minutes_per_day: float = DEFAULT_MINUTES) -> bool:
+                       minutes_per_day: float | None = DEFAULT_MINUTES) -> bool:
     """Whether the class's record says the one step fails this deck's learners, for a learner with
     fewer than :data:`MIN_STEP_ANSWERS` repeats of their own (``repeat_answers``, as
     :func:`step_repeats_fail` counts them; with more, theirs decide) and a budget no longer than the
@@ -369,8 +388,12 @@ def class_repeats_fail(*, class_answers: int, class_failures: int, repeat_answer
     starting them on Anki's steps cost 0.2-1.1 points (fifteenth round). At exactly the step's 10
     minutes no step comes back within a session either: half-life regression's learners at 10 minutes
     kept as much or more (+0.5 / +1.3 with days off; no median below -0.0) for 5-10 % fewer minutes
-    (docs/addon-evaluation.md, twenty-fifth round)."""
-    return (repeat_answers < MIN_STEP_ANSWERS and bool(LEARN_STEPS) and minutes_per_day <= LEARN_STEPS[-1]
+    (docs/addon-evaluation.md, twenty-fifth round). A budget not known yet (``minutes_per_day`` None:
+    the learner set none and their log is too short to tell) counts as no longer than the step: a
+    wrong fallback costs the learner with long sessions 0.2-1.1 points, a missing one cost half-life
+    regression's slow learner 3 points (docs/addon-evaluation.md, thirtieth round)."""
+    return (repeat_answers < MIN_STEP_ANSWERS and bool(LEARN_STEPS)
+            and (minutes_per_day is None or minutes_per_day <= LEARN_STEPS[-1])
             and class_answers >= MIN_CLASS_REPEATS and class_failures > CLASS_REPEAT_FAIL_LIMIT * class_answers)
 
 

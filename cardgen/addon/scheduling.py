@@ -33,13 +33,16 @@ from cardgen.addon.policy import (
     PRESET_PREFIX,
     QUICK_REPEAT_SECONDS,
     REFIT_DAYS,
+    BUDGET_READ_DAYS,
+    DEFAULT_MINUTES,
+    SPARE_DAYS,
     affordable_retention,
-    budget_minutes,
     catch_up_day,
     class_repeats_fail,
     fallback_fails,
     keeping_up,
     learning_steps,
+    minutes_from_log,
     minutes_in,
     new_cards_first,
     new_cards_today,
@@ -78,6 +81,7 @@ class _Day:
     today: int  # Anki's day number
     state: dict  # the add-on's record (cardgen.addon.settings.STATE_KEY)
     minutes: float  # the learner's budget per day
+    budget_from: str  # where it comes from (_Budget.source)
     due: int  # reviews due today
     new_left: int  # cards not introduced yet
     pace: int  # new cards today (policy.new_cards_today)
@@ -199,7 +203,8 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
     ``class_stats``: the class's record the deck carries, if it does (its ``repeats`` here)."""
     ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
     today = col.sched.today
-    minutes = budget_minutes(config.get("minutes_per_day"))
+    budget = _budget(col, config, ids)
+    minutes = budget.minutes
     days_left, _ = _target_date(col, config)
     review_s, new_s = _timings(col, ids)
     due = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND "
@@ -260,7 +265,7 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
         mix = MIX_WITH_REVIEWS
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
-    return _Day(ids=ids, today=today, state=state, minutes=minutes, due=due, new_left=new_left, pace=pace,
+    return _Day(ids=ids, today=today, state=state, minutes=minutes, budget_from=budget.source, due=due, new_left=new_left, pace=pace,
                 days_left=days_left, fell_back=fell_back, yesterday=yesterday, overdue=overdue,
                 overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
                 recent_successes=recent_successes, repeat_answers=repeat_answers, repeat_failures=repeat_failures,
@@ -268,6 +273,58 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
                 quick_answers=quick_answers, quick_failures=quick_failures, one_step_held=held,
                 last_answer=last_answer, mix=mix,
                 review_cards=review_cards, reviews=reviews)
+
+
+class _Budget(NamedTuple):
+    """The learner's minutes a day and where they come from: ``"set"`` in the add-on's config, ``"read"``
+    from the log (policy.minutes_from_log), ``"spare"`` (the log shows minutes to spare: the default),
+    ``"early"`` (too few study days to tell: the default)."""
+
+    minutes: float
+    source: str
+    stopped_days: int = 0  # of the study days read, those the learner stopped with a review still due
+    study_days: int = 0
+
+
+def _budget(col, config: dict, ids: str) -> _Budget:
+    """The learner's budget: their ``minutes_per_day`` when set (and a number of minutes in a day),
+    otherwise read from their log of the last policy.BUDGET_READ_DAYS days."""
+    minutes = minutes_in(config.get("minutes_per_day"))
+    if minutes is not None:
+        return _Budget(minutes, "set")
+    stopped, study_days = _minutes_studied(col, ids)
+    read = minutes_from_log(stopped, study_days)
+    if read is not None:
+        return _Budget(read, "read", len(stopped), study_days)
+    return _Budget(DEFAULT_MINUTES, "early" if study_days < SPARE_DAYS else "spare", len(stopped), study_days)
+
+
+def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
+    """The learner's minutes of cardgen answers on each of the last policy.BUDGET_READ_DAYS days before
+    today on which they stopped with a review still due, and how many days they studied there.
+
+    A review waited through day D when its card was scheduled (an answer's interval in days, from the
+    Anki day of the answer) for D or before and its next answer came on a later day; a card never
+    answered again waits still, when it is in review now (not suspended or buried)."""
+    if not ids:
+        return [], 0
+    today, day_ms = col.sched.today, DAY_SECONDS * 1000
+    cutoff_ms = col.sched.day_cutoff * 1000
+    start_ms, today_ms = cutoff_ms - (BUDGET_READ_DAYS + 1) * day_ms, cutoff_ms - day_ms
+
+    def day_of(column: str) -> str:  # the Anki day of a revlog id (ms)
+        return f"({today} - ({cutoff_ms} - 1 - {column}) / {day_ms})"
+
+    rows = col.db.all(
+        f"WITH answers AS (SELECT cid, id, ivl, lead(id) OVER (PARTITION BY cid ORDER BY id) AS next_id "
+        f"FROM revlog WHERE cid IN ({ids})), "
+        f"waits AS (SELECT {day_of('id')} + ivl AS due_day, coalesce({day_of('next_id')}, {today}) AS answered_day "
+        f"FROM answers WHERE ivl > 0 AND (next_id IS NOT NULL OR cid IN "
+        f"(SELECT id FROM cards WHERE id IN ({ids}) AND queue = 2))), "
+        f"days AS (SELECT {day_of('id')} AS day, sum(time) AS ms FROM revlog WHERE cid IN ({ids}) AND "
+        f"id >= {start_ms} AND id < {today_ms} GROUP BY day) "
+        f"SELECT ms, EXISTS (SELECT 1 FROM waits WHERE due_day <= day AND answered_day > day) FROM days")
+    return [ms / 60_000 for ms, stopped in rows if stopped], len(rows)
 
 
 def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set[str], homes: dict[int, str],
@@ -288,9 +345,11 @@ def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set
         why["new_mix"] = _order_reason(day)
     if "desired_retention" not in mine:
         current = current_value(preset, "desired_retention")
-        simulated = _simulate_retentions(col, day, current, values.get("fsrs_params") or
-                                         current_value(preset, "fsrs_params"),
-                                         len(values.get("learn_steps") or current_value(preset, "learn_steps")))
+        # what the budget holds, once it is known: a retention raised for a default budget that the
+        # learner's log then shows too large would never come down (policy.retention_today)
+        simulated = {} if day.budget_from == "early" else _simulate_retentions(
+            col, day, current, values.get("fsrs_params") or current_value(preset, "fsrs_params"),
+            len(values.get("learn_steps") or current_value(preset, "learn_steps")))
         affordable = affordable_retention(simulated, minutes_per_day=day.minutes)
         dr = retention_today(current, minutes_per_day=day.minutes,
                              minutes_yesterday=day.yesterday, overdue=day.overdue, reviews=day.review_cards,
@@ -377,7 +436,8 @@ def _steps_today(day: _Day) -> _StepsToday:
     class_failures, class_answers = day.class_repeats
     # only while the learner has too few repeats of their own to tell, so never together with ``own``
     by_class = class_repeats_fail(class_answers=class_answers, class_failures=class_failures,
-                                  repeat_answers=day.repeat_answers, minutes_per_day=day.minutes)
+                                  repeat_answers=day.repeat_answers,
+                                  minutes_per_day=None if day.budget_from == "early" else day.minutes)
     falls_back = not (fell_back or ended) and (own or by_class)
     ends = fell_back and fallback_fails(quick_answers=day.quick_answers, quick_failures=day.quick_failures,
                                         one_step_held=day.one_step_held)
@@ -528,9 +588,13 @@ def budget_read(col, config: dict | None = None) -> dict:
     config = dict(config or {})
     minutes = config.get("minutes_per_day")
     days_left, why_not = _target_date(col, config)
+    budget = _budget(col, config, ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH)))
     return {
-        "minutes_per_day": budget_minutes(minutes),
-        # the learner's value when it is set but not a number of minutes in a day (the default is used)
+        "minutes_per_day": budget.minutes,
+        "minutes_from": budget.source,  # "set", "read" (from the log), "spare" or "early" (the default)
+        "stopped_days": budget.stopped_days,  # when read: the days the learner stopped with reviews due...
+        "study_days": budget.study_days,  # ...of their study days in the window read
+        # the learner's value when it is set but not a number of minutes in a day (read or the default instead)
         "minutes_unread": None if minutes is None or minutes_in(minutes) is not None else minutes,
         "target_date": config.get("target_date"),
         "target_days_left": days_left,
