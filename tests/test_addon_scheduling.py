@@ -777,8 +777,13 @@ def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_s
     else:
         assert "(20 min/day," in pace, lines
         assert budget.startswith("Budget: 20 minutes a day (the default until your reviews tell;"), budget
-    # a budget the learner set is theirs, whatever their log says
+    # a budget the learner set is theirs, whatever their log says; the status dialog shows the log's
     assert status(collection, {"minutes_per_day": 12})["minutes_per_day"] == 12
+    set_line = gui.status_text(collection, {"minutes_per_day": 12}).splitlines()[0]
+    assert set_line.startswith("Budget: 12 minutes a day" + (
+        " (on 3 of your 3 study days in the last 14 you stopped with reviews still due, after about 5 minutes)"
+        if stops else ",")), set_line
+    assert gui.status_text(collection, {"minutes_per_day": 5.5}).startswith("Budget: 5.5 minutes a day,")
 
 
 def test_the_budget_read_from_the_log_is_the_minutes_of_the_days_the_learner_stopped() -> None:

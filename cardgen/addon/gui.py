@@ -200,6 +200,9 @@ def _budget_line(seen: dict[str, Any]) -> str:
         "early": "the default until your reviews tell",
     }[seen["minutes_from"]]
     how = f" ({unread}{source}; set minutes_per_day in Tools > Add-ons > Config to choose)" if source else ""
+    if seen.get("minutes_in_log") is not None:  # set, and the learner's reviews tell another budget
+        how = (f" (on {seen['stopped_days']} of your {study} study days in the last {BUDGET_READ_DAYS} you "
+               f"stopped with reviews still due, after about {seen['minutes_in_log']:g} minutes)")
     return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day{how}, " + _target_text(seen)
 
 

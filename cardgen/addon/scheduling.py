@@ -26,6 +26,7 @@ from cardgen.addon.policy import (
     DR_HIGH,
     FALLBACK_RETENTION,
     FIT_MIN_REVIEWS,
+    LOG_DIFFERS,
     MIX_WITH_REVIEWS,
     NEW_AFTER_REVIEWS,
     NEW_BEFORE_REVIEWS,
@@ -266,8 +267,8 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
     review_cards = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2")
     reviews = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids}) AND type IN (1, 2)")
     return _Day(ids=ids, today=today, state=state, minutes=minutes, budget_from=budget.source, due=due,
-                new_left=new_left, pace=pace, days_left=days_left, fell_back=fell_back, yesterday=yesterday, overdue=overdue,
-                overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
+                new_left=new_left, pace=pace, days_left=days_left, fell_back=fell_back, yesterday=yesterday,
+                overdue=overdue, overdue_days=overdue_days, kept_up=kept_up, recent_reviews=recent_reviews,
                 recent_successes=recent_successes, repeat_answers=repeat_answers, repeat_failures=repeat_failures,
                 class_repeats=tuple(class_stats.repeats) if class_stats else (0, 0),
                 quick_answers=quick_answers, quick_failures=quick_failures, one_step_held=held,
@@ -319,7 +320,8 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
     rows = col.db.all(
         f"WITH answers AS (SELECT cid, id, ivl, lead(id) OVER (PARTITION BY cid ORDER BY id) AS next_id "
         f"FROM revlog WHERE cid IN ({ids})), "
-        f"waits AS MATERIALIZED (SELECT {day_of('id')} + ivl AS due_day, coalesce({day_of('next_id')}, {today}) AS answered_day "
+        f"waits AS MATERIALIZED (SELECT {day_of('id')} + ivl AS due_day, "
+        f"coalesce({day_of('next_id')}, {today}) AS answered_day "
         f"FROM answers WHERE ivl > 0 AND (next_id IS NOT NULL OR cid IN "
         f"(SELECT id FROM cards WHERE id IN ({ids}) AND queue = 2))), "
         f"days AS (SELECT {day_of('id')} AS day, sum(time) AS ms FROM revlog WHERE cid IN ({ids}) AND ease > 0 "
@@ -589,12 +591,17 @@ def budget_read(col, config: dict | None = None) -> dict:
     config = dict(config or {})
     minutes = config.get("minutes_per_day")
     days_left, why_not = _target_date(col, config)
-    budget = _budget(col, config, ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH)))
+    ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
+    budget = _budget(col, config, ids)
+    # a budget set that the learner's log contradicts: shown (never used; the setting is theirs)
+    logged = _budget(col, {}, ids) if budget.source == "set" else budget
+    differs = logged.source == "read" and abs(logged.minutes - budget.minutes) > LOG_DIFFERS * budget.minutes
     return {
         "minutes_per_day": budget.minutes,
         "minutes_from": budget.source,  # "set", "read" (from the log), "spare" or "early" (the default)
-        "stopped_days": budget.stopped_days,  # when read: the days the learner stopped with reviews due...
-        "study_days": budget.study_days,  # ...of their study days in the window read
+        "stopped_days": logged.stopped_days,  # the days the learner stopped with reviews due...
+        "study_days": logged.study_days,  # ...of their study days in the window read
+        "minutes_in_log": logged.minutes if budget.source == "set" and differs else None,
         # the learner's value when it is set but not a number of minutes in a day (read or the default instead)
         "minutes_unread": None if minutes is None or minutes_in(minutes) is not None else minutes,
         "target_date": config.get("target_date"),
