@@ -48,7 +48,7 @@ from cardgen.addon.policy import (
 from cardgen.addon.apply import UNDO_NAME
 from cardgen.addon.bands import plan_bands
 from cardgen.addon.plan import SchedulingPlan
-from cardgen.addon.scheduling import status
+from cardgen.addon.scheduling import budget_read, status
 from cardgen.addon.settings import OWNED_KEY, STATE_KEY
 from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
@@ -784,6 +784,36 @@ def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_s
         " (on 3 of your 3 study days in the last 14 you stopped with reviews still due, after about 5 minutes)"
         if stops else ",")), set_line
     assert gui.status_text(collection, {"minutes_per_day": 5.5}).startswith("Budget: 5.5 minutes a day,")
+
+
+@pytest.mark.parametrize("siblings", [True, False])
+def test_a_review_left_beside_its_answered_sibling_is_not_a_stop(collection: Collection, siblings: bool) -> None:
+    """Anki may bury a card whose sibling was answered that day (the preset's bury options; an Image
+    Occlusion note has a card per shape), so a learner who left only such cards due may have finished
+    what Anki showed: those days do not tell the budget. Two notes of two cards each (Anki's "Basic (and
+    reversed card)"), 30 days after their first answers, all four due: on two days the learner answers
+    for a minute (Anki keeps at most a minute an answer). Leaving only siblings of the cards answered,
+    nothing tells; leaving both cards of a note untouched on the first day, the budget is read as
+    that day's minute."""
+    model = collection.models.by_name("Basic (and reversed card)")
+    nids = []
+    for front in ("a", "b"):
+        note = collection.new_note(model)
+        note["Front"], note["Back"] = front, front.upper()
+        note.tags = ["cardgen::case::t"]
+        collection.add_note(note, collection.decks.id("Course"))
+        nids.append(note.id)
+    cards = {nid: sorted(collection.card_ids_of_note(nid)) for nid in nids}
+    _answer_timed(collection, [c for nid in nids for c in cards[nid]], CardAnswer.EASY, 10)
+    _days_pass(collection, 30)
+    (a1, a2), (b1, b2) = cards[nids[0]], cards[nids[1]]
+    days = [[a1, b1], [a2, b2]] if siblings else [[a1, a2], [b1]]  # left: a2, b2, then none / b1, b2, then b2
+    for answered in days:
+        assert set(answered) <= set(collection.find_cards("is:due"))
+        _answer_timed(collection, answered, CardAnswer.GOOD, 60 / len(answered))
+        _days_pass(collection, 1)
+    seen = budget_read(collection, {})
+    assert (seen["minutes_from"], seen["minutes_per_day"]) == (("early", 20.0) if siblings else ("read", 1.0)), seen
 
 
 def test_the_budget_read_from_the_log_is_the_minutes_of_the_days_the_learner_stopped() -> None:

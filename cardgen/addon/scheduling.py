@@ -306,8 +306,10 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
 
     A review waited through day D when its card was scheduled (an answer's interval in days, from the
     Anki day of the answer) for D or before and its next answer came on a later day; a card never
-    answered again waits still, when it is in review now (not suspended or buried). (The waits are
-    computed once, not per day: a sixth of the time on a log of 56,000 reviews.)"""
+    answered again waits still, when it is in review now (not suspended or buried). A card of a note
+    answered that day does not count: Anki may have buried it as a sibling (the preset's bury options;
+    an Image Occlusion note has a card per shape). (The waits are computed once, not per day: a sixth of
+    the time on a log of 56,000 reviews.)"""
     if not ids:
         return [], 0
     today, day_ms = col.sched.today, DAY_SECONDS * 1000
@@ -317,16 +319,20 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
     def day_of(column: str) -> str:  # the Anki day of a revlog id (ms)
         return f"({today} - ({cutoff_ms} - 1 - {column}) / {day_ms})"
 
+    in_window = f"r.id >= {start_ms} AND r.id < {today_ms}"
     rows = col.db.all(
-        f"WITH answers AS (SELECT cid, id, ivl, lead(id) OVER (PARTITION BY cid ORDER BY id) AS next_id "
-        f"FROM revlog WHERE cid IN ({ids})), "
-        f"waits AS MATERIALIZED (SELECT {day_of('id')} + ivl AS due_day, "
+        f"WITH answers AS (SELECT r.cid, c.nid, r.id, r.ivl, lead(r.id) OVER (PARTITION BY r.cid ORDER BY r.id) "
+        f"AS next_id FROM revlog r JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids})), "
+        f"waits AS MATERIALIZED (SELECT nid, {day_of('id')} + ivl AS due_day, "
         f"coalesce({day_of('next_id')}, {today}) AS answered_day "
         f"FROM answers WHERE ivl > 0 AND (next_id IS NOT NULL OR cid IN "
         f"(SELECT id FROM cards WHERE id IN ({ids}) AND queue = 2))), "
-        f"days AS (SELECT {day_of('id')} AS day, sum(time) AS ms FROM revlog WHERE cid IN ({ids}) AND ease > 0 "
-        f"AND id >= {start_ms} AND id < {today_ms} GROUP BY day) "
-        f"SELECT ms, EXISTS (SELECT 1 FROM waits WHERE due_day <= day AND answered_day > day) FROM days")
+        f"studied AS MATERIALIZED (SELECT DISTINCT c.nid, {day_of('r.id')} AS day FROM revlog r "
+        f"JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window}), "
+        f"days AS (SELECT {day_of('r.id')} AS day, sum(r.time) AS ms FROM revlog r WHERE r.cid IN ({ids}) "
+        f"AND r.ease > 0 AND {in_window} GROUP BY day) "
+        f"SELECT days.ms, EXISTS (SELECT 1 FROM waits w WHERE w.due_day <= days.day AND w.answered_day > days.day "
+        f"AND NOT EXISTS (SELECT 1 FROM studied s WHERE s.nid = w.nid AND s.day = days.day)) FROM days")
     return [ms / 60_000 for ms, stopped in rows if stopped], len(rows)
 
 
