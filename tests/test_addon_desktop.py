@@ -192,6 +192,21 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
     assert again.output.startswith("x: 0 new of 3 reviews"), again.output
 
 
+def test_a_learner_who_sets_nothing_is_told_where_the_budget_comes_from(tmp_path: Path, small_deck: Path) -> None:
+    # The add-on as installed: its config.json's nulls, read by Anki's add-on manager, nothing edited.
+    archive = tmp_path / "cardgen.ankiaddon"
+    assert CliRunner().invoke(main, ["addon", "build", "-o", str(archive)]).exit_code == 0
+
+    run = run_desktop(tmp_path / "anki", checks=CHECKS, check="cardgen_addon", ankiaddons=[archive],
+                      deck=small_deck, params={"search": CARDGEN_SEARCH, "root": ROOT,
+                                               "export": str(tmp_path / "progress.json"), "ratings": []})
+
+    default = ("Budget: 20 minutes a day (the default until your reviews tell; set minutes_per_day in "
+               "Tools > Add-ons > Config to choose), no target date: paced as if")
+    assert default in run.result["asked"] and default in run.result["status"]
+    assert run.result["presets"][HOME]["preset"] == "cardgen: Default"
+
+
 def test_harness_reports_a_warning_an_addon_shows(tmp_path: Path) -> None:
     warns = tmp_path / "warning_addon"
     warns.mkdir()
