@@ -56,12 +56,13 @@ deterministic: the same arguments give the same result to the last digit.
   do); ``addon``: the add-on, driven through ``cardgen.addon.drive`` exactly as the desktop drives it
   (profile open on day 0, day start on every later day), with the learner's budget and a target date;
   ``addon-nodate``: the budget but no target date; ``addon-default``: no config at all (the defaults a
-  learner gets: 20 minutes, no date), whatever the learner's real budget; ``addon-weekly``: the add-on
-  runs only every seventh day (a harness that drives it weekly, as the issue's independent check
-  tried), as if its hooks fired then only. The deck carries what
+  learner gets: no date, and the budget read from their own review log), whatever their real budget;
+  ``addon-weekly``: the add-on runs only every seventh day (a harness that drives it weekly, as the
+  issue's independent check tried), as if its hooks fired then only. The deck carries what
   ``cardgen build --learners-dir`` writes from a class that studied it before (:func:`class_reviews`):
   the class's FSRS parameters and failure counts per card; ``addon-noclass``: the parameters only;
-  ``addon-solo``: neither.
+  ``addon-solo``: neither; ``addon-solo-default``: neither, and no config (a harness that builds its
+  own deck and passes ``config=None``).
 * **Metrics**: curriculum retention (true recall averaged over *every* card of the deck, an
   unintroduced card counting 0) averaged over the mornings of days 51-60, and at day 90 after 30 days
   without study; minutes used per day; share of the curriculum introduced by day 60; and a
@@ -103,8 +104,9 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation-history.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
 MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash", "irt2", "atkinson")  # the hidden memories (module docstring)
-# the add-on's arms (module docstring); all but addon-solo get a deck that carries the class's record
-ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo")
+# the add-on's arms (module docstring); all but the addon-solo ones get a deck that carries the class's record
+ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo",
+              "addon-solo-default")
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
 AGAIN, GOOD = 1, 3
 
@@ -666,7 +668,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                     if hasattr(module, name):
                         setattr(module, name, _override_value(getattr(module, name), value))
             variant = arm.split("+")[0]
-            if variant != "addon-solo":  # the deck carries the class's FSRS parameters and failure counts
+            if not variant.startswith("addon-solo"):  # the deck carries the class's FSRS parameters and failure counts
                 # ("addon-noclass": only the parameters; "addon-solo": neither)
                 deck = col.decks.by_name(DECK)
                 histories = class_reviews(model, seed, z)
@@ -679,7 +681,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
             target = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
             config = {"minutes_per_day": learner.minutes_per_day, "target_date": target}
-            if variant == "addon-default":  # a learner who said yes and set nothing: config None
+            if variant.endswith("-default"):  # a learner who said yes and set nothing: config None
                 config = None
             elif variant == "addon-nodate":  # the learner's budget, but no target date
                 config = {"minutes_per_day": learner.minutes_per_day}

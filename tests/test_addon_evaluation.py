@@ -461,10 +461,14 @@ def test_the_class_counts_reach_the_deck_and_the_learning_steps_every_arm() -> N
                                ("actr", "fast", 2, "b", 5, 12, 4, 1, [20.0]),
                                ("actr", "fast", 2, "addon+LEARN_STEPS=1:10", None, 12, 4, 1, [20.0]),
                                ("hlr", "fast", 2, "addon", None, 12, 4, 1, [20.0]),
-                               ("hlr", "fast", 2, "addon+CLASS_REPEAT_FAIL_LIMIT=2", None, 12, 4, 1, [20.0])], 1)
-    addon, plain, overridden, forgetting, ablated = results
+                               ("hlr", "fast", 2, "addon+CLASS_REPEAT_FAIL_LIMIT=2", None, 12, 4, 1, [20.0]),
+                               ("actr", "fast", 2, "addon-solo-default", None, 12, 4, 1, [20.0])], 1)
+    addon, plain, overridden, forgetting, ablated, bare = results
     assert forgetting["learning_steps"] == [1.0, 10.0] and ablated["learning_steps"] == list(LEARN_STEPS)
     assert addon["learning_steps"] == list(LEARN_STEPS) != [20.0] == plain["learning_steps"]
     assert overridden["learning_steps"] == [1.0, 10.0]  # an arm may try other steps: "1:10"
     assert addon["class_notes"] == 12 and plain["class_notes"] == 0
+    # a harness's own deck and config=None: no class record, and the default budget, not the learner's 4
+    assert bare["class_notes"] == 0 and not [n for n in bare["notes"] if n.startswith("class parameters")]
+    assert "new per day -> 12 (20 min/day" in bare["notes"][1] and "(4 min/day" in addon["notes"][2]
     assert all(len(r) == 7 and 0 <= r[6] <= 1 for r in addon["reviews"] + plain["reviews"])
