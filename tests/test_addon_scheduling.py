@@ -26,6 +26,7 @@ from cardgen.addon.policy import (
     KEEP_UP_OVERDUE_DAYS,
     LEARN_STEPS,
     MAX_NEW_PER_DAY,
+    MIN_QUICK_ANSWERS,
     MIN_RECENT_REVIEWS,
     NEW_AFTER_REVIEWS,
     PRESET_PREFIX,
@@ -34,6 +35,7 @@ from cardgen.addon.policy import (
     catch_up_day,
     class_repeats_fail,
     fallback_fails,
+    forgets_overnight,
     keeping_up,
     learning_steps,
     new_cards_first,
@@ -946,6 +948,17 @@ def test_the_fallback_stays_where_the_one_step_held_few_cards_to_their_next_sess
     assert not fallback_fails(quick_answers=40, quick_failures=6, one_step_held=True)
 
 
+def test_a_learner_who_gets_cards_right_within_the_hour_forgets_overnight_however_few_cards_held() -> None:
+    """Under the fallback: the one step held most cards, or quick repeats mostly succeed (at most
+    QUICK_FAIL_LIMIT failed, of at least MIN_QUICK_ANSWERS); neither: the learner learns by repeating."""
+    assert forgets_overnight(one_step_held=True, quick_answers=0, quick_failures=0)
+    assert forgets_overnight(one_step_held=True, quick_answers=40, quick_failures=30)
+    assert forgets_overnight(one_step_held=False, quick_answers=MIN_QUICK_ANSWERS, quick_failures=0)
+    assert forgets_overnight(one_step_held=False, quick_answers=40, quick_failures=6)  # 0.15: not more
+    assert not forgets_overnight(one_step_held=False, quick_answers=40, quick_failures=7)
+    assert not forgets_overnight(one_step_held=False, quick_answers=MIN_QUICK_ANSWERS - 1, quick_failures=0)
+
+
 def test_one_step_equal_to_ankis_is_not_taken_for_a_fallback(tmp_path: Path, collection: Collection,
                                                               monkeypatch) -> None:
     """A fallback is recorded only when the learner's repeats fail, not whenever the steps in use
@@ -1194,19 +1207,25 @@ def test_under_the_fallback_reviews_overdue_for_days_come_with_the_new_cards(tmp
                and "you forget a card while it waits" in line for line in described), described
 
 
+@pytest.mark.parametrize("right_within_the_hour", [False, True])
 def test_under_the_fallback_a_learner_the_one_step_held_few_cards_of_keeps_new_cards_first(
-        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+        tmp_path: Path, collection: Collection, monkeypatch, right_within_the_hour: bool) -> None:
     """Through the real scheduler: the backlog that mixes new cards in under the fallback is for a
     learner who forgets a failed card overnight; a learner whose cards (20 of 20) failed their next
-    session under the one step learns by repeating, and keeps new cards first with the same backlog."""
+    session under the one step learns by repeating, and keeps new cards first with the same backlog,
+    unless they get cards right within the hour of seeing the answer: then they forget overnight
+    (a slow learner fails most first sights, so few of their cards held either)."""
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "MIN_RECENT_REVIEWS", 4)
     monkeypatch.setattr(policy, "MIN_HELD_ANSWERS", 10)
+    monkeypatch.setattr(policy, "MIN_QUICK_ANSWERS", 6)
     monkeypatch.setattr(policy, "CATCH_UP_EVERY", 0)
     learner = _StepLearner(tmp_path, collection)
     learner.first_sights_failed()
     learner.next_session_then_fallback(passed=0)  # 0 of 20 held
     assert learner.steps() == [1.0, 10.0]
+    if right_within_the_hour:
+        learner.round_of(8, CardAnswer.GOOD)  # 8 quick repeats (each card's last answer failed), all right
     failed = collection.find_cards(f"{CARDGEN_SEARCH} is:learn")
     collection.sched.set_due_date(failed, "0")
     assert _answer(collection, ROOT, 6, CardAnswer.GOOD) == 6
@@ -1216,7 +1235,10 @@ def test_under_the_fallback_a_learner_the_one_step_held_few_cards_of_keeps_new_c
     collection.sched.unsuspend_cards(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
     described = learner.next_day({"minutes_per_day": 0.25})  # days of reviews overdue
     assert learner.steps() == [1.0, 10.0]
-    assert learner.preset()["newMix"] == policy.NEW_BEFORE_REVIEWS, described
+    if right_within_the_hour:
+        assert learner.preset()["newMix"] == policy.MIX_WITH_REVIEWS, described
+    else:
+        assert learner.preset()["newMix"] == policy.NEW_BEFORE_REVIEWS, described
 
 
 def test_under_the_fallback_repeats_that_succeed_within_the_hour_keep_ankis_steps(

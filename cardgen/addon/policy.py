@@ -30,8 +30,8 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
   what covers the curriculum: a card never introduced counts for nothing. Under the fallback to Anki's
-  steps (below) where the one step had held most cards (:func:`one_step_held`), mixed as well once the
-  overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes: that
+  steps (below) for a learner who forgets a failed card overnight (:func:`forgets_overnight`), mixed as
+  well once the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes: that
   learner loses an overdue card day by day. On the last
   :data:`FINAL_REVIEW_DAYS` days to the target date, after the reviews (:func:`reviews_first`): the
   date is near, and what is learnt should hold at it and after it.
@@ -288,8 +288,8 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     first; where it does not (exponential forgetting) they fail and new cards first stops
     (docs/addon-evaluation-history.md measures both).
 
-    Under the fallback to Anki's steps where the one step held most cards (``forgets_overnight``,
-    :func:`step_repeats_fail`, :func:`one_step_held`), mixed too while the overdue reviews would take
+    Under the fallback to Anki's steps for a learner who forgets a failed card overnight
+    (``forgets_overnight``, :func:`step_repeats_fail`, :func:`forgets_overnight`), mixed too while the overdue reviews would take
     more than :data:`BACKLOG_DAYS` days of the learner's budget (``overdue_days``). The fallback is
     the evidence that this learner forgets a card before a day-long gap ends, so an overdue card is
     lost a little more each day it waits; with new cards first, a backlog that size waits for days,
@@ -434,15 +434,33 @@ def fallback_fails(*, quick_answers: int, quick_failures: int, one_step_held: bo
     return quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers and one_step_held
 
 
+def forgets_overnight(*, one_step_held: bool, quick_answers: int, quick_failures: int) -> bool:
+    """Under the fallback to Anki's steps, whether the learner forgets a failed card overnight, so an
+    overdue review is lost a little more each day it waits (:func:`reviews_wait_too_long`), rather than
+    learning a card by answering it again and again: the one step held most of their cards to their
+    next session (:func:`one_step_held`), or they get a card right within the hour of seeing its
+    answer (quick repeats: at most :data:`QUICK_FAIL_LIMIT` of them failed, with at least
+    :data:`MIN_QUICK_ANSWERS` of them).
+
+    A slow learner who forgets overnight fails most new cards at first sight, and those fail their
+    next session too: the one step held few of their cards, as for a learner who learns by repeating.
+    The hour after the answer tells the two apart: the first gets the card right then (half-life
+    regression: at most 0.01 of quick repeats failed), the second does not (0.45-0.81 under the
+    counting memory). Without a deck that carries the class's record, half-life regression's slow
+    learner with days off was read as the second and left a backlog of reviews to wait behind new
+    cards: -14.4 points at day 90 against (b) (docs/addon-evaluation.md, thirty-first round)."""
+    return one_step_held or (quick_answers >= MIN_QUICK_ANSWERS
+                             and quick_failures <= QUICK_FAIL_LIMIT * quick_answers)
+
+
 def catch_up_day(today: int) -> bool:
     """Whether Anki's day ``today`` is a catch-up day (:func:`new_cards_first`)."""
     return bool(CATCH_UP_EVERY) and today % CATCH_UP_EVERY == 0
 
 
 def reviews_wait_too_long(*, forgets_overnight: bool, overdue_days: float) -> bool:
-    """Whether, under the fallback to Anki's steps where the one step held most cards
-    (``forgets_overnight``: the learner forgets a failed card overnight, :func:`one_step_held`), the
-    overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes
+    """Whether, under the fallback to Anki's steps for a learner who forgets a failed card overnight
+    (``forgets_overnight``, :func:`forgets_overnight`), the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes
     (:func:`new_cards_first`).
 
     A learner under the fallback whose new cards mostly failed their next session learns by

@@ -41,6 +41,7 @@ from cardgen.addon.policy import (
     catch_up_day,
     class_repeats_fail,
     fallback_fails,
+    forgets_overnight,
     keeping_up,
     learning_steps,
     minutes_from_log,
@@ -100,6 +101,7 @@ class _Day:
     quick_answers: int  # under the fallback: steps answered within the hour of the card's failed answer
     quick_failures: int
     one_step_held: bool  # under the fallback: the one step held most cards before it (policy.one_step_held)
+    forgets_overnight: bool  # under the fallback, and forgets a failed card overnight (policy.forgets_overnight)
     last_answer: int  # the newest answer's revlog id (ms): where a fallback starts
     mix: int  # the new/review order the recent reviews call for
     review_cards: int  # cards in review
@@ -257,10 +259,12 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
                            new_left=new_left, days_left=days_left, fell_back=fell_back, kept_up=kept_up,
                            days_studied=days_studied)
     held = one_step_held(held_answers=held_answers, held_passes=held_passes)
+    overnight = fell_back and forgets_overnight(one_step_held=held, quick_answers=quick_answers,
+                                                quick_failures=quick_failures)
     if reviews_first(days_left=days_left, new_left=new_left):
         mix = NEW_AFTER_REVIEWS
     elif new_cards_first(new_left=new_left, recent_reviews=recent_reviews, recent_successes=recent_successes,
-                         today=today, forgets_overnight=fell_back and held, overdue_days=overdue_days):
+                         today=today, forgets_overnight=overnight, overdue_days=overdue_days):
         mix = NEW_BEFORE_REVIEWS
     else:
         mix = MIX_WITH_REVIEWS
@@ -272,6 +276,7 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
                 recent_successes=recent_successes, repeat_answers=repeat_answers, repeat_failures=repeat_failures,
                 class_repeats=tuple(class_stats.repeats) if class_stats else (0, 0),
                 quick_answers=quick_answers, quick_failures=quick_failures, one_step_held=held,
+                forgets_overnight=overnight,
                 last_answer=last_answer, mix=mix,
                 review_cards=review_cards, reviews=reviews)
 
@@ -503,7 +508,7 @@ def _order_reason(day: _Day) -> str:
         return f"{succeeded}, {day.new_left} cards not introduced yet"
     if catch_up_day(day.today):
         return f"a catch-up day for overdue reviews (every {policy.CATCH_UP_EVERY} days); {succeeded}"
-    if reviews_wait_too_long(forgets_overnight=day.fell_back and day.one_step_held, overdue_days=day.overdue_days):
+    if reviews_wait_too_long(forgets_overnight=day.forgets_overnight, overdue_days=day.overdue_days):
         return (f"{day.overdue} reviews overdue, {day.overdue_days:.1f} days of your minutes: "
                 "you forget a card while it waits")
     return succeeded
