@@ -30,9 +30,9 @@ and the rounds before the current design in docs/addon-evaluation-history.md):
   mostly succeed (:func:`new_cards_first`), but for a catch-up day every few days whose overdue
   reviews keep that evidence fresh; mixed in (Anki's default) otherwise. Under a tight budget this is
   what covers the curriculum: a card never introduced counts for nothing. Under the fallback to Anki's
-  steps (below) for a learner who forgets a failed card overnight (:func:`forgets_overnight`), mixed as
-  well once the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes: that
-  learner loses an overdue card day by day. On the last
+  steps (below) for a learner who forgets a failed card overnight (:func:`forgets_overnight`), mixed
+  as well once the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's
+  minutes: that learner loses an overdue card day by day. On the last
   :data:`FINAL_REVIEW_DAYS` days to the target date, after the reviews (:func:`reviews_first`): the
   date is near, and what is learnt should hold at it and after it.
 * **The FSRS parameters**: the class's (cohort) parameters when the deck carries them and the learner
@@ -289,11 +289,11 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     (docs/addon-evaluation-history.md measures both).
 
     Under the fallback to Anki's steps for a learner who forgets a failed card overnight
-    (``forgets_overnight``, :func:`step_repeats_fail`, :func:`forgets_overnight`), mixed too while the overdue reviews would take
-    more than :data:`BACKLOG_DAYS` days of the learner's budget (``overdue_days``). The fallback is
-    the evidence that this learner forgets a card before a day-long gap ends, so an overdue card is
-    lost a little more each day it waits; with new cards first, a backlog that size waits for days,
-    most of all after days off. The reviews answered can still mostly succeed while it grows (54 of
+    (``forgets_overnight``, :func:`step_repeats_fail`, :func:`forgets_overnight`), mixed too while
+    the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
+    (``overdue_days``). The fallback is the evidence that this learner forgets a card before a
+    day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
+    first, a backlog that size waits for days, most of all after days off. The reviews answered can still mostly succeed while it grows (54 of
     63 recent reviews, with 128 due, in a run of half-life regression), so the success rate alone
     does not show it (docs/addon-evaluation-history.md, thirteenth and sixteenth rounds)."""
     if new_left <= 0 or not NEW_FIRST:
@@ -460,8 +460,8 @@ def catch_up_day(today: int) -> bool:
 
 def reviews_wait_too_long(*, forgets_overnight: bool, overdue_days: float) -> bool:
     """Whether, under the fallback to Anki's steps for a learner who forgets a failed card overnight
-    (``forgets_overnight``, :func:`forgets_overnight`), the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's minutes
-    (:func:`new_cards_first`).
+    (``forgets_overnight``, :func:`forgets_overnight`), the overdue reviews would take more than
+    :data:`BACKLOG_DAYS` days of the learner's minutes (:func:`new_cards_first`).
 
     A learner under the fallback whose new cards mostly failed their next session learns by
     repeating, and the measure was made for forgetting: mixing new cards in for the backlog cost the
