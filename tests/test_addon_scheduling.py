@@ -586,14 +586,17 @@ def test_spread_hard_keeps_every_card_and_both_orders(bands: list[Difficulty], p
     assert spread_hard([(i, bands[i]) for i in spread], pace) == spread  # a spread order stays as it is
 
 
-def _answer_reviews(col: Collection, card_ids, rating: int) -> None:
+def _answer_reviews(col: Collection, card_ids, rating: int, seconds: float | None = None) -> None:
     """Answer exactly these cards with ``rating`` through the real scheduler (not the queue's order, so
-    new cards stay new)."""
+    new cards stay new); ``seconds``: the time Anki logs for each answer (None: the time it took)."""
     for cid in card_ids:
         card = col.get_card(cid)
         card.start_timer()
         states = col._backend.get_scheduling_states(cid)
-        col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=rating))
+        answer = col.sched.build_answer(card=card, states=states, rating=rating)
+        if seconds is not None:
+            answer.milliseconds_taken = int(seconds * 1000)
+        col.sched.answer_card(answer)
 
 
 def _days_pass(col: Collection, days: int) -> None:
@@ -732,17 +735,6 @@ def test_through_anki_a_learner_whose_reviews_mostly_fail_gets_the_top_retention
         assert after == pytest.approx(before) and not any("desired retention" in line for line in lines), lines
 
 
-def _answer_timed(col: Collection, card_ids, rating: int, seconds: float) -> None:
-    """Answer exactly these cards with ``rating`` through the real scheduler, each taking ``seconds``
-    (the time Anki logs for the answer)."""
-    for cid in card_ids:
-        card = col.get_card(cid)
-        card.start_timer()
-        answer = col.sched.build_answer(card=card, states=col._backend.get_scheduling_states(cid), rating=rating)
-        answer.milliseconds_taken = int(seconds * 1000)
-        col.sched.answer_card(answer)
-
-
 @pytest.mark.parametrize("stops", [True, False])
 def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_study(
         tmp_path: Path, collection: Collection, stops: bool, monkeypatch) -> None:
@@ -762,12 +754,12 @@ def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_s
         due = list(collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"))
         new = list(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
         if stops:
-            _answer_timed(collection, due[:5], CardAnswer.GOOD, 60)
+            _answer_reviews(collection, due[:5], CardAnswer.GOOD, 60)
         elif day == 0:
-            _answer_timed(collection, due, CardAnswer.GOOD, 300 / len(due))
+            _answer_reviews(collection, due, CardAnswer.GOOD, 300 / len(due))
         else:
             assert not due and len(new) >= 4
-            _answer_timed(collection, new[:4], CardAnswer.EASY, 75)
+            _answer_reviews(collection, new[:4], CardAnswer.EASY, 75)
         _days_pass(collection, 1)
     lines = drive(collection, "day_start", {"minutes_per_day": None}).describe()
     pace = next(line for line in lines if "new per day ->" in line)
@@ -806,13 +798,13 @@ def test_a_review_left_beside_its_answered_sibling_is_not_a_stop(collection: Col
         collection.add_note(note, collection.decks.id("Course"))
         nids.append(note.id)
     cards = {nid: sorted(collection.card_ids_of_note(nid)) for nid in nids}
-    _answer_timed(collection, [c for nid in nids for c in cards[nid]], CardAnswer.EASY, 10)
+    _answer_reviews(collection, [c for nid in nids for c in cards[nid]], CardAnswer.EASY, 10)
     _days_pass(collection, 30)
     (a1, a2), (b1, b2) = cards[nids[0]], cards[nids[1]]
     days = [[a1, b1], [a2, b2]] if siblings else [[a1, a2], [b1]]  # left: a2, b2, then none / b1, b2, then b2
     for answered in days:
         assert set(answered) <= set(collection.find_cards("is:due"))
-        _answer_timed(collection, answered, CardAnswer.GOOD, 60 / len(answered))
+        _answer_reviews(collection, answered, CardAnswer.GOOD, 60 / len(answered))
         _days_pass(collection, 1)
     seen = budget_read(collection, {})
     assert (seen["minutes_from"], seen["minutes_per_day"]) == (("early", 20.0) if siblings else ("read", 1.0)), seen

@@ -293,9 +293,9 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
     (``overdue_days``). The fallback is the evidence that this learner forgets a card before a
     day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
-    first, a backlog that size waits for days, most of all after days off. The reviews answered can still mostly succeed while it grows (54 of
-    63 recent reviews, with 128 due, in a run of half-life regression), so the success rate alone
-    does not show it (docs/addon-evaluation-history.md, thirteenth and sixteenth rounds)."""
+    first, a backlog that size waits for days, most of all after days off. The reviews answered can
+    still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
+    regression), so the success rate alone does not show it (docs/addon-evaluation-history.md, thirteenth and sixteenth rounds)."""
     if new_left <= 0 or not NEW_FIRST:
         return False
     if catch_up_day(today) or reviews_wait_too_long(forgets_overnight=forgets_overnight,
@@ -431,7 +431,7 @@ def fallback_fails(*, quick_answers: int, quick_failures: int, one_step_held: bo
     card by answering it again and again fails quick repeats too (0.45-0.81 under the counting
     memory), but there each repeat teaches, and the one step had held few of their cards: Anki's
     steps stay (docs/addon-evaluation.md, twenty-eighth round: +0.5 to +9 points a run)."""
-    return quick_answers >= MIN_QUICK_ANSWERS and quick_failures > QUICK_FAIL_LIMIT * quick_answers and one_step_held
+    return _quick_repeats_fail(quick_answers, quick_failures) is True and one_step_held
 
 
 def forgets_overnight(*, one_step_held: bool, quick_answers: int, quick_failures: int) -> bool:
@@ -449,8 +449,17 @@ def forgets_overnight(*, one_step_held: bool, quick_answers: int, quick_failures
     counting memory). Without a deck that carries the class's record, half-life regression's slow
     learner with days off was read as the second and left a backlog of reviews to wait behind new
     cards: -14.4 points at day 90 against (b) (docs/addon-evaluation.md, thirty-first round)."""
-    return one_step_held or (quick_answers >= MIN_QUICK_ANSWERS
-                             and quick_failures <= QUICK_FAIL_LIMIT * quick_answers)
+    return one_step_held or _quick_repeats_fail(quick_answers, quick_failures) is False
+
+
+def _quick_repeats_fail(quick_answers: int, quick_failures: int) -> bool | None:
+    """Whether more than :data:`QUICK_FAIL_LIMIT` of the learner's steps answered within the hour of
+    a failed answer failed too; None with fewer than :data:`MIN_QUICK_ANSWERS` of them (too few to
+    tell). The one reading of quick repeats that :func:`fallback_fails` and
+    :func:`forgets_overnight` draw opposite conclusions from."""
+    if quick_answers < MIN_QUICK_ANSWERS:
+        return None
+    return quick_failures > QUICK_FAIL_LIMIT * quick_answers
 
 
 def catch_up_day(today: int) -> bool:

@@ -204,7 +204,7 @@ def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str,
 def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
     """The learner's budget, due reviews, pace and recent results for the day's decisions;
     ``class_stats``: the class's record the deck carries, if it does (its ``repeats`` here)."""
-    ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
+    ids = _card_ids(col)
     today = col.sched.today
     budget = _budget(col, config, ids)
     minutes = budget.minutes
@@ -279,6 +279,11 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
                 forgets_overnight=overnight,
                 last_answer=last_answer, mix=mix,
                 review_cards=review_cards, reviews=reviews)
+
+
+def _card_ids(col) -> str:
+    """The cardgen cards' ids, comma-separated, for the log and card queries."""
+    return ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
 
 
 class _Budget(NamedTuple):
@@ -602,7 +607,7 @@ def budget_read(col, config: dict | None = None) -> dict:
     config = dict(config or {})
     minutes = config.get("minutes_per_day")
     days_left, why_not = _target_date(col, config)
-    ids = ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH))
+    ids = _card_ids(col)
     budget = _budget(col, config, ids)
     # a budget set that the learner's log contradicts: shown (never used; the setting is theirs)
     logged = _budget(col, {}, ids) if budget.source == "set" else budget
