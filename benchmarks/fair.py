@@ -104,11 +104,30 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 # that fits the budget); --b-retentions offers others (docs/addon-evaluation-history.md, eighteenth round)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
 MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash", "irt2", "atkinson")  # the hidden memories (module docstring)
-# the add-on's arms (module docstring); all but the addon-solo ones get a deck that carries the class's record
-ADDON_ARMS = ("addon", "addon-default", "addon-nodate", "addon-noclass", "addon-weekly", "addon-solo",
-              "addon-solo-default")
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
 AGAIN, GOOD = 1, 3
+
+
+@dataclass(frozen=True)
+class AddonArm:
+    """What one add-on arm gives the add-on (module docstring): the class's record on the deck
+    (``"counts"``: FSRS parameters and failure counts; ``"params"``: the parameters only; None), the
+    config (``"budget+date"``, ``"budget"``, or None for ``drive``'s default) and whether ``drive`` runs
+    only on the first study day of each week."""
+    class_record: str | None = "counts"
+    config: str | None = "budget+date"
+    weekly: bool = False
+
+
+ADDON_ARMS = {
+    "addon": AddonArm(),
+    "addon-default": AddonArm(config=None),
+    "addon-nodate": AddonArm(config="budget"),
+    "addon-noclass": AddonArm(class_record="params"),
+    "addon-weekly": AddonArm(weekly=True),
+    "addon-solo": AddonArm(class_record=None),
+    "addon-solo-default": AddonArm(class_record=None, config=None),
+}
 
 
 @dataclass(frozen=True)
@@ -657,9 +676,10 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
             conf["new"]["delays"] = list(learning_steps)
             col.decks.update_config(conf)
         config = None
+        setup = ADDON_ARMS.get(arm.split("+")[0])  # None: a plain arm
         if arm == "b":
             col.set_config("fsrs", True)
-        elif arm.startswith("addon"):
+        elif setup:
             from cardgen.addon import drive
 
             for override in arm.split("+")[1:]:  # "addon+NAME=VALUE": try a policy constant (this run only)
@@ -667,24 +687,19 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                 for module in _policy_modules():  # every module that holds (a copy of) it
                     if hasattr(module, name):
                         setattr(module, name, _override_value(getattr(module, name), value))
-            variant = arm.split("+")[0]
-            if not variant.startswith("addon-solo"):  # the deck carries the class's FSRS parameters and failure counts
-                # ("addon-noclass": only the parameters; "addon-solo": neither)
+            if setup.class_record:  # what cardgen build --learners-dir writes on the deck
                 deck = col.decks.by_name(DECK)
                 histories = class_reviews(model, seed, z)
                 cohort = class_params(col, histories)
                 deck["desc"] = f"<!-- cardgen:fsrs={','.join(str(v) for v in cohort)} -->"
-                if variant != "addon-noclass":
+                if setup.class_record == "counts":
                     deck["desc"] += "\n" + class_counts_mark(col, histories, index)
                 col.decks.save(deck)
                 result.notes.append(f"class parameters {cohort}")
-
-            target = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
-            config = {"minutes_per_day": learner.minutes_per_day, "target_date": target}
-            if variant.endswith("-default"):  # a learner who said yes and set nothing: config None
-                config = None
-            elif variant == "addon-nodate":  # the learner's budget, but no target date
+            if setup.config:  # None: a learner who said yes and set nothing
                 config = {"minutes_per_day": learner.minutes_per_day}
+                if setup.config == "budget+date":
+                    config["target_date"] = time.strftime("%Y-%m-%d", time.gmtime(T0 + (days - 1) * DAY_S))
         used_s = 0.0
         shift: dict = {}
         morning: list[float] = []
@@ -703,7 +718,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
             if arm == "b" and first_this_week:
                 _diligent_learner(col, day, days, new_per_day, learner, result.notes,
                                   tuple(b_retentions or B_RETENTIONS))
-            elif arm.startswith("addon") and (first_this_week or not arm.startswith("addon-weekly")):
+            elif setup and (first_this_week or not setup.weekly):
                 if config:  # the learner's budget today (changed in the add-on's config on the day they change it)
                     config["minutes_per_day"] = learner.minutes_on(day)
                 done = drive(col, "profile_open" if day == 0 else "day_start", config)
@@ -736,7 +751,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
                                        "pass" if rating == GOOD else "fail"]
                 if kind == "review":
                     model_p = None
-                    if arm.startswith("addon") and r_fsrs is not None:
+                    if setup and r_fsrs is not None:
                         logit_fail = math.log(max(1e-4, 1 - r_fsrs) / max(1e-4, r_fsrs)) + shift.get(card.nid, 0.0)
                         model_p = 1 / (1 + math.exp(-max(-30.0, min(30.0, logit_fail))))
                     result.reviews.append((day, r_fsrs, prior[i], band, rating == AGAIN, model_p, true_recall))
@@ -1180,7 +1195,7 @@ def _arms(text: str) -> list[str]:
     arms = text.split(",")
     for arm in arms:
         variant, *overrides = arm.split("+")
-        if variant not in ("a", "b") + ADDON_ARMS:
+        if variant not in ("a", "b", *ADDON_ARMS):
             raise argparse.ArgumentTypeError(f"no arm {arm!r}: a, b, or an add-on arm ({', '.join(ADDON_ARMS)}) "
                                              "optionally followed by +NAME=VALUE")
         if overrides and variant in ("a", "b"):
