@@ -31,6 +31,7 @@ from cardgen.addon.policy import (
     NEW_AFTER_REVIEWS,
     PRESET_PREFIX,
     RETENTION_CHOICES,
+    SPARE_DAYS,
     affordable_retention,
     catch_up_day,
     class_repeats_fail,
@@ -778,6 +779,31 @@ def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_s
         " (on 3 of your 3 study days in the last 14 you stopped with reviews still due, after about 5 minutes)"
         if stops else ",")), set_line
     assert gui.status_text(collection, {"minutes_per_day": 5.5}).startswith("Budget: 5.5 minutes a day,")
+
+
+def test_through_anki_a_learner_who_finishes_what_is_due_keeps_the_default_and_is_told_why(
+        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+    """Through the real scheduler, a learner who set no budget answers everything due on each of
+    SPARE_DAYS study days (a new card when nothing is due), never stopping with a review left: their
+    log shows minutes to spare, not a budget, so the default stands and the status dialog says why.
+    One study day fewer is too few to tell."""
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open", {})
+    for day in range(SPARE_DAYS):
+        if day == SPARE_DAYS - 1:
+            assert budget_read(collection, {})["minutes_from"] == "early"
+        due = list(collection.find_cards(f"{CARDGEN_SEARCH} is:due"))
+        _answer_reviews(collection, due or list(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))[:1],
+                        CardAnswer.EASY, 30)
+        assert not collection.find_cards(f"{CARDGEN_SEARCH} is:due"), day
+        _days_pass(collection, 1)
+    seen = budget_read(collection, {})
+    assert (seen["minutes_from"], seen["minutes_per_day"], seen["study_days"]) == ("spare", 20.0, SPARE_DAYS), seen
+    budget = gui.status_text(collection, {}).splitlines()[0]
+    assert budget.startswith(f"Budget: 20 minutes a day (the default: you finished your due reviews on most of "
+                             f"your {SPARE_DAYS} study days in the last 14; set minutes_per_day in Tools > "
+                             "Add-ons > Config to choose), "), budget
 
 
 @pytest.mark.parametrize("siblings", [True, False])

@@ -188,21 +188,23 @@ def _budget_line(seen: dict[str, Any]) -> str:
     line: where the minutes come from when the learner set none (their reviews, or the default), and a
     budget typed as "twenty" must not look accepted either."""
     minutes = seen["minutes_per_day"]
-    unread = ("" if seen["minutes_unread"] is None else
-              f"minutes_per_day {str(seen['minutes_unread'])!r} is not a number of minutes in a day; ")
     study = seen["study_days"]
-    source = {
-        "set": "",
-        "read": f"read from your reviews: on {seen['stopped_days']} of your {study} study "
-                f"day{'' if study == 1 else 's'} in the last {BUDGET_READ_DAYS} you stopped with reviews still due",
-        "spare": f"the default: you finished your due reviews on most of your {study} study days in the last "
-                 f"{BUDGET_READ_DAYS}",
-        "early": "the default until your reviews tell",
-    }[seen["minutes_from"]]
-    how = f" ({unread}{source}; set minutes_per_day in Tools > Add-ons > Config to choose)" if source else ""
     if seen.get("minutes_in_log") is not None:  # set, and the learner's reviews tell another budget
         how = (f" (on {seen['stopped_days']} of your {study} study days in the last {BUDGET_READ_DAYS} you "
                f"stopped with reviews still due, after about {seen['minutes_in_log']:g} minutes)")
+    elif seen["minutes_from"] == "set":
+        how = ""
+    else:
+        unread = ("" if seen["minutes_unread"] is None else
+                  f"minutes_per_day {str(seen['minutes_unread'])!r} is not a number of minutes in a day; ")
+        source = {
+            "read": f"read from your reviews: on {seen['stopped_days']} of your {study} study "
+                    f"day{'' if study == 1 else 's'} in the last {BUDGET_READ_DAYS} you stopped with reviews still due",
+            "spare": f"the default: you finished your due reviews on most of your {study} study days in the last "
+                     f"{BUDGET_READ_DAYS}",
+            "early": "the default until your reviews tell",
+        }[seen["minutes_from"]]
+        how = f" ({unread}{source}; set minutes_per_day in Tools > Add-ons > Config to choose)"
     return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day{how}, " + _target_text(seen)
 
 
