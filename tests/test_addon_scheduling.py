@@ -357,14 +357,16 @@ def test_a_past_target_date_paces_as_no_date_a_near_one_hurries_and_its_last_day
 def test_the_status_says_which_target_date_paces_the_curriculum_and_why_none_does(learner) -> None:
     """A date the add-on cannot use (typed as words, or past) must not read as accepted: the status
     line names it, says why it is not used and what the pace assumes instead; a usable one (spaces
-    around it forgiven) shows the days left and paces as that date."""
+    around it forgiven; a date and time, or a ``datetime.date``, as a harness may pass it) shows the
+    days left and paces as that date."""
     col, _ = learner
     home = sorted(_cardgen_homes(col))[0]
     today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - 86_400).date()
     ahead = (today + _dt.timedelta(days=9)).isoformat()
     lines, per_day = {}, {}
     for label, date in (("none", None), ("words", "June 1"), ("past", (today - _dt.timedelta(days=1)).isoformat()),
-                        ("ahead", ahead), ("ahead, spaced", f" {ahead} ")):
+                        ("ahead", ahead), ("ahead, spaced", f" {ahead} "), ("ahead, with a time", f"{ahead}T18:30:00"),
+                        ("ahead, a date object", today + _dt.timedelta(days=9))):
         config = {"minutes_per_day": 1, "target_date": date}
         _new_day(col)
         drive(col, "day_start", config)
@@ -378,9 +380,11 @@ def test_the_status_says_which_target_date_paces_the_curriculum_and_why_none_doe
     yesterday = today - _dt.timedelta(days=1)
     assert lines["past"] == f"Budget: 1 minute a day, target date {yesterday} has passed: {assumed}"
     assert lines["ahead"] == f"Budget: 1 minute a day, curriculum by {ahead} (10 days left, today included)"
-    assert lines["ahead, spaced"].endswith("(10 days left, today included)")
+    for label in ("ahead, spaced", "ahead, with a time", "ahead, a date object"):
+        assert lines[label].endswith("(10 days left, today included)"), lines[label]
     assert per_day["none"] == per_day["words"] == per_day["past"], per_day
-    assert per_day["past"] < per_day["ahead"] == per_day["ahead, spaced"], per_day
+    assert per_day["past"] < per_day["ahead"] == per_day["ahead, spaced"] == per_day["ahead, with a time"] == \
+        per_day["ahead, a date object"], per_day
 
 
 def test_the_cardgen_root_orders_and_caps_the_sections_but_a_learners_parent_stays(tmp_path: Path,

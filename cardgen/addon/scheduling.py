@@ -538,15 +538,19 @@ def _plan_params(col, plan: SchedulingPlan, params: list[float], homes: dict[int
 def _target_date(col, config: dict) -> tuple[int | None, str]:
     """Days from today to the learner's target date, today and that day included, and ``""``; or None
     and why, in the status dialog's words: ``"none"`` (no date set), ``"not a date"`` (not an ISO date
-    such as 2027-06-01) or ``"passed"`` (the exam is over: the pace is the no-date one, not every card
-    left at once)."""
+    such as 2027-06-01, nor an ISO date and time: a harness may pass ``datetime.isoformat()``) or
+    ``"passed"`` (the exam is over: the pace is the no-date one, not every card left at once)."""
     target = config.get("target_date")
     if not target:
         return None, "none"
+    text = str(target).strip()
     try:
-        date = _dt.date.fromisoformat(str(target).strip())
+        date = _dt.date.fromisoformat(text)
     except ValueError:
-        return None, "not a date"
+        try:
+            date = _dt.datetime.fromisoformat(text).date()
+        except ValueError:
+            return None, "not a date"
     today = _dt.datetime.fromtimestamp(col.sched.day_cutoff - DAY_SECONDS).date()
     if date < today:
         return None, "passed"
