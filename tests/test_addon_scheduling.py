@@ -785,13 +785,14 @@ def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_s
     assert gui.status_text(collection, {"minutes_per_day": 5.5}).startswith("Budget: 5.5 minutes a day,")
 
 
+@pytest.mark.parametrize("seconds", [0, 0.01])
 def test_through_anki_answers_logged_without_their_time_do_not_tell_a_budget(
-        tmp_path: Path, collection: Collection, monkeypatch) -> None:
+        tmp_path: Path, collection: Collection, monkeypatch, seconds: float) -> None:
     """A log whose answers carry no time (0 ms: imported from another app, or a harness that leaves
-    ``milliseconds_taken`` unset) says nothing of the learner's minutes. Through the real scheduler,
-    a learner who set no budget stops with reviews still due on three days, as in the test above, but
-    every answer is logged with 0 ms: the default stands (not a budget of nothing) and paces the
-    new cards."""
+    ``milliseconds_taken`` unset; a few ms: a harness whose clock runs while a program answers) says
+    nothing of the learner's minutes. Through the real scheduler, a learner who set no budget stops
+    with reviews still due on three days, as in the test above, but every answer is logged with
+    ``seconds``: the default stands (not a budget of nothing) and paces the new cards."""
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())
     import_package(collection, class_deck(tmp_path, count=12))
     drive(collection, "profile_open", {})
@@ -801,10 +802,10 @@ def test_through_anki_answers_logged_without_their_time_do_not_tell_a_budget(
     _days_pass(collection, 30)
     for _ in range(3):
         due = list(collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"))
-        _answer_reviews(collection, due[:5], CardAnswer.GOOD, 0)
+        _answer_reviews(collection, due[:5], CardAnswer.GOOD, seconds)
         _days_pass(collection, 1)
     assert collection.db.scalar("SELECT max(time) FROM revlog WHERE id > ?",
-                                (collection.sched.day_cutoff - 4 * 86_400) * 1000) == 0
+                                (collection.sched.day_cutoff - 4 * 86_400) * 1000) == int(seconds * 1000)
     seen = budget_read(collection, {})
     assert (seen["minutes_from"], seen["minutes_per_day"], seen["study_days"]) == ("early", 20.0, 0), seen
     lines = drive(collection, "day_start", {"minutes_per_day": None}).describe()

@@ -79,6 +79,8 @@ BUDGET_READ_DAYS = 14  # the days of the learner's log their minutes are read fr
 MIN_BUDGET_DAYS = 2  # study days in that window before the log tells the budget
 SPARE_DAYS = 7  # study days there, most finished, before the log tells the learner has minutes to spare
 LOG_DIFFERS = 0.25  # a budget set more than this share off the log's: the status dialog says so
+MIN_TIMED_ANSWER_MS = 500  # answers averaging less were not timed as a person reads a card (0 ms: imported
+# from another app, or logged by a program such as a harness): they tell nothing of the minutes
 INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
 INTRODUCE_BY_FALLBACK = 0.75  # the same under the fallback to Anki's steps: a last stretch to consolidate
 KEEP_UP_OVERDUE_DAYS = 1.0  # overdue reviews taking less than this many days of the budget: keeping up

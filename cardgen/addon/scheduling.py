@@ -27,6 +27,7 @@ from cardgen.addon.policy import (
     FALLBACK_RETENTION,
     FIT_MIN_REVIEWS,
     LOG_DIFFERS,
+    MIN_TIMED_ANSWER_MS,
     MIX_WITH_REVIEWS,
     NEW_AFTER_REVIEWS,
     NEW_BEFORE_REVIEWS,
@@ -217,9 +218,10 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
     cutoff_ms, day_ms = col.sched.day_cutoff * 1000, DAY_SECONDS * 1000
     since = _fallback_since(state, cutoff_ms, today)
     fell_back = since is not None
-    yesterday_s, timed = col.db.first(f"SELECT sum(time) / 1000.0, min(time) > 0 FROM revlog WHERE cid IN ({ids}) "
-                                      f"AND ease > 0 AND id >= {cutoff_ms - 2 * day_ms} AND id < {cutoff_ms - day_ms}")
-    yesterday = yesterday_s / 60 if timed else None  # None: no answer, or one logged without its time
+    yesterday_s, timed = col.db.first(f"SELECT sum(time) / 1000.0, avg(time) >= {MIN_TIMED_ANSWER_MS} FROM revlog "
+                                      f"WHERE cid IN ({ids}) AND ease > 0 AND id >= {cutoff_ms - 2 * day_ms} AND "
+                                      f"id < {cutoff_ms - day_ms}")
+    yesterday = yesterday_s / 60 if timed else None  # None: no answer, or answers logged without their time
     overdue = col.db.scalar(f"SELECT count() FROM cards WHERE id IN ({ids}) AND queue = 2 AND due < {today}")
     recent_ms = cutoff_ms - (RECENT_DAYS + 1) * day_ms  # the window of recent answers (policy.RECENT_DAYS)
     recent_reviews, recent_successes = col.db.first(
@@ -318,9 +320,9 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
     Anki day of the answer) for D or before and its next answer came on a later day; a card never
     answered again waits still, when it is in review now (not suspended or buried). A card of a note
     answered that day does not count: Anki may have buried it as a sibling (the preset's bury options;
-    an Image Occlusion note has a card per shape). A day with an answer logged without its time (0 ms)
-    does not tell the learner's minutes and is left out. (The waits are computed once, not per day: a
-    sixth of the time on a log of 56,000 reviews.)"""
+    an Image Occlusion note has a card per shape). A day whose answers were logged without their time
+    (policy.MIN_TIMED_ANSWER_MS) does not tell the learner's minutes and is left out. (The waits are
+    computed once, not per day: a sixth of the time on a log of 56,000 reviews.)"""
     if not ids:
         return [], 0
     today, day_ms = col.sched.today, DAY_SECONDS * 1000
@@ -341,7 +343,7 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
         f"studied AS MATERIALIZED (SELECT DISTINCT c.nid, {day_of('r.id')} AS day FROM revlog r "
         f"JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window}), "
         f"days AS (SELECT {day_of('r.id')} AS day, sum(r.time) AS ms FROM revlog r WHERE r.cid IN ({ids}) "
-        f"AND r.ease > 0 AND {in_window} GROUP BY day HAVING min(r.time) > 0) "
+        f"AND r.ease > 0 AND {in_window} GROUP BY day HAVING avg(r.time) >= {MIN_TIMED_ANSWER_MS}) "
         f"SELECT days.ms, EXISTS (SELECT 1 FROM waits w WHERE w.due_day <= days.day AND w.answered_day > days.day "
         f"AND NOT EXISTS (SELECT 1 FROM studied s WHERE s.nid = w.nid AND s.day = days.day)) FROM days")
     return [ms / 60_000 for ms, stopped in rows if stopped], len(rows)
@@ -559,15 +561,17 @@ def _target_date(col, config: dict) -> tuple[int | None, str]:
 
 
 def _timings(col, search_ids: str) -> tuple[float, float]:
-    """The learner's seconds per review and per new card (with its learning steps) from their log.
-    An answer logged without its time (0 ms: imported from elsewhere, or written by a harness that
-    left ``milliseconds_taken`` unset) says nothing of it and is left out."""
-    review = col.db.scalar(f"SELECT avg(time) / 1000.0 FROM revlog WHERE type = 1 AND time > 0 "
-                           f"AND cid IN ({search_ids})")
-    learn = col.db.all(f"SELECT cid, sum(time) / 1000.0 FROM revlog WHERE type = 0 AND cid IN ({search_ids}) "
-                       "GROUP BY cid HAVING min(time) > 0")
-    new = statistics.mean(t for _, t in learn) if len(learn) >= 5 else None
-    return (review if review else DEFAULT_REVIEW_SECONDS), (new or DEFAULT_NEW_SECONDS)
+    """The learner's seconds per review and per new card (with its learning steps) from their log;
+    the defaults where the log does not tell: too few answers, or answers logged without their time
+    (policy.MIN_TIMED_ANSWER_MS: imported from elsewhere, or written by a harness that left
+    ``milliseconds_taken`` unset)."""
+    review, timed = col.db.first(f"SELECT avg(time) / 1000.0, avg(time) >= {MIN_TIMED_ANSWER_MS} FROM revlog "
+                                 f"WHERE type = 1 AND cid IN ({search_ids})")
+    learn = col.db.all(f"SELECT cid, sum(time) / 1000.0, avg(time) FROM revlog WHERE type = 0 "
+                       f"AND cid IN ({search_ids}) GROUP BY cid")
+    timed_new = len(learn) >= 5 and statistics.mean(ms for _, _, ms in learn) >= MIN_TIMED_ANSWER_MS
+    new = statistics.mean(seconds for _, seconds, _ in learn) if timed_new else None
+    return (review if timed else DEFAULT_REVIEW_SECONDS), (new or DEFAULT_NEW_SECONDS)
 
 
 def _cohort_params(col, homes: dict[int, str]) -> list[float] | None:
