@@ -105,6 +105,9 @@ SWEEP = (5, 10, 20, 30)  # new cards per day tried for baseline (b)
 B_RETENTIONS = (0.75, 0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.97, 0.98, 0.99)
 MODELS = ("fsrs", "irt", "actr", "hlr", "mcm", "dash", "irt2", "atkinson")  # the hidden memories (module docstring)
 CLASS_SIZE = 6  # learners whose pooled reviews give the class's (cohort) FSRS parameters
+# the issue's targets for a day-cell against (b): this median lead in points, on this share of the seeds
+# (4 of 5), and no median below the floor
+TARGET_POINTS, TARGET_SEEDS_SHARE, FLOOR_POINTS = 1.0, 0.8, -0.5
 AGAIN, GOOD = 1, 3
 
 
@@ -1052,6 +1055,10 @@ def summarise(results: list[dict], out=print) -> dict:
                 f"{statistics.median(deltas_90):+.1f} | {sum(d > 0 for d in deltas_90)}/{len(deltas_90)} | "
                 f"{min(deltas_90):+.1f} | {minutes[0]:.2f} vs {minutes[1]:.2f} | "
                 f"{100 * introduced[0]:.0f} % vs {100 * introduced[1]:.0f} % |")
+    for arm, (met, cells, below) in targets_met(table).items():
+        out(f"{arm}: {met} of {cells} day-cells meet the issue's targets against (b) (median at least "
+            f"+{TARGET_POINTS:.1f} points, at least {100 * TARGET_SEEDS_SHARE:.0f} % of seeds above 0); {below} "
+            f"median{'' if below == 1 else 's'} below {FLOOR_POINTS:+.1f}")
     _against_best_plain(table, out)
     out("\n## prediction check: failure at a review of days 31-60, each signal fitted on the reviews of days 0-30 "
         "(median over seeds of AUC / log loss)")
@@ -1105,6 +1112,28 @@ def median_text(values: list[float], form: str, scale: float = 1) -> str:
     """The median of the defined (not NaN) ``values`` times ``scale``, in ``form``; "-" when none is."""
     defined = [v for v in values if not math.isnan(v)]
     return format(scale * statistics.median(defined), form) if defined else "-"
+
+
+def meets_targets(deltas: list[float]) -> bool:
+    """One day-cell (add-on minus (b) per seed, points) meets the issue's targets: a median of at
+    least :data:`TARGET_POINTS` with at least :data:`TARGET_SEEDS_SHARE` of the seeds above 0 (4 of 5)."""
+    return (statistics.median(deltas) >= TARGET_POINTS
+            and sum(d > 0 for d in deltas) >= TARGET_SEEDS_SHARE * len(deltas))
+
+
+def targets_met(table: dict) -> dict[str, tuple[int, int, int]]:
+    """Per add-on arm of :func:`summarise`'s table: the day-cells (a cell's days 51-60 and day 90)
+    that meet the issue's targets (:func:`meets_targets`), the day-cells, and the medians below
+    :data:`FLOOR_POINTS`."""
+    counts: dict[str, list[int]] = {}
+    for cell in table.values():
+        for arm, day_cells in cell["deltas"].items():
+            for deltas in day_cells:
+                if deltas:
+                    met, cells, below = counts.setdefault(arm, [0, 0, 0])
+                    counts[arm] = [met + meets_targets(deltas), cells + 1,
+                                   below + (statistics.median(deltas) < FLOOR_POINTS)]
+    return {arm: tuple(c) for arm, c in sorted(counts.items())}
 
 
 def _against_best_plain(table: dict, out) -> None:

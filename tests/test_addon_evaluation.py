@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks.fair import (B_RETENTIONS, BUDGET_CHANGE_DAY, FAKETIME_LIB, LEARNERS, PERMANENT, TEMPORARY, Memory,
-                             _arms, auc, check_line, curriculum, learner_named, log_loss, main, prediction_check,
-                             run_in_faketime)
+                             _arms, auc, check_line, curriculum, learner_named, log_loss, main, meets_targets,
+                             prediction_check, run_in_faketime, targets_met)
 
 
 def test_priors_are_only_partly_right() -> None:
@@ -263,6 +263,18 @@ def test_scores() -> None:
     reviews = [(d, 0.9, "medium", "hard" if d % 2 else "medium", bool(d % 2)) for d in range(60)]
     check = prediction_check(reviews)
     assert check["band"]["auc"] == 1.0 and check["hard_band"]["auc"] == 1.0
+
+
+def test_a_day_cell_meets_the_targets_with_a_point_on_four_seeds_of_five() -> None:
+    """The issue's targets for a day-cell, as the summary counts them: a median lead of at least 1.0
+    point with at least 4 of 5 seeds above 0; medians below -0.5 are counted apart."""
+    assert meets_targets([1.0, 1.2, 3.0, 0.5, -2.0]) and meets_targets([2.0, 2.0, 2.0, 2.0, 2.0])
+    assert not meets_targets([0.99, 1.2, 3.0, 0.5, 0.1])  # the median short of a point
+    assert not meets_targets([1.0, 1.2, 3.0, -0.5, -2.0])  # 3 of 5 seeds above 0
+    table = {("irt", "fast"): {"deltas": {"addon": ([1.0, 1.2, 3.0, 0.5, -2.0], [-1.0, -0.6, -0.7, 0.2, 0.3])}},
+             ("hlr", "slow"): {"deltas": {"addon": ([0.99, 1.2, 3.0, 0.5, 0.1], [2.0, 2.0, 2.0, 2.0, 2.0]),
+                                          "addon-solo": ([], [])}}}
+    assert targets_met(table) == {"addon": (2, 4, 1)}
 
 
 def test_the_tags_model_is_fsrs_alone_when_the_band_says_nothing() -> None:
