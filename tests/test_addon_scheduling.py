@@ -792,7 +792,8 @@ def test_through_anki_answers_logged_without_their_time_do_not_tell_a_budget(
     ``milliseconds_taken`` unset; a few ms: a harness whose clock runs while a program answers) says
     nothing of the learner's minutes. Through the real scheduler, a learner who set no budget stops
     with reviews still due on three days, as in the test above, but every answer is logged with
-    ``seconds``: the default stands (not a budget of nothing) and paces the new cards."""
+    ``seconds``: the default stands (not a budget of nothing) and paces the new cards, and the status
+    dialog says why the reviews do not tell."""
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())
     import_package(collection, class_deck(tmp_path, count=12))
     drive(collection, "profile_open", {})
@@ -807,11 +808,13 @@ def test_through_anki_answers_logged_without_their_time_do_not_tell_a_budget(
     assert collection.db.scalar("SELECT max(time) FROM revlog WHERE id > ?",
                                 (collection.sched.day_cutoff - 4 * 86_400) * 1000) == int(seconds * 1000)
     seen = budget_read(collection, {})
-    assert (seen["minutes_from"], seen["minutes_per_day"], seen["study_days"]) == ("early", 20.0, 0), seen
+    assert (seen["minutes_from"], seen["minutes_per_day"], seen["study_days"], seen["untimed_days"]) == (
+        "early", 20.0, 0, 3), seen
     lines = drive(collection, "day_start", {"minutes_per_day": None}).describe()
     assert any("(20 min/day," in line for line in lines if "new per day ->" in line), lines
-    assert gui.status_text(collection, {}).startswith("Budget: 20 minutes a day (the default until your "
-                                                      "reviews tell;")
+    assert gui.status_text(collection, {}).startswith(
+        "Budget: 20 minutes a day (the default: your answers on 3 days in the last 14 were logged without their "
+        "time; set minutes_per_day in Tools > Add-ons > Config to choose), "), gui.status_text(collection, {})
 
 
 def test_through_anki_a_learner_who_finishes_what_is_due_keeps_the_default_and_is_told_why(

@@ -204,6 +204,10 @@ def _budget_line(seen: dict[str, Any]) -> str:
                      f"{BUDGET_READ_DAYS}",
             "early": "the default until your reviews tell",
         }[seen["minutes_from"]]
+        untimed = seen.get("untimed_days", 0)
+        if seen["minutes_from"] == "early" and untimed > study:  # a log imported, or written by a program
+            source = (f"the default: your answers on {untimed} day{'' if untimed == 1 else 's'} in the last "
+                      f"{BUDGET_READ_DAYS} were logged without their time")
         how = f" ({unread}{source}; set minutes_per_day in Tools > Add-ons > Config to choose)"
     return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day{how}, " + _target_text(seen)
 

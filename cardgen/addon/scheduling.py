@@ -297,6 +297,7 @@ class _Budget(NamedTuple):
     source: str
     stopped_days: int = 0  # of the study days read, those the learner stopped with a review still due
     study_days: int = 0
+    untimed_days: int = 0  # days of answers logged without their time (policy.MIN_TIMED_ANSWER_MS), not read
 
 
 def _budget(col, config: dict, ids: str) -> _Budget:
@@ -305,16 +306,18 @@ def _budget(col, config: dict, ids: str) -> _Budget:
     minutes = minutes_in(config.get("minutes_per_day"))
     if minutes is not None:
         return _Budget(minutes, "set")
-    stopped, study_days = _minutes_studied(col, ids)
+    stopped, study_days, untimed_days = _minutes_studied(col, ids)
     read = minutes_from_log(stopped, study_days)
     if read is not None:
-        return _Budget(read, "read", len(stopped), study_days)
-    return _Budget(DEFAULT_MINUTES, "early" if study_days < SPARE_DAYS else "spare", len(stopped), study_days)
+        return _Budget(read, "read", len(stopped), study_days, untimed_days)
+    return _Budget(DEFAULT_MINUTES, "early" if study_days < SPARE_DAYS else "spare", len(stopped), study_days,
+                   untimed_days)
 
 
-def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
+def _minutes_studied(col, ids: str) -> tuple[list[float], int, int]:
     """The learner's minutes of cardgen answers on each of the last policy.BUDGET_READ_DAYS days before
-    today on which they stopped with a review still due, and how many days they studied there.
+    today on which they stopped with a review still due, how many days they studied there, and on how
+    many more days their answers were logged without their time.
 
     A review waited through day D when its card was scheduled (an answer's interval in days, from the
     Anki day of the answer) for D or before and its next answer came on a later day; a card never
@@ -324,7 +327,7 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
     (policy.MIN_TIMED_ANSWER_MS) does not tell the learner's minutes and is left out. (The waits are
     computed once, not per day: a sixth of the time on a log of 56,000 reviews.)"""
     if not ids:
-        return [], 0
+        return [], 0, 0
     today, day_ms = col.sched.today, DAY_SECONDS * 1000
     cutoff_ms = col.sched.day_cutoff * 1000
     start_ms, today_ms = cutoff_ms - (BUDGET_READ_DAYS + 1) * day_ms, cutoff_ms - day_ms
@@ -342,11 +345,13 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int]:
         f"(SELECT id FROM cards WHERE id IN ({ids}) AND queue = 2))), "
         f"studied AS MATERIALIZED (SELECT DISTINCT c.nid, {day_of('r.id')} AS day FROM revlog r "
         f"JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window}), "
-        f"days AS (SELECT {day_of('r.id')} AS day, sum(r.time) AS ms FROM revlog r WHERE r.cid IN ({ids}) "
-        f"AND r.ease > 0 AND {in_window} GROUP BY day HAVING avg(r.time) >= {MIN_TIMED_ANSWER_MS}) "
-        f"SELECT days.ms, EXISTS (SELECT 1 FROM waits w WHERE w.due_day <= days.day AND w.answered_day > days.day "
-        f"AND NOT EXISTS (SELECT 1 FROM studied s WHERE s.nid = w.nid AND s.day = days.day)) FROM days")
-    return [ms / 60_000 for ms, stopped in rows if stopped], len(rows)
+        f"days AS (SELECT {day_of('r.id')} AS day, sum(r.time) AS ms, avg(r.time) >= {MIN_TIMED_ANSWER_MS} AS timed "
+        f"FROM revlog r WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window} GROUP BY day) "
+        f"SELECT days.ms, days.timed, EXISTS (SELECT 1 FROM waits w WHERE w.due_day <= days.day AND "
+        f"w.answered_day > days.day AND NOT EXISTS (SELECT 1 FROM studied s WHERE s.nid = w.nid AND "
+        f"s.day = days.day)) FROM days")
+    timed = [(ms, stopped) for ms, is_timed, stopped in rows if is_timed]
+    return [ms / 60_000 for ms, stopped in timed if stopped], len(timed), len(rows) - len(timed)
 
 
 def _plan_settings(col, plan: SchedulingPlan, name: str, preset: dict, mine: set[str], homes: dict[int, str],
@@ -629,6 +634,7 @@ def budget_read(col, config: dict | None = None) -> dict:
         "minutes_from": budget.source,  # "set", "read" (from the log), "spare" or "early" (the default)
         "stopped_days": logged.stopped_days,  # the days the learner stopped with reviews due...
         "study_days": logged.study_days,  # ...of their study days in the window read
+        "untimed_days": logged.untimed_days,  # days there whose answers were logged without their time
         "minutes_in_log": logged.minutes if budget.source == "set" and differs else None,
         # the learner's value when it is set but not a number of minutes in a day (read or the default instead)
         "minutes_unread": None if minutes is None or minutes_in(minutes) is not None else minutes,
