@@ -1125,15 +1125,13 @@ def targets_met(table: dict) -> dict[str, tuple[int, int, int]]:
     """Per add-on arm of :func:`summarise`'s table: the day-cells (a cell's days 51-60 and day 90)
     that meet the issue's targets (:func:`meets_targets`), the day-cells, and the medians below
     :data:`FLOOR_POINTS`."""
-    counts: dict[str, list[int]] = {}
+    by_arm: dict[str, list[list[float]]] = {}
     for cell in table.values():
         for arm, day_cells in cell["deltas"].items():
-            for deltas in day_cells:
-                if deltas:
-                    met, cells, below = counts.setdefault(arm, [0, 0, 0])
-                    counts[arm] = [met + meets_targets(deltas), cells + 1,
-                                   below + (statistics.median(deltas) < FLOOR_POINTS)]
-    return {arm: tuple(c) for arm, c in sorted(counts.items())}
+            by_arm.setdefault(arm, []).extend(deltas for deltas in day_cells if deltas)
+    return {arm: (sum(map(meets_targets, cells)), len(cells),
+                  sum(statistics.median(deltas) < FLOOR_POINTS for deltas in cells))
+            for arm, cells in sorted(by_arm.items()) if cells}
 
 
 def _against_best_plain(table: dict, out) -> None:

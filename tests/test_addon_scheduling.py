@@ -740,6 +740,18 @@ def test_through_anki_a_learner_whose_reviews_mostly_fail_gets_the_top_retention
         assert after == pytest.approx(before) and not any("desired retention" in line for line in lines), lines
 
 
+def _reviews_due_a_month_on(tmp_path: Path, collection: Collection, monkeypatch) -> None:
+    """A learner who set no budget, 30 days after answering MIN_RECENT_REVIEWS + 2 cards of the class
+    deck through the real scheduler: those are due now. No simulated retention: the budget alone."""
+    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())
+    import_package(collection, class_deck(tmp_path, count=12))
+    drive(collection, "profile_open", {})
+    collection.decks.select(collection.decks.id_for_name(ROOT))
+    collection.sched.extend_limits(MIN_RECENT_REVIEWS + 2, 0)
+    assert _answer(collection, ROOT, MIN_RECENT_REVIEWS + 2, CardAnswer.EASY) == MIN_RECENT_REVIEWS + 2
+    _days_pass(collection, 30)
+
+
 @pytest.mark.parametrize("stops", [True, False])
 def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_study(
         tmp_path: Path, collection: Collection, stops: bool, monkeypatch) -> None:
@@ -748,13 +760,7 @@ def test_through_anki_a_learner_who_set_no_budget_is_paced_by_the_minutes_they_s
     read as 5 minutes a day, which paces today's new cards and the status dialog shows. The other
     answered every review due on the first day and new cards on the next two, in the same minutes:
     nothing waited for them, and the default stands until their reviews tell."""
-    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # the budget here: no simulated retention
-    import_package(collection, class_deck(tmp_path, count=12))
-    drive(collection, "profile_open", {})
-    collection.decks.select(collection.decks.id_for_name(ROOT))
-    collection.sched.extend_limits(MIN_RECENT_REVIEWS + 2, 0)
-    assert _answer(collection, ROOT, MIN_RECENT_REVIEWS + 2, CardAnswer.EASY) == MIN_RECENT_REVIEWS + 2
-    _days_pass(collection, 30)
+    _reviews_due_a_month_on(tmp_path, collection, monkeypatch)
     for day in range(3):
         due = list(collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"))
         new = list(collection.find_cards(f"{CARDGEN_SEARCH} is:new"))
@@ -794,13 +800,7 @@ def test_through_anki_answers_logged_without_their_time_do_not_tell_a_budget(
     with reviews still due on three days, as in the test above, but every answer is logged with
     ``seconds``: the default stands (not a budget of nothing) and paces the new cards, and the status
     dialog says why the reviews do not tell."""
-    monkeypatch.setattr(policy, "RETENTION_CHOICES", ())
-    import_package(collection, class_deck(tmp_path, count=12))
-    drive(collection, "profile_open", {})
-    collection.decks.select(collection.decks.id_for_name(ROOT))
-    collection.sched.extend_limits(MIN_RECENT_REVIEWS + 2, 0)
-    assert _answer(collection, ROOT, MIN_RECENT_REVIEWS + 2, CardAnswer.EASY) == MIN_RECENT_REVIEWS + 2
-    _days_pass(collection, 30)
+    _reviews_due_a_month_on(tmp_path, collection, monkeypatch)
     for _ in range(3):
         due = list(collection.find_cards(f"{CARDGEN_SEARCH} is:due is:review"))
         _answer_reviews(collection, due[:5], CardAnswer.GOOD, seconds)

@@ -197,17 +197,18 @@ def _budget_line(seen: dict[str, Any]) -> str:
     else:
         unread = ("" if seen["minutes_unread"] is None else
                   f"minutes_per_day {str(seen['minutes_unread'])!r} is not a number of minutes in a day; ")
+        untimed = seen.get("untimed_days", 0)
+        # too few days to tell, most of them untimed: a log imported, or written by a program
+        untold = seen["minutes_from"] == "early" and untimed > study
         source = {
             "read": f"read from your reviews: on {seen['stopped_days']} of your {study} study "
                     f"day{'' if study == 1 else 's'} in the last {BUDGET_READ_DAYS} you stopped with reviews still due",
             "spare": f"the default: you finished your due reviews on most of your {study} study days in the last "
                      f"{BUDGET_READ_DAYS}",
             "early": "the default until your reviews tell",
-        }[seen["minutes_from"]]
-        untimed = seen.get("untimed_days", 0)
-        if seen["minutes_from"] == "early" and untimed > study:  # a log imported, or written by a program
-            source = (f"the default: your answers on {untimed} day{'' if untimed == 1 else 's'} in the last "
-                      f"{BUDGET_READ_DAYS} were logged without their time")
+            "untimed": f"the default: your answers on {untimed} day{'' if untimed == 1 else 's'} in the last "
+                       f"{BUDGET_READ_DAYS} were logged without their time",
+        }["untimed" if untold else seen["minutes_from"]]
         how = f" ({unread}{source}; set minutes_per_day in Tools > Add-ons > Config to choose)"
     return f"Budget: {minutes:g} minute{'' if minutes == 1 else 's'} a day{how}, " + _target_text(seen)
 

@@ -290,14 +290,15 @@ def new_cards_first(*, new_left: int, recent_reviews: int, recent_successes: int
     first; where it does not (exponential forgetting) they fail and new cards first stops
     (docs/addon-evaluation-history.md measures both).
 
-    Under the fallback to Anki's steps for a learner who forgets a failed card overnight
-    (``forgets_overnight``, :func:`step_repeats_fail`, :func:`forgets_overnight`), mixed too while
-    the overdue reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
+    Under the fallback to Anki's steps (:func:`step_repeats_fail`) for a learner who forgets a failed
+    card overnight (``forgets_overnight``: :func:`forgets_overnight`), mixed too while the overdue
+    reviews would take more than :data:`BACKLOG_DAYS` days of the learner's budget
     (``overdue_days``). The fallback is the evidence that this learner forgets a card before a
     day-long gap ends, so an overdue card is lost a little more each day it waits; with new cards
     first, a backlog that size waits for days, most of all after days off. The reviews answered can
     still mostly succeed while it grows (54 of 63 recent reviews, with 128 due, in a run of half-life
-    regression), so the success rate alone does not show it (docs/addon-evaluation-history.md, thirteenth and sixteenth rounds)."""
+    regression), so the success rate alone does not show it (docs/addon-evaluation-history.md,
+    thirteenth and sixteenth rounds)."""
     if new_left <= 0 or not NEW_FIRST:
         return False
     if catch_up_day(today) or reviews_wait_too_long(forgets_overnight=forgets_overnight,
