@@ -578,12 +578,16 @@ class RunResult:
     answers: dict = field(default_factory=dict)  # answers by kind ("new", "learn", "review"; "+again" when failed)
 
 
-def make_collection(folder: Path, z: list[float], prior: list[str], sections: int = 1):
+def make_collection(folder: Path, z: list[float], prior: list[str], sections: int = 1, deck_file: str | None = None):
     """The deck in a new collection: one deck, or (``sections`` > 1) a root deck with a sub-deck per
-    curriculum section, as ``cardgen build --curriculum`` makes it; cards added in curriculum order."""
+    curriculum section, as ``cardgen build --curriculum`` makes it; cards added in curriculum order.
+    ``deck_file``: a deck ``cardgen build`` wrote, imported instead (:func:`import_deck`)."""
     from anki.collection import Collection
 
     col = Collection(str(folder / "collection.anki2"))
+    if deck_file:
+        import_deck(col, deck_file, prior)
+        return col
     deck_id = col.decks.id(DECK)
     model = col.models.by_name("Basic")
     for i, p in enumerate(prior):
@@ -595,6 +599,48 @@ def make_collection(folder: Path, z: list[float], prior: list[str], sections: in
         col.add_note(note, col.decks.id(f"{DECK}::{section + 1:02d} section") if sections > 1 else deck_id)
     col.decks.select(deck_id)  # the learner studies this deck (from its root)
     return col
+
+
+def import_deck(col, deck_file: str, prior: list[str] | None = None) -> int:
+    """Import ``deck_file`` (an .apkg ``cardgen build`` wrote: its note types, sub-decks per curriculum
+    section, Image Occlusion notes with a card per region) as a learner does, and rename its root deck
+    to :data:`DECK`. With ``prior``, each note's prior and difficulty tags become the simulated prior
+    of its first card (cards in id order, as the memory indexes them). Returns the deck's card count."""
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    from cardgen.tags import CARDGEN_SEARCH
+
+    col.import_anki_package(ImportAnkiPackageRequest(
+        package_path=str(deck_file), options=ImportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False)))
+    card_ids = sorted(col.find_cards(CARDGEN_SEARCH))
+    roots = {col.decks.name(col.get_card(cid).did).split("::")[0] for cid in card_ids}
+    if len(roots) != 1:
+        raise SystemExit(f"{deck_file}: expected one cardgen root deck, found {sorted(roots) or 'none'}")
+    root = roots.pop()
+    if root != DECK:
+        col.decks.rename(col.decks.by_name(root), DECK)
+    tagged: set[int] = set()
+    for i, cid in enumerate(card_ids if prior else ()):
+        note = col.get_card(cid).note()
+        if note.id not in tagged:
+            tagged.add(note.id)
+            note.tags = [t for t in note.tags if not t.startswith(("cardgen::prior::", "cardgen::difficulty::"))]
+            note.tags += [f"cardgen::prior::{prior[i]}", f"cardgen::difficulty::{prior[i]}"]
+            col.update_note(note)
+    col.decks.select(col.decks.id(DECK))
+    return len(card_ids)
+
+
+def deck_card_count(deck_file: str) -> int:
+    """How many cards ``deck_file`` holds (imported into a scratch collection)."""
+    from anki.collection import Collection
+
+    with tempfile.TemporaryDirectory() as tmp:
+        col = Collection(str(Path(tmp) / "count.anki2"))
+        try:
+            return import_deck(col, deck_file)
+        finally:
+            col.close()
 
 
 def _deck_config(col):
@@ -657,11 +703,11 @@ def _diligent_learner(col, day: int, days: int, new_per_day: int, learner: Learn
 
 def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int | None, cards: int,
             days: int = STUDY_DAYS, sections: int = 1, learning_steps: list[float] | None = None,
-            b_retentions: list[float] | None = None) -> RunResult:
+            b_retentions: list[float] | None = None, deck_file: str | None = None) -> RunResult:
     """One simulated learner in one arm; call in a process started with libfaketime (see :func:`run`).
     ``learning_steps``: the minutes of the learning steps every arm starts with (None: Anki's default);
     the add-on then sets its own. ``b_retentions``: the desired retentions (b) chooses from (None:
-    :data:`B_RETENTIONS`)."""
+    :data:`B_RETENTIONS`). ``deck_file``: a deck cardgen built, instead of ``cards`` made-up notes."""
     sys.path.insert(0, str(REPO))
     learner = replace(learner_named(learner_name), skip_seed=seed)
     z, prior = curriculum(seed, cards)
@@ -672,7 +718,7 @@ def run_one(model: str, learner_name: str, seed: int, arm: str, new_per_day: int
 
     result = RunResult(model, learner_name, seed, arm, new_per_day, 0, 0, 0, 0)
     with tempfile.TemporaryDirectory() as tmp:
-        col = make_collection(Path(tmp), z, prior, sections)
+        col = make_collection(Path(tmp), z, prior, sections, deck_file)
         index = {cid: i for i, cid in enumerate(sorted(col.find_cards(f'deck:"{DECK}"')))}
         if learning_steps is not None:  # the learner's own choice, before anything else runs
             conf = _deck_config(col)
@@ -1250,6 +1296,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sweep", type=_sweep, default=",".join(map(str, SWEEP)),
                         help="new cards per day tried for baseline (b) (default %(default)s)")
     parser.add_argument("--cards", type=int, default=200)
+    parser.add_argument("--deck", type=Path, help="a deck cardgen built (.apkg) instead of the made-up notes "
+                        "(its cards replace --cards and --sections; the simulated priors replace its tags)")
     parser.add_argument("--sections", type=int, default=1,
                         help="sub-decks the cards are split into, in order (a cardgen deck has one per section)")
     parser.add_argument("--jobs", type=int, default=2)
@@ -1279,6 +1327,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.quick:
         args.seeds, args.cards, args.days = 1, 24, 12
+    deck_file = str(args.deck.resolve()) if args.deck else None
+    if deck_file:
+        args.cards = deck_card_count(deck_file)
     jobs = []
     learners = [learner_named(name).name for name in args.learners.split(",")]
     for model in args.models:
@@ -1287,7 +1338,7 @@ def main(argv: list[str] | None = None) -> None:
                 for arm in args.arms:
                     for npd in (args.sweep if arm == "b" else (None,)):
                         jobs.append((model, learner, seed, arm, npd, args.cards, args.days, args.sections,
-                                     args.learning_steps, args.b_retentions))
+                                     args.learning_steps, args.b_retentions, deck_file))
     started = time.time()
     results = run_in_faketime(jobs, args.jobs)
     if args.save:

@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.fair import (B_RETENTIONS, BUDGET_CHANGE_DAY, FAKETIME_LIB, LEARNERS, PERMANENT, TEMPORARY, Memory,
-                             _arms, auc, check_line, curriculum, learner_named, log_loss, main, meets_targets,
-                             prediction_check, run_in_faketime, targets_met)
+from benchmarks.fair import (B_RETENTIONS, BUDGET_CHANGE_DAY, DECK, FAKETIME_LIB, LEARNERS, PERMANENT, TEMPORARY,
+                             Memory, _arms, auc, check_line, curriculum, deck_card_count, import_deck, learner_named,
+                             log_loss, main, meets_targets, prediction_check, run_in_faketime, targets_met)
+from cardgen.build import BuildOptions, build_deck
+from tests.anki_helpers import open_collection
+from tests.sample_cases import SAMPLE_CASES, SAMPLE_CURRICULUM
 
 
 def test_priors_are_only_partly_right() -> None:
@@ -484,3 +487,32 @@ def test_the_class_counts_reach_the_deck_and_the_learning_steps_every_arm() -> N
     assert bare["class_notes"] == 0 and not [n for n in bare["notes"] if n.startswith("class parameters")]
     assert "new per day -> 12 (20 min/day" in bare["notes"][1] and "(4 min/day" in addon["notes"][2]
     assert all(len(r) == 7 and 0 <= r[6] <= 1 for r in addon["reviews"] + plain["reviews"])
+
+
+@pytest.mark.skipif(not Path(FAKETIME_LIB).exists(), reason="libfaketime is not installed")
+def test_a_deck_cardgen_built_runs_with_its_sections_and_a_card_per_occlusion_region(tmp_path: Path) -> None:
+    """``--deck``: the sample deck as ``cardgen build --curriculum`` writes it (root "cardgen", a
+    sub-deck per section, notes of several cards), imported as a learner does, its root renamed and
+    every note's prior and difficulty tags the simulated prior of its first card."""
+    deck = tmp_path / "sample.apkg"
+    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=deck, curriculum=SAMPLE_CURRICULUM))
+    cards = deck_card_count(str(deck))
+    col = open_collection(tmp_path / "anki")
+    _, prior = curriculum(1, cards)
+    assert import_deck(col, str(deck), prior) == cards == len(col.find_cards("")) == 37
+    card_ids = sorted(col.find_cards(""))
+    sections = {col.decks.name(col.get_card(cid).did) for cid in card_ids}
+    assert len(sections) > 1 and all(name.startswith(f"{DECK}::") for name in sections)
+    first_card = {}
+    for i, cid in enumerate(card_ids):
+        first_card.setdefault(col.get_card(cid).nid, i)
+    assert len(first_card) < cards  # notes with a card per region
+    for nid, i in first_card.items():
+        tags = [t for t in col.get_note(nid).tags if t.startswith(("cardgen::prior::", "cardgen::difficulty::"))]
+        assert sorted(tags) == [f"cardgen::difficulty::{prior[i]}", f"cardgen::prior::{prior[i]}"]
+    col.close()
+    addon, plain = run_in_faketime([("irt", "fast", 1, "addon", None, cards, 6, 1, None, None, str(deck)),
+                                    ("irt", "fast", 1, "b", 10, cards, 6, 1, None, None, str(deck))], 1)
+    assert addon["class_notes"] == len(first_card) and plain["class_notes"] == 0
+    assert 0 < plain["introduced"] <= 1 and 0 < addon["introduced"] <= 1 and addon["reviews"]
+    assert addon["learning_steps"] != plain["learning_steps"]  # the add-on ran on the imported deck's preset
