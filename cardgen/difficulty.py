@@ -31,14 +31,18 @@ class Difficulty(str, enum.Enum):
 # reviews in time order, penalised towards 0, and kept only when they predicted the latest of those
 # reviews better than FSRS alone: what says nothing leaves FSRS's prediction as it is.
 # ``hard``: likelier to fail than the learner's latest reviews failed on average (for a calibrated
-# prediction, the cut that best separates the reviews that fail from those that pass), or likelier
-# to fail than not; ``easy``: as unlikely to fail as the safest :data:`EASY_SHARE` of those reviews
-# were predicted to be; fixed cuts (:data:`FIRST_CUTS`) until the learner has reviews enough.
+# prediction, the cut that best separates the reviews that fail from those that pass) and at least
+# 3 in 100, or likelier to fail than not; ``easy``: as unlikely to fail as the safest
+# :data:`EASY_SHARE` of those reviews were predicted to be; fixed cuts (:data:`FIRST_CUTS`) until the
+# learner has reviews enough.
 # Measured in docs/addon-evaluation.md.
 
 EASY_SHARE = 0.3  # of the learner's latest reviews, by their predicted failure
 CUT_REVIEWS = 200  # the latest reviews the bands are cut by
 LIKELIER_THAN_NOT = 0.5  # a predicted failure this high is hard whatever the learner's other reviews
+# a predicted failure below this is never hard (3 in 100), however rarely the learner's reviews fail:
+# without it a learner who failed none of their latest reviews had nearly every note tagged hard
+NEVER_HARD_BELOW = 0.03
 PRIOR_FAIL_WEIGHT = 4.0  # pseudo-reviews the educator's prior counts for in a card's failure rate
 PRIOR_FAIL = {Difficulty.EASY: 0.6, Difficulty.MEDIUM: 1.0, Difficulty.HARD: 1.5}  # x the learner's mean
 CLASS_FAIL_WEIGHT = 8.0  # pseudo-reviews the class's failure rate of a card counts for, in its place
@@ -225,11 +229,11 @@ def fit_learner(tests: list[RecallTest]) -> Fit:
 def band_cuts(past: list[float], failed: list[bool]) -> tuple[float, float]:
     """(easy at or below, hard at or above): the predicted failure the :data:`EASY_SHARE` safest of
     the learner's latest reviews had (``past``; never above the hard cut), and their failure rate
-    (``failed``), at most :data:`LIKELIER_THAN_NOT`."""
+    (``failed``), at least :data:`NEVER_HARD_BELOW` and at most :data:`LIKELIER_THAN_NOT`."""
     ordered = sorted(past)
     if not ordered:
         return 0.0, LIKELIER_THAN_NOT
-    hard = min(sum(failed) / max(len(failed), 1), LIKELIER_THAN_NOT)
+    hard = min(max(sum(failed) / max(len(failed), 1), NEVER_HARD_BELOW), LIKELIER_THAN_NOT)
     return min(ordered[max(0, int(len(ordered) * EASY_SHARE) - 1)], hard), hard
 
 

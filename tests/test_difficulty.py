@@ -12,6 +12,7 @@ from cardgen.difficulty import (
     CLASS_FACTOR_RANGE,
     CLASS_SHRINK,
     MIN_TESTS,
+    NEVER_HARD_BELOW,
     Answer,
     Difficulty,
     History,
@@ -100,6 +101,17 @@ def test_hard_is_likelier_to_fail_than_the_learners_reviews_failed_on_average() 
     few = bands_of({n: 0.05 * n for n in range(10)}, past[:5], Fit())
     assert [few[n].value[0] for n in range(10)] == list("eeemmhhhhh")
     assert band_of(0.2, (0.2, 0.2)) is Difficulty.MEDIUM  # every score equal: nothing stands out
+
+
+
+def test_a_learner_who_rarely_fails_sees_hard_only_where_a_failure_is_three_in_a_hundred() -> None:
+    # 40 latest reviews, none failed, predicted failures 1-2 % (a desired retention of 0.98-0.99):
+    # the learner's failure rate (0) would make every note with any risk at all hard
+    past = [RecallTest(r, 0.0, False) for r in (0.99, 0.985, 0.98, 0.985) * 10]
+    bands = bands_of({"overdue": 0.08, "due": 0.025, "safe": 0.01}, past, Fit())
+    assert bands == {"overdue": Difficulty.HARD, "due": Difficulty.MEDIUM, "safe": Difficulty.EASY}
+    easy, hard = band_cuts([predicted_failure(t.recall, 0.0, Fit()) for t in past], [t.failed for t in past])
+    assert hard == NEVER_HARD_BELOW == 0.03 and easy == pytest.approx(0.015)
 
 
 def test_class_factors_are_each_cards_shrunk_failure_rate_over_the_class_mean() -> None:
