@@ -619,14 +619,15 @@ def import_deck(col, deck_file: str, prior: list[str] | None = None) -> int:
     root = roots.pop()
     if root != DECK:
         col.decks.rename(col.decks.by_name(root), DECK)
-    tagged: set[int] = set()
-    for i, cid in enumerate(card_ids if prior else ()):
-        note = col.get_card(cid).note()
-        if note.id not in tagged:
-            tagged.add(note.id)
-            note.tags = [t for t in note.tags if not t.startswith(("cardgen::prior::", "cardgen::difficulty::"))]
-            note.tags += [f"cardgen::prior::{prior[i]}", f"cardgen::difficulty::{prior[i]}"]
-            col.update_note(note)
+    if prior:
+        tagged: set[int] = set()
+        for i, cid in enumerate(card_ids):
+            note = col.get_card(cid).note()
+            if note.id not in tagged:
+                tagged.add(note.id)
+                note.tags = [t for t in note.tags if not t.startswith(("cardgen::prior::", "cardgen::difficulty::"))]
+                note.tags += [f"cardgen::prior::{prior[i]}", f"cardgen::difficulty::{prior[i]}"]
+                col.update_note(note)
     col.decks.select(col.decks.id(DECK))
     return len(card_ids)
 

@@ -103,7 +103,6 @@ def test_hard_is_likelier_to_fail_than_the_learners_reviews_failed_on_average() 
     assert band_of(0.2, (0.2, 0.2)) is Difficulty.MEDIUM  # every score equal: nothing stands out
 
 
-
 def test_a_learner_who_rarely_fails_sees_hard_only_where_a_failure_is_three_in_a_hundred() -> None:
     # 40 latest reviews, none failed, predicted failures 1-2 % (a desired retention of 0.98-0.99):
     # the learner's failure rate (0) would make every note with any risk at all hard
