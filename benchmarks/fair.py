@@ -593,8 +593,7 @@ def make_collection(folder: Path, z: list[float], prior: list[str], sections: in
     for i, p in enumerate(prior):
         note = col.new_note(model)
         note["Front"], note["Back"] = f"case {i}", f"answer {i}"
-        note.tags = [f"cardgen::case::c{i:04d}", f"cardgen::prior::{p}", f"cardgen::difficulty::{p}",
-                     f"cardgen::topic::t{i * 5 // len(prior)}"]
+        note.tags = [f"cardgen::case::c{i:04d}", *_prior_tags(p), f"cardgen::topic::t{i * 5 // len(prior)}"]
         section = i * sections // len(prior)
         col.add_note(note, col.decks.id(f"{DECK}::{section + 1:02d} section") if sections > 1 else deck_id)
     col.decks.select(deck_id)  # the learner studies this deck (from its root)
@@ -608,7 +607,7 @@ def import_deck(col, deck_file: str, prior: list[str] | None = None) -> int:
     of its first card (cards in id order, as the memory indexes them). Returns the deck's card count."""
     from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
 
-    from cardgen.tags import CARDGEN_SEARCH
+    from cardgen.tags import CARDGEN_SEARCH, DIFFICULTY_PREFIX, PRIOR_PREFIX
 
     col.import_anki_package(ImportAnkiPackageRequest(
         package_path=str(deck_file), options=ImportAnkiPackageOptions(with_scheduling=False, with_deck_configs=False)))
@@ -625,11 +624,19 @@ def import_deck(col, deck_file: str, prior: list[str] | None = None) -> int:
             note = col.get_card(cid).note()
             if note.id not in tagged:
                 tagged.add(note.id)
-                note.tags = [t for t in note.tags if not t.startswith(("cardgen::prior::", "cardgen::difficulty::"))]
-                note.tags += [f"cardgen::prior::{prior[i]}", f"cardgen::difficulty::{prior[i]}"]
+                note.tags = [t for t in note.tags if not t.startswith((PRIOR_PREFIX, DIFFICULTY_PREFIX))]
+                note.tags += _prior_tags(prior[i])
                 col.update_note(note)
     col.decks.select(col.decks.id(DECK))
     return len(card_ids)
+
+
+def _prior_tags(prior: str) -> list[str]:
+    """A note's simulated educator prior as cardgen writes it: the prior tag, and the same band as its
+    difficulty tag (a class deck's, before any review)."""
+    from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX
+
+    return [f"{PRIOR_PREFIX}{prior}", f"{DIFFICULTY_PREFIX}{prior}"]
 
 
 def deck_card_count(deck_file: str) -> int:
