@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -41,12 +42,27 @@ class OutputError(CardgenError):
              errno.EISDIR: "the output is a folder: give a file name ending in .apkg",
              errno.EFBIG: "the file is larger than this system allows: build fewer cases into it"}
 
-    def __init__(self, out: Path, error: OSError) -> None:
+    def __init__(self, out: Path, error: OSError, hint: str | None = None) -> None:
         named = Path(error.filename) if error.filename else out
         # The temporary file is ours, not the user's: name the output it stands for.
         self.path = out if named.name.startswith(_partial_prefix(out)) else named
-        hint = self.HINTS.get(error.errno or 0, "check the path and build again")
+        hint = hint or self.HINTS.get(error.errno or 0, "check the path and build again")
         super().__init__(f"{self.path}: {error.strerror or error}; {hint}")
+
+
+def refuse_special_output(out: Path) -> None:
+    """An :class:`OutputError` when ``out`` exists and is not a regular file (a folder, a device such
+    as /dev/full, a named pipe): renaming the output over it would replace the device or folder entry,
+    and opening a pipe to keep the old file waits for a writer that never comes."""
+    try:
+        mode = os.stat(out).st_mode
+    except OSError:
+        return  # nothing there yet; a path that cannot be looked at fails with its reason when written
+    if stat.S_ISDIR(mode):
+        raise OutputError(out, IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR)))
+    if not stat.S_ISREG(mode):
+        raise OutputError(out, OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)"),
+                          hint="name a new or ordinary file with -o")
 
 
 def _partial_prefix(out: Path) -> str:
@@ -80,6 +96,7 @@ def atomic_output(out: Path) -> Iterator[Path]:
     it (concurrent builds' files are locked and left alone). An operating system error becomes an
     :class:`OutputError` naming the path.
     """
+    refuse_special_output(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_partials(out)

@@ -41,7 +41,7 @@ def main() -> None:
 
 @main.command()
 @cases_dir_argument()
-@output_option("The .apkg file to write (replaced atomically).", required=True)
+@output_option("The .apkg file to write (replaced atomically).", suffixes=(".apkg",), required=True)
 @curriculum_option("Curriculum YAML or CSV: topics become sub-decks and tags.")
 @click.option("--deck-name", default=DEFAULT_DECK_NAME, show_default=True,
               help="Name of the top-level deck.")
@@ -189,7 +189,7 @@ def preview(cases_dir: Path, out: Path, curriculum: Path | None, watch: bool) ->
 @main.command()
 @cases_dir_argument()
 @curriculum_option("Curriculum YAML or CSV to measure against.", required=True)
-@output_option("Also write an HTML page with a bar chart per section.")
+@output_option("Also write an HTML page with a bar chart per section.", suffixes=(".html", ".htm"))
 @click.option("--html", "html_out", hidden=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Old name of --output.")
 @click.option("--objective-cards", is_flag=True,
@@ -349,7 +349,7 @@ def learners_show(learners_dir: Path, learner: str | None) -> None:
 @learners.command("report")
 @learners_dir_option()
 @curriculum_option("Curriculum YAML or CSV: show topic titles.")
-@output_option("The HTML page to write.", required=True)
+@output_option("The HTML page to write.", suffixes=(".html", ".htm"), required=True)
 def learners_report(learners_dir: Path, curriculum: Path | None, out: Path) -> None:
     """The class report: per topic lapse rate, retention and difficulty; per learner pace; cards failed most.
 
@@ -379,7 +379,7 @@ def addon() -> None:
 
 
 @addon.command("build")
-@output_option("The .ankiaddon file to write.", default=Path("cardgen.ankiaddon"))
+@output_option("The .ankiaddon file to write.", suffixes=(".ankiaddon",), default=Path("cardgen.ankiaddon"))
 @click.option("--homepage", help="The add-on's homepage in its manifest  [default: cardgen's homepage]")
 def addon_build(out: Path, homepage: str | None) -> None:
     """Build the add-on archive; learners install it with Tools > Add-ons > Install from file.

@@ -50,10 +50,21 @@ def file_system_refusal(error: OSError) -> str:
         "their permissions) and the free disk space"
 
 
-def output_option(help: str, *, required: bool = False, default: Path | None = None) -> Callable:
-    """``-o/--output FILE``: every file a command writes is named by this option."""
+def output_option(help: str, *, suffixes: tuple[str, ...], required: bool = False,
+                  default: Path | None = None) -> Callable:
+    """``-o/--output FILE``: every file a command writes is named by this option, and its name must
+    end in one of ``suffixes`` (what opens it: Anki imports a deck by its ``.apkg``). The suffix also
+    keeps a slip of the keyboard from replacing an input (``-o cases/chest/case.yaml`` or the
+    curriculum) with the output."""
+
+    def ends_right(_context: click.Context, _parameter: click.Parameter, value: Path | None) -> Path | None:
+        if value is not None and value.suffix.lower() not in suffixes:
+            raise click.BadParameter(f"{str(value)!r} does not end in {' or '.join(suffixes)}; "
+                                     f"name the file to write, e.g. -o out{suffixes[0]}")
+        return value
+
     return click.option("-o", "--output", "out", required=required, default=default,
-                        show_default=default is not None,
+                        show_default=default is not None, callback=ends_right,
                         type=click.Path(path_type=Path, dir_okay=False), help=help)
 
 

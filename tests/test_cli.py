@@ -161,3 +161,53 @@ def test_ctrl_c_while_the_command_loads_is_quiet() -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == "Aborted!"
     assert "Traceback" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("command, name", [
+    (("build", "{cases}"), "{cases}/a/case.yaml"),  # a slip that used to replace the case with the deck
+    (("build", "{cases}"), "{cases}/a/ct.dcm"),
+    (("build", "{cases}", "--curriculum", "{curriculum}"), "{curriculum}"),
+    (("build", "{cases}"), "deck.zip"),
+    (("coverage", "{cases}", "--curriculum", "{curriculum}"), "{curriculum}"),
+    (("learners", "report", "--learners-dir", "{tmp}/learners"), "report.txt"),
+    (("addon", "build"), "cardgen.zip"),
+])
+def test_an_output_must_end_in_its_own_suffix_so_no_input_is_replaced(tmp_path: Path, command: tuple[str, ...],
+                                                                       name: str) -> None:
+    cases = tmp_path / "cases"
+    write_case(cases, "a", GOOD_CASE.format(case_id="a-1"))
+    curriculum = tmp_path / "curriculum.yaml"
+    curriculum.write_bytes((REPO / "decks" / "curricula" / "esr-level1.yaml").read_bytes())
+    before = {path: path.read_bytes() for path in [*cases.rglob("*.*"), curriculum]}
+    fill = {"cases": str(cases), "curriculum": str(curriculum), "tmp": str(tmp_path)}
+    out = name.format(**fill)
+    result = CliRunner().invoke(main, [*(part.format(**fill) for part in command), "-o", out],
+                                catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert f"'{out}' does not end in ." in result.output
+    assert {path: path.read_bytes() for path in before} == before  # every input as it was
+
+
+@pytest.mark.parametrize("kind", ["pipe", "folder", "device"])
+def test_an_output_that_is_not_a_regular_file_is_refused_before_any_work(tmp_path: Path, kind: str) -> None:
+    import os
+
+    write_case(tmp_path / "cases", "a", GOOD_CASE.format(case_id="a-1"))
+    if kind == "pipe":  # opening it to keep the old deck used to wait for a writer for ever
+        out = tmp_path / "deck.apkg"
+        os.mkfifo(out)
+    elif kind == "folder":
+        out = tmp_path / "deck.apkg"
+        out.mkdir()
+    else:  # renaming the deck over /dev/null would replace the device for every program (as root)
+        out = tmp_path / "null.apkg"
+        out.symlink_to("/dev/null")
+    result = _build(tmp_path / "cases", out)
+    if kind == "folder":  # Click's own check of -o
+        assert result.exit_code == 2 and "is a directory" in result.output, result.output
+    else:
+        assert result.exit_code == 1, result.output
+        assert f"{out}: not a regular file (a device, pipe or socket)" in result.output
+        assert "no deck written" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["cases", out.name])  # no .partial left
+    assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")

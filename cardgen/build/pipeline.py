@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from cardgen.atomic import refuse_special_output
 from cardgen.build.cache import BuildCache
 from cardgen.build.contexts import NoteTimes, case_context, in_teaching_order, objective_notes
 from cardgen.build.headers import identifying_values, identity_sources
@@ -59,7 +60,11 @@ def build_deck(options: BuildOptions, progress: Progress | None = None) -> Build
 
 def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
     started = time.perf_counter()
+    refuse_special_output(options.out)  # before the work, not after it
     refuse_control_characters(options.deck_name, field="--deck-name")
+    if not options.deck_name.strip():
+        raise InputError("the deck name is empty", field="--deck-name", value=options.deck_name,
+                         hint='give the name learners see in Anki, e.g. --deck-name "Chest"')
     curriculum = load_curriculum(options.curriculum) if options.curriculum else None
     result = BuildResult()
     cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
