@@ -11,6 +11,7 @@ Standard library only: the Anki add-on carries this module (see cardgen.addon.pa
 from __future__ import annotations
 
 import re
+import unicodedata
 
 TAG_ROOT = "cardgen"
 CASE_PREFIX = f"{TAG_ROOT}::case::"
@@ -65,8 +66,10 @@ def is_cardgen_tag(tag: str) -> bool:
 
 
 def tag_word(text: str, *, empty: str = "unknown") -> str:
-    """A value made safe for one level of an Anki tag: no spaces or '::'; ``empty`` if nothing is left."""
-    return re.sub(r"[^0-9A-Za-z_.\-]+", "_", text.strip()).strip("_") or empty
+    """A value made safe for one level of an Anki tag: letters and digits of any script (composed, so
+    that an accent typed as a separate mark stays with its letter), '.', '-' and '_'; any other run of
+    characters (spaces, '::', a search's '*' or quotes) becomes one '_'; ``empty`` if nothing is left."""
+    return re.sub(r"[^\w.\-]+", "_", unicodedata.normalize("NFC", text).strip()).strip("_") or empty
 
 
 def case_tag_word(case_id: str) -> str:

@@ -50,3 +50,24 @@ def test_a_learners_deck_replaces_a_difficulty_tag_in_any_case(tmp_path: Path):
         personal, _, _ = personalise(spool, "anna", tmp_path)
         (tags,) = [n.tags for n in personal]
     assert [t for t in tags if has_prefix(t, DIFFICULTY_PREFIX)] == ["cardgen::difficulty::hard"]
+
+
+def test_case_ids_in_any_script_keep_their_letters_in_the_case_tag(tmp_path: Path, collection) -> None:
+    # Found by a robustness sweep: non-ASCII letters were dropped ('épanchement-01' gave
+    # 'panchement-01'), and two all-CJK ids both gave 'unknown', a collision that stopped the build.
+    from click.testing import CliRunner
+
+    from cardgen.cli import main
+    from tests.anki_helpers import import_package
+    from tests.sample_cases import GOOD_CASE, write_case
+
+    ids = ["épanchement-01", "肺", "肝", "e\u0301panch-02"]  # the last with its accent typed as a separate mark
+    for n, case_id in enumerate(ids):
+        write_case(tmp_path / "cases", f"c{n}", GOOD_CASE.format(case_id=case_id))
+    out = tmp_path / "deck.apkg"
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    import_package(collection, out)
+    for word in ["épanchement-01", "肺", "肝", "\u00e9panch-02"]:
+        assert case_tag(word) == f"cardgen::case::{word}"
+        assert len(collection.find_notes(f'"tag:{case_tag(word)}"')) == 3, word  # the case's three notes
