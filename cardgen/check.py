@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.build.checks import check_case_images, check_topics
+from cardgen.build.checks import check_case_images, check_case_windows, check_topics
+from cardgen.confine import confined_to
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.errors import InputError, each_error
 from cardgen.teaching.loader import find_case_files, load_cases
@@ -65,7 +66,8 @@ def check_cases(cases_dir: Path, curriculum_path: Path | None = None, *, images:
                 case_problems += each_error(error)
         if images:
             try:
-                check_case_images(case)
+                with confined_to(case.folder):  # as the build reads them: a link out of the folder is refused
+                    check_case_windows(check_case_images(case))
             except InputError as error:
                 case_problems += each_error(error)
         if not case_problems:

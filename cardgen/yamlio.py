@@ -91,6 +91,8 @@ def _check_nodes(root: yaml.Node) -> None:
             _check_scalar(node)
             sizes[key] = 1
             continue
+        if isinstance(node, yaml.MappingNode):
+            _refuse_duplicate_keys(node)
         on_path.add(key)
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
@@ -102,6 +104,23 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     return []
+
+
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _refuse_duplicate_keys(node: yaml.MappingNode) -> None:
+    """A key written twice in one mapping: YAML keeps the last and silently drops the first (a second
+    ``findings:`` would drop every finding above it). Merged keys (``<<: *defaults``) may be overridden."""
+    seen: dict[tuple[str, str], yaml.Node] = {}
+    for key, _value in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == MERGE_TAG:
+            continue
+        first = seen.setdefault((key.tag, key.value), key)
+        if first is not key:
+            raise _Refused(f"the key {key.value!r} is written twice in one place (first on line "
+                           f"{first.start_mark.line + 1})", key.start_mark,
+                           "keep one of them: YAML would silently use only the last")
 
 
 def _check_scalar(node: yaml.ScalarNode) -> None:
@@ -129,7 +148,11 @@ def load_yaml_file(path: Path) -> object:
                          hint="save it as UTF-8") from error
     # The pure-Python safe loader, not libyaml: the two read some text differently (NEL line
     # breaks), and a case must mean the same on every machine.
-    loader = _BoundedLoader(text)
+    try:
+        # the reader refuses characters YAML does not allow (a raw control character) as it starts
+        loader = _BoundedLoader(text)
+    except yaml.reader.ReaderError as error:
+        raise _reader_refusal(path, text, error) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -148,6 +171,17 @@ def load_yaml_file(path: Path) -> object:
         raise InputError(f"invalid value: {error}", file=path) from None
     finally:
         loader.dispose()
+
+
+def _reader_refusal(path: Path, text: str, error: yaml.reader.ReaderError) -> InputError:
+    """A character YAML does not allow in a file, named with its line and column."""
+    before = text[:error.position]
+    line, column = before.count("\n") + 1, error.position - (before.rfind("\n") + 1) + 1
+    character = chr(error.character) if isinstance(error.character, int) else str(error.character)
+    return InputError(f"character U+{ord(character[:1] or ' '):04X} is not allowed in a YAML file", file=path,
+                      field=f"line {line}, column {column}", value=_around(text, error.position),
+                      hint="remove it (Anki separates a note's fields with U+001F; YAML allows no "
+                           "control characters but tab and line breaks)")
 
 
 def _where(mark: yaml.Mark | None) -> str | None:

@@ -94,6 +94,8 @@ ALLOWED_LAZY = {
     ("cardgen.cli", "cardgen.addon.package"): START_UP,
     ("cardgen.build.checks", "cardgen.teaching.annotation_files"): CACHED_BUILD,
     ("cardgen.build.checks", "cardgen.teaching.stacks"): CACHED_BUILD,
+    ("cardgen.build.checks", "cardgen.imaging.dicom"): CACHED_BUILD,
+    ("cardgen.build.checks", "cardgen.imaging.display"): CACHED_BUILD,
     ("cardgen.build.headers", "cardgen.imaging.dicom"): CACHED_BUILD,
     ("cardgen.build.pipeline", "cardgen.deck.package"): NO_PACKAGE,
 }

@@ -153,7 +153,10 @@ def shape_on(draw, size: tuple[int, int]) -> Shape:
         h = draw(st.floats(0.5, height - top))
         return (Rect if kind == "rect" else Ellipse)(left, top, w, h, label=label)
     if kind == "polygon":
-        return Polygon(points=tuple(draw(st.lists(st.tuples(x, y), min_size=3, max_size=6))), label=label)
+        points = tuple(draw(st.lists(st.tuples(x, y), min_size=3, max_size=6)))
+        # a polygon with no area (points on one line) is refused as a case writes it
+        assume(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1])) != 0)
+        return Polygon(points=points, label=label)
     if kind == "arrow":
         start, end = draw(st.tuples(x, y)), draw(st.tuples(x, y))
         assume(start != end)

@@ -106,6 +106,28 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> CheckedCas
     return CheckedCase(case, resolved, facts)
 
 
+def check_case_windows(checked: CheckedCase) -> None:
+    """Each DICOM image's windows against its file, from the header alone: a file window the file does
+    not carry, or one whose width is below the minimum (``cardgen check``, which renders nothing; the
+    build finds the same as it renders, and rereading every header would slow a cached rebuild)."""
+    from cardgen.imaging.dicom import read_dataset
+    from cardgen.imaging.display import check_window
+
+    errors: list[InputError] = []
+    for i, image in enumerate(checked.case.images):
+        if not image.is_dicom:
+            continue
+        key = checked.resolved[image.id]
+        for window in dict.fromkeys(image.windows):
+            try:
+                check_window(read_dataset(key.key_path, pixels=False), key.key_frame or 0, window, key.key_path)
+            except InputError as error:
+                errors += [e.located(field_prefix=f"images[{i}]") if e.field == "window" else e
+                           for e in each_error(error)]
+    if errors:
+        raise one_or_all(errors)
+
+
 def check_shapes(case: Case, facts: dict[str, ImageFacts]) -> Case:
     """The case with each finding's shapes clipped to its image; every mask must lie on its image
     (a mask off the image would leave the burned-in text it was meant to hide), and a shape with

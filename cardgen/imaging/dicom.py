@@ -17,7 +17,7 @@ from cardgen.confine import open_confined
 from cardgen.errors import InputError
 from cardgen.filestamp import file_stamp
 from cardgen.imaging.decode import check_dicom_pixel_budget, decode_frame, frame_count
-from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes, render_frame
+from cardgen.imaging.display import WindowVoi, check_display_attributes, file_vois, frame_attributes, render_frame
 from cardgen.imaging.elements import fixed_numbers
 from cardgen.imaging.sources import ImageFacts, looks_like_dicom, refuse_empty_file
 from cardgen.imaging.windows import Window, WindowChoice
@@ -164,6 +164,7 @@ class DicomSource:
                                   "plan or structure set); export the image again")
         frames = frame_count(ds, path)
         check_dicom_pixel_budget(ds, path, frames)
+        check_display_attributes(ds, path)
         return ImageFacts(
             modality=_clean(ds.get("Modality")),
             body_part=_clean(ds.get("BodyPartExamined")),

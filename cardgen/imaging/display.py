@@ -98,11 +98,57 @@ def frame_attributes(ds, index: int):
     return view
 
 
+_SAMPLES = {"MONOCHROME1": 1, "MONOCHROME2": 1, "PALETTE COLOR": 1}  # the others: 3 (PS3.3 C.7.6.3.1.1)
+_FIELDS = {"RescaleSlope": "(0028,1053) Rescale Slope", "RescaleIntercept": "(0028,1052) Rescale Intercept",
+           "WindowCenter": "(0028,1050) Window Center", "WindowWidth": "(0028,1051) Window Width"}
+
+
+def check_display_attributes(ds, path: Path | None = None) -> None:
+    """What the display chain needs of a file's header, checked before any pixel is decoded (``cardgen
+    check`` opens no pixels): a supported photometric interpretation with its number of samples, Bits
+    Stored within Bits Allocated, one rescale slope and intercept. An :class:`InputError` names the tag
+    and the value. The file's windows are checked where one is used (:func:`check_window`): a case
+    that shows the image in a preset needs none of them."""
+    declared = str(ds.get("PhotometricInterpretation", "")).strip()
+    if declared and declared not in SUPPORTED_PHOTOMETRIC:
+        raise _unsupported_photometric(declared, path)
+    samples = ds.get("SamplesPerPixel")
+    if declared and isinstance(samples, int) and samples != _SAMPLES.get(declared, 3):
+        raise InputError(f"{samples} sample(s) per pixel do not fit the photometric interpretation {declared!r}, "
+                         f"which has {_SAMPLES.get(declared, 3)}", file=path,
+                         field="(0028,0002) Samples per Pixel", value=samples,
+                         hint="the header contradicts itself; export the image again")
+    allocated, stored = ds.get("BitsAllocated"), ds.get("BitsStored")
+    if isinstance(allocated, int) and isinstance(stored, int) and not 0 < stored <= allocated:
+        raise InputError(f"Bits Stored {stored} does not fit in Bits Allocated {allocated}", file=path,
+                         field="(0028,0101) Bits Stored", value=stored,
+                         hint="the header contradicts itself; export the image again")
+    _rescale_values(frame_attributes(ds, 0), path)
+
+
+def _rescale_values(attrs, path: Path | None) -> None:
+    """The Modality LUT's slope and intercept, where present, are one number each (pydicom's
+    ``apply_modality_lut`` would broadcast two across the pixels, or multiply by None)."""
+    for keyword in ("RescaleSlope", "RescaleIntercept"):
+        if keyword not in attrs:
+            continue
+        values = element_values(attrs.get(keyword))
+        if len(values) != 1:
+            raise InputError(f"{keyword} holds {len(values)} values; the standard allows exactly one", file=path,
+                             field=_FIELDS[keyword], value="\\".join(map(str, values)) or "(empty)",
+                             hint="fix the element in the file (one number), or remove it")
+
+
 def file_vois(attrs) -> list[FileVoi]:
     """The VOIs the file offers for a frame: its Window Center/Width pairs, then its VOI LUTs."""
     vois: list[FileVoi] = []
     centers = element_values(attrs.get("WindowCenter"))
     widths = element_values(attrs.get("WindowWidth"))
+    for keyword, values in (("WindowCenter", centers), ("WindowWidth", widths)):
+        if any(value is None or str(value).strip() == "" for value in values):
+            raise InputError(f"{keyword} has an empty value among its {len(values)}", field=_FIELDS[keyword],
+                             value="\\".join("" if v is None else str(v) for v in values),
+                             hint="fix the element in the file (a number in each place), or remove it")
     explanations = element_values(attrs.get("WindowCenterWidthExplanation"))
     if centers and widths:
         function = VoiFunction.from_text(attrs.get("VOILUTFunction"))
@@ -195,6 +241,7 @@ def _grey_levels(stored: np.ndarray, attrs, photometric: str, window: WindowChoi
     """The greyscale chain applied to each value of ``stored`` (any shape)."""
     from pydicom.pixels import apply_modality_lut
 
+    _rescale_values(attrs, path)
     padding = padding_mask(stored, attrs)
     modality = np.asarray(apply_modality_lut(stored, attrs), dtype=np.float64)
     grey = _voi(modality, attrs, window, padding, path)
@@ -247,10 +294,17 @@ def voi_label(ds, frame: int, window: WindowChoice) -> str:
     return chosen.explanation or f"VOI LUT {chosen.item + 1}"
 
 
-def _voi(modality: np.ndarray, attrs, window: WindowChoice, padding: np.ndarray | None,
-         path: Path | None) -> np.ndarray:
-    if isinstance(window, Window):
-        return apply_window(modality, window.center, window.width, window.function)
+def check_window(ds, frame: int, window: WindowChoice, path: Path | None = None) -> None:
+    """The error rendering frame ``frame`` with ``window`` would give for the choice of window (a file
+    window the file does not carry, a width below the minimum), found from the header alone."""
+    if isinstance(window, Window) or str(ds.get("PhotometricInterpretation", "")).strip() not in MONOCHROME:
+        return  # a preset is always there; colour images are checked for windows as they render
+    _chosen_voi(frame_attributes(ds, frame), window, path)
+
+
+def _chosen_voi(attrs, window: FileWindow | None, path: Path | None) -> FileVoi | None:
+    """The file's VOI ``window`` picks (None: the first), or None for the file's full range when it
+    carries none; an :class:`InputError` when it has no such VOI or its width is below the minimum."""
     index = window.index if isinstance(window, FileWindow) else 0
     try:
         vois = file_vois(attrs)
@@ -260,17 +314,28 @@ def _voi(modality: np.ndarray, attrs, window: WindowChoice, padding: np.ndarray 
         if index > 0:
             raise InputError(f"the file has no window {index + 1}: it carries no window at all", file=path,
                              field="window", hint="use a preset (lung, bone, ...) or {center, width}")
-        return _full_range(modality, padding)
+        return None
     if index >= len(vois):
         raise InputError(f"the file has no window {index + 1}; it carries {len(vois)}", file=path,
                          field="window", value=f"file {index + 1}",
                          hint=f"use file 1 to file {len(vois)}, or a preset")
     chosen = vois[index]
+    if isinstance(chosen, WindowVoi) and (chosen.width <= 0 or (chosen.function is VoiFunction.LINEAR
+                                                                and chosen.width < 1)):
+        raise InputError("the file's Window Width is below the minimum", file=path,
+                         field="(0028,1051) Window Width", value=chosen.width,
+                         hint="use a preset or an explicit {center, width}")
+    return chosen
+
+
+def _voi(modality: np.ndarray, attrs, window: WindowChoice, padding: np.ndarray | None,
+         path: Path | None) -> np.ndarray:
+    if isinstance(window, Window):
+        return apply_window(modality, window.center, window.width, window.function)
+    chosen = _chosen_voi(attrs, window, path)
+    if chosen is None:
+        return _full_range(modality, padding)
     if isinstance(chosen, WindowVoi):
-        if chosen.width <= 0 or (chosen.function is VoiFunction.LINEAR and chosen.width < 1):
-            raise InputError("the file's Window Width is below the minimum", file=path,
-                             field="(0028,1051) Window Width", value=chosen.width,
-                             hint="use a preset or an explicit {center, width}")
         return apply_window(modality, chosen.center, chosen.width, chosen.function)
     from pydicom.pixels import apply_voi
 

@@ -40,7 +40,13 @@ def read_shape(item: object, field: str, file: Path) -> Shape:
         points = reader.list("points")
         if len(points) < 3:
             raise InputError("a polygon needs at least 3 points", file=file, field=f"{field}.points", value=points)
-        return Polygon(points=tuple(_xy(p, file, f"{field}.points[{i}]") for i, p in enumerate(points)), label=label)
+        polygon = Polygon(points=tuple(_xy(p, file, f"{field}.points[{i}]") for i, p in enumerate(points)),
+                          label=label)
+        if _area(polygon.points) == 0:  # it would hide or outline nothing (a rect of width 0 is refused too)
+            raise InputError("the polygon has no area: its points coincide or lie on one line", file=file,
+                             field=f"{field}.points", value=points,
+                             hint="give the corners of the region, in order around it")
+        return polygon
     if kind is ShapeKind.ARROW:
         start = _xy(data.get("from"), file, f"{field}.from")
         end = _xy(data.get("to"), file, f"{field}.to")
@@ -49,6 +55,11 @@ def read_shape(item: object, field: str, file: Path) -> Shape:
                              hint="'from' is the tail, 'to' the tip")
         return Arrow(start=start, end=end, label=label)
     return Point(at=_xy(data.get("at"), file, f"{field}.at"), label=label)
+
+
+def _area(points: tuple[tuple[float, float], ...]) -> float:
+    """The area a polygon encloses (the shoelace formula; 0 for points on one line)."""
+    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]))) / 2
 
 
 def image_id_for(ref: str, field: str, images: tuple[CaseImage, ...], image_ids: set[str],

@@ -59,6 +59,11 @@ def load_case(case_file: Path) -> Case:
     case_id = attempt(_case_id, reader, case_file)
     title = attempt(reader.text, "title", required=True)
     image_items = attempt(reader.list, "images") or []
+    if not image_items and isinstance(data.get("images"), (list, type(None))):  # absent or empty, not mistyped
+        # cardgen's cards are image cards; a case without one would build a card with nothing to read
+        problems.errors.append(InputError("the case has no images", file=case_file, field="images",
+                                hint="list the case's image files under 'images:' (a file name per line, "
+                                     "e.g. '- ct.dcm'); text alone belongs to --objective-cards"))
     read_images = [attempt(read_image, item, f"images[{i}]", folder, case_file, case_burned_in=data.get("burned_in"))
                    for i, item in enumerate(image_items)]
     images = tuple(image for image in read_images if image is not None)
