@@ -167,10 +167,10 @@ def test_ctrl_c_while_the_command_loads_is_quiet() -> None:
     (("build", "{cases}"), "{cases}/a/case.yaml"),  # a slip that used to replace the case with the deck
     (("build", "{cases}"), "{cases}/a/ct.dcm"),
     (("build", "{cases}", "--curriculum", "{curriculum}"), "{curriculum}"),
-    (("build", "{cases}"), "deck.zip"),
+    (("build", "{cases}"), "{tmp}/deck.zip"),
     (("coverage", "{cases}", "--curriculum", "{curriculum}"), "{curriculum}"),
-    (("learners", "report", "--learners-dir", "{tmp}/learners"), "report.txt"),
-    (("addon", "build"), "cardgen.zip"),
+    (("learners", "report", "--learners-dir", "{tmp}/learners"), "{tmp}/report.txt"),
+    (("addon", "build"), "{tmp}/cardgen.zip"),
 ])
 def test_an_output_must_end_in_its_own_suffix_so_no_input_is_replaced(tmp_path: Path, command: tuple[str, ...],
                                                                        name: str) -> None:
