@@ -52,7 +52,7 @@ from cardgen.addon.apply import UNDO_NAME
 from cardgen.addon.bands import plan_bands
 from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.scheduling import budget_read, status
-from cardgen.addon.settings import OWNED_KEY, STATE_KEY
+from cardgen.addon.settings import DAY_KEY, OWNED_KEY, STATE_KEY, day_done
 from cardgen.build import BuildOptions, build_deck
 from cardgen.difficulty import Difficulty
 from cardgen.learners.deck_marks import class_description_text
@@ -115,9 +115,7 @@ def _answer(col: Collection, deck: str, count: int, rating=CardAnswer.GOOD) -> i
 
 def _new_day(col: Collection) -> None:
     """What a new Anki day means to the add-on: its day's work has not run today."""
-    state = dict(col.get_config(STATE_KEY, None) or {})
-    state["day"] = -1
-    col.set_config(STATE_KEY, state)
+    col.set_config(DAY_KEY, -1)
 
 
 @pytest.fixture
@@ -289,7 +287,7 @@ def test_damaged_bookkeeping_is_read_as_absent(learner, state, owned) -> None:
     col.set_config(OWNED_KEY, owned)
     plan = drive(col, "profile_open")
     assert any("preset" in line for line in plan.describe())
-    assert col.get_config(STATE_KEY)["day"] == col.sched.today
+    assert day_done(col) == col.sched.today
     assert col.decks.get_config(own["preset"])["new"]["perDay"] == 40  # the learner's own preset
 
 
@@ -1321,3 +1319,126 @@ def test_the_fallback_is_judged_by_the_answers_after_it() -> None:
     assert _fallback_since({"steps_fallback_day": 10, "steps_fallback_after": 123}, cutoff_ms, 12) == 123
     assert _fallback_since({"steps_fallback_day": 10}, cutoff_ms, 12) == cutoff_ms - 3 * day_ms
     assert _fallback_since({"steps_fallback_day": 10, "steps_fallback_end_day": 11}, cutoff_ms, 12) is None
+
+
+# --- found by driving the add-on in a learner's collection as a learner would (a robustness sweep) ---
+
+def _own_note(col: Collection, deck: str) -> int:
+    note = col.new_note(col.models.by_name("Basic"))
+    note["Front"] = f"mine, in {deck}"
+    col.add_note(note, col.decks.id(deck))
+    return note.cards()[0].id
+
+
+def test_a_deck_whose_own_card_sits_in_a_filtered_deck_is_still_the_learners(learner) -> None:
+    # Cards in a filtered deck count in the deck they came from: the learner's card borrowed by a
+    # "Cram" deck left its deck looking as if it held cardgen cards only, and the add-on took it over.
+    col, _ = learner
+    home = sorted(_cardgen_homes(col))[0]
+    own = _own_note(col, home)
+    cram = col.decks.new_filtered("Cram")
+    deck = col.decks.get(cram)
+    deck["terms"] = [[f"cid:{own}", 10, 0]]
+    col.decks.save(deck)
+    col.sched.rebuild_filtered_deck(cram)
+    assert col.get_card(own).odid == col.decks.id_for_name(home)
+    before = _presets_of_decks(col)
+
+    plan = drive(col, "profile_open")
+
+    assert home in plan.left_alone
+    assert _presets_of_decks(col)[home] == before[home]
+    assert col.decks.get(col.decks.id_for_name(home)).get("newLimitToday") is None
+
+
+def test_a_section_holding_a_deck_of_the_learners_own_is_left_alone(learner) -> None:
+    # A preset caps the decks below it when the learner studies from it: the section's would cap their own.
+    col, _ = learner
+    section = sorted(_cardgen_homes(col))[0]
+    _own_note(col, f"{section}::my notes")
+    before = _presets_of_decks(col)
+
+    plan = drive(col, "profile_open")
+
+    assert section in plan.left_alone
+    after = _presets_of_decks(col)
+    for name in (section, f"{section}::my notes", f"Medicine::{ROOT}", "Medicine"):
+        assert after[name] == before[name], name
+    assert plan.root is None  # the root holds the learner's deck below it too
+
+
+def test_reading_leaves_the_learners_undo_history_alone(learner) -> None:
+    # Anki's database layer takes a statement that does not start with SELECT (a WITH query) for a
+    # write and clears the undo history: a day with nothing to change, or the status dialog, wiped it.
+    col, _ = learner
+    drive(col, "profile_open")
+    assert _answer(col, "Medicine", 1) == 1
+    answered = col.undo_status().undo
+    assert answered and answered != UNDO_NAME
+
+    assert drive(col, "sync_done").is_empty()
+    assert col.undo_status().undo == answered
+    status(col)
+    assert col.undo_status().undo == answered
+    _new_day(col)
+    drive(col, "day_start")  # the day's work reads the log the same way, and adds its own step
+    assert col.undo_status().undo in (answered, UNDO_NAME)
+    if col.undo_status().undo == UNDO_NAME:
+        col.undo()
+        assert col.undo_status().undo == answered
+
+
+def test_an_undone_days_work_stays_undone(learner) -> None:
+    col, _ = learner
+    first = drive(col, "profile_open")
+    assert first.new_order and any(first.settings.values())
+    col.undo()  # Edit > Undo "cardgen: apply difficulty and pace"
+
+    again = drive(col, "day_start")  # the next hook, the same Anki day (the learner opens a deck)
+
+    assert not again.retag and not again.new_order and not any(again.settings.values())
+    assert day_done(col) == col.sched.today
+
+
+def test_a_preset_the_learner_chose_renamed_or_deleted_is_never_reverted(tmp_path: Path,
+                                                                        collection: Collection) -> None:
+    col = collection
+    out = tmp_path / "sample.apkg"
+    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
+    import_package(col, out)
+    drive(col, "profile_open")
+    homes = sorted(_cardgen_homes(col))
+    assert len(homes) >= 3
+    ours = col.decks.config_dict_for_deck_id(col.decks.id_for_name(homes[0]))
+    # one section on a preset of the learner's own
+    cram = col.decks.add_config_returning_id("Exam cram")
+    deck = col.decks.get(col.decks.id_for_name(homes[1]))
+    deck["conf"] = cram
+    col.decks.save(deck)
+    # the add-on's preset renamed, with their own values
+    ours["name"], ours["new"]["perDay"], ours["desiredRetention"] = "My radiology", 7, 0.85
+    col.decks.update_config(ours)
+
+    for moment in ("sync_done", "profile_open", "day_start"):
+        _new_day(col)
+        plan = drive(col, moment)
+        assert homes[1] in plan.chosen, moment
+        assert col.decks.config_dict_for_deck_id(col.decks.id_for_name(homes[1]))["id"] == cram
+        kept = col.decks.config_dict_for_deck_id(col.decks.id_for_name(homes[0]))
+        assert kept["id"] == ours["id"] and kept["name"] == "My radiology", moment
+        assert kept["new"]["perDay"] == 7 and kept["desiredRetention"] == pytest.approx(0.85, abs=1e-4)
+    assert not any(c["name"] == PRESET_PREFIX + "My radiology" for c in col.decks.all_config())
+    assert homes[1] in status(col)["chosen"]
+
+    col.decks.remove_config(ours["id"])  # deleted: its decks go back to Default, and stay there
+    _new_day(col)
+    drive(col, "profile_open")
+    assert {col.decks.config_dict_for_deck_id(col.decks.id_for_name(h))["id"] for h in homes[2:] + homes[:1]} == {1}
+    assert not any(c["name"].startswith(PRESET_PREFIX) for c in col.decks.all_config())
+
+
+@pytest.mark.parametrize("config", ["abc", [1, 2], 5])
+def test_a_config_that_is_not_a_dict_is_a_clear_error(learner, config) -> None:
+    col, _ = learner
+    with pytest.raises(TypeError, match="config must be a dict"):
+        drive(col, "profile_open", config)

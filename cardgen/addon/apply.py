@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.settings import (
+    ASSIGNED_KEY,
     MANAGED_KEY,
     OWNED_KEY,
     STATE_KEY,
+    assigned_of,
     hand_over,
     home_decks,
     managed_of,
@@ -42,9 +44,12 @@ def apply_plan(col, plan: SchedulingPlan):
     if plan.is_empty():
         return OpChanges()
     step = UndoStep(col, UNDO_NAME)
-    managed, owned = managed_of(col), owned_of(col)
+    managed, owned, assigned = managed_of(col), owned_of(col), assigned_of(col)
     hand_over(plan.owned, managed, owned)
     _apply_presets(col, plan, step, managed, owned)
+    # the preset each deck was given: a deck found later on another is the learner's choice
+    assigned.update({str(did): int(preset_of(col, did)["id"]) for did in plan.assign})
+    assigned.update({str(did): preset_id for did, preset_id in plan.record.items()})
     if plan.new_order:
         first, card_ids = plan.new_order
         col.sched.reposition_new_cards(card_ids=card_ids, starting_from=first, step_size=1, randomize=False,
@@ -67,6 +72,7 @@ def apply_plan(col, plan: SchedulingPlan):
     if plan.steps_fallback_end_day is not None:
         state["steps_fallback_end_day"] = plan.steps_fallback_end_day
     state["last"] = plan.describe()
+    col.set_config(ASSIGNED_KEY, assigned, undoable=True)
     col.set_config(MANAGED_KEY, managed, undoable=True)
     col.set_config(OWNED_KEY, owned, undoable=True)
     col.set_config(STATE_KEY, state, undoable=True)

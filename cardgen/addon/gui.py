@@ -17,7 +17,7 @@ from cardgen.addon.moments import DEFAULT_CONFIG, drive
 from cardgen.addon.plan import SchedulingPlan, steps_text
 from cardgen.addon.policy import BUDGET_READ_DAYS, NO_DATE_DAYS_LEFT
 from cardgen.addon.scheduling import budget_read, plan_scheduling, status
-from cardgen.addon.settings import state_of
+from cardgen.addon.settings import day_done
 
 CONSENT_KEY = "cardgenConsent"  # collection config: True once the learner said yes, False if no
 
@@ -74,7 +74,7 @@ def _on_state(new_state: str, _old: str) -> None:
 
     if mw.col is None or new_state not in ("deckBrowser", "overview"):
         return
-    if state_of(mw.col).get("day") != mw.col.sched.today:
+    if day_done(mw.col) != mw.col.sched.today:
         _at("day_start")
 
 
@@ -178,6 +178,8 @@ def status_text(col, settings: dict[str, Any]) -> str:
     lines.append(f"Decks: {', '.join(seen['decks']) or 'none'}")
     if seen["left_alone"]:
         lines.append(f"Left alone (they hold cards of your own): {', '.join(seen['left_alone'])}")
+    if seen.get("chosen"):
+        lines.append(f"Left alone (you chose their preset): {', '.join(seen['chosen'])}")
     lines.append("Last done:" if seen["last"] else "Last done: nothing yet")
     lines.extend(f"  - {line}" for line in seen["last"])
     return "\n".join(lines)

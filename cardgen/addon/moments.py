@@ -17,7 +17,7 @@ from __future__ import annotations
 from cardgen.addon.apply import apply_plan
 from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.scheduling import plan_scheduling
-from cardgen.addon.settings import STATE_KEY, state_of
+from cardgen.addon.settings import day_done, mark_day_done
 
 MOMENTS = ("profile_open", "sync_done", "day_start")
 DEFAULT_CONFIG = {"minutes_per_day": None, "target_date": None}
@@ -28,14 +28,13 @@ def drive(col, moment: str, config: dict | None = None) -> SchedulingPlan:
     ``config``: the add-on's config (None: the defaults after the learner said yes to the first run)."""
     if moment not in MOMENTS:
         raise ValueError(f"moment must be one of {', '.join(MOMENTS)}, not {moment!r}")
+    if config is not None and not isinstance(config, dict):
+        raise TypeError(f"config must be a dict (the add-on's config) or None, not {type(config).__name__}")
     config = {**DEFAULT_CONFIG, **(config or {})}
-    state = state_of(col)
     today = col.sched.today
-    day_work = state.get("day") != today
+    day_work = day_done(col) != today
     plan = plan_scheduling(col, config, day_work=day_work)
     apply_plan(col, plan)
     if day_work:
-        state = state_of(col)
-        state["day"] = today
-        col.set_config(STATE_KEY, state)  # bookkeeping only, outside the undo step (Anki's default)
+        mark_day_done(col, today)  # after the step and outside it: an undone day's work stays undone
     return plan

@@ -39,12 +39,14 @@ class SchedulingPlan:
     class_notes: int = 0  # notes whose record starts from the class's failure rate (the deck's class counts)
     bands: dict[Difficulty, int] = field(default_factory=dict)
     left_alone: list[str] = field(default_factory=list)  # decks with cardgen cards the add-on does not touch
+    chosen: list[str] = field(default_factory=list)  # decks the learner put on a preset of their choice
+    record: dict[int, int] = field(default_factory=dict)  # deck id -> its cardgen preset id, not yet recorded
     decks: list[str] = field(default_factory=list)  # the decks under the cardgen preset(s)
     root: int | None = None  # the cardgen deck's own root (cardgen.addon.settings.cardgen_root), if managed
 
     def is_empty(self) -> bool:
         return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order
-                    or self.retag or self.owned or self.today_new or self.fit_day is not None
+                    or self.retag or self.owned or self.today_new or self.record or self.fit_day is not None
                     or self.steps_fallback_day is not None or self.steps_fallback_end_day is not None)
 
     def describe(self) -> list[str]:
@@ -78,6 +80,8 @@ class SchedulingPlan:
             lines.append(f"Tag {len(ids)} note(s) {DIFFICULTY_PREFIX}{band.value} (from your reviews).")
         for deck in self.left_alone:
             lines.append(f"Leave '{deck}' alone: it also holds cards of your own.")
+        for deck in self.chosen:
+            lines.append(f"Leave '{deck}' alone: you chose its preset.")
         return lines or ["Nothing to change."]
 
 

@@ -60,10 +60,12 @@ from cardgen.addon.settings import (
     ANKI_DEFAULT_RETENTION,
     DAY_SECONDS,
     NEW_QUEUE,
+    assigned_of,
     cardgen_root,
     current_value,
     home_decks,
     learner_changes,
+    learner_chosen,
     managed_of,
     owned_of,
     preset_of,
@@ -122,6 +124,9 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     config = dict(config or {})
     plan = SchedulingPlan()
     homes, plan.left_alone = home_decks(col)
+    chosen = learner_chosen(col, homes)
+    homes = {did: name for did, name in homes.items() if did not in chosen}
+    plan.chosen = sorted(chosen.values())
     if not homes:
         return plan
     plan.enable_fsrs = not col.get_config("fsrs", False)
@@ -180,11 +185,15 @@ def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str,
     preset name with its current settings (or those of the preset it will copy)."""
     presets: dict[str, dict] = {}
     root = cardgen_root(col, homes)
+    assigned = assigned_of(col)
     for did, name in sorted(homes.items(), key=lambda item: item[1]):
         preset = preset_of(col, did)
         plan.decks.append(name)
-        if preset["name"].startswith(PRESET_PREFIX):
+        # the add-on's preset, under the name the learner may have given it since
+        if preset["name"].startswith(PRESET_PREFIX) or assigned.get(str(did)) == int(preset["id"]):
             presets.setdefault(preset["name"], preset)
+            if str(did) not in assigned:  # given by a version that kept no record
+                plan.record[did] = int(preset["id"])
             continue
         wanted = PRESET_PREFIX + preset["name"]
         existing = next((c for c in col.decks.all_config() if c["name"] == wanted), None)
@@ -192,13 +201,17 @@ def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str,
         if existing is None:
             plan.sources.setdefault(wanted, int(preset["id"]))
         presets.setdefault(wanted, existing or preset)
-    if root is not None:  # the root the learner studies from: the preset of its first section deck
+    if root is not None and root in learner_chosen(col, [root]):
+        plan.chosen.append(col.decks.name(root))
+    elif root is not None:  # the root the learner studies from: the preset of its first section deck
         plan.root = root
         plan.decks.insert(0, col.decks.name(root))
         first = min(homes, key=lambda d: homes[d])
         wanted = plan.assign.get(first) or preset_of(col, first)["name"]
         if preset_of(col, root)["name"] != wanted:
             plan.assign[root] = wanted
+        elif str(root) not in assigned:
+            plan.record[root] = int(preset_of(col, root)["id"])
     return presets
 
 
@@ -231,27 +244,30 @@ def _read_day(col, config: dict, class_stats: ClassStats | None = None) -> _Day:
     # learning answer, failed, and not the card's first answer (its first sight); only the logs of
     # cards with a recent learning answer are read
     repeat_answers, repeat_failures = col.db.first(
-        f"WITH answers AS (SELECT id, type, ease, row_number() OVER card AS n, lag(type) OVER card AS before_type, "
-        f"lag(ease) OVER card AS before_ease FROM revlog WHERE cid IN ({ids}) AND cid IN "
-        f"(SELECT cid FROM revlog WHERE id >= {recent_ms} AND type = 0) "
-        f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
-        f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
-        f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}")
+        _read(
+            f"WITH answers AS (SELECT id, type, ease, row_number() OVER card AS n, lag(type) OVER card AS before_type, "
+            f"lag(ease) OVER card AS before_ease FROM revlog WHERE cid IN ({ids}) AND cid IN "
+            f"(SELECT cid FROM revlog WHERE id >= {recent_ms} AND type = 0) "
+            f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
+            f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type = 0 AND n >= 3 AND "
+            f"before_type = 0 AND before_ease = 1 AND id >= {recent_ms}"))
     quick_answers = quick_failures = held_answers = held_passes = 0  # not under the fallback: nothing to tell
     if fell_back:  # under the fallback: its quick repeats (policy.fallback_fails)
         quick_answers, quick_failures = col.db.first(
-            f"WITH answers AS (SELECT id, type, lag(ease) OVER card AS before_ease, id - lag(id) OVER card AS gap, "
-            f"ease FROM revlog WHERE cid IN ({ids}) AND cid IN (SELECT cid FROM revlog WHERE id > {since}) "
-            f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
-            f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type IN (0, 2) AND before_ease = 1 "
-            f"AND gap < {QUICK_REPEAT_SECONDS * 1000} AND id > {since}")
+            _read(
+                f"WITH answers AS (SELECT id, type, lag(ease) OVER card AS before_ease, id - lag(id) OVER card AS gap, "
+                f"ease FROM revlog WHERE cid IN ({ids}) AND cid IN (SELECT cid FROM revlog WHERE id > {since}) "
+                f"WINDOW card AS (PARTITION BY cid ORDER BY id)) "
+                f"SELECT count(), coalesce(sum(ease = 1), 0) FROM answers WHERE type IN (0, 2) AND before_ease = 1 "
+                f"AND gap < {QUICK_REPEAT_SECONDS * 1000} AND id > {since}"))
         # the cards introduced under the one step: their first answer after the session of their first sight
         held_answers, held_passes = col.db.first(
-            f"WITH firsts AS (SELECT cid, min(id) AS first FROM revlog WHERE cid IN ({ids}) AND type IN (0, 1, 2) "
-            f"GROUP BY cid HAVING min(id) <= {since}), "
-            f"later AS (SELECT r.cid, min(r.id) AS id FROM revlog r JOIN firsts f ON r.cid = f.cid "
-            f"WHERE r.type IN (0, 1, 2) AND r.id > f.first + {QUICK_REPEAT_SECONDS * 1000} GROUP BY r.cid) "
-            f"SELECT count(), coalesce(sum(r.ease > 1), 0) FROM later JOIN revlog r ON r.id = later.id")
+            _read(
+                f"WITH firsts AS (SELECT cid, min(id) AS first FROM revlog WHERE cid IN ({ids}) AND type IN (0, 1, 2) "
+                f"GROUP BY cid HAVING min(id) <= {since}), "
+                f"later AS (SELECT r.cid, min(r.id) AS id FROM revlog r JOIN firsts f ON r.cid = f.cid "
+                f"WHERE r.type IN (0, 1, 2) AND r.id > f.first + {QUICK_REPEAT_SECONDS * 1000} GROUP BY r.cid) "
+                f"SELECT count(), coalesce(sum(r.ease > 1), 0) FROM later JOIN revlog r ON r.id = later.id"))
     first_answer, last_answer = col.db.first(f"SELECT min(id), coalesce(max(id), 0) FROM revlog WHERE cid IN ({ids})")
     days_studied = 0 if first_answer is None else max(0, (cutoff_ms - 1 - first_answer) // day_ms)
     overdue_days = overdue * review_s / (minutes * 60)
@@ -337,19 +353,21 @@ def _minutes_studied(col, ids: str) -> tuple[list[float], int, int]:
 
     in_window = f"r.id >= {start_ms} AND r.id < {today_ms}"
     rows = col.db.all(
-        f"WITH answers AS (SELECT r.cid, c.nid, r.id, r.ivl, lead(r.id) OVER (PARTITION BY r.cid ORDER BY r.id) "
-        f"AS next_id FROM revlog r JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids})), "
-        f"waits AS MATERIALIZED (SELECT nid, {day_of('id')} + ivl AS due_day, "
-        f"coalesce({day_of('next_id')}, {today}) AS answered_day "
-        f"FROM answers WHERE ivl > 0 AND (next_id IS NOT NULL OR cid IN "
-        f"(SELECT id FROM cards WHERE id IN ({ids}) AND queue = 2))), "
-        f"studied AS MATERIALIZED (SELECT DISTINCT c.nid, {day_of('r.id')} AS day FROM revlog r "
-        f"JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window}), "
-        f"days AS (SELECT {day_of('r.id')} AS day, sum(r.time) AS ms, avg(r.time) >= {MIN_TIMED_ANSWER_MS} AS timed "
-        f"FROM revlog r WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window} GROUP BY day) "
-        f"SELECT days.ms, days.timed, EXISTS (SELECT 1 FROM waits w WHERE w.due_day <= days.day AND "
-        f"w.answered_day > days.day AND NOT EXISTS (SELECT 1 FROM studied s WHERE s.nid = w.nid AND "
-        f"s.day = days.day)) FROM days")
+        _read(
+            f"WITH answers AS (SELECT r.cid, c.nid, r.id, r.ivl, lead(r.id) OVER (PARTITION BY r.cid ORDER BY r.id) "
+            f"AS next_id FROM revlog r JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids})), "
+            f"waits AS MATERIALIZED (SELECT nid, {day_of('id')} + ivl AS due_day, "
+            f"coalesce({day_of('next_id')}, {today}) AS answered_day "
+            f"FROM answers WHERE ivl > 0 AND (next_id IS NOT NULL OR cid IN "
+            f"(SELECT id FROM cards WHERE id IN ({ids}) AND queue = 2))), "
+            f"studied AS MATERIALIZED (SELECT DISTINCT c.nid, {day_of('r.id')} AS day FROM revlog r "
+            f"JOIN cards c ON c.id = r.cid WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window}), "
+            f"days AS (SELECT {day_of('r.id')} AS day, sum(r.time) AS ms, "
+            f"avg(r.time) >= {MIN_TIMED_ANSWER_MS} AS timed "
+            f"FROM revlog r WHERE r.cid IN ({ids}) AND r.ease > 0 AND {in_window} GROUP BY day) "
+            f"SELECT days.ms, days.timed, EXISTS (SELECT 1 FROM waits w WHERE w.due_day <= days.day AND "
+            f"w.answered_day > days.day AND NOT EXISTS (SELECT 1 FROM studied s WHERE s.nid = w.nid AND "
+            f"s.day = days.day)) FROM days"))
     timed = [(ms, stopped) for ms, is_timed, stopped in rows if is_timed]
     return [ms / 60_000 for ms, stopped in timed if stopped], len(timed), len(rows) - len(timed)
 
@@ -429,6 +447,12 @@ def _simulate_retentions(col, day: _Day, current: float, params: list[float],
             simulated[retention] = (statistics.mean(result.daily_time_cost) / 60,
                                     result.accumulated_knowledge_acquisition[-1])
     return simulated
+
+
+def _read(sql: str) -> str:
+    """``sql``, a query that starts with ``WITH``, as Anki's database layer takes a read: it takes a
+    statement that does not start with SELECT for a write, and clears the learner's undo history."""
+    return f"SELECT * FROM ({sql})"
 
 
 def _fallback_since(state: dict, cutoff_ms: int, today: int) -> int | None:
@@ -649,6 +673,8 @@ def status(col, config: dict | None = None) -> dict:
     the learning steps are what they are, what was last done."""
     config = dict(config or {})
     homes, mixed = home_decks(col)
+    chosen = learner_chosen(col, homes)
+    homes = {did: name for did, name in homes.items() if did not in chosen}
     presets = {(preset_of(col, d)["name"], preset_of(col, d)["id"]): preset_of(col, d) for d in homes}
     plan = plan_scheduling(col, config, day_work=False)
     steps_why = ""
@@ -671,6 +697,7 @@ def status(col, config: dict | None = None) -> dict:
         "bands": dict(counts),
         "decks": sorted(homes.values()),
         "left_alone": mixed,
+        "chosen": sorted(chosen.values()),  # decks on a preset the learner chose: left alone
         "learning_steps_why": steps_why,  # why the cardgen presets' learning steps are what they are today
         "last": state_of(col).get("last", []),
         "pending": [] if plan.is_empty() else plan.describe(),

@@ -19,26 +19,57 @@ from cardgen.tags import CARDGEN_SEARCH
 
 MANAGED_KEY = "cardgenManaged"  # {preset id: {field: the value the add-on last wrote}}
 OWNED_KEY = "cardgenLearnerOwned"  # {preset id: [fields the learner changed, never written again]}
-STATE_KEY = "cardgenState"  # {"day": Anki day of the last day's work, "fit_day", "last": what was done}
+STATE_KEY = "cardgenState"  # {"fit_day", "steps_fallback_day", "last": what was done, ...}
+# The Anki day of the last day's work, in a key of its own that no undo step writes: undoing a day's
+# work restores the state the step wrote over, and a marker kept in it would go back with it, so the
+# next hook would do the undone work again.
+DAY_KEY = "cardgenDayDone"
+ASSIGNED_KEY = "cardgenAssigned"  # {deck id: the preset id the add-on gave it}
 NEW_QUEUE = 0
 ANKI_DEFAULT_RETENTION = 0.9  # a preset's desired retention when Anki has stored none
 DAY_SECONDS = 86_400
 
 
+# The deck a card belongs to: its own, or, while it sits in a filtered deck, the one it came from and
+# goes back to (a learner's card borrowed by a "Cram" deck is still in their deck).
+HOME_DECK = "(CASE WHEN odid != 0 THEN odid ELSE did END)"
+
+
 def home_decks(col) -> tuple[dict[int, str], list[str]]:
-    """Decks holding cardgen cards and nothing else ({id: name}), and those also holding other cards."""
-    rows = col.db.all("SELECT did, count() FROM cards WHERE odid = 0 GROUP BY did")
-    total = dict(rows)
+    """Decks holding cardgen cards and nothing else, below them included ({id: name}), and the decks
+    holding cardgen cards that also hold, or have below them, cards of the learner's own (by name).
+    A card in a filtered deck counts in its home deck."""
     ids = list(col.find_cards(CARDGEN_SEARCH))
     if not ids:
         return {}, []
-    ours = dict(col.db.all(f"SELECT did, count() FROM cards WHERE odid = 0 AND id IN ({','.join(map(str, ids))}) "
-                           "GROUP BY did"))
+    total = dict(col.db.all(f"SELECT {HOME_DECK}, count() FROM cards GROUP BY {HOME_DECK}"))
+    ours = dict(col.db.all(f"SELECT {HOME_DECK}, count() FROM cards WHERE id IN ({','.join(map(str, ids))}) "
+                           f"GROUP BY {HOME_DECK}"))
+    learners = {did for did, count in total.items() if count > ours.get(did, 0)}  # decks with their own cards
     homes, mixed = {}, []
-    for did, count in ours.items():
+    for did in ours:
         name = col.decks.name(did)
-        (homes.__setitem__(did, name) if total.get(did) == count else mixed.append(name))
+        # a deck with the learner's own deck below it: its preset caps that deck when studied from here
+        if learners.isdisjoint(int(d) for d in col.decks.deck_and_child_ids(did)):
+            homes[did] = name
+        else:
+            mixed.append(name)
     return homes, sorted(mixed)
+
+
+def assigned_of(col) -> dict[str, int]:
+    """The preset the add-on gave each deck ({deck id: preset id}), as it recorded them."""
+    return {str(k): int(v) for k, v in _stored_dict(col, ASSIGNED_KEY).items()
+            if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def learner_chosen(col, dids) -> dict[int, str]:
+    """Of the decks ``dids``, those the learner put on another preset than the one the add-on gave them
+    (or whose preset they deleted, which puts a deck back on Default): their choice, never reverted
+    ({id: name})."""
+    assigned = assigned_of(col)
+    return {int(did): col.decks.name(did) for did in dids
+            if str(did) in assigned and int(preset_of(col, did)["id"]) != assigned[str(did)]}
 
 
 def cardgen_root(col, homes: dict[int, str]) -> int | None:
@@ -60,7 +91,7 @@ def cardgen_root(col, homes: dict[int, str]) -> int | None:
     did = int(root["id"])
     tree = ",".join(str(int(d)) for d in col.decks.deck_and_child_ids(did))
     # a card in the tree outside the home decks (the root's own included) is the learner's
-    others = col.db.scalar(f"SELECT count() FROM cards WHERE did IN ({tree}) AND odid = 0 AND did NOT IN "
+    others = col.db.scalar(f"SELECT count() FROM cards WHERE {HOME_DECK} IN ({tree}) AND {HOME_DECK} NOT IN "
                            f"({','.join(str(int(d)) for d in homes)})")
     return did if others == 0 else None
 
@@ -100,6 +131,17 @@ def _stored_dict(col, key: str) -> dict:
 
 def state_of(col) -> dict:
     return _stored_dict(col, STATE_KEY)
+
+
+def day_done(col) -> object:
+    """The Anki day of the last day's work (from :data:`STATE_KEY` where an older version kept it)."""
+    day = col.get_config(DAY_KEY, None)
+    return state_of(col).get("day") if day is None else day
+
+
+def mark_day_done(col, today: int) -> None:
+    """Record today's work as done: bookkeeping outside any undo step (Anki's default for config)."""
+    col.set_config(DAY_KEY, today)
 
 
 def managed_of(col) -> dict[str, dict]:
