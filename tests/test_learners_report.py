@@ -176,3 +176,35 @@ def test_a_learners_database_whose_table_changed_is_one_clear_error(tmp_path: Pa
         assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
         assert "the learners database is damaged" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_folder_or_a_dangling_link_named_like_the_database_is_one_clear_error(tmp_path: Path) -> None:
+    # Found by a robustness sweep: sqlite's "unable to open database file" escaped as a traceback.
+    import pytest
+
+    from cardgen.errors import InputError
+    from cardgen.learners.store import open_store
+
+    folder = tmp_path / "folder"
+    database_path(folder).mkdir(parents=True)
+    for command in (["learners", "show", "--learners-dir", str(folder)],
+                    ["learners", "report", "--learners-dir", str(folder), "-o", str(tmp_path / "r.html")]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert f"{database_path(folder)}: not a learners database: a folder" in result.output, result.output
+    link = tmp_path / "link"
+    link.mkdir()
+    database_path(link).symlink_to(tmp_path / "nowhere.sqlite")
+    with pytest.raises(InputError, match="not a learners database: a link to nothing"):
+        with open_store(link, create=True):  # as an import opens it
+            pass
+
+
+def test_a_learners_name_is_one_line(tmp_path: Path) -> None:
+    history = tmp_path / "history.colpkg"
+    history.write_bytes(b"")
+    result = CliRunner().invoke(main, ["learners", "import", str(history), "--learner", "ann\nrm -rf",
+                                       "--learners-dir", str(tmp_path / "learners")])
+    assert result.exit_code == 1, result.output
+    assert "a learner's name is one line" in result.output
+    assert not (tmp_path / "learners").exists()

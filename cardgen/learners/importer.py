@@ -62,6 +62,9 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     if not learner.strip():
         raise InputError("a learner needs a name", field="--learner", value=learner)
     refuse_control_characters(learner, field="--learner")
+    if any(ch in learner for ch in "\t\n\r"):  # allowed in a case's text, not in a name shown on one line
+        raise InputError("a learner's name is one line: no tab or line break", field="--learner", value=learner,
+                         hint="give the name (or pseudonym) without them")
     if not history.is_file():
         raise InputError("history file not found", file=history)
     kind = history_kind(history)

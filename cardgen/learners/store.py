@@ -86,6 +86,9 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
                          hint="import a history first: cardgen learners import HISTORY --learner NAME "
                               f"--learners-dir {learners_dir}")
     learners_dir.mkdir(parents=True, exist_ok=True)
+    if path.is_dir() or (path.is_symlink() and not path.exists()):
+        raise InputError("not a learners database: " + ("a folder" if path.is_dir() else "a link to nothing"),
+                         file=path, hint="move it away, or give another --learners-dir")
     connection = sqlite3.connect(path)
     try:
         # The version first: a database of another version is refused before anything is written to it.
