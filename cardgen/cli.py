@@ -233,7 +233,8 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
     for line in grouped(hits):  # one line per value, not per note
         click.echo(line)
     if hits:
-        raise InputFailure(f"{deck}: {len(hits)} possible identifier(s); do not share this deck")
+        raise InputFailure(f"{deck}: {len(hits)} possible identifier(s) or part(s) that cannot be audited; "
+                           "do not share this deck")
     click.echo(f"{deck}: no identifiers found")
 
 

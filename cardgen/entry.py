@@ -14,12 +14,25 @@ import threading
 def run() -> None:
     """Import the command line and run it."""
     sys.unraisablehook = _pass_on_interrupts(sys.unraisablehook)
+    _quiet_library_warnings()
     try:
         from cardgen.cli import main
     except KeyboardInterrupt:
         print("\nAborted!", file=sys.stderr)
         sys.exit(1)
     main()
+
+
+def _quiet_library_warnings() -> None:
+    """pydicom's and numpy's warnings (a value longer than its VR allows, a division by zero) printed
+    with their source lines are noise to an educator at the command line: what matters in them
+    becomes cardgen's own error. ``python -W`` (or PYTHONWARNINGS) still shows them, for developers."""
+    if sys.warnoptions:
+        return
+    import warnings
+
+    warnings.filterwarnings("ignore", module=r"pydicom(\.|$)")
+    warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"numpy(\.|$)")
 
 
 _REDELIVERY_DELAY_S = 0.05

@@ -211,3 +211,16 @@ def test_an_output_that_is_not_a_regular_file_is_refused_before_any_work(tmp_pat
         assert "no deck written" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["cases", out.name])  # no .partial left
     assert os.path.exists("/dev/null") and not os.path.isfile("/dev/null")
+
+
+def test_audit_of_a_zip_that_is_not_an_anki_package_says_so(tmp_path: Path) -> None:
+    # it was reported as "1 possible identifier(s)": an input problem worded as a patient identifier
+    import zipfile
+
+    package = tmp_path / "plain.apkg"
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("hello.txt", "hello")
+    result = CliRunner().invoke(main, ["audit", str(package)])
+    assert result.exit_code == 1, result.output
+    assert f"Error: {package}: not an Anki package: it holds no collection database" in result.output
+    assert "identifier" not in result.output

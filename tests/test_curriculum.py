@@ -151,6 +151,12 @@ class TestValidation:
         assert "duplicate topic id, at row 3 and at row 4" in message
         assert "row 4, column id" in message
 
+    def test_a_column_written_twice_is_refused(self, tmp_path: Path) -> None:
+        # the later column silently won: 'chest' became 'chest2', and the cases' topics were unknown
+        path = write(tmp_path, "c.csv", "id,title,parent,id\nchest,Chest,,chest2\n")
+        message = error_of(path)
+        assert "row 1: duplicate column, at columns 1 and 4" in message and "'id'" in message
+
     def test_prerequisite_cycle_gives_the_path(self, tmp_path: Path) -> None:
         path = write(tmp_path, "c.csv", """
             id,title,parent,requires

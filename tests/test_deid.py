@@ -435,10 +435,15 @@ def test_compressed_collection_fails_closed(phi_case, tmp_path) -> None:
 def test_unreadable_media_map_fails_closed(tmp_path) -> None:
     package = tmp_path / "odd.apkg"
     with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("collection.anki2", b"not sqlite")
         archive.writestr("media", b"\x00\x01binary")
     hits = audit_package(package)
     assert any(h.where == "media map" for h in hits)
-    assert any("no collection database" in h.reason for h in hits)
+    # without a collection at all it is no Anki package: an input error, not a patient identifier
+    with zipfile.ZipFile(package, "w") as archive:
+        archive.writestr("media", b"\x00\x01binary")
+    with pytest.raises(InputError, match="not an Anki package: it holds no collection database"):
+        audit_package(package)
 
 
 def test_not_a_package_is_an_input_error(tmp_path) -> None:

@@ -20,6 +20,7 @@ import yaml
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from cardgen.annotations.clip import has_no_area
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape
 from cardgen.cards.occlusion import occlusion_cloze
 from cardgen.errors import InputError
@@ -154,8 +155,7 @@ def shape_on(draw, size: tuple[int, int]) -> Shape:
         return (Rect if kind == "rect" else Ellipse)(left, top, w, h, label=label)
     if kind == "polygon":
         points = tuple(draw(st.lists(st.tuples(x, y), min_size=3, max_size=6)))
-        # a polygon with no area (points on one line) is refused as a case writes it
-        assume(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1])) != 0)
+        assume(not has_no_area(Polygon(points)))  # points on one line are refused as a case writes them
         return Polygon(points=points, label=label)
     if kind == "arrow":
         start, end = draw(st.tuples(x, y)), draw(st.tuples(x, y))

@@ -560,17 +560,102 @@ def _refused(tmp_path: Path, write) -> str:
     return result.output
 
 
+def _cut_in_the_last_item(write):
+    """The object written by ``write``, cut off inside its last sequence item's header (a copy
+    interrupted): pydicom's error named no file and quoted a traceback per level of nesting."""
+    def write_cut(path: Path) -> None:
+        write(path)
+        data = path.read_bytes()
+        path.write_bytes(data[:data.rindex(bytes.fromhex("feff00e0")) + 4])
+    return write_cut
+
+
+def _nested_report(depth: int):
+    """The measurement report with a content item nested ``depth`` levels deep (a hostile or broken
+    writer), spliced in as bytes: pydicom itself cannot write a dataset that deep."""
+    import struct
+
+    def element(group: int, number: int, vr: bytes, value: bytes) -> bytes:
+        value += b" " * (len(value) % 2)
+        return struct.pack("<HH", group, number) + vr + struct.pack("<H", len(value)) + value
+
+    item, item_end = struct.pack("<HHI", 0xFFFE, 0xE000, 0xFFFFFFFF), struct.pack("<HHI", 0xFFFE, 0xE00D, 0)
+    sequence = struct.pack("<HH", 0x0040, 0xA730) + b"SQ\0\0" + struct.pack("<I", 0xFFFFFFFF)
+    sequence_end = struct.pack("<HHI", 0xFFFE, 0xE0DD, 0)
+    container = item + element(0x0040, 0xA010, b"CS", b"CONTAINS") + element(0x0040, 0xA040, b"CS", b"CONTAINER")
+
+    def write(ct: pydicom.Dataset, path: Path) -> None:
+        write_measurement_report(ct, path)
+        ds = pydicom.dcmread(path)
+        placeholder = pydicom.Dataset()
+        placeholder.RelationshipType, placeholder.ValueType, placeholder.TextValue = "CONTAINS", "TEXT", "PLACEHOLDER"
+        ds.ContentSequence = [*ds.ContentSequence, placeholder]
+
+        def undefined_lengths(dataset) -> None:  # so that bytes can be spliced in without fixing a length
+            for each in dataset:
+                if each.VR == "SQ":
+                    each.is_undefined_length = True
+                    for inner in each.value:
+                        inner.is_undefined_length_sequence_item = True
+                        undefined_lengths(inner)
+
+        undefined_lengths(ds)
+        ds.save_as(path)
+        data = path.read_bytes()
+        at = data.index(b"PLACEHOLDER")
+        start, end = data.rindex(item, 0, at), data.index(item_end, at) + len(item_end)
+        deep = (container + sequence) * depth + item + item_end + (sequence_end + item_end) * depth
+        path.write_bytes(data[:start] + deep + data[end:])
+    return write
+
+
+def _gsps_zero_circle(ct: pydicom.Dataset, path: Path) -> None:
+    _highdicom_gsps(ct, path)
+    ds = pydicom.dcmread(path)
+    _first(ds, "GraphicData").GraphicData = [40.0, 40.0, 40.0, 40.0]  # the circle's edge at its centre
+    ds.save_as(path)
+
+
 @pytest.mark.parametrize("write, damage, words", [
+    # found by a robustness sweep: each was a traceback, a page of pasted tracebacks, or an invisible mask
+    (_nested_report(400), None, ["nested hundreds of levels deep", "export the file again"]),
+    (lambda ct, path: _cut_in_the_last_item(lambda whole: write_measurement_report(ct, whole))(path), None,
+     ["cannot read the DICOM file: No tag to read at file position", "the file may be truncated"]),
+    (_gsps_zero_circle, None, ["the region has no area"]),
     (_weasis_gsps, _one_value("GraphicData", 1e30), ["GraphicData (0070,0022)", "expected 2 values per point"]),
     (_weasis_gsps, _one_value("GraphicData", [10.0, float("nan")]), ["not a finite number"]),
     (_weasis_gsps, _without("BoundingBoxBottomRightHandCorner"), ["needs both corners"]),
     (_weasis_gsps, _one_value("BoundingBoxTopLeftHandCorner", 3.0), ["needs both corners"]),
     (_highdicom_seg, _without("BitsStored"), ["highdicom cannot read this segmentation's frames"]),
-], ids=["one-value-graphic", "nan-graphic", "one-corner", "one-number-corner", "seg-no-bits-stored"])
+], ids=["nested-400-deep", "truncated-report", "zero-circle", "one-value-graphic", "nan-graphic", "one-corner",
+        "one-number-corner", "seg-no-bits-stored"])
 def test_a_damaged_object_is_the_cases_error_naming_what_is_wrong(tmp_path, write, damage, words):
-    output = _refused(tmp_path, _damaged(lambda path: write(_ct(), path), damage))
+    written = (lambda path: write(_ct(), path)) if damage is None else _damaged(lambda path: write(_ct(), path), damage)
+    output = _refused(tmp_path, written)
     for word in words:
         assert word in output, (word, output)
+    assert len(output.splitlines()) <= 4, output  # one problem, in a line or two
+
+
+def test_no_library_warning_reaches_the_terminal(tmp_path):
+    # dcmjs writes CORNERSTONEFREETEXT where SH allows 16 characters: pydicom's UserWarning with its
+    # source line was printed by every command on such a report
+    import subprocess
+    import sys
+
+    ct = _ct()
+    case_dir = write_case(tmp_path / "cases", "ohif", "id: ohif-1\ntitle: From OHIF\nimages:\n  - file: ct.dcm\n"
+                          "annotations:\n  - file: annotations.dcm\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        write_dcmjs_sr(ct, [Tool("Length", ((20, 20), (40, 20)), "Nodule A")], case_dir / "annotations.dcm")
+    done = subprocess.run([sys.executable, "-m", "cardgen", "check", str(tmp_path / "cases")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Warning" not in done.stderr and "warn" not in done.stderr, done.stderr
+    shown = subprocess.run([sys.executable, "-W", "default", "-m", "cardgen", "check", str(tmp_path / "cases")],
+                           capture_output=True, text=True)
+    assert "UserWarning" in shown.stderr  # a developer asking for warnings still gets them
 
 
 def test_a_displayed_area_of_one_number_is_ignored_not_an_error(tmp_path, collection):

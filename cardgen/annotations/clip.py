@@ -21,6 +21,17 @@ _ELLIPSE_OUTLINE_POINTS = 72
 _MIN_AREA = 1e-6
 
 
+def has_no_area(shape: Shape) -> bool:
+    """A region (rectangle, ellipse, polygon) that encloses nothing: a side or an axis of 0, or points
+    that coincide or lie on one line. As an outline it draws nothing; as an occlusion mask it hides
+    nothing. Arrows and points are not regions."""
+    if isinstance(shape, (Rect, Ellipse)):
+        return shape.width * shape.height <= _MIN_AREA
+    if isinstance(shape, Polygon):
+        return len(shape.points) < 3 or abs(_area(shape.points)) <= _MIN_AREA
+    return False
+
+
 def clipped(shape: Shape, width: float, height: float) -> Shape | None:
     """The part of ``shape`` on a ``width`` x ``height`` image; None when nothing of it is on it."""
     if shape.bounds().within(width, height):

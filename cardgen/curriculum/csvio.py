@@ -54,10 +54,13 @@ def read_csv_topics(path: Path) -> list[Topic]:
         raise InputError("the CSV file is empty", file=path,
                          hint=f"start with the header row {','.join(COLUMNS)}") from None
     names = [name.strip().lower() for name in header]
-    for name in names:
+    for index, name in enumerate(names):
         if name and name not in COLUMNS:
             raise InputError("unknown column", file=path, field="row 1", value=name,
                              hint=nearest_hint(name, COLUMNS) or f"use {', '.join(COLUMNS)}")
+        if name and name in names[:index]:  # the later column would silently win
+            raise InputError(f"duplicate column, at columns {names.index(name) + 1} and {index + 1}", file=path,
+                             field="row 1", value=name, hint="keep one of them")
     for name in REQUIRED_COLUMNS:
         if name not in names:
             raise InputError(f"the header has no {name!r} column", file=path, field="row 1",

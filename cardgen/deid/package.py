@@ -39,6 +39,9 @@ def search_package(search: Search, apkg: Path, memo: AuditMemo | None = None,
         raise InputError(f"cannot open the deck package: {error}", file=apkg,
                          hint="give an .apkg file written by cardgen or Anki") from error
     with archive, scratch_folder("audit") as scratch:
+        if not any(n in archive.namelist() for n in (*COLLECTION_NAMES, COMPRESSED_COLLECTION)):
+            raise InputError("not an Anki package: it holds no collection database", file=apkg,
+                             hint="give an .apkg file written by cardgen or Anki")
         media_names = _search_media_map(search, archive)
         media: list[zipfile.ZipInfo] = []
         databases: list[zipfile.ZipInfo] = []
@@ -59,8 +62,6 @@ def search_package(search: Search, apkg: Path, memo: AuditMemo | None = None,
             if path is not None:
                 search_database(search, info.filename, path, memo)
         _search_media_files(search, archive, apkg, media, media_names, memo)
-        if not any(n in archive.namelist() for n in (*COLLECTION_NAMES, COMPRESSED_COLLECTION)):
-            search.add(str(apkg), "", "no collection database found: not an Anki package")
 
 
 def _search_media_map(search: Search, archive: zipfile.ZipFile) -> dict[str, str]:

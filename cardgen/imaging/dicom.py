@@ -58,8 +58,10 @@ def _read_checked(path: Path, pixels: bool):
                          hint="give a .dcm file, or a PNG/JPEG export") from error
     except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as error:
         # struct.error: an element cut off inside its length field (a truncated file)
-        raise InputError(f"cannot read the DICOM file: {error}", file=path,
-                         hint="the file may be truncated; export it again") from error
+        raise InputError(f"cannot read the DICOM file: {str(error).splitlines()[0] if str(error) else error!r}",
+                         file=path, hint="the file may be truncated; export it again") from error
+    except RecursionError:
+        raise _nested_too_deep(path) from None
     try:
         # pydicom converts each element when it is first used; convert all of them here so that
         # an unknown VR or a value of the wrong length is reported now, naming the file and the
@@ -68,6 +70,15 @@ def _read_checked(path: Path, pixels: bool):
         # exception raised there with a traceback in its message.)
         bad_numbers: list = []
         ds.walk(lambda _dataset, element: bad_numbers.extend(_bad_number_strings(element)))
+    except RecursionError:
+        raise _nested_too_deep(path) from None
+    except (OSError, EOFError, struct.error) as error:
+        # a sequence item cut off (read when the walk converts it): pydicom's message quotes the
+        # traceback of every item it was in; its first line says what was missing, and where
+        why = re.sub(r"^(With tag \([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\) got exception: )+", "",
+                     str(error).splitlines()[0] if str(error) else repr(error))
+        raise InputError(f"cannot read the DICOM file: {why}", file=path,
+                         hint="the file may be truncated; export it again") from None
     except (NotImplementedError, BytesLengthException, ValueError, KeyError, TypeError) as error:
         # pydicom says "With tag (gggg,eeee) got exception: <why>" and may add advice about its own
         # settings; keep the tag (as the field) and the why.
@@ -84,6 +95,13 @@ def _read_checked(path: Path, pixels: bool):
                          field=f"{element.tag} {element.name}", value=value,
                          hint="fix the element in the file, or remove it")
     return ds
+
+
+def _nested_too_deep(path: Path) -> InputError:
+    """A file whose sequences nest deeper than Python's reader can follow (hundreds of levels; real
+    images, presentation states and reports use fewer than ten)."""
+    return InputError("the file's sequences are nested hundreds of levels deep", file=path,
+                      hint="no image or annotation object needs this; export the file again")
 
 
 # Numbers the display chain, the series sorting and the annotation readers compute with: the image

@@ -11,7 +11,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Mapping
 
-from cardgen.annotations.clip import clipped
+from cardgen.annotations.clip import clipped, has_no_area
+from cardgen.annotations.shapes import as_written
 from cardgen.annotations.readers import ImageRef, ReadAnnotation, reader_for
 from cardgen.errors import InputError
 from cardgen.imaging.sources import ImageFacts
@@ -103,7 +104,15 @@ def _matches(annotation: ReadAnnotation, number: int, item: int | str) -> bool:
 
 
 def _on_image(annotation: ReadAnnotation, width: int, height: int, path: Path, field: str) -> tuple:
-    """The annotation's shapes clipped to the image; an error naming the item when none is on it."""
+    """The annotation's shapes clipped to the image; an error naming the item when none is on it, or
+    when a region encloses nothing (it would hide nothing on an occlusion card)."""
+    for shape in annotation.shapes:
+        if has_no_area(shape):
+            raise InputError("the region has no area: a circle of radius 0, an ellipse with an axis of 0, or "
+                             "points on one line", file=path, field=f"{field}.{annotation.item or annotation.reader}",
+                             value=as_written(shape),
+                             hint="draw the region again; a contour placed from patient coordinates also needs "
+                                  "the image's (0020,0037) Image Orientation and (0028,0030) Pixel Spacing")
     shapes = tuple(s for s in (clipped(shape, width, height) for shape in annotation.shapes) if s is not None)
     if not shapes:
         bounds = [shape.bounds() for shape in annotation.shapes]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cardgen.annotations.clip import has_no_area
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape, ShapeKind
 from cardgen.errors import InputError
 from cardgen.teaching.case import AnnotationChoice, AnnotationFile, CaseImage, Finding
@@ -42,7 +43,7 @@ def read_shape(item: object, field: str, file: Path) -> Shape:
             raise InputError("a polygon needs at least 3 points", file=file, field=f"{field}.points", value=points)
         polygon = Polygon(points=tuple(_xy(p, file, f"{field}.points[{i}]") for i, p in enumerate(points)),
                           label=label)
-        if _area(polygon.points) == 0:  # it would hide or outline nothing (a rect of width 0 is refused too)
+        if has_no_area(polygon):  # it would hide or outline nothing (a rect of width 0 is refused too)
             raise InputError("the polygon has no area: its points coincide or lie on one line", file=file,
                              field=f"{field}.points", value=points,
                              hint="give the corners of the region, in order around it")
@@ -55,11 +56,6 @@ def read_shape(item: object, field: str, file: Path) -> Shape:
                              hint="'from' is the tail, 'to' the tip")
         return Arrow(start=start, end=end, label=label)
     return Point(at=_xy(data.get("at"), file, f"{field}.at"), label=label)
-
-
-def _area(points: tuple[tuple[float, float], ...]) -> float:
-    """The area a polygon encloses (the shoelace formula; 0 for points on one line)."""
-    return abs(sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1]))) / 2
 
 
 def image_id_for(ref: str, field: str, images: tuple[CaseImage, ...], image_ids: set[str],

@@ -87,6 +87,8 @@ class SliceGeometry:
                                           fixed_numbers(spacing, 2))
         if position is None or orientation is None or spacing is None:
             return None  # absent, or written with another number of values: no geometry
+        if min(spacing) <= 0 or not any(orientation[:3]) or not any(orientation[3:]):
+            return None  # a spacing of 0 or a direction of length 0 (anonymisers write zeros): none either
         row = _unit(list(orientation[:3]))
         column = _unit(list(orientation[3:]))
         # Without a thickness, accept contours within half a millimetre: RT planning contours lie
