@@ -174,6 +174,33 @@ def png_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
 
 
+def frame_beyond_with_annotations(cases: Path) -> None:
+    """A frame the file does not have (3 of frames 0-2), on an image whose presentation state draws on
+    each frame: the state's "nothing on this frame" hid the real mistake."""
+    import highdicom as hd
+    import numpy as np
+
+    image = pydicom.dcmread(CT_SMALL)
+    image.NumberOfFrames, image.PixelData = 3, image.PixelData * 3
+    folder = write_case(cases, "a", good().replace("window: bone", "window: bone\n    frame: 3").split("findings:")[0]
+                        + "annotations:\n  - file: annotations.dcm\n", image=None)
+    image.save_as(folder / "ct.dcm")
+    layer = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+    drawn = []
+    for frame, x in ((1, 20.0), (2, 60.0), (3, 100.0)):
+        circle = hd.pr.GraphicObject(hd.pr.GraphicTypeValues.CIRCLE, np.array([[x, 64.0], [x + 5, 64.0]]),
+                                     units=hd.pr.AnnotationUnitsValues.PIXEL, tracking_id=f"F{frame}",
+                                     tracking_uid=hd.UID())
+        annotation = hd.pr.GraphicAnnotation(referenced_images=[image], graphic_layer=layer, graphic_objects=[circle])
+        annotation.ReferencedImageSequence[0].ReferencedFrameNumber = frame
+        drawn.append(annotation)
+    hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[image], series_instance_uid=hd.UID(), series_number=2, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
+        device_serial_number="1", content_label="FRAMES", graphic_layers=[layer], graphic_annotations=drawn,
+    ).save_as(folder / "annotations.dcm")
+
+
 def two_cases(first: str, second: str) -> Maker:
     def make(cases: Path) -> None:
         write_case(cases, "a", first)
@@ -290,6 +317,8 @@ BAD_INPUTS: list[BadInput] = [
              ("ct.dcm", "(0028,1052)", "'abc'")),
     BadInput("frame beyond the file", yaml_edit("window: bone", "window: bone\n    frame: 5"),
              ("case.yaml", "images[0].frame", "frame 5 does not exist")),
+    BadInput("frame beyond the file, with an annotation object on each frame", frame_beyond_with_annotations,
+             ("case.yaml", "images[0].frame", "frame 3 does not exist", "use 0 to 2")),
     BadInput("burned-in MAYBE without review",
              image_bytes(dicom_edit(lambda ds: setattr(ds, "BurnedInAnnotation", "MAYBE"))),
              ("ct.dcm", "(0028,0301)", "is 'MAYBE', neither YES nor NO", "burned_in: reviewed")),

@@ -73,12 +73,16 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> CheckedCas
             errors += each_error(error)
     if errors:
         raise one_or_all(errors)
-    case = with_annotation_files(case, facts, {i: (r.key_path, r.key_frame) for i, r in resolved.items()})
+    # a frame the file does not have first: the annotation files are matched to the frame asked for,
+    # and would only say that none of theirs is on it
     for i, image in enumerate(case.images):
         if image.stack is None and image.frame is not None and image.frame >= facts[image.id].frames:
             errors.append(InputError(f"frame {image.frame} does not exist; the file has {facts[image.id].frames}",
                                      file=case.source, field=f"images[{i}].frame", value=image.frame,
                                      hint=frame_range_hint(facts[image.id].frames)))
+    if errors:
+        raise one_or_all(errors)
+    case = with_annotation_files(case, facts, {i: (r.key_path, r.key_frame) for i, r in resolved.items()})
     try:
         case = check_shapes(case, facts)
     except InputError as error:
