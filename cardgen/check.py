@@ -3,8 +3,8 @@
 The checks are the build's own: each case file is read by the same loader (unknown keys with the
 nearest known key, every field, image, finding and shape), its topics are looked up in the
 curriculum, and its images are opened as the build opens them (files, frames, annotation objects,
-shapes and masks on the image, burned-in text) without rendering anything. Each problem names the
-file, line and column, field, value and what to do.
+shapes and masks on the image, burned-in text, windows) and each DICOM image's key frame decoded,
+without rendering anything. Each problem names the file, line and column, field, value and what to do.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cardgen.build.checks import check_case_images, check_case_windows, check_topics
+from cardgen.build.checks import check_case_images, check_case_display, check_topics
 from cardgen.confine import confined_to
 from cardgen.curriculum import Curriculum, load_curriculum
 from cardgen.errors import InputError, each_error
@@ -67,7 +67,7 @@ def check_cases(cases_dir: Path, curriculum_path: Path | None = None, *, images:
         if images:
             try:
                 with confined_to(case.folder):  # as the build reads them: a link out of the folder is refused
-                    check_case_windows(check_case_images(case))
+                    check_case_display(check_case_images(case))
             except InputError as error:
                 case_problems += each_error(error)
         if not case_problems:

@@ -95,6 +95,7 @@ ALLOWED_LAZY = {
     ("cardgen.build.checks", "cardgen.teaching.annotation_files"): CACHED_BUILD,
     ("cardgen.build.checks", "cardgen.teaching.stacks"): CACHED_BUILD,
     ("cardgen.build.checks", "cardgen.imaging.dicom"): CACHED_BUILD,
+    ("cardgen.build.checks", "cardgen.imaging.decode"): CACHED_BUILD,
     ("cardgen.build.checks", "cardgen.imaging.display"): CACHED_BUILD,
     ("cardgen.build.headers", "cardgen.imaging.dicom"): CACHED_BUILD,
     ("cardgen.build.pipeline", "cardgen.deck.package"): NO_PACKAGE,

@@ -110,10 +110,12 @@ def check_case_images(case: Case, cache: BuildCache | None = None) -> CheckedCas
     return CheckedCase(case, resolved, facts)
 
 
-def check_case_windows(checked: CheckedCase) -> None:
-    """Each DICOM image's windows against its file, from the header alone: a file window the file does
-    not carry, or one whose width is below the minimum (``cardgen check``, which renders nothing; the
-    build finds the same as it renders, and rereading every header would slow a cached rebuild)."""
+def check_case_display(checked: CheckedCase) -> None:
+    """What showing each DICOM image needs, found without rendering it: its windows against the file
+    (a file window the file does not carry, a width below the minimum) and its key frame decoded (no
+    pixel data, pixel data cut short, a codec not installed). For ``cardgen check``, which renders
+    nothing; the build finds the same as it renders, and a cached rebuild must not decode again."""
+    from cardgen.imaging.decode import decode_frame
     from cardgen.imaging.dicom import read_dataset
     from cardgen.imaging.display import check_window
 
@@ -122,12 +124,13 @@ def check_case_windows(checked: CheckedCase) -> None:
         if not image.is_dicom:
             continue
         key = checked.resolved[image.id]
-        for window in dict.fromkeys(image.windows):
-            try:
+        try:
+            for window in dict.fromkeys(image.windows):
                 check_window(read_dataset(key.key_path, pixels=False), key.key_frame or 0, window, key.key_path)
-            except InputError as error:
-                errors += [e.located(field_prefix=f"images[{i}]") if e.field == "window" else e
-                           for e in each_error(error)]
+            decode_frame(read_dataset(key.key_path), key.key_frame or 0, key.key_path)
+        except InputError as error:
+            errors += [e.located(field_prefix=f"images[{i}]") if e.field == "window" else e
+                       for e in each_error(error)]
     if errors:
         raise one_or_all(errors)
 
