@@ -560,11 +560,27 @@ def _refused(tmp_path: Path, write) -> str:
     return result.output
 
 
-def _cut_in_the_last_item(write):
+def _undefined_lengths(dataset: pydicom.Dataset) -> None:
+    """Every sequence and item of ``dataset`` written up to a delimiter instead of with its length."""
+    for each in dataset:
+        if each.VR == "SQ":
+            each.is_undefined_length = True
+            for inner in each.value:
+                inner.is_undefined_length_sequence_item = True
+                _undefined_lengths(inner)
+
+
+def _cut_in_the_last_item(write, *, delimited: bool = False):
     """The object written by ``write``, cut off inside its last sequence item's header (a copy
-    interrupted): pydicom's error named no file and quoted a traceback per level of nesting."""
+    interrupted). With lengths, the header says how much is missing; with delimiters (``delimited``)
+    only reading to the end shows it: pydicom's error then named no file and quoted a traceback per
+    level of nesting."""
     def write_cut(path: Path) -> None:
         write(path)
+        if delimited:
+            ds = pydicom.dcmread(path)
+            _undefined_lengths(ds)
+            ds.save_as(path)
         data = path.read_bytes()
         path.write_bytes(data[:data.rindex(bytes.fromhex("feff00e0")) + 4])
     return write_cut
@@ -591,15 +607,7 @@ def _nested_report(depth: int):
         placeholder.RelationshipType, placeholder.ValueType, placeholder.TextValue = "CONTAINS", "TEXT", "PLACEHOLDER"
         ds.ContentSequence = [*ds.ContentSequence, placeholder]
 
-        def undefined_lengths(dataset) -> None:  # so that bytes can be spliced in without fixing a length
-            for each in dataset:
-                if each.VR == "SQ":
-                    each.is_undefined_length = True
-                    for inner in each.value:
-                        inner.is_undefined_length_sequence_item = True
-                        undefined_lengths(inner)
-
-        undefined_lengths(ds)
+        _undefined_lengths(ds)  # so that bytes can be spliced in without fixing a length
         ds.save_as(path)
         data = path.read_bytes()
         at = data.index(b"PLACEHOLDER")
@@ -620,14 +628,16 @@ def _gsps_zero_circle(ct: pydicom.Dataset, path: Path) -> None:
     # found by a robustness sweep: each was a traceback, a page of pasted tracebacks, or an invisible mask
     (_nested_report(400), None, ["nested hundreds of levels deep", "export the file again"]),
     (lambda ct, path: _cut_in_the_last_item(lambda whole: write_measurement_report(ct, whole))(path), None,
-     ["cannot read the DICOM file: No tag to read at file position", "the file may be truncated"]),
+     ["the file is cut short: (0040,A730) needs", "the file is truncated"]),
+    (lambda ct, path: _cut_in_the_last_item(lambda whole: write_measurement_report(ct, whole), delimited=True)(path),
+     None, ["cannot read the DICOM file: No tag to read at file position", "the file may be truncated"]),
     (_gsps_zero_circle, None, ["the region has no area"]),
     (_weasis_gsps, _one_value("GraphicData", 1e30), ["GraphicData (0070,0022)", "expected 2 values per point"]),
     (_weasis_gsps, _one_value("GraphicData", [10.0, float("nan")]), ["not a finite number"]),
     (_weasis_gsps, _without("BoundingBoxBottomRightHandCorner"), ["needs both corners"]),
     (_weasis_gsps, _one_value("BoundingBoxTopLeftHandCorner", 3.0), ["needs both corners"]),
     (_highdicom_seg, _without("BitsStored"), ["highdicom cannot read this segmentation's frames"]),
-], ids=["nested-400-deep", "truncated-report", "zero-circle", "one-value-graphic", "nan-graphic", "one-corner",
+], ids=["nested-400-deep", "truncated-report", "truncated-delimited-report", "zero-circle", "one-value-graphic", "nan-graphic", "one-corner",
         "one-number-corner", "seg-no-bits-stored"])
 def test_a_damaged_object_is_the_cases_error_naming_what_is_wrong(tmp_path, write, damage, words):
     written = (lambda path: write(_ct(), path)) if damage is None else _damaged(lambda path: write(_ct(), path), damage)

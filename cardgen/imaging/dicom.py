@@ -6,6 +6,7 @@ The order follows DICOM PS3.3 C.11. Only the allowlisted facts of the header lea
 from __future__ import annotations
 
 import math
+import os
 import re
 import struct
 from pathlib import Path
@@ -53,15 +54,18 @@ def _read_checked(path: Path, pixels: bool):
     try:
         with open_confined(path) as stream:
             ds = pydicom.dcmread(stream, stop_before_pixels=not pixels)
+            size = os.fstat(stream.fileno()).st_size
     except InvalidDicomError as error:
         raise InputError("not a DICOM file (no DICM preamble)", file=path,
                          hint="give a .dcm file, or a PNG/JPEG export") from error
     except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as error:
         # struct.error: an element cut off inside its length field (a truncated file)
-        raise InputError(f"cannot read the DICOM file: {str(error).splitlines()[0] if str(error) else error!r}",
+        why = str(error.args[0] if isinstance(error, KeyError) and error.args else error)  # KeyError quotes it
+        raise InputError(f"cannot read the DICOM file: {why.splitlines()[0] if why else repr(error)}",
                          file=path, hint="the file may be truncated; export it again") from error
     except RecursionError:
         raise _nested_too_deep(path) from None
+    _refuse_cut_short(ds, size, path)
     try:
         # pydicom converts each element when it is first used; convert all of them here so that
         # an unknown VR or a value of the wrong length is reported now, naming the file and the
@@ -95,6 +99,27 @@ def _read_checked(path: Path, pixels: bool):
                          field=f"{element.tag} {element.name}", value=value,
                          hint="fix the element in the file, or remove it")
     return ds
+
+
+DEFLATED = "1.2.840.10008.1.2.1.99"  # Deflated Explicit VR Little Endian: offsets are in the inflated stream
+
+
+def _refuse_cut_short(ds, size: int, path: Path) -> None:
+    """An element whose value the header says runs past the end of the file: the file was cut short.
+    pydicom reads what is there without a word (a structured report cut in half kept its first
+    findings and silently lost the rest), so the lengths of the top-level elements are checked
+    against the file's size; a sequence's length covers everything nested in it."""
+    if str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "")) == DEFLATED:
+        return
+    for tag in ds.keys():
+        raw = ds._dict.get(tag)  # the element as read, before pydicom converts it (no value parsed)
+        start, length = getattr(raw, "value_tell", None), getattr(raw, "length", None)
+        if start is None or length is None or length == 0xFFFFFFFF:  # unknown, or up to a delimiter
+            continue
+        if start + length > size + 1:  # a writer that left out an odd value's padding byte is let be
+            raise InputError(f"the file is cut short: {tag} needs {start + length - size:,} bytes more than the "
+                             f"file holds ({size:,} bytes)", file=path, field=str(tag),
+                             hint="the file is truncated (a copy or download interrupted); export it again")
 
 
 def _nested_too_deep(path: Path) -> InputError:
