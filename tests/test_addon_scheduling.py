@@ -1442,3 +1442,43 @@ def test_a_config_that_is_not_a_dict_is_a_clear_error(learner, config) -> None:
     col, _ = learner
     with pytest.raises(TypeError, match="config must be a dict"):
         drive(col, "profile_open", config)
+
+
+def test_a_deck_that_gets_cards_of_the_learners_own_goes_back_to_its_preset(learner) -> None:
+    # Left on the cardgen preset, the learner's own cards there would follow the add-on's pace and steps.
+    col, mine = learner
+    drive(col, "profile_open")
+    home = sorted(_cardgen_homes(col))[0]
+    did = col.decks.id_for_name(home)
+    ours = col.decks.config_dict_for_deck_id(did)
+    assert ours["name"] == PRESET_PREFIX + "Mine"
+    _own_note(col, home)
+
+    plan = drive(col, "sync_done")
+
+    assert col.decks.config_dict_for_deck_id(did)["id"] == mine["preset"]
+    assert f"Give '{home}' back its preset 'Mine': it now holds cards of your own." in plan.describe()
+    assert home in plan.left_alone
+    assert drive(col, "profile_open").give_back == {}  # once
+    col.undo()  # the give-back was one undo step
+    assert col.decks.config_dict_for_deck_id(did)["id"] == ours["id"]
+
+
+def test_the_root_goes_back_to_its_preset_when_the_learner_adds_a_deck_below_it(tmp_path: Path,
+                                                                                collection: Collection) -> None:
+    col = collection
+    out = tmp_path / "sample.apkg"
+    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
+    import_package(col, out)
+    plan = drive(col, "profile_open")
+    root = plan.root
+    assert root is not None and col.decks.config_dict_for_deck_id(root)["name"].startswith(PRESET_PREFIX)
+    _own_note(col, f"{col.decks.name(root)}::my notes")
+
+    again = drive(col, "sync_done")
+
+    assert again.root is None and root in again.give_back
+    assert col.decks.config_dict_for_deck_id(root)["id"] == 1  # Default, the preset it had
+    sections = [d for d in _cardgen_homes(col)]
+    assert all(col.decks.config_dict_for_deck_id(col.decks.id_for_name(s))["name"].startswith(PRESET_PREFIX)
+               for s in sections)

@@ -8,12 +8,14 @@ from cardgen.addon.plan import SchedulingPlan
 from cardgen.addon.settings import (
     ASSIGNED_KEY,
     MANAGED_KEY,
+    ORIGINAL_KEY,
     OWNED_KEY,
     STATE_KEY,
     assigned_of,
     hand_over,
     home_decks,
     managed_of,
+    original_of,
     owned_of,
     preset_of,
     record_written,
@@ -44,12 +46,23 @@ def apply_plan(col, plan: SchedulingPlan):
     if plan.is_empty():
         return OpChanges()
     step = UndoStep(col, UNDO_NAME)
-    managed, owned, assigned = managed_of(col), owned_of(col), assigned_of(col)
+    managed, owned, assigned, original = managed_of(col), owned_of(col), assigned_of(col), original_of(col)
     hand_over(plan.owned, managed, owned)
+    before = {did: int(preset_of(col, did)["id"]) for did in plan.assign}
     _apply_presets(col, plan, step, managed, owned)
-    # the preset each deck was given: a deck found later on another is the learner's choice
+    # the preset each deck was given: a deck found later on another is the learner's choice; and the
+    # one it had, given back when the deck is no longer the add-on's
     assigned.update({str(did): int(preset_of(col, did)["id"]) for did in plan.assign})
     assigned.update({str(did): preset_id for did, preset_id in plan.record.items()})
+    for did, preset_id in before.items():
+        original.setdefault(str(did), preset_id)
+    for did, preset_id in sorted(plan.give_back.items()):
+        deck = col.decks.get(did)
+        deck["conf"] = preset_id
+        col.decks.save(deck)
+        step.merge()
+        assigned.pop(str(did), None)
+        original.pop(str(did), None)
     if plan.new_order:
         first, card_ids = plan.new_order
         col.sched.reposition_new_cards(card_ids=card_ids, starting_from=first, step_size=1, randomize=False,
@@ -73,6 +86,7 @@ def apply_plan(col, plan: SchedulingPlan):
         state["steps_fallback_end_day"] = plan.steps_fallback_end_day
     state["last"] = plan.describe()
     col.set_config(ASSIGNED_KEY, assigned, undoable=True)
+    col.set_config(ORIGINAL_KEY, original, undoable=True)
     col.set_config(MANAGED_KEY, managed, undoable=True)
     col.set_config(OWNED_KEY, owned, undoable=True)
     col.set_config(STATE_KEY, state, undoable=True)

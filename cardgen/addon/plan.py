@@ -41,12 +41,15 @@ class SchedulingPlan:
     left_alone: list[str] = field(default_factory=list)  # decks with cardgen cards the add-on does not touch
     chosen: list[str] = field(default_factory=list)  # decks the learner put on a preset of their choice
     record: dict[int, int] = field(default_factory=dict)  # deck id -> its cardgen preset id, not yet recorded
+    give_back: dict[int, int] = field(default_factory=dict)  # deck id -> the preset it had before (not ours now)
+    give_back_names: dict[int, tuple[str, str]] = field(default_factory=dict)  # deck id -> (deck, preset)
     decks: list[str] = field(default_factory=list)  # the decks under the cardgen preset(s)
     root: int | None = None  # the cardgen deck's own root (cardgen.addon.settings.cardgen_root), if managed
 
     def is_empty(self) -> bool:
         return not (self.enable_fsrs or self.assign or any(self.settings.values()) or self.new_order
-                    or self.retag or self.owned or self.today_new or self.record or self.fit_day is not None
+                    or self.retag or self.owned or self.today_new or self.record or self.give_back
+                    or self.fit_day is not None
                     or self.steps_fallback_day is not None or self.steps_fallback_end_day is not None)
 
     def describe(self) -> list[str]:
@@ -82,6 +85,8 @@ class SchedulingPlan:
             lines.append(f"Leave '{deck}' alone: it also holds cards of your own.")
         for deck in self.chosen:
             lines.append(f"Leave '{deck}' alone: you chose its preset.")
+        for deck, preset in sorted(self.give_back_names.values()):
+            lines.append(f"Give '{deck}' back its preset '{preset}': it now holds cards of your own.")
         return lines or ["Nothing to change."]
 
 

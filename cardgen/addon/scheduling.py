@@ -66,6 +66,7 @@ from cardgen.addon.settings import (
     home_decks,
     learner_changes,
     learner_chosen,
+    to_give_back,
     managed_of,
     owned_of,
     preset_of,
@@ -123,10 +124,15 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     retention, parameters, order, tags); without it only the setup (which decks use which preset)."""
     config = dict(config or {})
     plan = SchedulingPlan()
-    homes, plan.left_alone = home_decks(col)
+    homes, mixed = home_decks(col)
+    plan.left_alone = sorted(mixed.values())
     chosen = learner_chosen(col, homes)
     homes = {did: name for did, name in homes.items() if did not in chosen}
     plan.chosen = sorted(chosen.values())
+    root = cardgen_root(col, homes) if homes else None
+    plan.give_back = to_give_back(col, set(homes) | ({root} if root is not None else set()))
+    plan.give_back_names = {did: (col.decks.name(did), col.decks.get_config(preset)["name"])
+                            for did, preset in plan.give_back.items()}
     if not homes:
         return plan
     plan.enable_fsrs = not col.get_config("fsrs", False)
@@ -672,7 +678,8 @@ def status(col, config: dict | None = None) -> dict:
     """What the status dialog shows: budget (:func:`budget_read`), pace, desired retention, bands, why
     the learning steps are what they are, what was last done."""
     config = dict(config or {})
-    homes, mixed = home_decks(col)
+    homes, mixed_decks = home_decks(col)
+    mixed = sorted(mixed_decks.values())
     chosen = learner_chosen(col, homes)
     homes = {did: name for did, name in homes.items() if did not in chosen}
     presets = {(preset_of(col, d)["name"], preset_of(col, d)["id"]): preset_of(col, d) for d in homes}

@@ -25,6 +25,7 @@ STATE_KEY = "cardgenState"  # {"fit_day", "steps_fallback_day", "last": what was
 # next hook would do the undone work again.
 DAY_KEY = "cardgenDayDone"
 ASSIGNED_KEY = "cardgenAssigned"  # {deck id: the preset id the add-on gave it}
+ORIGINAL_KEY = "cardgenOriginal"  # {deck id: the preset id it used before}, given back when it is no longer ours
 NEW_QUEUE = 0
 ANKI_DEFAULT_RETENTION = 0.9  # a preset's desired retention when Anki has stored none
 DAY_SECONDS = 86_400
@@ -35,26 +36,23 @@ DAY_SECONDS = 86_400
 HOME_DECK = "(CASE WHEN odid != 0 THEN odid ELSE did END)"
 
 
-def home_decks(col) -> tuple[dict[int, str], list[str]]:
-    """Decks holding cardgen cards and nothing else, below them included ({id: name}), and the decks
-    holding cardgen cards that also hold, or have below them, cards of the learner's own (by name).
+def home_decks(col) -> tuple[dict[int, str], dict[int, str]]:
+    """Decks holding cardgen cards and nothing else, below them included, and the decks holding
+    cardgen cards that also hold, or have below them, cards of the learner's own (each {id: name}).
     A card in a filtered deck counts in its home deck."""
     ids = list(col.find_cards(CARDGEN_SEARCH))
     if not ids:
-        return {}, []
+        return {}, {}
     total = dict(col.db.all(f"SELECT {HOME_DECK}, count() FROM cards GROUP BY {HOME_DECK}"))
     ours = dict(col.db.all(f"SELECT {HOME_DECK}, count() FROM cards WHERE id IN ({','.join(map(str, ids))}) "
                            f"GROUP BY {HOME_DECK}"))
     learners = {did for did, count in total.items() if count > ours.get(did, 0)}  # decks with their own cards
-    homes, mixed = {}, []
+    homes, mixed = {}, {}
     for did in ours:
-        name = col.decks.name(did)
         # a deck with the learner's own deck below it: its preset caps that deck when studied from here
-        if learners.isdisjoint(int(d) for d in col.decks.deck_and_child_ids(did)):
-            homes[did] = name
-        else:
-            mixed.append(name)
-    return homes, sorted(mixed)
+        ours_only = learners.isdisjoint(int(d) for d in col.decks.deck_and_child_ids(did))
+        (homes if ours_only else mixed)[did] = col.decks.name(did)
+    return homes, mixed
 
 
 def assigned_of(col) -> dict[str, int]:
@@ -70,6 +68,30 @@ def learner_chosen(col, dids) -> dict[int, str]:
     assigned = assigned_of(col)
     return {int(did): col.decks.name(did) for did in dids
             if str(did) in assigned and int(preset_of(col, did)["id"]) != assigned[str(did)]}
+
+
+def original_of(col) -> dict[str, int]:
+    """The preset each deck the add-on gave a cardgen one used before ({deck id: preset id})."""
+    return {str(k): int(v) for k, v in _stored_dict(col, ORIGINAL_KEY).items()
+            if isinstance(v, int) and not isinstance(v, bool)}
+
+
+def to_give_back(col, ours: set[int]) -> dict[int, int]:
+    """Decks the add-on gave a cardgen preset that are no longer its own (``ours``: the decks it
+    manages now), still on that preset, whose earlier preset still exists: {deck id: that preset id}.
+    A deck that now holds, or has below it, cards of the learner's own goes back to the preset it
+    had, so that the cardgen preset's pace and settings do not reach the learner's cards."""
+    assigned, original = assigned_of(col), original_of(col)
+    existing = {int(c["id"]) for c in col.decks.all_config()}
+    back = {}
+    for key, given in assigned.items():
+        did = int(key)
+        if did in ours or key not in original or original[key] not in existing or original[key] == given:
+            continue
+        deck = col.decks.get(did, default=False)
+        if deck and not deck.get("dyn") and int(deck.get("conf", 0)) == given:
+            back[did] = original[key]
+    return back
 
 
 def cardgen_root(col, homes: dict[int, str]) -> int | None:
