@@ -65,8 +65,22 @@ def refuse_special_output(out: Path) -> None:
                           hint="name a new or ordinary file with -o")
 
 
+# A file name may be 255 bytes: the temporary name adds a dot, a random part and ".partial", so an
+# output name near that limit gets a shortened one (its start and a digest of the whole name).
+_MAX_NAME_BYTES = 255
+_PARTIAL_EXTRA_BYTES = 32
+
+
 def _partial_prefix(out: Path) -> str:
-    return f".{out.name}."
+    """The start of the temporary files' names for ``out`` (the same for every build to ``out``, so
+    that a killed build's file is found and removed by the next)."""
+    name = out.name
+    if len(os.fsencode(name)) + _PARTIAL_EXTRA_BYTES <= _MAX_NAME_BYTES:
+        return f".{name}."
+    import hashlib
+
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    return f".{name[:40]}~{digest}."  # 40 characters are at most 160 bytes
 
 
 def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object]) -> None:

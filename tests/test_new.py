@@ -107,3 +107,14 @@ def test_a_non_ct_skeleton_starts_from_the_files_own_window(tmp_path: Path) -> N
     text = _new(tmp_path, Path(get_testdata_file("MR_small.dcm"))).read_text(encoding="utf-8")
     assert "window: file  # the file's own window; change it" in text
     assert "this file's own: 'file' = C 600 / W 1600." in text
+
+
+def test_new_never_replaces_a_file_already_in_the_folder(tmp_path: Path) -> None:
+    # a file of the image's name in the folder was silently replaced by the copy
+    case = tmp_path / "case"
+    case.mkdir()
+    mine = case / "CT_small.dcm"
+    mine.write_text("the educator's own file")
+    result = CliRunner().invoke(main, ["new", str(case), "--image", get_testdata_file("CT_small.dcm")])
+    assert result.exit_code == 1 and "already has a file of the image's name" in result.output, result.output
+    assert mine.read_text() == "the educator's own file" and not (case / "case.yaml").exists()

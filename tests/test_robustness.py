@@ -489,3 +489,81 @@ def test_ctrl_c_landing_in_a_callback_still_stops_the_command() -> None:
                          text=True, timeout=60, preexec_fn=_ctrl_c_as_in_a_terminal)
     assert ran.stdout.splitlines()[-1] == "the Ctrl-C stopped the work", ran.stdout + ran.stderr
     assert "Exception ignored" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
+
+
+# --- found by a sweep of environments, caches and paths -------------------------------------------
+
+def _as_nobody_else(command: list[str], *, uid: int | None = None) -> list[str]:
+    """``command`` run as a user without root's power to read anything (root's capabilities dropped;
+    with ``uid``, as that user id): chmod means what it says again. Skipped where that needs root."""
+    import shutil
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to drop root's powers")
+    ids = ["--reuid", str(uid), "--regid", str(uid), "--clear-groups"] if uid is not None else []
+    return ["setpriv", *ids, "--bounding-set=-all", "--inh-caps=-all", *command]
+
+
+def _shared_folder() -> Path:
+    """A fresh folder every user may enter (pytest's own are the test runner's only)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="cardgen-shared-"))
+    folder.chmod(0o777)
+    return folder
+
+
+def test_a_case_folder_that_cannot_be_read_is_named_not_skipped(tmp_path: Path) -> None:
+    # os.walk and rglob skip a folder they cannot list without a word: its cases vanished from the deck
+    cases = _cases(tmp_path, 2)
+    (cases / "c1").chmod(0)
+    try:
+        for command in (["check", str(cases)], ["build", str(cases), "-o", str(tmp_path / "out.apkg"), "--no-cache"]):
+            done = subprocess.run(_as_nobody_else([sys.executable, "-m", "cardgen", *command]),
+                                  capture_output=True, text=True)
+            assert done.returncode == 1, done.stdout + done.stderr
+            assert f"{cases / 'c1'}: cannot read the folder: Permission denied" in done.stderr, done.stderr
+            assert "Traceback" not in done.stderr
+        assert not (tmp_path / "out.apkg").exists()
+    finally:
+        (cases / "c1").chmod(0o755)
+
+
+def test_no_home_folder_for_the_cache_is_one_clear_error() -> None:
+    # a container run as a bare uid: no HOME and no entry in /etc/passwd; Path.home() raised RuntimeError
+    import shutil
+
+    shared = _shared_folder()
+    try:
+        cases = _cases(shared, 1)
+        for path in [shared, *shared.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o666)
+        env = {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CACHE_HOME", "CARDGEN_CACHE_DIR")}
+        done = subprocess.run(_as_nobody_else([sys.executable, "-m", "cardgen", "build", str(cases), "-o",
+                                               str(shared / "out.apkg")], uid=54321),
+                              capture_output=True, text=True, env=env, cwd=shared)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert "no home folder to keep the build cache in" in done.stderr and "--no-cache" in done.stderr
+        assert "Traceback" not in done.stderr and not (shared / "out.apkg").exists()
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def test_an_output_name_near_the_file_systems_limit_is_written(tmp_path: Path) -> None:
+    # the temporary name beside it (".NAME.XXXX.partial") went past 255 bytes: "File name too long"
+    _cases(tmp_path, 1)
+    for name in ("d" * 245 + ".apkg", "\u80ba" * 81 + ".apkg"):  # 250 and 248 bytes
+        out = tmp_path / name
+        built = _build(tmp_path / "cases", out, "--no-cache")
+        assert built.exit_code == 0, built.output
+        assert out.stat().st_size > 0 and _stray(tmp_path) == []
+
+
+def test_an_image_that_cannot_be_read_says_so_not_truncated(tmp_path: Path) -> None:
+    cases = _cases(tmp_path, 1)
+    (cases / "c0" / "ct.dcm").chmod(0)
+    done = subprocess.run(_as_nobody_else([sys.executable, "-m", "cardgen", "check", str(cases)]),
+                          capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "ct.dcm: cannot read the file: Permission denied; make it readable" in done.stdout + done.stderr
+    assert "truncated" not in done.stdout + done.stderr

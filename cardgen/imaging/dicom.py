@@ -58,6 +58,9 @@ def _read_checked(path: Path, pixels: bool):
     except InvalidDicomError as error:
         raise InputError("not a DICOM file (no DICM preamble)", file=path,
                          hint="give a .dcm file, or a PNG/JPEG export") from error
+    except PermissionError as error:
+        raise InputError(f"cannot read the file: {error.strerror}", file=path,
+                         hint="make it readable (chmod u+r), or copy it into the case again") from None
     except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as error:
         # struct.error: an element cut off inside its length field (a truncated file)
         why = str(error.args[0] if isinstance(error, KeyError) and error.args else error)  # KeyError quotes it

@@ -10,6 +10,8 @@ shapes and the annotation files.
 
 from __future__ import annotations
 
+import os
+
 import unicodedata
 from pathlib import Path
 from typing import Callable
@@ -31,6 +33,14 @@ def find_case_files(cases_dir: Path) -> list[Path]:
     if not cases_dir.is_dir():
         raise InputError("not a folder of cases", file=cases_dir,
                          hint="give the folder that holds one sub-folder per case")
+    # a folder that cannot be listed would otherwise be skipped without a word, and its cases with it
+    unreadable: list[OSError] = []
+    for _ in os.walk(cases_dir, onerror=unreadable.append):
+        pass
+    if unreadable:
+        error = unreadable[0]
+        raise InputError(f"cannot read the folder: {error.strerror or error}", file=error.filename or cases_dir,
+                         hint="make it readable (chmod u+rx), or move it out of the cases folder")
     found = sorted(cases_dir.rglob(CASE_FILE), key=lambda p: p.relative_to(cases_dir).as_posix())
     if not found:
         raise InputError(f"no {CASE_FILE} found", file=cases_dir,

@@ -52,8 +52,11 @@ def new_case(case_dir: Path, image: Path) -> Path:
     if not image.exists():
         raise InputError("the image does not exist", file=image, hint="give a DICOM file, a PNG/JPEG, or a folder of slices")
     summary = summarise(image)
-    case_dir.mkdir(parents=True, exist_ok=True)
     target = case_dir / image.name
+    if image.resolve() != target.resolve() and (target.exists() or target.is_symlink()):
+        raise InputError("the case folder already has a file of the image's name", file=target,
+                         hint="choose a new folder, or move that file away first")
+    case_dir.mkdir(parents=True, exist_ok=True)
     if image.resolve() != target.resolve():
         if image.is_dir():
             shutil.copytree(image, target, dirs_exist_ok=True)

@@ -52,8 +52,14 @@ def default_cache_dir() -> Path:
     if override:
         return Path(override)
     xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "cardgen"
+    if xdg:
+        return Path(xdg) / "cardgen"
+    try:
+        home = Path.home()
+    except RuntimeError:  # no HOME and no entry in the user database (a container run as a bare uid)
+        raise InputError("no home folder to keep the build cache in (HOME is not set)",
+                         hint="give --cache-dir FOLDER (or set CARDGEN_CACHE_DIR), or build with --no-cache") from None
+    return home / ".cache" / "cardgen"
 
 
 class BuildCache:
