@@ -567,3 +567,40 @@ def test_an_image_that_cannot_be_read_says_so_not_truncated(tmp_path: Path) -> N
     assert done.returncode == 1, done.stdout + done.stderr
     assert "ct.dcm: cannot read the file: Permission denied; make it readable" in done.stdout + done.stderr
     assert "truncated" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("damage", ["folder", "read-only"])
+def test_a_package_record_that_cannot_be_written_leaves_the_deck_written_and_says_so(tmp_path: Path,
+                                                                                    damage: str) -> None:
+    # the record was written after the deck replaced the output: its failure said "no deck written",
+    # exit 1, though the new deck was there; a folder in its place failed every later build
+    cases = _cases(tmp_path, 2)
+    cache, out = tmp_path / "cache", tmp_path / "out.apkg"
+    assert _build(cases, out, "--cache-dir", str(cache), "--deck-name", "Old").exit_code == 0
+    records = cache / "packages"
+    if damage == "folder":
+        [record] = [p for p in records.iterdir() if not p.suffix]
+        record.unlink()
+        record.mkdir()
+        command = [sys.executable, "-m", "cardgen"]
+    else:
+        records.chmod(0o555)
+        command = _as_nobody_else([sys.executable, "-m", "cardgen"])
+    try:
+        done = subprocess.run([*command, "build", str(cases), "-o", str(out), "--cache-dir", str(cache),
+                               "--deck-name", "New"], capture_output=True, text=True)
+    finally:
+        records.chmod(0o755)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr and f"Wrote {out}" in done.stdout
+    if damage == "read-only":
+        assert "warning: the build cache was damaged" in done.stderr and "cannot be written" in done.stderr
+    import zipfile
+
+    with zipfile.ZipFile(out) as package:
+        assert package.testzip() is None
+    plain = tmp_path / "plain.apkg"
+    assert _build(cases, plain, "--no-cache", "--deck-name", "New").exit_code == 0
+    assert out.read_bytes() == plain.read_bytes()  # the new deck, whole
+    again = _build(cases, out, "--cache-dir", str(cache), "--deck-name", "New")
+    assert again.exit_code == 0 and "warning" not in again.output, again.output

@@ -31,7 +31,7 @@ class AuditMemo:
         """The memo saved at ``path``; an empty one when there is none or it is damaged."""
         try:
             data = path.read_bytes()
-        except FileNotFoundError:
+        except OSError:  # none, or something else in its place (a folder): audit everything
             return cls()
         if len(data) % cls.KEY_BYTES:
             return cls()  # a foreign or truncated file: audit everything

@@ -77,7 +77,7 @@ class BuildCache:
         self.renders = Renders(self._entries, self.media)
         self.cases = CaseNotes(self._entries)
         self.readings = Readings(self._entries)
-        self.packages = PackageRecords(root / "packages")
+        self.packages = PackageRecords(root / "packages", self.note_damage)
         try:
             for folder in (self.media_dir, self.packages.folder, self._parsed):
                 folder.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ written again, and what the self-audit of that package found clean (``<hash of p
 from __future__ import annotations
 
 import hashlib
+import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -16,8 +17,25 @@ from cardgen.deid.memo import AuditMemo
 class PackageRecords:
     """The records of the packages written, in ``folder``."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, note_damage: Callable[[str], None] = lambda what: None) -> None:
         self.folder = folder
+        self.note_damage = note_damage
+
+    def _keep(self, record: Path, data: bytes) -> None:
+        """Write ``record``. One that cannot be written (something in its place, a full or read-only
+        disk) is damage to report, not the build's failure: the deck is already written, and without
+        its record the next build writes it again."""
+        try:
+            if record.is_dir() and not record.is_symlink():
+                shutil.rmtree(record)
+            write_atomically(record, data)
+        except OSError as error:
+            try:
+                record.unlink(missing_ok=True)  # a record left from before would describe another package
+            except OSError:
+                pass
+            self.note_damage(f"{record}: cannot be written ({error.strerror or error}); the next build "
+                             "writes the deck again")
 
     def _record(self, out: Path) -> Path:
         return self.folder / hashlib.sha256(str(out.resolve()).encode()).hexdigest()
@@ -28,7 +46,7 @@ class PackageRecords:
 
     def keep_audit_memo(self, out: Path, memo: AuditMemo) -> None:
         """Keep what this build's audit found clean, for the next package written to ``out``."""
-        write_atomically(self._record(out).with_suffix(".audit"), memo.to_bytes())
+        self._keep(self._record(out).with_suffix(".audit"), memo.to_bytes())
 
     def write_once(self, out: Path, contents: Iterable[object], write: Callable[[Path | None], int]) -> int:
         """Call ``write`` (which writes ``out`` and returns its size) unless ``out`` is, untouched,
@@ -53,5 +71,5 @@ class PackageRecords:
             pass  # no package there yet, or no record of it (or a damaged one): write it
         size = write(previous)
         stat = out.stat()
-        write_atomically(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
+        self._keep(record, f"{fingerprint} {stat.st_size} {stat.st_mtime_ns}\n".encode("ascii"))
         return size
