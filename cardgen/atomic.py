@@ -96,6 +96,11 @@ def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object]) -
             else:
                 stream.write(data)
         os.replace(temp, target)
+    except OSError as error:
+        temp.unlink(missing_ok=True)
+        if error.filename is None:  # a write that failed (a full disk) names no file: name the one written
+            raise type(error)(error.errno, error.strerror, str(target)) from error
+        raise
     except BaseException:
         temp.unlink(missing_ok=True)
         raise

@@ -604,3 +604,12 @@ def test_a_package_record_that_cannot_be_written_leaves_the_deck_written_and_say
     assert out.read_bytes() == plain.read_bytes()  # the new deck, whole
     again = _build(cases, out, "--cache-dir", str(cache), "--deck-name", "New")
     assert again.exit_code == 0 and "warning" not in again.output, again.output
+
+
+def test_a_full_disk_under_the_cache_names_the_file_it_could_not_write(tmp_path: Path, small_disk: Path) -> None:
+    # a failed write names no file: the error said only "No space left on device"
+    from tests.sample_cases import SAMPLE_CASES
+
+    built = _build(SAMPLE_CASES, tmp_path / "out.apkg", "--cache-dir", str(small_disk / "cache"))  # 3 MB of images
+    _one_line_error(built, "No space left on device", f"{small_disk / 'cache'}/")
+    assert not (tmp_path / "out.apkg").exists()
