@@ -95,6 +95,8 @@ def write_atomically(target: Path, data: bytes | Callable[[BinaryIO], object]) -
                 data(stream)
             else:
                 stream.write(data)
+        if target.is_dir() and not target.is_symlink():  # a folder where the cache keeps a file: damage
+            shutil.rmtree(target)
         os.replace(temp, target)
     except OSError as error:
         temp.unlink(missing_ok=True)

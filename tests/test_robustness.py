@@ -613,3 +613,21 @@ def test_a_full_disk_under_the_cache_names_the_file_it_could_not_write(tmp_path:
     built = _build(SAMPLE_CASES, tmp_path / "out.apkg", "--cache-dir", str(small_disk / "cache"))  # 3 MB of images
     _one_line_error(built, "No space left on device", f"{small_disk / 'cache'}/")
     assert not (tmp_path / "out.apkg").exists()
+
+
+@pytest.mark.parametrize("entry", ["media", "parsed"])
+def test_a_folder_in_place_of_a_cache_file_is_made_again(tmp_path: Path, entry: str) -> None:
+    # a folder where the cache keeps a file: the build used it as the file ("Is a directory; the output
+    # is a folder: give a file name ending in .apkg") and failed, every build after it too
+    cases = _cases(tmp_path, 2)
+    cache, plain = tmp_path / "cache", tmp_path / "plain.apkg"
+    assert _build(cases, tmp_path / "first.apkg", "--cache-dir", str(cache)).exit_code == 0
+    [kept] = sorted((cache / entry).iterdir())[:1]
+    kept.unlink()
+    kept.mkdir()
+    (kept / "x").write_text("x")
+    assert _build(cases, plain, "--no-cache").exit_code == 0
+    for out in (tmp_path / "second.apkg", tmp_path / "third.apkg"):
+        built = _build(cases, out, "--cache-dir", str(cache))
+        assert built.exit_code == 0, built.output
+        assert out.read_bytes() == plain.read_bytes()

@@ -53,7 +53,7 @@ class MediaRenderer:
             self._displays[shared] = self._display_from_clean(request) or display_image(request)
         rendered = render(request, self._displays[shared])
         target = self.media_dir / rendered.name
-        if not target.exists():  # media are named by content: an existing file is this file
+        if not target.is_file():  # media are named by content: an existing file is this file
             write_atomically(target, rendered.data)
         kept = replace(rendered, data=b"")  # the bytes are on disk; keep only the name and sizes
         if self.cache is not None:
