@@ -212,6 +212,7 @@ def parse_entries(cloze: str) -> list[tuple[int, str, dict[str, str]]]:
 # a radius of 3.5 pixels on a 10,000-pixel side is 0.00035: a tie, stored as 0.0003, half a pixel off
 @example(case=((10000, 1), Ellipse(0.0, 0.0, 7.0, 1.0)), mode=OcclusionMode.HIDE_ALL)
 @example(case=((1, 10000), Ellipse(0.0, 0.0, 1.0, 7.0)), mode=OcclusionMode.HIDE_ONE)
+@example(case=((9506, 5), Point(at=(3.5, 2.0))), mode=OcclusionMode.HIDE_ONE)  # a square of 0.4 px stored as 0
 def test_occlusion_fractions_round_trip_within_half_a_pixel(case, mode: OcclusionMode) -> None:
     (width, height), shape = case
     [(number, kind, props)] = parse_entries(occlusion_cloze([[shape]], width, height, mode))

@@ -103,7 +103,8 @@ def occluded_region(shape: Shape, width: float, height: float) -> Shape:
     """The region a shape's mask covers, in pixels: the shape itself, or for an arrow or a point
     (which have no area) a square of ``TIP_REGION_FRACTION`` of the shorter side around its tip."""
     if isinstance(shape, (Arrow, Point)):
-        side = TIP_REGION_FRACTION * min(width, height)
+        # at least a pixel: on a sliver of an image (9,506 x 5) the square rounded to a width of 0
+        side = max(TIP_REGION_FRACTION * min(width, height), 1.0)
         tip_x, tip_y = shape.tip
         return Rect(tip_x - side / 2, tip_y - side / 2, side, side, label=shape.label)
     return shape
