@@ -101,6 +101,13 @@ def _learners_anki(col: Collection, deck: Path) -> dict:
     return {"preset": preset, "own_card": note.cards()[0].id}
 
 
+def _import_sample_deck(tmp_path: Path, col: Collection) -> None:
+    """The sample deck, built with its curriculum (a sub-deck per section under its own root), imported."""
+    out = tmp_path / "sample.apkg"
+    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
+    import_package(col, out)
+
+
 def _presets_of_decks(col: Collection) -> dict[str, dict]:
     return {d.name: col.decks.config_dict_for_deck_id(d.id) for d in col.decks.all_names_and_ids()}
 
@@ -392,9 +399,7 @@ def test_the_cardgen_root_orders_and_caps_the_sections_but_a_learners_parent_sta
     deck the learner clicks (the root), so the root gets the cardgen preset too: studied from it, the
     day's new cards are exactly the pace's worth of the earliest in curriculum order (not a few from
     every section), and the new/review order is the add-on's. The learner's parent is untouched."""
-    out = tmp_path / "sample.apkg"
-    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
-    import_package(collection, out)
+    _import_sample_deck(tmp_path, collection)
     root = min((d.name for d in collection.decks.all_names_and_ids() if "::" not in d.name and d.name != "Default"))
     parent = collection.decks.id("My radiology")
     collection.decks.reparent([collection.decks.id_for_name(root)], parent)
@@ -423,9 +428,7 @@ def test_without_a_cardgen_root_the_sections_share_todays_new_cards_in_order(tmp
     """When the section decks' root also holds a card of the learner's own, it is theirs and keeps its
     preset; each section deck's "today only" limit then gives it its share of the day's new cards in
     curriculum order, so studied from the root the earliest come first (not a few from every section)."""
-    out = tmp_path / "sample.apkg"
-    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
-    import_package(collection, out)
+    _import_sample_deck(tmp_path, collection)
     root = min((d.name for d in collection.decks.all_names_and_ids() if "::" not in d.name and d.name != "Default"))
     note = collection.new_note(collection.models.by_name("Basic"))
     note["Front"], note["Back"] = "mine", "mine"
@@ -1403,9 +1406,7 @@ def test_an_undone_days_work_stays_undone(learner) -> None:
 def test_a_preset_the_learner_chose_renamed_or_deleted_is_never_reverted(tmp_path: Path,
                                                                         collection: Collection) -> None:
     col = collection
-    out = tmp_path / "sample.apkg"
-    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
-    import_package(col, out)
+    _import_sample_deck(tmp_path, col)
     drive(col, "profile_open")
     homes = sorted(_cardgen_homes(col))
     assert len(homes) >= 3
@@ -1467,9 +1468,7 @@ def test_a_deck_that_gets_cards_of_the_learners_own_goes_back_to_its_preset(lear
 def test_the_root_goes_back_to_its_preset_when_the_learner_adds_a_deck_below_it(tmp_path: Path,
                                                                                 collection: Collection) -> None:
     col = collection
-    out = tmp_path / "sample.apkg"
-    build_deck(BuildOptions(cases_dir=SAMPLE_CASES, out=out, curriculum=SAMPLE_CURRICULUM))
-    import_package(col, out)
+    _import_sample_deck(tmp_path, col)
     plan = drive(col, "profile_open")
     root = plan.root
     assert root is not None and col.decks.config_dict_for_deck_id(root)["name"].startswith(PRESET_PREFIX)

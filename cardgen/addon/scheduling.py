@@ -124,10 +124,8 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
     retention, parameters, order, tags); without it only the setup (which decks use which preset)."""
     config = dict(config or {})
     plan = SchedulingPlan()
-    homes, mixed = home_decks(col)
+    homes, mixed, chosen = _managed_decks(col)
     plan.left_alone = sorted(mixed.values())
-    chosen = learner_chosen(col, homes)
-    homes = {did: name for did, name in homes.items() if did not in chosen}
     plan.chosen = sorted(chosen.values())
     root = cardgen_root(col, homes) if homes else None
     plan.give_back = to_give_back(col, set(homes) | ({root} if root is not None else set()))
@@ -137,7 +135,7 @@ def plan_scheduling(col, config: dict | None = None, *, day_work: bool = True) -
         return plan
     plan.enable_fsrs = not col.get_config("fsrs", False)
     owned = owned_of(col)
-    presets = _plan_presets(col, plan, homes)
+    presets = _plan_presets(col, plan, homes, root)
     # values the learner changed since the add-on wrote them are theirs from now on
     plan.owned = learner_changes(presets, managed_of(col), owned)
     if not day_work:
@@ -186,11 +184,19 @@ def _plan_today_new(col, plan: SchedulingPlan, rows: list, homes: dict[int, str]
     plan.today_day = day.today
 
 
-def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str]) -> dict[str, dict]:
-    """Which cardgen preset each home deck should use (a copy of its own when new); returns each cardgen
-    preset name with its current settings (or those of the preset it will copy)."""
+def _managed_decks(col) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """The decks the add-on manages, those left alone because they hold the learner's own cards, and
+    those on a preset the learner chose (each {id: name}; settings.home_decks, learner_chosen)."""
+    homes, mixed = home_decks(col)
+    chosen = learner_chosen(col, homes)
+    return {did: name for did, name in homes.items() if did not in chosen}, mixed, chosen
+
+
+def _plan_presets(col, plan: SchedulingPlan, homes: dict[int, str], root: int | None) -> dict[str, dict]:
+    """Which cardgen preset each home deck should use (a copy of its own when new), and the cardgen
+    root's (``root``, settings.cardgen_root); returns each cardgen preset name with its current
+    settings (or those of the preset it will copy)."""
     presets: dict[str, dict] = {}
-    root = cardgen_root(col, homes)
     assigned = assigned_of(col)
     for did, name in sorted(homes.items(), key=lambda item: item[1]):
         preset = preset_of(col, did)
@@ -678,10 +684,8 @@ def status(col, config: dict | None = None) -> dict:
     """What the status dialog shows: budget (:func:`budget_read`), pace, desired retention, bands, why
     the learning steps are what they are, what was last done."""
     config = dict(config or {})
-    homes, mixed_decks = home_decks(col)
+    homes, mixed_decks, chosen = _managed_decks(col)
     mixed = sorted(mixed_decks.values())
-    chosen = learner_chosen(col, homes)
-    homes = {did: name for did, name in homes.items() if did not in chosen}
     presets = {(preset_of(col, d)["name"], preset_of(col, d)["id"]): preset_of(col, d) for d in homes}
     plan = plan_scheduling(col, config, day_work=False)
     steps_why = ""

@@ -47,10 +47,8 @@ def clipped(shape: Shape, width: float, height: float) -> Shape | None:
                                   shape.width / 2, shape.height / 2)
         return clipped(Polygon(outline, label=shape.label), width, height)
     if isinstance(shape, Polygon):
-        points = clip_polygon(shape.points, width, height)
-        if len(points) < 3 or abs(_area(points)) <= _MIN_AREA:
-            return None
-        return replace(shape, points=points)
+        on_image = replace(shape, points=clip_polygon(shape.points, width, height))
+        return None if has_no_area(on_image) else on_image
     if isinstance(shape, Arrow):
         # The tip is what the arrow shows; an arrow pointing off the image shows nothing on it.
         if not _inside(shape.end, width, height):

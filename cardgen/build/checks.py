@@ -125,9 +125,10 @@ def check_case_display(checked: CheckedCase) -> None:
             continue
         key = checked.resolved[image.id]
         try:
+            ds = read_dataset(key.key_path)  # with its pixels: read once for the windows and the decoding
             for window in dict.fromkeys(image.windows):
-                check_window(read_dataset(key.key_path, pixels=False), key.key_frame or 0, window, key.key_path)
-            decode_frame(read_dataset(key.key_path), key.key_frame or 0, key.key_path)
+                check_window(ds, key.key_frame or 0, window, key.key_path)
+            decode_frame(ds, key.key_frame or 0, key.key_path)
         except InputError as error:
             errors += [e.located(field_prefix=f"images[{i}]") if e.field == "window" else e
                        for e in each_error(error)]

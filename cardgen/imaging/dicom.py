@@ -63,8 +63,7 @@ def _read_checked(path: Path, pixels: bool):
                          hint="make it readable (chmod u+r), or copy it into the case again") from None
     except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error) as error:
         # struct.error: an element cut off inside its length field (a truncated file)
-        why = str(error.args[0] if isinstance(error, KeyError) and error.args else error)  # KeyError quotes it
-        raise InputError(f"cannot read the DICOM file: {why.splitlines()[0] if why else repr(error)}",
+        raise InputError(f"cannot read the DICOM file: {_why(error)}",
                          file=path, hint="the file may be truncated; export it again") from error
     except RecursionError:
         raise _nested_too_deep(path) from None
@@ -80,11 +79,8 @@ def _read_checked(path: Path, pixels: bool):
     except RecursionError:
         raise _nested_too_deep(path) from None
     except (OSError, EOFError, struct.error) as error:
-        # a sequence item cut off (read when the walk converts it): pydicom's message quotes the
-        # traceback of every item it was in; its first line says what was missing, and where
-        why = re.sub(r"^(With tag \([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\) got exception: )+", "",
-                     str(error).splitlines()[0] if str(error) else repr(error))
-        raise InputError(f"cannot read the DICOM file: {why}", file=path,
+        # a sequence item cut off (read when the walk converts it)
+        raise InputError(f"cannot read the DICOM file: {_why(error)}", file=path,
                          hint="the file may be truncated; export it again") from None
     except (NotImplementedError, BytesLengthException, ValueError, KeyError, TypeError) as error:
         # pydicom says "With tag (gggg,eeee) got exception: <why>" and may add advice about its own
@@ -123,6 +119,16 @@ def _refuse_cut_short(ds, size: int, path: Path) -> None:
             raise InputError(f"the file is cut short: {tag} needs {start + length - size:,} bytes more than the "
                              f"file holds ({size:,} bytes)", file=path, field=str(tag),
                              hint="the file is truncated (a copy or download interrupted); export it again")
+
+
+def _why(error: BaseException) -> str:
+    """What pydicom's ``error`` says went wrong, in one line: its first (pydicom quotes the traceback
+    of every sequence item it was in, each behind "With tag (gggg,eeee) got exception: "), and a
+    KeyError's message without the quotes str() adds."""
+    text = str(error.args[0] if isinstance(error, KeyError) and error.args else error)
+    if not text:
+        return repr(error)
+    return re.sub(r"^(With tag \([0-9A-Fa-f]{4},[0-9A-Fa-f]{4}\) got exception: )+", "", text.splitlines()[0])
 
 
 def _nested_too_deep(path: Path) -> InputError:

@@ -5,7 +5,6 @@ written again, and what the self-audit of that package found clean (``<hash of p
 from __future__ import annotations
 
 import hashlib
-import shutil
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -26,9 +25,7 @@ class PackageRecords:
         disk) is damage to report, not the build's failure: the deck is already written, and without
         its record the next build writes it again."""
         try:
-            if record.is_dir() and not record.is_symlink():
-                shutil.rmtree(record)
-            write_atomically(record, data)
+            write_atomically(record, data)  # which replaces a folder in its place
         except OSError as error:
             try:
                 record.unlink(missing_ok=True)  # a record left from before would describe another package
