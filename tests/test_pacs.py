@@ -299,6 +299,27 @@ def test_unreachable_server(tmp_path: Path) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("option", "url", "why"), [
+    ("--server", "ftp://pacs/dicom-web", "must be a URL with a host, starting http:// or https://"),
+    ("--server", "localhost:8042/dicom-web", "must be a URL with a host"),  # no scheme
+    ("--server", "http://", "must be a URL with a host"),
+    ("--server", " http://localhost:8042/dicom-web", "must be a URL with a host"),  # pasted with a space
+    ("--server", "http://[::1/dicom-web", "Invalid IPv6 URL"),
+    ("--server", "http://localhost:99999/dicom-web", "Port out of range"),
+    ("--proxy", "proxy.example.org:3128", "starting http:// or https:// or socks5://"),
+])
+def test_an_address_that_is_not_a_url_is_one_line_naming_it(tmp_path: Path, option: str, url: str,
+                                                             why: str) -> None:
+    """dicomweb-client raised ValueError("Malformed URL") for these, a traceback."""
+    server = url if option == "--server" else f"http://127.0.0.1:{free_port()}/dicom-web"
+    extra = ["--proxy", url] if option == "--proxy" else []
+    result = _cli_pull("--server", server, "-o", str(tmp_path / "c"), *extra)
+    assert result.exit_code == 1
+    line, = result.output.strip().splitlines()
+    assert line.startswith(f"Error: {url!r}: ") and why in line and f"give {option} as" in line, line
+    assert not (tmp_path / "c").exists()
+
+
 def test_a_pull_goes_through_the_proxy_given_and_not_the_environments(pacs: Orthanc, tmp_path: Path) -> None:
     """``--proxy``: every request reaches the PACS through that proxy (a real forward proxy on
     loopback), and an explicit proxy wins over HTTP_PROXY; a proxy that cannot be reached is one

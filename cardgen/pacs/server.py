@@ -77,6 +77,23 @@ class Connection:
     read_timeout: float = 60.0
 
 
+def _check_url(url: str, *, what: str, option: str, example: str,
+               schemes: tuple[str, ...] = ("http", "https")) -> None:
+    """Refuse an address that is not an http(s) URL with a host and a valid port, before a library
+    turns it into a ValueError (dicomweb-client: "Malformed URL") or a request to the wrong place."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018: a port that is not a number from 0 to 65535 raises here
+    except ValueError as error:
+        raise PullError(f"{url!r}: not a URL the {what} can have ({error}); give {option} as, "
+                        f"e.g., {example}") from None
+    if url != url.strip() or parts.scheme not in schemes or not parts.hostname:
+        raise PullError(f"{url!r}: the {what}'s address must be a URL with a host, starting "
+                        f"{' or '.join(f'{scheme}://' for scheme in schemes)}; give {option} as, e.g., {example}")
+
+
 class Server:
     """QIDO-RS searches and WADO-RS retrievals on one DICOMweb server."""
 
@@ -85,6 +102,11 @@ class Server:
         from dicomweb_client.api import DICOMwebClient
 
         self.connection = connection
+        _check_url(connection.url, what="server", option="--server",
+                   example="http://localhost:8042/dicom-web")
+        if connection.proxy is not None:
+            _check_url(connection.proxy, what="proxy", option="--proxy", example="http://proxy.example.org:3128",
+                       schemes=("http", "https", "socks5", "socks5h", "socks4", "socks4a"))
         session = requests.Session()
         session.trust_env = connection.proxy is None  # an explicit proxy wins over HTTP(S)_PROXY
         if connection.ca_bundle is not None:
