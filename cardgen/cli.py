@@ -259,13 +259,13 @@ def audit(deck: Path, against: tuple[Path, ...]) -> None:
               help="PEM file of the CA that signed the server's TLS certificate.")
 @click.option("--no-verify-tls", is_flag=True, help="Do not check the TLS certificate (test servers only).")
 @click.option("--proxy", metavar="URL", help="HTTP(S) proxy to reach the server through.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=60, show_default=True,
+@click.option("--timeout", type=click.IntRange(min=1, max=3600), default=60, show_default=True,
               help="Seconds to wait for the server before giving up.")
 @click.option("--dry-run", is_flag=True, help="List what would be pulled; write nothing.")
 def pull(server: str, cases_dir: Path, study: str | None, since, kos_title: str, dates: str,
          user: str | None, password_env: str, password_file: Path | None, token_env: str | None,
          token_file: Path | None, ca_bundle: Path | None, no_verify_tls: bool, proxy: str | None,
-         timeout: float, dry_run: bool) -> None:
+         timeout: int, dry_run: bool) -> None:
     """Pull teaching files flagged in a PACS (KOS "For Teaching") over DICOMweb into case folders.
 
     Each Key Object Selection becomes one de-identified case folder: the key images in the KOS's

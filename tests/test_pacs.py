@@ -320,6 +320,21 @@ def test_an_address_that_is_not_a_url_is_one_line_naming_it(tmp_path: Path, opti
     assert not (tmp_path / "c").exists()
 
 
+@pytest.mark.parametrize(("args", "expected"), [
+    (["--study", "1.2.x"], "Error: --study '1.2.x': not a Study Instance UID"),
+    (["--study", ""], "Error: --study '': not a Study Instance UID"),
+    (["--study", "1.2.3 "], "Error: --study '1.2.3 ': not a Study Instance UID"),
+    (["--kos-title", " "], "Error: --kos-title is empty"),
+    (["--timeout", "nan"], "Error: Invalid value for '--timeout'"),
+])
+def test_a_filter_no_study_can_match_is_refused_before_asking_the_server(tmp_path: Path, args: list[str],
+                                                                         expected: str) -> None:
+    """These reached the server; its library then blamed the server's answer for the typo."""
+    result = _cli_pull("--server", f"http://127.0.0.1:{free_port()}/dicom-web", "-o", str(tmp_path / "c"), *args)
+    assert result.exit_code in (1, 2) and result.output.strip().splitlines()[-1].startswith(expected), result.output
+    assert not (tmp_path / "c").exists()
+
+
 def test_a_pull_goes_through_the_proxy_given_and_not_the_environments(pacs: Orthanc, tmp_path: Path) -> None:
     """``--proxy``: every request reaches the PACS through that proxy (a real forward proxy on
     loopback), and an explicit proxy wins over HTTP_PROXY; a proxy that cannot be reached is one

@@ -20,6 +20,7 @@ the case folders and cardgen.pacs.state keeps the pull state.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,11 +80,26 @@ class PullReport:
         return text
 
 
+_UID = re.compile(r"(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*")
+
+
+def _check_filters(options: PullOptions) -> None:
+    """Refuse a study UID or KOS title the search cannot match, before asking the server (whose
+    library otherwise blames the server's answer for the person's typo)."""
+    if options.study is not None and (len(options.study) > 64 or not _UID.fullmatch(options.study)):
+        raise PullError(f"--study {options.study!r}: not a Study Instance UID (digits and dots, at most 64, "
+                        "e.g. 1.2.840.113619.2.55.3); copy it from the study's DICOM header or the PACS")
+    if not options.kos_title.strip():
+        raise PullError("--kos-title is empty: give the KOS document title that flags a teaching file "
+                        f"(default {DEFAULT_KOS_TITLE!r})")
+
+
 def pull_teaching_files(options: PullOptions) -> PullReport:
     """Find the teaching-file KOS documents on the server and pull each new one into a case folder."""
     cases_dir = options.cases_dir
     if cases_dir.exists() and not cases_dir.is_dir():
         raise InputError("not a folder", file=cases_dir, hint="give the folder that holds the cases")
+    _check_filters(options)
     state = PullState.load(cases_dir)
     server = Server(options.connection)
     filters = {"SOPClassUID": KOS_SOP_CLASS}
