@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +13,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from cardgen.build import BuildOptions, build_deck
+from cardgen.build.workers import workers
 from cardgen.imaging.encode import OutputFormat
 from cardgen.imaging.render import OutputOptions
 from tests.anki_helpers import import_package, media_names_in
@@ -69,3 +72,16 @@ def test_jpeg_and_webp_output_with_a_size_limit(tmp_path: Path, collection, fmt:
         assert image.format == ("JPEG" if fmt is OutputFormat.JPEG else "WEBP")
         assert max(image.size) == 256  # CT_small (128) enlarged only up to the limit
         assert not image.info.get("exif") and not image.info.get("icc_profile")
+
+
+def _process_id(_item: int) -> int:
+    return os.getpid()
+
+
+def test_jobs_beyond_the_cases_start_no_more_processes_than_cases(tmp_path: Path) -> None:
+    """``--jobs 5000`` on a folder of 3 cases forked 5000 workers (8 minutes on 2 cores)."""
+    with workers(5000, tmp_path, None) as pool:
+        pool.limit(3)
+        used = set(pool.map(_process_id, list(range(30))))
+        assert len(multiprocessing.active_children()) == 3
+    assert len(used) <= 3 and os.getpid() not in used

@@ -106,6 +106,7 @@ def load_cases_of(cases_dir: Path, cache: BuildCache | None, pool: Workers,
     unchanged as they were, the others parsed across the workers (pure-Python YAML is the largest
     part of loading)."""
     case_files = find_case_files(cases_dir)
+    pool.limit(len(case_files))  # each later map has a case, or one of its parts, per item
     parsed: dict[Path, Case | InputError] = {}
 
     def parsed_now(case_file: Path) -> Case:

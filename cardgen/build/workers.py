@@ -116,6 +116,12 @@ class Workers:
         self._pool: multiprocessing.pool.Pool | None = None
         self._local: MediaRenderer | None = None
 
+    def limit(self, most_items: int) -> None:
+        """No more processes than the ``most_items`` any map will be given: ``--jobs 5000`` on a
+        folder of 12 cases starts 12, not 5000 (forking them took minutes). Before the first map."""
+        if self._pool is None:
+            self.jobs = max(1, min(self.jobs, most_items))
+
     def map(self, function: Callable[[T], U], items: Sequence[T], *, background: bool = False,
             most_per_chunk: int = 2) -> Iterator[U]:
         """``function`` of each item, in the items' order; ``function`` must be picklable (a
