@@ -55,8 +55,9 @@ def page_name(cases_dir: Path, case_file: Path) -> str:
 def write_preview(cases_dir: Path, out: Path, curriculum: Path | None = None,
                   only: list[Path] | None = None) -> PreviewResult:
     """Write a page per case under ``cases_dir`` (or only for the case files in ``only``) and an index."""
-    out.mkdir(parents=True, exist_ok=True)
     case_files = find_case_files(cases_dir)
+    _refuse_output_among_cases(cases_dir, out, case_files)
+    out.mkdir(parents=True, exist_ok=True)
     targets = only if only is not None else case_files
     report = check_cases(cases_dir, curriculum)
     problems: dict[Path, list[InputError]] = {}
@@ -76,6 +77,18 @@ def write_preview(cases_dir: Path, out: Path, curriculum: Path | None = None,
         result.pages.append(page)
     (out / "index.html").write_text(_index(cases_dir, case_files, problems), encoding="utf-8")
     return result
+
+
+def _refuse_output_among_cases(cases_dir: Path, out: Path, case_files: list[Path]) -> None:
+    """The pages go beside the cases, never among them: written into a case folder they would be
+    taken for a change to the case by ``--watch`` (which wrote the page again, for ever), and
+    ``index.html`` would replace an educator's own file of that name in the cases folder."""
+    where = out.resolve()
+    case_folders = {f.parent.resolve() for f in case_files}
+    if where == cases_dir.resolve() or any(where == f or f in where.parents for f in case_folders):
+        raise InputError("the preview's output folder is the cases folder, a case folder or inside one",
+                         file=out, hint="write the pages outside the case folders, "
+                                        f"e.g. -o {cases_dir.resolve().parent / 'preview'}")
 
 
 def watch(cases_dir: Path, out: Path, curriculum: Path | None, on_change: Callable[[list[Path]], None],

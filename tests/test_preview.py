@@ -114,6 +114,26 @@ def test_problems_show_on_the_page_and_watch_rewrites_it(tmp_path: Path) -> None
     assert 'id="problems"' not in text and "data-card=" in text
 
 
+@pytest.mark.parametrize("where", ["cases", "cases/a", "cases/a/pages"])
+def test_pages_are_never_written_among_the_cases(tmp_path: Path, where: str) -> None:
+    """Written into a case folder, the pages were a change to the case for --watch, which wrote them
+    again for ever (14 times in 20 s); in the cases folder, index.html replaced the educator's own."""
+    from click.testing import CliRunner
+
+    from cardgen.cli import main
+
+    cases = tmp_path / "cases"
+    write_case(cases, "a", GOOD_CASE.format(case_id="a-1"))
+    (cases / "index.html").write_text("my own index", encoding="utf-8")
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    result = CliRunner().invoke(main, ["preview", str(cases), "-o", str(tmp_path / where)])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {tmp_path / where}: the preview's output folder is the cases "
+                                    "folder, a case folder or inside one; write the pages outside"), result.output
+    assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
+    assert (cases / "index.html").read_text(encoding="utf-8") == "my own index"
+
+
 OCCLUSION_CASE = """\
 id: io-1
 title: Masks
