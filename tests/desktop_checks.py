@@ -261,3 +261,60 @@ def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
             raise AssertionError(f"{name}: could not save the web view's grab to {path}")
         shots[name] = {"path": str(path), **seen[-1]}
     return {"shots": shots, "zoom": mw.web.zoomFactor()}
+
+
+_CARD_IMAGES_JS = """(() => {
+    const qa = document.getElementById("qa");
+    if (!qa || !qa.innerText.includes(%s)) return {waiting: "the card"};
+    const imgs = Array.from(qa.querySelectorAll(".cg-figure img")).filter(i => getComputedStyle(i).display !== "none");
+    if (!imgs.length || imgs.some(i => !i.complete || i.naturalWidth === 0)) return {waiting: "its images"};
+    if (getComputedStyle(qa).opacity !== "1" || document.getAnimations().length > 0) return {waiting: "the fade"};
+    const box = (el) => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; };
+    return {
+        images: imgs.map(i => ({box: box(i), natural: [i.naturalWidth, i.naturalHeight],
+                                marks: Array.from(i.parentElement.querySelectorAll(".cg-mark"))
+                                    .map(m => ({box: box(m), style: m.getAttribute("style")}))})),
+        viewport: [window.innerWidth, window.innerHeight],
+    };
+})()"""
+
+
+def card_images(mw: Any, params: dict[str, Any]) -> Check:
+    """Cards (not Image Occlusion) in the real reviewer: where each image and its marks are drawn.
+
+    ``params``: ``cards``: [[name, search, text on the card, "question" or "answer"]]; ``size``: the
+    window's size. Returns, per name, each ``.cg-figure`` image's box on the page and natural size,
+    the boxes of the ``.cg-mark`` boxes beside it (with their style, the percentages cardgen wrote)
+    and the viewport's size."""
+    import json
+    import time
+
+    col = mw.col
+    mw.resize(*params["size"])
+    first = col.get_card(col.find_cards(params["cards"][0][1])[0])
+    col.decks.select(first.did)
+    mw.moveToState("review")
+    while mw.reviewer.card is None:
+        yield "the reviewer's first card"
+    mw.web.setZoomFactor(1.0)
+    sizes: list[Any] = []
+    while len(sizes) < 3 or sizes[-1] != [mw.web.width(), mw.web.height()] or sizes[-1] != sizes[-3]:
+        mw.web.evalWithCallback("[window.innerWidth, window.innerHeight]", sizes.append)
+        yield "the reviewer page's final size"
+    shown = {}
+    for name, search, text, side in params["cards"]:
+        card = col.get_card(col.find_cards(search)[0])
+        card.start_timer()
+        mw.reviewer.card = card
+        mw.reviewer._showQuestion()
+        if side == "answer":
+            mw.reviewer._showAnswer()
+        seen: list[Any] = [{"waiting": "the page"}]
+        started = time.monotonic()
+        while "waiting" in (seen[-1] or {"waiting": "the page"}):
+            if time.monotonic() - started > 30:
+                raise AssertionError(f"{name}: never shown: waiting for {seen[-1]}")
+            mw.web.evalWithCallback(_CARD_IMAGES_JS % json.dumps(text), seen.append)
+            yield f"{name}: {seen[-1]}"
+        shown[name] = seen[-1]
+    return {"cards": shown}
