@@ -223,6 +223,75 @@ def test_highdicom_presentation_state_one_finding_per_tracked_object_and_group(t
     ])
 
 
+def _turned(x: float, y: float, area: tuple[float, float, float, float], rotation: int,
+            flip: bool) -> tuple[float, float]:
+    """Where image pixel (x, y) lies on a viewer's display, as fractions of the displayed ``area``
+    (left, top, width, height): PS3.3 C.10.6, the image turned clockwise by ``rotation``, then flipped."""
+    left, top, width, height = area
+    a, b = (x - left) / width, (y - top) / height
+    u, v = {0: (a, b), 90: (1 - b, a), 180: (1 - a, 1 - b), 270: (b, 1 - a)}[rotation]
+    return (1 - u if flip else u), v
+
+
+def _gsps_on_a_turned_display(ct: pydicom.Dataset, path: Path, rotation: int, flip: bool,
+                              area: tuple[float, float, float, float] | None) -> None:
+    """A circle (centre (40, 56), radius 8 image pixels) and a text in a box anchored at (100, 30),
+    written in DISPLAY units as a viewer showing the image turned would write them."""
+    display = hd.pr.AnnotationUnitsValues.DISPLAY
+    layer = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+    shown = area or (0.0, 0.0, float(SOURCE), float(SOURCE))
+    on_display = [_turned(x, y, shown, rotation, flip) for x, y in ((40, 56), (48, 56), (100, 30))]
+    item = hd.pr.GraphicAnnotation(
+        referenced_images=[ct], graphic_layer=layer,
+        graphic_objects=[hd.pr.GraphicObject(hd.pr.GraphicTypeValues.CIRCLE, np.array(on_display[:2]),
+                                             units=display, tracking_id="Nodule", tracking_uid=hd.UID())],
+        text_objects=[hd.pr.TextObject("Rib", units=display, anchor_point=on_display[2],
+                                       bounding_box=(0.6, 0.8, 0.7, 0.85))])
+    state = hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[ct], series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests",
+        software_versions="1", device_serial_number="1", content_label="TEACHING",
+        graphic_layers=[layer], graphic_annotations=[item])
+    state.ImageRotation = rotation
+    state.ImageHorizontalFlip = "Y" if flip else "N"
+    if area is not None:
+        # The corners are the pixels shown top left and bottom right after the turn (1-based column, row).
+        left, top, width, height = area
+        corners = [(int(left + 1), int(top + 1)), (int(left + width), int(top + 1)),
+                   (int(left + 1), int(top + height)), (int(left + width), int(top + height))]
+        on_screen = {corner: _turned(corner[0] - 0.5, corner[1] - 0.5, area, rotation, flip) for corner in corners}
+        selection = state.DisplayedAreaSelectionSequence[0]
+        selection.DisplayedAreaTopLeftHandCorner = list(min(corners, key=lambda c: sum(on_screen[c])))
+        selection.DisplayedAreaBottomRightHandCorner = list(max(corners, key=lambda c: sum(on_screen[c])))
+    state.save_as(path)
+
+
+@pytest.mark.parametrize(("rotation", "flip", "area"), [
+    (0, False, None), (90, False, None), (180, False, None), (270, False, None), (0, True, None),
+    (90, True, None), (90, False, (32.0, 16.0, 80.0, 96.0)), (270, True, (32.0, 16.0, 80.0, 96.0)),
+])
+def test_display_units_follow_the_presentation_states_rotation_and_flip(tmp_path, collection, rotation, flip, area):
+    """DISPLAY units are fractions of the display after the turn (PS3.3 C.10.5/C.10.6); cardgen shows
+    the image unturned. Every turn but none put the marks elsewhere (a flip: 300 px away on a
+    600-pixel render) until the reader turned them back."""
+    answers, masks = _read_back(tmp_path, collection,
+                                lambda path: _gsps_on_a_turned_display(_ct(), path, rotation, flip, area))
+    assert answers == ["<p>Nodule</p>", "<p>Rib</p>"]
+    _check(masks, [[Ellipse(32, 48, 16, 16)], [Arrow((0, 0), (100, 30))]])
+
+
+def test_a_rotation_no_viewer_can_show_is_refused_where_display_units_need_it(tmp_path):
+    def write(path: Path) -> None:
+        _gsps_on_a_turned_display(_ct(), path, 0, False, None)
+        state = pydicom.dcmread(path)
+        state.ImageRotation = 45
+        state.save_as(path)
+
+    output = _refused(tmp_path, write)
+    assert "the image rotation is not 0, 90, 180 or 270 degrees" in output and "ImageRotation (0070,0042)" in output
+    assert "45" in output
+
+
 # --- SEG: highdicom -----------------------------------------------------------------------------------
 
 def _segment(number: int, label: str) -> hd.seg.SegmentDescription:

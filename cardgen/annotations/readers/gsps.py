@@ -17,7 +17,7 @@ nearest drawing (a viewer's label beside its drawing); the box itself masks noth
 from __future__ import annotations
 
 import enum
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -219,12 +219,48 @@ def _joined(pieces: list[_Finding]) -> list[_Finding]:
     return list(joined.values())
 
 
-# A displayed area: (left, top, width, height) in image pixels.
-_Area = tuple[float, float, float, float]
+@dataclass(frozen=True)
+class _Display:
+    """What DISPLAY units are fractions of (PS3.3 C.10.4-C.10.6): the displayed area, a rectangle of
+    image pixels (left, top, width, height), as shown after the presentation state's spatial
+    transformation: turned clockwise by ``rotation`` degrees, then flipped left to right."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    rotation: object = 0  # the element's value, checked when DISPLAY units need it
+    flip: bool = False
+    path: Path | None = None
+
+    def to_pixels(self, points: np.ndarray) -> np.ndarray:
+        """Image pixels (corner origin) of ``points`` given as fractions of the display."""
+        u, v = points[:, 0], points[:, 1]
+        if self.flip:
+            u = 1.0 - u
+        rotation = self._rotation()
+        # (u, v) on the turned display -> (a, b), the same point's fractions of the area unturned.
+        a, b = {0: (u, v), 90: (v, 1.0 - u), 180: (1.0 - u, 1.0 - v), 270: (1.0 - v, u)}[rotation]
+        return np.stack([self.left + a * self.width, self.top + b * self.height], axis=1)
+
+    def _rotation(self) -> int:
+        try:
+            rotation = int(str(self.rotation).strip() or 0)
+        except ValueError:
+            rotation = -1
+        if rotation not in (0, 90, 180, 270):
+            raise InputError("the image rotation is not 0, 90, 180 or 270 degrees, so DISPLAY units cannot be "
+                             "placed", file=self.path, field="ImageRotation (0070,0042)", value=self.rotation,
+                             hint="export the presentation state again from the viewer")
+        return rotation
 
 
-def _displayed_area(ds, image: ImageRef, path: Path) -> _Area:
-    """The part of the image that DISPLAY units are fractions of (PS3.3 C.10.4)."""
+def _displayed_area(ds, image: ImageRef, path: Path) -> _Display:
+    """The part of the image that DISPLAY units are fractions of, and how it is turned (PS3.3 C.10.4:
+    the corners are the pixels shown top left and bottom right *after* the rotation and flip, given
+    in the image's own columns and rows, so they may come in any order)."""
+    turned = {"rotation": ds.get("ImageRotation", 0), "path": path,
+              "flip": str(ds.get("ImageHorizontalFlip", "N") or "N").strip().upper() == "Y"}
     for item in ds.get("DisplayedAreaSelectionSequence") or []:
         references = item.get("ReferencedImageSequence")
         if references and image.sop_instance_uid and not any(
@@ -236,13 +272,15 @@ def _displayed_area(ds, image: ImageRef, path: Path) -> _Area:
             continue  # absent, or not two numbers each: no usable area in this item
         # Corners are 1-based (column, row) of the first and last displayed pixels; in the
         # corner-origin model the area runs from the first pixel's left edge to the last's right.
-        left, top = top_left[0] - 1.0, top_left[1] - 1.0
-        return left, top, bottom_right[0] - left, bottom_right[1] - top
+        columns = sorted((top_left[0], bottom_right[0]))
+        rows = sorted((top_left[1], bottom_right[1]))
+        left, top = columns[0] - 1.0, rows[0] - 1.0
+        return _Display(left, top, columns[1] - left, rows[1] - top, **turned)
     if image.width <= 0 or image.height <= 0:
         raise InputError("the image size is unknown, so DISPLAY units cannot be placed", file=path,
                          field="GraphicAnnotationUnits", value="DISPLAY",
                          hint="point the case at the DICOM image the presentation state belongs to")
-    return 0.0, 0.0, float(image.width), float(image.height)
+    return _Display(0.0, 0.0, float(image.width), float(image.height), **turned)
 
 
 def _units(value, path: Path, field: str) -> AnnotationUnits:
@@ -254,14 +292,11 @@ def _units(value, path: Path, field: str) -> AnnotationUnits:
                          value=text, hint="use PIXEL or DISPLAY units") from None
 
 
-def _to_pixels(points: np.ndarray, units: AnnotationUnits, area: _Area) -> np.ndarray:
-    if units is AnnotationUnits.PIXEL:
-        return points
-    left, top, width, height = area
-    return np.stack([left + points[:, 0] * width, top + points[:, 1] * height], axis=1)
+def _to_pixels(points: np.ndarray, units: AnnotationUnits, display: _Display) -> np.ndarray:
+    return points if units is AnnotationUnits.PIXEL else display.to_pixels(points)
 
 
-def _text_object(item, area: _Area, path: Path, where: str):
+def _text_object(item, area: _Display, path: Path, where: str):
     """The text, the shapes (an arrow from its box to its anchor, if shown), the box (left, top,
     width, height) and the anchor of one text object."""
     text = str(item.get("UnformattedTextValue", "") or "").strip()
