@@ -142,6 +142,38 @@ def test_case_text_is_escaped(tmp_path: Path, collection) -> None:
             assert "&lt;script&gt;" in html and "&lt;img src=x" in html
 
 
+ANKI_MARKUP = "[sound:evil.mp3] [anki:tts lang=en_US]spoken[/anki:tts] [$]x^2[/$] [latex]y[/latex] \\(z^2\\) \\[w\\]"
+
+
+def test_ankis_own_markup_in_teaching_text_does_nothing(tmp_path: Path, collection) -> None:
+    """HTML escaping leaves [ ] and \\ alone: a history or an id holding [sound:x.mp3] played a sound
+    (the backend's av tags), [latex] made a LaTeX image, \\( \\) was left for MathJax. The card
+    shows the characters; Anki acts on none of them."""
+    import html as html_module
+
+    from tests.sample_cases import GOOD_CASE, write_case
+
+    text = (GOOD_CASE.format(case_id="x-[sound:id.mp3]").replace("Test history.", repr(ANKI_MARKUP))
+            .replace("text: Vertebral body", f"text: {ANKI_MARKUP!r}"))
+    write_case(tmp_path / "cases", "x", text + f"teaching_points: [{ANKI_MARKUP!r}]\n")
+    out = tmp_path / "x.apkg"
+    build_deck(BuildOptions(cases_dir=tmp_path / "cases", out=out))
+    import_package(collection, out)
+    cards = [card for note_id in collection.find_notes("") for card in collection.get_note(note_id).cards()]
+    assert len(cards) >= 3
+    for card in cards:
+        output = card.render_output()
+        page = output.question_text + output.answer_text
+        assert output.question_av_tags == [] and output.answer_av_tags == [], card.note().note_type()["name"]
+        assert "class=latex" not in page and "latex-" not in page
+        seen = html_module.unescape(page)  # the page's text, as MathJax reads it
+        assert "\\(" not in seen and "\\[" not in seen
+    history = [card for card in cards if card.note().note_type()["name"].startswith("cardgen case")][0]
+    assert "[sound:evil.mp3]" in html_module.unescape(history.question()).replace("\u2060", "")
+    finding = collection.get_note(collection.find_notes("note:cardgen*finding*")[0])
+    assert html_module.unescape(finding["Key"]) == "x-[sound:id.mp3]#1"
+
+
 def test_objective_cards_and_new_card_order_follow_the_curriculum(tmp_path: Path, collection) -> None:
     """Text-only objective cards fill uncovered topics, and Anki's own queue serves every
     prerequisite before the topics that need it (read from the scheduler, not from our data)."""

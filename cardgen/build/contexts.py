@@ -3,6 +3,8 @@ topic tags and modification time, and the text-only notes of objectives no case 
 
 from __future__ import annotations
 
+import html
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,7 +86,7 @@ def objective_notes(curriculum: Curriculum, cases: list[Case], options: BuildOpt
         tags = [*topic_tags(curriculum, card.topic_id), TEXT_ONLY_TAG]
         notes.append(NoteSpec(
             kind=NoteKind.OBJECTIVE, guid=note_guid(card.identity, NoteKind.OBJECTIVE),
-            fields=(card.identity, fields["Front"], fields["Back"], fields["Kind"]),
+            fields=(html.escape(card.identity), fields["Front"], fields["Back"], fields["Kind"]),
             tags=tuple(sorted(tags)), deck=tuple(curriculum.deck_path(card.topic_id, options.deck_depth, numbered=True)),
             media=(), mod=mod, order=curriculum.order.key(card.topic_id, within=card.index)))
     return notes

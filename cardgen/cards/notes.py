@@ -17,7 +17,7 @@ from cardgen.cards.guids import note_guid
 from cardgen.cards.notetypes import NoteKind
 from cardgen.cards.occlusion import occlusion_cloze, occlusion_note_fields
 from cardgen.cards.templates import render_fragment
-from cardgen.cards.text import render_teaching_text
+from cardgen.cards.text import inert_for_anki, render_teaching_text
 from cardgen.tags import DIFFICULTY_PREFIX, PRIOR_PREFIX, case_tag, modality_tag
 from cardgen.imaging.sources import ImageFacts
 from cardgen.teaching.case import Case, Difficulty, OcclusionMode
@@ -50,6 +50,11 @@ class NoteSpec:
         if any(_CONTROL.search(text) for text in self.fields + self.tags):
             object.__setattr__(self, "fields", tuple(_CONTROL.sub("", text) for text in self.fields))
             object.__setattr__(self, "tags", tuple(_CONTROL.sub("", text) for text in self.tags))
+        # Teaching text is escaped as HTML where each field is made; Anki's own markup ([sound:],
+        # [latex], MathJax) is made inert here, in every field but the Image Occlusion cloze.
+        cloze = 0 if self.kind is NoteKind.OCCLUSION else None
+        object.__setattr__(self, "fields", tuple(text if index == cloze else inert_for_anki(text)
+                                                 for index, text in enumerate(self.fields)))
 
 
 # Control characters other than tab and line breaks (C0, DEL, C1).
@@ -223,7 +228,7 @@ def case_notes(case: Case, views: list[ImageView], finding_images: list[Rendered
             question_image = _marked_figure(clean_image, view.captions[0], finding.shapes,
                                             view.facts.width, view.facts.height)
         fields = (
-            f"{case.id}#{index + 1}", str(escape(prompt)), str(_text(case.history)),
+            str(escape(f"{case.id}#{index + 1}")), str(escape(prompt)), str(_text(case.history)),
             str(question_image), str(_text(finding.text)),
             str(_figures([(marked, view.captions[0])], "annotated image")),
             str(_text(case.diagnosis or case.title)), str(escape(facts)),

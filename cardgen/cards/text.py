@@ -162,3 +162,18 @@ def _emphasis(text: str, marker: tuple[str, str]) -> list[tuple[int, int]]:
 def _is_word(ch: str) -> bool:
     """What ``\\w`` matches in a regular expression (letters, digits and the underscore)."""
     return ch.isalnum() or ch == "_"
+
+
+# Anki's own markup in a field, which HTML escaping leaves alone: ``[sound:x.mp3]``, ``[anki:tts]``,
+# ``[latex]``/``[$]`` (read from the field's text) and MathJax's ``\(`` / ``\[`` (read from the page's
+# text, after entities are decoded). Brackets become entities; a backslash gets an invisible word
+# joiner after it, so no delimiter forms on the page either.
+_ANKI_MARKUP = str.maketrans({"[": "&#91;", "]": "&#93;", "\\": "&#92;&#8288;"})
+
+
+def inert_for_anki(field_html: str) -> str:
+    """``field_html`` (escaped HTML, as cardgen writes a field) with no sound, speech, LaTeX or
+    MathJax markup left for Anki to act on; it looks the same on the card. cardgen's own field
+    markup holds none of these characters (the Image Occlusion field's cloze is not passed here)."""
+    return field_html.translate(_ANKI_MARKUP)
+
