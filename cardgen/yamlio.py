@@ -19,24 +19,36 @@ MAX_DEPTH = 64  # nested mappings and lists; real case and curriculum files use 
 MAX_NODES = 200_000  # values in the document with every alias expanded
 MAX_INT_DIGITS = 15  # no count or coordinate in a case comes near 10**15
 ALLOWED_CONTROLS = frozenset("\t\n\r")
+# Left-to-right and right-to-left override: the characters after one are shown in reverse order, so
+# "Dr \u202ebarqyZ" reads "Dr Zyqrab" on a card while the identifier checks see "barqyZ".
+BIDI_OVERRIDES = frozenset("\u202d\u202e")
 INT_TAG = "tag:yaml.org,2002:int"
 
 
 def control_character(text: str) -> str | None:
-    """The first control character of ``text`` (tab and line breaks allowed), if any."""
+    """The first control character of ``text`` (tab and line breaks allowed), or bidirectional
+    override, if any."""
     for ch in text:
-        if ch not in ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc":
+        if (ch not in ALLOWED_CONTROLS and unicodedata.category(ch) == "Cc") or ch in BIDI_OVERRIDES:
             return ch
     return None
+
+
+def control_refusal(ch: str) -> tuple[str, str]:
+    """The message and the hint that refuse ``ch`` (a :func:`control_character`)."""
+    if ch in BIDI_OVERRIDES:
+        return (f"direction override U+{ord(ch):04X} in the text",
+                "remove it: it shows the text after it reversed, which can hide a name, an ID or a date "
+                "from the identifier checks")
+    return f"control character U+{ord(ch):04X} in the text", "remove it (Anki separates a note's fields with U+001F)"
 
 
 def refuse_control_characters(text: str, *, file: Path | str | None = None, field: str | None = None) -> None:
     """Raise an :class:`InputError` naming the first control character of ``text``, if any."""
     ch = control_character(text)
     if ch is not None:
-        raise InputError(f"control character U+{ord(ch):04X} in the text", file=file, field=field,
-                         value=_around(text, text.index(ch)),
-                         hint="remove it (Anki separates a note's fields with U+001F)")
+        message, hint = control_refusal(ch)
+        raise InputError(message, file=file, field=field, value=_around(text, text.index(ch)), hint=hint)
 
 
 def _around(text: str, at: int) -> str:
@@ -127,8 +139,8 @@ def _check_scalar(node: yaml.ScalarNode) -> None:
     value = node.value
     ch = control_character(value)
     if ch is not None:
-        raise _Refused(f"control character U+{ord(ch):04X} in the text", node.start_mark,
-                       "remove it (Anki separates a note's fields with U+001F)")
+        message, hint = control_refusal(ch)
+        raise _Refused(message, node.start_mark, hint)
     if node.tag == INT_TAG and sum(c.isdigit() for c in value) > MAX_INT_DIGITS:
         raise _Refused(f"a number with more than {MAX_INT_DIGITS} digits", node.start_mark,
                        "no value in a case is this large; check the number")

@@ -450,6 +450,9 @@ BAD_INPUTS: list[BadInput] = [
              ("case.yaml", "control character U+0085")),
     BadInput("control character in a mapping key", yaml_text(good() + '"ke\\x1fy": 1\n'),
              ("case.yaml", "control character U+001F")),
+    BadInput("right-to-left override hiding a name in the history",
+             yaml_edit("history: Test history.", 'history: "Seen by Dr \\u202ebarqyZ\\u202c."'),
+             ("case.yaml", "case.yaml:3", "direction override U+202E", "can hide a name")),
     # --- case ids that would share one cardgen::case:: tag -------------------------------------------
     BadInput("case ids that differ by letter case", two_cases(good("Chest-1"), good("chest-1")),
              ("same tag cardgen::case::chest-1", "'Chest-1'", "'chest-1'", str(Path("a") / "case.yaml"),
@@ -534,6 +537,8 @@ BAD_INPUTS: list[BadInput] = [
              ("curriculum.csv", "line 4"), args=CSV_CURRICULUM),
     BadInput("curriculum CSV title with the field separator", with_csv_curriculum(["sep,a\x1fb,msk"]),
              ("curriculum.csv", "line 4", "control character U+001F"), args=CSV_CURRICULUM),
+    BadInput("curriculum CSV title with a direction override", with_csv_curriculum(["rlo,a\u202db,msk"]),
+             ("curriculum.csv", "line 4", "direction override U+202D"), args=CSV_CURRICULUM),
     BadInput("deck name with the field separator", yaml_text(good()), ("--deck-name", "U+001F"),
              args=("--deck-name", "a\x1fb")),
     # --- identifiers of the header written into the case (see docs/de-identification.md) ---------

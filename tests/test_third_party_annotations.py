@@ -292,6 +292,20 @@ def test_a_rotation_no_viewer_can_show_is_refused_where_display_units_need_it(tm
     assert "45" in output
 
 
+def test_a_direction_override_in_an_objects_text_never_reaches_a_card(tmp_path, collection):
+    """A viewer's label is the object's own text, not a case file's (which refuses the character): a
+    right-to-left override in it showed the letters after it reversed on the card."""
+    def write(path: Path) -> None:
+        _gsps_on_a_turned_display(_ct(), path, 0, False, None)
+        state = pydicom.dcmread(path)
+        state.SpecificCharacterSet = "ISO_IR 192"
+        state.GraphicAnnotationSequence[0].TextObjectSequence[0].UnformattedTextValue = "Rib \u202ebarqyZ"
+        state.save_as(path)
+
+    answers, _ = _read_back(tmp_path, collection, write)
+    assert answers == ["<p>Nodule</p>", "<p>Rib barqyZ</p>"]
+
+
 # --- SEG: highdicom -----------------------------------------------------------------------------------
 
 def _segment(number: int, label: str) -> hd.seg.SegmentDescription:

@@ -57,8 +57,9 @@ class NoteSpec:
                                                  for index, text in enumerate(self.fields)))
 
 
-# Control characters other than tab and line breaks (C0, DEL, C1).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Control characters other than tab and line breaks (C0, DEL, C1), and the direction overrides that
+# show the text after them reversed (cardgen.yamlio.BIDI_OVERRIDES: a name written backwards).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202d\u202e]")
 
 
 @dataclass(frozen=True)
