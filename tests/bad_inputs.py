@@ -539,6 +539,10 @@ BAD_INPUTS: list[BadInput] = [
              ("curriculum.csv", "line 4", "control character U+001F"), args=CSV_CURRICULUM),
     BadInput("curriculum CSV title with a direction override", with_csv_curriculum(["rlo,a\u202db,msk"]),
              ("curriculum.csv", "line 4", "direction override U+202D"), args=CSV_CURRICULUM),
+    BadInput("deck name of empty levels", yaml_text(good()), ("--deck-name", "empty level", "'::'"),
+             args=("--deck-name", "::")),
+    BadInput("deck name with a blank level", yaml_text(good()), ("--deck-name", "empty level", "'Radiology:: ::Chest'"),
+             args=("--deck-name", "Radiology:: ::Chest")),
     BadInput("deck name with the field separator", yaml_text(good()), ("--deck-name", "U+001F"),
              args=("--deck-name", "a\x1fb")),
     # --- identifiers of the header written into the case (see docs/de-identification.md) ---------

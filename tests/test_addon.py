@@ -65,6 +65,26 @@ def test_archive_layout_and_manifest(tmp_path: Path) -> None:
     assert again.read_bytes() == archive.read_bytes()
 
 
+@pytest.mark.parametrize("homepage", ["javascript:alert(1)", "file:///etc/passwd", "data:text/html,x",
+                                      "example.org", " https://example.org"])
+def test_a_homepage_that_is_not_a_web_page_is_refused(tmp_path: Path, homepage: str) -> None:
+    """Anki's add-on manager opens the homepage in the learner's browser ("View Add-on Page")."""
+    from click.testing import CliRunner
+
+    from cardgen.cli import main
+
+    out = tmp_path / "cardgen.ankiaddon"
+    result = CliRunner().invoke(main, ["addon", "build", "-o", str(out), "--homepage", homepage])
+    assert result.exit_code == 1 and not out.exists()
+    assert result.output.strip() == (f"Error: --homepage: the add-on's homepage must be a web address starting "
+                                     f"https:// or http:// (value {homepage!r}); e.g. --homepage "
+                                     "https://example.org/radiology"), result.output
+    good = CliRunner().invoke(main, ["addon", "build", "-o", str(out), "--homepage", "https://example.org/r"])
+    assert good.exit_code == 0
+    with zipfile.ZipFile(out) as zipped:
+        assert json.loads(zipped.read("manifest.json"))["homepage"] == "https://example.org/r"
+
+
 def test_archive_imports_only_what_anki_has(tmp_path: Path) -> None:
     """Extracted as Anki installs it (addons21/cardgen), the add-on's modules import with only the
     standard library, anki and aqt on the path: no cardgen install, no pydicom, genanki or Pillow."""

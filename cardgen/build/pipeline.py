@@ -65,6 +65,10 @@ def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
     if not options.deck_name.strip():
         raise InputError("the deck name is empty", field="--deck-name", value=options.deck_name,
                          hint='give the name learners see in Anki, e.g. --deck-name "Chest"')
+    if any(not level.strip() for level in options.deck_name.split("::")):
+        # Anki names each empty level of a deck path "blank": '::' would give blank::blank decks.
+        raise InputError("the deck name has an empty level between '::'", field="--deck-name",
+                         value=options.deck_name, hint='give a name to every level, e.g. --deck-name "Radiology::Chest"')
     curriculum = load_curriculum(options.curriculum) if options.curriculum else None
     result = BuildResult()
     cache = BuildCache(options.cache_dir) if options.cache_dir is not None else None
