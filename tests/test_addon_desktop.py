@@ -148,7 +148,7 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     curriculum = _new_cards_in_curriculum_order(small_deck, tmp_path / "plain")
     assert [band for _, _, band in curriculum] == CURRICULUM_BANDS
-    export = tmp_path / "progress.json"
+    export = tmp_path / "progress <b>&amp;.json"  # Anki's tooltip is rich text: shown as written
 
     run = run_desktop(tmp_path / "anki", checks=CHECKS, check="cardgen_addon", ankiaddons=[archive],
                       addon_config={"cardgen": {"minutes_per_day": MINUTES}}, deck=small_deck,
@@ -163,7 +163,7 @@ def test_cardgen_addon_in_the_real_anki_desktop(tmp_path: Path, small_deck: Path
     assert f"Budget: {MINUTES} minutes a day, no target date: paced as if" in seen["asked"]
     assert seen["consent"] is True and seen["fsrs"] is True
     assert run.messages[0].startswith("tooltip: cardgen: Turn on FSRS")
-    assert run.messages[-1] == f"tooltip: cardgen: exported 3 reviews to {export.name}"
+    assert run.messages[-1] == "tooltip: cardgen: exported 3 reviews to progress &lt;b&gt;&amp;amp;.json"
     # Only the deck holding the cards gets the cardgen preset (a copy of Default); the root deck and
     # Anki's Default deck keep theirs.
     assert seen["presets"][HOME]["preset"] == "cardgen: Default"

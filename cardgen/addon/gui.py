@@ -8,6 +8,8 @@ backend alone. Each hook does exactly what ``drive(col, moment, config)`` does, 
 
 from __future__ import annotations
 
+import html
+
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -95,7 +97,7 @@ def _ask_first(moment: str) -> None:
     """The first run: show what the add-on would change, and ask (a non-blocking dialog)."""
     global question
     from aqt import mw
-    from aqt.qt import QMessageBox
+    from aqt.qt import QMessageBox, Qt
 
     if question is not None:
         return
@@ -104,6 +106,7 @@ def _ask_first(moment: str) -> None:
         return  # no cardgen deck yet: nothing to ask about
     box = QMessageBox(mw)
     box.setWindowTitle("cardgen")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # deck and preset names are shown as written
     box.setText("cardgen can schedule your cardgen decks by your budget and your own reviews. "
                 "It would now:\n\n" + "\n".join(f"- {line}" for line in plan.describe())
                 + "\n\n" + _budget_line(budget_read(mw.col, config()))
@@ -121,6 +124,12 @@ def _ask_first(moment: str) -> None:
     box.finished.connect(answered)
     question = box
     box.open()
+
+
+def label_text(text: str) -> str:
+    """``text`` for Anki's tooltip, which is a rich-text label: a deck or file name holding ``<`` or
+    ``&`` is shown as written, not read as markup."""
+    return html.escape(text, quote=False)
 
 
 def run(moment: str, *, restore: bool = False, on_done: Callable[[SchedulingPlan], None] | None = None) -> None:
@@ -146,7 +155,7 @@ def run(moment: str, *, restore: bool = False, on_done: Callable[[SchedulingPlan
         global last_plan, last_error
         last_plan, last_error = outcome["plan"], None
         if not last_plan.is_empty():
-            tooltip("cardgen: " + "; ".join(last_plan.describe()[:3]))
+            tooltip(label_text("cardgen: " + "; ".join(last_plan.describe()[:3])))
         if on_done is not None:
             on_done(last_plan)
 
@@ -232,7 +241,7 @@ def show_status() -> None:
     from aqt import mw
     from aqt.utils import showInfo
 
-    showInfo(status_text(mw.col, config()), title="cardgen status")
+    showInfo(status_text(mw.col, config()), title="cardgen status", textFormat="plain")
 
 
 def export_progress_to(path: Path, on_done: Callable[[Path], None] | None = None) -> None:
@@ -242,7 +251,7 @@ def export_progress_to(path: Path, on_done: Callable[[Path], None] | None = None
     from aqt.utils import tooltip
 
     def finished(progress: Any) -> None:
-        tooltip(f"cardgen: exported {len(progress.reviews)} reviews to {path.name}")
+        tooltip(label_text(f"cardgen: exported {len(progress.reviews)} reviews to {path.name}"))
         if on_done is not None:
             on_done(path)
 
