@@ -306,6 +306,41 @@ def test_a_direction_override_in_an_objects_text_never_reaches_a_card(tmp_path, 
     assert answers == ["<p>Nodule</p>", "<p>Rib barqyZ</p>"]
 
 
+def _gsps_with_an_overlay(ct: pydicom.Dataset, path: Path, *, with_graphic: bool) -> None:
+    """A highdicom GSPS carrying overlay plane 6000 (rows 20-39, columns 80-109 set), with or without
+    a circle of its own."""
+    from pydicom.pixels import pack_bits
+
+    layer = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+    pixel = hd.pr.AnnotationUnitsValues.PIXEL
+    annotations = [hd.pr.GraphicAnnotation(referenced_images=[ct], graphic_layer=layer, graphic_objects=[
+        hd.pr.GraphicObject(hd.pr.GraphicTypeValues.CIRCLE, np.array([[40.0, 60.0], [50.0, 60.0]]), units=pixel)])]
+    state = hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[ct], series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests",
+        software_versions="1", device_serial_number="1", content_label="TEACHING", graphic_layers=[layer],
+        graphic_annotations=annotations if with_graphic else None)
+    bitmap = np.zeros((SOURCE, SOURCE), np.uint8)
+    bitmap[20:40, 80:110] = 1
+    for element, vr, value in ((0x0010, "US", SOURCE), (0x0011, "US", SOURCE), (0x0040, "CS", "G"),
+                               (0x0050, "SS", [1, 1]), (0x0100, "US", 1), (0x0102, "US", 0),
+                               (0x3000, "OW", pack_bits(bitmap.ravel())), (0x1001, "CS", "FINDINGS")):
+        state.add_new(0x60000000 + element, vr, value)
+    state.save_as(path)
+
+
+@pytest.mark.parametrize("with_graphic", [True, False])
+def test_a_presentation_states_overlay_is_a_finding_beside_its_graphics(tmp_path, collection, with_graphic):
+    """The state's reader read only its graphics: the overlay was dropped (with a circle) or the file
+    held 'no annotation for this image' (alone)."""
+    answers, masks = _read_back(tmp_path, collection,
+                                lambda path: _gsps_with_an_overlay(_ct(), path, with_graphic=with_graphic),
+                                entry="    text: Rib\n")
+    overlay = [Rect(80, 20, 30, 20)]
+    _check(masks, [[Ellipse(30, 50, 20, 20)], overlay] if with_graphic else [overlay])
+    assert answers == ["<p>Rib</p>"] * (2 if with_graphic else 1)
+
+
 # --- SEG: highdicom -----------------------------------------------------------------------------------
 
 def _segment(number: int, label: str) -> hd.seg.SegmentDescription:

@@ -29,7 +29,7 @@ __all__ = ["AnnotationReader", "ImageRef", "ReadAnnotation", "SliceGeometry",
 
 def registered_readers() -> list[AnnotationReader]:
     """Every annotation reader, in the order they are tried. Add a new reader here."""
-    # Overlays last: a presentation state may carry overlays as well as its graphics.
+    # Overlays last: an image's own overlay planes (a presentation state's are read with its graphics).
     return [GspsReader(), SrReader(), SegReader(), RtstructReader(), OverlayReader()]
 
 

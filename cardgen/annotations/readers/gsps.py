@@ -12,6 +12,8 @@ point (Weasis writes an arrow as shaft and head, and every drawing of a layer in
 Text objects give a finding its words: a tracked or grouped one its finding's, an anchored one
 the drawing its anchor points into (else it is its own point or arrow), one in a box alone the
 nearest drawing (a viewer's label beside its drawing); the box itself masks nothing.
+Overlay planes (60xx) the state carries are read as an image's are (cardgen.annotations.readers.
+overlay), one finding each, on every image the state applies to.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from cardgen.annotations.readers.base import (
     read_annotation_dataset,
 )
 from cardgen.annotations.readers.graphics import graphic_type, shapes_for_graphic
+from cardgen.annotations.readers.overlay import overlay_annotations
 from cardgen.annotations.shapes import Arrow, Point, Polygon, Shape
 from cardgen.errors import InputError
 from cardgen.imaging.elements import element_values, fixed_numbers
@@ -113,6 +116,9 @@ class GspsReader:
                                                   referenced_sop_instance_uid=uid, referenced_frame=frame,
                                                   reader=self.name, tracking_id=finding.tracking_id,
                                                   item=finding.item))
+        if _state_applies_to(ds, image):
+            # Overlay planes the state carries are drawn over every image it applies to.
+            annotations += overlay_annotations(ds, path, image, referenced_uid=None)
         return annotations
 
 
@@ -328,6 +334,14 @@ def _text_object(item, area: _Display, path: Path, where: str):
         shapes.append(Point(anchor))
     # A box alone is where the words are written, not a region of the image: it masks nothing.
     return text, shapes, box, anchor
+
+
+def _state_applies_to(ds, image: ImageRef) -> bool:
+    """Whether the presentation state applies to ``image``: one of the images its Referenced Series
+    Sequence names (or any image, when it names none or the image's UID is unknown)."""
+    named = {str(ref.get("ReferencedSOPInstanceUID", "")) for series in ds.get("ReferencedSeriesSequence") or []
+             for ref in series.get("ReferencedImageSequence") or []}
+    return not named or not image.sop_instance_uid or image.sop_instance_uid in named
 
 
 def _references(item) -> list[tuple[str | None, int | None]]:

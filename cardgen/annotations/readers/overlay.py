@@ -34,38 +34,43 @@ class OverlayReader:
 
     def read(self, path: Path, image: ImageRef) -> list[ReadAnnotation]:
         ds = read_annotation_dataset(path)
-        uid = str(ds.get("SOPInstanceUID", "")) or None
-        annotations: list[ReadAnnotation] = []
-        for group in OVERLAY_GROUPS:
-            if (group, 0x3000) not in ds:
-                continue
-            field = f"({group:04X},3000) Overlay Data"
-            try:
-                bitmap = np.asarray(ds.overlay_array(group), dtype=bool)
-            except (ValueError, AttributeError, KeyError) as error:
-                raise InputError(f"cannot unpack the overlay: {error}", file=path, field=field,
-                                 hint="the overlay is damaged; export the image again") from error
-            if bitmap.ndim == 3:
-                # A multi-frame overlay: its frames start at Image Frame Origin (60xx,0051), from 1.
-                first = int(ds[group, 0x0051].value) - 1 if (group, 0x0051) in ds else 0
-                index = (image.frame or 0) - first
-                if not 0 <= index < len(bitmap):
-                    continue  # this overlay does not cover the case's frame
-                bitmap = bitmap[index]
-            origin = ds.get((group, 0x0050))
-            row_origin, column_origin = (int(origin.value[0]), int(origin.value[1])) if origin else (1, 1)
-            # Overlay Description and Label are free text typed at the modality and may name the
-            # patient, so they never become a label: the case gives the words.
-            label = None
-            shapes = tuple(
-                Rect(float(left + column_origin - 1), float(top + row_origin - 1),
-                     float(right - left + 1), float(bottom - top + 1), label=label)
-                for top, left, bottom, right in connected_boxes(bitmap)
-            )
-            if shapes:
-                annotations.append(ReadAnnotation(shapes, label=label, text=label,
-                                                  referenced_sop_instance_uid=uid, reader=self.name, item=field))
-        return annotations
+        return overlay_annotations(ds, path, image, str(ds.get("SOPInstanceUID", "")) or None)
+
+
+def overlay_annotations(ds, path: Path, image: ImageRef, referenced_uid: str | None) -> list[ReadAnnotation]:
+    """One annotation per overlay plane of ``ds`` with regions on ``image``'s frame, belonging on the
+    image ``referenced_uid`` (None: any): the image's own UID for an image's overlays, the image a
+    presentation state applies to for the state's."""
+    annotations: list[ReadAnnotation] = []
+    for group in OVERLAY_GROUPS:
+        if (group, 0x3000) not in ds:
+            continue
+        field = f"({group:04X},3000) Overlay Data"
+        try:
+            bitmap = np.asarray(ds.overlay_array(group), dtype=bool)
+        except (ValueError, AttributeError, KeyError) as error:
+            raise InputError(f"cannot unpack the overlay: {error}", file=path, field=field,
+                             hint="the overlay is damaged; export the image again") from error
+        if bitmap.ndim == 3:
+            # A multi-frame overlay: its frames start at Image Frame Origin (60xx,0051), from 1.
+            first = int(ds[group, 0x0051].value) - 1 if (group, 0x0051) in ds else 0
+            index = (image.frame or 0) - first
+            if not 0 <= index < len(bitmap):
+                continue  # this overlay does not cover the case's frame
+            bitmap = bitmap[index]
+        origin = ds.get((group, 0x0050))
+        row_origin, column_origin = (int(origin.value[0]), int(origin.value[1])) if origin else (1, 1)
+        # Overlay Description and Label are free text typed at the modality and may name the
+        # patient, so they never become a label: the case gives the words.
+        shapes = tuple(
+            Rect(float(left + column_origin - 1), float(top + row_origin - 1),
+                 float(right - left + 1), float(bottom - top + 1))
+            for top, left, bottom, right in connected_boxes(bitmap)
+        )
+        if shapes:
+            annotations.append(ReadAnnotation(shapes, label=None, text=None, referenced_sop_instance_uid=referenced_uid,
+                                              reader="overlay", item=field))
+    return annotations
 
 
 def connected_boxes(bitmap: np.ndarray, min_pixels: int = _MIN_REGION_PIXELS) -> list[tuple[int, int, int, int]]:
