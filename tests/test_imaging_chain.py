@@ -217,3 +217,43 @@ def test_public_names_of_the_dicom_module():
     assert file_window(mr) == Window(center=600, width=1600)
     with pytest.raises(InputError, match="not a DICOM file"):
         read_dataset(Path(get_testdata_file("README.txt")))
+
+
+def test_one_value_on_padding_is_shown_white_not_black(tmp_path):
+    """No window and every real pixel one value (a segment's label on a label map's frame; found in
+    highdicom's test data): it was drawn black, the same as the padding, and the frame looked empty."""
+    stored = np.zeros((8, 8), np.uint16)
+    stored[2:6, 2:6] = 19
+    ds = read_dataset(write_image(tmp_path / "label.dcm", stored, PixelPaddingValue=0))
+    image = np.asarray(render_frame(ds, 0))
+    assert (image[2:6, 2:6] == 255).all() and image.sum() == 16 * 255
+    uniform = read_dataset(write_image(tmp_path / "uniform.dcm", np.full((4, 4), 7, np.uint16)))
+    assert (np.asarray(render_frame(uniform, 0)) == 255).all()
+
+
+def test_a_linear_window_narrower_than_1_is_drawn_exact(tmp_path):
+    """An RT image's own window in Gy (width 0.21, found in fo-dicom's test data) was refused as
+    'below the minimum', and so was the same window written in case.yaml; LINEAR requires a width of
+    at least 1, and the writer meant LINEAR_EXACT."""
+    stored = ramp(4, 8, 0, 40000, np.uint16)
+    ds = read_dataset(write_image(tmp_path / "dose.dcm", stored, RescaleSlope=5.6e-6, RescaleIntercept=0,
+                                  WindowCenter=0.1077, WindowWidth=0.2147))
+    dose = stored.astype(np.float64) * 5.6e-6
+    expected = np.clip(np.floor(((dose - 0.1077) / 0.2147 + 0.5) * 255 + 0.5), 0, 255)
+    assert (np.asarray(render_frame(ds, 0)) == expected).all()
+    assert (np.asarray(render_frame(ds, 0, Window(center=0.1077, width=0.2147))) == expected).all()
+    assert 0 < expected.mean() < 255
+
+
+def test_float_pixel_data_is_windowed_exactly(tmp_path):
+    """A parametric map of 0..0.94 in Float Pixel Data with its window (center 0.5, width 1, LINEAR),
+    as in pydicom-data: the LINEAR formula's half steps made every value above 0 white."""
+    values = np.linspace(0.0, 0.94, 32, dtype=np.float32).reshape(4, 8)
+    path = write_image(tmp_path / "map.dcm", np.zeros((4, 8), np.uint8), WindowCenter=0.5, WindowWidth=1.0)
+    ds = pydicom.dcmread(path)
+    del ds.PixelData, ds.BitsStored, ds.HighBit, ds.PixelRepresentation
+    ds.BitsAllocated = 32
+    ds.FloatPixelData = values.tobytes()
+    ds.save_as(path)
+    image = np.asarray(render_frame(read_dataset(path), 0))
+    assert (image == np.clip(np.floor(values.astype(np.float64) * 255 + 0.5), 0, 255)).all()

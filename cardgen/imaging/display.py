@@ -163,6 +163,16 @@ def file_vois(attrs) -> list[FileVoi]:
     return vois
 
 
+def _function(window: Window | WindowVoi, whole_steps: bool) -> VoiFunction:
+    """The VOI function to draw ``window`` with. LINEAR's half-step offsets (PS3.3 C.11.2.1.2.1) are
+    for stored values in whole steps, and it requires a width of at least 1: float pixel data (a
+    parametric map of 0..1 with width 1) and windows narrower than 1 (an RT image in Gy, width 0.21)
+    are what their writers meant by LINEAR_EXACT, and would otherwise be all black or all white."""
+    if window.function is VoiFunction.LINEAR and (not whole_steps or window.width < 1):
+        return VoiFunction.LINEAR_EXACT
+    return window.function
+
+
 def apply_window(values: np.ndarray, center: float, width: float, function: VoiFunction) -> np.ndarray:
     """A Window Center/Width pair to grey levels 0..255 (float), by the formulas of PS3.3 C.11.2.1."""
     values = np.asarray(values, dtype=np.float64)
@@ -244,7 +254,7 @@ def _grey_levels(stored: np.ndarray, attrs, photometric: str, window: WindowChoi
     _rescale_values(attrs, path)
     padding = padding_mask(stored, attrs)
     modality = np.asarray(apply_modality_lut(stored, attrs), dtype=np.float64)
-    grey = _voi(modality, attrs, window, padding, path)
+    grey = _voi(modality, attrs, window, padding, path, whole_steps=stored.dtype.kind in "iu")
     if photometric == "MONOCHROME1":
         grey = 255.0 - grey  # inverted after VOI (PS3.3 C.7.6.3.1.2)
     if padding is not None:
@@ -320,23 +330,22 @@ def _chosen_voi(attrs, window: FileWindow | None, path: Path | None) -> FileVoi 
                          field="window", value=f"file {index + 1}",
                          hint=f"use file 1 to file {len(vois)}, or a preset")
     chosen = vois[index]
-    if isinstance(chosen, WindowVoi) and (chosen.width <= 0 or (chosen.function is VoiFunction.LINEAR
-                                                                and chosen.width < 1)):
-        raise InputError("the file's Window Width is below the minimum", file=path,
+    if isinstance(chosen, WindowVoi) and not chosen.width > 0:
+        raise InputError("the file's Window Width is not above 0", file=path,
                          field="(0028,1051) Window Width", value=chosen.width,
                          hint="use a preset or an explicit {center, width}")
     return chosen
 
 
 def _voi(modality: np.ndarray, attrs, window: WindowChoice, padding: np.ndarray | None,
-         path: Path | None) -> np.ndarray:
+         path: Path | None, *, whole_steps: bool = True) -> np.ndarray:
     if isinstance(window, Window):
-        return apply_window(modality, window.center, window.width, window.function)
+        return apply_window(modality, window.center, window.width, _function(window, whole_steps))
     chosen = _chosen_voi(attrs, window, path)
     if chosen is None:
         return _full_range(modality, padding)
     if isinstance(chosen, WindowVoi):
-        return apply_window(modality, chosen.center, chosen.width, chosen.function)
+        return apply_window(modality, chosen.center, chosen.width, _function(chosen, whole_steps))
     from pydicom.pixels import apply_voi
 
     # A VOI LUT is indexed by integer modality values (PS3.3 C.11.2.1.1).
@@ -352,7 +361,12 @@ def _full_range(modality: np.ndarray, padding: np.ndarray | None) -> np.ndarray:
         return np.zeros_like(modality)
     low, high = float(real.min()), float(real.max())
     if high <= low:
-        return np.zeros_like(modality)
+        # One value in every real pixel (a segment's label, a uniform map): shown white, so that it
+        # stands out from the padding (black) rather than vanishing into it.
+        level = np.full(modality.shape, 255.0)
+        if padding is not None:
+            level[padding] = 0.0
+        return level
     return apply_window(modality, (low + high) / 2.0, high - low, VoiFunction.LINEAR_EXACT)
 
 

@@ -222,9 +222,10 @@ def _window_from_mapping(value: dict, *, file: Path | str | None, field: str) ->
         function = VoiFunction.from_text(keys.get("function"))
     except InputError as error:
         raise error.located(file=file, field_prefix=field) from None
-    minimum = 1.0 if function is VoiFunction.LINEAR else 0.0
-    if not width_f >= minimum or (function is not VoiFunction.LINEAR and width_f == 0):
-        raise InputError(f"window width must be {'at least 1' if minimum else 'above 0'}", file=file,
-                         field=f"{field}.width", value=width, hint="widths are in modality units (HU for CT)")
+    if not width_f > 0:
+        # (A LINEAR width below 1, against the standard's letter, is drawn as LINEAR_EXACT: an RT
+        # image's window in Gy, a parametric map's of 0..1.)
+        raise InputError("window width must be above 0", file=file, field=f"{field}.width", value=width,
+                         hint="widths are in modality units (HU for CT)")
     name = keys.get("name")
     return Window(center=center_f, width=width_f, name=str(name) if name else None, function=function)

@@ -17,6 +17,7 @@ from pathlib import Path
 from cardgen.deid.burned_in import BurnedInFacts, burned_in_reason
 from cardgen.errors import InputError
 from cardgen.imaging.dicom import read_dataset
+from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.series import series_files
 from cardgen.imaging.windows import ct_presets
@@ -84,19 +85,14 @@ def summarise(image: Path) -> ImageSummary:
 
 
 def _file_windows(ds) -> tuple[str, ...]:
-    def values(name: str) -> list:
-        value = ds.get(name)
-        if value is None:
-            return []
-        return list(value) if hasattr(value, "__iter__") and not isinstance(value, (str, bytes)) else [value]
-
-    centers, widths, names = values("WindowCenter"), values("WindowWidth"), values("WindowCenterWidthExplanation")
-    out = []
-    for index, (center, width) in enumerate(zip(centers, widths)):
-        name = f" {str(names[index]).strip()}" if index < len(names) and str(names[index]).strip() else ""
-        out.append(f"C {float(center):g} / W {float(width):g}{name}")
-    out += [f"VOI LUT {i + 1}" for i, _ in enumerate(ds.get("VOILUTSequence") or [])]
-    return tuple(out)
+    """The file's own VOIs for its first frame, as the display chain reads them (per-frame and
+    shared functional groups of an enhanced file included), described."""
+    try:
+        vois = file_vois(frame_attributes(ds, 0))
+    except InputError:
+        return ()  # the build says what is wrong with them
+    return tuple(f"C {voi.center:g} / W {voi.width:g}{f' {voi.explanation}' if voi.explanation else ''}"
+                 if isinstance(voi, WindowVoi) else f"VOI LUT {voi.item + 1}" for voi in vois)
 
 
 def _suggest(modality: str | None, body_part: str | None) -> str:
