@@ -23,6 +23,7 @@ from cardgen.imaging.dicom import (DicomSource, decoded_pixels, file_window, rea
                                    to_display)
 from cardgen.imaging.display import render_frame, voi_label
 from cardgen.imaging.windows import FileWindow, VoiFunction, Window, preset
+from tests.sample_cases import CT_SMALL
 from tests.test_imaging_testdata import linear  # the standard's LINEAR formula, written once
 
 
@@ -257,3 +258,34 @@ def test_float_pixel_data_is_windowed_exactly(tmp_path):
     ds.save_as(path)
     image = np.asarray(render_frame(read_dataset(path), 0))
     assert (image == np.clip(np.floor(values.astype(np.float64) * 255 + 0.5), 0, 255)).all()
+
+
+@pytest.mark.parametrize("meta", [True, False])
+def test_a_file_without_the_preamble_is_read_and_a_text_file_is_not(tmp_path, meta):
+    """Files without the 128-byte preamble and DICM (five in pydicom-data; DCMTK shows them) were
+    refused as 'not a DICOM file'; with the File Meta group or without it (implicit VR)."""
+    ds = pydicom.dcmread(CT_SMALL)
+    expected = np.asarray(render_frame(ds, 0))
+    ds.preamble = None
+    if not meta:
+        del ds.file_meta
+    path = tmp_path / "bare.dcm"
+    ds.save_as(path, enforce_file_format=False, implicit_vr=not meta or None, little_endian=True)
+    assert path.read_bytes()[128:132] != b"DICM"
+    assert (np.asarray(render_frame(read_dataset(path), 0)) == expected).all()
+    text = tmp_path / "notes.dcm"
+    text.write_text("Rows: 512\nColumns: 512\n", encoding="utf-8")
+    with pytest.raises(InputError, match="not a DICOM file"):
+        read_dataset(text)
+
+
+def test_empty_pixel_data_is_named(tmp_path):
+    """fo-dicom's GH1146.dcm: an empty Pixel Data gave "object of type 'NoneType' has no len(); the
+    file is truncated" (it is not)."""
+    path = write_image(tmp_path / "empty.dcm", np.zeros((4, 4), np.uint16))
+    ds = pydicom.dcmread(path)
+    ds.PixelData = b""
+    ds.save_as(path)
+    with pytest.raises(InputError, match="the pixel data is empty") as caught:
+        render_frame(read_dataset(path), 0, path=path)
+    assert caught.value.field == "(7FE0,0010) Pixel Data"

@@ -141,6 +141,9 @@ def decode_frame(ds, index: int, path: Path | None = None) -> tuple[np.ndarray, 
     if not has_pixel_data(ds):
         raise InputError("the DICOM file has no pixel data (7FE0,0010)", file=path,
                          hint="point the case at an image, not a report, plan or structure set")
+    if not any(ds.get(key) for key in ("PixelData", "FloatPixelData", "DoubleFloatPixelData")):
+        raise InputError("the pixel data is empty", file=path, field="(7FE0,0010) Pixel Data",
+                         hint="the file holds no picture; export the image again from the PACS or modality")
     count = frame_count(ds, path)
     if not 0 <= index < count:
         raise InputError(f"frame {index} does not exist; the file has {count} frame(s)", file=path,

@@ -47,17 +47,47 @@ def read_dataset(path: Path, *, pixels: bool = True):
     return ds
 
 
+def _without_preamble(ds):
+    """``ds``, read from a file without the 128-byte preamble and "DICM" (older writers, files taken
+    from a DICOMDIR or a network dump), if it is an image: it has a size and a SOP Class or Modality,
+    which a text or other file read by force never has; else None. A file without the File Meta
+    group gets the transfer syntax its elements were read in."""
+    from pydicom.dataset import FileMetaDataset
+    from pydicom.uid import ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+    try:
+        looks_like_image = (int(ds.get("Rows") or 0) > 0 and int(ds.get("Columns") or 0) > 0
+                            and bool(ds.get("SOPClassUID") or ds.get("Modality")))
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None
+    if not looks_like_image:
+        return None
+    if "TransferSyntaxUID" not in getattr(ds, "file_meta", {}):
+        implicit = getattr(ds, "original_encoding", (True, True))[0]
+        ds.file_meta = getattr(ds, "file_meta", None) or FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+    return ds
+
+
 def _read_checked(path: Path, pixels: bool):
     import pydicom
     from pydicom.errors import BytesLengthException, InvalidDicomError
 
     try:
         with open_confined(path) as stream:
-            ds = pydicom.dcmread(stream, stop_before_pixels=not pixels)
             size = os.fstat(stream.fileno()).st_size
-    except InvalidDicomError as error:
-        raise InputError("not a DICOM file (no DICM preamble)", file=path,
-                         hint="give a .dcm file, or a PNG/JPEG export") from error
+            try:
+                ds = pydicom.dcmread(stream, stop_before_pixels=not pixels)
+            except InvalidDicomError as error:
+                stream.seek(0)
+                try:
+                    forced = pydicom.dcmread(stream, stop_before_pixels=not pixels, force=True)
+                except (OSError, EOFError, ValueError, KeyError, TypeError, struct.error, RecursionError):
+                    forced = None
+                ds = _without_preamble(forced) if forced is not None else None
+                if ds is None:
+                    raise InputError("not a DICOM file (no DICM preamble)", file=path,
+                                     hint="give a .dcm file, or a PNG/JPEG export") from error
     except PermissionError as error:
         raise InputError(f"cannot read the file: {error.strerror}", file=path,
                          hint="make it readable (chmod u+r), or copy it into the case again") from None
