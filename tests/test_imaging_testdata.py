@@ -22,7 +22,7 @@ import pydicom.data
 import pytest
 
 from cardgen.errors import InputError
-from cardgen.imaging.decode import frame_count, has_pixel_data
+from cardgen.imaging.decode import decode_frame, frame_count, has_pixel_data
 from cardgen.imaging.display import render_frame
 from cardgen.imaging.windows import FileWindow, Window, preset
 
@@ -54,8 +54,6 @@ PIXEL_FILES = _files_with_pixel_data()
 # The files that cannot be shown, and words their error must contain (transfer syntax and package
 # for undecodable streams; the damaged attribute otherwise).
 EXPECTED_ERRORS: dict[str, tuple[str, ...]] = {
-    # A 12-bit JPEG stream with a misplaced marker: only GDCM reads it.
-    "JPEG-lossy.dcm": ("JPEG Extended", "1.2.840.10008.1.2.4.51", "python-gdcm"),
     # A sequence delimiter inside the JPEG 2000 fragments: the openjpeg plugin cannot read the header.
     "JPEG2000-embedded-sequence-delimiter.dcm": ("JPEG 2000", "1.2.840.10008.1.2.4.91", "python-gdcm"),
     "MR_truncated.dcm": ("truncated",),
@@ -304,3 +302,16 @@ def test_ybr_full_422_from_the_raw_bytes():
                     y + 1.772 * (cb - 128)]
         for got, want in zip(image[r, c], expected):
             assert abs(got - min(max(want, 0), 255)) <= 1, (r, c)
+
+
+def test_a_jpeg_whose_scan_header_ends_at_0_is_decoded_as_dcmtk_does():
+    """JPEG-lossy.dcm (and NEMA WG04's 12-bit lossy set): the scan header's spectral selection ends
+    at 0, not 63, and libjpeg refused it; DCMTK's dcmdjpeg warns and decodes it. Values read here
+    from dcmdjpeg's output (DCMTK 3.6, December 2026), within the IDCT's rounding."""
+    ds = _read(TEST_FILES / "JPEG-lossy.dcm")
+    stored, photometric = decode_frame(ds, 0)
+    assert stored.shape == (1024, 256) and photometric == "MONOCHROME2"
+    for (row, column), dcmtk in {(421, 143): 264, (423, 143): 255, (420, 142): 249, (500, 128): 10,
+                                 (100, 100): 1, (800, 50): 1}.items():
+        assert abs(int(stored[row, column]) - dcmtk) <= 2, (row, column)
+    assert float(stored.mean()) == pytest.approx(14.37, abs=0.05)

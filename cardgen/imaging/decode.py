@@ -168,18 +168,63 @@ def decode_frame(ds, index: int, path: Path | None = None) -> tuple[np.ndarray, 
     try:
         array, meta = decoder.as_array(ds, index=index, **options)
     except RuntimeError as error:
+        repaired = _sequential_scan_repaired(ds, index, uid)
+        if repaired is not None:
+            return repaired, str(ds.get("PhotometricInterpretation", ""))
         # Every installed plugin refused: a damaged stream, or one only GDCM reads.
         reasons = "; ".join(line.strip() for line in str(error).splitlines()[1:] if line.strip())
+        twelve_bit_jpeg = uid == "1.2.840.10008.1.2.4.51" and int(ds.get("BitsStored", 8) or 8) > 8
         raise InputError(
             f"cannot decode transfer syntax {syntax_description(uid)}: the installed decoders failed "
             f"({reasons or error})", file=path, field=TRANSFER_SYNTAX_FIELD,
-            hint="python-gdcm decodes some streams the pylibjpeg plugins cannot (pip install python-gdcm); "
+            # GDCM refuses 12-bit JPEG Extended outright: suggesting it would send the person nowhere.
+            hint="decompress it with DCMTK (dcmdjpeg in.dcm out.dcm) and use the output, or export it "
+                 "again uncompressed" if twelve_bit_jpeg else
+                 "python-gdcm decodes some streams the pylibjpeg plugins cannot (pip install python-gdcm); "
                  "otherwise the file is damaged: export it again") from error
     except (ValueError, AttributeError, KeyError, TypeError, NotImplementedError) as error:
         raise InputError(f"cannot decode the pixel data: {str(error).splitlines()[0]}", file=path,
                          hint="the file is truncated or its image header is damaged; export it again") from error
     photometric = str(meta.get("photometric_interpretation", ds.get("PhotometricInterpretation", "")))
     return array, photometric
+
+
+_SEQUENTIAL_JPEG = {"1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.51"}
+
+
+def _sequential_scan_repaired(ds, index: int, uid: str) -> np.ndarray | None:
+    """Frame ``index`` of a sequential (baseline or extended) JPEG whose scan header says its spectral
+    selection ends at 0 instead of 63 (NEMA WG04's 12-bit reference images, pydicom's JPEG-lossy.dcm:
+    libjpeg refuses them, DCMTK warns "Invalid SOS parameters for sequential JPEG" and decodes them):
+    decoded with the header mended, for unsigned greyscale only; None when that does not apply."""
+    if (uid not in _SEQUENTIAL_JPEG or int(ds.get("SamplesPerPixel", 1)) != 1
+            or int(ds.get("PixelRepresentation", 0)) != 0):
+        return None
+    from pydicom.encaps import get_frame
+
+    try:
+        from libjpeg import decode  # pylibjpeg-libjpeg, one of cardgen's dependencies
+        stream = bytearray(get_frame(ds.PixelData, index, number_of_frames=frame_count(ds, None)))
+    except (ImportError, ValueError, KeyError, TypeError, IndexError):
+        return None
+    mended = False
+    at = stream.find(b"\xff\xda")
+    while at != -1 and at + 5 < len(stream):
+        components = stream[at + 4]
+        spectral = at + 5 + 2 * components  # Ss, then Se, then Ah/Al
+        if spectral + 2 < len(stream) and stream[spectral] == 0 and stream[spectral + 1] == 0:
+            stream[spectral + 1] = 63
+            mended = True
+        at = stream.find(b"\xff\xda", spectral)
+    if not mended:
+        return None
+    try:
+        array = np.asarray(decode(bytes(stream)))
+    except (RuntimeError, ValueError):
+        return None
+    if array.shape != (int(ds.Rows), int(ds.Columns)):
+        return None
+    return array
 
 
 def _undecodable(uid: str, path: Path | None, why: str, support: SyntaxSupport | None) -> InputError:
