@@ -23,7 +23,7 @@ def draw_shapes(image: Image.Image, shapes: tuple[Shape, ...], *, scale: float =
         scaled = shape.scaled(scale)
         _draw_one(draw, scaled, line)
         if scaled.label:
-            _draw_label(draw, scaled, font, canvas.size)
+            _draw_label(draw, scaled, font, canvas.size, line)
     return canvas
 
 
@@ -49,7 +49,7 @@ def _draw_one(draw: ImageDraw.ImageDraw, shape: Shape, line: int) -> None:
                              draw.polygon(head, fill=c, outline=c)), line)
     elif isinstance(shape, Point):
         x, y = shape.at
-        r = line * 3
+        r = _point_radius(line)
         _twice(lambda c, w: (draw.ellipse([x - r, y - r, x + r, y + r], outline=c, width=w),
                              draw.line([x - 2 * r, y, x - r, y], fill=c, width=w),
                              draw.line([x + r, y, x + 2 * r, y], fill=c, width=w),
@@ -65,8 +65,18 @@ def _arrow_head(start: tuple[float, float], end: tuple[float, float], size: floa
     return [end, left, right]
 
 
-def _draw_label(draw: ImageDraw.ImageDraw, shape: Shape, font, size: tuple[int, int]) -> None:
+def _point_radius(line: int) -> int:
+    """The ring's radius of a point's marker; its ticks reach twice as far."""
+    return line * 3
+
+
+def _draw_label(draw: ImageDraw.ImageDraw, shape: Shape, font, size: tuple[int, int], line: int) -> None:
     bounds = shape.bounds()
+    if isinstance(shape, Point):
+        # The marker, not the point: a label over the point covered its ring and ticks.
+        reach = 2 * _point_radius(line) + line
+        x, y = shape.at
+        bounds = Rect(x - reach, y - reach, 2 * reach, 2 * reach).bounds()
     anchor_x = shape.start[0] if isinstance(shape, Arrow) else bounds.left
     anchor_y = shape.start[1] if isinstance(shape, Arrow) else bounds.top
     text = shape.label or ""
