@@ -5,8 +5,8 @@ images come from the pydicom wheel (``pydicom.data.get_testdata_file``):
 
 - ``CT_small.dcm``: 128 x 128 axial CT, Explicit VR Little Endian, no Burned In Annotation. The good
   case of :mod:`tests.sample_cases` uses it; most entries change that case's YAML or damage a copy.
-- ``JPEG-lossy.dcm``: JPEG Extended (1.2.840.10008.1.2.4.51), a 12-bit stream the installed
-  pylibjpeg plugins cannot decode (only python-gdcm can).
+- ``JPEG-lossy.dcm``: JPEG Extended (1.2.840.10008.1.2.4.51), a 12-bit stream; with its Huffman
+  table marker damaged, no installed decoder reads it.
 
 PNG files are generated with Pillow (or by hand, for the decompression bomb). ``words`` are pieces
 the one-line error must contain: the file, the field or DICOM tag, the value and the problem.
@@ -305,10 +305,11 @@ BAD_INPUTS: list[BadInput] = [
              ("ct.dcm", "not a DICOM file")),
     BadInput("DICOM without pixel data", image_bytes(dicom_edit(lambda ds: ds.__delitem__("PixelData"))),
              ("ct.dcm", "no pixel data", "(7FE0,0010)")),
-    BadInput("transfer syntax needs a missing plugin (JPEG-lossy.dcm)",
+    BadInput("a 12-bit JPEG stream no installed decoder reads (JPEG-lossy.dcm, its DHT marker damaged)",
              # A secondary capture: burned-in text must be reviewed before it is decoded at all.
-             image_bytes(JPEG_LOSSY.read_bytes, yaml=good().replace("window: bone", "burned_in: reviewed")),
-             ("ct.dcm", "JPEG Extended", "1.2.840.10008.1.2.4.51", "python-gdcm")),
+             image_bytes(lambda: JPEG_LOSSY.read_bytes().replace(b"\xff\xc4", b"\xff\xc8", 1),
+                         yaml=good().replace("window: bone", "burned_in: reviewed")),
+             ("ct.dcm", "JPEG Extended", "1.2.840.10008.1.2.4.51", "dcmdjpeg")),
     BadInput("unknown VR code in the header", image_bytes(patched(0x0028, 0x0010, b"\x80\x00", vr=b"ZZ")),
              ("ct.dcm: (0028,0010): damaged DICOM header", "Unknown Value Representation 'ZZ'")),
     BadInput("Rows one byte long (US needs two)", image_bytes(patched(0x0028, 0x0010, b"\x00")),
