@@ -68,7 +68,8 @@ def test_progress_file_round_trip(tmp_path: Path) -> None:
     with sqlite3.connect(database_path(learners_dir)) as db:
         assert db.execute("SELECT count() FROM reviews").fetchone() == (5,)
         assert db.execute("SELECT count() FROM card_states").fetchone() == (2,)
-        assert db.execute("SELECT name, imported_at FROM learners").fetchall() == [("ana", START + 4 * DAY_MS)]
+        # the time the learner's history reached: the file's export time (their deck must be newer)
+        assert db.execute("SELECT name, imported_at FROM learners").fetchall() == [("ana", START + 5 * DAY_MS)]
 
 
 def test_progress_file_without_kinds_is_still_version_1(tmp_path: Path) -> None:
@@ -150,6 +151,13 @@ BAD_FILES = {
     "params a list": (_edited(lambda d: d["states"][0].__setitem__(6, ["default"])), "fitted or default",
                       "states[0].params"),
     "JSON 100,000 deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply", None),
+    # Times in the future (a clock ahead, an edit): they would stay the learner's newest for good.
+    "review after the export": (_edited(_set_review(4, 2, START + 6 * DAY_MS)), "after the file's export time",
+                                "reviews[4].review_id"),
+    "state after the export": (_edited(lambda d: d["states"][1].__setitem__(5, START + 6 * DAY_MS)),
+                               "after the file's export time", "states[1].last_review_ms"),
+    "export time in 2096": (_edited(lambda d: d.update(exported_at_ms=4_000_000_000_000)),
+                            "the export time is in the future (2096-10-02", "exported_at_ms"),
 }
 
 

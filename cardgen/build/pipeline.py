@@ -94,7 +94,7 @@ def _build_deck(options: BuildOptions, progress: Progress) -> BuildResult:
         if not spool.count:
             raise BuildFailed(result.failures) if result.failures else InputError("no cards to write",
                                                                                   file=options.cases_dir)
-        notes, description = personalise_notes(spool, options, result)
+        notes, description = personalise_notes(spool, options, result, times)
         write_and_audit(notes, description, options, times, sources, allowing, cache, pool.media_dir, result)
     if cache is not None:
         cache_damage += cache.damage_report()
@@ -182,7 +182,8 @@ def run_case_jobs(cases: list[Case], contexts: list[CaseContext | InputError], o
     result.failures += [error for _, error in sorted(case_failures, key=lambda failure: failure[0])]
 
 
-def personalise_notes(spool: NoteSpool, options: BuildOptions, result: BuildResult) -> tuple[NoteSpool, str]:
+def personalise_notes(spool: NoteSpool, options: BuildOptions, result: BuildResult,
+                      times: NoteTimes) -> tuple[NoteSpool, str]:
     """Stage 4, personalise: a learner's deck gets the learner's difficulty tags and pace; a class
     deck built with the learners database carries the class's counts in its description (see
     cardgen.learners.deck_marks; nothing in the add-on reads them since its refresh was removed).
@@ -191,7 +192,8 @@ def personalise_notes(spool: NoteSpool, options: BuildOptions, result: BuildResu
         if options.learners_dir is None:
             raise InputError("a learner's deck needs the learners database", field="--learners-dir",
                              hint="pass --learners-dir DIR with --learner")
-        notes, result.pace, description = personalise(spool, options.learner, options.learners_dir)
+        notes, result.pace, description = personalise(spool, options.learner, options.learners_dir,
+                                                      build_time=times.fixed)
         return notes, description
     if options.learners_dir is not None:
         return spool, class_description(spool, options.learners_dir)

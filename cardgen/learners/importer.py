@@ -11,6 +11,7 @@ the class deck), and the temporary copy is deleted.
 from __future__ import annotations
 
 import enum
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from cardgen.scratch import scratch_folder
 from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import CardState, FsrsParams, Review
-from cardgen.learners.progress import read_progress
+from cardgen.learners.progress import CLOCK_ALLOWANCE_MS, read_progress, utc_text
 from cardgen.learners.store import add_history, open_store
 from cardgen.yamlio import refuse_control_characters
 
@@ -68,18 +69,26 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
     if not history.is_file():
         raise InputError("history file not found", file=history)
     kind = history_kind(history)
+    now_ms = int(time.time() * 1000)
     if kind is HistoryKind.PROGRESS:
-        progress = read_progress(history)
+        progress = read_progress(history, now_ms)
         tags, reviews, states, kinds = progress.note_tags, progress.reviews, progress.states, progress.note_kinds
         params = FsrsParams.FITTED if any(s.params is FsrsParams.FITTED for s in states) else FsrsParams.DEFAULT
+        as_of_ms = progress.exported_at_ms
     else:
         with scratch_folder("history") as scratch:
             col = _open_history(history, kind, Path(scratch))
             try:
                 tags, reviews, states, params = _read_cardgen_reviews(col)
                 kinds = note_kinds(col)
+                edited_ms = 1000 * (col.db.scalar(f"SELECT max(mod) FROM notes WHERE id IN "
+                                                  f"(SELECT nid FROM cards WHERE id IN {_ids(col)})") or 0)
             finally:
                 col.close()
+        _refuse_future_reviews(history, reviews, tags, now_ms)
+        # what the learner's copy of the notes reached: their newest review or edit of a cardgen note
+        # (a mark, a tag, the add-on's retagging), never past the clock
+        as_of_ms = min(max([edited_ms] + [r.review_id for r in reviews]), now_ms)
     if not reviews:
         # A deck as built, or an export without scheduling: importing it would add a learner with no history.
         what = "no cardgen card" if not tags else f"{len(tags)} cardgen notes but no review of them"
@@ -88,9 +97,28 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
                               "deck exported with 'Include scheduling information' (.apkg), or the add-on's "
                               "progress file (.json); nothing was added")
     with open_store(learners_dir, create=True) as connection:
-        added = add_history(connection, learner, tags, reviews, states, kinds)
+        added = add_history(connection, learner, tags, reviews, states, kinds, as_of_ms=as_of_ms)
     return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,
                         cards=len(states), params=params)
+
+
+def _ids(col) -> str:
+    """The ids of the cardgen cards of ``col``, as an SQL list."""
+    return "(" + ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH)) + ")"
+
+
+def _refuse_future_reviews(history: Path, reviews: list[Review], tags: dict[str, str], now_ms: int) -> None:
+    """Refuse a package whose review log holds an answer later than now (a learner's clock ahead, an
+    edited collection): it would stay the learner's newest review (see read_progress)."""
+    future = [r for r in reviews if r.review_id > now_ms + CLOCK_ALLOWANCE_MS]
+    if future:
+        first = future[0]
+        case = next((t for t in tags.get(first.note_guid, "").split() if t.startswith("cardgen::case::")), "")
+        raise InputError(f"{len(future)} review(s) dated in the future, the first {utc_text(first.review_id)} "
+                         f"(now {utc_text(now_ms)}), of note {first.note_guid} {case} card {first.card_ord + 1}",
+                         file=history, field="revlog.id", value=first.review_id,
+                         hint="the learner's clock was wrong when they answered; export again once the dates "
+                              "are right (Anki's Browse > Card Info shows them); nothing was imported")
 
 
 def _open_history(history: Path, kind: HistoryKind, scratch: Path):

@@ -1,9 +1,12 @@
 """A learner's own deck: the class deck's notes with that learner's difficulty tags and pace.
 
-The GUIDs stay the same, so the learner's Anki updates the notes they already have. The notes'
-modification time becomes one second after the later of the class deck's and the learner's newest
-imported review: Anki only updates a note from a package whose copy is newer, so the learner's deck
-must be newer than the class deck they studied, and each rebuild after new reviews newer again.
+The GUIDs stay the same, so the learner's Anki updates the notes they already have. Anki only
+updates a note from a package whose copy is newer, so the notes' modification time becomes one
+second after the later of the class deck's and the time the learner's imported history reached
+(their export, or their newest review or edit of a cardgen note: a note they marked after their last
+review is updated too), but never later than the build's own time (``SOURCE_DATE_EPOCH``, or the
+clock): a note dated in the future would block every later deck. It depends on the inputs alone, so
+a rebuild from the same database writes the same deck.
 The pace, the class's counts and the class's FSRS parameters (cardgen.learners.class_fit) go into the root deck's description (cardgen.learners.deck_marks),
 where the add-on reads them.
 """
@@ -11,6 +14,7 @@ where the add-on reads them.
 from __future__ import annotations
 
 import sqlite3
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -47,9 +51,11 @@ def class_description(notes: NoteSpool, learners_dir: Path) -> str:
     return class_description_text(stats) + ("\n" + fsrs_mark(fsrs) if fsrs else "")
 
 
-def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[NoteSpool, int, str]:
+def personalise(notes: NoteSpool, learner: str, learners_dir: Path,
+                build_time: int | None = None) -> tuple[NoteSpool, int, str]:
     """The learner's notes (a spool transformed from ``notes``, closed with it), their pace (new
-    cards per day) and the root deck description carrying it."""
+    cards per day) and the root deck description carrying it. ``build_time``: the build's time in
+    seconds (``SOURCE_DATE_EPOCH``; the clock when None), the latest the notes may be dated."""
     with open_store(learners_dir) as connection:
         known = connection.execute("SELECT imported_at FROM learners WHERE name = ?", (learner,)).fetchone()
         if known is None:
@@ -60,12 +66,13 @@ def personalise(notes: NoteSpool, learner: str, learners_dir: Path) -> tuple[Not
         bands = note_bands(learner, facts, states_of(connection, learner), stats, own)
         new_cards_per_day = pace(own)
     fsrs = _class_fsrs(facts, reviews)
-    newer_than_reviews = known[0] // 1000 + 1
+    latest = build_time if build_time is not None else int(time.time())
+    newer_than_history = min(known[0] // 1000 + 1, latest)
 
     def for_learner(note: NoteSpec) -> NoteSpec:
         return replace(note, tags=tuple(sorted([t for t in note.tags if not has_prefix(t, DIFFICULTY_PREFIX)]
                                                + [DIFFICULTY_PREFIX + bands[note.guid].value])),
-                       mod=max(note.mod + 1, newer_than_reviews))
+                       mod=max(note.mod + 1, newer_than_history))
 
     personal = notes.transformed(for_learner)
     # the class's counts without the learner's own reviews: the add-on counts those from their own log

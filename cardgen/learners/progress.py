@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
 
@@ -82,8 +83,13 @@ def write_progress(path: Path, progress: Progress) -> None:
     temp.replace(path)
 
 
-def read_progress(path: Path) -> Progress:
-    """Read a progress file, checking every field; an InputError names what is wrong."""
+def read_progress(path: Path, now_ms: int | None = None) -> Progress:
+    """Read a progress file, checking every field; an InputError names what is wrong.
+
+    Times are checked against each other and the clock (``now_ms``, the clock when None): no review
+    or memory state after the file's export time, and no export time later than
+    :data:`CLOCK_ALLOWANCE_MS` past now. A time in the future would stay the learner's newest,
+    and the notes of every deck built for them would carry it (cardgen.learners.personal)."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"), parse_constant=_refuse_constant)
     except RecursionError:
@@ -124,8 +130,29 @@ def read_progress(path: Path) -> Progress:
     for guid, kind in kinds.items():
         if kind not in NOTE_KINDS:
             raise _malformed(path, f"kinds.{guid}", kind, f"one of {', '.join(NOTE_KINDS)}")
+    _refuse_future(path, exported, reviews, states, int(time.time() * 1000) if now_ms is None else now_ms)
     return Progress(exported_at_ms=exported, note_tags=dict(notes), reviews=reviews, states=states,
                     note_kinds=dict(kinds))
+
+
+def utc_text(ms: int) -> str:
+    """A time in ms since 1970 as a UTC date and time, for messages."""
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ms / 1000))
+
+
+def _refuse_future(path: Path, exported: int, reviews: list[Review], states: list[CardState], now_ms: int) -> None:
+    hint = ("the learner's clock was wrong or the file was edited; set the clock right and export it again "
+            "with Tools > cardgen > Export progress; nothing was imported")
+    if exported > now_ms + CLOCK_ALLOWANCE_MS:
+        raise InputError(f"the export time is in the future ({utc_text(exported)}; now {utc_text(now_ms)})",
+                         file=path, field="exported_at_ms", value=exported, hint=hint)
+    for name, rows, column, time_of in (("reviews", reviews, "review_id", lambda r: r.review_id),
+                                        ("states", states, "last_review_ms", lambda s: s.last_review_ms)):
+        for index, row in enumerate(rows):
+            if time_of(row) > exported:
+                raise InputError(f"a time after the file's export time ({utc_text(time_of(row))}, exported "
+                                 f"{utc_text(exported)})", file=path, field=f"{name}[{index}].{column}",
+                                 value=time_of(row), hint=hint)
 
 
 def _malformed(path: Path, field_name: str, value: object, expected: str) -> InputError:
@@ -139,6 +166,8 @@ def _refuse_constant(name: str) -> float:
 
 # Bounds of the integers a row may hold: what Anki itself writes, far inside SQLite's 64 bits.
 LATEST_MS = 4_102_444_800_000  # 2100-01-01
+# How far past the importing machine's clock an export time may be: the two clocks may differ a little.
+CLOCK_ALLOWANCE_MS = 86_400_000
 MAX_INT32 = 2**31 - 1
 
 

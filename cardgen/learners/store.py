@@ -5,7 +5,10 @@ Schema version 1 (``meta.schema_version``):
 ``meta(key PRIMARY KEY, value)``
     ``schema_version`` = ``1``.
 ``learners(name PRIMARY KEY, imported_at)``
-    One row per learner; ``imported_at`` is the newest review (ms since 1970) imported so far.
+    One row per learner; ``imported_at`` is the newest time (ms since 1970) an imported history of
+    theirs reached: a progress file's export time, a package's newest review or edit of a cardgen
+    note (never past the clock of the import). A learner's deck must be newer than that
+    (cardgen.learners.personal).
 ``notes(guid PRIMARY KEY, tags)``
     Every cardgen note seen in any history: its GUID and its ``cardgen::`` tags (space separated);
     topic and case tags come from here for the class report. No other tag is stored.
@@ -123,10 +126,12 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
 
 
 def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[str, str],
-                reviews: list[Review], states: list[CardState], kinds: dict[str, str] | None = None) -> int:
+                reviews: list[Review], states: list[CardState], kinds: dict[str, str] | None = None,
+                as_of_ms: int | None = None) -> int:
     """Store a learner's reviews (new ones only) and card states, and the notes' tags and ``kinds``
-    (note GUID: kind of card); returns how many reviews were new."""
-    newest = max((r.review_id for r in reviews), default=0)
+    (note GUID: kind of card); ``as_of_ms``: the time the history reached (its export time; the
+    newest review when None). Returns how many reviews were new."""
+    newest = max([r.review_id for r in reviews] + ([as_of_ms] if as_of_ms is not None else []), default=0)
     connection.execute("INSERT INTO learners VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                        "imported_at = max(imported_at, excluded.imported_at)", (learner, newest))
     connection.executemany("INSERT INTO notes VALUES (?, ?) ON CONFLICT(guid) DO UPDATE SET tags = excluded.tags",

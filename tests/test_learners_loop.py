@@ -1,0 +1,118 @@
+"""The educator <-> learner loop: what a learner's export may hold, how the learners database keeps
+it, and what the decks built from it do in the learner's Anki.
+
+Each test is a defect a sweep of the loop found (its report: the numbers in each commit's body).
+The learners study a class deck of tests/sample_cases.py cases in real Anki collections, as in
+tests/test_learners.py, and their exports go through ``cardgen learners import``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+from anki._backend import RustBackend
+from anki.collection import Collection
+from click.testing import CliRunner
+
+from cardgen.build import BuildOptions, build_deck
+from cardgen.cli import main
+from cardgen.learners.store import database_path
+from cardgen.tags import CARDGEN_SEARCH
+from tests.anki_helpers import import_package, open_collection
+from tests.sample_cases import write_cases_with_priors
+from tests.test_learners import _pass_a_day, _study
+
+DAY_MS = 86_400_000
+FUTURE_MS = 4_000_000_000_000  # 2096-10-02: inside the bound every time field has (before 2100)
+
+
+@pytest.fixture(scope="module")
+def studied(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """(cases folder, class deck, a .colpkg of a learner who studied it 12 days)."""
+    root = tmp_path_factory.mktemp("loop")
+    cases = write_cases_with_priors(root, 3)
+    deck = root / "class.apkg"
+    build_deck(BuildOptions(cases_dir=cases, out=deck))
+    col = open_collection(root / "learner")
+    try:
+        import_package(col, deck)
+        _study(col, days=12, forgetting=1.5, seed=4)
+        export = root / "learner.colpkg"
+        col.export_collection_package(str(export), include_media=False, legacy=False)
+    finally:
+        col.close()
+    return cases, deck, export
+
+
+def _learner_collection(export: Path, folder: Path) -> Collection:
+    """The learner's own collection, restored from their .colpkg into ``folder``."""
+    folder.mkdir(parents=True)
+    RustBackend().import_collection_package(col_path=str(folder / "collection.anki2"), backup_path=str(export),
+                                            media_folder=str(folder / "media"), media_db=str(folder / "media.db"))
+    return Collection(str(folder / "collection.anki2"))
+
+
+def _import(history: Path, learners_dir: Path, learner: str = "anna"):
+    return CliRunner().invoke(main, ["learners", "import", str(history), "--learner", learner,
+                                     "--learners-dir", str(learners_dir)])
+
+
+def _note_mods(package: Path, folder: Path) -> list[int]:
+    with zipfile.ZipFile(package) as archive:
+        archive.extract("collection.anki2", folder)
+    with sqlite3.connect(folder / "collection.anki2") as db:
+        return [mod for (mod,) in db.execute("SELECT mod FROM notes")]
+
+
+def test_a_package_with_a_review_in_the_future_is_refused(studied, tmp_path: Path) -> None:
+    # A learner whose clock ran ahead: one answer logged in 2096. Imported, it was the learner's
+    # newest review for good, and every deck built for them carried it as its notes' time.
+    _, _, export = studied
+    col = _learner_collection(export, tmp_path / "col")
+    try:
+        newest = col.db.scalar("SELECT max(id) FROM revlog")
+        col.db.execute("UPDATE revlog SET id = ? WHERE id = ?", FUTURE_MS, newest)
+        ahead = tmp_path / "ahead.colpkg"
+        col.export_collection_package(str(ahead), include_media=False, legacy=False)
+    finally:
+        col.close()
+    result = _import(ahead, tmp_path / "learners")
+    assert result.exit_code == 1, result.output
+    message = " ".join(result.output.split())
+    assert message.startswith(f"Error: {ahead}: revlog.id: 1 review(s) dated in the future, the first "
+                              "2096-10-02 ")
+    assert f"(value {FUTURE_MS}); the learner's clock was wrong" in message and "cardgen::case::case-" in message
+    assert not database_path(tmp_path / "learners").exists()
+
+
+def test_a_learners_deck_is_never_dated_after_its_build(studied, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # A database that holds a time in the future (written before imports checked the times): the
+    # learner's deck is dated at most at the build's own time. From a sound database, rebuilds are
+    # byte-identical.
+    cases, _, export = studied
+    learners_dir = tmp_path / "learners"
+    assert _import(export, learners_dir).exit_code == 0
+    first, again = tmp_path / "anna.apkg", tmp_path / "again.apkg"
+    for out in (first, again):
+        build_deck(BuildOptions(cases_dir=cases, out=out, learner="anna", learners_dir=learners_dir))
+    assert first.read_bytes() == again.read_bytes()
+
+    with sqlite3.connect(database_path(learners_dir)) as db:
+        db.execute("UPDATE learners SET imported_at = ?", (FUTURE_MS,))
+    ahead = tmp_path / "ahead.apkg"
+    build_deck(BuildOptions(cases_dir=cases, out=ahead, learner="anna", learners_dir=learners_dir))
+    built = int(time.time())
+    mods = _note_mods(ahead, tmp_path / "x")
+    # (one second after a case file written in the build's own second, at most)
+    assert mods and max(mods) <= built + 1
+
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    fixed = tmp_path / "fixed.apkg"
+    build_deck(BuildOptions(cases_dir=cases, out=fixed, learner="anna", learners_dir=learners_dir))
+    # one second after the class deck built at that time, so the learner's deck still replaces it
+    assert set(_note_mods(fixed, tmp_path / "y")) == {1_700_000_001}
