@@ -328,6 +328,8 @@ def learners_import(history: Path, learner: str, learners_dir: Path) -> None:
         result = import_history(history, learner, learners_dir)
     click.echo(f"{learner}: {result.reviews_added} new of {result.reviews_found} reviews, "
                f"{result.cards} cards, FSRS parameters {result.params.value}")
+    for notice in result.notices:
+        click.echo(f"warning: {notice}", err=True)
 
 
 @learners.command("show")

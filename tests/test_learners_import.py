@@ -175,3 +175,44 @@ def test_bad_progress_file_is_refused_naming_file_and_field(tmp_path: Path, name
         assert f": {field}: " in message
     assert "; " in message.split(str(history), 1)[1]  # a hint: what to do
     assert not database_path(tmp_path / "learners").exists()  # nothing half-imported
+
+
+def test_two_different_reviews_with_one_id_are_refused_naming_both(tmp_path: Path) -> None:
+    # A fake Again placed before the learner's real answer, under its review id: one of them was
+    # dropped in silence ("4 new of 5"), and the database kept the fake.
+    def fake_first(document: dict) -> None:
+        fake = list(document["reviews"][1])
+        fake[3] = 1
+        document["reviews"].insert(0, fake)
+    history = tmp_path / "progress.json"
+    history.write_text(_edited(fake_first), encoding="utf-8")
+    result = _import(history, tmp_path / "learners")
+    assert result.exit_code == 1, result.output
+    message = " ".join(result.output.split())
+    assert message.startswith(f"Error: {history}: reviews[2].review_id: two different reviews with one review "
+                              f'id: reviews[0] is ["{CASE_GUID}", 0, {START + DAY_MS}, 1, 3, 1, 2500, 6000, 1], '
+                              f'reviews[2] is ["{CASE_GUID}", 0, {START + DAY_MS}, 3, 3, 1, 2500, 6000, 1] '
+                              f"(value {START + DAY_MS}); ")
+    assert not database_path(tmp_path / "learners").exists()
+
+    # the same row twice is one review
+    history.write_text(_edited(lambda d: d["reviews"].append(list(d["reviews"][1]))), encoding="utf-8")
+    result = _import(history, tmp_path / "learners")
+    assert result.exit_code == 0 and "ana: 5 new of 5 reviews" in result.output, result.output
+
+
+def test_a_stored_review_that_differs_from_the_file_is_reported(tmp_path: Path) -> None:
+    learners_dir = tmp_path / "learners"
+    history = tmp_path / "progress.json"
+    write_progress(history, _progress())
+    assert _import(history, learners_dir).exit_code == 0
+    history.write_text(_edited(_set_review(2, 3, 3)), encoding="utf-8")  # the lapse turned into a Good
+    result = _import(history, learners_dir)
+    assert result.exit_code == 0, result.output
+    assert "ana: 0 new of 5 reviews" in result.output
+    assert (f"warning: 1 review(s) of this file differ from those already stored for ana under the same review "
+            f"id; the stored ones were kept (review id {START + 4 * DAY_MS}: stored note {CASE_GUID} card 1 ease 1 "
+            f"type 1 interval -600, this file note {CASE_GUID} card 1 ease 3 type 1 interval -600)") \
+        in " ".join(result.output.split())
+    with open_store(learners_dir) as connection:
+        assert [r.ease for _, r in reviews_of(connection, "ana") if r.review_id == START + 4 * DAY_MS] == [1]

@@ -21,7 +21,7 @@ from cardgen.tags import CARDGEN_SEARCH
 from cardgen.learners.from_collection import cardgen_history, note_kinds
 from cardgen.learners.model import CardState, FsrsParams, Review
 from cardgen.learners.progress import CLOCK_ALLOWANCE_MS, read_progress, utc_text
-from cardgen.learners.store import add_history, open_store
+from cardgen.learners.store import Stored, add_history, open_store
 from cardgen.yamlio import refuse_control_characters
 
 ANKI_REQUIREMENT = "anki>=26.9.3,<27"  # as in setup.cfg: the Anki backend cardgen is tested with
@@ -46,6 +46,7 @@ class ImportResult:
     reviews_added: int
     cards: int
     params: FsrsParams
+    notices: tuple[str, ...] = ()  # what the import kept as it was, and why: the CLI shows them as warnings
 
 
 def history_kind(path: Path) -> HistoryKind:
@@ -97,9 +98,26 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
                               "deck exported with 'Include scheduling information' (.apkg), or the add-on's "
                               "progress file (.json); nothing was added")
     with open_store(learners_dir, create=True) as connection:
-        added = add_history(connection, learner, tags, reviews, states, kinds, as_of_ms=as_of_ms)
-    return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=added,
-                        cards=len(states), params=params)
+        stored = add_history(connection, learner, tags, reviews, states, kinds, as_of_ms=as_of_ms)
+    return ImportResult(learner=learner, reviews_found=len(reviews), reviews_added=stored.reviews_added,
+                        cards=len(states), params=params, notices=_notices(learner, stored))
+
+
+def _notices(learner: str, stored: Stored) -> tuple[str, ...]:
+    notices = []
+    if stored.differing:
+        shown = "; ".join(f"review id {new.review_id}: stored {_review_text(old)}, this file {_review_text(new)}"
+                          for old, new in stored.differing_examples)
+        notices.append(f"{stored.differing} review(s) of this file differ from those already stored for "
+                       f"{learner} under the same review id; the stored ones were kept ({shown}). A file edited "
+                       f"by hand, or another learner's history under this name? Import it under the learner's "
+                       f"own --learner")
+    return tuple(notices)
+
+
+def _review_text(review: Review) -> str:
+    return (f"note {review.note_guid} card {review.card_ord + 1} ease {review.ease} type {review.type} "
+            f"interval {review.interval}")
 
 
 def _ids(col) -> str:

@@ -118,8 +118,8 @@ def read_progress(path: Path, now_ms: int | None = None) -> Progress:
         foreign = [tag for tag in tags.split() if not is_cardgen_tag(tag)]
         if foreign:  # the privacy rule: nothing but cardgen's own tags leaves a collection
             raise _malformed(path, f"notes.{guid}", foreign[0], "cardgen:: tags only")
-    reviews = [Review(*_row(path, "reviews", index, row, _REVIEW_COLUMNS, notes))
-               for index, row in enumerate(_rows(path, document, "reviews"))]
+    reviews = _unique(path, [Review(*_row(path, "reviews", index, row, _REVIEW_COLUMNS, notes))
+                             for index, row in enumerate(_rows(path, document, "reviews"))])
     states = [CardState(guid, card_ord, float(stability), float(difficulty), float(decay), last, FsrsParams(params))
               for index, row in enumerate(_rows(path, document, "states"))
               for guid, card_ord, stability, difficulty, decay, last, params
@@ -133,6 +133,26 @@ def read_progress(path: Path, now_ms: int | None = None) -> Progress:
     _refuse_future(path, exported, reviews, states, int(time.time() * 1000) if now_ms is None else now_ms)
     return Progress(exported_at_ms=exported, note_tags=dict(notes), reviews=reviews, states=states,
                     note_kinds=dict(kinds))
+
+
+def _unique(path: Path, reviews: list[Review]) -> list[Review]:
+    """The reviews, each once: a review id is one answer (Anki's revlog key). A row repeated as it is
+    is kept once; two different rows under one id are refused, naming both (one of them was made
+    by hand, and which one the database kept would depend on their order)."""
+    first_at: dict[int, int] = {}
+    unique = []
+    for index, review in enumerate(reviews):
+        seen = first_at.setdefault(review.review_id, index)
+        if seen == index:
+            unique.append(review)
+        elif reviews[seen] != review:
+            raise InputError(f"two different reviews with one review id: reviews[{seen}] is "
+                             f"{json.dumps(list(astuple(reviews[seen])))}, reviews[{index}] is "
+                             f"{json.dumps(list(astuple(review)))}", file=path,
+                             field=f"reviews[{index}].review_id", value=review.review_id,
+                             hint="Anki logs one answer per id: the file was edited; export it again with "
+                                  "Tools > cardgen > Export progress; nothing was imported")
+    return unique
 
 
 def utc_text(ms: int) -> str:

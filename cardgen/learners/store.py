@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import contextmanager
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -73,6 +74,9 @@ CREATE TABLE IF NOT EXISTS card_states (
 );
 CREATE TABLE IF NOT EXISTS note_kinds (guid TEXT PRIMARY KEY, kind TEXT NOT NULL);
 """
+
+
+_REVIEW_COLUMNS = "note_guid, card_ord, review_id, ease, interval, last_interval, factor, time_ms, type"
 
 
 def database_path(learners_dir: Path) -> Path:
@@ -125,29 +129,53 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
         connection.close()
 
 
+@dataclass(frozen=True)
+class Stored:
+    """What :func:`add_history` stored, and what it kept instead of the incoming rows."""
+
+    reviews_added: int
+    # (stored, incoming) of reviews whose id the learner already has with other contents: the
+    # stored row is kept (at most MAX_SHOWN of them; ``differing`` counts them all)
+    differing_examples: tuple[tuple[Review, Review], ...] = ()
+    differing: int = 0
+
+
+MAX_SHOWN = 3
+
+
 def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[str, str],
                 reviews: list[Review], states: list[CardState], kinds: dict[str, str] | None = None,
-                as_of_ms: int | None = None) -> int:
+                as_of_ms: int | None = None) -> Stored:
     """Store a learner's reviews (new ones only) and card states, and the notes' tags and ``kinds``
     (note GUID: kind of card); ``as_of_ms``: the time the history reached (its export time; the
-    newest review when None). Returns how many reviews were new."""
+    newest review when None). A review id already stored for the learner keeps its stored row; one
+    whose contents differ is reported in the result, not replaced."""
     newest = max([r.review_id for r in reviews] + ([as_of_ms] if as_of_ms is not None else []), default=0)
     connection.execute("INSERT INTO learners VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                        "imported_at = max(imported_at, excluded.imported_at)", (learner, newest))
     connection.executemany("INSERT INTO notes VALUES (?, ?) ON CONFLICT(guid) DO UPDATE SET tags = excluded.tags",
                            sorted(note_tags.items()))
     connection.executemany("INSERT OR REPLACE INTO note_kinds VALUES (?, ?)", sorted((kinds or {}).items()))
+    connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming ({_REVIEW_COLUMNS}, PRIMARY KEY (review_id))")
+    connection.execute("DELETE FROM incoming")
+    connection.executemany("INSERT OR IGNORE INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [astuple(r) for r in reviews])
+    columns = _REVIEW_COLUMNS.split(", ")
+    differing = connection.execute(
+        f"SELECT {', '.join('r.' + c for c in columns)}, {', '.join('i.' + c for c in columns)} "
+        "FROM incoming i JOIN reviews r ON r.learner = ? AND r.review_id = i.review_id "
+        f"WHERE ({', '.join('r.' + c for c in columns)}) IS NOT ({', '.join('i.' + c for c in columns)}) "
+        "ORDER BY i.review_id", (learner,)).fetchall()
     before = connection.total_changes
-    connection.executemany(
-        "INSERT OR IGNORE INTO reviews VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(learner, r.note_guid, r.card_ord, r.review_id, r.ease, r.interval, r.last_interval, r.factor,
-          r.time_ms, r.type) for r in reviews])
+    connection.execute(f"INSERT OR IGNORE INTO reviews SELECT ?, {_REVIEW_COLUMNS} FROM incoming", (learner,))
     added = connection.total_changes - before
+    connection.execute("DELETE FROM incoming")
     connection.executemany(
         "INSERT OR REPLACE INTO card_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         [(learner, s.note_guid, s.card_ord, s.stability, s.difficulty, s.decay, s.last_review_ms, s.params.value)
          for s in states])
-    return added
+    return Stored(added, tuple((Review(*row[:9]), Review(*row[9:])) for row in differing[:MAX_SHOWN]),
+                  len(differing))
 
 
 def learner_names(connection: sqlite3.Connection) -> list[str]:
