@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cardgen.cards.guids import note_guid
@@ -208,3 +209,38 @@ def test_a_learners_name_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert "a learner's name is one line" in result.output
     assert not (tmp_path / "learners").exists()
+
+
+@pytest.mark.parametrize("lock", ["BEGIN EXCLUSIVE", "BEGIN IMMEDIATE"])
+def test_a_database_in_use_is_named_in_use_not_damaged(tmp_path: Path, lock: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    # Another import, a build or a database browser holds learners.sqlite. It was called "damaged", with
+    # the advice to move it away: following it threw a sound database out.
+    from cardgen.learners import store
+
+    learners_dir, _ = _class_history(tmp_path)
+    history = tmp_path / "again.json"
+    write_progress(history, Progress(exported_at_ms=START + 40 * DAY_MS, note_tags={"g": "cardgen::case::x"},
+                                     reviews=[Review("g", 0, START + 39 * DAY_MS, 3, 1, 0, 0, 1000, 0)], states=[]))
+    monkeypatch.setattr(store, "BUSY_TIMEOUT_S", 0.2)  # the wait, shortened: 30 s in use
+    holder = sqlite3.connect(database_path(learners_dir), isolation_level=None)
+    try:
+        holder.execute(lock)
+        runner = CliRunner()
+        commands = [["learners", "import", str(history), "--learner", "zed"]]
+        if lock == "BEGIN EXCLUSIVE":  # one that only writes blocks the writers
+            commands += [["learners", "show"], ["learners", "report", "-o", str(tmp_path / "r.html")]]
+        for command in commands:
+            result = runner.invoke(main, command + ["--learners-dir", str(learners_dir)])
+            message = " ".join(result.output.split())
+            assert result.exit_code == 1, (command, result.output)
+            assert (f"{database_path(learners_dir)}: the learners database is in use by another program (another "
+                    "cardgen learners import or build, or a database browser): still locked after 0.2 s; try again "
+                    "when that program has finished; nothing was changed") in message, (command, message)
+            assert "damaged" not in message and "move" not in message
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    result = CliRunner().invoke(main, ["learners", "import", str(history), "--learner", "zed",
+                                       "--learners-dir", str(learners_dir)])
+    assert result.exit_code == 0, result.output

@@ -41,6 +41,9 @@ from cardgen.errors import InputError
 from cardgen.learners.model import CardState, FsrsParams, Review
 
 SCHEMA_VERSION = 1
+# How long to wait for another program holding the database (an import, a build) before giving up.
+BUSY_TIMEOUT_S = 30.0
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6  # SQLite's primary result codes
 DB_NAME = "learners.sqlite"
 
 _SCHEMA = """
@@ -96,7 +99,7 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
     if path.is_dir() or (path.is_symlink() and not path.exists()):
         raise InputError("not a learners database: " + ("a folder" if path.is_dir() else "a link to nothing"),
                          file=path, hint="move it away, or give another --learners-dir")
-    connection = sqlite3.connect(path)
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
     try:
         # The version first: a database of another version is refused before anything is written to it.
         try:
@@ -107,6 +110,7 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
             others = [] if has_meta else sorted(name for (name,) in connection.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'"))
         except sqlite3.DatabaseError as error:
+            _refuse_busy(error, path)
             raise InputError(f"not a learners database ({error})", file=path,
                              hint="move the file away; cardgen learners import creates a new one") from None
         if others:  # another program's database: never add tables to it
@@ -123,6 +127,7 @@ def open_store(learners_dir: Path, *, create: bool = False) -> Iterator[sqlite3.
             with connection:
                 yield connection
         except sqlite3.DatabaseError as error:  # a table changed or damaged since cardgen made it
+            _refuse_busy(error, path)
             raise InputError(f"the learners database is damaged ({error})", file=path,
                              hint="move the file away and import the learners' histories again") from None
     finally:
@@ -141,6 +146,14 @@ class Stored:
 
 
 MAX_SHOWN = 3
+
+
+def _refuse_busy(error: sqlite3.DatabaseError, path: Path) -> None:
+    """A database another program holds (SQLite's BUSY or LOCKED) is in use, not damaged: say so."""
+    if getattr(error, "sqlite_errorcode", 0) & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED) or "locked" in str(error):
+        raise InputError(f"the learners database is in use by another program (another cardgen learners import or "
+                         f"build, or a database browser): still locked after {BUSY_TIMEOUT_S:g} s", file=path,
+                         hint="try again when that program has finished; nothing was changed") from None
 
 
 def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[str, str],
