@@ -8,6 +8,7 @@ tests/test_learners.py, and their exports go through ``cardgen learners import``
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import time
 import zipfile
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 
 from cardgen.build import BuildOptions, build_deck
 from cardgen.cli import main
+from cardgen.learners.deck_marks import class_stats_in
 from cardgen.learners.store import database_path
 from cardgen.tags import CARDGEN_SEARCH
 from tests.anki_helpers import import_package, open_collection
@@ -116,3 +118,30 @@ def test_a_learners_deck_is_never_dated_after_its_build(studied, tmp_path: Path,
     build_deck(BuildOptions(cases_dir=cases, out=fixed, learner="anna", learners_dir=learners_dir))
     # one second after the class deck built at that time, so the learner's deck still replaces it
     assert set(_note_mods(fixed, tmp_path / "y")) == {1_700_000_001}
+
+
+def test_the_class_counts_in_a_deck_are_of_its_own_notes(studied, tmp_path: Path) -> None:
+    # The database holds reviews of three cases; a deck of two of them carried the class's counts of
+    # all three (29 notes' worth in the sweep's deck of 12), and the add-on read them as this deck's.
+    cases, _, export = studied
+    learners_dir = tmp_path / "learners"
+    assert _import(export, learners_dir).exit_code == 0
+    fewer = tmp_path / "fewer"
+    for case in ("c0", "c1"):
+        shutil.copytree(cases / case, fewer / case)
+    deck = tmp_path / "fewer.apkg"
+    build_deck(BuildOptions(cases_dir=fewer, out=deck, learners_dir=learners_dir))
+    col = open_collection(tmp_path / "fresh")
+    try:
+        import_package(col, deck)
+        guids = {col.get_note(n).guid for n in col.find_notes("")}
+        stats = class_stats_in(col.decks.by_name("cardgen")["desc"])
+    finally:
+        col.close()
+    with sqlite3.connect(database_path(learners_dir)) as db:
+        everyone = db.execute("SELECT count(DISTINCT note_guid) FROM reviews").fetchone()[0]
+        delayed = db.execute(f"SELECT count(), sum(ease = 1) FROM reviews WHERE type IN (1, 2) AND note_guid IN "
+                             f"({','.join('?' * len(guids))})", sorted(guids)).fetchone()
+    assert everyone > len(guids)  # the database holds notes this deck has not
+    assert stats is not None and {guid for guid, _ in stats.card} <= guids
+    assert stats.total == [delayed[1], delayed[0]] and delayed[0] > 0

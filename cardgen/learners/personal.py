@@ -25,15 +25,18 @@ from cardgen.tags import DIFFICULTY_PREFIX, has_prefix
 from cardgen.learners.class_fit import class_fsrs_params
 from cardgen.learners.deck_marks import class_description_text, deck_description, fsrs_mark, note_facts_from_tags
 from cardgen.learners.model import ClassStats, NoteFacts, Review, note_bands, pace
-from cardgen.learners.store import open_store, reviews_of, states_of
+from cardgen.learners.store import learner_reviews, open_store, reviews_of, states_of
 
 
 def _class_view(connection: sqlite3.Connection, notes: NoteSpool) \
         -> tuple[list[NoteFacts], list[tuple[str, Review]], ClassStats]:
     """The model's facts of ``notes`` (one pass over the spool; the facts are a GUID, topic tags
-    and a card count per note, not its fields), every learner's reviews, and the class's counts over them."""
+    and a card count per note, not its fields), every learner's reviews of these notes, and the
+    class's counts over them: the reviews of other decks' notes the database holds are left out, as
+    in the class's FSRS fit, for the add-on reads these counts as this deck's."""
     facts = [note_facts_from_tags(n.guid, n.tags, n.cards) for n in notes]
-    reviews = reviews_of(connection)
+    guids = {f.guid for f in facts}
+    reviews = [(name, review) for name, review in reviews_of(connection) if review.note_guid in guids]
     return facts, reviews, ClassStats.from_reviews(reviews, {f.guid: f.topics for f in facts})
 
 
@@ -62,7 +65,9 @@ def personalise(notes: NoteSpool, learner: str, learners_dir: Path,
             raise InputError("no such learner", field="--learner", value=learner,
                              hint="import their history first with cardgen learners import")
         facts, reviews, stats = _class_view(connection, notes)
-        own = [review for name, review in reviews if name == learner]
+        # all of the learner's reviews, other decks' too: their pace is what all their reviews leave
+        # time for, and their own fit learns from every answer they gave
+        own = learner_reviews(connection, learner)
         bands = note_bands(learner, facts, states_of(connection, learner), stats, own)
         new_cards_per_day = pace(own)
     fsrs = _class_fsrs(facts, reviews)
