@@ -244,3 +244,32 @@ def test_a_database_in_use_is_named_in_use_not_damaged(tmp_path: Path, lock: str
     result = CliRunner().invoke(main, ["learners", "import", str(history), "--learner", "zed",
                                        "--learners-dir", str(learners_dir)])
     assert result.exit_code == 0, result.output
+
+
+def test_topics_do_not_depend_on_the_order_of_imports(tmp_path: Path) -> None:
+    # Ben still has the deck from before a topic was renamed (or renamed a tag himself). The last import
+    # relabelled everyone's reviews: anna then ben gave 'trauma-old' for all, ben then anna 'trauma'.
+    # Each review now counts under the topics of its learner's own deck.
+    guid = note_guid("rib-fracture", NoteKind.CASE)
+    histories = {}
+    for name, topic, band, start, lapses, exported in (("anna", "msk::trauma", "hard", START, 4, 10),
+                                                       ("ben", "msk::trauma-old", "easy", START + 1000, 2, 20)):
+        histories[name] = tmp_path / f"{name}.json"
+        write_progress(histories[name], Progress(
+            exported_at_ms=START + exported * DAY_MS, reviews=_lapses(guid, 0, lapses, start), states=[],
+            note_tags={guid: f"cardgen::case::rib-fracture cardgen::topic::{topic} cardgen::difficulty::{band}"}))
+    seen = []
+    for order in (("anna", "ben"), ("ben", "anna")):
+        learners_dir = tmp_path / "-".join(order)
+        for name in order:
+            result = CliRunner().invoke(main, ["learners", "import", str(histories[name]), "--learner", name,
+                                               "--learners-dir", str(learners_dir)])
+            assert result.exit_code == 0, result.output
+        report = class_report(learners_dir)
+        seen.append(([(t.topic, t.reviews, t.lapses) for t in report.topics],
+                     [(s.name, s.hardest_topics) for s in report.learners]))
+        with sqlite3.connect(database_path(learners_dir)) as db:  # no learner's band is a note's tag
+            assert db.execute("SELECT tags FROM notes").fetchall() == [
+                ("cardgen::case::rib-fracture cardgen::topic::msk::trauma-old",)]  # ben's: the newest export
+    assert seen[0] == seen[1] == ([("msk::trauma", 4, 4), ("msk::trauma-old", 2, 2)],
+                                  [("anna", ("msk::trauma",)), ("ben", ("msk::trauma-old",))])

@@ -14,7 +14,8 @@ from cardgen.cards.notetypes import NoteKind
 from cardgen.curriculum import load_curriculum
 from cardgen.tags import CASE_PREFIX, TEXT_ONLY_TAG, TOPIC_PREFIX, after_prefix, has_prefix, same_tag
 from cardgen.learners.model import AGAIN, RELEARN, REVIEW, pace, retention
-from cardgen.learners.store import learner_names, learner_reviews, note_kinds, note_tags, open_store, reviews_of
+from cardgen.learners.store import (LearnerTags, learner_names, learner_reviews, learner_tags, note_kinds, open_store,
+                                    reviews_of)
 from cardgen.errors import InputError
 from cardgen.resources import jinja_environment
 
@@ -94,12 +95,12 @@ def _topics(tags: tuple[str, ...]) -> list[str]:
     return [after_prefix(tag, TOPIC_PREFIX) for tag in tags if has_prefix(tag, TOPIC_PREFIX)]
 
 
-def _lapses_by_topic(connection: sqlite3.Connection, learner: str | None,
-                     tags: dict[str, tuple[str, ...]]) -> dict[str, list[int]]:
+def _lapses_by_topic(connection: sqlite3.Connection, learner: str | None, tags: LearnerTags) -> dict[str, list[int]]:
+    """(lapses, delayed reviews) per topic, each review under the topics its learner's deck gave it."""
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for _, review in reviews_of(connection, learner):
+    for name, review in reviews_of(connection, learner):
         if review.type in (REVIEW, RELEARN):
-            for topic in _topics(tags.get(review.note_guid, ())):
+            for topic in _topics(tags.of(name, review.note_guid)):
                 counts[topic][0] += int(review.ease == AGAIN)
                 counts[topic][1] += 1
     return counts
@@ -114,10 +115,11 @@ def learner_summaries(learners_dir: Path, learner: str | None = None) -> list[Le
                 raise InputError("no such learner", field="--learner", value=learner,
                                  hint=f"known learners: {', '.join(names) or 'none'}")
             names = [learner]
-        return [_summary(connection, name, note_tags(connection)) for name in names]
+        tags = learner_tags(connection)
+        return [_summary(connection, name, tags) for name in names]
 
 
-def _summary(connection: sqlite3.Connection, name: str, tags: dict[str, tuple[str, ...]]) -> LearnerSummary:
+def _summary(connection: sqlite3.Connection, name: str, tags: LearnerTags) -> LearnerSummary:
     reviews = connection.execute("SELECT count() FROM reviews WHERE learner = ?", (name,)).fetchone()[0]
     by_topic = _lapses_by_topic(connection, name, tags)
     hardest = sorted((t for t, (lapses, _) in by_topic.items() if lapses),
@@ -136,13 +138,13 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
         titles = {curriculum.tag(tid)[len(TOPIC_PREFIX):]: topic.title for tid, topic in curriculum.topics.items()}
     report = ClassReport(topic_titles=titles)
     with open_store(learners_dir) as connection:
-        tags = note_tags(connection)
+        tags = learner_tags(connection)
         report.learners = [_summary(connection, name, tags) for name in learner_names(connection)]
         topics: dict[str, TopicStats] = {}
         for topic, (lapses, reviews) in _lapses_by_topic(connection, None, tags).items():
             topics[topic] = TopicStats(topic, report.title_of(topic), reviews, lapses)
-        for guid, difficulty in connection.execute("SELECT note_guid, difficulty FROM card_states"):
-            for topic in _topics(tags.get(guid, ())):
+        for name, guid, difficulty in connection.execute("SELECT learner, note_guid, difficulty FROM card_states"):
+            for topic in _topics(tags.of(name, guid)):
                 stats = topics.setdefault(topic, TopicStats(topic, report.title_of(topic)))
                 stats.difficulty_sum += difficulty
                 stats.difficulty_cards += 1
@@ -153,7 +155,7 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
             "ORDER BY 3 DESC, 1, 2 LIMIT 10", (AGAIN, REVIEW, RELEARN, AGAIN)).fetchall()
         kinds = note_kinds(connection)
         for guid, card_ord, lapses, learners in rows:
-            note = tags.get(guid, ())
+            note = tags.shared.get(guid, ())
             case = next((after_prefix(t, CASE_PREFIX) for t in note if has_prefix(t, CASE_PREFIX)), None)
             if case is None:  # an objective's text-only card: its topic says where it belongs
                 case = next((report.title_of(t) for t in _topics(note)), guid)

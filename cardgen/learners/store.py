@@ -10,8 +10,14 @@ Schema version 1 (``meta.schema_version``):
     note (never past the clock of the import). A learner's deck must be newer than that
     (cardgen.learners.personal).
 ``notes(guid PRIMARY KEY, tags)``
-    Every cardgen note seen in any history: its GUID and its ``cardgen::`` tags (space separated);
-    topic and case tags come from here for the class report. No other tag is stored.
+    Every cardgen note seen in any history: its GUID and its ``cardgen::`` tags (space separated),
+    as the newest history holding it had them (by ``learner_notes.as_of``); the class report names a
+    card's case from here. No other tag is stored, nor a learner's ``cardgen::difficulty::`` band.
+``learner_notes(learner, guid, tags, as_of)``
+    Each learner's own copy of those tags, from their newest history (``as_of``: the time it
+    reached, as ``learners.imported_at``): a review counts under the topics of the deck its learner
+    studied, whatever the order of imports. Added within version 1 (an older cardgen ignores it; a
+    learner imported before it has none, and their reviews count under ``notes``).
 ``reviews(learner, note_guid, card_ord, review_id, ease, interval, last_interval, factor, time_ms, type)``
     One row per Anki review-log entry of a cardgen card, as Anki's ``revlog`` has it: ``review_id``
     is the revlog id (the review's time in ms), ``ease`` 1-4 (Again, Hard, Good, Easy), ``interval``
@@ -38,6 +44,7 @@ from pathlib import Path
 from typing import Iterator
 
 from cardgen.errors import InputError
+from cardgen.tags import DIFFICULTY_PREFIX, has_prefix
 from cardgen.learners.model import CardState, FsrsParams, Review
 
 SCHEMA_VERSION = 1
@@ -76,6 +83,13 @@ CREATE TABLE IF NOT EXISTS card_states (
     PRIMARY KEY (learner, note_guid, card_ord)
 );
 CREATE TABLE IF NOT EXISTS note_kinds (guid TEXT PRIMARY KEY, kind TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS learner_notes (
+    learner TEXT NOT NULL REFERENCES learners(name),
+    guid TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    as_of INTEGER NOT NULL,
+    PRIMARY KEY (learner, guid)
+);
 """
 
 
@@ -166,8 +180,18 @@ def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[st
     newest = max([r.review_id for r in reviews] + ([as_of_ms] if as_of_ms is not None else []), default=0)
     connection.execute("INSERT INTO learners VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                        "imported_at = max(imported_at, excluded.imported_at)", (learner, newest))
-    connection.executemany("INSERT INTO notes VALUES (?, ?) ON CONFLICT(guid) DO UPDATE SET tags = excluded.tags",
-                           sorted(note_tags.items()))
+    # the tags as this history has them, the learner's own band left out (it is theirs, not the note's)
+    tags = sorted((guid, " ".join(t for t in text.split() if not has_prefix(t, DIFFICULTY_PREFIX)))
+                  for guid, text in note_tags.items())
+    # the shared copy: this one unless a newer history (of any learner) holds the note
+    connection.executemany(
+        "INSERT INTO notes VALUES (?, ?) ON CONFLICT(guid) DO UPDATE SET tags = excluded.tags "
+        "WHERE ? >= coalesce((SELECT max(as_of) FROM learner_notes WHERE guid = excluded.guid), 0)",
+        [(guid, text, newest) for guid, text in tags])
+    connection.executemany(
+        "INSERT INTO learner_notes VALUES (?, ?, ?, ?) ON CONFLICT(learner, guid) DO UPDATE SET "
+        "tags = excluded.tags, as_of = excluded.as_of WHERE excluded.as_of >= learner_notes.as_of",
+        [(learner, guid, text, newest) for guid, text in tags])
     connection.executemany("INSERT OR REPLACE INTO note_kinds VALUES (?, ?)", sorted((kinds or {}).items()))
     connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming ({_REVIEW_COLUMNS}, PRIMARY KEY (review_id))")
     connection.execute("DELETE FROM incoming")
@@ -211,8 +235,30 @@ def states_of(connection: sqlite3.Connection, learner: str) -> list[CardState]:
 
 
 def note_tags(connection: sqlite3.Connection) -> dict[str, tuple[str, ...]]:
-    """Each known cardgen note's cardgen tags."""
+    """Each known cardgen note's cardgen tags (as the newest history holding it had them)."""
     return {guid: tuple(tags.split()) for guid, tags in connection.execute("SELECT guid, tags FROM notes")}
+
+
+@dataclass(frozen=True)
+class LearnerTags:
+    """The notes' cardgen tags as each learner's own deck had them (``learner_notes``), and the
+    shared copy (``notes``) for a learner imported before the database kept their own."""
+
+    own: dict[str, dict[str, tuple[str, ...]]]  # learner -> note GUID -> tags
+    shared: dict[str, tuple[str, ...]]
+
+    def of(self, learner: str, guid: str) -> tuple[str, ...]:
+        """The tags of note ``guid`` as ``learner`` studied it."""
+        mine = self.own.get(learner)
+        return mine.get(guid, ()) if mine else self.shared.get(guid, ())
+
+
+def learner_tags(connection: sqlite3.Connection) -> LearnerTags:
+    """Every learner's copy of the notes' cardgen tags (see :class:`LearnerTags`)."""
+    own: dict[str, dict[str, tuple[str, ...]]] = {}
+    for learner, guid, tags in connection.execute("SELECT learner, guid, tags FROM learner_notes"):
+        own.setdefault(learner, {})[guid] = tuple(tags.split())
+    return LearnerTags(own, note_tags(connection))
 
 
 def note_kinds(connection: sqlite3.Connection) -> dict[str, str]:
