@@ -326,7 +326,7 @@ def learners_import(history: Path, learner: str, learners_dir: Path) -> None:
     """
     with as_click_error():
         result = import_history(history, learner, learners_dir)
-    click.echo(f"{learner}: {result.reviews_added} new of {result.reviews_found} reviews, "
+    click.echo(f"{result.learner}: {result.reviews_added} new of {result.reviews_found} reviews, "
                f"{result.cards} cards, FSRS parameters {result.params.value}")
     for notice in result.notices:
         click.echo(f"warning: {notice}", err=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,33 @@ def test_a_stored_review_that_differs_from_the_file_is_reported(tmp_path: Path) 
         in " ".join(result.output.split())
     with open_store(learners_dir) as connection:
         assert [r.ease for _, r in reviews_of(connection, "ana") if r.review_id == START + 4 * DAY_MS] == [1]
+
+
+def test_one_history_under_two_names_is_refused(tmp_path: Path) -> None:
+    # Imported as anna, then as Anna (or ben): accepted, and every class figure counted it twice.
+    learners_dir = tmp_path / "learners"
+    history = tmp_path / "progress.json"
+    write_progress(history, _progress())
+    assert _import(history, learners_dir, "anna").exit_code == 0
+    again = _import(history, learners_dir, "anna ")  # surrounding spaces are no part of a name
+    assert again.exit_code == 0 and again.output.startswith("anna: 0 new of 5 reviews"), again.output
+    case = _import(history, learners_dir, "Anna")
+    assert case.exit_code == 1
+    assert " ".join(case.output.split()) == (
+        "Error: --learner: a learner 'anna' is already known, and names differing only in letter case or spaces "
+        "are one learner (value 'Anna'); import it with --learner 'anna'")
+    other = _import(history, learners_dir, "ben")
+    assert other.exit_code == 1
+    assert " ".join(other.output.split()) == (
+        "Error: --learner: this history is already imported as 'anna': 5 of its 5 reviews are theirs (the same "
+        "answers at the same times) (value 'ben'); if it is anna's, import it with --learner 'anna' (only new "
+        "reviews are added); nothing was imported")
+    # another learner who answered once at the very same millisecond is another learner
+    own = _progress()
+    mine = [Review(r.note_guid, r.card_ord, r.review_id + (0 if i == 0 else 7), *astuple(r)[3:])
+            for i, r in enumerate(own.reviews)]
+    write_progress(history, Progress(own.exported_at_ms, own.note_tags, mine, own.states))
+    assert _import(history, learners_dir, "ben").exit_code == 0
+    with open_store(learners_dir) as connection:
+        assert [name for name, _ in reviews_of(connection)].count("ben") == 5
+        assert [name for (name,) in connection.execute("SELECT name FROM learners ORDER BY name")] == ["anna", "ben"]

@@ -61,6 +61,7 @@ def history_kind(path: Path) -> HistoryKind:
 
 def import_history(history: Path, learner: str, learners_dir: Path) -> ImportResult:
     """Read the cardgen reviews of ``history`` and add them to the learners database of ``learners_dir``."""
+    learner = learner.strip()  # "anna " is anna
     if not learner.strip():
         raise InputError("a learner needs a name", field="--learner", value=learner)
     refuse_control_characters(learner, field="--learner")

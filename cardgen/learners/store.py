@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS reviews (
     PRIMARY KEY (learner, review_id)
 );
 CREATE INDEX IF NOT EXISTS reviews_by_card ON reviews (note_guid, card_ord);
+CREATE INDEX IF NOT EXISTS reviews_by_id ON reviews (review_id);
 CREATE TABLE IF NOT EXISTS card_states (
     learner TEXT NOT NULL REFERENCES learners(name),
     note_guid TEXT NOT NULL,
@@ -170,6 +171,32 @@ def _refuse_busy(error: sqlite3.DatabaseError, path: Path) -> None:
                          hint="try again when that program has finished; nothing was changed") from None
 
 
+def same_name(a: str, b: str) -> bool:
+    """Whether two learner names name one learner: they differ at most in letter case and surrounding space."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def _refuse_another_learners_history(connection: sqlite3.Connection, learner: str, count: int) -> None:
+    """Refuse a history under a second name: a name that differs from a known one only in letter case
+    or spaces, or a history most of whose answers (review id, note, card) another learner already
+    has. Review ids are the answers' times in ms within one collection: two learners share a few at
+    most, and a history counted twice would count twice in every class figure."""
+    for known in learner_names(connection):
+        if known != learner and same_name(known, learner):
+            raise InputError(f"a learner {known!r} is already known, and names differing only in letter case or "
+                             "spaces are one learner", field="--learner", value=learner,
+                             hint=f"import it with --learner {known!r}")
+    row = connection.execute(
+        "SELECT r.learner, count() FROM incoming i JOIN reviews r ON r.review_id = i.review_id "
+        "AND r.note_guid = i.note_guid AND r.card_ord = i.card_ord AND r.learner != ? "
+        "GROUP BY r.learner ORDER BY 2 DESC, 1 LIMIT 1", (learner,)).fetchone()
+    if row is not None and row[1] * 2 > count:
+        raise InputError(f"this history is already imported as {row[0]!r}: {row[1]} of its {count} reviews are "
+                         f"theirs (the same answers at the same times)", field="--learner", value=learner,
+                         hint=f"if it is {row[0]}'s, import it with --learner {row[0]!r} (only new reviews are "
+                              "added); nothing was imported")
+
+
 def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[str, str],
                 reviews: list[Review], states: list[CardState], kinds: dict[str, str] | None = None,
                 as_of_ms: int | None = None) -> Stored:
@@ -178,6 +205,11 @@ def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[st
     newest review when None). A review id already stored for the learner keeps its stored row; one
     whose contents differ is reported in the result, not replaced."""
     newest = max([r.review_id for r in reviews] + ([as_of_ms] if as_of_ms is not None else []), default=0)
+    connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming ({_REVIEW_COLUMNS}, PRIMARY KEY (review_id))")
+    connection.execute("DELETE FROM incoming")
+    connection.executemany("INSERT OR IGNORE INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           [astuple(r) for r in reviews])
+    _refuse_another_learners_history(connection, learner, len(reviews))
     connection.execute("INSERT INTO learners VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET "
                        "imported_at = max(imported_at, excluded.imported_at)", (learner, newest))
     # the tags as this history has them, the learner's own band left out (it is theirs, not the note's)
@@ -193,10 +225,6 @@ def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[st
         "tags = excluded.tags, as_of = excluded.as_of WHERE excluded.as_of >= learner_notes.as_of",
         [(learner, guid, text, newest) for guid, text in tags])
     connection.executemany("INSERT OR REPLACE INTO note_kinds VALUES (?, ?)", sorted((kinds or {}).items()))
-    connection.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming ({_REVIEW_COLUMNS}, PRIMARY KEY (review_id))")
-    connection.execute("DELETE FROM incoming")
-    connection.executemany("INSERT OR IGNORE INTO incoming VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           [astuple(r) for r in reviews])
     columns = _REVIEW_COLUMNS.split(", ")
     differing = connection.execute(
         f"SELECT {', '.join('r.' + c for c in columns)}, {', '.join('i.' + c for c in columns)} "
