@@ -247,3 +247,25 @@ def test_one_history_under_two_names_is_refused(tmp_path: Path) -> None:
     with open_store(learners_dir) as connection:
         assert [name for name, _ in reviews_of(connection)].count("ben") == 5
         assert [name for (name,) in connection.execute("SELECT name FROM learners ORDER BY name")] == ["anna", "ben"]
+
+
+def test_an_older_export_does_not_rewind_the_memory_states(tmp_path: Path) -> None:
+    # Anna's export of day 5, then one of day 2 of the same collection: "0 new", and the older states
+    # replaced the newer ones (27 of 37 in the sweep, up to 22 days behind the card's newest review).
+    learners_dir = tmp_path / "learners"
+    newer = _progress()
+    history = tmp_path / "progress.json"
+    write_progress(history, newer)
+    assert _import(history, learners_dir).exit_code == 0
+    older = Progress(exported_at_ms=START + 2 * DAY_MS + 1, note_tags=newer.note_tags,
+                     reviews=[r for r in newer.reviews if r.review_id <= START + 2 * DAY_MS],
+                     states=[CardState(CASE_GUID, 0, 3.0, 5.0, 0.1542, START + DAY_MS, FsrsParams.DEFAULT),
+                             newer.states[1]])
+    write_progress(history, older)
+    result = _import(history, learners_dir)
+    assert result.exit_code == 0, result.output
+    assert "ana: 0 new of 4 reviews" in result.output
+    assert ("warning: 1 card(s) kept the memory state stored for ana, which is of a later review than this "
+            "file's: the file is older than one imported before") in " ".join(result.output.split())
+    with open_store(learners_dir) as connection:
+        assert states_of(connection, "ana") == sorted(newer.states, key=lambda s: (s.note_guid, s.card_ord))

@@ -113,6 +113,9 @@ def _notices(learner: str, stored: Stored) -> tuple[str, ...]:
                        f"{learner} under the same review id; the stored ones were kept ({shown}). A file edited "
                        f"by hand, or another learner's history under this name? Import it under the learner's "
                        f"own --learner")
+    if stored.states_kept:
+        notices.append(f"{stored.states_kept} card(s) kept the memory state stored for {learner}, which is of a "
+                       f"later review than this file's: the file is older than one imported before")
     return tuple(notices)
 
 

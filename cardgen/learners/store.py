@@ -25,7 +25,8 @@ Schema version 1 (``meta.schema_version``):
     3 filtered, 4 manual. Primary key ``(learner, review_id)``: importing a history twice adds nothing.
 ``card_states(learner, note_guid, card_ord, stability, difficulty, decay, last_review_ms, params)``
     The FSRS memory state of each reviewed card, computed by Anki's own FSRS when the history was
-    imported (``params``: ``fitted`` to this learner or ``default``). Replaced on each import.
+    imported (``params``: ``fitted`` to this learner or ``default``). Replaced by an import whose
+    state is of the same or a later last review, never by an older export's.
 ``note_kinds(guid PRIMARY KEY, kind)``
     The kind of card each cardgen note is (``case``, ``finding``, ``occlusion``, ``objective``), from
     the name of the notetype cardgen gave it. Added within version 1: a table no older cardgen reads
@@ -158,6 +159,7 @@ class Stored:
     # stored row is kept (at most MAX_SHOWN of them; ``differing`` counts them all)
     differing_examples: tuple[tuple[Review, Review], ...] = ()
     differing: int = 0
+    states_kept: int = 0  # memory states kept because the stored one is of a later review
 
 
 MAX_SHOWN = 3
@@ -235,12 +237,16 @@ def add_history(connection: sqlite3.Connection, learner: str, note_tags: dict[st
     connection.execute(f"INSERT OR IGNORE INTO reviews SELECT ?, {_REVIEW_COLUMNS} FROM incoming", (learner,))
     added = connection.total_changes - before
     connection.execute("DELETE FROM incoming")
-    connection.executemany(
-        "INSERT OR REPLACE INTO card_states VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    before = connection.total_changes
+    connection.executemany(  # a state computed from an older export never replaces a newer one
+        "INSERT INTO card_states VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(learner, note_guid, card_ord) DO UPDATE "
+        "SET stability = excluded.stability, difficulty = excluded.difficulty, decay = excluded.decay, "
+        "last_review_ms = excluded.last_review_ms, params = excluded.params "
+        "WHERE excluded.last_review_ms >= card_states.last_review_ms",
         [(learner, s.note_guid, s.card_ord, s.stability, s.difficulty, s.decay, s.last_review_ms, s.params.value)
          for s in states])
     return Stored(added, tuple((Review(*row[:9]), Review(*row[9:])) for row in differing[:MAX_SHOWN]),
-                  len(differing))
+                  len(differing), states_kept=len(states) - (connection.total_changes - before))
 
 
 def learner_names(connection: sqlite3.Connection) -> list[str]:
