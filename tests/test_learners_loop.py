@@ -8,6 +8,7 @@ tests/test_learners.py, and their exports go through ``cardgen learners import``
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import time
@@ -37,6 +38,9 @@ def studied(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]
     """(cases folder, class deck, a .colpkg of a learner who studied it 12 days)."""
     root = tmp_path_factory.mktemp("loop")
     cases = write_cases_with_priors(root, 3)
+    month_ago = time.time() - 30 * 86_400  # the cases were written a month before (the notes' time)
+    for path in cases.rglob("*"):
+        os.utime(path, (month_ago, month_ago))
     deck = root / "class.apkg"
     build_deck(BuildOptions(cases_dir=cases, out=deck))
     col = open_collection(root / "learner")
@@ -145,3 +149,46 @@ def test_the_class_counts_in_a_deck_are_of_its_own_notes(studied, tmp_path: Path
     assert everyone > len(guids)  # the database holds notes this deck has not
     assert stats is not None and {guid for guid, _ in stats.card} <= guids
     assert stats.total == [delayed[1], delayed[0]] and delayed[0] > 0
+
+
+def test_a_learners_deck_updates_notes_they_touched_after_their_last_review(studied, tmp_path: Path) -> None:
+    # The learner marks notes (Anki's Mark) after their last review, then exports. Their deck was dated
+    # one second after that review, older than those notes: Anki skipped them as "already up to date",
+    # and they kept their old difficulty tag, silently.
+    cases, _, export = studied
+    learners_dir = tmp_path / "learners"
+    assert _import(export, learners_dir).exit_code == 0
+    deck = tmp_path / "anna.apkg"
+    build_deck(BuildOptions(cases_dir=cases, out=deck, learner="anna", learners_dir=learners_dir))
+    fresh = open_collection(tmp_path / "fresh")
+    try:
+        import_package(fresh, deck)
+        bands = {fresh.get_note(n).guid: _band(fresh.get_note(n).tags) for n in fresh.find_notes("")}
+    finally:
+        fresh.close()
+    col = _learner_collection(export, tmp_path / "col")
+    try:
+        last_review_s = col.db.scalar("SELECT max(id) FROM revlog") // 1000
+        # the notes whose band the learner's deck changes (the histories differ from run to run)
+        touched = [n for n in col.find_notes(CARDGEN_SEARCH) if _band(col.get_note(n).tags) != bands[col.get_note(n).guid]]
+        assert touched
+        col.tags.bulk_add(touched, "marked")
+        col.db.execute(f"UPDATE notes SET mod = mod - 60 WHERE id IN ({','.join(map(str, touched))})")  # a minute ago
+        assert min(col.get_note(n).mod for n in touched) > last_review_s
+        marked = tmp_path / "marked.colpkg"
+        col.export_collection_package(str(marked), include_media=False, legacy=False)
+        col.reopen()
+        again = _import(marked, learners_dir)
+        assert again.exit_code == 0 and again.output.startswith("anna: 0 new of"), again.output
+        build_deck(BuildOptions(cases_dir=cases, out=deck, learner="anna", learners_dir=learners_dir))
+        log = import_package(col, deck).log
+        after = {col.get_note(n).guid: _band(col.get_note(n).tags) for n in col.find_notes(CARDGEN_SEARCH)}
+    finally:
+        col.close()
+    assert len(log.duplicate) == 0 and len(log.updated) == len(bands)
+    # (Anki replaces a note's tags on update: the mark is the add-on's to give back, docs/learners.md)
+    assert after == bands
+
+
+def _band(tags: list[str]) -> str:
+    return next(t for t in tags if t.startswith("cardgen::difficulty::"))
