@@ -152,6 +152,7 @@ BAD_FILES = {
     "params a list": (_edited(lambda d: d["states"][0].__setitem__(6, ["default"])), "fitted or default",
                       "states[0].params"),
     "JSON 100,000 deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply", None),
+    "ease 3.0": (_edited(_set_review(2, 3, 3.0)), "an answer button 0-4 (value 3.0)", "reviews[2].ease"),
     # Times in the future (a clock ahead, an edit): they would stay the learner's newest for good.
     "review after the export": (_edited(_set_review(4, 2, START + 6 * DAY_MS)), "after the file's export time",
                                 "reviews[4].review_id"),

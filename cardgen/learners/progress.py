@@ -176,8 +176,20 @@ def _refuse_future(path: Path, exported: int, reviews: list[Review], states: lis
 
 
 def _malformed(path: Path, field_name: str, value: object, expected: str) -> InputError:
-    return InputError(f"malformed progress file: expected {expected}", file=path, field=field_name, value=value,
+    return InputError(f"malformed progress file: expected {expected}", file=path, field=field_name,
+                      value=_AsWritten(value) if isinstance(value, float) else value,
                       hint="export it again with Tools > cardgen > Export progress")
+
+
+class _AsWritten:
+    """A number shown as the JSON file writes it: ``3.0`` where a whole number is expected is the
+    error, and shown as ``3`` (cardgen.errors.as_written's YAML style) it would read as valid."""
+
+    def __init__(self, value: float) -> None:
+        self.text = json.dumps(value)
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 def _refuse_constant(name: str) -> float:
