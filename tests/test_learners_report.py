@@ -273,3 +273,24 @@ def test_topics_do_not_depend_on_the_order_of_imports(tmp_path: Path) -> None:
                 ("cardgen::case::rib-fracture cardgen::topic::msk::trauma-old",)]  # ben's: the newest export
     assert seen[0] == seen[1] == ([("msk::trauma", 4, 4), ("msk::trauma-old", 2, 2)],
                                   [("anna", ("msk::trauma",)), ("ben", ("msk::trauma-old",))])
+
+
+def test_cards_failed_most_count_the_learners_who_failed_them(tmp_path: Path) -> None:
+    # Ana failed the case question 6 times; bo reviewed it twice and recalled it. The row read
+    # "lapses 6, learners 2": the column counted every learner who reviewed the card.
+    learners_dir, guids = _class_history(tmp_path)
+    guid = guids["case"]
+    history = tmp_path / "bo.json"
+    write_progress(history, Progress(
+        exported_at_ms=START + 40 * DAY_MS, note_tags={guid: "cardgen::case::rib-fracture"}, states=[],
+        reviews=[Review(guid, 0, START + 30 * DAY_MS + n * DAY_MS, 3, 1, 0, 2500, 4000, 1 if n else 0)
+                 for n in range(3)]))
+    result = CliRunner().invoke(main, ["learners", "import", str(history), "--learner", "bo",
+                                       "--learners-dir", str(learners_dir)])
+    assert result.exit_code == 0, result.output
+    failed = class_report(learners_dir).failed_most
+    assert (failed[0].note_guid, failed[0].lapses, failed[0].learners) == (guid, 6, 1)
+    page = tmp_path / "report.html"
+    assert CliRunner().invoke(main, ["learners", "report", "--learners-dir", str(learners_dir),
+                                     "-o", str(page)]).exit_code == 0
+    assert "<th>Learners who failed it</th>" in page.read_text(encoding="utf-8")

@@ -73,7 +73,7 @@ class FailedCard:
     note_guid: str
     card_ord: int
     lapses: int
-    learners: int
+    learners: int  # the learners who failed it (in a delayed review), not all who reviewed it
     card: str = ""  # which card of the case: "case question", "finding 2", "occlusion region 3", "objective"
 
 
@@ -150,9 +150,9 @@ def class_report(learners_dir: Path, curriculum_path: Path | None = None) -> Cla
                 stats.difficulty_cards += 1
         report.topics = sorted(topics.values(), key=lambda s: (-s.lapse_rate, s.topic))
         rows = connection.execute(
-            "SELECT note_guid, card_ord, sum(ease = ?), count(DISTINCT learner) FROM reviews "
-            "WHERE type IN (?, ?) GROUP BY note_guid, card_ord HAVING sum(ease = ?) > 0 "
-            "ORDER BY 3 DESC, 1, 2 LIMIT 10", (AGAIN, REVIEW, RELEARN, AGAIN)).fetchall()
+            "SELECT note_guid, card_ord, sum(ease = ?), count(DISTINCT CASE WHEN ease = ? THEN learner END) "
+            "FROM reviews WHERE type IN (?, ?) GROUP BY note_guid, card_ord HAVING sum(ease = ?) > 0 "
+            "ORDER BY 3 DESC, 1, 2 LIMIT 10", (AGAIN, AGAIN, REVIEW, RELEARN, AGAIN)).fetchall()
         kinds = note_kinds(connection)
         for guid, card_ord, lapses, learners in rows:
             note = tags.shared.get(guid, ())
