@@ -404,6 +404,20 @@ def test_part_of_an_identifier_is_refused(tmp_path: Path, keyword: str, value: s
     assert "history: holds" in result.output and keyword in result.output
 
 
+@pytest.mark.parametrize("written", ["MRN \u0660\u0660\u0669\u0668\u0667\u0666\u0665",  # Arabic-Indic
+                                     "MRN \u06f0\u06f0\u06f9\u06f8\u06f7\u06f6\u06f5",  # Persian
+                                     "MRN \u0966\u0966\u096f\u096e\u096d\u096c\u096b"])  # Devanagari
+def test_an_id_in_the_digits_of_another_script_is_refused(tmp_path: Path, written: str) -> None:
+    # Found by an attack sweep (D10): NFKC folds full-width digits, not these; each built.
+    def planted(ds):
+        ds.PatientID = "MRN0098765"
+
+    result = _build_with_history(tmp_path, f"'{written}, today.'", planted)
+    assert result.exit_code == 1, result.output
+    assert "history: holds 'mrn 0098765', the value of (0010,0020) PatientID" in result.output
+    assert not (tmp_path / "o.apkg").exists()
+
+
 def _config_keys(package: Path) -> set[str]:
     """Every key of the JSON documents in the package's ``col`` row, but deck and notetype ids."""
     import json
@@ -597,6 +611,7 @@ def test_folding_is_what_a_reader_sees() -> None:
     assert words("MRN33445566") == ["mrn", "33445566"]
     assert words("\u5c71\u7530\u592a\u90ce") == ["\u5c71", "\u7530", "\u592a", "\u90ce"]
     assert words("S\u0130MON \u017fmith") == ["simon", "smith"]
+    assert words("\u0660\u0669\u0668-\u0e51\u0e52 \uff11") == ["098", "12", "1"]  # Arabic-Indic, Thai, full-width
 
 
 def test_audit_findings_are_one_line_per_value() -> None:

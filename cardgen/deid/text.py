@@ -38,6 +38,15 @@ _ACCENTS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe
 # on a keyboard without them: "Łukasz" is "Lukasz", "Øster" "Oster", "Đặng" "Dang", "Æbelø" "Aebelo".
 _PLAIN_LATIN = str.maketrans({"ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ı": "i", "ŧ": "t", "ŀ": "l",
                               "æ": "ae", "œ": "oe", "þ": "th", "ð": "d", "ĸ": "k", "ŋ": "n"})
+# Decimal digits of other scripts than ASCII (Arabic-Indic, Devanagari, Thai, ...; NFKC has already
+# folded the full-width and mathematical ones): a reader reads them as the same number.
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")
+
+
+def _ascii_digit(match: re.Match[str]) -> str:
+    return str(unicodedata.decimal(match.group(0)))
+
+
 # Scripts written without spaces between words: each character is a word of its own.
 _UNSPACED = ("\u1100-\u11ff\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31f0-\u31ff\u3400-\u4dbf"
              "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003ffff")
@@ -58,7 +67,7 @@ def fold(text: str) -> str:
     text = text.casefold()
     if not text.isascii():
         text = unicodedata.normalize("NFC", _ACCENTS.sub("", unicodedata.normalize("NFD", text)))
-        text = text.translate(_PLAIN_LATIN)
+        text = _OTHER_DIGIT.sub(_ascii_digit, text.translate(_PLAIN_LATIN))
     return _INVISIBLE.sub("", text)
 
 
