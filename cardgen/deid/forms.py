@@ -11,7 +11,7 @@ the forms people write it:
   as two letters ("Mueller") and a family name of several words written as one ("LeBlanc");
 - dates in every common written form: 19790314, 14031979, 1979-03-14, 14/03/1979, 14.03.1979,
   03/14/1979, 14/3/1979, 14/03/79, 3/14/79, 14 March 1979, March 14th, 1979, 14-Mar-79, 14 mars 1979,
-  14. März 1979, 14 de marzo de 1979, 14 III 1979, ...;
+  14. März 1979, 14 de marzo de 1979, 14 III 1979, Mar 14, '79, 1979年3月14日, 昭和54年3月14日, ...;
 - numbers and IDs with or without separators (``447-1902`` is ``4471902``), and the parts of an
   identifier people write alone (:func:`_identifier_parts`: an ID's digits, a part of an address,
   a telephone number without its country code);
@@ -309,11 +309,38 @@ def date_forms(year: int, month: int, day: int) -> tuple[Form, ...]:
     for name in _MONTHS[month - 1]:
         for d in days:
             forms += [(d, name, yyyy), (d, suffix, name, yyyy), (d, suffix, "of", name, yyyy),
-                      (name, d, yyyy), (name, d, suffix, yyyy), (yyyy, name, d), (d, name, yy)]  # 14-Mar-79
+                      (name, d, yyyy), (name, d, suffix, yyyy), (yyyy, name, d), (d, name, yy),  # 14-Mar-79
+                      (name, d, yy), (name, d, suffix, yy), (d, suffix, name, yy)]  # Mar 14, '79; 14th Mar 79
     for name in _OTHER_MONTHS[month - 1]:
         for d in days:
             forms += [(d, name, yyyy), (d, "de", name, "de", yyyy)]  # 14 mars 1979, 14 de marzo de 1979
+    # Chinese, Japanese and Korean: 1979年3月14日, 79年3月14日, 1979年3月14号, 1979년 3월 14일, and the
+    # Japanese era year (昭和54年3月14日, S54.3.14). Each ideograph or hangul is a word of its own.
+    era = _japanese_era(year, month, day)
+    for d in days:
+        for m in months:
+            for y in (yyyy, yy):
+                forms += [(y, "年", m, "月", d, "日"), (y, "年", m, "月", d, "号"), (y, "년", m, "월", d, "일")]
+            if era:
+                kanji, letter, era_year = era
+                forms.append((*kanji, era_year, "年", m, "月", d, "日"))
+                if len(era_year) > 1:  # "S54.3.14" (not "R1.5.1": an h1 or r1 with two numbers is too common)
+                    forms.append((letter, era_year, m, d))
     return tuple(dict.fromkeys(forms))
+
+
+# The Japanese eras since 1912 (name, its letter as in "S54.3.14", first day), newest first.
+_JAPANESE_ERAS = (("令和", "r", dt.date(2019, 5, 1)), ("平成", "h", dt.date(1989, 1, 8)),
+                  ("昭和", "s", dt.date(1926, 12, 25)), ("大正", "t", dt.date(1912, 7, 30)))
+
+
+def _japanese_era(year: int, month: int, day: int) -> tuple[str, str, str] | None:
+    """(era name, its letter, year of the era) of a date since 1912-07-30, or None."""
+    date = dt.date(year, month, day)
+    for kanji, letter, first in _JAPANESE_ERAS:
+        if date >= first:
+            return kanji, letter, str(year - first.year + 1)
+    return None
 
 
 def _significant_number(text: str) -> bool:
