@@ -361,6 +361,10 @@ def _build_with_history(tmp_path: Path, history: str, edit):
     ("O'Brien^Mary", "Mrs OBrien"),
     ("Le Blanc^Paul", "LeBlanc's"),
     ("Zyqrab^Anne-Marie", "Annemarie"),  # a given name of two parts written as one
+    # one part of a hyphenated family name, written without its apostrophe or spaces (attack sweep D8)
+    ("Whitfield-O'Hara^Sean", "Mr OHara, 45"),
+    ("van der Berg-O'Neil^José", "Mrs ONeil"),
+    ("van der Berg-O'Neil^José", "J.VANDERBERG"),
 ])
 def test_a_name_spelt_as_people_type_it_is_refused(tmp_path: Path, patient: str, written: str) -> None:
     # Found by writing names in a case's history the ways people type them: each of these built.

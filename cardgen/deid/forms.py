@@ -247,6 +247,7 @@ _DIGRAPHS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ø": "oe", "Ä":
 _SCANDINAVIAN_AA = str.maketrans({"å": "aa", "Å": "Aa"})
 _HAS_DIGRAPH = re.compile("[äöüøåÄÖÜØÅ]")
 _FAMILY_JOINS = re.compile(r"[\s'\u2019-]+")
+_HYPHENS = re.compile(r"\s*[-\u2010\u2011\u2012\u2013]\s*")
 
 
 def _spellings(group: str) -> list[str]:
@@ -254,7 +255,9 @@ def _spellings(group: str) -> list[str]:
     "Mueller", "Øster" as "Oester", "Ångström" as "Aangstroem" or "Angstroem"), and a family name
     of several words, or with an apostrophe or hyphen, written as one ("van der Berg" as
     "vanderBerg", "O'Brien" as "OBrien", "Le Blanc" as "LeBlanc"), and so a given name ("Anne-Marie"
-    as "Annemarie")."""
+    as "Annemarie"). Each part of a hyphenated family name is a family name of its own, written
+    both ways ("Whitfield-O'Hara" gives "Whitfield", "O'Hara" and "OHara"; "van der Berg-O'Neil"
+    gives "vanderBerg" and "ONeil"), with its initials forms ("J. vanderBerg")."""
     spellings = [group]
     if _HAS_DIGRAPH.search(group):
         umlauts = group.translate(_DIGRAPHS)
@@ -262,10 +265,21 @@ def _spellings(group: str) -> list[str]:
     if "^" in group:
         for spelling in list(spellings):
             components = spelling.split("^")
-            for index in (0, 1):  # the family name, then the given name
-                joined = _FAMILY_JOINS.sub("", components[index])
-                if joined != components[index].strip() and len(joined) >= MIN_NAME_PART:
-                    spellings.append("^".join(components[:index] + [joined] + components[index + 1:]))
+            families = [components[0]]
+            parts = _HYPHENS.split(components[0].strip())
+            if len(parts) > 1:
+                families += [part for part in parts
+                             if not all(word in GENERIC_WORDS for word in words(part))]
+            for family in families:
+                if family != components[0]:
+                    spellings.append("^".join([family] + components[1:]))
+                joined = _FAMILY_JOINS.sub("", family)
+                if joined != family.strip() and len(joined) >= MIN_NAME_PART:
+                    spellings.append("^".join([joined] + components[1:]))
+            if len(components) > 1:  # the given name
+                joined = _FAMILY_JOINS.sub("", components[1])
+                if joined != components[1].strip() and len(joined) >= MIN_NAME_PART:
+                    spellings.append("^".join(components[:1] + [joined] + components[2:]))
     return list(dict.fromkeys(spellings))
 
 
