@@ -401,6 +401,13 @@ def test_a_birth_date_written_another_way_is_refused(tmp_path: Path, written: st
     ("PatientAddress", "12 Evergreen Terrace, Springfield", "on Evergreen Terrace"),
     ("PatientAddress", "12 Evergreen Terrace^Springfield^OR 97403", "lives at 12 Evergreen Terrace"),  # ^ parts
     ("PatientTelephoneNumbers", "+1 555 0100 223", "call 555-0100-223"),  # without the country code
+    # found by an attack sweep (D9): each built
+    ("PatientAddress", "12 Quillmoor Lane, Brackleton, BX4 9QT", "lives in Brackleton"),  # a one-word town
+    ("InstitutionAddress", "1 Infirmary Road, Pemberwick", "referred from Pemberwick"),
+    ("PatientAddress", "12 Quillmoor Lane, Brackleton, BX4 9QT", "postcode BX49QT"),  # without its space
+    ("PatientTelephoneNumbers", "+44 20 7946 0381", "call 020 7946 0381"),  # the national form
+    ("PatientTelephoneNumbers", "+44 20 7946 0381", "call (020) 7946-0381"),
+    ("PatientTelephoneNumbers", "+44 20 7946 0381", "call 0044 20 7946 0381"),
 ])
 def test_part_of_an_identifier_is_refused(tmp_path: Path, keyword: str, value: str, written: str) -> None:
     # Found by planting identifiers and writing parts of them in a case's history: each of these built.
@@ -424,6 +431,19 @@ def test_an_id_in_the_digits_of_another_script_is_refused(tmp_path: Path, writte
     assert result.exit_code == 1, result.output
     assert "history: holds 'mrn 0098765', the value of (0010,0020) PatientID" in result.output
     assert not (tmp_path / "o.apkg").exists()
+
+
+def test_a_short_town_or_a_part_of_another_value_is_not_searched_alone() -> None:
+    # A one-word part of an address is a town only in an address, and only from five letters: Bath,
+    # Hull, Deal and Sale are also words of teaching text. The rest of each value is still searched.
+    ds = Dataset()
+    ds.PatientAddress = "12 Quillmoor Lane, Bath, BA1 1AA"
+    ds.InstitutionName = "Royal Infirmary, Radiology"
+    ds.InstitutionalDepartmentName = "Imaging, Neuroradiology"
+    matcher = ValueMatcher(identifying_items(ds))
+    assert list(matcher.find("Warm bath, then radiology and neuroradiology; imaging of the hull")) == []
+    assert {item.value for item in matcher.find("Quillmoor Lane, BA11AA; Royal Infirmary")} == {
+        "quillmoor lane", "ba 11 aa", "royal infirmary"}
 
 
 def _config_keys(package: Path) -> set[str]:

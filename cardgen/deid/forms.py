@@ -96,14 +96,15 @@ _OTHER_MONTHS = [
 Form = tuple[str, ...]
 
 
-def value_forms(text: str, vr: str, *, free_text: bool, names_inside: bool) -> list[Form]:
+def value_forms(text: str, vr: str, *, free_text: bool, names_inside: bool, address: bool = False) -> list[Form]:
     """The word sequences one value ``text`` of value representation ``vr`` may take in a deck.
 
     ``free_text`` marks a description, comment or private note rather than an identifier: it is
     searched inside, and whole only when it looks identifying; ``names_inside`` marks free text
     where people write notes about a patient (comments, private and overlay text), whose runs of
     capitalised words are searched as names. In histories and descriptions, capitalised words are
-    diseases ("Crohn Disease") more often than people.
+    diseases ("Crohn Disease") more often than people. ``address`` marks an address, whose one-word
+    parts (a town) are searched too (see :func:`_identifier_parts`).
     """
     text = text[:MAX_SEARCHED_INSIDE]
     # Most values of a header are short numbers (settings, sizes, times): a quick look at the
@@ -125,7 +126,7 @@ def value_forms(text: str, vr: str, *, free_text: bool, names_inside: bool) -> l
         if len(text) <= MAX_WHOLE_VALUE:
             forms += _whole_forms(text)
             if vr != "UI":
-                forms += _identifier_parts(text)
+                forms += _identifier_parts(text, address=address)
         if len(text) > MAX_WHOLE_VALUE or vr in _LONG_TEXT_VRS:
             forms += _inner_forms(text, names=False)
     stripped = text.strip()
@@ -148,14 +149,22 @@ def _whole_forms(text: str) -> list[Form]:
 
 
 _ADDRESS_PARTS = re.compile(r"[,^\r\n;]+")
+# Letters of a one-word part of an address searched alone: "Brackleton", "Leeds"; not "Bath", "Hull",
+# "Deal" or "Sale", towns whose names are words teaching text uses.
+MIN_PLACE_NAME = 5
 
 
-def _identifier_parts(text: str) -> list[Form]:
+def _identifier_parts(text: str, *, address: bool = False) -> list[Form]:
     """Parts of an identifier people write on their own: the digits of a code with letters
     ("MRN0098765" as "0098765", "XZ-778812" as "778812"), each part of an address of two words or
     more between commas, carets, semicolons or line breaks, with and without its house number ("12
-    Evergreen Terrace", "Evergreen Terrace"), and a telephone number without its country code ("+1
-    555 0100 223" as "555-0100-223"). Each still passes the length rules of :func:`_worth_searching`."""
+    Evergreen Terrace", "Evergreen Terrace"), and with its numbers joined (the postcode "BX4 9QT"
+    as "BX49QT"); in an ``address``, a part of one word of :data:`MIN_PLACE_NAME` letters or more
+    (the town "Brackleton"); and a telephone number without its country code ("+1 555 0100 223" as
+    "555-0100-223"), in its national form ("+44 20 7946 0381" as "020 7946 0381" or "(020) 7946
+    0381") and with the
+    international prefix 00 ("0044 20 7946 0381"). Each still passes the length rules of
+    :func:`_worth_searching`."""
     forms: list[Form] = []
     found = number_words(text) or words(text)
     if any(not word.isdigit() for word in found):
@@ -169,11 +178,20 @@ def _identifier_parts(text: str) -> list[Form]:
                 without_number = tuple(word for word in part_words if not word.isdigit())
                 if len(without_number) >= 2 and without_number != part_words:
                     forms.append(without_number)
+                joined = number_words(part)
+                if joined:
+                    forms.append(tuple(joined))
+            elif (address and part_words and part_words[0].isalpha() and not is_unspaced(part_words[0])
+                  and len(part_words[0]) >= MIN_PLACE_NAME):
+                forms.append(part_words)
     if text.lstrip().startswith("+"):
         groups = _NOT_DIGIT.split(text.strip().lstrip("+"))
         groups = [group for group in groups if group]
         if len(groups) >= 3:
-            forms.append(("".join(groups[1:]),))
+            national = "".join(groups[1:])
+            forms += [(national,), ("00" + "".join(groups),)]
+            if not national.startswith("0"):  # the trunk prefix 0 of most countries, "(020) 7946 0381" too
+                forms += [("0" + national,), ("0" + groups[1], "".join(groups[2:]))]
     return forms
 
 

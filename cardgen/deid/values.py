@@ -132,6 +132,7 @@ class _Found:
     text: str
     free_text: bool  # a description, comment or private note rather than an identifier
     names_inside: bool = False  # free text where people write notes about a patient (see value_forms)
+    address: bool = False  # an address: its one-word parts (a town) are searched too
 
     @property
     def label(self) -> str:
@@ -167,7 +168,8 @@ def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
         for text in _texts(elem):
             if elem.VR == "UI" and _is_standard_uid(text):
                 continue  # a SOP class or transfer syntax: the same in every hospital
-            yield _Found(elem, elem.VR, text, free_text=not identifier, names_inside=names_inside)
+            yield _Found(elem, elem.VR, text, free_text=not identifier, names_inside=names_inside,
+                         address="Address" in keyword)
 
 
 def _is_standard_uid(text: str) -> bool:
@@ -201,7 +203,7 @@ def _texts(elem) -> Iterator[str]:
 def _forms(element: _Found) -> list[Form]:
     """The word sequences one collected value may take in a deck."""
     return value_forms(element.text, element.vr, free_text=element.free_text,
-                       names_inside=element.names_inside)
+                       names_inside=element.names_inside, address=element.address)
 
 
 def dicom_files(paths: Iterable[Path]) -> Iterator[Path]:
