@@ -378,6 +378,49 @@ def test_a_name_spelt_as_people_type_it_is_refused(tmp_path: Path, patient: str,
     assert not (tmp_path / "o.apkg").exists()
 
 
+def test_a_private_value_of_unknown_vr_with_a_non_ascii_letter_is_collected(tmp_path: Path) -> None:
+    # Found by an attack sweep (D4): in an implicit-VR file a private value arrives as UN bytes; read as
+    # latin-1, the second byte of the UTF-8 "Ł" is a control character, and the whole value (its
+    # name and MRN) was dropped. Binary data of unknown VR is still not read as text.
+    from pydicom.uid import ImplicitVRLittleEndian
+
+    def planted(ds):
+        ds.file_meta.TransferSyntaxUID = ImplicitVRLittleEndian
+        ds.SpecificCharacterSet = "ISO_IR 192"
+        block = ds.private_block(0x0011, "ACME 1.0", create=True)  # (0011,11xx): CT_small has (0011,10xx)
+        block.add_new(0x11, "LO", "Patient Tamsin Quarrell MRN 33445566 aus Łódź")
+        block.add_new(0x12, "OB", bytes(range(256)) * 4)
+
+    result = _build_with_history(tmp_path, "'Tamsin Quarrell, MRN 33445566, today.'", planted)
+    assert result.exit_code == 1, result.output
+    assert "history: holds 'tamsin quarrell', the value of (0011,1111)" in result.output
+    assert "history: holds '33445566', the value of (0011,1111)" in result.output
+    ds = pydicom.dcmread(tmp_path / "cases" / "a" / "ct.dcm")
+    assert ds[0x00111111].VR == "UN" and ds[0x00111112].VR == "UN"
+    values = {item.value for item in identifying_items(ds) if item.tag.startswith("(0011,1111)")}
+    assert {"tamsin quarrell", "33445566", "patient tamsin quarrell mrn 33445566 aus lodz"} <= values
+    assert not [item for item in identifying_items(ds) if item.tag.startswith("(0011,1112)")]
+
+
+@pytest.mark.parametrize("written", ["Jürgen Möller", "Dr Moeller", "J. Möller"])
+def test_a_utf8_name_in_a_file_without_a_character_set_is_read_as_utf8(tmp_path: Path, written: str) -> None:
+    # Found by an attack sweep (D5): with no Specific Character Set, pydicom reads UTF-8 "Möller" as
+    # "MÃ¶ller"; only that reading was collected, and the patient's name as written passed.
+    from pydicom.dataelem import DataElement
+
+    def planted(ds):
+        if "SpecificCharacterSet" in ds:
+            del ds.SpecificCharacterSet
+        ds[0x00100010] = DataElement(0x00100010, "PN", "Möller^Jürgen".encode("utf-8"))
+
+    result = _build_with_history(tmp_path, f"'Referred by {written}, today.'", planted)
+    assert result.exit_code == 1, result.output
+    assert "history: holds" in result.output and "(0010,0010) PatientName" in result.output
+    ds = pydicom.dcmread(tmp_path / "cases" / "a" / "ct.dcm")
+    assert str(ds.PatientName) == "MÃ¶ller^JÃ¼rgen"  # the declared (default) reading, also collected
+    assert {"jurgen moller", "moeller", "j moller", "ma ller"} <= identifying_values(ds)  # ("Ã¶" folds to "a")
+
+
 @pytest.mark.parametrize("written", ["14-Mar-79", "3/14/79", "14/3/79", "14031979", "790314", "14 mars 1979",
                                      "14. März 1979", "14 de marzo de 1979", "14 III 1979",
                                      # found by an attack sweep (D11): each built

@@ -143,8 +143,10 @@ class _Found:
         return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {self.element.keyword or self.element.name}"
 
 
-def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
-    """Every value to collect in ``dataset``, with what kind of attribute holds it."""
+def _walk(dataset, *, inside_identifying: bool, encodings: list[str] | None = None) -> Iterator[_Found]:
+    """Every value to collect in ``dataset``, with what kind of attribute holds it. ``encodings``:
+    the character sets (Python codecs) the enclosing dataset declares."""
+    encodings = _encodings(dataset, encodings)
     for elem in dataset:
         tag = int(elem.tag)
         overlay_text = tag >> 24 == 0x60 and tag & 0xFFFF in _OVERLAY_TEXT_ELEMENTS
@@ -152,7 +154,7 @@ def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
         if elem.VR == "SQ":
             for item in elem.value or ():
                 yield from _walk(item, inside_identifying=inside_identifying
-                                 or (listed and tag not in _CONTENT_TREES))
+                                 or (listed and tag not in _CONTENT_TREES), encodings=encodings)
             continue
         if not (listed or inside_identifying):
             continue
@@ -165,7 +167,7 @@ def _walk(dataset, *, inside_identifying: bool) -> Iterator[_Found]:
         # Comments, private and overlay text: where people write notes about a patient.
         names_inside = not identifier and (private or elem.VR == "UN" or "Comment" in keyword
                                            or tag >> 24 == 0x60)
-        for text in _texts(elem):
+        for text in _texts(elem, encodings):
             if elem.VR == "UI" and _is_standard_uid(text):
                 continue  # a SOP class or transfer syntax: the same in every hospital
             yield _Found(elem, elem.VR, text, free_text=not identifier, names_inside=names_inside,
@@ -179,17 +181,33 @@ def _is_standard_uid(text: str) -> bool:
     return uid.name != str(uid)
 
 
-def _texts(elem) -> Iterator[str]:
-    """The value of one element as text; binary values only when they are plainly text."""
+def _encodings(dataset, inherited: list[str] | None) -> list[str]:
+    """The Python codecs of ``dataset``'s Specific Character Set, or ``inherited`` (a sequence item
+    without one uses its parent's), or the default repertoire."""
+    from pydicom.charset import convert_encodings
+
+    declared = dataset.get("SpecificCharacterSet") if "SpecificCharacterSet" in dataset else None
+    if declared:
+        return convert_encodings(declared)
+    return inherited or convert_encodings(None)
+
+
+# What a text decoded from bytes may not hold: control characters (C0 but tab and line breaks, C1,
+# which is where latin-1 puts the second byte of many UTF-8 letters) and U+FFFD for undecodable bytes.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd]")
+
+
+def _texts(elem, encodings: list[str]) -> Iterator[str]:
+    """The value of one element as text, in every reading of its bytes that is text; binary values
+    only when they are plainly text."""
     value = elem.value
     if value is None or value == "":
         return
     if elem.VR in _BINARY_VRS:
         return
     if elem.VR == "UN" or isinstance(value, (bytes, bytearray)):
-        # Private attributes of unknown VR arrive as bytes; keep them when they are text.
-        text = bytes(value[:MAX_SEARCHED_INSIDE]).rstrip(b"\x00 ").decode("latin-1")
-        if text and all(ch.isprintable() or ch in "\t\r\n" for ch in text):
+        # Private attributes of unknown VR arrive as bytes.
+        for text in _readings(bytes(value[:MAX_SEARCHED_INSIDE]).rstrip(b"\x00 "), encodings):
             yield from text.split("\\")
         return
     from pydicom.multival import MultiValue
@@ -197,7 +215,53 @@ def _texts(elem) -> Iterator[str]:
     values = value if isinstance(value, (list, tuple, MultiValue)) else [value]
     for single in values:
         if single is not None:
-            yield str(single)  # PersonName, DSfloat and IS keep the text the file holds
+            text = str(single)  # PersonName, DSfloat and IS keep the text the file holds
+            yield text
+            if not text.isascii():
+                utf8 = _utf8_reading(text)
+                if utf8 is not None:
+                    yield utf8
+
+
+def _readings(raw: bytes, encodings: list[str]) -> list[str]:
+    """The texts ``raw`` bytes (a value of unknown VR) may hold: their UTF-8 reading when they are
+    valid UTF-8, and their reading in the declared character set (latin-1 for the default one, or
+    when the bytes are not valid in the declared one), each with any control character turned into
+    a space. A reading with more than one such character in twenty is binary data, not text
+    ("Patient Tamsin Quarrell aus Łódź" read as latin-1 has one control character, the second byte
+    of Ł; a Siemens CSA header has hundreds)."""
+    readings: list[str] = []
+    try:
+        readings.append(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        pass
+    declared = None
+    for codec in dict.fromkeys(encodings):  # Python's ISO 2022 codecs follow the escape sequences
+        if codec not in ("iso8859", "UTF8"):
+            try:
+                declared = raw.decode(codec)
+                break
+            except (UnicodeDecodeError, LookupError):
+                continue
+    readings.append(raw.decode("latin-1") if declared is None else declared)
+    texts: list[str] = []
+    for reading in dict.fromkeys(readings):
+        text, unreadable = _NOT_TEXT.subn(" ", reading)
+        if text.strip() and unreadable * 20 <= len(text):
+            texts.append(text)
+    return texts
+
+
+def _utf8_reading(text: str) -> str | None:
+    """The UTF-8 reading of a value decoded in a single-byte character set, when its bytes are valid
+    UTF-8: a file without Specific Character Set whose PatientName is UTF-8 "Möller" is read by
+    pydicom as "MÃ¶ller" (the default repertoire, which pydicom reads as latin-1), or a file that
+    declares latin-1 (ISO_IR 100) and holds UTF-8."""
+    try:
+        reading = text.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return None
+    return reading if reading != text else None
 
 
 def _forms(element: _Found) -> list[Form]:
