@@ -242,6 +242,26 @@ def test_descriptions_are_searched_only_when_they_look_identifying() -> None:
                                       "1 2 826 0 1 3680043 10 999 5 5", "12826013680043109995 5".replace(" ", "")}
 
 
+def test_every_person_name_and_date_is_collected_wherever_it_stands() -> None:
+    # Found by an attack sweep (D6): person names and dates in attributes outside Table E.1-1 (here,
+    # and inside a sequence the table does not name) were not collected, and reached decks.
+    ds = Dataset()
+    ds.add_new(0x00140104, "PN", "Pellworthy^Anselm")  # Secondary Reviewer Name
+    ds.add_new(0x00142006, "PN", "Quenby^Idris")  # Evaluator Name
+    selector = Dataset()
+    selector.add_new(0x0072006A, "PN", "Tollard^Wenna")  # Selector PN Value
+    ds.add_new(0x00720022, "SQ", Sequence([selector]))  # Image Set Selector Sequence
+    ds.InstanceCreationDate = "20230522"
+    ds.add_new(0x00181012, "DA", "20230523")  # Date of Secondary Capture
+    ds.add_new(0x0040A120, "DT", "20230524101010")  # Observation DateTime (an SR content item's)
+    ds.Rows = 512  # and still not what a card may show
+    values = identifying_values(ds)
+    assert {"pellworthy", "anselm pellworthy", "a pellworthy", "quenby", "idris quenby", "tollard",
+            "wenna tollard"} <= values
+    assert {"2023 05 22", "22 05 2023", "23 may 2023", "may 24 2023"} <= values
+    assert "512" not in values
+
+
 def test_every_pydicom_test_file_can_be_collected() -> None:
     folder = Path(get_testdata_file("CT_small.dcm")).parent  # the pydicom wheel's test files
     items = values_from_files([folder])

@@ -451,6 +451,9 @@ def test_a_birth_date_written_another_way_is_refused(tmp_path: Path, written: st
     ("PatientTelephoneNumbers", "+44 20 7946 0381", "call 020 7946 0381"),  # the national form
     ("PatientTelephoneNumbers", "+44 20 7946 0381", "call (020) 7946-0381"),
     ("PatientTelephoneNumbers", "+44 20 7946 0381", "call 0044 20 7946 0381"),
+    # person names and dates outside Table E.1-1 (D6): each built
+    ("SecondaryReviewerName", "Pellworthy^Anselm", "second read by Anselm Pellworthy"),
+    ("InstanceCreationDate", "20230522", "imaged 22/05/2023"),
 ])
 def test_part_of_an_identifier_is_refused(tmp_path: Path, keyword: str, value: str, written: str) -> None:
     # Found by planting identifiers and writing parts of them in a case's history: each of these built.

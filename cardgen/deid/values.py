@@ -2,8 +2,9 @@
 
 A value is identifying when it sits in an attribute of PS3.15 Table E.1-1 (see
 :mod:`cardgen.deid.annex_e`), in a private attribute (Private Creators included), in the file
-meta information's application entity titles, or in an overlay's description or label, at any
-depth: a sequence that the profile names counts with everything inside it.
+meta information's application entity titles, in an overlay's description or label, or in any
+attribute of VR PN, DA or DT, at any depth: a sequence that the profile names counts with
+everything inside it.
 
 What is deliberately not collected, because a search for it would fail builds on ordinary words
 (each rule is tested in tests/test_deid.py):
@@ -40,6 +41,11 @@ _CODED_VRS = frozenset({"CS"})
 # user or room), and an overlay's description and label (60xx,0022), (60xx,1500).
 _FILE_META_TITLES = frozenset({0x00020016, 0x00020017, 0x00020018})
 _OVERLAY_TEXT_ELEMENTS = frozenset({0x0022, 0x1500, 0x4000})  # (and Overlay Comments, in the table)
+# Value representations whose every value is collected, wherever it stands: a person name names a
+# person (Secondary Reviewer Name, Evaluator Name, Selector PN Value are not in Table E.1-1), and a
+# date or date-time dates the patient's study or the file made from it (Instance Creation Date,
+# Date of Secondary Capture, Date of Last Calibration).
+_IDENTIFYING_VRS = frozenset({"PN", "DA", "DT"})
 # Attributes holding descriptions rather than identifiers: the rows Table E.1-1 marks for the
 # Clean Descriptors Option (descriptions, comments, labels, notes, protocol names, ...), matched
 # by keyword. Their text, like that of private attributes and of attributes nested in a removed
@@ -150,7 +156,8 @@ def _walk(dataset, *, inside_identifying: bool, encodings: list[str] | None = No
     for elem in dataset:
         tag = int(elem.tag)
         overlay_text = tag >> 24 == 0x60 and tag & 0xFFFF in _OVERLAY_TEXT_ELEMENTS
-        listed = is_identifying_tag(tag) or overlay_text or tag in _FILE_META_TITLES
+        listed = (is_identifying_tag(tag) or overlay_text or tag in _FILE_META_TITLES
+                  or elem.VR in _IDENTIFYING_VRS)
         if elem.VR == "SQ":
             for item in elem.value or ():
                 yield from _walk(item, inside_identifying=inside_identifying
