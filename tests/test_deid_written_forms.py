@@ -263,6 +263,80 @@ def test_annotation_text_with_digits_is_teaching_text(text: str) -> None:
     assert {item.value for item in matcher.find("J. Zyqrab, 447-1902")} == {"j zyqrab", "zyqrab", "4471902"}
 
 
+def test_an_annotation_objects_own_patient_text_is_collected_but_not_its_teaching_text() -> None:
+    # Found by an attack sweep (D7): every free-text value of an annotation object was skipped, its
+    # Patient Comments and private attributes too, so their MRN reached a deck through the object's
+    # own text object. Only the text inside the sequences the readers take findings from is exempt.
+    def annotation_object(sop_class: str, modality: str) -> Dataset:
+        ds = Dataset()
+        ds.SOPClassUID = sop_class
+        ds.Modality = modality
+        ds.PatientComments = "Wilbur Crane, MRN 77120934"
+        ds.SeriesDescription = "Follow-up 19790314"
+        block = ds.private_block(0x0029, "ACME PR", create=True)
+        block.add_new(0x11, "LO", "Patient Wilbur Crane MRN 77120934")
+        return ds
+
+    gsps = annotation_object("1.2.840.10008.5.1.4.1.1.11.1", "PR")
+    text_object = Dataset()
+    text_object.UnformattedTextValue = "Nodule 12 mm 4471902"
+    annotation = Dataset()
+    annotation.TextObjectSequence = [text_object]
+    gsps.GraphicAnnotationSequence = [annotation]
+    group = Dataset()
+    group.GraphicGroupLabel = "Lesion 2 of 3"
+    gsps.GraphicGroupSequence = [group]
+    sr = annotation_object("1.2.840.10008.5.1.4.1.1.88.22", "SR")
+    item = Dataset()
+    item.ValueType = "TEXT"
+    item.TextValue = "LungNodule0001 grew 4 mm"
+    sr.ContentSequence = [item]
+    seg = annotation_object("1.2.840.10008.5.1.4.1.1.66.4", "SEG")
+    segment = Dataset()
+    segment.SegmentLabel = "Segment 7"
+    segment.SegmentDescription = "Nodule 12 mm 4471902"
+    seg.SegmentSequence = [segment]
+    rtstruct = annotation_object("1.2.840.10008.5.1.4.1.1.481.3", "RTSTRUCT")
+    roi, observation = Dataset(), Dataset()
+    roi.ROIName = "Nodule 12 mm 4471902"
+    observation.ROIObservationLabel = "Nodule 4471902"  # (SH: 16 characters)
+    rtstruct.StructureSetROISequence = [roi]
+    rtstruct.RTROIObservationsSequence = [observation]
+    for ds in (gsps, sr, seg, rtstruct):
+        matcher = ValueMatcher(identifying_items(ds))
+        found = {item.value for item in matcher.find("Wilbur Crane 77120934, 14/03/1979")}
+        assert {"wilbur crane", "77120934", "14 03 1979"} <= found, ds.Modality
+        for text in ("Nodule 12 mm 4471902", "Nodule 4471902", "Lesion 2 of 3", "LungNodule0001 grew 4 mm",
+                     "Segment 7"):
+            assert list(matcher.find(text)) == [], (ds.Modality, text)
+
+
+def test_an_annotation_objects_patient_comments_stop_its_text_object(tmp_path: Path) -> None:
+    import highdicom as hd
+    import numpy as np
+
+    ct = pydicom.dcmread(CT_SMALL, stop_before_pixels=True)
+    units = hd.pr.AnnotationUnitsValues.PIXEL
+    layer = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+    annotation = hd.pr.GraphicAnnotation(
+        referenced_images=[ct], graphic_layer=layer,
+        graphic_objects=[hd.pr.GraphicObject(hd.pr.GraphicTypeValues.CIRCLE, np.array([[40.0, 50.0], [50.0, 50.0]]),
+                                             units=units)],
+        text_objects=[hd.pr.TextObject("Crane 77120934", units=units, bounding_box=(80.0, 10.0, 110.0, 20.0))])
+    gsps = hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[ct], series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
+        device_serial_number="1", content_label="TEACHING", graphic_layers=[layer], graphic_annotations=[annotation])
+    gsps.PatientComments = "Wilbur Crane, MRN 77120934"
+    case = _write(tmp_path / "cases", "a", "id: a-1\ntitle: T\nimages:\n  - file: ct.dcm\nannotations:\n  - file: gsps.dcm\n")
+    gsps.save_as(case / "gsps.dcm")
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "o.apkg"), "--no-cache"])
+    assert result.exit_code == 1, result.output
+    assert ("annotations[0] (gsps.dcm) item 1.text: holds '77120934', the value of (0010,4000) PatientComments"
+            in result.output)
+    assert not (tmp_path / "o.apkg").exists()
+
+
 def _write(cases: Path, folder: str, yaml: str, image: Path = CT_SMALL, edit=None) -> Path:
     case_dir = cases / folder
     case_dir.mkdir(parents=True)

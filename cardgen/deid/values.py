@@ -12,8 +12,10 @@ What is deliberately not collected, because a search for it would fail builds on
 - coded strings (VR CS: defined terms such as GPS references, sex, smoking status) and standard
   UIDs (SOP classes, transfer syntaxes).
 - the teaching text of annotation objects (presentation states, SR documents, segmentations, RT
-  structure sets): their labels ("Nodule 12 mm") are what the case shows; their person names,
-  IDs, dates and UIDs are collected like any other file's.
+  structure sets): the free text inside the sequences the annotation readers take findings from
+  (:data:`_TEACHING_TREES`: "Nodule 12 mm" is what the case shows). Their person names, IDs,
+  dates and UIDs there, and everything else they hold (Patient Comments, descriptions, private
+  attributes), are collected like any other file's.
 
 The audit's shape patterns (UIDs, DICOM dates and names) and each case's allowlist remain.
 """
@@ -64,9 +66,14 @@ _IDENTIFIER_KEYWORDS = frozenset({
 # and text of a presentation state): the annotation readers put their text on cards on purpose,
 # so inside them only the listed attributes (person names, observer UIDs, ...) are collected.
 _CONTENT_TREES = frozenset({0x0040A730, 0x00700001})  # ContentSequence, GraphicAnnotationSequence
+# The sequences of an annotation object whose free text is teaching text: what the annotation
+# readers (cardgen.annotations.readers) put on cards: an SR or KOS content tree, a presentation
+# state's graphic annotations (text objects) and graphic groups (labels), a segmentation's segments
+# (labels, property meanings), an RT structure set's ROIs (names) and ROI observations (their
+# labels, often the ROI's name). Only there is an annotation object's free text not collected.
+_TEACHING_TREES = frozenset({0x0040A730, 0x00700001, 0x00700234, 0x00620002, 0x30060020, 0x30060080})
 # Annotation objects (PS3.4 storage SOP classes, by prefix): presentation states, structured
-# reports, key object selections, segmentations, RT structure sets. Their free text is the
-# annotations' teaching text.
+# reports, key object selections, segmentations, RT structure sets.
 _ANNOTATION_SOP_CLASS_PREFIXES = ("1.2.840.10008.5.1.4.1.1.11.", "1.2.840.10008.5.1.4.1.1.88.",
                                   "1.2.840.10008.5.1.4.1.1.66.", "1.2.840.10008.5.1.4.1.1.481.3")
 _ANNOTATION_MODALITIES = frozenset({"PR", "SR", "KO", "SEG", "RTSTRUCT"})
@@ -84,7 +91,7 @@ def identifying_items(ds, source: str = "") -> list[IdentifyingValue]:
     annotation = is_annotation_object(ds)
     for dataset in ([meta] if meta is not None else []) + [ds]:
         for element in _walk(dataset, inside_identifying=False):
-            if element.free_text and annotation:
+            if element.free_text and element.teaching and annotation:
                 continue  # an annotation's own text: teaching text (its names and IDs are not free text)
             label = None
             for form in _forms(element):
@@ -97,7 +104,8 @@ def identifying_items(ds, source: str = "") -> list[IdentifyingValue]:
 
 def is_annotation_object(ds) -> bool:
     """True for a presentation state, SR document, key object selection, segmentation or RT
-    structure set: an object whose free text is annotation (teaching) text."""
+    structure set: an object whose free text inside :data:`_TEACHING_TREES` is annotation
+    (teaching) text."""
     sop_class = str(ds.get("SOPClassUID", "") or "")
     if sop_class.startswith(_ANNOTATION_SOP_CLASS_PREFIXES):
         return True
@@ -139,6 +147,7 @@ class _Found:
     free_text: bool  # a description, comment or private note rather than an identifier
     names_inside: bool = False  # free text where people write notes about a patient (see value_forms)
     address: bool = False  # an address: its one-word parts (a town) are searched too
+    teaching: bool = False  # inside one of _TEACHING_TREES
 
     @property
     def label(self) -> str:
@@ -149,9 +158,11 @@ class _Found:
         return f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {self.element.keyword or self.element.name}"
 
 
-def _walk(dataset, *, inside_identifying: bool, encodings: list[str] | None = None) -> Iterator[_Found]:
+def _walk(dataset, *, inside_identifying: bool, encodings: list[str] | None = None,
+          teaching: bool = False) -> Iterator[_Found]:
     """Every value to collect in ``dataset``, with what kind of attribute holds it. ``encodings``:
-    the character sets (Python codecs) the enclosing dataset declares."""
+    the character sets (Python codecs) the enclosing dataset declares; ``teaching``: ``dataset`` is
+    inside one of :data:`_TEACHING_TREES`."""
     encodings = _encodings(dataset, encodings)
     for elem in dataset:
         tag = int(elem.tag)
@@ -161,7 +172,8 @@ def _walk(dataset, *, inside_identifying: bool, encodings: list[str] | None = No
         if elem.VR == "SQ":
             for item in elem.value or ():
                 yield from _walk(item, inside_identifying=inside_identifying
-                                 or (listed and tag not in _CONTENT_TREES), encodings=encodings)
+                                 or (listed and tag not in _CONTENT_TREES), encodings=encodings,
+                                 teaching=teaching or tag in _TEACHING_TREES)
             continue
         if not (listed or inside_identifying):
             continue
@@ -178,7 +190,7 @@ def _walk(dataset, *, inside_identifying: bool, encodings: list[str] | None = No
             if elem.VR == "UI" and _is_standard_uid(text):
                 continue  # a SOP class or transfer syntax: the same in every hospital
             yield _Found(elem, elem.VR, text, free_text=not identifier, names_inside=names_inside,
-                         address="Address" in keyword)
+                         address="Address" in keyword, teaching=teaching)
 
 
 def _is_standard_uid(text: str) -> bool:
