@@ -566,6 +566,18 @@ def test_a_short_town_or_a_part_of_another_value_is_not_searched_alone() -> None
         "quillmoor lane", "ba 11 aa", "royal infirmary"}
 
 
+def test_a_short_or_particle_part_of_a_hyphenated_family_name_is_not_a_name_alone() -> None:
+    # Each part of a hyphenated family name is searched as a family name (Whitfield-O'Hara gives
+    # "S. OHara"), but not a part of one or two letters nor one of particles: "K Li" or "J van" in
+    # teaching text are not this patient.
+    ds = Dataset()
+    ds.PatientName = "Li-Wu^Kim"
+    ds.OtherPatientNames = "Van-Dyke^Jan"
+    values = identifying_values(ds)
+    assert {"li wu", "kim li wu", "k li wu", "dyke", "j dyke", "vandyke", "j vandyke"} <= values
+    assert not {"k li", "li k", "kim li", "k wu", "j van", "van jan", "van"} & values
+
+
 def _config_keys(package: Path) -> set[str]:
     """Every key of the JSON documents in the package's ``col`` row, but deck and notetype ids."""
     import json

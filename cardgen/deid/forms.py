@@ -275,7 +275,9 @@ def _spellings(group: str) -> list[str]:
     "vanderBerg", "O'Brien" as "OBrien", "Le Blanc" as "LeBlanc"), and so a given name ("Anne-Marie"
     as "Annemarie"). Each part of a hyphenated family name is a family name of its own, written
     both ways ("Whitfield-O'Hara" gives "Whitfield", "O'Hara" and "OHara"; "van der Berg-O'Neil"
-    gives "vanderBerg" and "ONeil"), with its initials forms ("J. vanderBerg")."""
+    gives "vanderBerg" and "ONeil"), with its initials forms ("J. vanderBerg"); not a part of fewer
+    than :data:`MIN_NAME_PART` letters ("Li" of "Li-Wu": "K. Li" is searched only as "K. Li-Wu"), nor
+    one made only of particles ("Van" of "Van-Dyke")."""
     spellings = [group]
     if _HAS_DIGRAPH.search(group):
         umlauts = group.translate(_DIGRAPHS)
@@ -286,8 +288,8 @@ def _spellings(group: str) -> list[str]:
             families = [components[0]]
             parts = _HYPHENS.split(components[0].strip())
             if len(parts) > 1:
-                families += [part for part in parts
-                             if not all(word in GENERIC_WORDS for word in words(part))]
+                families += [part for part in parts if len(_FAMILY_JOINS.sub("", part)) >= MIN_NAME_PART
+                             and not all(word in GENERIC_WORDS for word in words(part))]
             for family in families:
                 if family != components[0]:
                     spellings.append("^".join([family] + components[1:]))
