@@ -222,6 +222,18 @@ def test_short_and_generic_values_are_skipped() -> None:
     assert identifying_values(ds) == {"mrn 48213"}
 
 
+def test_a_research_pseudonym_in_the_name_is_searched_whole_not_by_its_words() -> None:
+    """TCIA's de-identified files name the patient 'PANCREAS_0001' (pydicom-data's explicit_VR-UN.dcm):
+    the word 'pancreas' became a name to search, and cardgen's own facts line ('CT · pancreas ·
+    axial', from Body Part Examined) refused the deck."""
+    ds = Dataset()
+    ds.PatientName = "PANCREAS_0001"
+    ds.OtherPatientNames = "ACRIN-FLT-Breast_029"
+    ds.ReferringPhysicianName = "Zyqrab^John"
+    assert identifying_values(ds) >= {"pancreas 0001", "acrin flt breast 029", "zyqrab"}
+    assert not {"pancreas", "breast", "acrin"} & identifying_values(ds)
+
+
 def test_descriptions_are_searched_only_when_they_look_identifying() -> None:
     ds = Dataset()
     ds.StudyDescription = "Whole Body Bone"  # clinical words a teaching text uses too

@@ -240,6 +240,10 @@ def name_forms(text: str, *, parts: bool = True) -> list[Form]:
             components = [tuple(words(family)), tuple(words(given))]
         else:  # written freely: "John Quincy Doe"
             parts = tuple(words(group))
+            if any(not word.isalpha() for word in parts):
+                # A code in a name field: a research pseudonym ("PANCREAS_0001",
+                # "ACRIN-FLT-Breast_029"), searched whole by the caller; its words are an organ's.
+                continue
             components = [parts[-1:], parts[:1], parts[1:-1]] if len(parts) > 1 else [parts]
         components += [()] * (5 - len(components))
         family, given, middle = components[0], components[1], components[2]
