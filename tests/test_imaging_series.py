@@ -149,7 +149,7 @@ def test_window_values(value, expected):
 
 @pytest.mark.parametrize("value, words", [
     ("lungs", "'lungs' is not a preset .*did you mean 'lung'\\? use one of bone, brain"), ({"center": 40}, "needs both"),
-    ({"center": "x", "width": 4}, "must be numbers"), ({"center": 4, "width": 0}, "at least 1"),
+    ({"center": "x", "width": 4}, "must be numbers"), ({"center": 4, "width": 0}, "above 0"),
     ({"center": 4, "width": 4, "gamma": 2}, "unknown window key"), ([], "empty"), ("file 0", "from 1"),
     ({"center": 4, "width": 4, "function": "cubic"}, "unknown VOI LUT function"), (7, "preset name"),
 ])
