@@ -462,7 +462,7 @@ def test_policy_arithmetic() -> None:
         minutes_per_day=20, due_reviews=100, **common) >= 1
     by_date = new_cards_today(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=100,
                               days_left=24)
-    assert by_date == 17  # 100 cards within 25 % of the 24 days left (6 days), though reviews fill the budget
+    assert by_date == 13  # 100 cards within 35 % of the 24 days left (8 days), though reviews fill the budget
     # no target date: as if it were always 60 days away, so a full budget still reaches the curriculum
     assert new_cards_today(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=150,
                            days_left=None) == 10  # 150 cards within 25 % of 60 days
@@ -484,7 +484,7 @@ def test_under_the_fallback_the_floor_is_later_and_retention_rises() -> None:
     Without a date there is no date to consolidate for: the floor is the usual fifteenth of the cards
     left (three quarters of the 60-day horizon would be a forty-fifth, and the horizon never nears)."""
     full = dict(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=100, days_left=24)
-    assert new_cards_today(**full) == 17  # within 6 of the 24 days
+    assert new_cards_today(**full) == 13  # within 8 of the 24 days
     assert new_cards_today(**full, fell_back=True) == 6  # within 18 of the 24 days
     no_date = dict(full, days_left=None)
     assert new_cards_today(**no_date, fell_back=True) == new_cards_today(**no_date) == 7  # 100 / 15, not / 45
@@ -520,9 +520,9 @@ def test_the_budget_raises_retention_to_what_anki_simulates_it_holds() -> None:
 
 def test_a_learner_who_keeps_up_aims_at_a_fixed_day_and_then_the_top_retention() -> None:
     """While the learner keeps up (recent reviews mostly succeed, less than a day's budget overdue),
-    the pace floor aims at the first quarter of the days from their first study day to the date, a day
+    the pace floor aims at the first 35 % of the days from their first study day to the date, a day
     that does not recede (under the fallback to Anki's steps, at three quarters of them); otherwise at
-    a quarter of the days left. Once every card is introduced, a learner who keeps up gets the top
+    35 % of the days left. Once every card is introduced, a learner who keeps up gets the top
     desired retention, under the fallback too."""
     assert keeping_up(recent_reviews=20, recent_successes=14, overdue_days=0.9)
     assert not keeping_up(recent_reviews=19, recent_successes=19, overdue_days=0.0)  # too few
@@ -535,10 +535,10 @@ def test_a_learner_who_keeps_up_aims_at_a_fixed_day_and_then_the_top_retention()
     assert retention_today(0.9, minutes_per_day=10, minutes_yesterday=10, overdue=20, reviews=50, new_left=0,
                            fell_back=True, kept_up=True) == DR_HIGH
     full = dict(minutes_per_day=20, due_reviews=200, review_seconds=10, new_seconds=40, new_left=30, days_left=40)
-    assert new_cards_today(**full) == 3  # a quarter of the 40 days left: 10 more days
+    assert new_cards_today(**full) == 3  # 35 % of the 40 days left: 14 more days
     assert new_cards_today(**full, kept_up=True) == 3  # nothing studied yet: the same day
-    assert new_cards_today(**full, kept_up=True, days_studied=10) == 15  # day 12 of 50: 2 days to go
-    assert new_cards_today(**full, kept_up=True, days_studied=20) == 30  # day 15 of 60 has passed: all
+    assert new_cards_today(**full, kept_up=True, days_studied=10) == 5  # day 17 of 50: 7 days to go
+    assert new_cards_today(**full, kept_up=True, days_studied=20) == 30  # day 21 of 60: 1 day to go: all
     assert new_cards_today(**dict(full, new_left=80), kept_up=True, days_studied=20) == MAX_NEW_PER_DAY
     no_date = dict(full, days_left=None, new_left=45)  # always 60 days away (the config help's words)
     assert new_cards_today(**no_date) == 3  # a fifteenth of the cards left
@@ -1209,7 +1209,7 @@ def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path
                                                                    monkeypatch) -> None:
     """Through the real scheduler: the day after the fallback to Anki's steps, the desired retention
     goes to FALLBACK_RETENTION with the reason, and the floor on new cards reaches the cards left
-    within 75 % of the days to the target date rather than in their first quarter."""
+    within 75 % of the days to the target date rather than in their first 35 %."""
     monkeypatch.setattr(policy, "MIN_STEP_ANSWERS", 4)
     monkeypatch.setattr(policy, "RETENTION_CHOICES", ())  # only the fallback raises it here
     learner = _StepLearner(tmp_path, collection)
@@ -1223,7 +1223,7 @@ def test_from_the_day_after_the_fallback_the_learner_consolidates(tmp_path: Path
     assert new_left > 10
     learner.next_day(config)  # the fallback's day: the pace is still the early one
     assert learner.steps() == [1.0, 10.0]
-    assert learner.preset()["new"]["perDay"] == new_left  # within 1 of the 7 days
+    assert learner.preset()["new"]["perDay"] == -(-new_left // 2)  # within 2 (35 %) of the 7 days
     assert learner.preset()["desiredRetention"] < FALLBACK_RETENTION
     described = learner.next_day(config)
     assert learner.preset()["new"]["perDay"] == -(-new_left // 5)  # within 5 of the 7 days

@@ -81,7 +81,8 @@ SPARE_DAYS = 7  # study days there, most finished, before the log tells the lear
 LOG_DIFFERS = 0.25  # a budget set more than this share off the log's: the status dialog says so
 MIN_TIMED_ANSWER_MS = 500  # answers averaging less were not timed as a person reads a card (0 ms: imported
 # from another app, or logged by a program such as a harness): they tell nothing of the minutes
-INTRODUCE_BY = 0.25  # share of the days to the target date by which the whole curriculum is introduced
+INTRODUCE_BY = 0.35  # share of the days to the target date by which the whole curriculum is introduced
+INTRODUCE_BY_NO_DATE = 0.25  # the same without a date, of NO_DATE_DAYS_LEFT: a fifteenth of the cards left a day
 INTRODUCE_BY_FALLBACK = 0.75  # the same under the fallback to Anki's steps: a last stretch to consolidate
 KEEP_UP_OVERDUE_DAYS = 1.0  # overdue reviews taking less than this many days of the budget: keeping up
 NO_DATE_DAYS_LEFT = 60  # without a target date: as if it were always this many days away
@@ -232,8 +233,13 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     after the date, most of all for a learner who skips days (docs/addon-evaluation-history.md, ninth
     and sixteenth rounds).
 
+    With a date, :data:`INTRODUCE_BY` is about a third of the days (a quarter until the thirty-fifth
+    round: that early floor left learners whose memory forgets faster than FSRS's model of it with a
+    backlog of failing reviews; docs/addon-evaluation.md).
+
     Without a target date (``days_left`` None) the date is always :data:`NO_DATE_DAYS_LEFT` days
-    away: at least a fifteenth of the cards left each day. The budget alone is too timid a guide: once
+    away, and the floor :data:`INTRODUCE_BY_NO_DATE` of them: at least a fifteenth of the cards left
+    each day. The budget alone is too timid a guide: once
     reviews fill most of it, it allows one new card a day, the learner finishes early with nothing
     new to study, and most of the curriculum is never reached (docs/addon-evaluation-history.md, third
     fresh run). Under the fallback too: its later floor leaves a stretch to consolidate before a date;
@@ -244,9 +250,10 @@ def new_cards_today(*, minutes_per_day: float, due_reviews: int, review_seconds:
     if new_left <= 0:
         return 0
     # the fallback's later floor leaves a stretch to consolidate before a date; without one, the usual
-    share = INTRODUCE_BY_FALLBACK if fell_back and days_left is not None else INTRODUCE_BY
     if days_left is None:
-        days_left = NO_DATE_DAYS_LEFT
+        share, days_left = INTRODUCE_BY_NO_DATE, NO_DATE_DAYS_LEFT
+    else:
+        share = INTRODUCE_BY_FALLBACK if fell_back else INTRODUCE_BY
     free = minutes_per_day * 60 - due_reviews * review_seconds
     by_budget = max(0, math.floor(HEADROOM * free / max(new_seconds, 1.0)))
     if kept_up:
