@@ -76,8 +76,8 @@ def test_a_homepage_that_is_not_a_web_page_is_refused(tmp_path: Path, homepage: 
     out = tmp_path / "cardgen.ankiaddon"
     result = CliRunner().invoke(main, ["addon", "build", "-o", str(out), "--homepage", homepage])
     assert result.exit_code == 1 and not out.exists()
-    assert result.output.strip() == (f"Error: --homepage: the add-on's homepage must be a web address starting "
-                                     f"https:// or http:// (value {homepage!r}); e.g. --homepage "
+    assert result.output.strip() == (f"Error: --homepage: the add-on's homepage must be a URL with a host, "
+                                     f"starting https:// or http:// (value {homepage!r}); e.g. --homepage "
                                      "https://example.org/radiology"), result.output
     good = CliRunner().invoke(main, ["addon", "build", "-o", str(out), "--homepage", "https://example.org/r"])
     assert good.exit_code == 0

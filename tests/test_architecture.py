@@ -50,6 +50,7 @@ RANKS = {
     "zipmember": 0,
     "scratch": 0,
     "interrupts": 0,
+    "weburl": 0,
     "imaging": 1,  # reading image files, display-ready pixels, encoding
     "deid": 2,  # de-identification: patterns, matching, text, burned-in rules, media checks, audit
     "annotations": 3,  # annotation readers, shapes, clipping, drawing

@@ -22,6 +22,7 @@ from pathlib import Path
 from cardgen import __homepage__, __version__
 from cardgen.atomic import atomic_output
 from cardgen.errors import CardgenError, InputError
+from cardgen.weburl import web_address_problem
 from cardgen.zipmember import ZIP_DATE
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent  # the cardgen package folder
@@ -110,15 +111,10 @@ def _module_name(member: str) -> str:
 def _check_homepage(homepage: str) -> None:
     """Anki's add-on manager opens the homepage in the learner's browser ("View Add-on Page"): only
     a web page may be given, not a file: or javascript: URL."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(homepage)
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or homepage != homepage.strip():
-        raise InputError("the add-on's homepage must be a web address starting https:// or http://",
-                         field="--homepage", value=homepage, hint="e.g. --homepage https://example.org/radiology")
+    problem = web_address_problem(homepage, ("https", "http"))
+    if problem is not None:
+        raise InputError(f"the add-on's homepage {problem}", field="--homepage", value=homepage,
+                         hint="e.g. --homepage https://example.org/radiology")
 
 
 def build_addon(out: Path, homepage: str | None = None) -> AddonArchive:

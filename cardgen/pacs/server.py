@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cardgen.errors import CardgenError
+from cardgen.weburl import web_address_problem
 
 KOS_SOP_CLASS = "1.2.840.10008.5.1.4.1.1.88.59"
 
@@ -79,19 +80,11 @@ class Connection:
 
 def _check_url(url: str, *, what: str, option: str, example: str,
                schemes: tuple[str, ...] = ("http", "https")) -> None:
-    """Refuse an address that is not an http(s) URL with a host and a valid port, before a library
-    turns it into a ValueError (dicomweb-client: "Malformed URL") or a request to the wrong place."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018: a port that is not a number from 0 to 65535 raises here
-    except ValueError as error:
-        raise PullError(f"{url!r}: not a URL the {what} can have ({error}); give {option} as, "
-                        f"e.g., {example}") from None
-    if url != url.strip() or parts.scheme not in schemes or not parts.hostname:
-        raise PullError(f"{url!r}: the {what}'s address must be a URL with a host, starting "
-                        f"{' or '.join(f'{scheme}://' for scheme in schemes)}; give {option} as, e.g., {example}")
+    """Refuse an address that is not a URL with a host (cardgen.weburl), before dicomweb-client turns
+    it into a ValueError or a request to the wrong place."""
+    problem = web_address_problem(url, schemes)
+    if problem is not None:
+        raise PullError(f"{url!r}: the {what}'s address {problem}; give {option} as, e.g., {example}")
 
 
 class Server:
