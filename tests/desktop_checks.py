@@ -186,6 +186,23 @@ _OCCLUSION_READY_JS = """(() => {
 })()"""
 
 
+def _reviewer_at_final_size(mw: Any, size: list[int], search: str) -> Check:
+    """The window at ``size``, the reviewer open on the deck of the first card ``search`` finds, at
+    100 % zoom, once the page has the web view's final size (a loaded machine applies the window's
+    resize late, and a card shown before it is laid out for the old size)."""
+    col = mw.col
+    mw.resize(*size)
+    col.decks.select(col.get_card(col.find_cards(search)[0]).did)
+    mw.moveToState("review")
+    while mw.reviewer.card is None:
+        yield "the reviewer's first card"
+    mw.web.setZoomFactor(1.0)
+    sizes: list[Any] = []
+    while len(sizes) < 3 or sizes[-1] != [mw.web.width(), mw.web.height()] or sizes[-1] != sizes[-3]:
+        mw.web.evalWithCallback("[window.innerWidth, window.innerHeight]", sizes.append)
+        yield "the reviewer page's final size"
+
+
 def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
     """The reviewer showing chosen Image Occlusion cards, each grabbed from the web view.
 
@@ -211,19 +228,8 @@ def occlusion_screens(mw: Any, params: dict[str, Any]) -> Check:
                                          image_path=os.path.join(col.media.dir(), note["image"]),
                                          occlusions=note["occlusions"], header=note["header"], back_extra="",
                                          tags=[])
-    mw.resize(*params["size"])
-    first = col.get_card(col.find_cards(params["cards"][0][1])[0])
-    col.decks.select(first.did)
-    mw.moveToState("review")
-    while mw.reviewer.card is None:
-        yield "the reviewer's first card"
-    mw.web.setZoomFactor(1.0)
-    # Anki's occlusion code sizes its canvas when a card is shown: start once the page has the
-    # web view's final size (a loaded machine applies the window's resize late).
-    sizes: list[Any] = []
-    while len(sizes) < 3 or sizes[-1] != [mw.web.width(), mw.web.height()] or sizes[-1] != sizes[-3]:
-        mw.web.evalWithCallback("[window.innerWidth, window.innerHeight]", sizes.append)
-        yield "the reviewer page's final size"
+    # Anki's occlusion code sizes its canvas when a card is shown: start at the page's final size.
+    yield from _reviewer_at_final_size(mw, params["size"], params["cards"][0][1])
     shots = {}
     for name, search, key, *side in params["cards"]:
         answer = side == ["answer"]
@@ -290,17 +296,7 @@ def card_images(mw: Any, params: dict[str, Any]) -> Check:
     import time
 
     col = mw.col
-    mw.resize(*params["size"])
-    first = col.get_card(col.find_cards(params["cards"][0][1])[0])
-    col.decks.select(first.did)
-    mw.moveToState("review")
-    while mw.reviewer.card is None:
-        yield "the reviewer's first card"
-    mw.web.setZoomFactor(1.0)
-    sizes: list[Any] = []
-    while len(sizes) < 3 or sizes[-1] != [mw.web.width(), mw.web.height()] or sizes[-1] != sizes[-3]:
-        mw.web.evalWithCallback("[window.innerWidth, window.innerHeight]", sizes.append)
-        yield "the reviewer page's final size"
+    yield from _reviewer_at_final_size(mw, params["size"], params["cards"][0][1])
     shown = {}
     for name, search, text, side in params["cards"]:
         card = col.get_card(col.find_cards(search)[0])
