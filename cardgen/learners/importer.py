@@ -62,7 +62,7 @@ def history_kind(path: Path) -> HistoryKind:
 def import_history(history: Path, learner: str, learners_dir: Path) -> ImportResult:
     """Read the cardgen reviews of ``history`` and add them to the learners database of ``learners_dir``."""
     learner = learner.strip()  # "anna " is anna
-    if not learner.strip():
+    if not learner:
         raise InputError("a learner needs a name", field="--learner", value=learner)
     refuse_control_characters(learner, field="--learner")
     if any(ch in learner for ch in "\t\n\r"):  # allowed in a case's text, not in a name shown on one line
@@ -81,10 +81,8 @@ def import_history(history: Path, learner: str, learners_dir: Path) -> ImportRes
         with scratch_folder("history") as scratch:
             col = _open_history(history, kind, Path(scratch))
             try:
-                tags, reviews, states, params = _read_cardgen_reviews(col)
+                tags, reviews, states, params, edited_ms = _read_cardgen_reviews(col)
                 kinds = note_kinds(col)
-                edited_ms = 1000 * (col.db.scalar(f"SELECT max(mod) FROM notes WHERE id IN "
-                                                  f"(SELECT nid FROM cards WHERE id IN {_ids(col)})") or 0)
             finally:
                 col.close()
         _refuse_future_reviews(history, reviews, tags, now_ms)
@@ -122,11 +120,6 @@ def _notices(learner: str, stored: Stored) -> tuple[str, ...]:
 def _review_text(review: Review) -> str:
     return (f"note {review.note_guid} card {review.card_ord + 1} ease {review.ease} type {review.type} "
             f"interval {review.interval}")
-
-
-def _ids(col) -> str:
-    """The ids of the cardgen cards of ``col``, as an SQL list."""
-    return "(" + ",".join(str(int(c)) for c in col.find_cards(CARDGEN_SEARCH)) + ")"
 
 
 def _refuse_future_reviews(history: Path, reviews: list[Review], tags: dict[str, str], now_ms: int) -> None:
@@ -173,16 +166,20 @@ def _open_history(history: Path, kind: HistoryKind, scratch: Path):
                          hint="export it again from Anki (with scheduling information for an .apkg)") from error
 
 
-def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardState], FsrsParams]:
+def _read_cardgen_reviews(col) -> tuple[dict[str, str], list[Review], list[CardState], FsrsParams, int]:
     """Tags, reviews and FSRS memory states of the cardgen cards of ``col``, with FSRS fitted to them
-    first when there are enough (cardgen.learners.from_collection reads them, as the add-on does)."""
+    first when there are enough (cardgen.learners.from_collection reads them, as the add-on does),
+    and the newest edit of a cardgen note (ms; 0 without one)."""
     card_ids = list(col.find_cards(CARDGEN_SEARCH))
     if not card_ids:
-        return {}, [], [], FsrsParams.DEFAULT
-    review_count = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({','.join(str(int(c)) for c in card_ids)})")
+        return {}, [], [], FsrsParams.DEFAULT, 0
+    ids = ",".join(str(int(c)) for c in card_ids)
+    review_count = col.db.scalar(f"SELECT count() FROM revlog WHERE cid IN ({ids})")
+    edited_ms = 1000 * (col.db.scalar(f"SELECT max(n.mod) FROM notes n JOIN cards c ON c.nid = n.id "
+                                      f"WHERE c.id IN ({ids})") or 0)
     params = _fit_params(col, review_count)
     tags, reviews, states = cardgen_history(col, params_label=params)
-    return tags, reviews, states, params
+    return tags, reviews, states, params, edited_ms
 
 
 def _fit_params(col, review_count: int) -> FsrsParams:
