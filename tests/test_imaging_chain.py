@@ -289,3 +289,22 @@ def test_empty_pixel_data_is_named(tmp_path):
     with pytest.raises(InputError, match="the pixel data is empty") as caught:
         render_frame(read_dataset(path), 0, path=path)
     assert caught.value.field == "(7FE0,0010) Pixel Data"
+
+
+def test_a_window_of_width_0_is_passed_over_unless_named(tmp_path):
+    """A Window Width of 0 breaks PS3.3 C.11.2.1.2 and draws nothing. A case that names no window was
+    refused with it; a viewer passes over it to the file's next window or its full range, and so
+    does cardgen now. A case that names it (``window: file``) is still told the value."""
+    stored = ramp(4, 8, 0, 1000, np.uint16)
+    bare = read_dataset(write_image(tmp_path / "bare.dcm", stored))
+    only_zero = read_dataset(write_image(tmp_path / "zero.dcm", stored, WindowCenter=500, WindowWidth=0))
+    assert (np.asarray(render_frame(only_zero, 0)) == np.asarray(render_frame(bare, 0))).all()
+    assert voi_label(only_zero, 0, None) == "full range"
+    second = read_dataset(write_image(tmp_path / "second.dcm", stored, WindowCenter=[500, 250],
+                                      WindowWidth=[0, 200]))
+    expected = np.clip(np.floor(np.vectorize(linear)(stored.astype(np.float64), 250, 200) + 0.5), 0, 255)
+    assert (np.asarray(render_frame(second, 0)) == expected).all()
+    assert voi_label(second, 0, None) == "W 200 / L 250"
+    with pytest.raises(InputError, match="not above 0") as named:
+        render_frame(only_zero, 0, FileWindow(0))
+    assert named.value.field == "(0028,1051) Window Width"

@@ -109,6 +109,32 @@ def test_a_non_ct_skeleton_starts_from_the_files_own_window(tmp_path: Path) -> N
     assert "this file's own: 'file' = C 600 / W 1600." in text
 
 
+@pytest.mark.parametrize("widths, line, pulled", [
+    ((0.0,), "# No window: the file's own have a width of 0", None),
+    ((0.0, 1600.0), "window: file 2  # the file's first window that can be drawn", "file 2"),
+])
+def test_a_skeleton_passes_over_a_window_of_width_0(tmp_path: Path, widths, line, pulled) -> None:
+    """MR_small.dcm with its Window Width set to 0 (as a GSPS writer in pydicom's issue tracker did,
+    GH1261): the skeleton wrote ``window: file``, and the build refused the case it had written; so
+    did a case ``cardgen pull`` wrote (its window: ``pulled``)."""
+    import pydicom
+
+    from cardgen.pacs.writing import default_window
+
+    ds = pydicom.dcmread(get_testdata_file("MR_small.dcm"))
+    ds.WindowCenter, ds.WindowWidth = [600.0] * len(widths), list(widths)
+    ds.save_as(tmp_path / "mr.dcm")
+    assert default_window(pydicom.dcmread(tmp_path / "mr.dcm")) == pulled
+    case_file = _new(tmp_path, tmp_path / "mr.dcm")
+    text = case_file.read_text(encoding="utf-8")
+    assert line in text
+    assert "window: file  #" not in text
+    case_file.write_text(_fill(text), encoding="utf-8")
+    assert check_cases(tmp_path / "cases").problems == []
+    result = CliRunner().invoke(main, ["build", str(tmp_path / "cases"), "-o", str(tmp_path / "d.apkg"), "--no-cache"])
+    assert result.exit_code == 0 and "1 cases, 3 cards" in result.output, result.output
+
+
 def test_new_never_replaces_a_file_already_in_the_folder(tmp_path: Path) -> None:
     # a file of the image's name in the folder was silently replaced by the copy
     case = tmp_path / "case"

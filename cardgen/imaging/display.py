@@ -163,6 +163,14 @@ def file_vois(attrs) -> list[FileVoi]:
     return vois
 
 
+def default_voi_index(vois: list[FileVoi]) -> int | None:
+    """The file VOI a case that names no window is shown with: the first that can be drawn, None for
+    none (then the full range). A Window Width of 0 or less breaks PS3.3 C.11.2.1.2 (at least 1 for
+    LINEAR, above 0 for the others) and draws nothing; a viewer passes over such a window, and so
+    does cardgen, unless the case names it (``window: file``), which is refused with the value."""
+    return next((i for i, voi in enumerate(vois) if not isinstance(voi, WindowVoi) or voi.width > 0), None)
+
+
 def _function(window: Window | WindowVoi, whole_steps: bool) -> VoiFunction:
     """The VOI function to draw ``window`` with. LINEAR's half-step offsets (PS3.3 C.11.2.1.2.1) are
     for stored values in whole steps, and it requires a width of at least 1: float pixel data (a
@@ -293,9 +301,9 @@ def voi_label(ds, frame: int, window: WindowChoice) -> str:
     """How a learner is told which window a picture shows: ``lung (W 1500 / L -600)``."""
     if isinstance(window, Window):
         return window.label
-    index = window.index if isinstance(window, FileWindow) else 0
     vois = file_vois(frame_attributes(ds, frame))
-    if index >= len(vois):
+    index = window.index if isinstance(window, FileWindow) else default_voi_index(vois)
+    if index is None or index >= len(vois):
         return "full range"
     chosen = vois[index]
     if isinstance(chosen, WindowVoi):
@@ -313,13 +321,17 @@ def check_window(ds, frame: int, window: WindowChoice, path: Path | None = None)
 
 
 def _chosen_voi(attrs, window: FileWindow | None, path: Path | None) -> FileVoi | None:
-    """The file's VOI ``window`` picks (None: the first), or None for the file's full range when it
-    carries none; an :class:`InputError` when it has no such VOI or its width is below the minimum."""
-    index = window.index if isinstance(window, FileWindow) else 0
+    """The file's VOI ``window`` picks (None: the first that can be drawn, :func:`default_voi_index`),
+    or None for the file's full range when it carries none; an :class:`InputError` when it has no such
+    VOI or the one named has a width below the minimum."""
     try:
         vois = file_vois(attrs)
     except InputError as error:
         raise error.located(file=path) from None
+    if not isinstance(window, FileWindow):
+        index = default_voi_index(vois)
+        return None if index is None else vois[index]
+    index = window.index
     if not vois:
         if index > 0:
             raise InputError(f"the file has no window {index + 1}: it carries no window at all", file=path,

@@ -17,7 +17,7 @@ from pathlib import Path
 from cardgen.deid.burned_in import BurnedInFacts, burned_in_reason
 from cardgen.errors import InputError
 from cardgen.imaging.dicom import read_dataset
-from cardgen.imaging.display import WindowVoi, file_vois, frame_attributes
+from cardgen.imaging.display import WindowVoi, default_voi_index, file_vois, frame_attributes
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.series import series_files
 from cardgen.imaging.windows import ct_presets
@@ -39,7 +39,7 @@ class ImageSummary:
     frames: int  # frames of a file, or slices of a series folder
     series: bool
     file_windows: tuple[str, ...]  # the file's own Window Center/Width pairs and VOI LUTs, described
-    suggested: str  # the window to start from: a preset name or "file"
+    suggested: str | None  # the window to start from: a preset name or "file" ("file N"); None: none drawable
     needs_review: bool = False  # the build refuses it until a person has checked its pixels for text
 
 
@@ -72,33 +72,38 @@ def summarise(image: Path) -> ImageSummary:
     series = image.is_dir()
     first = series_files(image)[0] if series else image
     facts = source_for(first).facts(first)
-    windows: tuple[str, ...] = ()
+    vois: list = []
     burned_in = BurnedInFacts.for_raster()
     if facts.modality is not None:  # a DICOM file: its own windows
         dataset = read_dataset(first, pixels=False)
-        windows = _file_windows(dataset)
+        vois = _file_vois(dataset)
         burned_in = BurnedInFacts.from_dataset(dataset)
     frames = len(series_files(image)) if series else facts.frames
+    windows = tuple(f"C {voi.center:g} / W {voi.width:g}{f' {voi.explanation}' if voi.explanation else ''}"
+                    if isinstance(voi, WindowVoi) else f"VOI LUT {voi.item + 1}" for voi in vois)
     return ImageSummary(facts.modality, facts.body_part, facts.width, facts.height, frames, series, windows,
-                        _suggest(facts.modality, facts.body_part),
+                        _suggest(facts.modality, facts.body_part, vois),
                         needs_review=burned_in_reason(burned_in) is not None)
 
 
-def _file_windows(ds) -> tuple[str, ...]:
+def _file_vois(ds) -> list:
     """The file's own VOIs for its first frame, as the display chain reads them (per-frame and
-    shared functional groups of an enhanced file included), described."""
+    shared functional groups of an enhanced file included)."""
     try:
-        vois = file_vois(frame_attributes(ds, 0))
+        return file_vois(frame_attributes(ds, 0))
     except InputError:
-        return ()  # the build says what is wrong with them
-    return tuple(f"C {voi.center:g} / W {voi.width:g}{f' {voi.explanation}' if voi.explanation else ''}"
-                 if isinstance(voi, WindowVoi) else f"VOI LUT {voi.item + 1}" for voi in vois)
+        return []  # the build says what is wrong with them
 
 
-def _suggest(modality: str | None, body_part: str | None) -> str:
+def _suggest(modality: str | None, body_part: str | None, vois: list) -> str | None:
+    """A CT preset for CT; otherwise the file's first window that can be drawn (``file``, or ``file
+    N`` past one of width 0), or None when it carries windows and none can be drawn."""
     if modality == "CT":  # presets are in HU: CT only
         return ct_presets(body_part)[0]
-    return "file"
+    if not vois:
+        return "file"  # no window of its own: the full range
+    index = default_voi_index(vois)
+    return None if index is None else "file" if index == 0 else f"file {index + 1}"
 
 
 def _doc(mapping, name: str) -> str:
@@ -153,9 +158,16 @@ def skeleton(case_id: str, image_name: str, summary: ImageSummary) -> str:
                                               for i, w in enumerate(summary.file_windows))) if summary.file_windows else ""
     if summary.modality is not None:
         lines.extend(_comment(_doc(IMAGE, "window").rstrip(".") + own + ".", "    "))
-        reason = (f"suggested for {described}" if summary.suggested != "file" else "the file's own window"
-                  if summary.file_windows else "the file has no window of its own: its full range of values")
-        lines.append(f"    window: {summary.suggested}  # {reason}; change it if another shows the finding better")
+        if summary.suggested is None:
+            lines.extend(_comment("No window: the file's own have a width of 0, which draws nothing, so the image "
+                                  "shows its full range of values; a preset or {center, width} may show the finding "
+                                  "better.", "    "))
+        else:
+            reason = (f"suggested for {described}" if not summary.suggested.startswith("file")
+                      else "the file's own window" if summary.suggested == "file" and summary.file_windows
+                      else "the file's first window that can be drawn (one before it has a width of 0)"
+                      if summary.file_windows else "the file has no window of its own: its full range of values")
+            lines.append(f"    window: {summary.suggested}  # {reason}; change it if another shows the finding better")
     if summary.frames > 1:
         middle = summary.frames // 2
         lines.extend(_comment(_doc(IMAGE, "frame") + f" This {kind} has {count}: 0 to {summary.frames - 1}.", "    "))
