@@ -2,8 +2,8 @@
 words and choices (``text:``, ``label:``, ``items:`` on an ``annotations`` entry).
 
 Test data: the images are pydicom's CT_small.dcm (inside the pydicom wheel), copied into a series of
-three slices or a four-frame file here (tests/test_build_stacks.py); the presentation states are
-written here with highdicom against those images.
+three slices or a four-frame file here (tests/test_build_stacks.py); the presentation states and
+the measurement report are written here with highdicom (0.28) against those images.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import highdicom as hd
 import numpy as np
 import pydicom
 import pytest
+
+from pydicom.sr.codedict import codes
 
 from cardgen.build import BuildOptions, build_deck
 from cardgen.errors import InputError
@@ -277,3 +279,41 @@ annotations:
         _build(tmp_path)
     assert caught.value.field == "annotations[0].file"
     assert "its 1 annotation(s) are on other slices or frames" in str(caught.value)
+
+
+@pytest.mark.parametrize("frame", [1, 2])
+def test_a_report_region_selected_from_several_frames_is_on_each(tmp_path, collection, frame):
+    """highdicom writes a SCOORD SELECTED FROM frames 2 and 3 of a multi-frame image (one Referenced
+    Frame Number of two values): the region was kept on frame 2 only, and on frame 3 the case
+    failed with 'the file holds no annotation for this image'."""
+    case_dir = write_case(tmp_path / "cases", "cine", f"""\
+id: cine-1
+title: A report on two frames
+images:
+  - file: cine.dcm
+    frames: all
+    frame: {frame}
+annotations:
+  - file: sr.dcm
+""", image=None)
+    _write_multiframe(case_dir / "cine.dcm")
+    cine = pydicom.dcmread(case_dir / "cine.dcm", stop_before_pixels=True)
+    source = hd.sr.SourceImageForRegion(cine.SOPClassUID, cine.SOPInstanceUID, referenced_frame_numbers=[2, 3])
+    group = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=hd.UID(), identifier="Lesion 1"),
+        referenced_region=hd.sr.ImageRegion(graphic_type=hd.sr.GraphicTypeValues.CIRCLE,
+                                            graphic_data=np.array([[60.0, 60.0], [60.0, 68.0]]), source_image=source),
+        finding_type=codes.SCT.Nodule)
+    observer = hd.sr.ObserverContext(observer_type=codes.DCM.Device,
+                                     observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(uid=hd.UID()))
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(observer_person_context=None, observer_device_context=observer),
+        procedure_reported=codes.LN.CTUnspecifiedBodyRegion, imaging_measurements=[group])
+    hd.sr.Comprehensive3DSR(evidence=[cine], content=report[0], series_instance_uid=hd.UID(), series_number=101,
+                            sop_instance_uid=hd.UID(), instance_number=1, manufacturer="cardgen tests",
+                            ).save_as(case_dir / "sr.dcm")
+    import_package(collection, _build(tmp_path))
+
+    assert _answers(collection) == ["<p>Nodule</p>"]
+    [[circle]] = _occlusions(collection).values()
+    assert circle == pytest.approx({"kind": "ellipse", "left": 52, "top": 52, "rx": 8, "ry": 8}, abs=0.5)

@@ -33,6 +33,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from pydicom.multival import MultiValue
 
 from cardgen.annotations.readers.base import ImageRef, ReadAnnotation, points_of, read_annotation_dataset
 from cardgen.annotations.readers.graphics import GraphicType, ellipse_from_axes, graphic_type, shapes_for_graphic
@@ -208,8 +209,9 @@ def _code_meaning_of(group, concept: tuple[str, str]) -> str | None:
 
 
 def _regions(group, image: ImageRef, path: Path, item: str):
-    """(image reference, shapes) for each region of a group, measurement pairs joined."""
-    axes: dict[str, tuple[np.ndarray, tuple]] = {}
+    """(image reference, shapes) for each region of a group on each image it was selected from,
+    measurement pairs joined."""
+    axes: dict[str, tuple[np.ndarray, list]] = {}
     for parent, scoord in _scoords(group):
         parent_concept = _concept(parent) if parent is not None else None
         value_type = str(scoord.get("ValueType", "")).upper()
@@ -218,30 +220,33 @@ def _regions(group, image: ImageRef, path: Path, item: str):
             placed = _projected(scoord, image, path, where)
             if placed is None:
                 continue  # on another slice
-            kind, points, reference = placed
+            kind, points, references = placed
         else:
             kind = graphic_type(scoord.get("GraphicType"), path, f"{where} GraphicType (0070,0023)")
             points = points_of(scoord.get("GraphicData"), path, f"{where} GraphicData (0070,0022)")
-            reference = _selected_from(scoord)
+            references = _selected_from(scoord)
         if kind is GraphicType.POLYLINE and len(points) == 2 and parent_concept in _LONG_AXIS | _SHORT_AXIS:
-            axes["long" if parent_concept in _LONG_AXIS else "short"] = (points, reference)
+            axes["long" if parent_concept in _LONG_AXIS else "short"] = (points, references)
             continue
         if kind is GraphicType.POLYLINE and len(points) == 2 and parent_concept in _LENGTH:
+            # A length line: the circle it is the diameter of.
             (x1, y1), (x2, y2) = points.tolist()
             radius = math.hypot(x2 - x1, y2 - y1) / 2
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-            yield reference, [Ellipse(cx - radius, cy - radius, 2 * radius, 2 * radius)]
-            continue
-        if kind is GraphicType.POINT and len(points) == 2:
+            shapes = [Ellipse(cx - radius, cy - radius, 2 * radius, 2 * radius)]
+        elif kind is GraphicType.POINT and len(points) == 2:
             # dcmjs stores an arrow as a POINT with the arrow's tail as a second point.
-            yield reference, [Arrow((float(points[1][0]), float(points[1][1])),
-                                    (float(points[0][0]), float(points[0][1])))]
-            continue
-        yield reference, shapes_for_graphic(kind, points, path, where)
+            shapes = [Arrow((float(points[1][0]), float(points[1][1])),
+                            (float(points[0][0]), float(points[0][1])))]
+        else:
+            shapes = shapes_for_graphic(kind, points, path, where)
+        for reference in references:
+            yield reference, shapes
     if "long" in axes:
-        long_points, reference = axes["long"]
+        long_points, references = axes["long"]
         short_points = axes.get("short", (None, None))[0]
-        yield reference, [_bidirectional(long_points, short_points)]
+        for reference in references:
+            yield reference, [_bidirectional(long_points, short_points)]
 
 
 def _scoords(group):
@@ -266,21 +271,23 @@ def _bidirectional(long_axis: np.ndarray, short_axis: np.ndarray | None) -> Shap
                              max(minor, 0.5), math.atan2(y2 - y1, x2 - x1))
 
 
-def _selected_from(scoord) -> tuple[str | None, int | None]:
-    """The image (and frame, from 0) a SCOORD was drawn on: its SELECTED FROM image item."""
+def _selected_from(scoord) -> list[tuple[str | None, int | None]]:
+    """The images (and frames, from 0) a SCOORD was drawn on: its SELECTED FROM image item, one
+    reference per frame it names (highdicom writes a region selected from several frames as one
+    Referenced Frame Number of several values); (None, None) when it names no image."""
     for child in scoord.get("ContentSequence") or []:
         for ref in child.get("ReferencedSOPSequence") or []:
             uid = str(ref.get("ReferencedSOPInstanceUID", "")) or None
             frames = ref.get("ReferencedFrameNumber")
             if frames is None:
-                return uid, None
-            first = frames[0] if hasattr(frames, "__len__") and not isinstance(frames, (str, int)) else frames
-            return uid, int(first) - 1
-    return None, None
+                return [(uid, None)]
+            values = list(frames) if isinstance(frames, (MultiValue, list, tuple)) else [frames]
+            return [(uid, int(frame) - 1) for frame in values] or [(uid, None)]
+    return [(None, None)]
 
 
 def _projected(scoord, image: ImageRef, path: Path, where: str):
-    """A SCOORD3D on the case slice: (2D graphic type, pixel points, no image reference), or None
+    """A SCOORD3D on the case slice: (2D graphic type, pixel points, [no image reference]), or None
     when it lies on another slice."""
     geometry = image.geometry
     if geometry is None:
@@ -301,7 +308,7 @@ def _projected(scoord, image: ImageRef, path: Path, where: str):
         centre = float(np.mean(distance[:2]))
         if abs(centre) > half_slab:
             return None
-        return GraphicType.ELLIPSE, _in_plane_axes(pixels, distance), (None, None)
+        return GraphicType.ELLIPSE, _in_plane_axes(pixels, distance), [(None, None)]
     if np.max(np.abs(distance)) > half_slab:
         return None
     two_d = {"POINT": "POINT", "MULTIPOINT": "MULTIPOINT", "POLYLINE": "POLYLINE", "POLYGON": "POLYLINE",
@@ -310,7 +317,7 @@ def _projected(scoord, image: ImageRef, path: Path, where: str):
         raise InputError(f"3D graphic type {kind!r} is not supported", file=path,
                          field=f"{where} GraphicType (0070,0023)", value=kind,
                          hint="use POINT, MULTIPOINT, POLYLINE, POLYGON, ELLIPSE or ELLIPSOID")
-    return GraphicType(two_d), pixels, (None, None)
+    return GraphicType(two_d), pixels, [(None, None)]
 
 
 def _in_plane_axes(pixels: np.ndarray, distance: np.ndarray) -> np.ndarray:
