@@ -428,18 +428,21 @@ annotations:
         assert [v for p in points for v in p] == pytest.approx([v for p in expected for v in p], abs=HALF_PIXEL)
 
 
-def _series_seg(case_dir: Path, path: Path, *, strip_references: bool) -> None:
+def _series_seg(case_dir: Path, path: Path, *, strip_references: bool, segmentation_type: str = "BINARY") -> None:
     """A highdicom SEG over the three slices of a series: 'Lesion' on the key slice (sorted index
     1), 'Other' on another. Stripped of its references to the source images, it is what a tool
-    writes from a volume (a NIfTI mask): only its geometry then places it."""
+    writes from a volume (a NIfTI mask): only its geometry then places it. A LABELMAP SEG holds
+    one frame per slice whose pixel values are segment numbers."""
     from cardgen.imaging.series import series_files
 
     slices = [pydicom.dcmread(p) for p in series_files(case_dir / "series")]
     masks = np.zeros((3, SOURCE, SOURCE, 2), dtype=np.uint8)
     masks[1, 20:40, 10:30, 0] = 1
     masks[2, 50:60, 50:60, 1] = 1
+    if segmentation_type == "LABELMAP":
+        masks = masks[..., 0] + 2 * masks[..., 1]
     seg = hd.seg.Segmentation(
-        source_images=slices, pixel_array=masks, segmentation_type="BINARY",
+        source_images=slices, pixel_array=masks, segmentation_type=segmentation_type,
         segment_descriptions=[_segment(1, "Lesion"), _segment(2, "Other")],
         series_instance_uid=hd.UID(), series_number=200, sop_instance_uid=hd.UID(), instance_number=1,
         manufacturer="cardgen tests", manufacturer_model_name="tests", software_versions="1",
@@ -453,8 +456,12 @@ def _series_seg(case_dir: Path, path: Path, *, strip_references: bool) -> None:
     seg.save_as(path)
 
 
-@pytest.mark.parametrize("strip_references", [False, True], ids=["by source image", "by geometry"])
-def test_highdicom_segmentation_of_a_series_keeps_the_key_slice(tmp_path, collection, strip_references):
+@pytest.mark.parametrize(("strip_references", "segmentation_type"), [
+    (False, "BINARY"), (True, "BINARY"), (False, "LABELMAP"),
+    (True, "LABELMAP"),  # read nothing: its frames carry no Segment Identification, one frame holds every segment
+], ids=["by source image", "by geometry", "label map by source image", "label map by geometry"])
+def test_highdicom_segmentation_of_a_series_keeps_the_key_slice(tmp_path, collection, strip_references,
+                                                                segmentation_type):
     from tests.test_build_stacks import _write_series
 
     case_dir = write_case(tmp_path / "cases", "seg", """\
@@ -467,7 +474,8 @@ annotations:
   - file: annotations.dcm
 """, image=None)
     _write_series(case_dir / "series")
-    _series_seg(case_dir, case_dir / "annotations.dcm", strip_references=strip_references)
+    _series_seg(case_dir, case_dir / "annotations.dcm", strip_references=strip_references,
+                segmentation_type=segmentation_type)
     if strip_references:
         assert not hd.seg.segread(case_dir / "annotations.dcm").get_source_image_uids()
     out = tmp_path / "seg.apkg"

@@ -6,7 +6,8 @@ multi-frame source); a SEG that names no source image (one written from a volume
 geometry instead: a frame whose plane is the case slice's and whose pixels are its pixels. Each
 segment with pixels on the image becomes one :class:`ReadAnnotation`: its 4-connected regions as
 outline polygons (:mod:`cardgen.annotations.outline`), label = Segment Label, text = the label or
-the Segmented Property Type's meaning. Fractional segments count where they are at least half.
+the Segmented Property Type's meaning. Fractional segments count where they are at least half; a
+label map's frames (Label Map Segmentation Storage) hold every segment, by its number.
 """
 
 from __future__ import annotations
@@ -98,10 +99,18 @@ def _masks_by_geometry(seg, image: ImageRef, path: Path) -> np.ndarray | None:
     numbers = list(seg.segment_numbers)
     masks = np.zeros((int(seg.Rows), int(seg.Columns), len(numbers)), dtype=bool)
     found = False
+    kind = seg.segmentation_type.value
     per_frame = seg.get("PerFrameFunctionalGroupsSequence") or []
     for index, groups in enumerate(per_frame):
         frame_geometry = SliceGeometry.from_dataset(seg, index)
         if frame_geometry is None or not _same_plane(frame_geometry, geometry):
+            continue
+        if kind == "LABELMAP":
+            # One frame holds every segment: its pixel values are segment numbers (PS3.3 C.8.20.2.3).
+            frame = np.asarray(seg.get_frame(index + 1))
+            for position, number in enumerate(numbers):
+                masks[..., position] |= frame == number
+            found = True
             continue
         identification = groups.get("SegmentIdentificationSequence")
         if not identification:
@@ -110,7 +119,7 @@ def _masks_by_geometry(seg, image: ImageRef, path: Path) -> np.ndarray | None:
         if number not in numbers:
             continue
         frame = np.asarray(seg.get_frame(index + 1), dtype=np.float32)
-        if seg.segmentation_type.value == "FRACTIONAL":
+        if kind == "FRACTIONAL":
             frame = frame / float(seg.get("MaximumFractionalValue", 255) or 255)
         masks[..., numbers.index(number)] |= frame >= 0.5
         found = True
