@@ -317,3 +317,37 @@ annotations:
     assert _answers(collection) == ["<p>Nodule</p>"]
     [[circle]] = _occlusions(collection).values()
     assert circle == pytest.approx({"kind": "ellipse", "left": 52, "top": 52, "rx": 8, "ry": 8}, abs=0.5)
+
+
+def test_an_item_naming_no_image_stays_on_the_images_of_its_presentation_state(tmp_path, collection):
+    """A Graphic Annotation item without Referenced Image Sequence applies to the images the state
+    references (PS3.3 C.10.5.1.1), not to any image: one written for another slice of the series
+    was drawn on the key slice."""
+    case_dir = write_case(tmp_path / "cases", "series", """\
+id: series-1
+title: A presentation state of another slice
+images:
+  - file: series
+    frame: 1
+annotations:
+  - file: gsps.dcm
+  - file: key.dcm
+""", image=None)
+    _write_series(case_dir / "series")
+    slices = [pydicom.dcmread(p, stop_before_pixels=True) for p in series_files(case_dir / "series")]
+    key, other = slices[1], slices[2]
+    _gsps([other], [hd.pr.GraphicAnnotation([other], LAYER, graphic_objects=[_circle(90, 90, 5)],
+                                            text_objects=[_text("other")])], case_dir / "gsps.dcm")
+    _edit(case_dir / "gsps.dcm", lambda ds: delattr(ds.GraphicAnnotationSequence[0], "ReferencedImageSequence"))
+    _gsps([key], [hd.pr.GraphicAnnotation([key], LAYER, graphic_objects=[_circle(40, 50, 10)],
+                                          text_objects=[_text("key")])], case_dir / "key.dcm")
+    _edit(case_dir / "key.dcm", lambda ds: delattr(ds.GraphicAnnotationSequence[0], "ReferencedImageSequence"))
+    with pytest.raises(InputError) as caught:
+        _build(tmp_path)
+    assert caught.value.field == "annotations[0].file" and "holds no annotation for this image" in str(caught.value)
+
+    (case_dir / "case.yaml").write_text((case_dir / "case.yaml").read_text().replace("  - file: gsps.dcm\n", ""))
+    import_package(collection, _build(tmp_path))
+    assert _answers(collection) == ["<p>key</p>"]
+    [[circle]] = _occlusions(collection).values()
+    assert circle == pytest.approx({"kind": "ellipse", "left": 30, "top": 40, "rx": 10, "ry": 10}, abs=0.5)

@@ -1,10 +1,10 @@
 """Presentation states (GSPS and its colour siblings): graphic and text objects.
 
 PS3.3 C.10.5 Graphic Annotation Module: each item of Graphic Annotation Sequence (0070,0001)
-names the images it belongs on (Referenced Image Sequence, or every image of the presentation
-state when absent) and carries Graphic Object Sequence (0070,0009) and Text Object Sequence
-(0070,0008). Units are PIXEL (image pixels) or DISPLAY (fractions of the displayed area, PS3.3
-C.10.4 Displayed Area Module; the whole image when the state selects none).
+names the images it belongs on (Referenced Image Sequence, or when absent every image the state's
+Referenced Series Sequence names) and carries Graphic Object Sequence (0070,0009) and Text Object
+Sequence (0070,0008). Units are PIXEL (image pixels) or DISPLAY (fractions of the displayed area,
+PS3.3 C.10.4 Displayed Area Module; the whole image when the state selects none).
 One finding becomes one :class:`ReadAnnotation` per referenced image: a tracked object (objects
 sharing a Tracking ID or UID, across items), else a graphic group (Graphic Group ID, labelled by
 Graphic Group Sequence), else one drawing: a graphic object, joined with those sharing an end
@@ -63,9 +63,12 @@ class GspsReader:
         group_labels = {int(g.GraphicGroupID): str(g.get("GraphicGroupLabel", "") or "").strip() or None
                         for g in ds.get("GraphicGroupSequence") or [] if "GraphicGroupID" in g}
         findings: dict[tuple, _Finding] = {}
+        applies = _state_applies_to(ds, image)
         for index, item in enumerate(ds.get("GraphicAnnotationSequence") or []):
             where = f"GraphicAnnotationSequence[{index}]"
             references = _references(item)
+            if references == [(None, None)] and not applies:
+                continue  # an item naming no image is on the state's images only, and this is none
             pieces: list[_Finding] = []  # the item's objects that no tracking or group ties together
             for g_index, graphic in enumerate(item.get("GraphicObjectSequence") or []):
                 tag = f"{where}.GraphicObjectSequence[{g_index}]"
@@ -116,7 +119,7 @@ class GspsReader:
                                                   referenced_sop_instance_uid=uid, referenced_frame=frame,
                                                   reader=self.name, tracking_id=finding.tracking_id,
                                                   item=finding.item))
-        if _state_applies_to(ds, image):
+        if applies:
             # Overlay planes the state carries are drawn over every image it applies to.
             annotations += overlay_annotations(ds, path, image, referenced_uid=None)
         return annotations
