@@ -278,7 +278,31 @@ annotations:
     with pytest.raises(InputError) as caught:
         _build(tmp_path)
     assert caught.value.field == "annotations[0].file"
-    assert "its 1 annotation(s) are on other slices or frames" in str(caught.value)
+    assert "its 1 annotation(s) are on frame 2 of this image: set the image's 'frame:' to it" in str(caught.value)
+
+
+def test_annotations_of_another_image_do_not_ask_for_a_frame(tmp_path):
+    """A presentation state of CT_small pointed at from a case showing pydicom's MR_small.dcm: the
+    error said its annotations were 'on other slices or frames' and asked for a 'frame:', which
+    cannot help a single-frame image."""
+    from pydicom.data import get_testdata_file
+
+    case_dir = write_case(tmp_path / "cases", "mr", """\
+id: mr-1
+title: Annotations of another image
+images:
+  - file: mr.dcm
+annotations:
+  - file: gsps.dcm
+""", image=Path(get_testdata_file("MR_small.dcm")), image_name="mr.dcm")
+    ct = pydicom.dcmread(CT_SMALL, stop_before_pixels=True)
+    _gsps([ct], [hd.pr.GraphicAnnotation([ct], LAYER, graphic_objects=[_circle(30, 30, 8)],
+                                         text_objects=[_text("ct")])], case_dir / "gsps.dcm")
+    with pytest.raises(InputError) as caught:
+        _build(tmp_path)
+    assert caught.value.field == "annotations[0].file"
+    message = str(caught.value)
+    assert "its 1 annotation(s) are on other images" in message and "'frame:'" not in message.split(";", 1)[1]
 
 
 @pytest.mark.parametrize("frame", [1, 2])

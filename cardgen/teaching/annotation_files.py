@@ -53,12 +53,9 @@ def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: Shown
                                   "please report it with the name of that viewer") from None
         annotations = [annotation for annotation in everything if annotation.applies_to(ref)]
         if not annotations:
-            elsewhere = len(everything)
             raise InputError("the file holds no annotation for this image", file=case.source,
                              field=f"{field}.file", value=source.path.name,
-                             hint=(f"its {elsewhere} annotation(s) are on other slices or frames: set the "
-                                   "image's 'frame:' to the one they were drawn on" if elsewhere else
-                                   "check that it references this image (SOP Instance UID, frame or slice)"))
+                             hint=_elsewhere_hint(everything, ref, image.path.is_dir()))
         width, height = facts[image.id].width, facts[image.id].height
         for annotation, choice in _chosen(annotations, source, case.source, field):
             text = (choice and choice.text) or source.text or annotation.text or annotation.label
@@ -75,6 +72,24 @@ def with_annotation_files(case: Case, facts: dict[str, ImageFacts], shown: Shown
             added.append(Finding(text=text, image_id=image.id, shapes=shapes, label=label,
                                  origin=f"{field} ({source.path.name}) item {annotations.index(annotation) + 1}"))
     return replace(case, findings=case.findings + tuple(added))
+
+
+def _elsewhere_hint(everything: list[ReadAnnotation], ref: ImageRef, series: bool) -> str:
+    """What to do when none of a file's annotations is on the image shown: the frames of this image
+    they are on, or that they are on other images (other slices, for a series folder)."""
+    if not everything:
+        return "check that it references this image (SOP Instance UID, frame or slice)"
+    frames = sorted({a.referenced_frame for a in everything if a.referenced_frame is not None
+                     and (not a.referenced_sop_instance_uid or a.referenced_sop_instance_uid == ref.sop_instance_uid)})
+    if frames:
+        listed = ", ".join(str(frame) for frame in frames)
+        return (f"its {len(everything)} annotation(s) are on frame{'s' if len(frames) > 1 else ''} {listed} of this "
+                f"image: set the image's 'frame:' to {'one of them' if len(frames) > 1 else 'it'}")
+    if series:
+        return (f"its {len(everything)} annotation(s) are on other slices: set the image's 'frame:' to the slice "
+                "they were drawn on")
+    return (f"its {len(everything)} annotation(s) are on other images: point the case image at the image they "
+            "were drawn on")
 
 
 def _chosen(annotations: list[ReadAnnotation], source: AnnotationFile, case_file: Path,
