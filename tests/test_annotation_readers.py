@@ -3,7 +3,7 @@ shapes read back land where they were drawn.
 
 Test data: CT_small.dcm, rtstruct.dcm and examples_overlay.dcm ship inside the pydicom wheel
 (pydicom.data.get_testdata_file); the GSPS (here) and the SR (tests/highdicom_sr.py) are written
-with highdicom against CT_small.dcm; the overlay dataset in
+with highdicom (0.28) against CT_small.dcm; the overlay dataset in
 ``test_overlay_regions_are_placed_with_the_overlay_origin`` is CT_small.dcm with an overlay plane
 added here.
 """
@@ -134,6 +134,31 @@ def test_gsps_annotations_for_another_image_are_left_out(ct, tmp_path):
     _write_gsps(ct, path)
     other_image = ImageRef(width=128, height=128, sop_instance_uid="1.2.3.4")
     assert read_annotations(path, other_image) == []
+
+
+def test_gsps_text_anchored_into_a_drawing_without_a_line_adds_no_mark(ct, tmp_path):
+    """A boxed text whose anchor lies in a drawing and is not shown (Anchor Point Visibility N, as
+    highdicom writes with anchor_point_visible=False) names that drawing; a point marker was added
+    at its anchor, a cross-hair the viewer never showed, inside the outline."""
+    pixel = hd.pr.AnnotationUnitsValues.PIXEL
+    layer = hd.pr.GraphicLayer(layer_name="FINDINGS", order=1)
+    outline = np.array([[10.0, 100.0], [20.0, 110.0], [10.0, 120.0], [10.0, 100.0]])
+    path = tmp_path / "gsps.dcm"
+    hd.pr.GrayscaleSoftcopyPresentationState(
+        referenced_images=[ct], series_instance_uid=hd.UID(), series_number=100, sop_instance_uid=hd.UID(),
+        instance_number=1, manufacturer="cardgen tests", manufacturer_model_name="tests",
+        software_versions="1", device_serial_number="1", content_label="TEACHING", graphic_layers=[layer],
+        graphic_annotations=[hd.pr.GraphicAnnotation(
+            referenced_images=[ct], graphic_layer=layer,
+            graphic_objects=[hd.pr.GraphicObject(hd.pr.GraphicTypeValues.POLYLINE, outline, units=pixel)],
+            text_objects=[hd.pr.TextObject("Rib 7", units=pixel, bounding_box=(30.0, 100.0, 60.0, 110.0),
+                                           anchor_point=(13.0, 110.0), anchor_point_visible=False)])],
+    ).save_as(path)
+
+    [finding] = read_annotations(path, ImageRef.from_dataset(ct))
+    assert finding.text == "Rib 7"
+    [triangle] = finding.shapes
+    assert isinstance(triangle, Polygon) and _close(triangle.points, [(10, 100), (20, 110), (10, 120)])
 
 
 # --- SR TID 1500 ------------------------------------------------------------------------------

@@ -89,6 +89,9 @@ class GspsReader:
                 finding = _finding_for(findings, text_object, group_labels)
                 if finding is None:
                     finding = _piece_at(pieces, anchor) if anchor is not None else None
+                    if finding is not None:
+                        # Its anchor names that drawing: only a line the viewer shows is drawn with it.
+                        text_shapes = [shape for shape in text_shapes if isinstance(shape, Arrow)]
                     if finding is None and not text_shapes:
                         if text and box is not None:
                             loose_texts.append((text, box))
