@@ -21,7 +21,12 @@ its source does (github.com/dcmjs-org/dcmjs, read for this test):
   (NUM AREA > SCOORD ELLIPSE, 4 points), ``Point.js`` as used by the ArrowAnnotate adapter (NUM
   111010 Center with no measured value > SCOORD POINT with *two* points: the tip, then the tail);
   each 2D SCOORD has a SELECTED FROM IMAGE child, a 3D one (``use3DSpatialCoordinates``) is a
-  SCOORD3D with ReferencedFrameOfReferenceUID and no image.
+  SCOORD3D with ReferencedFrameOfReferenceUID and no image;
+- ``ArrowAnnotate.js`` (an ``OpenPolyline.js``), used by the current Cornerstone3D adapter
+  (github.com/cornerstonejs/cornerstone3D, packages/adapters/src/adapters/Cornerstone3D/
+  ArrowAnnotate.ts, read for this test): NUM 111010 "label" with the value 0 in unit "1" (no
+  units) > SCOORD POLYLINE with two points, the tip first (``arrowFirst ? points[0] :
+  points[1]``), then the tail.
 """
 
 from __future__ import annotations
@@ -74,6 +79,7 @@ class Tool:
     # a Finding for ArrowAnnotate, a Finding Site for the other tools; Cornerstone 4 (OHIF 2) and
     # dcmjs's own ArrowAnnotate adapter wrote it as the Finding.
     label_in: str = "auto"  # "finding", "finding_site" or "auto" (as OHIF 3 does)
+    arrow_as: str = "point"  # ArrowAnnotate: "point" (TID300 Point.js) or "polyline" (TID300 ArrowAnnotate.js)
 
 
 def _scoord(ds: Dataset, graphic_type: str, points, three_d: bool) -> Dataset:
@@ -106,6 +112,9 @@ def _measurements(ds: Dataset, tool: Tool) -> list[Dataset]:
     if tool.tool == "EllipticalRoi":
         return [_num(("G-D7FE", "SRT", "AREA"), 157.0, ("mm2", "UCUM", "mm2"),
                      _scoord(ds, "ELLIPSE", tool.points, tool.points_3d))]
+    if tool.tool == "ArrowAnnotate" and tool.arrow_as == "polyline":
+        return [_num(("111010", "DCM", "label"), 0, ("1", "UCUM", "no units"),
+                     _scoord(ds, "POLYLINE", tool.points[:2], tool.points_3d))]
     if tool.tool == "ArrowAnnotate":
         return [_num(("111010", "DCM", "Center"), None, mm, _scoord(ds, "POINT", tool.points[:2], tool.points_3d))]
     raise ValueError(tool.tool)

@@ -137,6 +137,21 @@ def test_dcmjs_measurement_report(tmp_path, collection):
     ])
 
 
+@pytest.mark.parametrize("points_3d", [False, True], ids=["SCOORD", "SCOORD3D"])
+def test_dcmjs_arrow_written_as_a_polyline_points_at_its_first_point(tmp_path, collection, points_3d):
+    """The current Cornerstone3D adapter writes an arrow with dcmjs's TID300 ArrowAnnotate: a
+    POLYLINE of two points, the tip first (tests/dcmjs_sr.py). Read as any two-point line, its head
+    was drawn at the tail and the mask centred there, 22 pixels from what the arrow points at."""
+    ct = _ct()
+    tip, tail = ((30, 100), (50, 110)) if not points_3d else (patient_mm(_ct(), 30, 100), patient_mm(_ct(), 50, 110))
+    tool = Tool("ArrowAnnotate", (tip, tail), "Fracture", points_3d=points_3d, arrow_as="polyline")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
+        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, [tool], path))
+    assert answers == ["<p>Fracture</p>"]
+    _check(masks, [[Arrow((50, 110), (30, 100))]])
+
+
 def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):
     from cardgen.errors import InputError
 

@@ -16,7 +16,8 @@ meaning; label = the Tracking Identifier unless it is a writer's tool name
 
 Measurements become regions a learner can be asked to find: a length line the circle it is the
 diameter of (the lesion it measures), a bidirectional pair the ellipse on its two axes, a dcmjs
-arrow (a POINT carrying a second point) an arrow to its first point.
+arrow (a POINT carrying a second point, or a two-point POLYLINE in a NUM 111010) an arrow to its
+first point.
 
 highdicom reads the report first; when it refuses one (dcmjs's arrow is a POINT with two points,
 its Center a NUM without a value), the content tree is walked with pydicom per the standard.
@@ -57,6 +58,7 @@ _FREE_TEXT = "CORNERSTONEFREETEXT"  # Cornerstone's code for a label typed by th
 _LENGTH = {("G-D7FE", "SRT"), ("410668003", "SCT")}
 _LONG_AXIS = {("G-A185", "SRT"), ("103339001", "SCT")}
 _SHORT_AXIS = {("G-A186", "SRT"), ("103340004", "SCT")}
+_CENTER = ("111010", "DCM")  # dcmjs's arrow: "Center" (TID300 Point) or "label" (TID300 ArrowAnnotate)
 
 # A Tracking Identifier a writer made up from its tool's name, not words a person typed.
 _TOOL_NAME = re.compile(r"^[\w.-]+@[^:\s]*:\w+$|^web annotation$", re.IGNORECASE)
@@ -234,8 +236,10 @@ def _regions(group, image: ImageRef, path: Path, item: str):
             radius = math.hypot(x2 - x1, y2 - y1) / 2
             cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
             shapes = [Ellipse(cx - radius, cy - radius, 2 * radius, 2 * radius)]
-        elif kind is GraphicType.POINT and len(points) == 2:
-            # dcmjs stores an arrow as a POINT with the arrow's tail as a second point.
+        elif len(points) == 2 and (kind is GraphicType.POINT
+                                   or (kind is GraphicType.POLYLINE and parent_concept == _CENTER)):
+            # dcmjs stores an arrow as a POINT with the arrow's tail as a second point, or (its
+            # TID300 ArrowAnnotate, for Cornerstone3D) as a POLYLINE in a NUM 111010: the tip first.
             shapes = [Arrow((float(points[1][0]), float(points[1][1])),
                             (float(points[0][0]), float(points[0][1])))]
         else:
