@@ -71,7 +71,7 @@ def _image(ds: Dataset, frame: int | None = None) -> Dataset:
 class Tool:
     """One Cornerstone measurement: its tool name, SCOORDs and the label typed in the viewer."""
 
-    tool: str  # Length, Bidirectional, EllipticalRoi, ArrowAnnotate
+    tool: str  # Length, Bidirectional, EllipticalRoi, ArrowAnnotate, Probe, KeyImage
     points: tuple  # 2D pixels; for Bidirectional (long axis points, short axis points)
     label: str | None = None
     points_3d: bool = False  # use3DSpatialCoordinates: points are patient mm
@@ -80,6 +80,11 @@ class Tool:
     # dcmjs's own ArrowAnnotate adapter wrote it as the Finding.
     label_in: str = "auto"  # "finding", "finding_site" or "auto" (as OHIF 3 does)
     arrow_as: str = "point"  # ArrowAnnotate: "point" (TID300 Point.js) or "polyline" (TID300 ArrowAnnotate.js)
+    # The Tracking Identifier, when not cornerstoneTools@^4.0.0:<tool>: the Cornerstone3D adapter
+    # (BaseAdapter3D.ts) writes Cornerstone3DTools@^0.1.0:<tool>, with a parent type between for a
+    # tool another can read (KeyImage.ts: Cornerstone3DTools@^0.1.0:Probe:KeyImage, and :Point,
+    # :Series or :SeriesPoint after it).
+    tracking: str | None = None
 
 
 def _scoord(ds: Dataset, graphic_type: str, points, three_d: bool) -> Dataset:
@@ -117,6 +122,8 @@ def _measurements(ds: Dataset, tool: Tool) -> list[Dataset]:
                      _scoord(ds, "POLYLINE", tool.points[:2], tool.points_3d))]
     if tool.tool == "ArrowAnnotate":
         return [_num(("111010", "DCM", "Center"), None, mm, _scoord(ds, "POINT", tool.points[:2], tool.points_3d))]
+    if tool.tool in ("Probe", "KeyImage"):  # Probe.ts and KeyImage.ts: TID300 Point, one point
+        return [_num(("111010", "DCM", "Center"), None, mm, _scoord(ds, "POINT", tool.points[:1], tool.points_3d))]
     raise ValueError(tool.tool)
 
 
@@ -130,7 +137,7 @@ def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path, *, containers:
     for tool in tools:
         content = [
             _item("HAS OBS CONTEXT", "TEXT", ("112039", "DCM", "Tracking Identifier"),
-                  TextValue=f"cornerstoneTools@^4.0.0:{tool.tool}"),
+                  TextValue=tool.tracking or f"cornerstoneTools@^4.0.0:{tool.tool}"),
             _item("HAS OBS CONTEXT", "UIDREF", ("112040", "DCM", "Tracking Unique Identifier"), UID=generate_uid()),
         ]
         where = tool.label_in if tool.label_in != "auto" else (

@@ -152,6 +152,25 @@ def test_dcmjs_arrow_written_as_a_polyline_points_at_its_first_point(tmp_path, c
     _check(masks, [[Arrow((50, 110), (30, 100))]])
 
 
+def test_a_cornerstone3d_tool_name_with_a_parent_type_is_no_label(tmp_path):
+    """Cornerstone3D names a tool another can read with both (Cornerstone3DTools@^0.1.0:Probe:KeyImage,
+    BaseAdapter3D.ts): the reader took such a Tracking Identifier for words typed by a person, and
+    the tool name was drawn on the image and named the finding on its card."""
+    from cardgen.annotations.readers import ImageRef, read_annotations
+
+    ct = _ct()
+    path = tmp_path / "sr.dcm"
+    tools = [Tool("KeyImage", ((40, 50),), "Pars defect", tracking=f"Cornerstone3DTools@^0.1.0:Probe:KeyImage{tail}")
+             for tail in ("", ":Point", ":SeriesPoint")] + [
+        Tool("Length", ((20, 20), (40, 20)), "Nodule", tracking="Cornerstone3DTools@^0.1.0:Length")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
+        write_dcmjs_sr(ct, tools, path)
+        annotations = read_annotations(path, ImageRef.from_dataset(ct))
+    assert [(a.label, a.text) for a in annotations] == [(None, "Pars defect")] * 3 + [(None, "Nodule")]
+    assert all(shape.label is None for a in annotations for shape in a.shapes)
+
+
 def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):
     from cardgen.errors import InputError
 

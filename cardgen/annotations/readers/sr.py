@@ -60,8 +60,10 @@ _LONG_AXIS = {("G-A185", "SRT"), ("103339001", "SCT")}
 _SHORT_AXIS = {("G-A186", "SRT"), ("103340004", "SCT")}
 _CENTER = ("111010", "DCM")  # dcmjs's arrow: "Center" (TID300 Point) or "label" (TID300 ArrowAnnotate)
 
-# A Tracking Identifier a writer made up from its tool's name, not words a person typed.
-_TOOL_NAME = re.compile(r"^[\w.-]+@[^:\s]*:\w+$|^web annotation$", re.IGNORECASE)
+# A Tracking Identifier a writer made up from its tool's name, not words a person typed: Cornerstone
+# writes cornerstoneTools@^4.0.0:Length, and Cornerstone3D puts a parent type and a variant around
+# the tool (Cornerstone3DTools@^0.1.0:Probe:KeyImage:Point); dcmjs's default is "web annotation".
+_TOOL_NAME = re.compile(r"^[\w.-]+@[^:\s]*(:\w+)+$|^web annotation$", re.IGNORECASE)
 
 
 class SrReader:
