@@ -161,14 +161,31 @@ def test_a_cornerstone3d_tool_name_with_a_parent_type_is_no_label(tmp_path):
     ct = _ct()
     path = tmp_path / "sr.dcm"
     tools = [Tool("KeyImage", ((40, 50),), "Pars defect", tracking=f"Cornerstone3DTools@^0.1.0:Probe:KeyImage{tail}")
-             for tail in ("", ":Point", ":SeriesPoint")] + [
+             for tail in (":Point", ":SeriesPoint")] + [
         Tool("Length", ((20, 20), (40, 20)), "Nodule", tracking="Cornerstone3DTools@^0.1.0:Length")]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
         write_dcmjs_sr(ct, tools, path)
         annotations = read_annotations(path, ImageRef.from_dataset(ct))
-    assert [(a.label, a.text) for a in annotations] == [(None, "Pars defect")] * 3 + [(None, "Nodule")]
+    assert [(a.label, a.text) for a in annotations] == [(None, "Pars defect")] * 2 + [(None, "Nodule")]
     assert all(shape.label is None for a in annotations for shape in a.shapes)
+
+
+def test_a_cornerstone3d_key_image_marks_the_image_not_a_region(tmp_path, collection):
+    """OHIF's key image (Cornerstone3D KeyImageTool, not isPoint) selects the image: OHIF draws its
+    icon at a fixed place, but the report keeps the point that was clicked (KeyImage.ts: a TID300
+    Point). It became a finding with a cross-hair at that point and the key image's words as the
+    answer; a key image point (:Point, :SeriesPoint) stays a point."""
+    ct = _ct()
+    tools = [Tool("KeyImage", ((70, 30),), "Best view", tracking="Cornerstone3DTools@^0.1.0:Probe:KeyImage"),
+             Tool("KeyImage", ((75, 35),), "Series", tracking="Cornerstone3DTools@^0.1.0:Probe:KeyImage:Series"),
+             Tool("KeyImage", ((40, 50),), "Pars defect", tracking="Cornerstone3DTools@^0.1.0:Probe:KeyImage:Point"),
+             Tool("Length", ((20, 20), (40, 20)), "Nodule", tracking="Cornerstone3DTools@^0.1.0:Length")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
+        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    assert answers == ["<p>Nodule</p>", "<p>Pars defect</p>"]
+    _check(masks, [[Point((40, 50))], [Ellipse(20, 10, 20, 20)]])
 
 
 def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):

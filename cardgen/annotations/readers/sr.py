@@ -12,7 +12,8 @@ A SCOORD names its image with a SELECTED FROM IMAGE child; a SCOORD3D lies in pa
 projected onto the case slice, as RT contours are (``SliceGeometry``). One group becomes one
 :class:`ReadAnnotation` per image it marks: text = the label typed in OHIF, else the Finding's
 meaning; label = the Tracking Identifier unless it is a writer's tool name
-("cornerstoneTools@^4.0.0:Length").
+("cornerstoneTools@^4.0.0:Length"). A Cornerstone3D key image of the whole image or series
+(Cornerstone3DTools@^0.1.0:Probe:KeyImage) marks no region and is left out.
 
 Measurements become regions a learner can be asked to find: a length line the circle it is the
 diameter of (the lesion it measures), a bidirectional pair the ellipse on its two axes, a dcmjs
@@ -64,6 +65,9 @@ _CENTER = ("111010", "DCM")  # dcmjs's arrow: "Center" (TID300 Point) or "label"
 # writes cornerstoneTools@^4.0.0:Length, and Cornerstone3D puts a parent type and a variant around
 # the tool (Cornerstone3DTools@^0.1.0:Probe:KeyImage:Point); dcmjs's default is "web annotation".
 _TOOL_NAME = re.compile(r"^[\w.-]+@[^:\s]*(:\w+)+$|^web annotation$", re.IGNORECASE)
+# Cornerstone3D's key image of an image or a series (KeyImageTool without isPoint): it selects the
+# image, and its one point is where the reader happened to click, not a region.
+_KEY_IMAGE = re.compile(r":KeyImage(:Series)?$", re.IGNORECASE)
 
 
 class SrReader:
@@ -86,7 +90,10 @@ class SrReader:
         annotations: list[ReadAnnotation] = []
         for number, group in enumerate(groups, 1):
             tracking = _text_of(group, _TRACKING_IDENTIFIER)
-            label = tracking if tracking and not _TOOL_NAME.match(tracking) else None
+            tool_name = bool(tracking and _TOOL_NAME.match(tracking))
+            if tool_name and _KEY_IMAGE.search(tracking):
+                continue  # marks the image, not a region of it
+            label = tracking if tracking and not tool_name else None
             finding = _free_text(group) or _code_meaning_of(group, _FINDING)
             item = f"measurement group {number}" + (f" ({label})" if label else "")
             by_image: dict[tuple[str | None, int | None], list[Shape]] = {}
