@@ -26,7 +26,13 @@ its source does (github.com/dcmjs-org/dcmjs, read for this test):
   (github.com/cornerstonejs/cornerstone3D, packages/adapters/src/adapters/Cornerstone3D/
   ArrowAnnotate.ts, read for this test): NUM 111010 "label" with the value 0 in unit "1" (no
   units) > SCOORD POLYLINE with two points, the tip first (``arrowFirst ? points[0] :
-  points[1]``), then the tail.
+  points[1]``), then the tail;
+- the free-text code: CORNERSTONEFREETEXT (scheme CORNERSTONEJS) from OHIF and Cornerstone 4,
+  CS3DTEXT (scheme 99dcmjs) from dcmjs's own Cornerstone3D adapters
+  (``src/adapters/Cornerstone3D/CodingScheme.js``); since July 2025 the Cornerstone3D adapter
+  (cornerstone3D ``packages/adapters/src/adapters/Cornerstone3D/LabelData.ts``, PR 2224) removes
+  that code and writes the label as a TEXT Comment (121106, DCM) in the group, and, when the
+  label's box was moved, a CONTAINS SCOORD POINT (TextPosition, 99CS3D) where it sits.
 """
 
 from __future__ import annotations
@@ -85,6 +91,10 @@ class Tool:
     # tool another can read (KeyImage.ts: Cornerstone3DTools@^0.1.0:Probe:KeyImage, and :Point,
     # :Series or :SeriesPoint after it).
     tracking: str | None = None
+    # How the label is written: "code" (CORNERSTONEFREETEXT), "cs3dtext" (CS3DTEXT, 99dcmjs) or
+    # "comment" (TEXT 121106, Cornerstone3D LabelData.ts); text_at: the moved label box's position.
+    label_as: str = "code"
+    text_at: tuple | None = None
 
 
 def _scoord(ds: Dataset, graphic_type: str, points, three_d: bool) -> Dataset:
@@ -142,13 +152,21 @@ def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path, *, containers:
         ]
         where = tool.label_in if tool.label_in != "auto" else (
             "finding" if tool.tool == "ArrowAnnotate" else "finding_site")
-        if tool.label and where == "finding":
+        free_text = ("CS3DTEXT", "99dcmjs") if tool.label_as == "cs3dtext" else ("CORNERSTONEFREETEXT", "CORNERSTONEJS")
+        if tool.label and where == "finding" and tool.label_as != "comment":
             content.append(_item("CONTAINS", "CODE", ("121071", "DCM", "Finding"),
-                                 ConceptCodeSequence=Sequence([_code("CORNERSTONEFREETEXT", "CORNERSTONEJS", tool.label)])))
-        if tool.label and where == "finding_site":
+                                 ConceptCodeSequence=Sequence([_code(*free_text, tool.label)])))
+        if tool.label and where == "finding_site" and tool.label_as != "comment":
             content.append(_item("CONTAINS", "CODE", ("363698007", "SCT", "Finding Site"),
-                                 ConceptCodeSequence=Sequence([_code("CORNERSTONEFREETEXT", "CORNERSTONEJS", tool.label)])))
+                                 ConceptCodeSequence=Sequence([_code(*free_text, tool.label)])))
         content += _measurements(image, tool)
+        if tool.label and tool.label_as == "comment":
+            content.append(_item("CONTAINS", "TEXT", ("121106", "DCM", "Comment"), TextValue=tool.label))
+        if tool.text_at is not None:
+            position = _scoord(image, "POINT", [tool.text_at], tool.points_3d)
+            position.RelationshipType = "CONTAINS"
+            position.ConceptNameCodeSequence = Sequence([_code("TextPosition", "99CS3D", "Text Annotation Position")])
+            content.append(position)
         if not containers:
             groups.extend(content)
             continue
@@ -163,6 +181,7 @@ def write_dcmjs_sr(image: Dataset, tools: list[Tool], path: Path, *, containers:
                         ContinuityOfContent="SEPARATE",
                         ContentSequence=Sequence([_item("CONTAINS", "IMAGE", ReferencedSOPSequence=Sequence([_image(image)]))]))]))
     ds = Dataset()
+    ds.SpecificCharacterSet = "ISO_IR 192"  # the adapters' MeasurementReport (Cornerstone and Cornerstone3D)
     ds.SOPClassUID = ENHANCED_SR
     ds.SOPInstanceUID = generate_uid()
     ds.Modality = "SR"

@@ -188,6 +188,23 @@ def test_a_cornerstone3d_key_image_marks_the_image_not_a_region(tmp_path, collec
     _check(masks, [[Point((40, 50))], [Ellipse(20, 10, 20, 20)]])
 
 
+@pytest.mark.parametrize("label_as", ["cs3dtext", "comment"])
+def test_the_label_typed_in_ohif_3_is_the_answer(tmp_path, collection, label_as):
+    """OHIF 3 keeps the label typed in its panel as a Comment (TEXT 121106) since Cornerstone3D's
+    LabelData.ts, and dcmjs's own Cornerstone3D adapters code it CS3DTEXT (99dcmjs): the reader
+    knew only CORNERSTONEFREETEXT, and the build asked for words the report holds."""
+    ct = _ct()
+    tools = [Tool("Length", ((20, 20), (40, 20)), "Nodule 2 – ü", tracking="Cornerstone3DTools@^0.1.0:Length",
+                  label_as=label_as),
+             Tool("EllipticalRoi", ((90, 80), (110, 80), (100, 75), (100, 85)), "Cyst",
+                  tracking="Cornerstone3DTools@^0.1.0:EllipticalROI", label_as=label_as)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
+        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    assert answers == ["<p>Cyst</p>", "<p>Nodule 2 – ü</p>"]
+    _check(masks, [[Ellipse(20, 10, 20, 20)], [Ellipse(90, 75, 20, 10)]])
+
+
 def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):
     from cardgen.errors import InputError
 

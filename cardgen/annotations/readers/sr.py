@@ -23,7 +23,8 @@ first point.
 highdicom reads the report first; when it refuses one (dcmjs's arrow is a POINT with two points,
 its Center a NUM without a value), the content tree is walked with pydicom per the standard.
 OHIF keeps the label typed in its measurement panel as a Finding Site (or, for arrows, a Finding)
-coded CORNERSTONEFREETEXT: that label, when present, is the finding's text. Its
+coded CORNERSTONEFREETEXT (CS3DTEXT from dcmjs's Cornerstone3D adapters), or since 2025 as a
+Comment (TEXT 121106): that label, when present, is the finding's text. highdicom's
 errors are not shown: they can quote the dataset, UIDs included.
 """
 
@@ -55,7 +56,10 @@ _TRACKING_IDENTIFIER = ("112039", "DCM")
 _TRACKING_UID = ("112040", "DCM")
 _FINDING = ("121071", "DCM")
 _FINDING_SITE = {("363698007", "SCT"), ("G-C0E3", "SRT")}
-_FREE_TEXT = "CORNERSTONEFREETEXT"  # Cornerstone's code for a label typed by the reader
+# Cornerstone's codes for a label typed by the reader: CORNERSTONEFREETEXT (OHIF, Cornerstone 4),
+# CS3DTEXT (dcmjs's Cornerstone3D adapters, scheme 99dcmjs).
+_FREE_TEXT = frozenset({"CORNERSTONEFREETEXT", "CS3DTEXT"})
+_COMMENT = ("121106", "DCM")  # where Cornerstone3D's adapter keeps that label since 2025
 _LENGTH = {("G-D7FE", "SRT"), ("410668003", "SCT")}
 _LONG_AXIS = {("G-A185", "SRT"), ("103339001", "SCT")}
 _SHORT_AXIS = {("G-A186", "SRT"), ("103340004", "SCT")}
@@ -203,13 +207,14 @@ def _text_of(group, concept: tuple[str, str]) -> str | None:
 
 
 def _free_text(group) -> str | None:
-    """The label typed in OHIF: a Finding Site, or a Finding, coded CORNERSTONEFREETEXT."""
+    """The label typed in OHIF: a Finding Site, or a Finding, coded as free text; else (OHIF 3
+    since Cornerstone3D's LabelData.ts, which removes that code) a Comment (TEXT 121106)."""
     for concepts in (_FINDING_SITE, {_FINDING}):
         for item in group.get("ContentSequence") or []:
             code = item.get("ConceptCodeSequence")
-            if _concept(item) in concepts and code and str(code[0].get("CodeValue", "")) == _FREE_TEXT:
+            if _concept(item) in concepts and code and str(code[0].get("CodeValue", "")) in _FREE_TEXT:
                 return str(code[0].get("CodeMeaning", "")).strip() or None
-    return None
+    return _text_of(group, _COMMENT)
 
 
 def _code_meaning_of(group, concept: tuple[str, str]) -> str | None:
