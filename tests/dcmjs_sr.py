@@ -32,7 +32,10 @@ its source does (github.com/dcmjs-org/dcmjs, read for this test):
   (``src/adapters/Cornerstone3D/CodingScheme.js``); since July 2025 the Cornerstone3D adapter
   (cornerstone3D ``packages/adapters/src/adapters/Cornerstone3D/LabelData.ts``, PR 2224) removes
   that code and writes the label as a TEXT Comment (121106, DCM) in the group, and, when the
-  label's box was moved, a CONTAINS SCOORD POINT (TextPosition, 99CS3D) where it sits.
+  label's box was moved, a CONTAINS SCOORD POINT (TextPosition, 99CS3D) where it sits;
+- ``ControlPointPolyline.ts`` (SplineROI, LivewireContour): TID300 Polyline (NUM 131191004
+  Perimeter > SCOORD POLYLINE, closed), and in the same NUM a CONTAINS SCOORD MULTIPOINT of the
+  control points (ControlPoints, 99CS3D).
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def _image(ds: Dataset, frame: int | None = None) -> Dataset:
 class Tool:
     """One Cornerstone measurement: its tool name, SCOORDs and the label typed in the viewer."""
 
-    tool: str  # Length, Bidirectional, EllipticalRoi, ArrowAnnotate, Probe, KeyImage
+    tool: str  # Length, Bidirectional, EllipticalRoi, ArrowAnnotate, Probe, KeyImage, SplineROI
     points: tuple  # 2D pixels; for Bidirectional (long axis points, short axis points)
     label: str | None = None
     points_3d: bool = False  # use3DSpatialCoordinates: points are patient mm
@@ -132,6 +135,15 @@ def _measurements(ds: Dataset, tool: Tool) -> list[Dataset]:
                      _scoord(ds, "POLYLINE", tool.points[:2], tool.points_3d))]
     if tool.tool == "ArrowAnnotate":
         return [_num(("111010", "DCM", "Center"), None, mm, _scoord(ds, "POINT", tool.points[:2], tool.points_3d))]
+    if tool.tool == "SplineROI":  # points: the outline's, then (control points, ...) as a last item
+        *outline, control = tool.points
+        perimeter = _num(("131191004", "SCT", "Perimeter"), 60.0, mm,
+                         _scoord(ds, "POLYLINE", [*outline, outline[0]], tool.points_3d))
+        points = _scoord(ds, "MULTIPOINT", control, tool.points_3d)
+        points.RelationshipType = "CONTAINS"
+        points.ConceptNameCodeSequence = Sequence([_code("ControlPoints", "99CS3D", "Control Points")])
+        perimeter.ContentSequence.append(points)
+        return [perimeter]
     if tool.tool in ("Probe", "KeyImage"):  # Probe.ts and KeyImage.ts: TID300 Point, one point
         return [_num(("111010", "DCM", "Center"), None, mm, _scoord(ds, "POINT", tool.points[:1], tool.points_3d))]
     raise ValueError(tool.tool)

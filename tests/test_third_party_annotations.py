@@ -205,6 +205,24 @@ def test_the_label_typed_in_ohif_3_is_the_answer(tmp_path, collection, label_as)
     _check(masks, [[Ellipse(20, 10, 20, 20)], [Ellipse(90, 75, 20, 10)]])
 
 
+def test_where_ohif_put_a_label_and_a_splines_control_points_are_no_regions(tmp_path, collection):
+    """Cornerstone3D writes two SCOORDs that are no region in a measurement group: the place of a
+    moved label box (TextPosition, LabelData.ts) and a spline's control points (ControlPoints,
+    ControlPointPolyline.ts). Both became regions of the finding: a cross-hair and a mask where
+    the label sat, and one for each control point around the outline."""
+    ct = _ct()
+    outline = ((60, 30), (80, 30), (80, 50), (60, 50))
+    tools = [Tool("Length", ((20, 20), (40, 20)), "Nodule", tracking="Cornerstone3DTools@^0.1.0:Length",
+                  label_as="comment", text_at=(100, 100)),
+             Tool("SplineROI", (*outline, ((70, 28), (82, 40), (70, 52), (58, 40))), "Mass",
+                  tracking="Cornerstone3DTools@^0.1.0:PlanarFreehandROI:SplineROI", label_as="comment")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
+        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    assert answers == ["<p>Mass</p>", "<p>Nodule</p>"]
+    _check(masks, [[Ellipse(20, 10, 20, 20)], [Polygon(outline)]])
+
+
 def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):
     from cardgen.errors import InputError
 

@@ -60,6 +60,9 @@ _FINDING_SITE = {("363698007", "SCT"), ("G-C0E3", "SRT")}
 # CS3DTEXT (dcmjs's Cornerstone3D adapters, scheme 99dcmjs).
 _FREE_TEXT = frozenset({"CORNERSTONEFREETEXT", "CS3DTEXT"})
 _COMMENT = ("121106", "DCM")  # where Cornerstone3D's adapter keeps that label since 2025
+# SCOORDs Cornerstone3D writes beside a region that are no region: where the label's box was
+# moved to (LabelData.ts) and a spline's control points (ControlPointPolyline.ts).
+_NOT_REGIONS = frozenset({("TextPosition", "99CS3D"), ("ControlPoints", "99CS3D")})
 _LENGTH = {("G-D7FE", "SRT"), ("410668003", "SCT")}
 _LONG_AXIS = {("G-A185", "SRT"), ("103339001", "SCT")}
 _SHORT_AXIS = {("G-A186", "SRT"), ("103340004", "SCT")}
@@ -268,11 +271,12 @@ def _regions(group, image: ImageRef, path: Path, item: str):
 
 
 def _scoords(group):
-    """(parent item, SCOORD or SCOORD3D item) for every spatial coordinate within the group."""
+    """(parent item, SCOORD or SCOORD3D item) for every region within the group."""
     def visit(parent, items):
         for child in items or []:
             if str(child.get("ValueType", "")).upper() in ("SCOORD", "SCOORD3D"):
-                yield parent, child
+                if _concept(child) not in _NOT_REGIONS:
+                    yield parent, child
             elif _concept(child) != _MEASUREMENT_GROUP:
                 yield from visit(child, child.get("ContentSequence"))
     yield from visit(None, group.get("ContentSequence"))
