@@ -80,7 +80,7 @@ def _image(ds: Dataset, frame: int | None = None) -> Dataset:
 class Tool:
     """One Cornerstone measurement: its tool name, SCOORDs and the label typed in the viewer."""
 
-    tool: str  # Length, Bidirectional, EllipticalRoi, ArrowAnnotate, Probe, KeyImage, SplineROI
+    tool: str  # Length, Bidirectional, EllipticalRoi, CircleROI, ArrowAnnotate, Probe, KeyImage, SplineROI
     points: tuple  # 2D pixels; for Bidirectional (long axis points, short axis points)
     label: str | None = None
     points_3d: bool = False  # use3DSpatialCoordinates: points are patient mm
@@ -135,6 +135,9 @@ def _measurements(ds: Dataset, tool: Tool) -> list[Dataset]:
                      _scoord(ds, "POLYLINE", tool.points[:2], tool.points_3d))]
     if tool.tool == "ArrowAnnotate":
         return [_num(("111010", "DCM", "Center"), None, mm, _scoord(ds, "POINT", tool.points[:2], tool.points_3d))]
+    if tool.tool == "CircleROI":  # Circle.js: NUM Perimeter > SCOORD CIRCLE (centre, a point on it); in a
+        # volume viewport (use3DSpatialCoordinates) a SCOORD3D CIRCLE, a type SCOORD3D does not define
+        return [_num(("131191004", "SCT", "Perimeter"), 60.0, mm, _scoord(ds, "CIRCLE", tool.points[:2], tool.points_3d))]
     if tool.tool == "SplineROI":  # points: the outline's, then (control points, ...) as a last item
         *outline, control = tool.points
         perimeter = _num(("131191004", "SCT", "Perimeter"), 60.0, mm,

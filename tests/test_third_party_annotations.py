@@ -223,6 +223,22 @@ def test_where_ohif_put_a_label_and_a_splines_control_points_are_no_regions(tmp_
     _check(masks, [[Ellipse(20, 10, 20, 20)], [Polygon(outline)]])
 
 
+def test_an_ohif_circle_drawn_in_a_volume_viewport_is_placed(tmp_path, collection):
+    """A circle drawn in OHIF's volume (MPR) viewport is saved in patient space: dcmjs's Circle.js
+    writes a SCOORD3D CIRCLE (centre, then a point on it), a type the standard gives SCOORD only.
+    The build stopped with "3D graphic type 'CIRCLE' is not supported"."""
+    ct = _ct()
+    tools = [Tool("CircleROI", (patient_mm(ct, 64, 64), patient_mm(ct, 64, 74)), "Cyst", points_3d=True,
+                  tracking="Cornerstone3DTools@^0.1.0:CircleROI", label_as="comment"),
+             Tool("CircleROI", ((30, 30), (30, 38)), "Node", tracking="Cornerstone3DTools@^0.1.0:CircleROI",
+                  label_as="comment")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
+        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    assert answers == ["<p>Cyst</p>", "<p>Node</p>"]
+    _check(masks, [[Ellipse(54, 54, 20, 20)], [Ellipse(22, 22, 16, 16)]])
+
+
 def test_dcmjs_report_without_labels_asks_for_words(tmp_path, collection):
     from cardgen.errors import InputError
 

@@ -323,6 +323,14 @@ def _projected(scoord, image: ImageRef, path: Path, where: str):
                          hint="pair the report with a slice of the series it was drawn on")
     kind = str(scoord.get("GraphicType", "")).strip().upper()
     points_mm = points_of(scoord.get("GraphicData"), path, f"{where} GraphicData (0070,0022)", 3)
+    if kind == "CIRCLE" and len(points_mm) == 2:
+        # dcmjs writes a circle drawn in a volume viewport as a SCOORD3D CIRCLE (centre, a point on
+        # it), a type only SCOORD has: its diameters along the slice's rows and columns are the axes
+        # of the ellipse it is on the pixel grid (a circle when the pixels are square).
+        centre, radius = points_mm[0], float(np.linalg.norm(points_mm[1] - points_mm[0]))
+        row, column = np.asarray(geometry.row_direction), np.asarray(geometry.column_direction)
+        kind, points_mm = "ELLIPSE", np.stack([centre + radius * row, centre - radius * row,
+                                               centre + radius * column, centre - radius * column])
     pixels, distance = geometry.to_pixels(points_mm)
     half_slab = geometry.thickness / 2.0
     if kind == "ELLIPSOID":
