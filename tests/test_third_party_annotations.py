@@ -261,6 +261,35 @@ def test_highdicom_measurement_report(tmp_path, collection):
     ])
 
 
+def test_a_comment_in_another_writers_report_is_no_answer(tmp_path, collection):
+    """A Comment (TEXT 121106) is where a Cornerstone writer keeps the label typed in OHIF 3; in a
+    report by another writer (highdicom here) it is a remark beside the coded Finding, which stays
+    the answer."""
+    def write(path: Path) -> None:
+        write_measurement_report(_ct(), path, ("Lesion A", "Lesion B", "Lesion C", "Lesion D"))
+        report = pydicom.dcmread(path)
+        comment = pydicom.Dataset()
+        comment.RelationshipType, comment.ValueType = "CONTAINS", "TEXT"
+        code = pydicom.Dataset()
+        code.CodeValue, code.CodingSchemeDesignator, code.CodeMeaning = "121106", "DCM", "Comment"
+        comment.ConceptNameCodeSequence = [code]
+        comment.TextValue = "Stable since the prior study"
+
+        def groups(items):
+            for item in items or []:
+                names = item.get("ConceptNameCodeSequence") or []
+                if names and str(names[0].CodeValue) == "125007":  # Measurement Group
+                    yield item
+                else:
+                    yield from groups(item.get("ContentSequence"))
+        for group in groups(report.ContentSequence):
+            group.ContentSequence.append(comment)
+        report.save_as(path)
+
+    answers, _ = _read_back(tmp_path, collection, write)
+    assert answers == ["<p>Nodule</p>"] * 4
+
+
 def test_an_sr_error_names_the_group_and_quotes_no_identifier(tmp_path):
     """highdicom's refusal quotes the dataset (UIDs included); the reader's own errors do not."""
     from cardgen.annotations.readers import ImageRef, read_annotations

@@ -101,7 +101,11 @@ class SrReader:
             if tool_name and _KEY_IMAGE.search(tracking):
                 continue  # marks the image, not a region of it
             label = tracking if tracking and not tool_name else None
-            finding = _free_text(group) or _code_meaning_of(group, _FINDING)
+            # a Comment is the label a Cornerstone writer typed; in another writer's report it is a
+            # remark, and the coded Finding names the finding better
+            comment = _text_of(group, _COMMENT)
+            finding = (_free_text(group) or (comment if tool_name else None) or _code_meaning_of(group, _FINDING)
+                       or comment)
             item = f"measurement group {number}" + (f" ({label})" if label else "")
             by_image: dict[tuple[str | None, int | None], list[Shape]] = {}
             for reference, shapes in _regions(group, image, path, item):
@@ -210,14 +214,14 @@ def _text_of(group, concept: tuple[str, str]) -> str | None:
 
 
 def _free_text(group) -> str | None:
-    """The label typed in OHIF: a Finding Site, or a Finding, coded as free text; else (OHIF 3
-    since Cornerstone3D's LabelData.ts, which removes that code) a Comment (TEXT 121106)."""
+    """The label typed in OHIF: a Finding Site, or a Finding, coded as free text (OHIF 3 since
+    Cornerstone3D's LabelData.ts removes that code and writes a Comment, TEXT 121106: the caller)."""
     for concepts in (_FINDING_SITE, {_FINDING}):
         for item in group.get("ContentSequence") or []:
             code = item.get("ConceptCodeSequence")
             if _concept(item) in concepts and code and str(code[0].get("CodeValue", "")) in _FREE_TEXT:
                 return str(code[0].get("CodeMeaning", "")).strip() or None
-    return _text_of(group, _COMMENT)
+    return None
 
 
 def _code_meaning_of(group, concept: tuple[str, str]) -> str | None:
