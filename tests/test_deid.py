@@ -449,6 +449,18 @@ def test_ordinary_text_is_not_flagged(phi_case, tmp_path, text) -> None:
     assert audit_package(build_deck(folder, tmp_path / "ok.apkg", answer=text)) == []
 
 
+def test_a_media_name_whose_digest_reads_as_a_date_is_not_flagged(phi_case, tmp_path) -> None:
+    """A media file is named by the SHA-256 of its pixels; 24 hex digits hold eight decimal digits
+    that read as a date about once in 1,400 names, and such a name (cardgen-...19110408...) stopped
+    the sample deck's build. A date written beside it is still found."""
+    folder, _ = phi_case
+    name = "cardgen-0123456789abcdef19110408.png"
+    deck = build_deck(folder, tmp_path / "hash.apkg", media_name=name, answer=f'<img src="{name}">')
+    assert audit_package(deck) == []
+    dated = build_deck(folder, tmp_path / "dated.apkg", media_name=name, answer=f'<img src="{name}"> 19110408')
+    assert [h.value for h in audit_package(dated)] == ["19110408"]
+
+
 # --- what cannot be audited fails --------------------------------------------------------------
 
 def test_compressed_collection_fails_closed(phi_case, tmp_path) -> None:

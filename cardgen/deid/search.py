@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from cardgen.deid.findings import AuditHit
 from cardgen.deid.matcher import ValueMatcher
 from cardgen.deid.patterns import identifier_shapes
+from cardgen.imaging.render import MEDIA_NAME_PATTERN
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ class Search:
         self.found += 1
 
     def text(self, where: str, text: str, *, shapes: bool = True) -> None:
-        """Look for source values, and (``shapes``) identifier shapes, in one piece of text."""
+        """Look for source values, and (``shapes``) identifier shapes, in one piece of text. The names
+        of the build's media files are digests of their pixels: passed over, as their hex digits can
+        hold a run that reads as a date (cardgen-...19110408... stopped a build)."""
+        text = MEDIA_NAME_PATTERN.sub(" ", text)
         for item in self.matcher.find(text):
             origin = f" in {item.source}" if item.source else ""
             self.add(where, item.value, f"value of {item.tag}{origin}")

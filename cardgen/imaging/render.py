@@ -8,6 +8,7 @@ file. What is drawn on the pixels in between (a case's shapes) is :mod:`cardgen.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,9 +118,15 @@ def display_from_png(path: Path, source_width: int, source_height: int, max_side
     return DisplayImage(image=image, scale=scale, source_width=source_width, source_height=source_height)
 
 
+MEDIA_NAME_DIGITS = 24  # hex digits of the SHA-256 of its bytes in a media file's name
+# The name of a media file the build writes (cardgen-<hex digits>.<suffix>): a digest, which holds
+# nothing of a patient, though its digits can look like a date (the audit passes over it).
+MEDIA_NAME_PATTERN = re.compile(rf"\bcardgen-[0-9a-f]{{{MEDIA_NAME_DIGITS}}}\.[a-z]{{3,4}}\b")
+
+
 def encode_media(image: Image.Image, display: DisplayImage, output: OutputOptions) -> RenderedImage:
     """``image`` (``display``'s pixels, perhaps drawn on) encoded without metadata, named by its content."""
     data = encode(image, output.format, quality=output.quality, max_side=None)
-    name = f"cardgen-{hashlib.sha256(data).hexdigest()[:24]}{output.format.suffix}"
+    name = f"cardgen-{hashlib.sha256(data).hexdigest()[:MEDIA_NAME_DIGITS]}{output.format.suffix}"
     return RenderedImage(name=name, data=data, width=image.width, height=image.height,
                          source_width=display.source_width, source_height=display.source_height)
