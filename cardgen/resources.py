@@ -30,6 +30,10 @@ def _templates_dir() -> Path:
 
 
 TEMPLATES_DIR = _templates_dir()
+# The font labels are drawn on images with: DejaVu Sans cut to Latin, Greek, Cyrillic and common
+# symbols (templates/fonts/LICENSE-DejaVu.txt). Bundled, so that a deck's images are the same on every
+# machine; Pillow's own default font draws ASCII only (ä, é, µ, × came out as boxes).
+LABEL_FONT = TEMPLATES_DIR / "fonts" / "DejaVuSans-cardgen.ttf"
 
 
 @functools.cache

@@ -38,7 +38,7 @@ def _not_sources(folder: str, names: list[str]) -> set[str]:
 # What a deck build, the reports and the add-on read at run time.
 WHEEL_MUST_HOLD = ("cardgen/templates/anki/stack.js", "cardgen/templates/anki/style.css",
                    "cardgen/templates/anki/case_front.html", "cardgen/templates/fields/images.html.j2",
-                   "cardgen/templates/coverage.html.j2", "cardgen/templates/learners_report.html.j2",
+                   "cardgen/templates/coverage.html.j2", "cardgen/templates/fonts/DejaVuSans-cardgen.ttf", "cardgen/templates/learners_report.html.j2",
                    "cardgen/addon/files/entry.py", "cardgen/addon/files/config.json",
                    "cardgen/addon/files/config.md", "cardgen/resources.py")
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 from PIL import Image, ImageDraw, ImageFont
 
 from cardgen.annotations.shapes import Arrow, Ellipse, Point, Polygon, Rect, Shape
+from cardgen.resources import LABEL_FONT
 
 # A saturated yellow with a dark outline reads on both black (CT air) and white (bone) pixels.
 STROKE = (255, 212, 0)
@@ -18,13 +20,36 @@ def draw_shapes(image: Image.Image, shapes: tuple[Shape, ...], *, scale: float =
     canvas = image.convert("RGB")
     draw = ImageDraw.Draw(canvas)
     line = max(2, round(min(canvas.size) / 170))
-    font = ImageFont.load_default(size=max(12, round(min(canvas.size) / 28)))
+    font = _font(max(12, round(min(canvas.size) / 28)))
     for shape in shapes:
         scaled = shape.scaled(scale)
         _draw_one(draw, scaled, line)
-        if scaled.label:
+        if scaled.label and not undrawable(scaled.label):
             _draw_label(draw, scaled, font, canvas.size, line)
     return canvas
+
+
+@functools.cache
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    """The bundled label font (:data:`cardgen.resources.LABEL_FONT`) at ``size`` pixels, laid out
+    by Pillow's own engine: the optional Raqm engine, where a machine has it, would place glyphs
+    otherwise, and the same deck would differ from one machine to the next."""
+    return ImageFont.truetype(str(LABEL_FONT), size, layout_engine=ImageFont.Layout.BASIC)
+
+
+@functools.cache
+def _glyph(character: str) -> tuple[tuple[int, int], bytes]:
+    mask = _font(24).getmask(character)
+    return mask.size, bytes(mask)
+
+
+def undrawable(text: str) -> str:
+    """The characters of ``text`` the label font has no glyph for, each once, in order ("" when it can
+    draw all of them). Such a label is left off the image: drawn, those characters would be empty
+    boxes; the card's text still shows it. A character without a glyph is drawn as the font's
+    placeholder, which a private-use character outside the font gives."""
+    missing = _glyph("\ue000")
+    return "".join(dict.fromkeys(c for c in text if not c.isspace() and _glyph(c) == missing))
 
 
 def _twice(draw_fn, line: int) -> None:

@@ -20,7 +20,7 @@ from cardgen.imaging.render import (MIN_LONG_SIDE, DisplayImage, OutputOptions, 
 from cardgen.imaging.windows import Window
 
 # Bump when the rendered pixels for the same request change, so cached renders are not reused.
-RENDER_VERSION = 5
+RENDER_VERSION = 6
 
 
 @dataclass(frozen=True)
