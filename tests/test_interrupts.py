@@ -21,6 +21,15 @@ from cardgen.interrupts import interrupts_held
 from tests.test_speed_memory import ROOT, TIMESTAMP, _notes_by_case, _write_media
 
 
+@pytest.fixture(autouse=True)
+def ctrl_c_is_keyboard_interrupt():
+    """Ctrl-C as a terminal gives it. A suite started in the background (``pytest &`` from a script)
+    inherits SIGINT ignored, Python then installs no handler, and these tests' SIGINTs did nothing."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 def test_a_ctrl_c_inside_the_block_is_noted_and_raised_by_no_one() -> None:
     calls: list[str] = []
     before = signal.getsignal(signal.SIGINT)
