@@ -171,6 +171,13 @@ def default_voi_index(vois: list[FileVoi]) -> int | None:
     return next((i for i, voi in enumerate(vois) if not isinstance(voi, WindowVoi) or voi.width > 0), None)
 
 
+def default_window_name(vois: list[FileVoi]) -> str | None:
+    """How a case.yaml names the VOI :func:`default_voi_index` picks (``file``, ``file 2``), None
+    when none can be drawn: what ``cardgen new`` and ``cardgen pull`` write for a file's windows."""
+    index = default_voi_index(vois)
+    return None if index is None else "file" if index == 0 else f"file {index + 1}"
+
+
 def _function(window: Window | WindowVoi, whole_steps: bool) -> VoiFunction:
     """The VOI function to draw ``window`` with. LINEAR's half-step offsets (PS3.3 C.11.2.1.2.1) are
     for stored values in whole steps, and it requires a width of at least 1: float pixel data (a

@@ -9,7 +9,7 @@ import shutil
 from pathlib import Path
 
 from cardgen.errors import CardgenError, InputError
-from cardgen.imaging.display import default_voi_index, file_vois, frame_attributes
+from cardgen.imaging.display import default_window_name, file_vois, frame_attributes
 from cardgen.imaging.windows import ct_presets
 from cardgen.pacs.kos import description, referenced_instances
 from cardgen.pacs.server import PullError
@@ -73,15 +73,14 @@ def gsps_window(ds, image_uid: str) -> dict | None:
 
 def default_window(ds) -> object:
     """Presets by body part for CT; otherwise the file's first window that can be drawn, if it has one
-    (a width of 0 draws nothing: :func:`cardgen.imaging.display.default_voi_index`), else automatic."""
+    (a width of 0 draws nothing: :func:`cardgen.imaging.display.default_window_name`), else automatic."""
     if str(ds.get("Modality", "")) == "CT":
         return list(ct_presets(str(ds.get("BodyPartExamined", ""))))
     if "WindowCenter" in ds and "WindowWidth" in ds:
         try:
-            index = default_voi_index(file_vois(frame_attributes(ds, 0)))
+            return default_window_name(file_vois(frame_attributes(ds, 0)))
         except InputError:
             return "file"  # the build says what is wrong with it
-        return None if index is None else "file" if index == 0 else f"file {index + 1}"
     return None
 
 

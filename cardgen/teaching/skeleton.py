@@ -17,7 +17,7 @@ from pathlib import Path
 from cardgen.deid.burned_in import BurnedInFacts, burned_in_reason
 from cardgen.errors import InputError
 from cardgen.imaging.dicom import read_dataset
-from cardgen.imaging.display import WindowVoi, default_voi_index, file_vois, frame_attributes
+from cardgen.imaging.display import WindowVoi, default_window_name, file_vois, frame_attributes
 from cardgen.imaging.registry import source_for
 from cardgen.imaging.series import series_files
 from cardgen.imaging.windows import ct_presets
@@ -102,8 +102,7 @@ def _suggest(modality: str | None, body_part: str | None, vois: list) -> str | N
         return ct_presets(body_part)[0]
     if not vois:
         return "file"  # no window of its own: the full range
-    index = default_voi_index(vois)
-    return None if index is None else "file" if index == 0 else f"file {index + 1}"
+    return default_window_name(vois)
 
 
 def _doc(mapping, name: str) -> str:
