@@ -12,7 +12,6 @@ written by the test.
 from __future__ import annotations
 
 import math
-import warnings
 from pathlib import Path
 
 import highdicom as hd
@@ -28,6 +27,10 @@ from tests.anki_helpers import import_package
 from tests.dcmjs_sr import Tool, patient_mm, write_dcmjs_sr
 from tests.highdicom_sr import write_measurement_report
 from tests.sample_cases import CT_SMALL, write_case
+
+# dcmjs writes codes such as CORNERSTONEFREETEXT where SH allows 16 characters; pydicom warns as the tests write
+# and read such a report (test_no_library_warning_reaches_the_terminal checks what a user sees)
+pytestmark = pytest.mark.filterwarnings("ignore:The value length \\(\\d+\\) exceeds the maximum length of 16 allowed for VR SH")
 
 SOURCE = 128
 SCALE = display_scale(SOURCE, SOURCE)  # CT_small is rendered at 512 x 512
@@ -122,9 +125,7 @@ def test_dcmjs_measurement_report(tmp_path, collection):
         Tool("ArrowAnnotate", ((30, 100), (50, 110)), "Fracture"),
         Tool("Length", (patient_mm(ct, 80, 60), patient_mm(ct, 100, 70)), "Node", points_3d=True),
     ]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
-        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
 
     assert answers == sorted(f"<p>{t.label}</p>" for t in tools)
     half = math.hypot(20, 10) / 2
@@ -145,9 +146,7 @@ def test_dcmjs_arrow_written_as_a_polyline_points_at_its_first_point(tmp_path, c
     ct = _ct()
     tip, tail = ((30, 100), (50, 110)) if not points_3d else (patient_mm(_ct(), 30, 100), patient_mm(_ct(), 50, 110))
     tool = Tool("ArrowAnnotate", (tip, tail), "Fracture", points_3d=points_3d, arrow_as="polyline")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
-        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, [tool], path))
+    answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, [tool], path))
     assert answers == ["<p>Fracture</p>"]
     _check(masks, [[Arrow((50, 110), (30, 100))]])
 
@@ -163,10 +162,8 @@ def test_a_cornerstone3d_tool_name_with_a_parent_type_is_no_label(tmp_path):
     tools = [Tool("KeyImage", ((40, 50),), "Pars defect", tracking=f"Cornerstone3DTools@^0.1.0:Probe:KeyImage{tail}")
              for tail in (":Point", ":SeriesPoint")] + [
         Tool("Length", ((20, 20), (40, 20)), "Nodule", tracking="Cornerstone3DTools@^0.1.0:Length")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
-        write_dcmjs_sr(ct, tools, path)
-        annotations = read_annotations(path, ImageRef.from_dataset(ct))
+    write_dcmjs_sr(ct, tools, path)
+    annotations = read_annotations(path, ImageRef.from_dataset(ct))
     assert [(a.label, a.text) for a in annotations] == [(None, "Pars defect")] * 2 + [(None, "Nodule")]
     assert all(shape.label is None for a in annotations for shape in a.shapes)
 
@@ -181,9 +178,7 @@ def test_a_cornerstone3d_key_image_marks_the_image_not_a_region(tmp_path, collec
              Tool("KeyImage", ((75, 35),), "Series", tracking="Cornerstone3DTools@^0.1.0:Probe:KeyImage:Series"),
              Tool("KeyImage", ((40, 50),), "Pars defect", tracking="Cornerstone3DTools@^0.1.0:Probe:KeyImage:Point"),
              Tool("Length", ((20, 20), (40, 20)), "Nodule", tracking="Cornerstone3DTools@^0.1.0:Length")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
-        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
     assert answers == ["<p>Nodule</p>", "<p>Pars defect</p>"]
     _check(masks, [[Point((40, 50))], [Ellipse(20, 10, 20, 20)]])
 
@@ -198,9 +193,7 @@ def test_the_label_typed_in_ohif_3_is_the_answer(tmp_path, collection, label_as)
                   label_as=label_as),
              Tool("EllipticalRoi", ((90, 80), (110, 80), (100, 75), (100, 85)), "Cyst",
                   tracking="Cornerstone3DTools@^0.1.0:EllipticalROI", label_as=label_as)]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
-        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
     assert answers == ["<p>Cyst</p>", "<p>Nodule 2 – ü</p>"]
     _check(masks, [[Ellipse(20, 10, 20, 20)], [Ellipse(90, 75, 20, 10)]])
 
@@ -216,9 +209,7 @@ def test_where_ohif_put_a_label_and_a_splines_control_points_are_no_regions(tmp_
                   label_as="comment", text_at=(100, 100)),
              Tool("SplineROI", (*outline, ((70, 28), (82, 40), (70, 52), (58, 40))), "Mass",
                   tracking="Cornerstone3DTools@^0.1.0:PlanarFreehandROI:SplineROI", label_as="comment")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
-        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
     assert answers == ["<p>Mass</p>", "<p>Nodule</p>"]
     _check(masks, [[Ellipse(20, 10, 20, 20)], [Polygon(outline)]])
 
@@ -232,9 +223,7 @@ def test_an_ohif_circle_drawn_in_a_volume_viewport_is_placed(tmp_path, collectio
                   tracking="Cornerstone3DTools@^0.1.0:CircleROI", label_as="comment"),
              Tool("CircleROI", ((30, 30), (30, 38)), "Node", tracking="Cornerstone3DTools@^0.1.0:CircleROI",
                   label_as="comment")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # dcmjs writes CORNERSTONEFREETEXT, too long for SH
-        answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
+    answers, masks = _read_back(tmp_path, collection, lambda path: write_dcmjs_sr(ct, tools, path))
     assert answers == ["<p>Cyst</p>", "<p>Node</p>"]
     _check(masks, [[Ellipse(54, 54, 20, 20)], [Ellipse(22, 22, 16, 16)]])
 
@@ -297,10 +286,8 @@ def test_an_sr_error_names_the_group_and_quotes_no_identifier(tmp_path):
 
     ct = _ct()
     path = tmp_path / "sr.dcm"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        write_dcmjs_sr(ct, [Tool("ArrowAnnotate", ((3, 4), (9, 9)), "Pointer"),
-                            Tool("EllipticalRoi", ((1, 1), (5, 1), (3, 0)), "Broken")], path)
+    write_dcmjs_sr(ct, [Tool("ArrowAnnotate", ((3, 4), (9, 9)), "Pointer"),
+                        Tool("EllipticalRoi", ((1, 1), (5, 1), (3, 0)), "Broken")], path)
     with pytest.raises(InputError) as caught:
         read_annotations(path, ImageRef.from_dataset(ct))
     message = str(caught.value)
@@ -627,10 +614,8 @@ def test_a_3d_region_needs_a_slice_to_be_placed_on(tmp_path):
 
     ct = _ct()
     path = tmp_path / "sr.dcm"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        write_dcmjs_sr(ct, [Tool("Length", (patient_mm(ct, 8, 6), patient_mm(ct, 10, 6)), "Node", points_3d=True)],
-                       path)
+    write_dcmjs_sr(ct, [Tool("Length", (patient_mm(ct, 8, 6), patient_mm(ct, 10, 6)), "Node", points_3d=True)],
+                   path)
     with pytest.raises(InputError, match="SCOORD3D") as caught:
         read_annotations(path, ImageRef(width=128, height=128))
     assert caught.value.field.startswith("measurement group 1")
@@ -755,10 +740,8 @@ def test_dcmjs_report_without_group_containers(tmp_path):
     path = tmp_path / "sr.dcm"
     tools = [Tool("Length", ((20, 20), (40, 20)), "Nodule A", label_in="finding"),
              Tool("EllipticalRoi", ((90, 80), (110, 80), (100, 75), (100, 85)), "Cyst", label_in="finding")]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        write_dcmjs_sr(ct, tools, path, containers=False)
-        read = read_annotations(path, ImageRef.from_dataset(ct))
+    write_dcmjs_sr(ct, tools, path, containers=False)
+    read = read_annotations(path, ImageRef.from_dataset(ct))
     assert [(a.text, a.shapes) for a in read] == [("Nodule A", (Ellipse(20, 10, 20, 20),)),
                                                    ("Cyst", (Ellipse(90, 75, 20, 10),))]
 
@@ -913,9 +896,7 @@ def test_no_library_warning_reaches_the_terminal(tmp_path):
     ct = _ct()
     case_dir = write_case(tmp_path / "cases", "ohif", "id: ohif-1\ntitle: From OHIF\nimages:\n  - file: ct.dcm\n"
                           "annotations:\n  - file: annotations.dcm\n")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        write_dcmjs_sr(ct, [Tool("Length", ((20, 20), (40, 20)), "Nodule A")], case_dir / "annotations.dcm")
+    write_dcmjs_sr(ct, [Tool("Length", ((20, 20), (40, 20)), "Nodule A")], case_dir / "annotations.dcm")
     done = subprocess.run([sys.executable, "-m", "cardgen", "check", str(tmp_path / "cases")],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
